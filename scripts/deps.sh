@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Ark needs, only those missing. Idempotent; quick when all present.
+set -euo pipefail
+PKGS=(cmake ninja-build g++ clang-14 libclang-rt-14-dev pkg-config python3
+      libsqlite3-dev sqlite3 libssl-dev libzstd-dev libroaring-dev nlohmann-json3-dev
+      libyaml-cpp-dev libcli11-dev libfmt-dev libxxhash-dev libgtest-dev libgmock-dev
+      libbenchmark-dev)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "deps: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

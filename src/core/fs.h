@@ -1,0 +1,72 @@
+// File-system helpers: whole-file reads, crash-safe writes, memory maps. Every engine file write
+// goes through here so that durability rules live in one place.
+//
+// Durability contract: WriteFileAtomic and PublishDir leave either the old or the new content
+// visible after a crash (write to a temporary name, fsync, rename, fsync the directory).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "ark/status.h"
+
+namespace ark {
+
+Result<std::string> ReadFile(const std::string& path);
+Status WriteFileAtomic(const std::string& path, std::string_view data);
+Status FsyncPath(const std::string& path);  // a file or a directory
+Status MakeDirs(const std::string& path);
+bool PathExists(const std::string& path);
+// Renames the directory `tmp` to `final_path` (which must not exist) and fsyncs the parent.
+Status PublishDir(const std::string& tmp, const std::string& final_path);
+Status RemoveAll(const std::string& path);
+// Sum of file sizes below `path` (0 if it does not exist).
+uint64_t DiskUsage(const std::string& path);
+
+// A read-only memory map of a whole file. Movable, not copyable. An empty file maps to size 0.
+class MappedFile {
+ public:
+  MappedFile() = default;
+  ~MappedFile();
+  MappedFile(MappedFile&& o) noexcept { *this = std::move(o); }
+  MappedFile& operator=(MappedFile&& o) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  static Result<MappedFile> Open(const std::string& path);
+  const char* data() const { return data_; }
+  size_t size() const { return size_; }
+  std::string_view view() const { return {data_, size_}; }
+
+ private:
+  const char* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+// An append-only file written through a buffer; Sync() makes everything appended durable.
+class AppendFile {
+ public:
+  AppendFile() = default;
+  ~AppendFile();
+  AppendFile(AppendFile&& o) noexcept { *this = std::move(o); }
+  AppendFile& operator=(AppendFile&& o) noexcept;
+  AppendFile(const AppendFile&) = delete;
+
+  // Opens (creating, or truncating when `truncate`) the file at `path`.
+  static Result<AppendFile> Open(const std::string& path, bool truncate);
+  Status Append(std::string_view data);
+  Status Flush();
+  Status Sync();  // Flush + fdatasync
+  Status Close();
+  uint64_t size() const { return size_; }
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+  std::string buf_;
+  uint64_t size_ = 0;
+};
+
+}  // namespace ark
