@@ -1,2 +1,66 @@
+// `ark`: the command-line front end. Dispatches to the registered subcommands (command.h).
+#include <algorithm>
 #include <cstdio>
-int main() { std::puts("ark"); return 0; }
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "command.h"
+
+namespace ark::cli {
+
+std::vector<Command>& Registry() {
+  static std::vector<Command> commands;
+  return commands;
+}
+
+int ReportError(const Status& s) {
+  if (s.ok()) return 0;
+  std::fprintf(stderr, "ark: %s\n", s.ToString().c_str());
+  return 1;
+}
+
+int Parse(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return -1;
+}
+
+}  // namespace ark::cli
+
+namespace {
+
+void Usage() {
+  std::printf("Ark: a data engine for connected health cities.\n\nUsage: ark <command> [options]\n\nCommands:\n");
+  auto cmds = ark::cli::Registry();
+  std::sort(cmds.begin(), cmds.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  for (auto& c : cmds) std::printf("  %-14s %s\n", c.name.c_str(), c.summary.c_str());
+  std::printf("\nRun 'ark <command> --help' for a command's options. See README.md for a tour.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    Usage();
+    return argc < 2 ? 2 : 0;
+  }
+  for (auto& c : ark::cli::Registry()) {
+    if (c.name == argv[1]) {
+      std::string prog = std::string("ark ") + argv[1];
+      std::vector<char*> args(argv + 1, argv + argc);
+      args[0] = prog.data();
+      try {
+        return c.run(static_cast<int>(args.size()), args.data());
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "ark: internal error: %s\n", e.what());
+        return 3;
+      }
+    }
+  }
+  std::fprintf(stderr, "ark: unknown command '%s' (try 'ark --help')\n", argv[1]);
+  return 2;
+}

@@ -1,0 +1,34 @@
+// `ark build`: compiles linked staging into a new version of the timeline store.
+//
+// Reads every staged batch and its person keys (ark link), gathers each person's events from
+// all feeds into one time-ordered timeline, derives person attributes (below), and writes the
+// version through the store's TimelineWriter, which publishes it atomically: a crash during a
+// build leaves the previous version readable.
+//
+// Person attributes, from the person's records (docs/design.md "Build"):
+//  - sex, birth year and month: first known value in feed order gp, acute, community,
+//    social_care, deaths, then any other feed;
+//  - LSOA and deprivation decile: the GP record of the latest registration, else as above;
+//    a decile missing on the record is filled from the LSOA (learned from records having both);
+//  - practice: the latest registration event (code REG/<practice>);
+//  - death date: the earliest DEATH/ event;
+//  - opt-outs: a person is known (kOptOutKnown) only if linked by NHS-number pseudonym, and
+//    opted out if that pseudonym is on a loaded opt-out list.
+#pragma once
+
+#include <string>
+
+#include "ark/status.h"
+#include "catalog/catalog.h"
+
+namespace ark {
+
+struct BuildReport {
+  uint64_t persons = 0, events = 0, batches = 0;
+  uint64_t opted_out = 0, optout_unknown = 0;
+  double seconds = 0;
+};
+
+Result<BuildReport> BuildTimelines(Catalog& catalog, int threads);
+
+}  // namespace ark

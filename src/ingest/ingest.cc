@@ -1,0 +1,519 @@
+#include "ingest/ingest.h"
+
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <charconv>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+#include <unordered_map>
+
+#include "core/csv.h"
+#include "core/event.h"
+#include "core/fs.h"
+#include "ingest/feed_spec.h"
+#include "ingest/staging.h"
+
+namespace ark {
+namespace {
+
+using Json = nlohmann::json;
+
+// Interns strings into a dictionary whose index 0 is "".
+class Interner {
+ public:
+  explicit Interner(std::vector<std::string>* dict) : dict_(dict) {
+    for (size_t i = 0; i < dict_->size(); ++i) ids_.emplace((*dict_)[i], static_cast<uint32_t>(i));
+  }
+  uint32_t Id(std::string_view s) {
+    if (s.empty()) return 0;
+    auto it = ids_.find(std::string(s));
+    if (it != ids_.end()) return it->second;
+    uint32_t id = static_cast<uint32_t>(dict_->size());
+    dict_->emplace_back(s);
+    ids_.emplace(std::string(s), id);
+    return id;
+  }
+
+ private:
+  std::vector<std::string>* dict_;
+  std::unordered_map<std::string, uint32_t> ids_;
+};
+
+// A mapping's column indexes in its file.
+struct BoundMapping {
+  const EventSpec* spec;
+  int person, time, end = -1, code = -1, value = -1, unit = -1, encounter = -1;
+  size_t id;  // index among all mappings of the feed: chooses the code dictionary
+};
+
+struct Reject {
+  int64_t line;
+  std::string reason;
+};
+
+// What one thread produced from one chunk of one file. Strings are views into the mapped file.
+struct ChunkOut {
+  StagedEvents ev;
+  std::vector<std::unordered_map<std::string_view, uint32_t>> codes;  // per mapping: raw -> local id
+  std::vector<std::vector<std::string_view>> code_list;                // per mapping: local id -> raw
+  std::unordered_map<std::string_view, uint32_t> units, encounters;
+  std::vector<std::string_view> unit_list{""}, encounter_list{""};
+  std::vector<Reject> rejects;
+  Status error;
+  uint64_t rows = 0;
+};
+
+uint32_t LocalId(std::unordered_map<std::string_view, uint32_t>& m, std::vector<std::string_view>& list, std::string_view s) {
+  if (s.empty()) return 0;
+  auto [it, fresh] = m.try_emplace(s, static_cast<uint32_t>(list.size()));
+  if (fresh) list.push_back(s);
+  return it->second;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+void ParseChunk(const CsvFile& f, std::string_view text, int64_t first_line, const std::vector<BoundMapping>& maps,
+                size_t nmaps, uint32_t nrecords, bool quarantine, ChunkOut* out) {
+  out->codes.resize(nmaps);
+  out->code_list.assign(nmaps, std::vector<std::string_view>{""});
+  CsvParser p(text, first_line);
+  std::vector<std::string_view> row;
+  const size_t ncols = f.header().size();
+  auto fail = [&](int64_t line, std::string_view col, const std::string& what) -> bool {
+    if (quarantine) {
+      out->rejects.push_back({line, col.empty() ? what : "column '" + std::string(col) + "': " + what});
+      return true;
+    }
+    out->error = col.empty() ? f.Error(line, what) : f.Error(line, col, what);
+    return false;
+  };
+  for (;;) {
+    auto more = p.Next(&row);
+    if (!more.ok()) {
+      if (!fail(p.line(), "", more.status().message().substr(more.status().message().find(':') + 2))) return;
+      return;  // the rest of the chunk cannot be split into rows reliably
+    }
+    if (!*more) break;
+    ++out->rows;
+    if (row.size() != ncols) {
+      if (!fail(p.line(), "", "expected " + std::to_string(ncols) + " fields, found " + std::to_string(row.size()))) return;
+      continue;
+    }
+    const size_t mark = out->ev.size();
+    bool bad = false;
+    for (const BoundMapping& m : maps) {
+      const EventSpec& s = *m.spec;
+      uint32_t rec = 0;
+      std::string_view rf = row[m.person];
+      auto rr = std::from_chars(rf.data(), rf.data() + rf.size(), rec);
+      if (rr.ec != std::errc() || rr.ptr != rf.data() + rf.size() || rec == 0 || rec > nrecords) {
+        bad = true;
+        if (!fail(p.line(), "record", "'" + std::string(rf) + "' is not a record number in records.csv")) return;
+        break;
+      }
+      std::string_view tf = Trim(row[m.time]);
+      if (tf.empty()) {
+        if (s.time.optional) continue;
+        bad = true;
+        if (!fail(p.line(), s.time.column, "empty time")) return;
+        break;
+      }
+      auto t = ParseTime(tf, s.time.format);
+      if (!t.ok()) {
+        bad = true;
+        if (!fail(p.line(), s.time.column, "'" + std::string(tf) + "' is not a time of format " + s.time.format + " (" + t.status().message() + ")")) return;
+        break;
+      }
+      Seconds end = kNoTime;
+      if (m.end >= 0) {
+        std::string_view ef = Trim(row[m.end]);
+        if (!ef.empty()) {
+          auto e = ParseTime(ef, s.end->format);
+          if (!e.ok()) {
+            bad = true;
+            if (!fail(p.line(), s.end->column, "'" + std::string(ef) + "' is not a time of format " + s.end->format + " (" + e.status().message() + ")")) return;
+            break;
+          }
+          end = *e;
+        }
+      }
+      double value = kNoValue;
+      if (m.value >= 0) {
+        std::string_view vf = Trim(row[m.value]);
+        if (!vf.empty()) {
+          auto vr = std::from_chars(vf.data(), vf.data() + vf.size(), value);
+          if (vr.ec != std::errc() || vr.ptr != vf.data() + vf.size()) {
+            bad = true;
+            if (!fail(p.line(), s.value, "'" + std::string(vf) + "' is not a number")) return;
+            break;
+          }
+        }
+      }
+      uint32_t unit = m.unit >= 0 ? LocalId(out->units, out->unit_list, Trim(row[m.unit])) : 0;
+      uint32_t enc = m.encounter >= 0 ? LocalId(out->encounters, out->encounter_list, Trim(row[m.encounter])) : 0;
+      auto emit = [&](std::string_view code) {
+        out->ev.record.push_back(rec - 1);
+        out->ev.time.push_back(*t);
+        out->ev.end.push_back(end);
+        // The mapping's index rides in the top 8 bits, so the merge knows which dictionary.
+        out->ev.code.push_back((static_cast<uint32_t>(m.id) << 24) |
+                               LocalId(out->codes[m.id], out->code_list[m.id], code));
+        out->ev.value.push_back(value);
+        out->ev.unit.push_back(unit);
+        out->ev.encounter.push_back(enc);
+      };
+      if (m.code < 0) {
+        emit(s.code.value);
+        continue;
+      }
+      std::string_view cf = Trim(row[m.code]);
+      if (!s.code.split.empty()) {
+        while (!cf.empty()) {
+          size_t k = cf.find(s.code.split);
+          std::string_view item = Trim(cf.substr(0, k));
+          if (!item.empty()) emit(item);
+          if (k == std::string_view::npos) break;
+          cf.remove_prefix(k + s.code.split.size());
+        }
+        continue;
+      }
+      if (cf.empty()) {
+        bad = true;
+        if (!fail(p.line(), s.code.column, "empty code")) return;
+        break;
+      }
+      emit(cf);
+    }
+    if (bad) {  // drop the partial events of a quarantined row
+      auto& e = out->ev;
+      e.record.resize(mark); e.time.resize(mark); e.end.resize(mark); e.code.resize(mark);
+      e.value.resize(mark); e.unit.resize(mark); e.encounter.resize(mark);
+    }
+  }
+}
+
+class FeedLoader {
+ public:
+  FeedLoader(std::string dir, const IngestOptions& o) : dir_(std::move(dir)), opt_(o) {}
+
+  Status Load() {
+    ARK_ASSIGN_OR_RETURN(std::string mtext, ReadFile(dir_ + "/manifest.json"));
+    Json m = Json::parse(mtext, nullptr, false);
+    if (m.is_discarded() || !m.is_object() || m.value("format", "") != "ark-pseudonymised-extract v1") {
+      return Status::InvalidArgument(dir_ + "/manifest.json: not a pseudonymised extract manifest (run 'ark pseudonymise' first)");
+    }
+    manifest_ = mtext;
+    b_.feed = m.value("custodian", "");
+    b_.key_fingerprint = m.value("key_fingerprint", "");
+    ARK_ASSIGN_OR_RETURN(std::string stext, ReadFile(dir_ + "/feed.yaml"));
+    ARK_ASSIGN_OR_RETURN(FeedSpec raw, ParseFeedSpec(stext, dir_ + "/feed.yaml"));
+    spec_ = PseudonymisedView(raw);
+    report_.feed = b_.feed;
+    XXH3_state_t* h = XXH3_createState();
+    XXH3_64bits_reset(h);
+    hash_ = h;
+    Status s = LoadAll(m);
+    XXH3_freeState(h);
+    return s;
+  }
+
+  StagedBatch& batch() { return b_; }
+  IngestReport& report() { return report_; }
+  const std::string& manifest() const { return manifest_; }
+  uint64_t content_hash() const { return content_hash_; }
+
+ private:
+  Status LoadAll(const Json& m) {
+    ARK_RETURN_IF_ERROR(Records());
+    if (m.contains("records") && m["records"].get<uint64_t>() != b_.records.size()) {
+      return Status::InvalidArgument(dir_ + "/records.csv: " + std::to_string(b_.records.size()) +
+                                     " records but the manifest says " + m["records"].dump() + " (truncated file?)");
+    }
+    if (spec_.optouts) ARK_RETURN_IF_ERROR(OptOuts());
+    std::map<std::string, std::vector<size_t>> by_file;
+    for (size_t i = 0; i < spec_.events.size(); ++i) by_file[spec_.events[i].file].push_back(i);
+    for (auto& [file, idx] : by_file) ARK_RETURN_IF_ERROR(Events(file, idx));
+    content_hash_ = XXH3_64bits_digest(hash_);
+    report_.records = b_.records.size();
+    report_.events = b_.events.size();
+    report_.optouts = b_.optouts.size();
+    return Status::OK();
+  }
+
+  Status Records() {
+    ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(dir_ + "/" + kRecordsFile));
+    XXH3_64bits_update(hash_, f.body().data(), f.body().size());
+    for (size_t i = 0; i < RecordColumns().size(); ++i) {
+      if (i >= f.header().size() || f.header()[i] != RecordColumns()[i]) {
+        return f.Error(1, "expected column " + std::to_string(i + 1) + " to be '" + RecordColumns()[i] + "'");
+      }
+    }
+    Interner areas(&b_.areas), practices(&b_.practices);
+    CsvParser p(f.body(), f.body_first_line());
+    std::vector<std::string_view> row;
+    for (;;) {
+      auto more = p.Next(&row);
+      if (!more.ok()) return f.Error(p.line(), more.status().message());
+      if (!*more) break;
+      if (row.size() != f.header().size()) {
+        return f.Error(p.line(), "expected " + std::to_string(f.header().size()) + " fields, found " + std::to_string(row.size()));
+      }
+      StagedRecord r;
+      if (row[0] != std::to_string(b_.records.size() + 1)) return f.Error(p.line(), "record", "records must be numbered 1, 2, 3, ...");
+      if (row[2] == "valid") {
+        if (!FromHex(row[1], &r.pseudonym)) return f.Error(p.line(), "nhs_pseudonym", "expected 64 hex digits");
+        r.nhs_status = NhsStatusCode::kValid;
+      } else if (row[2] == "missing" || row[2] == "invalid") {
+        if (!row[1].empty()) return f.Error(p.line(), "nhs_pseudonym", "must be empty when nhs_status is " + std::string(row[2]));
+        r.nhs_status = row[2] == "missing" ? NhsStatusCode::kMissing : NhsStatusCode::kInvalid;
+      } else {
+        return f.Error(p.line(), "nhs_status", "expected valid, missing or invalid, not '" + std::string(row[2]) + "'");
+      }
+      if (!row[3].empty()) {
+        int y = 0, mo = 0;
+        if (row[3].size() != 7 || row[3][4] != '-' || std::from_chars(row[3].data(), row[3].data() + 4, y).ec != std::errc() ||
+            std::from_chars(row[3].data() + 5, row[3].data() + 7, mo).ec != std::errc() || mo < 1 || mo > 12) {
+          return f.Error(p.line(), "birth_year_month", "expected YYYY-MM, not '" + std::string(row[3]) + "'");
+        }
+        r.birth_year = static_cast<int16_t>(y);
+        r.birth_month = static_cast<uint8_t>(mo);
+      }
+      if (row[4] != "M" && row[4] != "F" && row[4] != "U") return f.Error(p.line(), "sex", "expected M, F or U");
+      r.sex = row[4][0];
+      r.lsoa = areas.Id(row[5]);
+      if (!row[6].empty()) {
+        int d = 0;
+        auto rr = std::from_chars(row[6].data(), row[6].data() + row[6].size(), d);
+        if (rr.ec != std::errc() || rr.ptr != row[6].data() + row[6].size() || d < 1 || d > 10) {
+          return f.Error(p.line(), "imd_decile", "expected 1 to 10, not '" + std::string(row[6]) + "'");
+        }
+        r.imd_decile = static_cast<uint8_t>(d);
+      }
+      r.practice = practices.Id(row[7]);
+      b_.records.push_back(r);
+    }
+    report_.rows[kRecordsFile] = b_.records.size();
+    return Status::OK();
+  }
+
+  Status OptOuts() {
+    ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(dir_ + "/" + kOptOutsFile));
+    XXH3_64bits_update(hash_, f.body().data(), f.body().size());
+    if (f.ColumnIndex("nhs_pseudonym") != 0) return f.Error(1, "expected the column 'nhs_pseudonym'");
+    CsvParser p(f.body(), f.body_first_line());
+    std::vector<std::string_view> row;
+    for (;;) {
+      auto more = p.Next(&row);
+      if (!more.ok()) return f.Error(p.line(), more.status().message());
+      if (!*more) break;
+      Digest d;
+      if (row.size() != 1 || !FromHex(row[0], &d)) return f.Error(p.line(), "nhs_pseudonym", "expected 64 hex digits");
+      b_.optouts.push_back(d);
+    }
+    b_.optout_kind = spec_.optouts->kind;
+    report_.rows[kOptOutsFile] = b_.optouts.size();
+    return Status::OK();
+  }
+
+  Status Events(const std::string& file, const std::vector<size_t>& idx) {
+    ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(dir_ + "/" + file));
+    if (file != kRecordsFile) XXH3_64bits_update(hash_, f.body().data(), f.body().size());
+    std::vector<BoundMapping> maps;
+    for (size_t i : idx) {
+      const EventSpec& s = spec_.events[i];
+      auto col = [&](const std::string& c) -> Result<int> {
+        if (c.empty()) return -1;
+        int k = f.ColumnIndex(c);
+        if (k < 0) return f.Error(1, "no column '" + c + "' (named by the feed spec)");
+        return k;
+      };
+      BoundMapping b{&s, 0, 0};
+      b.id = i;
+      ARK_ASSIGN_OR_RETURN(b.person, col(s.person));
+      ARK_ASSIGN_OR_RETURN(b.time, col(s.time.column));
+      ARK_ASSIGN_OR_RETURN(b.end, col(s.end ? s.end->column : ""));
+      ARK_ASSIGN_OR_RETURN(b.code, col(s.code.column));
+      ARK_ASSIGN_OR_RETURN(b.value, col(s.value));
+      ARK_ASSIGN_OR_RETURN(b.unit, col(s.unit));
+      ARK_ASSIGN_OR_RETURN(b.encounter, col(s.encounter));
+      maps.push_back(b);
+    }
+    // Split into chunks at line ends (sequential when quoted fields could hold line breaks).
+    const int n = f.has_quotes() ? 1 : std::max(1, opt_.threads * 4);
+    std::vector<std::string_view> chunks = SplitAtLines(f.body(), n);
+    std::vector<int64_t> first(chunks.size());
+    int64_t line = f.body_first_line();
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      first[c] = line;
+      line += CountLines(chunks[c]);
+    }
+    std::vector<ChunkOut> outs(chunks.size());
+    const uint32_t nrec = static_cast<uint32_t>(b_.records.size());
+    const bool quarantine = !opt_.quarantine_dir.empty();
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t c; (c = next++) < chunks.size();) {
+        ParseChunk(f, chunks[c], first[c], maps, spec_.events.size(), nrec, quarantine, &outs[c]);
+      }
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < opt_.threads && chunks.size() > 1; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    for (auto& o : outs) if (!o.error.ok()) return o.error;
+    // Merge chunk dictionaries into the batch's.
+    Interner codes(&b_.codes), units(&b_.units), encs(&b_.encounters);
+    std::vector<uint32_t> const_units;  // per mapping: the spec's constant unit, if any
+    for (auto& e : spec_.events) const_units.push_back(units.Id(e.unit_value));
+    std::vector<Reject> rejects;
+    uint64_t rows = 0;
+    for (auto& o : outs) {
+      rows += o.rows;
+      std::vector<std::vector<uint32_t>> code_map(o.code_list.size());
+      for (size_t k = 0; k < o.code_list.size(); ++k) {
+        const std::string& sys = spec_.events[k].code.system;
+        code_map[k].push_back(0);
+        for (size_t j = 1; j < o.code_list[k].size(); ++j) {
+          code_map[k].push_back(codes.Id(sys + "/" + std::string(o.code_list[k][j])));
+        }
+      }
+      std::vector<uint32_t> unit_map{0}, enc_map{0};
+      for (size_t j = 1; j < o.unit_list.size(); ++j) unit_map.push_back(units.Id(o.unit_list[j]));
+      for (size_t j = 1; j < o.encounter_list.size(); ++j) enc_map.push_back(encs.Id(o.encounter_list[j]));
+      AppendChunk(o, code_map, unit_map, enc_map, const_units);
+      rejects.insert(rejects.end(), o.rejects.begin(), o.rejects.end());
+    }
+    report_.rows[file] = rows;
+    if (!rejects.empty()) ARK_RETURN_IF_ERROR(Quarantine(file, rejects));
+    report_.quarantined += rejects.size();
+    return Status::OK();
+  }
+
+  void AppendChunk(const ChunkOut& o, const std::vector<std::vector<uint32_t>>& code_map,
+                   const std::vector<uint32_t>& unit_map, const std::vector<uint32_t>& enc_map,
+                   const std::vector<uint32_t>& const_units) {
+    StagedEvents& e = b_.events;
+    const size_t n = o.ev.size();
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t tagged = o.ev.code[i];
+      const uint32_t mapping = tagged >> 24, local = tagged & 0xFFFFFF;
+      e.record.push_back(o.ev.record[i]);
+      e.time.push_back(o.ev.time[i]);
+      e.end.push_back(o.ev.end[i]);
+      e.code.push_back(code_map[mapping][local]);
+      e.value.push_back(o.ev.value[i]);
+      const uint32_t unit = unit_map[o.ev.unit[i]];
+      e.unit.push_back(unit != 0 ? unit : const_units[mapping]);
+      e.encounter.push_back(enc_map[o.ev.encounter[i]]);
+    }
+  }
+
+  Status Quarantine(const std::string& file, const std::vector<Reject>& rejects) {
+    const std::string dir = opt_.quarantine_dir + "/" + b_.feed;
+    ARK_RETURN_IF_ERROR(MakeDirs(dir));
+    std::string out = "line,reason\n";
+    for (auto& r : rejects) {
+      std::string l = std::to_string(r.line);
+      AppendCsvRow(&out, {l, r.reason});
+    }
+    return WriteFileAtomic(dir + "/" + file + ".rejected.csv", out);
+  }
+
+  std::string dir_;
+  IngestOptions opt_;
+  FeedSpec spec_;
+  StagedBatch b_;
+  IngestReport report_;
+  std::string manifest_;
+  XXH3_state_t* hash_ = nullptr;
+  uint64_t content_hash_ = 0;
+};
+
+}  // namespace
+
+Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::string>& dirs, const IngestOptions& opt) {
+  if (dirs.empty()) return Status::InvalidArgument("no extract directories given");
+  ARK_ASSIGN_OR_RETURN(auto known_fp, cat.GetMeta("key_fingerprint"));
+  std::vector<std::unique_ptr<FeedLoader>> loaders;
+  for (auto& d : dirs) {
+    auto l = std::make_unique<FeedLoader>(d, opt);
+    ARK_RETURN_IF_ERROR(l->Load());
+    const std::string& fp = l->batch().key_fingerprint;
+    const std::string want = known_fp ? *known_fp : (loaders.empty() ? fp : loaders.front()->batch().key_fingerprint);
+    if (fp != want) {
+      return Status::InvalidArgument(d + "/manifest.json: key mismatch: pseudonymised with key " + fp +
+                                     " but this Ark's extracts use key " + want +
+                                     " (every custodian must use the same programme key)");
+    }
+    loaders.push_back(std::move(l));
+  }
+  // Refuse an extract that is already in the Ark.
+  ARK_ASSIGN_OR_RETURN(auto dup, cat.Prepare("SELECT id FROM batches WHERE json_extract(manifest, '$.content_hash') = ?"));
+  for (auto& l : loaders) {
+    dup->Bind(1, std::to_string(l->content_hash()));
+    ARK_ASSIGN_OR_RETURN(bool row, dup->Step());
+    if (row) return Status::FailedPrecondition(l->report().feed + ": this extract is already ingested (batch " + std::to_string(dup->Int(0)) + ")");
+    dup->Reset();
+  }
+  // Write every batch beside the staging area, then publish them all and record them at once.
+  const std::string staging = cat.ark_dir() + "/staging";
+  ARK_RETURN_IF_ERROR(MakeDirs(staging));
+  ARK_ASSIGN_OR_RETURN(auto next, cat.Prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM batches"));
+  ARK_ASSIGN_OR_RETURN(bool has, next->Step());
+  int64_t id = has ? next->Int(0) : 1;
+  std::vector<std::pair<std::string, std::string>> moves;  // tmp -> final
+  std::vector<IngestReport> reports;
+  Status s;
+  for (auto& l : loaders) {
+    char name[64];
+    std::snprintf(name, sizeof name, "%06lld-%s", static_cast<long long>(id), l->batch().feed.c_str());
+    const std::string tmp = staging + "/.tmp-" + std::to_string(::getpid()) + "-" + name;
+    s = MakeDirs(tmp);
+    if (s.ok()) s = WriteStagedBatch(l->batch(), tmp + "/batch.bin");
+    if (!s.ok()) break;
+    moves.emplace_back(tmp, staging + "/" + name);
+    l->report().batch = id++;
+    reports.push_back(l->report());
+  }
+  if (s.ok()) {
+    for (auto& [tmp, fin] : moves) {
+      s = PublishDir(tmp, fin);
+      if (!s.ok()) break;
+    }
+  }
+  if (s.ok()) {
+    s = cat.Begin();
+    if (s.ok()) {
+      auto ins = cat.Prepare("INSERT INTO batches(id, feed, dir, records, events, optouts, ingested_at, manifest) VALUES (?,?,?,?,?,?,?,?)");
+      s = ins.status();
+      for (size_t i = 0; s.ok() && i < loaders.size(); ++i) {
+        Json man = Json::parse(loaders[i]->manifest());
+        man["content_hash"] = std::to_string(loaders[i]->content_hash());
+        const IngestReport& r = reports[i];
+        (*ins)->Bind(1, r.batch).Bind(2, r.feed).Bind(3, "staging/" + std::filesystem::path(moves[i].second).filename().string())
+            .Bind(4, static_cast<int64_t>(r.records)).Bind(5, static_cast<int64_t>(r.events))
+            .Bind(6, static_cast<int64_t>(r.optouts)).Bind(7, UtcNow()).Bind(8, man.dump());
+        s = (*ins)->Run();
+      }
+      if (s.ok() && !known_fp) s = cat.SetMeta("key_fingerprint", loaders.front()->batch().key_fingerprint);
+      if (s.ok()) s = cat.Commit();
+      else cat.Rollback();
+    }
+  }
+  if (!s.ok()) {
+    for (auto& [tmp, fin] : moves) {
+      (void)RemoveAll(tmp);
+      (void)RemoveAll(fin);
+    }
+    return s;
+  }
+  return reports;
+}
+
+}  // namespace ark

@@ -1,0 +1,198 @@
+// Pseudonymise -> ingest -> link on a small hand-written GP extract, and the bad-input cases:
+// each must fail with the file and place named and leave nothing loaded.
+#include "ingest/ingest.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "catalog/catalog.h"
+#include "core/fs.h"
+#include "ingest/pseudonymise.h"
+#include "ingest/staging.h"
+#include "link/link.h"
+
+namespace ark {
+namespace {
+
+namespace fs = std::filesystem;
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("ark_ingest_" + std::to_string(::getpid()) + "_" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "raw");
+    Write("raw/patients.csv",
+          "patient_id,nhs_number,given_name,family_name,date_of_birth,sex,postcode,lsoa,imd_decile,practice_code,"
+          "registered_from,registered_to\n"
+          "P1,9434765919,Alice,Brown,1950-03-04,F,LS1 1AA,E01000001,3,B86001,2015-01-01,\n"
+          "P2,,Bob,Green,1970-12-31,M,LS2 2BB,E01000002,7,B86001,2016-05-01,2020-01-01\n"
+          "P3,943 476 5870,Carol,White,1988-02-30,F,LS3 3CC,E01000002,7,B86002,2017-01-01,\n"
+          "P4,1234567890,Dan,Black,1999-01-01,M,LS4 4DD,E01000003,,B86002,2018-01-01,\n");
+    Write("raw/events.csv",
+          "patient_id,event_date,snomed_code,value,unit\n"
+          "P1,2020-01-02,271649006,140,mmHg\n"
+          "P1,2020-01-02,44054006,,\n"
+          "P2,2019-06-01,60621009,27.5,kg/m2\n"
+          "P9,2019-06-01,60621009,27.5,kg/m2\n");  // orphan row: dropped and counted
+    Write("raw/optouts.csv", "nhs_number\n9434765919\n");
+    auto k = ProgrammeKey::Generate();
+    ASSERT_TRUE(k.ok());
+    key_ = *k;
+    auto spec = BuiltinFeedSpec("gp");
+    ASSERT_TRUE(spec.ok());
+    spec_ = *spec;
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  void Write(const std::string& rel, const std::string& text) {
+    std::ofstream(root_ / rel, std::ios::binary) << text;
+  }
+  std::string P(const std::string& rel) { return (root_ / rel).string(); }
+
+  fs::path root_;
+  ProgrammeKey key_;
+  FeedSpec spec_;
+};
+
+TEST_F(IngestTest, PseudonymiseIngestLink) {
+  auto r = Pseudonymise(spec_, key_, P("raw"), P("out/gp"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->records, 4u);
+  EXPECT_EQ(r->nhs_valid, 2u);
+  EXPECT_EQ(r->nhs_missing, 1u);
+  EXPECT_EQ(r->nhs_invalid, 1u);
+  EXPECT_EQ(r->dob_invalid, 1u);  // 30 February
+  EXPECT_EQ(r->orphan_rows, 1u);
+  EXPECT_EQ(r->optouts, 1u);
+  // No identifier survives pseudonymisation.
+  for (auto& f : fs::directory_iterator(P("out/gp"))) {
+    auto text = ReadFile(f.path().string());
+    ASSERT_TRUE(text.ok());
+    for (const char* id : {"9434765919", "Alice", "Brown", "LS1 1AA", "P1,", "1950-03-04"}) {
+      EXPECT_EQ(text->find(id), std::string::npos) << id << " in " << f.path();
+    }
+  }
+  auto cat = Catalog::Create(P("ark"));
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  auto in = Ingest(**cat, {P("out/gp")}, {});
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  ASSERT_EQ(in->size(), 1u);
+  EXPECT_EQ((*in)[0].records, 4u);
+  EXPECT_EQ((*in)[0].events, 4u + 3u);  // 4 registrations + 3 coded events
+  // The same extract twice is refused.
+  EXPECT_EQ(Ingest(**cat, {P("out/gp")}, {}).status().code(), StatusCode::kFailedPrecondition);
+  auto l = LinkDeterministic(**cat, "");
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_EQ(l->persons, 4u);
+  EXPECT_EQ(l->feeds["gp"].linked, 2u);
+  // Keys are stable across runs.
+  auto b = (*cat)->Batches();
+  auto k1 = ReadPersonKeys(P("ark"), (*b)[0].id, 4);
+  ASSERT_TRUE(LinkDeterministic(**cat, "").ok());
+  auto k2 = ReadPersonKeys(P("ark"), (*b)[0].id, 4);
+  EXPECT_EQ(*k1, *k2);
+  auto staged = ReadStagedBatch(P("ark/") + (*b)[0].dir + "/batch.bin");
+  ASSERT_TRUE(staged.ok());
+  EXPECT_EQ(staged->records[0].birth_year, 1950);
+  EXPECT_EQ(staged->records[0].birth_month, 3);
+  EXPECT_EQ(staged->records[3].imd_decile, 0);
+}
+
+class BadInputTest : public IngestTest {
+ protected:
+  // Pseudonymises the good extract, lets `corrupt` edit it, and expects ingest to fail with
+  // `want` in the message and nothing loaded.
+  void Expect(const std::function<void()>& corrupt, const std::string& want) {
+    ASSERT_TRUE(Pseudonymise(spec_, key_, P("raw"), P("out/gp")).ok());
+    corrupt();
+    auto cat = Catalog::Create(P("ark"));
+    ASSERT_TRUE(cat.ok());
+    auto in = Ingest(**cat, {P("out/gp")}, {});
+    ASSERT_FALSE(in.ok()) << "expected failure: " << want;
+    EXPECT_NE(in.status().message().find(want), std::string::npos) << in.status().message();
+    auto b = (*cat)->Batches();
+    ASSERT_TRUE(b.ok());
+    EXPECT_TRUE(b->empty());
+    if (fs::exists(P("ark/staging"))) {
+      for (auto& e : fs::directory_iterator(P("ark/staging"))) ADD_FAILURE() << "left behind: " << e.path();
+    }
+  }
+};
+
+TEST_F(BadInputTest, WrongColumnCount) {
+  Expect([&] { Write("out/gp/events.csv", "record,event_date,snomed_code,value,unit\n1,2020-01-02,1,2,x\n1,2020-01-02\n"); },
+         "events.csv:3: expected 5 fields, found 2");
+}
+
+TEST_F(BadInputTest, InvalidDate) {
+  Expect([&] { Write("out/gp/events.csv", "record,event_date,snomed_code,value,unit\n1,2020-13-02,1,2,x\n"); },
+         "events.csv:2: column 'event_date': '2020-13-02' is not a time");
+}
+
+TEST_F(BadInputTest, NotANumber) {
+  Expect([&] { Write("out/gp/events.csv", "record,event_date,snomed_code,value,unit\n1,2020-01-02,1,abc,x\n"); },
+         "events.csv:2: column 'value': 'abc' is not a number");
+}
+
+TEST_F(BadInputTest, NonUtf8) {
+  Expect([&] { Write("out/gp/events.csv", "record,event_date,snomed_code,value,unit\n1,2020-01-02,\xFF\xFE,2,x\n"); },
+         "events.csv: line 2, byte 14: not valid UTF-8");
+}
+
+TEST_F(BadInputTest, EmptyFile) {
+  Expect([&] { Write("out/gp/events.csv", ""); }, "events.csv: empty file");
+}
+
+TEST_F(BadInputTest, TruncatedRecords) {
+  Expect([&] {
+    auto t = ReadFile(P("out/gp/records.csv"));
+    Write("out/gp/records.csv", t->substr(0, t->rfind('\n', t->size() - 2) + 1));
+  }, "records.csv: 3 records but the manifest says 4");
+}
+
+TEST_F(BadInputTest, TruncatedMidQuote) {
+  Expect([&] { Write("out/gp/events.csv", "record,event_date,snomed_code,value,unit\n1,2020-01-02,\"123"); },
+         "events.csv:2: unterminated quoted field");
+}
+
+TEST_F(BadInputTest, UnknownRecord) {
+  Expect([&] { Write("out/gp/events.csv", "record,event_date,snomed_code,value,unit\n17,2020-01-02,1,,\n"); },
+         "column 'record': '17' is not a record number");
+}
+
+TEST_F(IngestTest, KeyMismatchIsCaughtAtIngest) {
+  ASSERT_TRUE(Pseudonymise(spec_, key_, P("raw"), P("out/a")).ok());
+  auto other = ProgrammeKey::Generate();
+  ASSERT_TRUE(Pseudonymise(spec_, *other, P("raw"), P("out/b")).ok());
+  auto cat = Catalog::Create(P("ark"));
+  auto in = Ingest(**cat, {P("out/a"), P("out/b")}, {});
+  ASSERT_FALSE(in.ok());
+  EXPECT_NE(in.status().message().find("key mismatch"), std::string::npos) << in.status().message();
+  ASSERT_TRUE(Ingest(**cat, {P("out/a")}, {}).ok());
+  in = Ingest(**cat, {P("out/b")}, {});
+  ASSERT_FALSE(in.ok());
+  EXPECT_NE(in.status().message().find("key mismatch"), std::string::npos);
+}
+
+TEST_F(IngestTest, QuarantineSetsBadRowsAside) {
+  ASSERT_TRUE(Pseudonymise(spec_, key_, P("raw"), P("out/gp")).ok());
+  Write("out/gp/events.csv", "record,event_date,snomed_code,value,unit\n1,2020-01-02,1,2,x\n1,2020-99-02,1,2,x\n2,2020-01-03,5,,\n");
+  auto cat = Catalog::Create(P("ark"));
+  IngestOptions o;
+  o.quarantine_dir = P("q");
+  auto in = Ingest(**cat, {P("out/gp")}, o);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ((*in)[0].quarantined, 1u);
+  EXPECT_EQ((*in)[0].events, 4u + 2u);
+  auto q = ReadFile(P("q/gp/events.csv.rejected.csv"));
+  ASSERT_TRUE(q.ok());
+  EXPECT_NE(q->find("3,column 'event_date'"), std::string::npos) << *q;
+}
+
+}  // namespace
+}  // namespace ark

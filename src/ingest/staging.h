@@ -1,0 +1,56 @@
+// Staged batches: what `ark ingest` writes under ARK/staging/ and `ark link` / `ark build` read.
+// One batch = one pseudonymised extract of one feed, validated, with codes dictionary-encoded.
+// A batch directory is immutable once published; the catalog's `batches` table lists the live
+// ones (a directory not in the catalog is debris from a crash and is ignored).
+//
+// File: ARK/staging/<id>-<feed>/batch.bin — see docs/design.md "Staging". Little-endian;
+// ends with an XXH3-64 checksum of everything before it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ark/status.h"
+#include "core/time.h"
+#include "privacy/key.h"
+
+namespace ark {
+
+enum class NhsStatusCode : uint8_t { kValid = 0, kMissing = 1, kInvalid = 2 };
+
+struct StagedRecord {
+  Digest pseudonym{};  // all zero unless nhs_status == kValid
+  NhsStatusCode nhs_status = NhsStatusCode::kMissing;
+  int16_t birth_year = 0;
+  uint8_t birth_month = 0;
+  char sex = 'U';
+  uint8_t imd_decile = 0;
+  uint32_t lsoa = 0;      // index into areas (0 = unknown)
+  uint32_t practice = 0;  // index into practices (0 = none)
+};
+
+// Events as columns; strings are indexes into the batch's dictionaries (index 0 = "").
+struct StagedEvents {
+  std::vector<uint32_t> record;  // 0-based record index
+  std::vector<int64_t> time, end;
+  std::vector<uint32_t> code, unit, encounter;
+  std::vector<double> value;
+  size_t size() const { return record.size(); }
+};
+
+struct StagedBatch {
+  std::string feed;
+  std::string key_fingerprint;
+  std::vector<StagedRecord> records;
+  std::vector<std::string> areas{""}, practices{""}, codes{""}, units{""}, encounters{""};
+  StagedEvents events;
+  std::vector<Digest> optouts;
+  std::string optout_kind;  // "national" | "type1" | ""
+};
+
+Status WriteStagedBatch(const StagedBatch& b, const std::string& path);
+// With `with_events` false, the events are skipped (cheaper for linkage).
+Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events = true);
+
+}  // namespace ark
