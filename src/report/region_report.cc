@@ -1,0 +1,329 @@
+#include "report/region_report.h"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <map>
+
+#include "catalog/catalog.h"
+#include "core/event.h"
+#include "core/fs.h"
+#include "disclosure/opensafely.h"
+#include "ingest/staging.h"
+#include "report/svg.h"
+#include "store/store.h"
+
+namespace ark {
+namespace {
+
+using OJson = nlohmann::ordered_json;
+using Opt = std::optional<int64_t>;
+
+const std::vector<std::string> kAgeBands = {"0-17", "18-39", "40-64", "65-79", "80+"};
+int AgeBand(int age) { return age < 18 ? 0 : age < 40 ? 1 : age < 65 ? 2 : age < 80 ? 3 : 4; }
+
+Opt Pub(int64_t n) { return *sdc::PublishCount(n); }
+std::optional<double> D(const Opt& v) { return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt; }
+OJson J(const Opt& v) { return v ? OJson(*v) : OJson("[REDACTED]"); }
+std::string Pct(double x) { return fmt::format("{:.1f}%", 100 * x); }
+
+struct Figures {
+  int ref_year = 0;
+  int32_t mid_day = 0;
+  // Population (allowed for planning use, alive at mid-year).
+  std::array<std::array<int64_t, 2>, 19> pyramid{};  // 5-year bands to 90+, [male, female]
+  std::array<int64_t, 11> by_decile{};               // 0 = unknown
+  int64_t population = 0, excluded_optout = 0, excluded_unknown = 0;
+  // Events by source and year (all events: data volume, not people).
+  std::map<std::string, std::map<int, int64_t>> volume;
+  // Emergency admissions in the reference year: [decile][age band].
+  std::array<std::array<int64_t, 5>, 11> adm{}, den{};
+  // Linkage by decile: records and linked records.
+  std::array<int64_t, 11> link_records{}, link_linked{};
+};
+
+Status Compute(const ReportContext& ctx, Figures* f) {
+  ARK_ASSIGN_OR_RETURN(auto store, Store::Open(ctx.ark_dir + "/store"));
+  auto dicts = store->dicts();
+  std::vector<uint8_t> emergency(dicts->codes.size()), reg(dicts->codes.size());
+  for (size_t c = 0; c < dicts->codes.size(); ++c) {
+    emergency[c] = dicts->codes[c].rfind("ADMIMETH/2", 0) == 0;
+    reg[c] = dicts->codes[c].rfind("REG/", 0) == 0;
+  }
+  // The reference year: the last year with data.
+  Seconds latest = 0;
+  ARK_RETURN_IF_ERROR(store->ForEachPerson([&](const Person&, std::span<const Event> ev) {
+    if (!ev.empty()) latest = std::max(latest, ev.back().time);
+    return Status::OK();
+  }));
+  f->ref_year = CivilFromDays(DayOf(latest)).year;
+  f->mid_day = DaysFromCivil(f->ref_year, 7, 1);
+  const Seconds y0 = static_cast<Seconds>(DaysFromCivil(f->ref_year, 1, 1)) * kSecondsPerDay;
+  const Seconds y1 = static_cast<Seconds>(DaysFromCivil(f->ref_year + 1, 1, 1)) * kSecondsPerDay;
+  const Seconds mid = static_cast<Seconds>(f->mid_day) * kSecondsPerDay;
+  std::vector<uint8_t> decile_of(store->num_persons(), 0);
+  ARK_RETURN_IF_ERROR(store->ForEachPerson([&](const Person& p, std::span<const Event> ev) {
+    decile_of[p.key] = p.imd_decile;
+    for (const Event& e : ev) {
+      const std::string& src = e.source < dicts->sources.size() ? dicts->sources[e.source] : "";
+      ++f->volume[src][CivilFromDays(DayOf(e.time)).year];
+    }
+    const bool alive = !p.has_death() || p.death_day > f->mid_day;
+    if (!alive || p.birth_year == 0) return Status::OK();
+    if (!(p.flags & kOptOutKnown)) {
+      ++f->excluded_unknown;
+      return Status::OK();
+    }
+    if (!AllowedForSecondaryUse(p)) {
+      ++f->excluded_optout;
+      return Status::OK();
+    }
+    const int age = f->ref_year - p.birth_year - (p.birth_month > 7 ? 1 : 0);
+    if (age < 0) return Status::OK();
+    ++f->population;
+    if (p.sex == 'M' || p.sex == 'F') ++f->pyramid[std::min(age / 5, 18)][p.sex == 'F'];
+    ++f->by_decile[p.imd_decile];
+    bool registered = false;
+    int64_t n = 0;
+    for (const Event& e : ev) {
+      if (reg[e.code] && e.time <= mid && (e.end == kNoTime || e.end > mid)) registered = true;
+      if (emergency[e.code] && e.time >= y0 && e.time < y1) ++n;
+    }
+    if (registered) {
+      ++f->den[p.imd_decile][AgeBand(age)];
+      f->adm[p.imd_decile][AgeBand(age)] += n;
+    }
+    return Status::OK();
+  }));
+  // Linkage rate by the person's deprivation decile.
+  ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(ctx.ark_dir));
+  ARK_ASSIGN_OR_RETURN(auto batches, cat->Batches());
+  for (auto& b : batches) {
+    ARK_ASSIGN_OR_RETURN(StagedBatch sb, ReadStagedBatch(ctx.ark_dir + "/" + b.dir + "/batch.bin", false));
+    ARK_ASSIGN_OR_RETURN(auto keys, ReadPersonKeys(ctx.ark_dir, b.id, sb.records.size()));
+    for (size_t i = 0; i < sb.records.size(); ++i) {
+      const uint8_t d = keys[i] < decile_of.size() ? decile_of[keys[i]] : 0;
+      ++f->link_records[d];
+      if (sb.records[i].nhs_status == NhsStatusCode::kValid) ++f->link_linked[d];
+    }
+  }
+  return Status::OK();
+}
+
+std::string Table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
+  std::string t = "<table><thead><tr>";
+  for (auto& h : head) t += "<th>" + svg::Escape(h) + "</th>";
+  t += "</tr></thead><tbody>";
+  for (auto& r : rows) {
+    t += "<tr>";
+    for (auto& c : r) t += "<td>" + svg::Escape(c) + "</td>";
+    t += "</tr>";
+  }
+  return t + "</tbody></table>";
+}
+
+}  // namespace
+
+Result<OJson> WriteRegionReport(const ReportContext& ctx, const std::string& html_path) {
+  Figures f;
+  ARK_RETURN_IF_ERROR(Compute(ctx, &f));
+  ARK_ASSIGN_OR_RETURN(auto store, Store::Open(ctx.ark_dir + "/store"));
+  const StoreStats st = store->Stats();
+  OJson out;
+  std::string body;
+
+  // --- Headline.
+  body += "<section><h2>At a glance</h2><div class=cards>";
+  auto card = [&](const std::string& v, const std::string& l) {
+    body += "<div class=card><b>" + svg::Escape(v) + "</b><span>" + svg::Escape(l) + "</span></div>";
+  };
+  card(fmt::format("{}", st.persons), "person timelines in the store");
+  card(fmt::format("{}", st.events), "events on those timelines");
+  card(fmt::format("{:.2f}", st.events ? static_cast<double>(st.bytes_on_disk) / st.events : 0.0), "bytes per event on disk");
+  if (ctx.link && ctx.link->quality) card(fmt::format("{:.4f}", ctx.link->quality->precision), "linkage precision (vs truth)");
+  if (ctx.link && ctx.link->quality) card(fmt::format("{:.4f}", ctx.link->quality->recall), "linkage recall (vs truth)");
+  body += "</div><p>Every record below arrived pseudonymised at source: NHS numbers were replaced by keyed "
+          "pseudonyms inside each custodian, and names, dates of birth, postcodes and local identifiers never "
+          "entered the Ark. Counts of people follow OpenSAFELY's disclosure rules: any count of 7 or less is "
+          "shown as [REDACTED], all others are rounded to the nearest 5, and rates are computed from the "
+          "rounded counts.</p></section>";
+
+  // --- Region profile.
+  std::vector<std::string> bands;
+  std::vector<std::optional<double>> male, female;
+  OJson pyr = OJson::array();
+  for (int b = 0; b < 19; ++b) {
+    bands.push_back(b == 18 ? "90+" : fmt::format("{}-{}", b * 5, b * 5 + 4));
+    Opt m = Pub(f.pyramid[b][0]), w = Pub(f.pyramid[b][1]);
+    male.push_back(D(m));
+    female.push_back(D(w));
+    pyr.push_back({{"band", bands.back()}, {"male", J(m)}, {"female", J(w)}});
+  }
+  const Opt pop = Pub(f.population), ex_o = Pub(f.excluded_optout), ex_u = Pub(f.excluded_unknown);
+  body += fmt::format("<section><h2>The region's people on 1 July {}</h2><p>Population counted for planning: <b>{}</b> "
+                      "people alive on that date. Excluded, as the national data opt-out requires: <b>{}</b> people who "
+                      "opted out and <b>{}</b> whose opt-out status cannot be confirmed because their records carry no "
+                      "valid NHS number (opt-outs fail closed).</p><div class=row>",
+                      f.ref_year, sdc::Show(pop), sdc::Show(ex_o), sdc::Show(ex_u));
+  body += svg::Pyramid(bands, male, female, {.title = "Age and sex (5-year bands)", .width = 460, .height = 360});
+  std::vector<std::string> deciles;
+  std::vector<std::optional<double>> dec_v;
+  OJson dec_j = OJson::object();
+  for (int d = 1; d <= 10; ++d) {
+    deciles.push_back(std::to_string(d));
+    Opt v = Pub(f.by_decile[d]);
+    dec_v.push_back(D(v));
+    dec_j[std::to_string(d)] = J(v);
+  }
+  body += svg::BarChart(deciles, {{"people", dec_v, ""}},
+                        {.title = "People by deprivation decile (1 = most deprived)", .y_label = "people", .width = 460, .height = 360});
+  body += "</div></section>";
+  out["population"] = J(pop);
+  out["excluded_opted_out"] = J(ex_o);
+  out["excluded_optout_unknown"] = J(ex_u);
+  out["age_sex"] = pyr;
+  out["people_by_imd_decile"] = dec_j;
+
+  // --- Data volume.
+  int y_lo = 1 << 30, y_hi = 0;
+  for (auto& [src, years] : f.volume) for (auto& [y, n] : years) if (n >= 100) { y_lo = std::min(y_lo, y); y_hi = std::max(y_hi, y); }
+  std::vector<std::string> years;
+  for (int y = y_lo; y <= y_hi; ++y) years.push_back(std::to_string(y));
+  std::vector<svg::Series> vol;
+  std::vector<std::vector<std::string>> vol_rows;
+  OJson vol_j = OJson::object();
+  for (auto& [src, ys] : f.volume) {
+    svg::Series s{src.empty() ? "(appended)" : src, {}, ""};
+    std::vector<std::string> row = {s.name};
+    int64_t total = 0;
+    for (int y = y_lo; y <= y_hi; ++y) {
+      auto it = ys.find(y);
+      const int64_t n = it == ys.end() ? 0 : it->second;
+      s.values.push_back(static_cast<double>(n));
+      row.push_back(std::to_string(n));
+      vol_j[s.name][std::to_string(y)] = n;
+    }
+    for (auto& [y, n] : ys) total += n;
+    row.push_back(std::to_string(total));
+    vol_rows.push_back(row);
+    vol.push_back(std::move(s));
+  }
+  std::vector<std::string> vol_head = {"custodian"};
+  vol_head.insert(vol_head.end(), years.begin(), years.end());
+  vol_head.push_back("all years");
+  body += "<section><h2>Data volume by custodian and year</h2><p>Events on the linked timelines, by the custodian "
+          "that sent them and the year they happened (these count records, not people).</p>";
+  body += svg::LineChart(years, vol, {.title = "Events per year by custodian", .y_label = "events", .width = 760, .height = 300});
+  body += Table(vol_head, vol_rows) + "</section>";
+  out["events_by_custodian_year"] = vol_j;
+
+  // --- Linkage.
+  body += "<section><h2>Linkage</h2><p>Records are joined into one timeline per person by the pseudonym of "
+          "their NHS number. Records without a valid NHS number cannot be linked this way yet: each keeps a "
+          "timeline of its own, and probabilistic linkage on privacy-preserving encodings resolves them later. "
+          "Missing NHS numbers are not random: the table by deprivation shows who is left out.</p>";
+  if (ctx.link) {
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> names;
+    std::vector<std::optional<double>> rates;
+    OJson lj = OJson::object();
+    for (auto& [feed, c] : ctx.link->feeds) {
+      const double r = c.records ? static_cast<double>(c.linked) / c.records : 0;
+      rows.push_back({feed, std::to_string(c.records), std::to_string(c.linked), std::to_string(c.missing_nhs),
+                      std::to_string(c.invalid_nhs), Pct(r)});
+      names.push_back(feed);
+      rates.push_back(100 * r);
+      lj[feed] = {{"records", c.records}, {"linked", c.linked}, {"linked_rate", r}};
+    }
+    body += "<div class=row>" + svg::BarChart(names, {{"linked %", rates, ""}},
+                                              {.title = "Records linked, by custodian (%)", .y_label = "% linked", .width = 460, .height = 300, .decimals = 1});
+    std::vector<std::optional<double>> drate;
+    std::vector<std::vector<std::string>> drows;
+    OJson dj = OJson::object();
+    for (int d = 1; d <= 10; ++d) {
+      Opt n = Pub(f.link_records[d]), k = Pub(f.link_linked[d]);
+      auto r = sdc::PublishRate(k, n, 100);
+      drate.push_back(r);
+      drows.push_back({std::to_string(d), sdc::Show(n), sdc::Show(k), r ? fmt::format("{:.1f}%", *r) : "[REDACTED]"});
+      dj[std::to_string(d)] = {{"records", J(n)}, {"linked", J(k)}, {"linked_pct", r ? OJson(*r) : OJson("[REDACTED]")}};
+    }
+    body += svg::BarChart(deciles, {{"linked %", drate, ""}},
+                          {.title = "Records linked, by deprivation decile (%)", .y_label = "% linked", .width = 460, .height = 300, .decimals = 1});
+    body += "</div>" + Table({"custodian", "records", "linked", "NHS number missing", "NHS number invalid", "linked"}, rows);
+    body += Table({"deprivation decile", "records", "linked", "linked %"}, drows);
+    if (ctx.link->quality) {
+      const auto& q = *ctx.link->quality;
+      body += fmt::format("<p>Against the synthetic region's ground truth (which never enters the Ark): pairwise "
+                          "precision <b>{:.4f}</b>, recall <b>{:.4f}</b>, F1 <b>{:.4f}</b>; {} true people, {} person "
+                          "keys found.</p>", q.precision, q.recall, q.f1, q.true_persons, q.found_persons);
+      out["link_quality"] = {{"precision", q.precision}, {"recall", q.recall}, {"f1", q.f1}};
+    }
+    out["linkage_by_custodian"] = lj;
+    out["linkage_by_imd_decile"] = dj;
+  }
+  body += "</section>";
+
+  // --- Emergency admissions.
+  std::vector<svg::Series> adm_series;
+  std::vector<std::vector<std::string>> adm_rows;
+  OJson adm_j = OJson::array();
+  std::vector<std::optional<double>> all_rate;
+  for (int d = 1; d <= 10; ++d) {
+    int64_t n = 0, p = 0;
+    for (int a = 0; a < 5; ++a) { n += f.adm[d][a]; p += f.den[d][a]; }
+    all_rate.push_back(sdc::PublishRate(Pub(n), Pub(p), 1000));
+  }
+  for (int a = 0; a < 5; ++a) {
+    svg::Series s{kAgeBands[a], {}, ""};
+    for (int d = 1; d <= 10; ++d) {
+      Opt n = Pub(f.adm[d][a]), p = Pub(f.den[d][a]);
+      auto r = sdc::PublishRate(n, p, 1000);
+      s.values.push_back(r);
+      adm_rows.push_back({std::to_string(d), kAgeBands[a], sdc::Show(n), sdc::Show(p), r ? fmt::format("{:.1f}", *r) : "[REDACTED]"});
+      adm_j.push_back({{"imd_decile", d}, {"age_band", kAgeBands[a]}, {"admissions", J(n)}, {"population", J(p)},
+                       {"per_1000", r ? OJson(*r) : OJson("[REDACTED]")}});
+    }
+    adm_series.push_back(std::move(s));
+  }
+  body += fmt::format("<section><h2>Emergency admissions per 1,000 people, {}</h2><p>Emergency admissions (admission "
+                      "methods 21–28) during {} among people registered with a GP practice on 1 July {}, by the "
+                      "deprivation decile of where they live (1 = most deprived) and by age. The gradient is the point: "
+                      "the most deprived areas carry the most emergency care.</p><div class=row>",
+                      f.ref_year, f.ref_year, f.ref_year);
+  body += svg::BarChart(deciles, {{"all ages", all_rate, ""}},
+                        {.title = "All ages, by deprivation decile", .y_label = "per 1,000", .width = 460, .height = 300, .decimals = 1});
+  body += svg::BarChart(deciles, adm_series,
+                        {.title = "By age band and deprivation decile", .y_label = "per 1,000", .width = 560, .height = 300, .decimals = 1});
+  body += "</div><details><summary>Table (counts after disclosure control)</summary>" +
+          Table({"deprivation decile", "age band", "admissions", "registered people", "per 1,000"}, adm_rows) + "</details></section>";
+  out["emergency_admissions"] = {{"year", f.ref_year}, {"cells", adm_j}};
+
+  // --- Pipeline.
+  if (!ctx.steps.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    for (auto& [name, s] : ctx.steps) rows.push_back({name, fmt::format("{:.2f} s", s)});
+    body += "<section><h2>How this report was made</h2><p>Each step of the pipeline, as a custodian and an Ark "
+            "engineer would run it, with the time it took on this machine.</p>" + Table({"step", "time"}, rows) + "</section>";
+  }
+
+  const std::string html = fmt::format(R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{0}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; line-height: 1.45; padding: 0 1rem; }}
+h1 {{ font-size: 1.6rem; margin-bottom: .2rem; }} h2 {{ font-size: 1.2rem; border-bottom: 1px solid #ddd; padding-bottom: .2rem; margin-top: 2rem; }}
+.cards {{ display: flex; gap: .8rem; flex-wrap: wrap; }} .card {{ background: #f4f7f9; border-radius: 6px; padding: .6rem 1rem; min-width: 140px; }}
+.card b {{ display: block; font-size: 1.3rem; }} .card span {{ color: #555; font-size: .85rem; }}
+.row {{ display: flex; gap: 1rem; flex-wrap: wrap; align-items: flex-start; }}
+table {{ border-collapse: collapse; margin: .8rem 0; font-size: .85rem; }} th, td {{ border: 1px solid #ddd; padding: .2rem .5rem; text-align: right; }}
+th {{ background: #f4f7f9; }} td:first-child, th:first-child {{ text-align: left; }} .muted {{ color: #666; }}
+</style></head><body>
+<h1>{0}</h1><p class=muted>Generated {1} from the Ark at <code>{2}</code>. All data are synthetic.</p>
+{3}
+</body></html>
+)", svg::Escape(ctx.title), UtcNow(), svg::Escape(ctx.ark_dir), body);
+  ARK_RETURN_IF_ERROR(WriteFileAtomic(html_path, html));
+  return out;
+}
+
+}  // namespace ark

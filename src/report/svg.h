@@ -1,0 +1,39 @@
+// Small inline-SVG charts for HTML reports: no scripts, no external files, readable when the
+// report is opened from disk or printed. Missing values (std::nullopt, e.g. redacted counts)
+// are drawn as gaps and marked in the hover title.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ark::svg {
+
+struct Series {
+  std::string name;
+  std::vector<std::optional<double>> values;  // one per category
+  std::string color;                           // CSS colour; empty picks from the palette
+};
+
+struct ChartOptions {
+  std::string title;
+  std::string y_label;
+  int width = 680;
+  int height = 300;
+  int decimals = 0;  // in value labels
+};
+
+std::string Escape(const std::string& s);
+const std::string& Palette(size_t i);
+
+// Grouped vertical bars, one group per category.
+std::string BarChart(const std::vector<std::string>& categories, const std::vector<Series>& series,
+                     const ChartOptions& o);
+// One line per series over the categories (e.g. years).
+std::string LineChart(const std::vector<std::string>& categories, const std::vector<Series>& series,
+                      const ChartOptions& o);
+// A population pyramid: age bands bottom (youngest) to top, males left, females right.
+std::string Pyramid(const std::vector<std::string>& bands, const std::vector<std::optional<double>>& male,
+                    const std::vector<std::optional<double>>& female, const ChartOptions& o);
+
+}  // namespace ark::svg
