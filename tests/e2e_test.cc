@@ -25,7 +25,7 @@ using Json = nlohmann::json;
 std::string Ark() { return ARK_BINARY; }
 
 // Runs a shell command; returns exit code, stdout in *out.
-int Run(const std::string& cmd, std::string* out = nullptr) {
+int Sh(const std::string& cmd, std::string* out = nullptr) {
   std::string full = cmd + " 2>" + (out ? "&1" : "/dev/null");
   FILE* p = popen(full.c_str(), "r");
   std::string s;
@@ -60,30 +60,30 @@ fs::path EndToEnd::root_;
 TEST_F(EndToEnd, PipelineAndNoIdentifiersInTheArk) {
   const fs::path r = root_ / "pipe";
   std::string out;
-  ASSERT_EQ(Run(Ark() + " synth --people 3000 --seed 11 --out " + (r / "s").string(), &out), 0) << out;
-  ASSERT_EQ(Run(Ark() + " keygen --out " + (r / "key").string(), &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " synth --people 3000 --seed 11 --out " + (r / "s").string(), &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " keygen --out " + (r / "key").string(), &out), 0) << out;
   Json m = Json::parse(Slurp(r / "s/manifest.json"));
   ASSERT_EQ(m["people"], 3000);
   std::string dirs;
   for (auto& [c, v] : m["custodians"].items()) {
-    ASSERT_EQ(Run(Ark() + " pseudonymise --key " + (r / "key").string() + " --custodian " + c + " --in " +
+    ASSERT_EQ(Sh(Ark() + " pseudonymise --key " + (r / "key").string() + " --custodian " + c + " --in " +
                   (r / "s" / c).string() + " --out " + (r / "p" / c).string(), &out), 0) << out;
     dirs += " " + (r / "p" / c).string();
   }
-  ASSERT_EQ(Run(Ark() + " init " + (r / "ark").string(), &out), 0) << out;
-  ASSERT_EQ(Run(Ark() + " ingest " + (r / "ark").string() + dirs, &out), 0) << out;
-  ASSERT_EQ(Run(Ark() + " link " + (r / "ark").string() + " --truth " + (r / "s/truth").string() + " --json 2>/dev/null", &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " init " + (r / "ark").string(), &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " ingest " + (r / "ark").string() + dirs, &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " link " + (r / "ark").string() + " --truth " + (r / "s/truth").string() + " --json 2>/dev/null", &out), 0) << out;
   Json link = Json::parse(out);
   EXPECT_GE(link["precision"].get<double>(), 0.99);
   EXPECT_GT(link["recall"].get<double>(), 0.8);
-  ASSERT_EQ(Run(Ark() + " build " + (r / "ark").string(), &out), 0) << out;
-  ASSERT_EQ(Run(Ark() + " stats " + (r / "ark").string() + " --json 2>/dev/null", &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " build " + (r / "ark").string(), &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " stats " + (r / "ark").string() + " --json 2>/dev/null", &out), 0) << out;
   Json st = Json::parse(out);
   EXPECT_GT(st["events"].get<int64_t>(), 30000);
   EXPECT_GE(st["persons"].get<int64_t>(), 2400);
   EXPECT_LE(st["persons"].get<int64_t>(), 4500);
   EXPECT_LE(st["bytes_on_disk"].get<double>() / st["events"].get<double>(), 8.0);
-  ASSERT_EQ(Run(Ark() + " verify " + (r / "ark").string(), &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " verify " + (r / "ark").string(), &out), 0) << out;
 
   // No NHS number or name from the raw extracts anywhere in the Ark directory (by bytes).
   std::set<std::string> nums, names;
@@ -134,14 +134,14 @@ TEST_F(EndToEnd, PipelineAndNoIdentifiersInTheArk) {
 TEST_F(EndToEnd, DemoWritesReport) {
   const fs::path d = root_ / "demo";
   std::string out;
-  ASSERT_EQ(Run(Ark() + " demo --people 1500 --out " + d.string(), &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " demo --people 1500 --out " + d.string(), &out), 0) << out;
   const std::string html = Slurp(d / "report.html");
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("Emergency admissions per 1,000"), std::string::npos);
   Json s = Json::parse(Slurp(d / "summary.json"));
   EXPECT_TRUE(fs::is_directory(s["ark"].get<std::string>()));
   // Running it again replaces the earlier output (idempotent).
-  ASSERT_EQ(Run(Ark() + " demo --people 1500 --out " + d.string(), &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " demo --people 1500 --out " + d.string(), &out), 0) << out;
 }
 
 // kill -9 at random moments during `ark build`: the store always opens and verifies, with either
@@ -149,9 +149,9 @@ TEST_F(EndToEnd, DemoWritesReport) {
 TEST_F(EndToEnd, BuildCrash) {
   const fs::path d = root_ / "crash";
   std::string out;
-  ASSERT_EQ(Run(Ark() + " demo --people 4000 --out " + d.string(), &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " demo --people 4000 --out " + d.string(), &out), 0) << out;
   const std::string ark = (d / "ark").string();
-  ASSERT_EQ(Run(Ark() + " stats " + ark + " --json 2>/dev/null", &out), 0);
+  ASSERT_EQ(Sh(Ark() + " stats " + ark + " --json 2>/dev/null", &out), 0);
   const int64_t events = Json::parse(out)["events"];
   std::mt19937 rng(7);
   for (int i = 0; i < 6; ++i) {
@@ -166,8 +166,8 @@ TEST_F(EndToEnd, BuildCrash) {
     std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 400)(rng)));
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
-    ASSERT_EQ(Run(Ark() + " verify " + ark, &out), 0) << "after kill " << i << ": " << out;
-    ASSERT_EQ(Run(Ark() + " stats " + ark + " --json 2>/dev/null", &out), 0) << out;
+    ASSERT_EQ(Sh(Ark() + " verify " + ark, &out), 0) << "after kill " << i << ": " << out;
+    ASSERT_EQ(Sh(Ark() + " stats " + ark + " --json 2>/dev/null", &out), 0) << out;
     EXPECT_EQ(Json::parse(out)["events"].get<int64_t>(), events);
   }
 }
@@ -176,21 +176,21 @@ TEST_F(EndToEnd, BuildCrash) {
 TEST_F(EndToEnd, MalformedExtractFailsCleanly) {
   const fs::path r = root_ / "bad";
   std::string out;
-  ASSERT_EQ(Run(Ark() + " synth --people 300 --seed 3 --out " + (r / "s").string(), &out), 0) << out;
-  ASSERT_EQ(Run(Ark() + " keygen --out " + (r / "key").string()), 0);
-  ASSERT_EQ(Run(Ark() + " pseudonymise --key " + (r / "key").string() + " --custodian gp --in " + (r / "s/gp").string() +
+  ASSERT_EQ(Sh(Ark() + " synth --people 300 --seed 3 --out " + (r / "s").string(), &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " keygen --out " + (r / "key").string()), 0);
+  ASSERT_EQ(Sh(Ark() + " pseudonymise --key " + (r / "key").string() + " --custodian gp --in " + (r / "s/gp").string() +
                 " --out " + (r / "p/gp").string(), &out), 0) << out;
   {
     std::ofstream f(r / "p/gp/events.csv", std::ios::app);
     f << "1,2020-01-01\n";
   }
-  ASSERT_EQ(Run(Ark() + " init " + (r / "ark").string()), 0);
-  EXPECT_EQ(Run(Ark() + " ingest " + (r / "ark").string() + " " + (r / "p/gp").string(), &out), 1);
+  ASSERT_EQ(Sh(Ark() + " init " + (r / "ark").string()), 0);
+  EXPECT_EQ(Sh(Ark() + " ingest " + (r / "ark").string() + " " + (r / "p/gp").string(), &out), 1);
   EXPECT_NE(out.find("events.csv:"), std::string::npos) << out;
   EXPECT_NE(out.find("expected 5 fields, found 2"), std::string::npos) << out;
-  EXPECT_NE(Run(Ark() + " link " + (r / "ark").string(), &out), 0);  // nothing to link
-  EXPECT_NE(Run(Ark() + " frobnicate"), 0);
-  EXPECT_NE(Run(Ark() + " ingest"), 0);
+  EXPECT_NE(Sh(Ark() + " link " + (r / "ark").string(), &out), 0);  // nothing to link
+  EXPECT_NE(Sh(Ark() + " frobnicate"), 0);
+  EXPECT_NE(Sh(Ark() + " ingest"), 0);
 }
 
 }  // namespace

@@ -20,6 +20,11 @@ namespace {
 
 using Json = nlohmann::json;
 
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+
 // Interns strings into a dictionary whose index 0 is "".
 class Interner {
  public:
@@ -28,7 +33,7 @@ class Interner {
   }
   uint32_t Id(std::string_view s) {
     if (s.empty()) return 0;
-    auto it = ids_.find(std::string(s));
+    auto it = ids_.find(s);
     if (it != ids_.end()) return it->second;
     uint32_t id = static_cast<uint32_t>(dict_->size());
     dict_->emplace_back(s);
@@ -38,7 +43,7 @@ class Interner {
 
  private:
   std::vector<std::string>* dict_;
-  std::unordered_map<std::string, uint32_t> ids_;
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> ids_;
 };
 
 // A mapping's column indexes in its file.
@@ -82,6 +87,12 @@ void ParseChunk(const CsvFile& f, std::string_view text, int64_t first_line, con
                 size_t nmaps, uint32_t nrecords, bool quarantine, ChunkOut* out) {
   out->codes.resize(nmaps);
   out->code_list.assign(nmaps, std::vector<std::string_view>{""});
+  {
+    const size_t guess = static_cast<size_t>(CountLines(text)) * maps.size() + 16;
+    auto& e = out->ev;
+    e.record.reserve(guess); e.time.reserve(guess); e.end.reserve(guess); e.code.reserve(guess);
+    e.value.reserve(guess); e.unit.reserve(guess); e.encounter.reserve(guess);
+  }
   CsvParser p(text, first_line);
   std::vector<std::string_view> row;
   const size_t ncols = f.header().size();
@@ -241,7 +252,7 @@ class FeedLoader {
     for (auto& [file, idx] : by_file) ARK_RETURN_IF_ERROR(Events(file, idx));
     content_hash_ = XXH3_64bits_digest(hash_);
     report_.records = b_.records.size();
-    report_.events = b_.events.size();
+    report_.events = events_;
     report_.optouts = b_.optouts.size();
     return Status::OK();
   }
@@ -395,23 +406,22 @@ class FeedLoader {
     return Status::OK();
   }
 
-  void AppendChunk(const ChunkOut& o, const std::vector<std::vector<uint32_t>>& code_map,
+  // Rewrites a chunk's local ids as batch ids, in place, and keeps the chunk as a part.
+  void AppendChunk(ChunkOut& o, const std::vector<std::vector<uint32_t>>& code_map,
                    const std::vector<uint32_t>& unit_map, const std::vector<uint32_t>& enc_map,
                    const std::vector<uint32_t>& const_units) {
-    StagedEvents& e = b_.events;
-    const size_t n = o.ev.size();
+    StagedEvents& e = o.ev;
+    const size_t n = e.size();
     for (size_t i = 0; i < n; ++i) {
-      const uint32_t tagged = o.ev.code[i];
+      const uint32_t tagged = e.code[i];
       const uint32_t mapping = tagged >> 24, local = tagged & 0xFFFFFF;
-      e.record.push_back(o.ev.record[i]);
-      e.time.push_back(o.ev.time[i]);
-      e.end.push_back(o.ev.end[i]);
-      e.code.push_back(code_map[mapping][local]);
-      e.value.push_back(o.ev.value[i]);
-      const uint32_t unit = unit_map[o.ev.unit[i]];
-      e.unit.push_back(unit != 0 ? unit : const_units[mapping]);
-      e.encounter.push_back(enc_map[o.ev.encounter[i]]);
+      e.code[i] = code_map[mapping][local];
+      const uint32_t unit = unit_map[e.unit[i]];
+      e.unit[i] = unit != 0 ? unit : const_units[mapping];
+      e.encounter[i] = enc_map[e.encounter[i]];
     }
+    events_ += n;
+    if (n) b_.parts.push_back(std::move(e));
   }
 
   Status Quarantine(const std::string& file, const std::vector<Reject>& rejects) {
@@ -433,6 +443,7 @@ class FeedLoader {
   std::string manifest_;
   XXH3_state_t* hash_ = nullptr;
   uint64_t content_hash_ = 0;
+  uint64_t events_ = 0;
 };
 
 }  // namespace

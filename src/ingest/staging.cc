@@ -11,21 +11,45 @@ namespace {
 
 constexpr char kMagic[8] = {'A', 'R', 'K', 'S', 'T', 'G', '1', '\0'};
 
+// Writes straight to the file (buffered) while hashing; large arrays are not copied twice.
 class Writer {
  public:
+  explicit Writer(AppendFile* f) : f_(f), h_(XXH3_createState()) { XXH3_64bits_reset(h_); }
+  ~Writer() { XXH3_freeState(h_); }
+  Writer(const Writer&) = delete;
+  void Raw(const void* p, size_t n) {
+    if (!s_.ok() || n == 0) return;
+    XXH3_64bits_update(h_, p, n);
+    s_ = f_->Append(std::string_view(static_cast<const char*>(p), n));
+  }
   template <typename T>
-  void Put(T v) { buf_.append(reinterpret_cast<const char*>(&v), sizeof v); }
-  void Str(const std::string& s) { Put<uint32_t>(static_cast<uint32_t>(s.size())); buf_.append(s); }
+  void Put(T v) { Raw(&v, sizeof v); }
+  void Str(const std::string& s) { Put<uint32_t>(static_cast<uint32_t>(s.size())); Raw(s.data(), s.size()); }
   void Strs(const std::vector<std::string>& v) { Put<uint64_t>(v.size()); for (auto& s : v) Str(s); }
   template <typename T>
   void Vec(const std::vector<T>& v) {
     Put<uint64_t>(v.size());
-    buf_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+    Raw(v.data(), v.size() * sizeof(T));
   }
-  std::string& buf() { return buf_; }
+  // One column gathered from the parts.
+  template <typename T>
+  void Column(const StagedBatch& b, std::vector<T> StagedEvents::*col) {
+    uint64_t n = (b.events.*col).size();
+    for (auto& p : b.parts) n += (p.*col).size();
+    Put<uint64_t>(n);
+    Raw((b.events.*col).data(), (b.events.*col).size() * sizeof(T));
+    for (auto& p : b.parts) Raw((p.*col).data(), (p.*col).size() * sizeof(T));
+  }
+  Status Finish() {
+    uint64_t sum = XXH3_64bits_digest(h_);
+    if (s_.ok()) s_ = f_->Append(std::string_view(reinterpret_cast<const char*>(&sum), 8));
+    return s_;
+  }
 
  private:
-  std::string buf_;
+  AppendFile* f_;
+  XXH3_state_t* h_;
+  Status s_;
 };
 
 class Reader {
@@ -76,8 +100,9 @@ class Reader {
 }  // namespace
 
 Status WriteStagedBatch(const StagedBatch& b, const std::string& path) {
-  Writer w;
-  w.buf().append(kMagic, 8);
+  ARK_ASSIGN_OR_RETURN(AppendFile f, AppendFile::Open(path, true));
+  Writer w(&f);
+  w.Raw(kMagic, 8);
   w.Str(b.feed);
   w.Str(b.key_fingerprint);
   w.Vec(b.records);
@@ -88,17 +113,14 @@ Status WriteStagedBatch(const StagedBatch& b, const std::string& path) {
   w.Strs(b.encounters);
   w.Vec(b.optouts);
   w.Str(b.optout_kind);
-  const StagedEvents& e = b.events;
-  w.Vec(e.record);
-  w.Vec(e.time);
-  w.Vec(e.end);
-  w.Vec(e.code);
-  w.Vec(e.unit);
-  w.Vec(e.encounter);
-  w.Vec(e.value);
-  w.Put<uint64_t>(XXH3_64bits(w.buf().data(), w.buf().size()));
-  ARK_ASSIGN_OR_RETURN(AppendFile f, AppendFile::Open(path, true));
-  ARK_RETURN_IF_ERROR(f.Append(w.buf()));
+  w.Column(b, &StagedEvents::record);
+  w.Column(b, &StagedEvents::time);
+  w.Column(b, &StagedEvents::end);
+  w.Column(b, &StagedEvents::code);
+  w.Column(b, &StagedEvents::unit);
+  w.Column(b, &StagedEvents::encounter);
+  w.Column(b, &StagedEvents::value);
+  ARK_RETURN_IF_ERROR(w.Finish());
   ARK_RETURN_IF_ERROR(f.Sync());
   return f.Close();
 }

@@ -44,11 +44,13 @@ struct StagedBatch {
   std::string key_fingerprint;
   std::vector<StagedRecord> records;
   std::vector<std::string> areas{""}, practices{""}, codes{""}, units{""}, encounters{""};
-  StagedEvents events;
+  StagedEvents events;               // what ReadStagedBatch returns: one part
+  std::vector<StagedEvents> parts;   // for writing: events in parts, concatenated in order
   std::vector<Digest> optouts;
   std::string optout_kind;  // "national" | "type1" | ""
 };
 
+// Writes `b` (its `events` followed by its `parts`) and fsyncs the file.
 Status WriteStagedBatch(const StagedBatch& b, const std::string& path);
 // With `with_events` false, the events are skipped (cheaper for linkage).
 Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events = true);

@@ -29,6 +29,7 @@ std::string Pct(double x) { return fmt::format("{:.1f}%", 100 * x); }
 
 struct Figures {
   int ref_year = 0;
+  int first_year = 1 << 30;  // first year with at least 5% of the busiest year's events
   int32_t mid_day = 0;
   // Population (allowed for planning use, alive at mid-year).
   std::array<std::array<int64_t, 2>, 19> pyramid{};  // 5-year bands to 90+, [male, female]
@@ -50,13 +51,19 @@ Status Compute(const ReportContext& ctx, Figures* f) {
     emergency[c] = dicts->codes[c].rfind("ADMIMETH/2", 0) == 0;
     reg[c] = dicts->codes[c].rfind("REG/", 0) == 0;
   }
-  // The reference year: the last year with data.
-  Seconds latest = 0;
+  // The reference year: the last year with at least half the busiest year's events (a few
+  // stray late or early events must not pick an empty year).
+  std::map<int, int64_t> per_year;
   ARK_RETURN_IF_ERROR(store->ForEachPerson([&](const Person&, std::span<const Event> ev) {
-    if (!ev.empty()) latest = std::max(latest, ev.back().time);
+    for (const Event& e : ev) ++per_year[CivilFromDays(DayOf(e.time)).year];
     return Status::OK();
   }));
-  f->ref_year = CivilFromDays(DayOf(latest)).year;
+  int64_t busiest = 0;
+  for (auto& [y, n] : per_year) busiest = std::max(busiest, n);
+  for (auto& [y, n] : per_year) {
+    if (2 * n >= busiest) f->ref_year = y;
+    if (20 * n >= busiest) f->first_year = std::min(f->first_year, y);
+  }
   f->mid_day = DaysFromCivil(f->ref_year, 7, 1);
   const Seconds y0 = static_cast<Seconds>(DaysFromCivil(f->ref_year, 1, 1)) * kSecondsPerDay;
   const Seconds y1 = static_cast<Seconds>(DaysFromCivil(f->ref_year + 1, 1, 1)) * kSecondsPerDay;
@@ -185,8 +192,7 @@ Result<OJson> WriteRegionReport(const ReportContext& ctx, const std::string& htm
   out["people_by_imd_decile"] = dec_j;
 
   // --- Data volume.
-  int y_lo = 1 << 30, y_hi = 0;
-  for (auto& [src, years] : f.volume) for (auto& [y, n] : years) if (n >= 100) { y_lo = std::min(y_lo, y); y_hi = std::max(y_hi, y); }
+  const int y_lo = f.first_year, y_hi = f.ref_year;
   std::vector<std::string> years;
   for (int y = y_lo; y <= y_hi; ++y) years.push_back(std::to_string(y));
   std::vector<svg::Series> vol;
@@ -203,16 +209,18 @@ Result<OJson> WriteRegionReport(const ReportContext& ctx, const std::string& htm
       row.push_back(std::to_string(n));
       vol_j[s.name][std::to_string(y)] = n;
     }
-    for (auto& [y, n] : ys) total += n;
+    for (auto& [y, n] : ys) if (y >= y_lo && y <= y_hi) total += n;
     row.push_back(std::to_string(total));
     vol_rows.push_back(row);
     vol.push_back(std::move(s));
   }
   std::vector<std::string> vol_head = {"custodian"};
   vol_head.insert(vol_head.end(), years.begin(), years.end());
-  vol_head.push_back("all years");
-  body += "<section><h2>Data volume by custodian and year</h2><p>Events on the linked timelines, by the custodian "
-          "that sent them and the year they happened (these count records, not people).</p>";
+  vol_head.push_back(fmt::format("{}-{}", y_lo, y_hi));
+  body += fmt::format("<section><h2>Data volume by custodian and year</h2><p>Events on the linked timelines, by the "
+                      "custodian that sent them and the year they happened, {}–{} (these count records, not people; "
+                      "registration events reach further back, to when people first registered with a practice).</p>",
+                      y_lo, y_hi);
   body += svg::LineChart(years, vol, {.title = "Events per year by custodian", .y_label = "events", .width = 760, .height = 300});
   body += Table(vol_head, vol_rows) + "</section>";
   out["events_by_custodian_year"] = vol_j;

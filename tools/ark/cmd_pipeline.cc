@@ -1,0 +1,129 @@
+// `ark link`, `ark build`, `ark stats`.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "command.h"
+#include "ingest/build.h"
+#include "link/link.h"
+#include "store/store.h"
+
+namespace ark::cli {
+namespace {
+
+using OJson = nlohmann::ordered_json;
+
+OJson LinkJson(const LinkReport& r) {
+  OJson j;
+  j["mode"] = r.mode;
+  j["persons"] = r.persons;
+  OJson feeds = OJson::object();
+  for (auto& [name, c] : r.feeds) {
+    feeds[name] = {{"records", c.records}, {"linked", c.linked}, {"unlinked", c.records - c.linked},
+                   {"missing_nhs_number", c.missing_nhs}, {"invalid_nhs_number", c.invalid_nhs},
+                   {"linked_rate", c.records ? static_cast<double>(c.linked) / c.records : 0.0}};
+  }
+  j["custodians"] = feeds;
+  if (r.quality) {
+    const PairwiseQuality& q = *r.quality;
+    j["precision"] = q.precision;
+    j["recall"] = q.recall;
+    j["f1"] = q.f1;
+    j["true_persons"] = q.true_persons;
+    j["found_persons"] = q.found_persons;
+    j["true_pairs"] = q.true_pairs;
+    j["found_pairs"] = q.found_pairs;
+    j["correct_pairs"] = q.correct_pairs;
+  }
+  return j;
+}
+
+int Link(int argc, char** argv) {
+  CLI::App app("Link staged records into persons (deterministic: by NHS-number pseudonym).", "ark link");
+  std::string dir, truth, mode = "deterministic";
+  bool json = false;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("--mode", mode, "linkage mode")->check(CLI::IsMember({"deterministic"}));
+  app.add_option("--truth", truth, "a synthetic region's truth/ folder: score precision and recall");
+  app.add_flag("--json", json, "print the report as JSON");
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  auto cat = Catalog::Open(dir);
+  if (!cat.ok()) return ReportError(cat.status());
+  auto r = LinkDeterministic(**cat, truth);
+  if (!r.ok()) return ReportError(r.status());
+  OJson j = LinkJson(*r);
+  if (json) {
+    std::printf("%s\n", j.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%-12s %10s %10s %10s %8s\n", "custodian", "records", "linked", "unlinked", "rate");
+  for (auto& [name, c] : r->feeds) {
+    std::printf("%-12s %10llu %10llu %10llu %7.1f%%\n", name.c_str(), (unsigned long long)c.records,
+                (unsigned long long)c.linked, (unsigned long long)(c.records - c.linked),
+                c.records ? 100.0 * c.linked / c.records : 0.0);
+  }
+  std::printf("persons: %llu\n", (unsigned long long)r->persons);
+  if (r->quality) {
+    std::printf("precision %.4f  recall %.4f  F1 %.4f  (true persons %llu, found %llu)\n", r->quality->precision,
+                r->quality->recall, r->quality->f1, (unsigned long long)r->quality->true_persons,
+                (unsigned long long)r->quality->found_persons);
+  }
+  return 0;
+}
+
+int Build(int argc, char** argv) {
+  CLI::App app("Compile linked staging into a new version of the timeline store.", "ark build");
+  std::string dir;
+  int threads = 2;
+  bool json = false;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("--threads", threads, "worker threads");
+  app.add_flag("--json", json, "print the report as JSON");
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  auto cat = Catalog::Open(dir);
+  if (!cat.ok()) return ReportError(cat.status());
+  auto r = BuildTimelines(**cat, threads);
+  if (!r.ok()) return ReportError(r.status());
+  if (json) {
+    OJson j = {{"persons", r->persons}, {"events", r->events}, {"batches", r->batches},
+               {"opted_out", r->opted_out}, {"optout_unknown", r->optout_unknown}, {"seconds", r->seconds}};
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("built %llu persons, %llu events from %llu batches in %.2f s\n", (unsigned long long)r->persons,
+                (unsigned long long)r->events, (unsigned long long)r->batches, r->seconds);
+  }
+  return 0;
+}
+
+int Stats(int argc, char** argv) {
+  CLI::App app("Print the size of the timeline store.", "ark stats");
+  std::string dir;
+  bool json = false;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_flag("--json", json, "print as JSON");
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  auto cat = Catalog::Open(dir);
+  if (!cat.ok()) return ReportError(cat.status());
+  auto store = Store::Open(dir + "/store");
+  if (!store.ok()) return ReportError(store.status());
+  StoreStats s = (*store)->Stats();
+  OJson j = {{"persons", s.persons}, {"events", s.events}, {"bytes_on_disk", s.bytes_on_disk},
+             {"bytes_per_event", s.events ? static_cast<double>(s.bytes_on_disk) / s.events : 0.0},
+             {"events_by_custodian", s.events_by_source}};
+  if (json) {
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("persons %llu, events %llu, %llu bytes on disk (%.2f bytes/event)\n", (unsigned long long)s.persons,
+                (unsigned long long)s.events, (unsigned long long)s.bytes_on_disk,
+                s.events ? static_cast<double>(s.bytes_on_disk) / s.events : 0.0);
+    for (auto& [k, v] : s.events_by_source) std::printf("  %-12s %llu\n", k.c_str(), (unsigned long long)v);
+  }
+  return 0;
+}
+
+ARK_COMMAND(kLink, "link", "link records into persons", Link);
+ARK_COMMAND(kBuild, "build", "build the timeline store", Build);
+ARK_COMMAND(kStats, "stats", "store size and counts", Stats);
+
+}  // namespace
+}  // namespace ark::cli
