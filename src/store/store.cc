@@ -1,0 +1,176 @@
+// Store: opening, accessors, stats, verification and taking the write lock. The append path is in
+// store_append.cc, the read paths in store_read.cc and scan.cc.
+#include "store/store.h"
+
+#include <algorithm>
+
+#include "core/fs.h"
+#include "store/file_lock.h"
+#include "store/manifest.h"
+#include "store/store_state.h"
+#include "store/version_builder.h"
+#include "store/wal.h"
+
+namespace ark {
+
+using store::StoreState;
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& store_dir, StoreOptions opts) {
+  std::unique_ptr<Store> s(new Store());
+  s->dir_ = store_dir;
+  s->opts_ = opts;
+  ARK_ASSIGN_OR_RETURN(s->state_, store::LoadState(store_dir, opts));
+  return s;
+}
+
+Store::~Store() = default;
+
+uint64_t Store::num_persons() const {
+  std::shared_lock l(mu_);
+  return state_->num_persons();
+}
+
+uint64_t Store::num_events() const {
+  std::shared_lock l(mu_);
+  return state_->version->num_events() + state_->delta.events.size();
+}
+
+std::shared_ptr<const Dictionaries> Store::dicts() const {
+  std::shared_lock l(mu_);
+  return state_->interner->Snapshot();
+}
+
+StoreStats Store::Stats() const {
+  std::shared_ptr<const store::Version> v;
+  std::shared_ptr<const Dictionaries> d;
+  StoreStats st;
+  std::vector<uint64_t> by_source;
+  {
+    std::shared_lock l(mu_);
+    v = state_->version;
+    d = state_->interner->Snapshot();
+    st.persons = state_->num_persons();
+    st.delta_events = state_->delta.events.size();
+    by_source = state_->delta.events_by_source;
+  }
+  const auto& vs = v->manifest().events_by_source;
+  if (by_source.size() < vs.size()) by_source.resize(vs.size(), 0);
+  for (size_t i = 0; i < vs.size(); ++i) by_source[i] += vs[i];
+  for (size_t i = 0; i < by_source.size(); ++i) {
+    if (by_source[i] == 0) continue;
+    st.events_by_source[i < d->sources.size() ? d->sources[i] : "#" + std::to_string(i)] += by_source[i];
+  }
+  st.events = v->num_events() + st.delta_events;
+  st.version = v->number();
+  st.segments = v->segments().size();
+  st.blocks = v->blocks().size();
+  for (uint64_t w : store::ListStore(dir_).wals) {
+    if (w > v->manifest().wal_through) st.wal_bytes += DiskUsage(dir_ + "/" + store::WalFileName(w));
+  }
+  st.bytes_on_disk = (v->number() ? DiskUsage(v->dir()) : 0) + st.wal_bytes;
+  return st;
+}
+
+Person Store::person(PersonKey key) const {
+  std::shared_ptr<const store::Version> v;
+  {
+    std::shared_lock l(mu_);
+    v = state_->version;
+  }
+  Person p;
+  p.key = key;
+  const int64_t b = v->FindBlock(key);
+  if (b < 0) return p;
+  const store::BlockRef& ref = v->blocks()[static_cast<size_t>(b)];
+  auto view = v->Block(ref);
+  std::vector<Person> persons;
+  if (!view.ok() || !view->DecodePersons(&persons).ok() || key - ref.first_person >= persons.size()) return p;
+  return persons[key - ref.first_person];
+}
+
+Status Store::Verify() const {
+  std::shared_ptr<const store::Version> v;
+  {
+    std::shared_lock l(mu_);
+    v = state_->version;
+  }
+  if (v->number() != 0) {
+    const std::string path = v->dir() + "/MANIFEST";
+    ARK_ASSIGN_OR_RETURN(std::string data, ReadFile(path));
+    ARK_RETURN_IF_ERROR(store::DecodeManifest(data, path).status());
+  }
+  std::vector<Event> events;
+  std::vector<Person> persons;
+  for (const auto& seg : v->segments()) {
+    for (size_t i = 0; i < seg->blocks().size(); ++i) {
+      ARK_RETURN_IF_ERROR(seg->VerifyBlock(i));
+      ARK_ASSIGN_OR_RETURN(store::BlockView b, seg->Block(i));
+      const std::string where = seg->path() + ": block " + std::to_string(i);
+      Status s = b.DecodeEvents(&events);
+      if (s.ok()) s = b.DecodePersons(&persons);
+      if (!s.ok()) return s.WithContext(where);
+      for (const Event& e : events) {
+        if (e.code >= v->manifest().dicts.codes.size() || e.unit >= v->manifest().dicts.units.size() ||
+            e.source >= v->manifest().dicts.sources.size()) {
+          return Status::Corruption(where + ": id beyond the dictionaries");
+        }
+      }
+    }
+  }
+  for (uint64_t w : store::ListStore(dir_).wals) {
+    if (w <= v->manifest().wal_through) continue;
+    const std::string path = dir_ + "/" + store::WalFileName(w);
+    std::vector<AppendEvent> batch;
+    auto res = store::ReadWal(path, [&](uint8_t type, std::string_view payload) -> Status {
+      if (type != store::kWalAppend) return Status::Corruption("unknown record type " + std::to_string(type));
+      return store::DecodeAppendBatch(payload, &batch);
+    });
+    if (!res.ok()) {
+      if (res.status().code() == StatusCode::kNotFound) continue;  // compacted meanwhile
+      return res.status().WithContext(path);
+    }
+    if (res->corrupt) return Status::Corruption(path + ": " + res->problem);
+  }
+  return Status::OK();
+}
+
+Status Store::EnsureWritable() {
+  std::lock_guard<std::mutex> g(writable_mu_);
+  if (lock_) return Status::OK();
+  ARK_RETURN_IF_ERROR(MakeDirs(dir_));
+  ARK_ASSIGN_OR_RETURN(store::FileLock lock, store::FileLock::TryLock(dir_ + "/LOCK"));
+  // Another process may have appended or published since we loaded: reload if so.
+  ARK_ASSIGN_OR_RETURN(uint64_t current, store::ReadCurrent(dir_));
+  store::StoreListing listing = store::ListStore(dir_);
+  bool stale;
+  uint64_t through;
+  {
+    std::shared_lock l(mu_);
+    through = state_->version->manifest().wal_through;
+    std::vector<std::pair<uint64_t, uint64_t>> on_disk;
+    for (uint64_t w : listing.wals) {
+      if (w > through) on_disk.emplace_back(w, DiskUsage(dir_ + "/" + store::WalFileName(w)));
+    }
+    stale = current != state_->version->number() || on_disk != state_->replayed;
+  }
+  if (stale) {
+    ARK_ASSIGN_OR_RETURN(auto fresh, store::LoadState(dir_, opts_));
+    std::unique_lock l(mu_);
+    through = fresh->version->manifest().wal_through;
+    current = fresh->version->number();
+    state_ = std::move(fresh);
+  }
+  ARK_RETURN_IF_ERROR(store::RemoveObsolete(dir_, current, through));
+  {
+    std::shared_lock l(mu_);
+    for (uint64_t w : state_->empty_wals) ARK_RETURN_IF_ERROR(RemoveAll(dir_ + "/" + store::WalFileName(w)));
+  }
+  const uint64_t number = std::max(listing.wals.empty() ? 0 : listing.wals.back(), through) + 1;
+  std::lock_guard<std::mutex> wl(wal_mu_);
+  ARK_ASSIGN_OR_RETURN(wal_, store::WalWriter::Create(dir_ + "/" + store::WalFileName(number)));
+  wal_number_ = number;
+  lock_ = std::make_unique<store::FileLock>(std::move(lock));
+  return Status::OK();
+}
+
+}  // namespace ark

@@ -1,0 +1,122 @@
+// Store: the timeline store of one Ark (<ark>/store): the current immutable version (memory-mapped
+// segments) plus a live in-memory delta of appended events that every read merges.
+//
+// Durability: Append writes the events to the write-ahead log and returns OK only after an
+// fdatasync covering them; concurrent appenders share one fdatasync (group commit). An
+// acknowledged event survives kill -9 and power loss; Open replays the WAL and ignores a torn
+// tail. Compact folds the delta into a new version and retires the WAL files it covers; it is
+// crash-safe at every point (no event lost or duplicated). Format: docs/store-format.md.
+//
+// Processes: any number of processes may open a store and read. The first Append or Compact takes
+// the store's LOCK (flock) for the Store's lifetime; a second writing process gets
+// FailedPrecondition. A reader sees the WAL as it was when it opened, plus its own appends.
+//
+// Thread safety: all methods may be called concurrently (readers, appenders, one compaction at a
+// time). Reads see a consistent snapshot taken when they start.
+//
+// Example:
+//   ARK_ASSIGN_OR_RETURN(auto store, Store::Open(ark_dir + "/store"));
+//   ARK_ASSIGN_OR_RETURN(uint64_t n, store->CountPersonsWithAnyCode(codes, from, to, 2));
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ark/status.h"
+#include "core/event.h"
+#include "store/options.h"
+
+namespace ark {
+
+namespace store {
+struct StoreState;
+class FileLock;
+class WalWriter;
+}  // namespace store
+
+class Store {
+ public:
+  using PersonFn = std::function<Status(const Person&, std::span<const Event>)>;
+
+  // Opens the store in `store_dir` (<ark>/store). A missing directory or one with no published
+  // version opens as an empty store. Errors: Corruption (manifest, segment footer or WAL record in
+  // the middle of a WAL file fails its checks), IOError.
+  static Result<std::unique_ptr<Store>> Open(const std::string& store_dir, StoreOptions opts = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Persons: max(persons of the version, largest appended key + 1). Events: version + delta.
+  uint64_t num_persons() const;
+  uint64_t num_events() const;
+  // The dictionaries, including strings interned by appends (a snapshot; ids never change).
+  std::shared_ptr<const Dictionaries> dicts() const;
+  // The attributes of person `key` (O(one block) to decode: use ForEachPerson for many persons).
+  // Persons known only from appends, or unreadable because of corruption, have unknown attributes.
+  Person person(PersonKey key) const;
+
+  // Calls fn for every person with key in [begin, end) ∩ [0, num_persons()), with its events
+  // (version merged with the delta, in time order; equal times keep insertion order). The span is
+  // valid only during the call. threads <= 1: one thread, in key order. threads > 1: blocks of
+  // persons are visited on several threads at once (fn must be thread-safe; keys ascend within a
+  // block, not globally). A non-OK status from fn stops the scan and is returned.
+  Status ForEachPerson(const PersonFn& fn, int threads = 1) const { return ForEachPersonInRange(0, UINT32_MAX, fn, threads); }
+  Status ForEachPersonInRange(PersonKey begin, PersonKey end, const PersonFn& fn, int threads = 1) const;
+
+  // The fast path: the number of persons with at least one event whose code is in `codes` and
+  // whose time is in [from, to). Unknown code ids are ignored. Work is split by block across
+  // `threads` threads.
+  Result<uint64_t> CountPersonsWithAnyCode(const std::vector<CodeId>& codes, Seconds from, Seconds to, int threads = 1) const;
+
+  // Appends events durably (see above); codes, units and sources are interned. Person keys may be
+  // >= num_persons() (new persons with unknown attributes; keys should stay dense). Errors:
+  // InvalidArgument (empty code, time out of range) with nothing written; FailedPrecondition when
+  // another process holds the LOCK; IOError (the store then refuses further appends). An Append
+  // that did not return OK may still be partly or wholly present after a crash.
+  Status Append(std::span<const AppendEvent> events);
+
+  // Folds the delta into a new version (rewriting only the segments whose persons got events),
+  // publishes it and deletes the WAL files it covers. Appends may continue meanwhile (they go to a
+  // new WAL file). No-op when the delta is empty.
+  Status Compact();
+
+  // Checks every block checksum and decodes every block of the current version, the manifest and
+  // every WAL record. Corruption names the file and the block or WAL offset.
+  Status Verify() const;
+
+  StoreStats Stats() const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  struct PendingAppend;
+  Store() = default;
+  Status EnsureWritable();
+  Status WriteGroup(const std::vector<PendingAppend*>& group);
+
+  std::string dir_;
+  StoreOptions opts_;
+
+  // The readable state: version, delta, interned dictionaries. Readers take mu_ shared.
+  mutable std::shared_mutex mu_;
+  std::unique_ptr<store::StoreState> state_;
+
+  // Write path. Lock order: compact_mu_ -> writable_mu_ -> wal_mu_ -> queue_mu_ / mu_.
+  std::mutex compact_mu_;
+  std::mutex writable_mu_;
+  std::unique_ptr<store::FileLock> lock_;
+  std::mutex wal_mu_;  // held by the group-commit leader while writing, syncing and applying
+  std::unique_ptr<store::WalWriter> wal_;
+  uint64_t wal_number_ = 0;
+  Status wal_error_;  // sticky: set when a WAL write failed
+  std::mutex queue_mu_;
+  std::deque<PendingAppend*> queue_;
+};
+
+}  // namespace ark

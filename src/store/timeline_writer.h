@@ -1,0 +1,66 @@
+// TimelineWriter: builds a complete new version of the timeline store from persons and their
+// events (what `ark build` does), streaming: memory holds one block, not the data set.
+//
+// Example:
+//   ARK_ASSIGN_OR_RETURN(auto w, TimelineWriter::Create(ark_dir + "/store", WriterOptions{}));
+//   for (...) ARK_RETURN_IF_ERROR(w->AddPerson(person, events));   // keys 0, 1, 2, ...
+//   ARK_RETURN_IF_ERROR(w->Finish(dicts));
+//
+// Durability: nothing is visible until Finish publishes the version atomically; a crash (kill -9)
+// or an error before that leaves the previous version current and readable. After publishing,
+// older versions are deleted (open Stores keep reading theirs through their maps).
+// WAL: the new version inherits the previous version's WAL watermark, so events appended to the
+// store and not yet compacted stay live on top of the new version (their person keys must still
+// mean the same persons).
+//
+// Locking: Create takes the store's LOCK and holds it until the writer is destroyed; it fails with
+// FailedPrecondition while another writer (an appending Store, a compaction) holds it.
+// Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "ark/status.h"
+#include "core/event.h"
+#include "store/file_lock.h"
+#include "store/options.h"
+
+namespace ark {
+
+namespace store {
+class VersionBuilder;
+}
+
+class TimelineWriter {
+ public:
+  // `store_dir` is <ark>/store; it is created if missing.
+  static Result<std::unique_ptr<TimelineWriter>> Create(const std::string& store_dir, WriterOptions opts = {});
+  ~TimelineWriter();
+
+  // Adds the next person. REQUIRES (checked, InvalidArgument): p.key is 0 for the first call and
+  // one more than the previous key after that; every event has person == p.key; events are in
+  // non-decreasing time order (events with equal times keep their order); times are in range.
+  Status AddPerson(const Person& p, std::span<const Event> events);
+
+  // Checks that every code, unit, source, area and practice id used is in `dicts`, writes the
+  // version, syncs it and publishes it as current. The writer is finished afterwards.
+  Status Finish(const Dictionaries& dicts);
+
+  uint64_t num_persons() const;
+  uint64_t num_events() const;
+
+ private:
+  TimelineWriter() = default;
+
+  std::string store_dir_;
+  store::FileLock lock_;
+  std::unique_ptr<store::VersionBuilder> builder_;
+  uint64_t wal_through_ = 0;
+  bool finished_ = false;
+  // Largest ids used, checked against the dictionaries in Finish.
+  uint64_t max_code_ = 0, max_unit_ = 0, max_source_ = 0, max_area_ = 0, max_practice_ = 0;
+};
+
+}  // namespace ark

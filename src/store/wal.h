@@ -1,0 +1,75 @@
+// The write-ahead log: appended events are framed into records, written and fdatasync'ed before
+// Append acknowledges them. Layout in docs/store-format.md, "WAL file":
+//
+//   record := masked_crc32c u32 | length u32 | type u8 | payload[length]
+//   (the CRC covers length, type and payload)
+//
+// The first record of a file is a header (magic, format version). Reading stops at the first
+// record that is incomplete or fails its checksum: when nothing but zeros or that one record
+// follows, it is a torn tail (the writer died mid-write; nothing after it was acknowledged) and is
+// ignored; otherwise it is corruption in the middle of the file.
+//
+// WalWriter is not thread-safe (the store serialises writers through group commit).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ark/status.h"
+#include "core/fs.h"
+#include "store/options.h"
+
+namespace ark::store {
+
+constexpr size_t kWalRecordHeaderSize = 9;
+constexpr uint32_t kWalMaxRecord = 64u << 20;  // larger batches are split by the caller
+constexpr uint32_t kWalFormatVersion = 1;
+
+enum WalRecordType : uint8_t {
+  kWalFileHeader = 1,  // payload: "ARKWAL01" + u32 format version
+  kWalAppend = 2,      // payload: an append batch (EncodeAppendBatch)
+};
+
+// Appends one framed record to *out.
+void AppendWalRecord(std::string* out, WalRecordType type, std::string_view payload);
+
+class WalWriter {
+ public:
+  // Creates the file (truncating any leftover of that name), writes and syncs the header record
+  // and fsyncs the directory, so the file survives a crash once this returns.
+  static Result<std::unique_ptr<WalWriter>> Create(const std::string& path);
+  // Writes framed records and makes them durable (fdatasync) before returning.
+  Status WriteAndSync(std::string_view records);
+  uint64_t size() const { return file_.size(); }
+  const std::string& path() const { return path_; }
+
+ private:
+  WalWriter() = default;
+  AppendFile file_;
+  std::string path_;
+};
+
+struct WalReadResult {
+  uint64_t file_size = 0;
+  uint64_t valid_bytes = 0;  // end of the last good record
+  uint64_t records = 0;      // good records, header included
+  bool torn_tail = false;    // an incomplete record at the end was ignored
+  bool corrupt = false;      // a bad record with data after it (records after it were not read)
+  std::string problem;       // what was wrong at valid_bytes, when torn_tail or corrupt
+};
+
+// Reads the records of the WAL file at `path` in order, calling fn(type, payload) for each good
+// one after the header. An error from fn stops the read and is returned.
+Result<WalReadResult> ReadWal(const std::string& path, const std::function<Status(uint8_t, std::string_view)>& fn);
+
+// Append batches: the events with their strings (codes, units, sources), so that replay does not
+// depend on dictionary ids.
+void EncodeAppendBatch(std::span<const AppendEvent> events, std::string* out);
+Status DecodeAppendBatch(std::string_view payload, std::vector<AppendEvent>* out);
+
+}  // namespace ark::store
