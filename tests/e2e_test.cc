@@ -149,12 +149,17 @@ TEST_F(EndToEnd, DemoWritesReport) {
 TEST_F(EndToEnd, BuildCrash) {
   const fs::path d = root_ / "crash";
   std::string out;
-  ASSERT_EQ(Sh(Ark() + " demo --people 4000 --out " + d.string(), &out), 0) << out;
+  ASSERT_EQ(Sh(Ark() + " demo --people 30000 --out " + d.string(), &out), 0) << out;
   const std::string ark = (d / "ark").string();
   ASSERT_EQ(Sh(Ark() + " stats " + ark + " --json 2>/dev/null", &out), 0);
   const int64_t events = Json::parse(out)["events"];
+  // How long one build takes here, so that the kills land inside it.
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(Sh(Ark() + " build " + ark), 0);
+  const int build_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - t0).count());
   std::mt19937 rng(7);
-  for (int i = 0; i < 6; ++i) {
+  for (int i = 0; i < 8; ++i) {
     pid_t pid = fork();
     if (pid == 0) {
       int null = open("/dev/null", O_WRONLY);
@@ -163,7 +168,7 @@ TEST_F(EndToEnd, BuildCrash) {
       execl(ARK_BINARY, ARK_BINARY, "build", ark.c_str(), nullptr);
       _exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 400)(rng)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(1, std::max(2, build_ms))(rng)));
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
     ASSERT_EQ(Sh(Ark() + " verify " + ark, &out), 0) << "after kill " << i << ": " << out;
