@@ -34,7 +34,45 @@ bool IsValidDate(int y, unsigned m, unsigned d) {
   return d <= max;
 }
 
+namespace {
+
+// Digits at text[i..i+n) as a number, or -1.
+inline int Digits(std::string_view t, size_t i, size_t n) {
+  int v = 0;
+  for (size_t k = i; k < i + n; ++k) {
+    const unsigned c = static_cast<unsigned char>(t[k]) - '0';
+    if (c > 9) return -1;
+    v = v * 10 + static_cast<int>(c);
+  }
+  return v;
+}
+
+}  // namespace
+
 Result<Seconds> ParseTime(std::string_view text, std::string_view format) {
+  // Fast path for ISO dates and date-times ("%Y-%m-%d", "%Y-%m-%d %H:%M[:%S]"), the common case.
+  if (format.size() >= 8 && format.substr(0, 8) == "%Y-%m-%d" && text.size() >= 10 && text[4] == '-' && text[7] == '-') {
+    const int y = Digits(text, 0, 4), mo = Digits(text, 5, 2), d = Digits(text, 8, 2);
+    int h = 0, mi = 0, sec = 0;
+    bool ok = y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && IsValidDate(y, mo, d);
+    if (ok && text.size() != 10) {
+      if (format == "%Y-%m-%d %H:%M" && text.size() == 16 && text[10] == ' ' && text[13] == ':') {
+        h = Digits(text, 11, 2);
+        mi = Digits(text, 14, 2);
+      } else if (format == "%Y-%m-%d %H:%M:%S" && text.size() == 19 && text[10] == ' ' && text[13] == ':' && text[16] == ':') {
+        h = Digits(text, 11, 2);
+        mi = Digits(text, 14, 2);
+        sec = Digits(text, 17, 2);
+      } else {
+        ok = false;
+      }
+      ok = ok && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59;
+    } else if (ok && format.size() > 8 && format != "%Y-%m-%d %H:%M" && format != "%Y-%m-%d %H:%M:%S") {
+      ok = false;  // other formats that start like an ISO date: take the general path
+    }
+    if (ok) return static_cast<Seconds>(DaysFromCivil(y, mo, d)) * kSecondsPerDay + h * 3600 + mi * 60 + sec;
+    // Fall through: the general parser gives the precise error.
+  }
   int y = 1970, mo = 1, d = 1, h = 0, mi = 0, s = 0;
   size_t i = 0;
   bool date_done = false;

@@ -144,7 +144,8 @@ Result<BuildReport> BuildTimelines(Catalog& cat, int threads) {
         ev.value = e.value[i];
         ev.unit = l.unit_map[e.unit[i]];
         ev.source = l.source;
-        ev.encounter = e.encounter[i] ? l.enc_base + e.encounter[i] : kNoEncounter;
+        const uint32_t enc = e.encounter[i];
+        ev.encounter = (enc & kInternedEncounter) ? kInternedEncounter | (l.enc_base + (enc & ~kInternedEncounter)) : enc;
       }
       l.b = StagedBatch();  // free as we go
     }

@@ -14,6 +14,7 @@
 #include "core/fs.h"
 #include "ingest/feed_spec.h"
 #include "ingest/staging.h"
+#include "privacy/bloom.h"
 
 namespace ark {
 namespace {
@@ -72,9 +73,24 @@ struct ChunkOut {
 
 uint32_t LocalId(std::unordered_map<std::string_view, uint32_t>& m, std::vector<std::string_view>& list, std::string_view s) {
   if (s.empty()) return 0;
+  // Runs of the same value are common (a file sorted by code, a constant column): try the
+  // last id handed out before hashing.
+  if (list.size() > 1 && list.back() == s) return static_cast<uint32_t>(list.size() - 1);
   auto [it, fresh] = m.try_emplace(s, static_cast<uint32_t>(list.size()));
   if (fresh) list.push_back(s);
   return it->second;
+}
+
+// Numeric encounter ids are kept as numbers (see staging.h); others get a chunk-local id with
+// the kInternedEncounter bit, rewritten to the batch dictionary at merge.
+uint32_t EncounterId(ChunkOut* out, std::string_view s) {
+  if (s.empty()) return 0;
+  if (s.size() <= 9 && (s.size() == 1 || s[0] != '0')) {
+    uint32_t n = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return n + 1;
+  }
+  return kInternedEncounter | LocalId(out->encounters, out->encounter_list, s);
 }
 
 std::string_view Trim(std::string_view s) {
@@ -83,12 +99,13 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-void ParseChunk(const CsvFile& f, std::string_view text, int64_t first_line, const std::vector<BoundMapping>& maps,
-                size_t nmaps, uint32_t nrecords, bool quarantine, ChunkOut* out) {
+void ParseChunk(const CsvFile& f, std::string_view text, int64_t first_line, int64_t lines,
+                const std::vector<BoundMapping>& maps, size_t nmaps, uint32_t nrecords, bool quarantine,
+                ChunkOut* out) {
   out->codes.resize(nmaps);
   out->code_list.assign(nmaps, std::vector<std::string_view>{""});
   {
-    const size_t guess = static_cast<size_t>(CountLines(text)) * maps.size() + 16;
+    const size_t guess = static_cast<size_t>(lines) * maps.size() + 16;
     auto& e = out->ev;
     e.record.reserve(guess); e.time.reserve(guess); e.end.reserve(guess); e.code.reserve(guess);
     e.value.reserve(guess); e.unit.reserve(guess); e.encounter.reserve(guess);
@@ -167,7 +184,7 @@ void ParseChunk(const CsvFile& f, std::string_view text, int64_t first_line, con
         }
       }
       uint32_t unit = m.unit >= 0 ? LocalId(out->units, out->unit_list, Trim(row[m.unit])) : 0;
-      uint32_t enc = m.encounter >= 0 ? LocalId(out->encounters, out->encounter_list, Trim(row[m.encounter])) : 0;
+      uint32_t enc = m.encounter >= 0 ? EncounterId(out, Trim(row[m.encounter])) : 0;
       auto emit = [&](std::string_view code) {
         out->ev.record.push_back(rec - 1);
         out->ev.time.push_back(*t);
@@ -266,6 +283,13 @@ class FeedLoader {
       }
     }
     Interner areas(&b_.areas), practices(&b_.practices);
+    // PPRL encodings (optional columns `clk` and `pprl`, privacy/bloom.h).
+    const int c_clk = f.ColumnIndex("clk"), c_pprl = f.ColumnIndex("pprl");
+    if ((c_clk < 0) != (c_pprl < 0)) return f.Error(1, "columns 'clk' and 'pprl' come together");
+    const size_t nf = ArkEncodedFields().size();
+    const size_t enc_bytes = StagedEncodingBytes(nf);
+    if (c_clk >= 0) b_.encoding_version = kEncodingVersion;
+    std::string dec;
     CsvParser p(f.body(), f.body_first_line());
     std::vector<std::string_view> row;
     for (;;) {
@@ -307,6 +331,22 @@ class FeedLoader {
         r.imd_decile = static_cast<uint8_t>(d);
       }
       r.practice = practices.Id(row[7]);
+      if (c_clk >= 0) {
+        const size_t at = b_.encodings.size();
+        b_.encodings.resize(at + enc_bytes);
+        if (!Base64Decode(row[c_clk], &dec)) return f.Error(p.line(), "clk", "not valid base64");
+        if (dec.size() != static_cast<size_t>(kClkBits / 8)) {
+          return f.Error(p.line(), "clk", "expected a CLK of " + std::to_string(kClkBits) + " bits, found " +
+                                              std::to_string(dec.size() * 8));
+        }
+        std::memcpy(b_.encodings.data() + at, dec.data(), dec.size());
+        if (!Base64Decode(row[c_pprl], &dec)) return f.Error(p.line(), "pprl", "not valid base64");
+        if (dec.size() != PackedFieldsBytes(nf)) {
+          return f.Error(p.line(), "pprl", "expected " + std::to_string(PackedFieldsBytes(nf)) + " bytes, found " +
+                                               std::to_string(dec.size()));
+        }
+        std::memcpy(b_.encodings.data() + at + kClkBits / 8, dec.data(), dec.size());
+      }
       b_.records.push_back(r);
     }
     report_.rows[kRecordsFile] = b_.records.size();
@@ -370,7 +410,8 @@ class FeedLoader {
     std::atomic<size_t> next{0};
     auto work = [&] {
       for (size_t c; (c = next++) < chunks.size();) {
-        ParseChunk(f, chunks[c], first[c], maps, spec_.events.size(), nrec, quarantine, &outs[c]);
+        const int64_t lines = (c + 1 < chunks.size() ? first[c + 1] : line) - first[c];
+        ParseChunk(f, chunks[c], first[c], lines, maps, spec_.events.size(), nrec, quarantine, &outs[c]);
       }
     };
     std::vector<std::thread> pool;
@@ -418,7 +459,9 @@ class FeedLoader {
       e.code[i] = code_map[mapping][local];
       const uint32_t unit = unit_map[e.unit[i]];
       e.unit[i] = unit != 0 ? unit : const_units[mapping];
-      e.encounter[i] = enc_map[e.encounter[i]];
+      if (e.encounter[i] & kInternedEncounter) {
+        e.encounter[i] = kInternedEncounter | enc_map[e.encounter[i] & ~kInternedEncounter];
+      }
     }
     events_ += n;
     if (n) b_.parts.push_back(std::move(e));
@@ -451,46 +494,66 @@ class FeedLoader {
 Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::string>& dirs, const IngestOptions& opt) {
   if (dirs.empty()) return Status::InvalidArgument("no extract directories given");
   ARK_ASSIGN_OR_RETURN(auto known_fp, cat.GetMeta("key_fingerprint"));
-  std::vector<std::unique_ptr<FeedLoader>> loaders;
-  for (auto& d : dirs) {
-    auto l = std::make_unique<FeedLoader>(d, opt);
-    ARK_RETURN_IF_ERROR(l->Load());
-    const std::string& fp = l->batch().key_fingerprint;
-    const std::string want = known_fp ? *known_fp : (loaders.empty() ? fp : loaders.front()->batch().key_fingerprint);
-    if (fp != want) {
-      return Status::InvalidArgument(d + "/manifest.json: key mismatch: pseudonymised with key " + fp +
-                                     " but this Ark's extracts use key " + want +
-                                     " (every custodian must use the same programme key)");
-    }
-    loaders.push_back(std::move(l));
-  }
-  // Refuse an extract that is already in the Ark.
-  ARK_ASSIGN_OR_RETURN(auto dup, cat.Prepare("SELECT id FROM batches WHERE json_extract(manifest, '$.content_hash') = ?"));
-  for (auto& l : loaders) {
-    dup->Bind(1, std::to_string(l->content_hash()));
-    ARK_ASSIGN_OR_RETURN(bool row, dup->Step());
-    if (row) return Status::FailedPrecondition(l->report().feed + ": this extract is already ingested (batch " + std::to_string(dup->Int(0)) + ")");
-    dup->Reset();
-  }
-  // Write every batch beside the staging area, then publish them all and record them at once.
   const std::string staging = cat.ark_dir() + "/staging";
   ARK_RETURN_IF_ERROR(MakeDirs(staging));
   ARK_ASSIGN_OR_RETURN(auto next, cat.Prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM batches"));
   ARK_ASSIGN_OR_RETURN(bool has, next->Step());
   int64_t id = has ? next->Int(0) : 1;
+  ARK_ASSIGN_OR_RETURN(auto dup, cat.Prepare("SELECT id FROM batches WHERE json_extract(manifest, '$.content_hash') = ?"));
+
+  // Each extract is parsed, checked, and written beside the staging area while the next one is
+  // parsed; only when all succeeded are they published and recorded at once.
+  std::vector<std::unique_ptr<FeedLoader>> loaders;
   std::vector<std::pair<std::string, std::string>> moves;  // tmp -> final
   std::vector<IngestReport> reports;
+  std::vector<std::thread> writers;
+  std::vector<Status> written(dirs.size());
+  auto cleanup = [&] {
+    for (auto& w : writers) w.join();
+    writers.clear();
+    for (auto& [tmp, fin] : moves) (void)RemoveAll(tmp);
+  };
   Status s;
-  for (auto& l : loaders) {
+  for (size_t i = 0; i < dirs.size() && s.ok(); ++i) {
+    const std::string& d = dirs[i];
+    auto l = std::make_unique<FeedLoader>(d, opt);
+    s = l->Load();
+    if (!s.ok()) break;
+    const std::string& fp = l->batch().key_fingerprint;
+    const std::string want = known_fp ? *known_fp : (loaders.empty() ? fp : loaders.front()->batch().key_fingerprint);
+    if (fp != want) {
+      s = Status::InvalidArgument(d + "/manifest.json: key mismatch: pseudonymised with key " + fp +
+                                  " but this Ark's extracts use key " + want +
+                                  " (every custodian must use the same programme key)");
+      break;
+    }
+    dup->Bind(1, std::to_string(l->content_hash()));
+    auto row = dup->Step();
+    const int64_t earlier = row.ok() && *row ? dup->Int(0) : 0;
+    dup->Reset();
+    if (!row.ok()) { s = row.status(); break; }
+    if (*row) {
+      s = Status::FailedPrecondition(d + ": this extract is already ingested (batch " + std::to_string(earlier) + ")");
+      break;
+    }
     char name[64];
     std::snprintf(name, sizeof name, "%06lld-%s", static_cast<long long>(id), l->batch().feed.c_str());
     const std::string tmp = staging + "/.tmp-" + std::to_string(::getpid()) + "-" + name;
     s = MakeDirs(tmp);
-    if (s.ok()) s = WriteStagedBatch(l->batch(), tmp + "/batch.bin");
     if (!s.ok()) break;
     moves.emplace_back(tmp, staging + "/" + name);
     l->report().batch = id++;
     reports.push_back(l->report());
+    const StagedBatch* b = &l->batch();
+    writers.emplace_back([b, tmp, out = &written[i]] { *out = WriteStagedBatch(*b, tmp + "/batch.bin"); });
+    loaders.push_back(std::move(l));
+  }
+  for (auto& w : writers) w.join();
+  writers.clear();
+  for (auto& w : written) if (s.ok() && !w.ok()) s = w;
+  if (!s.ok()) {
+    cleanup();
+    return s;
   }
   if (s.ok()) {
     for (auto& [tmp, fin] : moves) {

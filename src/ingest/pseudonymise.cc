@@ -11,6 +11,7 @@
 #include "core/csv.h"
 #include "core/fs.h"
 #include "core/time.h"
+#include "privacy/bloom.h"
 #include "privacy/nhs_number.h"
 
 namespace ark {
@@ -38,7 +39,7 @@ Status WriteOut(const std::string& dir, const std::string& name, const std::stri
 class Pseudonymiser {
  public:
   Pseudonymiser(const FeedSpec& spec, const ProgrammeKey& key, std::string in, std::string out)
-      : spec_(spec), key_(key), in_(std::move(in)), out_(std::move(out)) {}
+      : spec_(spec), key_(key), in_(std::move(in)), out_(std::move(out)), encoder_(key, ArkEncodedFields()) {}
 
   Status Run() {
     ARK_RETURN_IF_ERROR(Identity());
@@ -72,8 +73,12 @@ class Pseudonymiser {
     ARK_ASSIGN_OR_RETURN(int c_lsoa, opt(is.lsoa, "lsoa"));
     ARK_ASSIGN_OR_RETURN(int c_imd, opt(is.imd_decile, "imd_decile"));
     ARK_ASSIGN_OR_RETURN(int c_prac, opt(is.practice, "practice"));
-    for (auto& n : is.names) ARK_RETURN_IF_ERROR(RequireColumn(f, n, "names").status());
-    if (!is.postcode.empty()) ARK_RETURN_IF_ERROR(RequireColumn(f, is.postcode, "postcode").status());
+    std::vector<int> c_names;
+    for (auto& n : is.names) {
+      ARK_ASSIGN_OR_RETURN(int i, RequireColumn(f, n, "names"));
+      c_names.push_back(i);
+    }
+    ARK_ASSIGN_OR_RETURN(int c_post, opt(is.postcode, "postcode"));
     // Extra columns that events from the identity file need.
     const std::set<std::string> ids = IdentifierColumns();
     for (auto& e : spec_.events) {
@@ -92,6 +97,9 @@ class Pseudonymiser {
     std::string out;
     std::vector<std::string_view> hdr(RecordColumns().begin(), RecordColumns().end());
     for (auto& c : extra_) hdr.push_back(c);
+    hdr.push_back("clk");   // PPRL encodings (privacy/bloom.h, docs/linkage.md)
+    hdr.push_back("pprl");
+    std::vector<std::string> ev(ArkEncodedFields().size());
     AppendCsvRow(&out, hdr);
     CsvParser p(f.body(), f.body_first_line());
     std::vector<std::string_view> row;
@@ -124,7 +132,7 @@ class Pseudonymiser {
       } else {
         ++report_.nhs_missing;
       }
-      std::string birth;
+      std::string birth, dob_full;
       if (c_dob >= 0 && !Trim(row[c_dob]).empty()) {
         auto t = ParseTime(Trim(row[c_dob]), is.date_of_birth->format);
         if (t.ok()) {
@@ -132,6 +140,8 @@ class Pseudonymiser {
           char buf[16];
           std::snprintf(buf, sizeof buf, "%04d-%02u", d.year, d.month);
           birth = buf;
+          std::snprintf(buf, sizeof buf, "%04d%02u%02u", d.year, d.month, d.day);
+          dob_full = buf;
         } else {
           ++report_.dob_invalid;
         }
@@ -150,6 +160,21 @@ class Pseudonymiser {
                                          c_imd >= 0 ? row[c_imd] : std::string_view(),
                                          c_prac >= 0 ? row[c_prac] : std::string_view()};
       for (int i : c_extra) o.push_back(row[i]);
+      // Encodings: first given name, family name (the last name column), full date of birth,
+      // postcode, sex; the identifiers themselves are not written.
+      std::string first = c_names.empty() ? "" : NormaliseValue(FieldKind::kName, row[c_names.front()]);
+      std::string family = c_names.size() > 1 ? NormaliseValue(FieldKind::kName, row[c_names.back()]) : "";
+      if (c_names.size() == 1 && first.find(' ') != std::string::npos) family = first.substr(first.rfind(' ') + 1);
+      ev[0] = first.substr(0, first.find(' '));
+      ev[1] = family;
+      ev[2] = dob_full;
+      ev[3] = c_post >= 0 ? NormaliseValue(FieldKind::kPostcode, row[c_post]) : "";
+      ev[4] = sex == "U" ? "" : NormaliseValue(FieldKind::kExact, sex);
+      RecordEncoding e = encoder_.Encode(ev, rec);
+      std::string clk = Base64Encode(e.clk.data(), e.clk.size() * 8), packed = PackFields(e);
+      std::string pprl = Base64Encode(packed.data(), packed.size());
+      o.push_back(clk);
+      o.push_back(pprl);
       AppendCsvRow(&out, o);
     }
     report_.files[kRecordsFile] = report_.records;
@@ -262,6 +287,7 @@ class Pseudonymiser {
   std::vector<std::string> extra_;
   std::map<std::string, AppendFile> open_;
   PseudonymiseReport report_;
+  Encoder encoder_;
 };
 
 }  // namespace
@@ -295,6 +321,13 @@ Result<PseudonymiseReport> Pseudonymise(const FeedSpec& spec, const ProgrammeKey
   m["optouts_invalid"] = r.optouts_invalid;
   m["orphan_rows"] = r.orphan_rows;
   m["files"] = r.files;
+  {
+    nlohmann::ordered_json fields = nlohmann::ordered_json::array();
+    for (auto& f : ArkEncodedFields()) fields.push_back(f.name);
+    m["encoding"] = {{"version", kEncodingVersion}, {"clk_bits", kClkBits}, {"field_bits", kFieldBits},
+                     {"fields", fields}, {"blip", EncodingOptions().blip},
+                     {"blocking_rules", BlockingRuleNames()}};
+  }
   ARK_RETURN_IF_ERROR(WriteFileAtomic(tmp + "/feed.yaml", spec.text));
   ARK_RETURN_IF_ERROR(WriteFileAtomic(tmp + "/manifest.json", m.dump(2) + "\n"));
   if (replace) ARK_RETURN_IF_ERROR(RemoveAll(out_dir));

@@ -9,7 +9,10 @@
 namespace ark {
 namespace {
 
-constexpr char kMagic[8] = {'A', 'R', 'K', 'S', 'T', 'G', '1', '\0'};
+// Version 1: no encodings. Version 2 (the linkage issue) appends the records' PPRL encodings
+// (encoding version string, then one fixed-size blob per record) before the checksum.
+constexpr char kMagic[8] = {'A', 'R', 'K', 'S', 'T', 'G', '2', '\0'};
+constexpr char kMagicV1[8] = {'A', 'R', 'K', 'S', 'T', 'G', '1', '\0'};
 
 // Writes straight to the file (buffered) while hashing; large arrays are not copied twice.
 class Writer {
@@ -120,6 +123,8 @@ Status WriteStagedBatch(const StagedBatch& b, const std::string& path) {
   w.Column(b, &StagedEvents::unit);
   w.Column(b, &StagedEvents::encounter);
   w.Column(b, &StagedEvents::value);
+  w.Str(b.encoding_version);
+  w.Vec(b.encodings);
   ARK_RETURN_IF_ERROR(w.Finish());
   ARK_RETURN_IF_ERROR(f.Sync());
   return f.Close();
@@ -128,7 +133,10 @@ Status WriteStagedBatch(const StagedBatch& b, const std::string& path) {
 Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events) {
   ARK_ASSIGN_OR_RETURN(MappedFile m, MappedFile::Open(path));
   std::string_view d = m.view();
-  if (d.size() < 16 || std::memcmp(d.data(), kMagic, 8) != 0) return Status::Corruption(path + ": not a staged batch");
+  if (d.size() < 16 || (std::memcmp(d.data(), kMagic, 8) != 0 && std::memcmp(d.data(), kMagicV1, 8) != 0)) {
+    return Status::Corruption(path + ": not a staged batch");
+  }
+  const bool v2 = std::memcmp(d.data(), kMagic, 8) == 0;
   uint64_t sum;
   std::memcpy(&sum, d.data() + d.size() - 8, 8);
   if (XXH3_64bits(d.data(), d.size() - 8) != sum) return Status::Corruption(path + ": checksum mismatch");
@@ -140,6 +148,11 @@ Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events) {
             r.Vec(&b.optouts) && r.Str(&b.optout_kind) && r.Vec(&e.record, with_events) &&
             r.Vec(&e.time, with_events) && r.Vec(&e.end, with_events) && r.Vec(&e.code, with_events) &&
             r.Vec(&e.unit, with_events) && r.Vec(&e.encounter, with_events) && r.Vec(&e.value, with_events);
+  if (ok && v2) ok = r.Str(&b.encoding_version) && r.Vec(&b.encodings);
+  if (ok && !b.encodings.empty() &&
+      (b.records.empty() || b.encodings.size() % b.records.size() != 0)) {
+    return Status::Corruption(path + ": encodings do not match the records");
+  }
   if (!ok) return Status::Corruption(path + ": truncated staged batch");
   return b;
 }

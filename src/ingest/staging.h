@@ -30,6 +30,11 @@ struct StagedRecord {
   uint32_t practice = 0;  // index into practices (0 = none)
 };
 
+// Encounter ids: 0 = none; a plain decimal id n below 2^31 - 1 is stored as n + 1 (ids stay
+// the same across batches of a feed); any other id as kInternedEncounter + its index in the
+// batch's `encounters` dictionary.
+inline constexpr uint32_t kInternedEncounter = 0x80000000u;
+
 // Events as columns; strings are indexes into the batch's dictionaries (index 0 = "").
 struct StagedEvents {
   std::vector<uint32_t> record;  // 0-based record index
@@ -48,6 +53,10 @@ struct StagedBatch {
   std::vector<StagedEvents> parts;   // for writing: events in parts, concatenated in order
   std::vector<Digest> optouts;
   std::string optout_kind;  // "national" | "type1" | ""
+  // PPRL encodings (privacy/bloom.h), one fixed-size blob per record; empty for extracts
+  // pseudonymised without them. encoding_version names the layout ("ark-pprl v1").
+  std::string encoding_version;
+  std::vector<uint8_t> encodings;
 };
 
 // Writes `b` (its `events` followed by its `parts`) and fsyncs the file.
