@@ -52,7 +52,7 @@ Status RunSelf(const std::vector<std::string>& args) {
 int Demo(int argc, char** argv) {
   CLI::App app("Run the whole pipeline on a synthetic region and write a report.", "ark demo");
   std::string out = "out/demo";
-  int people = 50000, years = 10, seed = 1, threads = 2;
+  int people = 200000, years = 10, seed = 1, threads = 2;
   app.add_option("--out", out, "output directory (replaced if it holds an earlier demo)")->capture_default_str();
   app.add_option("--people", people, "people in the synthetic region")->capture_default_str()->check(CLI::Range(100, 20000000));
   app.add_option("--years", years, "years of history")->capture_default_str()->check(CLI::Range(1, 50));
