@@ -13,6 +13,8 @@
 #include "catalog/catalog.h"
 #include "command.h"
 #include "core/fs.h"
+#include "governance/demo.h"
+#include "pathways/pathway.h"
 #include "ingest/build.h"
 #include "ingest/feed_spec.h"
 #include "ingest/ingest.h"
@@ -49,6 +51,23 @@ Status RunSelf(const std::vector<std::string>& args) {
   return Status::OK();
 }
 
+// Adds an HTML fragment at the end of the report's body.
+Status InsertIntoReport(const std::string& path, const std::string& fragment) {
+  ARK_ASSIGN_OR_RETURN(std::string html, ReadFile(path));
+  const size_t at = html.rfind("</body>");
+  html.insert(at == std::string::npos ? html.size() : at, fragment);
+  return WriteFileAtomic(path, html);
+}
+
+// The example pathway definition `name`: beside the binary's source tree, or in ./pathways.
+std::string PathwayDefinition(const std::string& name) {
+  for (const std::string dir : {std::string(ARK_SOURCE_DIR) + "/pathways", std::string("pathways")}) {
+    const std::string p = dir + "/" + name + ".yaml";
+    if (PathExists(p)) return p;
+  }
+  return "";
+}
+
 int Demo(int argc, char** argv) {
   CLI::App app("Run the whole pipeline on a synthetic region and write a report.", "ark demo");
   std::string out = "out/demo";
@@ -72,7 +91,7 @@ int Demo(int argc, char** argv) {
   std::vector<std::pair<std::string, double>> steps;
   auto t_all = Clock::now();
   auto step = [&](const std::string& name, const std::function<Status()>& fn) -> Status {
-    std::printf("[%zu/7] %s ...\n", steps.size() + 1, name.c_str());
+    std::printf("[%zu/9] %s ...\n", steps.size() + 1, name.c_str());
     std::fflush(stdout);
     auto t0 = Clock::now();
     Status s = fn();
@@ -167,6 +186,30 @@ int Demo(int argc, char** argv) {
   });
   if (!s.ok()) return ReportError(s);
 
+  s = step("care pathways: falls to social care, COPD, by deprivation", [&]() -> Status {
+    std::string sections;
+    for (const char* name : {"falls", "copd"}) {
+      const std::string def = PathwayDefinition(name);
+      if (def.empty()) {
+        std::printf("      pathways/%s.yaml not found: section left out\n", name);
+        continue;
+      }
+      ARK_ASSIGN_OR_RETURN(std::string html, pathways::PathwaySectionHtml(fs::absolute(ark).string(), def, threads));
+      sections += html;
+    }
+    return InsertIntoReport(out + "/report.html", sections);
+  });
+  if (!s.ok()) return ReportError(s);
+
+  OJson governance;
+  s = step("governance: project, run, output checking, ledger", [&]() -> Status {
+    ARK_ASSIGN_OR_RETURN(gov::GovernanceDemo g, gov::RunGovernanceDemo(fs::absolute(ark).string(), out + "/governance"));
+    ARK_RETURN_IF_ERROR(InsertIntoReport(out + "/report.html", g.html));
+    governance = std::move(g.summary);
+    return Status::OK();
+  });
+  if (!s.ok()) return ReportError(s);
+
   OJson summary;
   summary["ark"] = fs::absolute(ark).string();
   summary["report"] = fs::absolute(out + "/report.html").string();
@@ -182,6 +225,7 @@ int Demo(int argc, char** argv) {
   for (auto& [n, t] : steps) st[n] = t;
   summary["seconds"] = st;
   summary["figures"] = figures;
+  summary["governance"] = governance;
   if (int rc = ReportError(WriteFileAtomic(out + "/summary.json", summary.dump(2) + "\n"))) return rc;
   std::printf("\nDone in %.1f s. Open %s/report.html in a browser; the Ark is %s.\n",
               std::chrono::duration<double>(Clock::now() - t_all).count(), out.c_str(), ark.c_str());

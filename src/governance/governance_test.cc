@@ -1,0 +1,209 @@
+// The issue's security tests: each attempt must fail, with the reason logged.
+#include "governance/governance.h"
+
+#include <gtest/gtest.h>
+
+#include "core/fs.h"
+#include "governance/release.h"
+#include "privacy/key.h"
+#include "store/store_test_util.h"
+
+namespace ark::gov {
+namespace {
+
+class GovTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = store::testing::TempDir("gov");
+    ASSERT_TRUE(MakeDirs(dir_).ok());
+    auto c = Catalog::Create(dir_);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    cat_ = std::move(*c);
+    auto data = store::testing::MakeData(200, 3, 5, 1);
+    for (auto& p : data.persons) p.flags = kLinkedByNhsNumber | kOptOutKnown;
+    data.persons[7].flags |= kOptedOutNational;  // one opted out
+    data.persons[9].flags = 0;                   // one unknown
+    ASSERT_TRUE(store::testing::WriteData(dir_ + "/store", data).ok());
+    auto s = Store::Open(dir_ + "/store");
+    ASSERT_TRUE(s.ok());
+    store_ = std::move(*s);
+    auto l = Ledger::Open(dir_);
+    ASSERT_TRUE(l.ok());
+    ledger_ = std::move(*l);
+    admin_token_ = *AddUser(*cat_, nullptr, "admin", {"admin"});
+    admin_ = *Authenticate(*cat_, "admin", admin_token_);
+    ana_ = *Authenticate(*cat_, "ana", *AddUser(*cat_, &admin_, "ana", {"analyst"}));
+    olu_ = *Authenticate(*cat_, "olu", *AddUser(*cat_, &admin_, "olu", {"analyst"}));
+    chris_ = *Authenticate(*cat_, "chris", *AddUser(*cat_, &admin_, "chris", {"output_checker"}));
+    p_.id = "p1";
+    p_.title = "t";
+    p_.purpose = Purpose::kResearch;
+    p_.legal_basis = "consent";
+    p_.datasets = {"gp", "acute"};
+    p_.people = {"ana"};
+    p_.start = "2020-01-01";
+    p_.end = "2099-12-31";
+    ASSERT_TRUE(CreateProject(*cat_, ana_, p_).ok());
+    ASSERT_TRUE(ApproveProject(*cat_, *ledger_, admin_, "p1").ok());
+    p_ = *GetProject(*cat_, "p1");
+    for (PersonKey k = 0; k < 200; ++k) all_.push_back(k);
+  }
+  void TearDown() override {
+    store_.reset();
+    ledger_.reset();
+    cat_.reset();
+    (void)RemoveAll(dir_);
+  }
+  std::string Refusals() {
+    auto r = ReadFile(dir_ + "/ledger/refusals.log");
+    return r.ok() ? *r : std::string();
+  }
+  RunRecord Run() {
+    uint64_t ex = 0;
+    auto pop = *FilterPopulation(*cat_, *store_, p_, all_, &ex);
+    EXPECT_EQ(ex, 2u);
+    auto r = RecordRun(*cat_, *ledger_, *store_, ana_, p_, {"gp"}, "def", pop, "2026-01-01");
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return *r;
+  }
+  std::string Csv(const std::string& name, const std::string& text) {
+    std::string path = dir_ + "/" + name;
+    EXPECT_TRUE(WriteFileAtomic(path, text).ok());
+    return path;
+  }
+
+  std::string dir_, admin_token_;
+  std::unique_ptr<Catalog> cat_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Ledger> ledger_;
+  Actor admin_, ana_, olu_, chris_;
+  Project p_;
+  std::vector<PersonKey> all_;
+};
+
+TEST_F(GovTest, TokensAreStoredOnlyAsHashes) {
+  auto db = ReadFile(dir_ + "/catalog.db");
+  EXPECT_EQ(db->find(admin_token_), std::string::npos);
+  EXPECT_FALSE(Authenticate(*cat_, "admin", "wrong").ok());
+  EXPECT_FALSE(Authenticate(*cat_, "nobody", admin_token_).ok());
+  std::string t2 = *IssueToken(*cat_, admin_, "admin");
+  EXPECT_FALSE(Authenticate(*cat_, "admin", admin_token_).ok());
+  EXPECT_TRUE(Authenticate(*cat_, "admin", t2).ok());
+  EXPECT_FALSE(AddUser(*cat_, &ana_, "eve", {"admin"}).ok());  // only an admin adds users
+}
+
+TEST_F(GovTest, AnalystOutsideTheProjectIsRefused) {
+  Status s = AuthoriseRun(*cat_, olu_, p_, {"gp"}, "2026-01-01");
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(Refusals().find("not an approved person"), std::string::npos);
+}
+
+TEST_F(GovTest, ExpiredProjectIsRefused) {
+  Status s = AuthoriseRun(*cat_, ana_, p_, {"gp"}, "2100-01-01");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(Refusals().find("expired"), std::string::npos);
+}
+
+TEST_F(GovTest, RunOnAnUnapprovedDatasetIsRefused) {
+  EXPECT_FALSE(AuthoriseRun(*cat_, ana_, p_, {"social_care"}, "2026-01-01").ok());
+  EXPECT_NE(Refusals().find("dataset 'social_care' is not approved"), std::string::npos);
+}
+
+TEST_F(GovTest, OptedOutPersonInAResearchPopulationIsRefused) {
+  auto r = RecordRun(*cat_, *ledger_, *store_, ana_, p_, {"gp"}, "def", all_, "2026-01-01");
+  EXPECT_FALSE(r.ok());
+  EXPECT_NE(Refusals().find("opted out"), std::string::npos);
+  // With an explicit, public exemption the same population is allowed.
+  Project ex = p_;
+  ex.optout_exemption = "s251 support, CAG ref 00/CAG/0000";
+  EXPECT_FALSE(OptOutsApply(ex));
+  Run();  // the filtered population is fine
+}
+
+TEST_F(GovTest, OptOutListsLoadedLaterAlsoApply) {
+  // Person 3 gets a pseudonym in the catalog and appears on a national opt-out list.
+  std::string pseud(64, 'a');
+  Digest d;
+  ASSERT_TRUE(FromHex(pseud, &d));
+  auto ins = cat_->Prepare("INSERT INTO person_keys VALUES (?, 3)").value();
+  ins->BindBlob(1, d.data(), 32);
+  ASSERT_TRUE(ins->Run().ok());
+  Actor cust{"nhs", {"custodian"}};
+  ASSERT_TRUE(LoadOptOuts(*cat_, *ledger_, cust, "national", "nhs-digital", Csv("optouts.txt", pseud + "\n")).ok());
+  uint64_t ex = 0;
+  auto pop = *FilterPopulation(*cat_, *store_, p_, all_, &ex);
+  EXPECT_EQ(ex, 3u);
+  EXPECT_EQ(std::count(pop.begin(), pop.end(), 3u), 0);
+}
+
+TEST_F(GovTest, ReleaseNeedsACheckerWhoIsNotTheAuthor) {
+  RunRecord r = Run();
+  auto o = SubmitOutput(*cat_, *ledger_, ana_, "p1", r.id, Csv("t.csv", "group,count\na,3\nb,8\nc,16\nd,23\n"), SubmitOptions{});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_TRUE(PathExists(dir_ + "/outputs/" + std::to_string(o->id) + "/results.json"));
+  EXPECT_FALSE(DecideOutput(*cat_, *ledger_, ana_, o->id, true, "ok").ok());  // no checker
+  EXPECT_NE(Refusals().find("not an output checker"), std::string::npos);
+  Actor self{"ana", {"analyst", "output_checker"}};
+  EXPECT_FALSE(DecideOutput(*cat_, *ledger_, self, o->id, true, "ok").ok());  // the author
+  EXPECT_NE(Refusals().find("is the author"), std::string::npos);
+  EXPECT_FALSE(PathExists(dir_ + "/releases/p1"));
+  auto ok = DecideOutput(*cat_, *ledger_, chris_, o->id, true, "rules applied");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  auto released = ReadFile(dir_ + "/releases/p1/" + std::to_string(o->id) + "-t.csv");
+  ASSERT_TRUE(released.ok());
+  EXPECT_EQ(*released, "label,count\na,[REDACTED]\nb,10\nc,15\nd,25\nTotal,50\n");
+  EXPECT_TRUE(VerifyLedger(dir_ + "/ledger").ok());
+}
+
+TEST_F(GovTest, PatientLevelFileIsRefused) {
+  RunRecord r = Run();
+  auto o = SubmitOutput(*cat_, *ledger_, ana_, "p1", r.id, Csv("pl.csv", "patient_id,age\n1,40\n"), SubmitOptions{});
+  EXPECT_FALSE(o.ok());
+  EXPECT_NE(Refusals().find("patient-level"), std::string::npos);
+}
+
+TEST_F(GovTest, SecondReleaseDifferingByOneToNinePeopleIsRefused) {
+  RunRecord r = Run();
+  ASSERT_TRUE(SubmitOutput(*cat_, *ledger_, ana_, "p1", r.id, Csv("a.csv", "g,n\nx,100\n"), SubmitOptions{}).ok());
+  for (int d : {1, 5, 9}) {
+    SubmitOptions o;
+    o.population = r.population - d;
+    EXPECT_FALSE(SubmitOutput(*cat_, *ledger_, ana_, "p1", r.id, Csv("b.csv", "g,n\nx,90\n"), o).ok()) << d;
+  }
+  EXPECT_NE(Refusals().find("differencing"), std::string::npos);
+  SubmitOptions far;
+  far.population = r.population - 10;
+  EXPECT_TRUE(SubmitOutput(*cat_, *ledger_, ana_, "p1", r.id, Csv("c.csv", "g,n\nx,90\n"), far).ok());
+}
+
+TEST_F(GovTest, CitizenSeesTheProjectsThatUsedThem) {
+  std::string pseud(64, 'b');
+  Digest d;
+  ASSERT_TRUE(FromHex(pseud, &d));
+  auto ins = cat_->Prepare("INSERT INTO person_keys VALUES (?, 5)").value();
+  ins->BindBlob(1, d.data(), 32);
+  ASSERT_TRUE(ins->Run().ok());
+  EXPECT_TRUE(CitizenUses(*cat_, pseud)->empty());
+  Run();
+  auto uses = CitizenUses(*cat_, pseud);
+  ASSERT_EQ(uses->size(), 1u);
+  EXPECT_EQ((*uses)[0].project, "p1");
+  EXPECT_EQ((*uses)[0].purpose, "research");
+}
+
+TEST_F(GovTest, DifferentialPrivacyBudgetIsTrackedPerProject) {
+  EXPECT_EQ(*SpendDpBudget(*cat_, "p1", 1, 2), 500000);
+  EXPECT_EQ(*SpendDpBudget(*cat_, "p1", 1, 4), 250000);
+  EXPECT_FALSE(SpendDpBudget(*cat_, "p1", 1, 2).ok());
+  EXPECT_NE(Refusals().find("epsilon left"), std::string::npos);
+  EXPECT_TRUE(SpendDpBudget(*cat_, "other", 1, 2).ok());
+}
+
+TEST_F(GovTest, SizeBands) {
+  EXPECT_EQ(SizeBand(3), "<10");
+  EXPECT_EQ(SizeBand(10), "10-99");
+  EXPECT_EQ(SizeBand(1463), "1000-9999");
+}
+
+}  // namespace
+}  // namespace ark::gov

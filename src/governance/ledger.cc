@@ -1,0 +1,291 @@
+#include "governance/ledger.h"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "catalog/catalog.h"
+#include "core/fs.h"
+#include "privacy/key.h"
+
+namespace ark::gov {
+namespace {
+
+constexpr const char* kEntries = "/entries.jsonl";
+constexpr const char* kCheckpoint = "/checkpoint";          // latest (bundles; a convenience copy in an Ark)
+constexpr const char* kCheckpoints = "/checkpoints.log";    // every signed checkpoint, appended durably
+constexpr const char* kPub = "/ledger.pub";
+constexpr const char* kKey = "/ledger.key";
+
+// Checks one entry line: a JSON object that opens with "seq" holding the line's number. (A full
+// JSON parse per line would dominate verification time; the Merkle root covers every byte anyway.)
+Status CheckLine(std::string_view line, uint64_t i) {
+  constexpr std::string_view kOpen = "{\"seq\":";
+  uint64_t seq = 0;
+  size_t p = kOpen.size();
+  bool ok = line.size() > p && line.substr(0, p) == kOpen && line.back() == '}';
+  if (ok) {
+    size_t d = p;
+    while (p < line.size() && line[p] >= '0' && line[p] <= '9' && p - d < 20) seq = seq * 10 + (line[p++] - '0');
+    ok = p > d && (line[p] == ',' || line[p] == '}');
+  }
+  if (!ok) return Status::Corruption("entry " + std::to_string(i) + " is malformed (altered)");
+  if (seq != i) {
+    return Status::Corruption("entry at position " + std::to_string(i) + " carries seq " + std::to_string(seq) +
+                              ": entries were removed, inserted or reordered");
+  }
+  return Status::OK();
+}
+
+// Records of checkpoints.log: "note <bytes>\n" then the note. A torn last record (a crash while
+// appending) is ignored: its batch was not committed.
+Result<std::vector<std::string>> ReadCheckpointLog(const std::string& path) {
+  ARK_ASSIGN_OR_RETURN(std::string s, ReadFile(path));
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t nl = s.find('\n', pos);
+    if (nl == std::string::npos || s.compare(pos, 5, "note ") != 0) break;
+    size_t len = std::strtoull(s.c_str() + pos + 5, nullptr, 10);
+    if (len == 0 || nl + 1 + len > s.size()) break;
+    out.push_back(s.substr(nl + 1, len));
+    pos = nl + 1 + len;
+  }
+  return out;
+}
+
+// The checkpoints to check: every one in checkpoints.log (an Ark), or the single `checkpoint` file
+// (a bundle). The last is the latest.
+Result<std::vector<std::string>> Checkpoints(const std::string& dir) {
+  if (PathExists(dir + kCheckpoints)) {
+    ARK_ASSIGN_OR_RETURN(auto v, ReadCheckpointLog(dir + kCheckpoints));
+    if (v.empty()) return Status::Corruption(dir + kCheckpoints + ": no complete signed checkpoint");
+    return v;
+  }
+  ARK_ASSIGN_OR_RETURN(std::string note, ReadFile(dir + kCheckpoint));
+  return std::vector<std::string>{note};
+}
+
+Result<std::string> ReadTrimmed(const std::string& path) {
+  ARK_ASSIGN_OR_RETURN(std::string s, ReadFile(path));
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+std::string LedgerDirOf(const std::string& path) {
+  if (PathExists(path + kEntries)) return path;
+  return path + "/ledger";
+}
+
+Result<LoadedLog> LoadLog(const std::string& dir) {
+  LoadedLog log;
+  ARK_ASSIGN_OR_RETURN(MappedFile f, MappedFile::Open(dir + kEntries));
+  std::string_view v = f.view();
+  if (!v.empty() && v.back() != '\n') return Status::Corruption(dir + kEntries + ": the last entry is torn (no final newline)");
+  size_t pos = 0;
+  while (pos < v.size()) {
+    size_t e = v.find('\n', pos);
+    std::string_view line = v.substr(pos, e - pos);
+    log.tree.Append(merkle::LeafHash(line));
+    log.lines.emplace_back(line);
+    pos = e + 1;
+  }
+  return log;
+}
+
+Result<LedgerReport> VerifyLedger(const std::string& dir, const std::optional<std::string>& vkey_in,
+                                  const std::optional<std::string>& earlier) {
+  if (!PathExists(dir + kEntries)) return Status::NotFound(dir + ": no ledger here (no entries.jsonl)");
+  std::string vkey;
+  if (vkey_in) {
+    vkey = *vkey_in;
+  } else {
+    ARK_ASSIGN_OR_RETURN(vkey, ReadTrimmed(dir + kPub));
+  }
+  ARK_ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(vkey));
+  ARK_ASSIGN_OR_RETURN(auto notes, Checkpoints(dir));
+  std::vector<Checkpoint> cps;
+  for (auto& note : notes) {
+    auto body = verifier.Open(note);
+    if (!body.ok()) return body.status().WithContext("signed checkpoint " + std::to_string(cps.size()));
+    ARK_ASSIGN_OR_RETURN(Checkpoint c, Checkpoint::ParseBody(*body));
+    if (c.origin != verifier.name()) return Status::PermissionDenied("checkpoint origin '" + c.origin + "' is not the key's log '" + verifier.name() + "'");
+    if (!cps.empty() && c.size < cps.back().size) return Status::Corruption("signed checkpoints go backwards: entries were removed");
+    cps.push_back(c);
+  }
+  const Checkpoint cp = cps.back();
+
+  // Entries: parse each line; the tree over the checkpoint's prefix must give its root.
+  ARK_ASSIGN_OR_RETURN(MappedFile f, MappedFile::Open(dir + kEntries));
+  std::string_view v = f.view();
+  if (!v.empty() && v.back() != '\n') return Status::Corruption("the last entry is torn or was edited (no final newline)");
+  // Line boundaries, then leaf hashes and line checks on two threads, then the tree's levels.
+  std::vector<size_t> starts;
+  starts.reserve(v.size() / 128 + 1);
+  for (size_t pos = 0; pos < v.size();) {
+    starts.push_back(pos);
+    const void* nl = std::memchr(v.data() + pos, '\n', v.size() - pos);
+    pos = static_cast<const char*>(nl) - v.data() + 1;
+  }
+  const uint64_t n = starts.size();
+  std::vector<merkle::Hash> leaves(n);
+  uint64_t bad_at = UINT64_MAX;  // the first malformed line
+  std::mutex mu;
+  merkle::ParallelRanges(n, 2, [&](uint64_t b, uint64_t e) {
+    uint64_t first_bad_here = UINT64_MAX;
+    for (uint64_t i = b; i < e; ++i) {
+      size_t end = (i + 1 < n ? starts[i + 1] : v.size()) - 1;
+      std::string_view line = v.substr(starts[i], end - starts[i]);
+      leaves[i] = merkle::LeafHash(line);
+      if (first_bad_here == UINT64_MAX && !CheckLine(line, i).ok()) first_bad_here = i;
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    bad_at = std::min(bad_at, first_bad_here);
+  });
+  Status first_bad;
+  if (uint64_t b = bad_at; b != UINT64_MAX) {
+    size_t end = (b + 1 < n ? starts[b + 1] : v.size()) - 1;
+    first_bad = CheckLine(v.substr(starts[b], end - starts[b]), b);
+  }
+  merkle::MerkleTree tree = merkle::MerkleTree::Build(std::move(leaves), 2);
+  LedgerReport rep;
+  rep.entries = tree.size();
+  rep.checkpoint = cp;
+  rep.verifier_key = vkey;
+  if (tree.size() < cp.size) {
+    return Status::Corruption("the log has " + std::to_string(tree.size()) + " entries but the signed checkpoint covers " +
+                              std::to_string(cp.size) + ": entries were removed");
+  }
+  // Every signed checkpoint, latest first, must be the root of its prefix of the log.
+  for (size_t i = cps.size(); i-- > 0;) {
+    if (*tree.Root(cps[i].size) == cps[i].root) continue;
+    if (!first_bad.ok()) return first_bad;
+    return Status::Corruption("the Merkle root of the first " + std::to_string(cps[i].size) +
+                              " entries does not match the signed checkpoint: entries were altered or reordered");
+  }
+  if (!first_bad.ok()) return first_bad;  // beyond the checkpoint
+  if (tree.size() > cp.size) {
+    return Status::Corruption(std::to_string(tree.size() - cp.size) + " entries after the latest signed checkpoint (size " +
+                              std::to_string(cp.size) + "): appended behind the ledger's back");
+  }
+  if (earlier) {
+    auto eb = verifier.Open(*earlier);
+    if (!eb.ok()) return eb.status().WithContext("earlier checkpoint");
+    ARK_ASSIGN_OR_RETURN(Checkpoint ec, Checkpoint::ParseBody(*eb));
+    if (ec.size > cp.size) return Status::Corruption("the log is shorter than an earlier published checkpoint: entries were removed");
+    if (*tree.Root(ec.size) != ec.root) {
+      return Status::Corruption("the log does not extend the earlier published checkpoint of size " + std::to_string(ec.size) +
+                                ": history was rewritten");
+    }
+  }
+  return rep;
+}
+
+Ledger::~Ledger() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& ark_dir) {
+  std::unique_ptr<Ledger> l(new Ledger());
+  l->dir_ = ark_dir + "/ledger";
+  ARK_RETURN_IF_ERROR(MakeDirs(l->dir_));
+  std::string lock = l->dir_ + "/LOCK";
+  l->lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (l->lock_fd_ < 0 || ::flock(l->lock_fd_, LOCK_EX) != 0) return Status::IOError("cannot lock " + lock);
+  if (!PathExists(l->dir_ + kKey)) {
+    // First use: a fresh signing key, an empty log and a signed checkpoint of the empty tree.
+    uint8_t id[8];
+    if (RAND_bytes(id, sizeof id) != 1) return Status::Internal("no randomness for the ledger's name");
+    ARK_ASSIGN_OR_RETURN(NoteSigner s, NoteSigner::Generate("ark.ledger/" + ToHex(id, sizeof id)));
+    ARK_RETURN_IF_ERROR(WriteFileAtomic(l->dir_ + kEntries, ""));
+    ARK_RETURN_IF_ERROR(WriteFileAtomic(l->dir_ + kPub, s.VerifierKey() + "\n"));
+    ARK_RETURN_IF_ERROR(s.Save(l->dir_ + kKey));
+    l->signer_ = std::make_unique<NoteSigner>(std::move(s));
+    ARK_RETURN_IF_ERROR(l->SignCheckpoint());
+    ARK_RETURN_IF_ERROR(FsyncPath(l->dir_));
+  } else {
+    ARK_ASSIGN_OR_RETURN(NoteSigner s, NoteSigner::Load(l->dir_ + kKey));
+    l->signer_ = std::make_unique<NoteSigner>(std::move(s));
+    auto rep = VerifyLedger(l->dir_, l->signer_->VerifierKey());
+    if (!rep.ok()) return rep.status().WithContext("the ledger does not verify; refusing to append (run `ark ledger verify`)");
+    ARK_ASSIGN_OR_RETURN(LoadedLog log, LoadLog(l->dir_));
+    l->tree_ = std::move(log.tree);
+    ARK_ASSIGN_OR_RETURN(auto notes, Checkpoints(l->dir_));
+    l->checkpoint_ = notes.back();
+  }
+  return l;
+}
+
+Status Ledger::SignCheckpoint() {
+  Checkpoint cp;
+  cp.origin = signer_->name();
+  cp.size = tree_.size();
+  cp.root = tree_.Root();
+  ARK_ASSIGN_OR_RETURN(checkpoint_, signer_->SignNote(cp.Body()));
+  // The durable record is the append to checkpoints.log (one fdatasync); `checkpoint` is a
+  // convenience copy for people and tools, replaced without fsync (it is rewritten from the log
+  // on the next commit, and verification reads the log).
+  ARK_ASSIGN_OR_RETURN(AppendFile f, AppendFile::Open(dir_ + kCheckpoints, false));
+  ARK_RETURN_IF_ERROR(f.Append("note " + std::to_string(checkpoint_.size()) + "\n" + checkpoint_));
+  ARK_RETURN_IF_ERROR(f.Sync());
+  ARK_RETURN_IF_ERROR(f.Close());
+  std::string tmp = dir_ + kCheckpoint + ".tmp";
+  {
+    ARK_ASSIGN_OR_RETURN(AppendFile c, AppendFile::Open(tmp, true));
+    ARK_RETURN_IF_ERROR(c.Append(checkpoint_));
+    ARK_RETURN_IF_ERROR(c.Close());
+  }
+  if (std::rename(tmp.c_str(), (dir_ + kCheckpoint).c_str()) != 0) return Status::IOError("rename " + tmp);
+  return Status::OK();
+}
+
+Result<uint64_t> Ledger::Append(std::vector<Json> entries) {
+  uint64_t first = tree_.size();
+  std::string now = UtcNow();
+  std::string buf;
+  std::vector<merkle::Hash> hashes;
+  hashes.reserve(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].is_object()) return Status::InvalidArgument("a ledger entry must be a JSON object");
+    Json e;
+    e["seq"] = first + i;
+    e["time"] = entries[i].contains("time") ? entries[i]["time"] : Json(now);
+    for (auto& [k, val] : entries[i].items()) {
+      if (k != "seq" && k != "time") e[k] = val;
+    }
+    std::string line = e.dump(-1, ' ', false, Json::error_handler_t::replace);
+    hashes.push_back(merkle::LeafHash(line));
+    buf += line;
+    buf += '\n';
+  }
+  ARK_ASSIGN_OR_RETURN(AppendFile f, AppendFile::Open(dir_ + kEntries, false));
+  ARK_RETURN_IF_ERROR(f.Append(buf));
+  ARK_RETURN_IF_ERROR(f.Sync());
+  ARK_RETURN_IF_ERROR(f.Close());
+  for (const auto& h : hashes) tree_.Append(h);
+  ARK_RETURN_IF_ERROR(SignCheckpoint());
+  return first;
+}
+
+Status ExportLedger(const std::string& ark_dir, const std::string& out_dir) {
+  std::string dir = LedgerDirOf(ark_dir);
+  ARK_ASSIGN_OR_RETURN(LedgerReport rep, VerifyLedger(dir));
+  ARK_RETURN_IF_ERROR(MakeDirs(out_dir));
+  ARK_ASSIGN_OR_RETURN(auto notes, Checkpoints(dir));
+  ARK_RETURN_IF_ERROR(WriteFileAtomic(out_dir + kCheckpoint, notes.back()));
+  for (const char* name : {kEntries, kPub}) {
+    ARK_ASSIGN_OR_RETURN(std::string data, ReadFile(dir + name));
+    ARK_RETURN_IF_ERROR(WriteFileAtomic(out_dir + name, data));
+  }
+  return Status::OK();
+}
+
+}  // namespace ark::gov

@@ -1,0 +1,91 @@
+// The transparency ledger: an append-only RFC 6962 Merkle log of every significant event in an
+// Ark (project approved, run executed, output released, opt-out list loaded, ...), with signed
+// C2SP checkpoints. Format: docs/ledger-format.md.
+//
+//   ARK/ledger/entries.jsonl   one entry per line: compact JSON object, "seq" = line number from 0;
+//                              the Merkle leaf input is the line's bytes without its "\n"
+//   ARK/ledger/checkpoint      the latest signed checkpoint (tlog-checkpoint + Ed25519 note)
+//   ARK/ledger/ledger.pub      the verifier key (signed-note vkey string; public)
+//   ARK/ledger/ledger.key      the Ed25519 signing key (mode 0600; never exported)
+//   ARK/ledger/LOCK            serialises writers across processes (flock)
+//
+// Append is durable when it returns: the lines are fdatasync'ed, then a new checkpoint covering
+// them is signed and written atomically. Entries beyond the latest checkpoint are therefore never
+// legitimate (`VerifyLedger` reports them as appended behind the ledger's back, or a crash between
+// the two steps, which an operator must investigate).
+//
+// Thread safety: one Ledger object per process; it holds the writer lock while open.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ark/status.h"
+#include "governance/checkpoint.h"
+#include "governance/merkle.h"
+
+namespace ark::gov {
+
+using Json = nlohmann::ordered_json;
+
+class Ledger {
+ public:
+  ~Ledger();
+  // Opens ARK/ledger for appending, creating it (and its signing key) on first use. Refuses a
+  // ledger whose entries do not match its latest checkpoint (run `ark ledger verify`).
+  static Result<std::unique_ptr<Ledger>> Open(const std::string& ark_dir);
+
+  // Appends entries (JSON objects; "seq" and, if absent, "time" are filled in) durably as one
+  // batch and signs a checkpoint over the new tree. Returns the first entry's seq.
+  Result<uint64_t> Append(std::vector<Json> entries);
+  Result<uint64_t> Append(Json entry) { return Append(std::vector<Json>{std::move(entry)}); }
+
+  uint64_t size() const { return tree_.size(); }
+  const merkle::MerkleTree& tree() const { return tree_; }
+  const std::string& checkpoint() const { return checkpoint_; }
+  std::string verifier_key() const { return signer_->VerifierKey(); }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  Ledger() = default;
+  Status SignCheckpoint();
+
+  std::string dir_;
+  int lock_fd_ = -1;
+  std::unique_ptr<NoteSigner> signer_;
+  merkle::MerkleTree tree_;
+  std::string checkpoint_;
+  uint64_t file_size_ = 0;
+};
+
+struct LedgerReport {
+  uint64_t entries = 0;
+  Checkpoint checkpoint;
+  std::string verifier_key;
+};
+
+// Verifies a ledger directory (ARK/ledger, or an exported bundle): the checkpoint's signature with
+// `vkey` (default: the directory's ledger.pub), every entry's form and sequence number, the entry
+// count against the checkpoint, and the Merkle root against the signed root. With `earlier`, also
+// checks that this log extends an earlier published checkpoint (same key). Errors name the reason:
+// "forged", "removed", "appended behind", "altered or reordered".
+Result<LedgerReport> VerifyLedger(const std::string& ledger_dir, const std::optional<std::string>& vkey = std::nullopt,
+                                  const std::optional<std::string>& earlier_checkpoint = std::nullopt);
+
+// The ledger directory of an Ark, or the directory itself if it already holds entries.jsonl.
+std::string LedgerDirOf(const std::string& path);
+
+// Loads the entries (lines) and builds the tree (no signature check). Used by prove/export.
+struct LoadedLog {
+  std::vector<std::string> lines;
+  merkle::MerkleTree tree;
+};
+Result<LoadedLog> LoadLog(const std::string& ledger_dir);
+
+// Writes a public bundle: entries.jsonl, checkpoint, ledger.pub (never the key) into `out_dir`.
+Status ExportLedger(const std::string& ark_dir, const std::string& out_dir);
+
+}  // namespace ark::gov

@@ -1,0 +1,43 @@
+// Output checking: a run's outputs are held inside the Ark; `SubmitOutput` runs the automatic
+// disclosure checks and writes an ACRO-compatible results.json; a checker who is not the author
+// approves or rejects each output with a reason; only approved outputs are copied to the release
+// folder (ARK/releases/<project>/). Patient-level files are refused at submission, as is an
+// output whose population differs from an earlier one of the project by 1..9 people.
+//
+//   ARK/outputs/<id>/<name>        the published (disclosure-controlled) form of the output
+//   ARK/outputs/<id>/results.json  ACRO-style: uid, status, type, properties, files (with sha256
+//                                  and checks), outcome, command, summary, timestamp, comments,
+//                                  exception
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "disclosure/sdc.h"
+#include "governance/governance.h"
+
+namespace ark::gov {
+
+struct OutputRecord {
+  int64_t id = 0;
+  std::string project, author, name, path, sha256, kind, status, state, checker, reason, submitted_at, decided_at;
+  int64_t run = 0, population = 0;
+};
+
+struct SubmitOptions {
+  std::string kind = "table";  // table | regression
+  sdc::SdcOptions sdc;         // the rule set (default opensafely)
+  int64_t population = -1;     // the run's population if -1
+  int64_t residual_dof = -1;   // regression outputs: required
+  int64_t differencing_threshold = 10;
+};
+
+Result<OutputRecord> SubmitOutput(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& project, int64_t run,
+                                  const std::string& file, const SubmitOptions& o);
+// approve=true releases; a reason is always required.
+Result<OutputRecord> DecideOutput(Catalog& cat, Ledger& ledger, const Actor& by, int64_t output, bool approve,
+                                  const std::string& reason);
+Result<std::vector<OutputRecord>> ListOutputs(Catalog& cat, const std::string& project = "");
+nlohmann::ordered_json OutputJson(const OutputRecord& r);
+
+}  // namespace ark::gov

@@ -1,0 +1,340 @@
+// `ark user|project|optout|release|citizen`: people, projects, opt-outs, output checking and the
+// citizen's receipt (src/governance/, docs/governance.md).
+//
+// Who acts: every command that acts as a person takes `--as USER` and reads that user's API token
+// from the environment variable ARK_TOKEN (or from a file given with --token-file), so tokens never
+// appear in shell history or `ps`. The first `ark user add` on an Ark needs neither (bootstrap:
+// it must create an admin) and prints the new token once.
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "command.h"
+#include "core/fs.h"
+#include "governance/demo.h"
+#include "governance/governance.h"
+#include "governance/release.h"
+#include "store/store.h"
+
+namespace ark::cli {
+
+int DispatchGroup(const char* group, const std::vector<std::pair<const char*, int (*)(int, char**)>>& subs, int argc,
+                  char** argv);
+
+namespace {
+
+using OJson = nlohmann::ordered_json;
+
+struct Who {
+  std::string user, token_file;
+  void Add(CLI::App& app) {
+    app.add_option("--as", user, "the user acting (token from $ARK_TOKEN or --token-file)");
+    app.add_option("--token-file", token_file, "file holding the user's token (default: $ARK_TOKEN)");
+  }
+  Result<gov::Actor> Resolve(Catalog& cat) const {
+    if (user.empty()) return Status::InvalidArgument("say who acts: --as USER (token in $ARK_TOKEN)");
+    std::string token;
+    if (!token_file.empty()) {
+      ARK_ASSIGN_OR_RETURN(token, ReadFile(token_file));
+      while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    } else if (const char* t = std::getenv("ARK_TOKEN")) {
+      token = t;
+    }
+    if (token.empty()) return Status::PermissionDenied("no token for '" + user + "': set ARK_TOKEN or give --token-file");
+    return gov::Authenticate(cat, user, token);
+  }
+};
+
+std::vector<std::string> SplitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t p = 0;
+  while (p <= s.size()) {
+    size_t e = s.find(',', p);
+    if (e == std::string::npos) e = s.size();
+    if (e > p) out.push_back(s.substr(p, e - p));
+    p = e + 1;
+  }
+  return out;
+}
+
+#define OPEN_CATALOG(cat, dir)                               \
+  auto cat##_r = Catalog::Open(dir);                         \
+  if (!cat##_r.ok()) return ReportError(cat##_r.status());   \
+  Catalog& cat = **cat##_r
+
+#define ACTOR(actor, who, cat)                     \
+  auto actor##_r = (who).Resolve(cat);             \
+  if (!actor##_r.ok()) return ReportError(actor##_r.status()); \
+  const gov::Actor& actor = *actor##_r
+
+int UserAdd(int argc, char** argv) {
+  CLI::App app("Add a user with roles; prints their token once (only its hash is stored).", "ark user add");
+  std::string dir, name, roles;
+  Who who;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("name", name, "user name")->required();
+  app.add_option("--roles", roles, "comma-separated: custodian, engineer, analyst, output_checker, admin")->required();
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  std::optional<gov::Actor> by;
+  if (!who.user.empty()) {
+    auto a = who.Resolve(cat);
+    if (!a.ok()) return ReportError(a.status());
+    by = *a;
+  }
+  auto t = gov::AddUser(cat, by ? &*by : nullptr, name, SplitList(roles));
+  if (!t.ok()) return ReportError(t.status());
+  std::printf("%s\n", t->c_str());
+  return 0;
+}
+
+int UserToken(int argc, char** argv) {
+  CLI::App app("Issue a new token for a user (the old one stops working); prints it once.", "ark user token");
+  std::string dir, name;
+  Who who;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("name", name, "user name")->required();
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  ACTOR(by, who, cat);
+  auto t = gov::IssueToken(cat, by, name);
+  if (!t.ok()) return ReportError(t.status());
+  std::printf("%s\n", t->c_str());
+  return 0;
+}
+
+int ProjectCreate(int argc, char** argv) {
+  CLI::App app("Propose a project (pending until an admin approves it).", "ark project create");
+  std::string dir, purpose = "research", datasets, people;
+  gov::Project p;
+  Who who;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("id", p.id, "project id")->required();
+  app.add_option("--title", p.title, "what the project is for")->required();
+  app.add_option("--purpose", purpose, "research | planning | direct_care")->required();
+  app.add_option("--legal-basis", p.legal_basis, "legal basis")->required();
+  app.add_option("--datasets", datasets, "approved datasets (custodians / feeds), comma-separated")->required();
+  app.add_option("--people", people, "approved users, comma-separated")->required();
+  app.add_option("--start", p.start, "YYYY-MM-DD")->required();
+  app.add_option("--end", p.end, "YYYY-MM-DD (expiry, inclusive)")->required();
+  app.add_option("--optout-exemption", p.optout_exemption, "the recorded basis for an opt-out exemption (shown publicly)");
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  ACTOR(by, who, cat);
+  auto pu = gov::ParsePurpose(purpose);
+  if (!pu.ok()) return ReportError(pu.status());
+  p.purpose = *pu;
+  p.datasets = SplitList(datasets);
+  p.people = SplitList(people);
+  if (int rc = ReportError(gov::CreateProject(cat, by, p))) return rc;
+  std::printf("project %s created (pending approval)\n", p.id.c_str());
+  return 0;
+}
+
+int ProjectApprove(int argc, char** argv) {
+  CLI::App app("Approve a project (admin); recorded in the ledger.", "ark project approve");
+  std::string dir, id;
+  Who who;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("id", id, "project id")->required();
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  ACTOR(by, who, cat);
+  auto ledger = gov::Ledger::Open(dir);
+  if (!ledger.ok()) return ReportError(ledger.status());
+  if (int rc = ReportError(gov::ApproveProject(cat, **ledger, by, id))) return rc;
+  std::printf("project %s approved (ledger entry %llu)\n", id.c_str(), (unsigned long long)(*ledger)->size() - 1);
+  return 0;
+}
+
+int ProjectShow(int argc, char** argv) {
+  CLI::App app("Show a project as the public register shows it (JSON).", "ark project show");
+  std::string dir, id;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("id", id, "project id")->required();
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  auto p = gov::GetProject(cat, id);
+  if (!p.ok()) return ReportError(p.status());
+  std::printf("%s\n", gov::ProjectJson(*p).dump(2).c_str());
+  return 0;
+}
+
+int ProjectList(int argc, char** argv) {
+  CLI::App app("List projects: the public register.", "ark project list");
+  std::string dir;
+  bool json = false;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_flag("--json", json, "print JSON");
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  auto ps = gov::ListProjects(cat);
+  if (!ps.ok()) return ReportError(ps.status());
+  OJson j = OJson::array();
+  for (auto& p : *ps) j.push_back(gov::ProjectJson(p));
+  if (json) {
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    for (auto& p : *ps) {
+      std::printf("%-20s %-9s %-12s %s..%s  %s%s\n", p.id.c_str(), p.status.c_str(), gov::PurposeName(p.purpose), p.start.c_str(),
+                  p.end.c_str(), p.title.c_str(), p.optout_exemption.empty() ? "" : "  [opt-out exemption]");
+    }
+  }
+  return 0;
+}
+
+int OptoutLoad(int argc, char** argv) {
+  CLI::App app("Load an opt-out list (one 64-hex pseudonym per line, pseudonymised with the programme key).", "ark optout load");
+  std::string dir, file, kind = "national", custodian;
+  Who who;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("file", file, "the list")->required();
+  app.add_option("--kind", kind, "national | type1")->check(CLI::IsMember({"national", "type1"}));
+  app.add_option("--custodian", custodian, "who sent it")->required();
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  ACTOR(by, who, cat);
+  auto ledger = gov::Ledger::Open(dir);
+  if (!ledger.ok()) return ReportError(ledger.status());
+  auto n = gov::LoadOptOuts(cat, **ledger, by, kind, custodian, file);
+  if (!n.ok()) return ReportError(n.status());
+  std::printf("opt-out list loaded (%s from %s)\n", kind.c_str(), custodian.c_str());
+  return 0;
+}
+
+int ReleaseSubmit(int argc, char** argv) {
+  CLI::App app("Submit a run's output for checking: automatic checks, results.json; held until a checker decides.",
+               "ark release submit");
+  std::string dir, project, file, rules = "opensafely", kind = "table";
+  int64_t run = 0, population = -1, dof = -1;
+  Who who;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("file", file, "the output (CSV table: labels, then counts)")->required();
+  app.add_option("--project", project, "project id")->required();
+  app.add_option("--run", run, "the run that produced it")->required();
+  app.add_option("--rules", rules, "opensafely | acro")->check(CLI::IsMember({"opensafely", "acro"}));
+  app.add_option("--kind", kind, "table | regression")->check(CLI::IsMember({"table", "regression"}));
+  app.add_option("--population", population, "the output's population (default: the run's)");
+  app.add_option("--residual-dof", dof, "regression: residual degrees of freedom");
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  ACTOR(by, who, cat);
+  auto ledger = gov::Ledger::Open(dir);
+  if (!ledger.ok()) return ReportError(ledger.status());
+  gov::SubmitOptions o;
+  o.kind = kind;
+  o.sdc.rules = rules == "acro" ? sdc::RuleSet::kAcro : sdc::RuleSet::kOpenSafely;
+  o.population = population;
+  o.residual_dof = dof;
+  auto r = gov::SubmitOutput(cat, **ledger, by, project, run, file, o);
+  if (!r.ok()) return ReportError(r.status());
+  std::printf("%s\n", gov::OutputJson(*r).dump(2).c_str());
+  return 0;
+}
+
+int Decide(int argc, char** argv, bool approve) {
+  CLI::App app(approve ? "Approve an output (a checker who is not its author); copies it to ARK/releases/."
+                       : "Reject an output with a reason.",
+               approve ? "ark release approve" : "ark release reject");
+  std::string dir, reason;
+  int64_t id = 0;
+  Who who;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("output", id, "output id")->required();
+  app.add_option("--reason", reason, "why")->required();
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  ACTOR(by, who, cat);
+  auto ledger = gov::Ledger::Open(dir);
+  if (!ledger.ok()) return ReportError(ledger.status());
+  auto r = gov::DecideOutput(cat, **ledger, by, id, approve, reason);
+  if (!r.ok()) return ReportError(r.status());
+  std::printf("%s\n", gov::OutputJson(*r).dump(2).c_str());
+  return 0;
+}
+int ReleaseApprove(int argc, char** argv) { return Decide(argc, argv, true); }
+int ReleaseReject(int argc, char** argv) { return Decide(argc, argv, false); }
+
+int ReleaseList(int argc, char** argv) {
+  CLI::App app("List outputs and their state (submitted, approved, rejected).", "ark release list");
+  std::string dir, project;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("--project", project, "only this project");
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  auto l = gov::ListOutputs(cat, project);
+  if (!l.ok()) return ReportError(l.status());
+  OJson j = OJson::array();
+  for (auto& o : *l) j.push_back(gov::OutputJson(o));
+  std::printf("%s\n", j.dump(2).c_str());
+  return 0;
+}
+
+int CitizenUses(int argc, char** argv) {
+  CLI::App app("A citizen's data-use receipt: the projects whose runs included this pseudonym, and when.", "ark citizen uses");
+  std::string dir, pseudonym;
+  bool json = false;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("--pseudonym", pseudonym, "the citizen's pseudonym (64 hex, computed by their custodian)")->required();
+  app.add_flag("--json", json, "print JSON");
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  auto uses = gov::CitizenUses(cat, pseudonym);
+  if (!uses.ok()) return ReportError(uses.status());
+  OJson j = OJson::array();
+  for (auto& u : *uses) j.push_back({{"project", u.project}, {"title", u.title}, {"purpose", u.purpose}, {"date", u.date}});
+  if (json) {
+    std::printf("%s\n", j.dump(2).c_str());
+  } else if (uses->empty()) {
+    std::printf("no recorded uses\n");
+  } else {
+    for (auto& u : *uses) std::printf("%s  %-20s %-12s %s\n", u.date.c_str(), u.project.c_str(), u.purpose.c_str(), u.title.c_str());
+  }
+  return 0;
+}
+
+int GovernanceDemo(int argc, char** argv) {
+  CLI::App app("Run the governance demo on a built Ark (what `ark demo` does at its end).", "ark governance-demo");
+  std::string dir, work, html;
+  app.add_option("ark", dir, "a built Ark")->required();
+  app.add_option("--work", work, "where raw outputs are written")->required();
+  app.add_option("--html", html, "write the report fragment here");
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  auto d = gov::RunGovernanceDemo(dir, work);
+  if (!d.ok()) return ReportError(d.status());
+  if (!html.empty()) {
+    if (int rc = ReportError(WriteFileAtomic(html, d->html))) return rc;
+  }
+  std::printf("%s\n", d->summary.dump(2).c_str());
+  return 0;
+}
+
+int User(int argc, char** argv) { return DispatchGroup("user", {{"add", UserAdd}, {"token", UserToken}}, argc, argv); }
+int ProjectCmd(int argc, char** argv) {
+  return DispatchGroup("project", {{"create", ProjectCreate}, {"approve", ProjectApprove}, {"show", ProjectShow}, {"list", ProjectList}},
+                       argc, argv);
+}
+int Optout(int argc, char** argv) { return DispatchGroup("optout", {{"load", OptoutLoad}}, argc, argv); }
+int Release(int argc, char** argv) {
+  return DispatchGroup("release", {{"submit", ReleaseSubmit}, {"approve", ReleaseApprove}, {"reject", ReleaseReject}, {"list", ReleaseList}},
+                       argc, argv);
+}
+int Citizen(int argc, char** argv) { return DispatchGroup("citizen", {{"uses", CitizenUses}}, argc, argv); }
+
+ARK_COMMAND(kUser, "user", "users and API tokens: add, token", User);
+ARK_COMMAND(kProject, "project", "projects: create, approve, show, list (the public register)", ProjectCmd);
+ARK_COMMAND(kOptout, "optout", "opt-out lists: load", Optout);
+ARK_COMMAND(kRelease, "release", "output checking: submit, approve, reject, list", Release);
+ARK_COMMAND(kCitizen, "citizen", "a citizen's data-use receipt: uses", Citizen);
+ARK_COMMAND(kGovDemo, "governance-demo", "the governance part of the demo, on a built Ark", GovernanceDemo);
+
+}  // namespace
+}  // namespace ark::cli
