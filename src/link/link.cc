@@ -12,9 +12,13 @@
 namespace ark {
 namespace {
 
-std::string KeysPath(const std::string& ark, int64_t batch) {
+std::string KeysPathImpl(const std::string& ark, int64_t batch) {
   return ark + "/link/" + std::to_string(batch) + ".keys";
 }
+
+}  // namespace
+
+std::string KeysPath(const std::string& ark, int64_t batch) { return KeysPathImpl(ark, batch); }
 
 // truth/records.csv -> (custodian, record) -> person id.
 Result<std::map<std::string, std::vector<int64_t>>> LoadTruth(const std::string& dir) {
@@ -41,8 +45,6 @@ Result<std::map<std::string, std::vector<int64_t>>> LoadTruth(const std::string&
   return out;
 }
 
-}  // namespace
-
 PairwiseQuality ScorePairs(const std::vector<uint64_t>& pred, const std::vector<uint64_t>& truth) {
   PairwiseQuality q;
   q.records = pred.size();
@@ -66,14 +68,14 @@ PairwiseQuality ScorePairs(const std::vector<uint64_t>& pred, const std::vector<
 }
 
 Result<std::vector<uint32_t>> ReadPersonKeys(const std::string& ark_dir, int64_t batch, size_t records) {
-  auto data = ReadFile(KeysPath(ark_dir, batch));
+  auto data = ReadFile(KeysPathImpl(ark_dir, batch));
   if (!data.ok()) {
     if (data.status().code() == StatusCode::kNotFound) {
       return Status::FailedPrecondition("batch " + std::to_string(batch) + " is not linked yet: run 'ark link " + ark_dir + "' first");
     }
     return data.status();
   }
-  if (data->size() != records * 4) return Status::Corruption(KeysPath(ark_dir, batch) + ": wrong size");
+  if (data->size() != records * 4) return Status::Corruption(KeysPathImpl(ark_dir, batch) + ": wrong size");
   std::vector<uint32_t> keys(records);
   std::memcpy(keys.data(), data->data(), data->size());
   return keys;
@@ -157,7 +159,7 @@ Result<LinkReport> LinkDeterministic(Catalog& cat, const std::string& truth_dir)
       }
     }
     if (!s.ok()) break;
-    s = WriteFileAtomic(KeysPath(ark, b.id), std::string_view(reinterpret_cast<const char*>(keys.data()), keys.size() * 4));
+    s = WriteFileAtomic(KeysPathImpl(ark, b.id), std::string_view(reinterpret_cast<const char*>(keys.data()), keys.size() * 4));
     if (!s.ok()) break;
   }
   if (s.ok()) s = cat.SetMeta("next_person", std::to_string(next));

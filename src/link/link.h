@@ -16,6 +16,7 @@
 
 #include "ark/status.h"
 #include "catalog/catalog.h"
+#include "link/probabilistic.h"
 
 namespace ark {
 
@@ -29,19 +30,61 @@ struct PairwiseQuality {
   uint64_t true_persons = 0, found_persons = 0, records = 0;
 };
 
+// One row of the linkage quality and bias tables (by custodian, deprivation decile, age band,
+// sex). `linked`: records with a valid NHS number or joined to at least one other record.
+// With a truth: `truth_recall` = share of the record's true partner records found in its
+// person; `false_links` = records whose person holds a record of another true person.
+struct RateRow {
+  std::string group;
+  uint64_t records = 0, linked = 0;
+  double linked_rate = 0;
+  double truth_recall = -1;   // -1 without truth
+  uint64_t false_links = 0;
+};
+
+struct LinkageBias {
+  std::vector<RateRow> by_custodian, by_decile, by_age_band, by_sex;
+  double decile_gap = 0;  // linked rate, most minus least deprived decile (percentage points)
+};
+
+struct PprlStats {
+  uint64_t records = 0, records_without_nhs = 0, linked_without_nhs = 0;
+  uint64_t candidate_pairs = 0, accepted_pairs = 0, refused_merges = 0;
+  double lambda = 0, threshold_weight = 0, threshold_probability = 0.5;
+  double expected_false_matches = 0, expected_missed_matches = 0;
+  // Consistency with the NHS-number pseudonyms on candidate pairs where both have one.
+  uint64_t both_valid_pairs = 0, same_nhs_model_match = 0, same_nhs_model_nonmatch = 0, diff_nhs_model_match = 0;
+  std::vector<FieldModel> model;
+  std::vector<uint64_t> pairs_per_rule;
+  double seconds = 0;
+};
+
 struct LinkReport {
   std::string mode = "deterministic";
   uint64_t persons = 0;  // person keys in use
   std::map<std::string, FeedLinkCounts> feeds;
   std::optional<PairwiseQuality> quality;  // with a truth directory
+  std::optional<PprlStats> pprl;           // --mode pprl
+  LinkageBias bias;                        // filled by LinkPprl
 };
 
 // `truth_dir`, if not empty, is a synthetic region's truth/ folder (records.csv) used only to
 // score the result; it never enters the Ark.
 Result<LinkReport> LinkDeterministic(Catalog& catalog, const std::string& truth_dir);
 
+// PPRL mode: deterministic on the NHS-number pseudonym first, then probabilistic linkage on
+// the custodians' encodings (privacy/bloom.h, link/probabilistic.h) for every record, with the
+// constraint that two different valid pseudonyms never merge. Incremental: clusters keep the
+// person keys they had (catalog tables person_keys, record_keys and pprl_record_keys).
+// REQUIRES: batches carry encodings (extracts from `ark pseudonymise` of this version).
+Result<LinkReport> LinkPprl(Catalog& catalog, const std::string& truth_dir, int threads = 2);
+
 // Reads ARK/link/<batch>.keys; FailedPrecondition if the batch has not been linked.
 Result<std::vector<uint32_t>> ReadPersonKeys(const std::string& ark_dir, int64_t batch, size_t records);
+
+// Internal helpers shared by the linkage modes.
+std::string KeysPath(const std::string& ark_dir, int64_t batch);
+Result<std::map<std::string, std::vector<int64_t>>> LoadTruth(const std::string& truth_dir);
 
 // Pairwise quality of a clustering against the truth: `pred` and `truth` are cluster labels
 // per record (same length).

@@ -21,6 +21,12 @@ class ProgrammeKey {
   // A fresh key from the OS's cryptographic random generator.
   static Result<ProgrammeKey> Generate();
   static Result<ProgrammeKey> Load(const std::string& path);
+  // A key from raw bytes (tests, and plaintext linkage's internal blocking hashes).
+  static ProgrammeKey FromBytes(const Digest& bytes) {
+    ProgrammeKey k;
+    k.bytes_ = bytes;
+    return k;
+  }
   // Writes the key file with mode 0600; refuses to overwrite an existing file.
   Status Save(const std::string& path) const;
 

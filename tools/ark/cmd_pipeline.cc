@@ -6,6 +6,7 @@
 #include "command.h"
 #include "ingest/build.h"
 #include "link/link.h"
+#include "privacy/bloom.h"
 #include "store/store.h"
 
 namespace ark::cli {
@@ -24,6 +25,41 @@ OJson LinkJson(const LinkReport& r) {
                    {"linked_rate", c.records ? static_cast<double>(c.linked) / c.records : 0.0}};
   }
   j["custodians"] = feeds;
+  if (r.pprl) {
+    const PprlStats& p = *r.pprl;
+    OJson model = OJson::array();
+    for (auto& f : p.model) {
+      OJson lv = OJson::array();
+      for (size_t l = 0; l < f.levels.size(); ++l) lv.push_back({{"level", f.levels[l]}, {"m", f.m[l]}, {"u", f.u[l]}});
+      model.push_back({{"field", f.name}, {"levels", lv}});
+    }
+    OJson rules = OJson::object();
+    for (size_t i = 0; i < p.pairs_per_rule.size(); ++i) rules[BlockingRuleNames()[i]] = p.pairs_per_rule[i];
+    j["pprl"] = {{"records", p.records}, {"records_without_nhs_number", p.records_without_nhs},
+                 {"linked_without_nhs_number", p.linked_without_nhs}, {"candidate_pairs", p.candidate_pairs},
+                 {"pairs_per_blocking_rule", rules}, {"accepted_pairs", p.accepted_pairs},
+                 {"refused_merges_different_nhs", p.refused_merges}, {"lambda", p.lambda},
+                 {"threshold_weight", p.threshold_weight}, {"threshold_probability", p.threshold_probability},
+                 {"expected_false_matches", p.expected_false_matches},
+                 {"expected_missed_matches", p.expected_missed_matches},
+                 {"nhs_consistency", {{"both_valid_pairs", p.both_valid_pairs},
+                                      {"same_nhs_model_match", p.same_nhs_model_match},
+                                      {"same_nhs_model_nonmatch", p.same_nhs_model_nonmatch},
+                                      {"different_nhs_model_match", p.diff_nhs_model_match}}},
+                 {"model", model}, {"seconds", p.seconds}};
+    auto rows = [](const std::vector<RateRow>& v) {
+      OJson a = OJson::array();
+      for (auto& r : v) {
+        OJson o = {{"group", r.group}, {"records", r.records}, {"linked", r.linked}, {"linked_rate", r.linked_rate}};
+        if (r.truth_recall >= 0) o["truth_recall"] = r.truth_recall, o["false_links"] = r.false_links;
+        a.push_back(o);
+      }
+      return a;
+    };
+    j["bias"] = {{"by_custodian", rows(r.bias.by_custodian)}, {"by_deprivation_decile", rows(r.bias.by_decile)},
+                 {"by_age_band", rows(r.bias.by_age_band)}, {"by_sex", rows(r.bias.by_sex)},
+                 {"decile_gap_pp", r.bias.decile_gap}};
+  }
   if (r.quality) {
     const PairwiseQuality& q = *r.quality;
     j["precision"] = q.precision;
@@ -39,18 +75,29 @@ OJson LinkJson(const LinkReport& r) {
 }
 
 int Link(int argc, char** argv) {
-  CLI::App app("Link staged records into persons (deterministic: by NHS-number pseudonym).", "ark link");
+  CLI::App app("Link staged records into persons (deterministic: by NHS-number pseudonym; pprl: also on encodings).", "ark link");
   std::string dir, truth, mode = "deterministic";
   bool json = false;
   app.add_option("ark", dir, "Ark directory")->required();
-  app.add_option("--mode", mode, "linkage mode")->check(CLI::IsMember({"deterministic"}));
+  int threads = 2;
+  app.add_option("--mode", mode, "deterministic (NHS-number pseudonym) | pprl (also encodings, probabilistic)")
+      ->check(CLI::IsMember({"deterministic", "pprl"}));
+  app.add_option("--threads", threads, "worker threads (pprl)");
   app.add_option("--truth", truth, "a synthetic region's truth/ folder: score precision and recall");
   app.add_flag("--json", json, "print the report as JSON");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
   auto cat = Catalog::Open(dir);
   if (!cat.ok()) return ReportError(cat.status());
-  auto r = LinkDeterministic(**cat, truth);
+  auto r = mode == "pprl" ? LinkPprl(**cat, truth, threads) : LinkDeterministic(**cat, truth);
   if (!r.ok()) return ReportError(r.status());
+  if (r->pprl) {
+    std::fprintf(json ? stderr : stdout,
+                 "pprl: %llu candidate pairs; estimated match share lambda=%.3g; threshold: match weight >= %.2f "
+                 "(posterior >= %.2f); %llu of %llu records without a valid NHS number linked\n",
+                 (unsigned long long)r->pprl->candidate_pairs, r->pprl->lambda, r->pprl->threshold_weight,
+                 r->pprl->threshold_probability, (unsigned long long)r->pprl->linked_without_nhs,
+                 (unsigned long long)r->pprl->records_without_nhs);
+  }
   OJson j = LinkJson(*r);
   if (json) {
     std::printf("%s\n", j.dump(2).c_str());

@@ -1,0 +1,314 @@
+// `ark link --mode pprl`: see link.h and docs/linkage.md.
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+
+#include "core/fs.h"
+#include "ingest/staging.h"
+#include "link/link.h"
+#include "privacy/bloom.h"
+
+namespace ark {
+namespace {
+
+struct RecordInfo {
+  uint32_t batch_index;
+  int64_t batch, record;  // catalog batch id, 1-based record
+  uint8_t decile;
+  int16_t birth_year;
+  char sex;
+  bool valid;
+};
+
+std::string AgeBand(int age) {
+  if (age < 18) return "0-17";
+  if (age < 40) return "18-39";
+  if (age < 65) return "40-64";
+  if (age < 80) return "65-79";
+  return "80+";
+}
+
+}  // namespace
+
+Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int threads) {
+  auto t0 = std::chrono::steady_clock::now();
+  const std::string ark = cat.ark_dir();
+  ARK_ASSIGN_OR_RETURN(auto batches, cat.Batches());
+  if (batches.empty()) return Status::FailedPrecondition("nothing to link: run 'ark ingest' first");
+  std::map<std::string, std::vector<int64_t>> truth;
+  if (!truth_dir.empty()) {
+    ARK_ASSIGN_OR_RETURN(truth, LoadTruth(truth_dir));
+  }
+  const auto& fields = ArkEncodedFields();
+  const size_t nf = fields.size(), blob = StagedEncodingBytes(nf);
+
+  // 1. Every record's encodings, pseudonym and attributes.
+  LinkInput in;
+  in.fields = fields;
+  in.encoded = true;
+  in.filters.resize(nf);
+  in.present.resize(nf);
+  in.blocking.resize(kNameRules + kLshBands);
+  std::vector<RecordInfo> info;
+  std::vector<std::string> pseudonyms;  // per group id
+  std::unordered_map<std::string, uint32_t> group_of;
+  std::vector<int64_t> truth_of;
+  std::vector<std::string> feed_of_batch;
+  std::string fingerprint;
+  for (size_t bi = 0; bi < batches.size(); ++bi) {
+    const BatchInfo& b = batches[bi];
+    const std::string path = ark + "/" + b.dir + "/batch.bin";
+    ARK_ASSIGN_OR_RETURN(StagedBatch sb, ReadStagedBatch(path, /*with_events=*/false));
+    if (sb.encodings.empty() || sb.encoding_version != kEncodingVersion) {
+      return Status::FailedPrecondition(path + ": batch " + std::to_string(b.id) + " (" + b.feed +
+                                        ") carries no PPRL encodings (" + kEncodingVersion +
+                                        "): pseudonymise the extract with this version of ark and ingest it again");
+    }
+    if (sb.encodings.size() != sb.records.size() * blob) {
+      return Status::Corruption(path + ": encodings are " + std::to_string(sb.encodings.size()) + " bytes, expected " +
+                                std::to_string(sb.records.size() * blob));
+    }
+    if (fingerprint.empty()) fingerprint = sb.key_fingerprint;
+    if (sb.key_fingerprint != fingerprint) {
+      return Status::FailedPrecondition(path + ": key fingerprint " + sb.key_fingerprint + " differs from " +
+                                        fingerprint + " of the first batch: encodings made under different keys never match");
+    }
+    feed_of_batch.push_back(b.feed);
+    const std::vector<int64_t>* tv = nullptr;
+    if (auto it = truth.find(b.feed); it != truth.end()) tv = &it->second;
+    for (size_t i = 0; i < sb.records.size(); ++i) {
+      const StagedRecord& r = sb.records[i];
+      RecordEncoding e = UnpackStaged(sb.encodings.data() + i * blob, nf);
+      for (size_t f = 0; f < nf; ++f) {
+        in.filters[f].insert(in.filters[f].end(), e.fields.begin() + f * kFieldWords,
+                             e.fields.begin() + (f + 1) * kFieldWords);
+        in.present[f].push_back(e.present[f]);
+      }
+      in.clk.insert(in.clk.end(), e.clk.begin(), e.clk.end());
+      for (size_t k = 0; k < in.blocking.size(); ++k) in.blocking[k].push_back(e.blocking[k]);
+      const bool valid = r.nhs_status == NhsStatusCode::kValid;
+      uint32_t g = LinkInput::kNoGroup;
+      if (valid) {
+        std::string p(reinterpret_cast<const char*>(r.pseudonym.data()), r.pseudonym.size());
+        auto [it, fresh] = group_of.try_emplace(p, static_cast<uint32_t>(pseudonyms.size()));
+        if (fresh) pseudonyms.push_back(p);
+        g = it->second;
+      }
+      in.group.push_back(g);
+      info.push_back({static_cast<uint32_t>(bi), b.id, static_cast<int64_t>(i + 1), r.imd_decile, r.birth_year, r.sex,
+                      valid});
+      truth_of.push_back(tv && i < tv->size() ? (*tv)[i] : -1);
+    }
+  }
+  in.n = info.size();
+
+  // 2. Probabilistic linkage with the NHS groups as cannot-link constraints.
+  LinkOptions lo;
+  lo.skip_grouped_pairs = false;  // train on every candidate pair; grouped pairs are decided by the groups
+  lo.threads = threads;
+  ARK_ASSIGN_OR_RETURN(LinkOutcome out, LinkProbabilistic(in, lo));
+  PprlStats st;
+  st.records = in.n;
+  st.candidate_pairs = out.candidate_pairs;
+  st.refused_merges = out.refused_merges;
+  st.lambda = out.lambda;
+  st.threshold_weight = out.threshold_weight;
+  st.threshold_probability = out.threshold_probability;
+  st.expected_false_matches = out.expected_false_matches;
+  st.expected_missed_matches = out.expected_missed_matches;
+  st.model = out.model;
+  st.pairs_per_rule = out.pairs_per_rule;
+  for (auto& p : out.pairs) {
+    const bool match = p.weight >= out.threshold_weight;
+    const uint32_t ga = in.group[p.a], gb = in.group[p.b];
+    if (ga != LinkInput::kNoGroup && gb != LinkInput::kNoGroup) {
+      ++st.both_valid_pairs;
+      if (ga == gb) (match ? st.same_nhs_model_match : st.same_nhs_model_nonmatch)++;
+      else if (match) ++st.diff_nhs_model_match;
+    } else if (match) {
+      ++st.accepted_pairs;
+    }
+  }
+  out.pairs.clear();
+  out.pairs.shrink_to_fit();
+
+  // 3. Stable person keys.
+  ARK_RETURN_IF_ERROR(cat.Exec(
+      "CREATE TABLE IF NOT EXISTS pprl_record_keys (batch INTEGER NOT NULL, record INTEGER NOT NULL, "
+      "person INTEGER NOT NULL, PRIMARY KEY (batch, record)) WITHOUT ROWID"));
+  std::unordered_map<std::string, uint32_t> by_pseudonym;
+  {
+    ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT pseudonym, person FROM person_keys"));
+    for (;;) {
+      ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      by_pseudonym.emplace(q->Blob(0), static_cast<uint32_t>(q->Int(1)));
+    }
+  }
+  std::map<std::pair<int64_t, int64_t>, uint32_t> prev;  // earlier key of a record without a valid NHS number
+  for (const char* sql : {"SELECT batch, record, person FROM record_keys", "SELECT batch, record, person FROM pprl_record_keys"}) {
+    ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare(sql));
+    for (;;) {
+      ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      prev[{q->Int(0), q->Int(1)}] = static_cast<uint32_t>(q->Int(2));  // pprl keys override
+    }
+  }
+  ARK_ASSIGN_OR_RETURN(auto next_s, cat.GetMeta("next_person"));
+  uint32_t next = next_s ? static_cast<uint32_t>(std::stoul(*next_s)) : 0;
+
+  std::map<uint32_t, std::vector<uint32_t>> clusters;  // root -> members (ordered: deterministic)
+  for (uint32_t i = 0; i < in.n; ++i) clusters[out.cluster[i]].push_back(i);
+  std::vector<uint32_t> key(in.n, 0);
+  std::unordered_map<uint32_t, bool> claimed;
+  std::vector<std::pair<std::string, uint32_t>> new_pseudonyms;
+  // Clusters with a pseudonym first (their keys are fixed), then the rest.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (auto& [root, members] : clusters) {
+      const uint32_t g = [&] {
+        for (uint32_t m : members) if (in.group[m] != LinkInput::kNoGroup) return in.group[m];
+        return LinkInput::kNoGroup;
+      }();
+      if ((pass == 0) != (g != LinkInput::kNoGroup)) continue;
+      uint32_t k;
+      if (g != LinkInput::kNoGroup) {
+        auto [it, fresh] = by_pseudonym.try_emplace(pseudonyms[g], next);
+        if (fresh) {
+          ++next;
+          new_pseudonyms.emplace_back(pseudonyms[g], it->second);
+        }
+        k = it->second;
+      } else {
+        std::map<uint32_t, int> votes;
+        for (uint32_t m : members) {
+          auto it = prev.find({info[m].batch, info[m].record});
+          if (it != prev.end() && !claimed.count(it->second)) ++votes[it->second];
+        }
+        k = next;
+        int best = 0;
+        for (auto& [cand, v] : votes) if (v > best) best = v, k = cand;
+        if (best == 0) ++next;
+      }
+      claimed[k] = true;
+      for (uint32_t m : members) key[m] = k;
+    }
+  }
+
+  // 4. Write the keys and the catalog in one transaction.
+  ARK_RETURN_IF_ERROR(MakeDirs(ark + "/link"));
+  ARK_RETURN_IF_ERROR(cat.Begin());
+  Status s;
+  {
+    auto ins_p = cat.Prepare("INSERT INTO person_keys(pseudonym, person) VALUES (?, ?)");
+    auto ins_r = cat.Prepare("INSERT OR REPLACE INTO pprl_record_keys(batch, record, person) VALUES (?, ?, ?)");
+    if (!ins_p.ok() || !ins_r.ok()) {
+      cat.Rollback();
+      return !ins_p.ok() ? ins_p.status() : ins_r.status();
+    }
+    for (auto& [p, k] : new_pseudonyms) {
+      if (!s.ok()) break;
+      (*ins_p)->BindBlob(1, p.data(), static_cast<int>(p.size())).Bind(2, static_cast<int64_t>(k));
+      s = (*ins_p)->Run();
+    }
+    for (uint32_t i = 0; i < in.n && s.ok(); ++i) {
+      if (info[i].valid) continue;
+      auto it = prev.find({info[i].batch, info[i].record});
+      if (it != prev.end() && it->second == key[i]) continue;
+      (*ins_r)->Bind(1, info[i].batch).Bind(2, info[i].record).Bind(3, static_cast<int64_t>(key[i]));
+      s = (*ins_r)->Run();
+    }
+  }
+  for (size_t bi = 0, at = 0; bi < batches.size() && s.ok(); ++bi) {
+    std::vector<uint32_t> keys;
+    while (at < in.n && info[at].batch_index == bi) keys.push_back(key[at++]);
+    s = WriteFileAtomic(KeysPath(ark, batches[bi].id),
+                        std::string_view(reinterpret_cast<const char*>(keys.data()), keys.size() * 4));
+  }
+  if (s.ok()) s = cat.SetMeta("next_person", std::to_string(next));
+  if (s.ok()) s = cat.SetMeta("linked_at", UtcNow());
+  if (s.ok()) s = cat.SetMeta("link_mode", "pprl");
+  if (s.ok()) s = cat.Commit();
+  if (!s.ok()) {
+    cat.Rollback();
+    return s;
+  }
+
+  // 5. Report: per custodian, quality against the truth, bias tables.
+  LinkReport rep;
+  rep.mode = "pprl";
+  std::unordered_map<uint32_t, uint32_t> cluster_size;
+  std::unordered_map<uint32_t, uint8_t> cluster_decile;
+  for (uint32_t i = 0; i < in.n; ++i) {
+    ++cluster_size[key[i]];
+    if (info[i].decile) cluster_decile[key[i]] = info[i].decile;
+  }
+  rep.persons = cluster_size.size();
+  std::unordered_map<int64_t, uint64_t> truth_count;
+  std::map<std::pair<uint32_t, int64_t>, uint64_t> both;
+  std::vector<uint64_t> pred, tv;
+  for (uint32_t i = 0; i < in.n; ++i) {
+    if (truth_of[i] < 0) continue;
+    ++truth_count[truth_of[i]];
+    ++both[{key[i], truth_of[i]}];
+    pred.push_back(key[i]);
+    tv.push_back(static_cast<uint64_t>(truth_of[i]));
+  }
+  if (!truth_dir.empty()) rep.quality = ScorePairs(pred, tv);
+  const int year = std::stoi(UtcNow().substr(0, 4));
+  struct Acc { uint64_t records = 0, linked = 0, partners = 0, found = 0, false_links = 0; };
+  std::map<std::string, Acc> by_c, by_d, by_a, by_s;
+  for (uint32_t i = 0; i < in.n; ++i) {
+    const bool linked = info[i].valid || cluster_size[key[i]] > 1;
+    FeedLinkCounts& fc = rep.feeds[feed_of_batch[info[i].batch_index]];
+    ++fc.records;
+    fc.linked += linked;
+    if (!info[i].valid) {
+      ++st.records_without_nhs;
+      st.linked_without_nhs += linked;
+    }
+    uint8_t dec = info[i].decile ? info[i].decile : cluster_decile.count(key[i]) ? cluster_decile[key[i]] : 0;
+    std::string ds = dec ? std::to_string(dec) : "unknown";
+    if (ds.size() == 1) ds = "0" + ds;
+    std::string age = info[i].birth_year ? AgeBand(year - info[i].birth_year) : "unknown";
+    std::string sex = info[i].sex == 'M' ? "M" : info[i].sex == 'F' ? "F" : "U";
+    for (auto* a : {&by_c[feed_of_batch[info[i].batch_index]], &by_d[ds], &by_a[age], &by_s[sex]}) {
+      ++a->records;
+      a->linked += linked;
+      if (truth_of[i] >= 0) {
+        a->partners += truth_count[truth_of[i]] - 1;
+        uint64_t same = both[{key[i], truth_of[i]}];
+        a->found += same - 1;
+        a->false_links += cluster_size[key[i]] > same;
+      }
+    }
+  }
+  auto rows = [&](const std::map<std::string, Acc>& m) {
+    std::vector<RateRow> v;
+    for (auto& [g, a] : m) {
+      RateRow r;
+      r.group = g;
+      r.records = a.records;
+      r.linked = a.linked;
+      r.linked_rate = a.records ? static_cast<double>(a.linked) / a.records : 0;
+      if (!truth_dir.empty()) r.truth_recall = a.partners ? static_cast<double>(a.found) / a.partners : 1.0;
+      r.false_links = a.false_links;
+      v.push_back(r);
+    }
+    return v;
+  };
+  rep.bias.by_custodian = rows(by_c);
+  rep.bias.by_decile = rows(by_d);
+  rep.bias.by_age_band = rows(by_a);
+  rep.bias.by_sex = rows(by_s);
+  double r1 = -1, r10 = -1;
+  for (auto& r : rep.bias.by_decile) {
+    if (r.group == "01") r1 = r.linked_rate;
+    if (r.group == "10") r10 = r.linked_rate;
+  }
+  if (r1 >= 0 && r10 >= 0) rep.bias.decile_gap = 100.0 * (r10 - r1);
+  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  rep.pprl = std::move(st);
+  return rep;
+}
+
+}  // namespace ark

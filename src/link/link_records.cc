@@ -1,0 +1,250 @@
+#include "link/link_records.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+#include <regex>
+#include <unordered_map>
+
+#include "core/csv.h"
+#include "core/fs.h"
+
+namespace ark {
+namespace {
+
+struct MappingSpec {
+  std::vector<std::pair<std::string, std::string>> columns;  // role -> column
+  std::string id;
+};
+
+Result<MappingSpec> LoadSpec(const std::string& path) {
+  ARK_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  MappingSpec s;
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsMap()) return Status::InvalidArgument(path + ": expected a mapping with 'columns'");
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      const std::string k = it->first.as<std::string>();
+      if (k != "columns" && k != "fields" && k != "id") {
+        return Status::InvalidArgument(path + ":" + std::to_string(it->first.Mark().line + 1) + ": unknown key '" + k +
+                                       "' (expected columns, id)");
+      }
+    }
+    YAML::Node cols = root["columns"] ? root["columns"] : root["fields"];
+    if (!cols || !cols.IsMap() || cols.size() == 0) {
+      return Status::InvalidArgument(path + ": 'columns' must map roles to CSV columns (role: column)");
+    }
+    for (auto it = cols.begin(); it != cols.end(); ++it) {
+      s.columns.emplace_back(it->first.as<std::string>(), it->second.as<std::string>());
+    }
+    if (root["id"]) s.id = root["id"].as<std::string>();
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  return s;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+struct Loaded {
+  std::vector<std::vector<std::string>> values;  // [field][record], raw (trimmed)
+  std::vector<std::string> ids, truth;
+  size_t n = 0;
+};
+
+Result<Loaded> LoadCsv(const std::string& path, const MappingSpec& spec, const std::string& spec_path,
+                       const std::string& truth_col) {
+  ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(path));
+  std::unordered_map<std::string, int> idx;
+  for (size_t i = 0; i < f.header().size(); ++i) idx.emplace(std::string(Trim(f.header()[i])), static_cast<int>(i));
+  auto col = [&](const std::string& c, const std::string& why) -> Result<int> {
+    auto it = idx.find(std::string(Trim(c)));
+    if (it == idx.end()) {
+      return Status::InvalidArgument(path + ":1: no column '" + c + "' (named by " + why + ")");
+    }
+    return it->second;
+  };
+  std::vector<int> ci;
+  for (auto& [role, c] : spec.columns) {
+    ARK_ASSIGN_OR_RETURN(int i, col(c, spec_path + " for '" + role + "'"));
+    ci.push_back(i);
+  }
+  int c_id = -1, c_truth = -1;
+  if (!spec.id.empty()) {
+    ARK_ASSIGN_OR_RETURN(c_id, col(spec.id, spec_path + " as 'id'"));
+  }
+  if (!truth_col.empty()) {
+    ARK_ASSIGN_OR_RETURN(c_truth, col(truth_col, "--truth-column"));
+  }
+  Loaded l;
+  l.values.resize(ci.size());
+  CsvParser p(f.body(), f.body_first_line());
+  std::vector<std::string_view> row;
+  for (;;) {
+    auto more = p.Next(&row);
+    if (!more.ok()) return f.Error(p.line(), more.status().message());
+    if (!*more) break;
+    if (row.size() != f.header().size()) {
+      return f.Error(p.line(), "expected " + std::to_string(f.header().size()) + " fields, found " +
+                                   std::to_string(row.size()));
+    }
+    for (size_t k = 0; k < ci.size(); ++k) l.values[k].emplace_back(Trim(row[ci[k]]));
+    ++l.n;
+    l.ids.emplace_back(c_id >= 0 ? std::string(Trim(row[c_id])) : std::to_string(l.n));
+    if (c_truth >= 0) l.truth.emplace_back(Trim(row[c_truth]));
+  }
+  return l;
+}
+
+}  // namespace
+
+Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
+  if (opt.mode != "plaintext" && opt.mode != "pprl") {
+    return Status::InvalidArgument("--mode must be plaintext or pprl, not '" + opt.mode + "'");
+  }
+  ARK_ASSIGN_OR_RETURN(MappingSpec spec, LoadSpec(opt.spec_path));
+  std::vector<Loaded> files;
+  ARK_ASSIGN_OR_RETURN(Loaded left, LoadCsv(opt.left, spec, opt.spec_path, opt.truth_column));
+  files.push_back(std::move(left));
+  if (!opt.right.empty()) {
+    ARK_ASSIGN_OR_RETURN(Loaded right, LoadCsv(opt.right, spec, opt.spec_path, opt.truth_column));
+    files.push_back(std::move(right));
+  }
+  // Truth labels (checked before the linkage runs).
+  std::vector<uint64_t> truth;
+  if (!opt.truth_column.empty()) {
+    std::optional<std::regex> re;
+    if (!opt.truth_pattern.empty()) {
+      try {
+        re.emplace(opt.truth_pattern);
+      } catch (const std::regex_error& e) {
+        return Status::InvalidArgument("--truth-pattern '" + opt.truth_pattern + "': " + e.what());
+      }
+    }
+    std::unordered_map<std::string, uint64_t> label;
+    size_t k = 0;
+    for (size_t fi = 0; fi < files.size(); ++fi) {
+      for (size_t i = 0; i < files[fi].n; ++i, ++k) {
+        std::string t = files[fi].truth[i];
+        if (re) {
+          std::smatch m;
+          if (!std::regex_search(t, m, *re)) {
+            return Status::InvalidArgument((fi ? opt.right : opt.left) + ":" + std::to_string(i + 2) + ": column '" +
+                                           opt.truth_column + "': '" + t + "' does not match --truth-pattern");
+          }
+          t = m.size() > 1 ? m[1].str() : m[0].str();
+        }
+        truth.push_back(label.emplace(t, label.size()).first->second);
+      }
+    }
+  }
+
+  LinkRecordsReport rep;
+  rep.mode = opt.mode;
+  LinkInput in;
+  for (auto& [role, c] : spec.columns) in.fields.push_back({role, KindForRole(role)});
+  const size_t nf = in.fields.size();
+  for (auto& f : files) in.n += f.n;
+  rep.records = in.n;
+  rep.left_records = files[0].n;
+  rep.right_records = files.size() > 1 ? files[1].n : 0;
+  in.encoded = opt.mode == "pprl";
+  in.blocking.assign(kNameRules + kLshBands, std::vector<uint64_t>(in.n, 0));
+  std::optional<ProgrammeKey> key;
+  std::unique_ptr<Encoder> enc;
+  if (!in.encoded) {
+    // Plaintext mode blocks exactly as pprl mode does (LSH bands over a CLK under a throwaway key).
+    Digest fixed{};
+    fixed.fill(0x5a);
+    enc = std::make_unique<Encoder>(ProgrammeKey::FromBytes(fixed), in.fields, EncodingOptions{0.0});
+  }
+  if (in.encoded) {
+    if (!opt.key_path.empty()) {
+      ARK_ASSIGN_OR_RETURN(key, ProgrammeKey::Load(opt.key_path));
+    } else {
+      ARK_ASSIGN_OR_RETURN(key, ProgrammeKey::Generate());
+    }
+    rep.key_fingerprint = key->Fingerprint();
+    enc = std::make_unique<Encoder>(*key, in.fields, EncodingOptions{opt.blip});
+    in.filters.assign(nf, std::vector<uint64_t>(in.n * kFieldWords, 0));
+    in.present.assign(nf, std::vector<uint8_t>(in.n, 0));
+    in.clk.assign(in.n * kClkWords, 0);
+  } else {
+    in.values.assign(nf, std::vector<std::string>(in.n));
+  }
+  std::vector<std::string> v(nf);
+  size_t r = 0;
+  for (size_t fi = 0; fi < files.size(); ++fi) {
+    for (size_t i = 0; i < files[fi].n; ++i, ++r) {
+      for (size_t f = 0; f < nf; ++f) v[f] = NormaliseValue(in.fields[f].kind, files[fi].values[f][i]);
+      if (files.size() > 1) in.source.push_back(static_cast<uint32_t>(fi));
+      if (in.encoded) {
+        // Custodian side: the same encoder `ark pseudonymise` runs (salt = 1-based record number).
+        RecordEncoding e = enc->Encode(v, i + 1);
+        for (size_t f = 0; f < nf; ++f) {
+          std::copy(e.fields.begin() + f * kFieldWords, e.fields.begin() + (f + 1) * kFieldWords,
+                    in.filters[f].begin() + r * kFieldWords);
+          in.present[f][r] = e.present[f];
+        }
+        std::copy(e.clk.begin(), e.clk.end(), in.clk.begin() + r * kClkWords);
+        for (size_t b = 0; b < e.blocking.size(); ++b) in.blocking[b][r] = e.blocking[b];
+      } else {
+        for (size_t f = 0; f < nf; ++f) in.values[f][r] = v[f];
+        auto keys = enc->Encode(v, i + 1).blocking;
+        for (size_t b = 0; b < keys.size(); ++b) in.blocking[b][r] = keys[b];
+      }
+    }
+  }
+  // From here on, only `in` (encodings, in pprl mode) is used for linking.
+  LinkOptions lo;
+  lo.cross_source_only = files.size() > 1;
+  lo.one_to_one = files.size() > 1;
+  lo.threshold_probability = opt.threshold_probability;
+  lo.threads = opt.threads;
+  ARK_ASSIGN_OR_RETURN(rep.outcome, LinkProbabilistic(in, lo));
+  for (auto& p : rep.outcome.pairs) rep.linked_pairs += p.weight >= rep.outcome.threshold_weight;
+  if (!opt.truth_column.empty()) {
+    std::vector<uint64_t> pred(rep.outcome.cluster.begin(), rep.outcome.cluster.end());
+    rep.quality = ScorePairs(pred, truth);
+  }
+
+  if (!opt.out_pairs.empty()) {
+    std::string out = "left_id,right_id,match_weight,match_probability,linked";
+    if (in.encoded) out += ",clk_dice";
+    for (auto& f : in.fields) out += ",level_" + f.name;
+    out += ",explanation\n";
+    auto id = [&](uint32_t x) -> const std::string& {
+      return x < files[0].n ? files[0].ids[x] : files[1].ids[x - files[0].n];
+    };
+    char buf[96];
+    for (auto& p : rep.outcome.pairs) {
+      if (p.probability < 0.001 && p.weight < rep.outcome.threshold_weight) continue;
+      std::snprintf(buf, sizeof buf, ",%.3f,%.6f,%d", p.weight, p.probability,
+                    p.weight >= rep.outcome.threshold_weight ? 1 : 0);
+      AppendCsvField(&out, id(p.a));
+      out += ',';
+      AppendCsvField(&out, id(p.b));
+      out += buf;
+      if (in.encoded) {
+        std::snprintf(buf, sizeof buf, ",%.4f", p.clk_dice);
+        out += buf;
+      }
+      for (size_t f = 0; f < nf; ++f) {
+        out += ',';
+        if (p.levels[f] != 255) out += rep.outcome.model[f].levels[p.levels[f]];
+        else out += "missing";
+      }
+      out += ',';
+      AppendCsvField(&out, ExplainPair(rep.outcome, p));
+      out += '\n';
+    }
+    ARK_RETURN_IF_ERROR(WriteFileAtomic(opt.out_pairs, out));
+  }
+  return rep;
+}
+
+}  // namespace ark

@@ -1,0 +1,46 @@
+// `ark link-records`: probabilistic linkage of identifiable CSV files, for a trusted third
+// party (plaintext) or on encodings alone (pprl: both sides encoded exactly as
+// `ark pseudonymise` would, then linked without the plaintext). See docs/linkage.md.
+//
+// Column mapping spec (YAML):
+//   columns:            # role: column in the CSV (roles decide the comparison; see docs)
+//     given_name: given_name
+//     surname: surname
+//     date_of_birth: date_of_birth
+//     postcode: postcode
+//     address_1: address_1
+//   id: rec_id          # optional: the record id written to the pairs file
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "ark/status.h"
+#include "link/link.h"
+#include "link/probabilistic.h"
+
+namespace ark {
+
+struct LinkRecordsOptions {
+  std::string left, right;        // right empty: dedupe `left`
+  std::string spec_path;
+  std::string mode = "plaintext";  // plaintext | pprl
+  std::string truth_column, truth_pattern;
+  std::string key_path;            // pprl: programme key (a fresh random key if empty)
+  std::string out_pairs;           // pairs CSV (empty: not written)
+  double blip = 0.01;
+  std::optional<double> threshold_probability;
+  int threads = 2;
+};
+
+struct LinkRecordsReport {
+  std::string mode;
+  uint64_t records = 0, left_records = 0, right_records = 0, linked_pairs = 0;
+  LinkOutcome outcome;  // model, threshold, pairs, clusters
+  std::optional<PairwiseQuality> quality;
+  std::string key_fingerprint;  // pprl
+};
+
+Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& options);
+
+}  // namespace ark

@@ -1,0 +1,258 @@
+// Probabilistic linkage and PPRL encodings: string comparators, encodings, the model on FEBRL.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <random>
+
+#include "catalog/catalog.h"
+#include "core/fs.h"
+#include "ingest/feed_spec.h"
+#include "ingest/ingest.h"
+#include "ingest/pseudonymise.h"
+#include "link/link.h"
+#include "link/link_records.h"
+#include "link/probabilistic.h"
+#include "privacy/bloom.h"
+
+namespace ark {
+namespace {
+
+const std::string kFebrl = std::string(ARK_SOURCE_DIR) + "/../shared/data/linkage/febrl/";
+
+TEST(JaroWinkler, KnownValues) {
+  EXPECT_NEAR(JaroWinkler("martha", "marhta"), 0.9611, 1e-3);
+  EXPECT_NEAR(JaroWinkler("dwayne", "duane"), 0.84, 1e-3);
+  EXPECT_NEAR(JaroWinkler("dixon", "dicksonx"), 0.8133, 1e-3);
+  EXPECT_EQ(JaroWinkler("same", "same"), 1.0);
+  EXPECT_EQ(JaroWinkler("", "x"), 0.0);
+}
+
+TEST(Soundex, KnownCodes) {
+  EXPECT_EQ(Soundex("Robert"), "R163");
+  EXPECT_EQ(Soundex("Rupert"), "R163");
+  EXPECT_EQ(Soundex("Tymczak"), "T522");
+  EXPECT_EQ(Soundex("Pfister"), "P236");
+  EXPECT_EQ(Soundex("Ashcraft"), "A261");
+  EXPECT_EQ(Soundex(""), "");
+}
+
+TEST(Normalise, Dates) {
+  EXPECT_EQ(NormaliseValue(FieldKind::kDate, "19081209"), "19081209");
+  EXPECT_EQ(NormaliseValue(FieldKind::kDate, "1971-06-24"), "19710624");
+  EXPECT_EQ(NormaliseValue(FieldKind::kDate, "24/06/1971"), "19710624");
+  EXPECT_EQ(NormaliseValue(FieldKind::kDate, "4-6-1971"), "19710604");
+  EXPECT_EQ(NormaliseValue(FieldKind::kDate, "1971"), "");
+  EXPECT_EQ(NormaliseValue(FieldKind::kPostcode, "ls7 3qb"), "LS73QB");
+  EXPECT_EQ(NormaliseValue(FieldKind::kName, " O'Brien-Smith "), "obrien smith");
+}
+
+TEST(Base64, RoundTripAndBadInput) {
+  std::string out;
+  for (size_t n = 0; n < 10; ++n) {
+    std::string raw(n, '\0');
+    for (size_t i = 0; i < n; ++i) raw[i] = static_cast<char>(i * 37 + 1);
+    ASSERT_TRUE(Base64Decode(Base64Encode(raw.data(), raw.size()), &out));
+    EXPECT_EQ(out, raw);
+  }
+  EXPECT_FALSE(Base64Decode("abc", &out));    // length
+  EXPECT_FALSE(Base64Decode("ab!d", &out));   // alphabet
+  EXPECT_FALSE(Base64Decode("a===", &out));   // padding
+}
+
+TEST(Encoder, ClkAboutHalfFullAndBlipHidesEquality) {
+  Digest kb{};
+  kb.fill(3);
+  Encoder enc(ProgrammeKey::FromBytes(kb), ArkEncodedFields());
+  std::vector<std::string> v = {"elizabeth", "sykes", "19710624", "LS73QB", "f"};
+  RecordEncoding a = enc.Encode(v, 1), b = enc.Encode(v, 2);
+  int bits = 0;
+  for (auto w : a.clk) bits += __builtin_popcountll(w);
+  EXPECT_GT(bits, 350);
+  EXPECT_LT(bits, 650);
+  EXPECT_EQ(a.clk, b.clk);            // the CLK carries no noise
+  EXPECT_EQ(a.blocking, b.blocking);  // nor do the blocking keys
+  // Field filters: different bits for equal values (BLIP), but a high Dice.
+  EXPECT_NE(std::vector<uint64_t>(a.fields.begin() + kFieldWords, a.fields.begin() + 2 * kFieldWords),
+            std::vector<uint64_t>(b.fields.begin() + kFieldWords, b.fields.begin() + 2 * kFieldWords));
+  EXPECT_GT(Dice(&a.fields[kFieldWords], &b.fields[kFieldWords], kFieldWords), 0.85);
+  // A different key gives unrelated encodings.
+  kb.fill(4);
+  Encoder other(ProgrammeKey::FromBytes(kb), ArkEncodedFields());
+  RecordEncoding c = other.Encode(v, 1);
+  EXPECT_LT(Dice(a.clk.data(), c.clk.data(), kClkWords), 0.7);
+  // Packing round trip.
+  std::string packed = PackFields(a);
+  std::string blob(reinterpret_cast<const char*>(a.clk.data()), kClkWords * 8);
+  blob += packed;
+  RecordEncoding d = UnpackStaged(reinterpret_cast<const uint8_t*>(blob.data()), ArkEncodedFields().size());
+  EXPECT_EQ(d.clk, a.clk);
+  EXPECT_EQ(d.fields, a.fields);
+  EXPECT_EQ(d.blocking, a.blocking);
+  EXPECT_EQ(d.present, a.present);
+}
+
+TEST(DiceScan, MatchesScalarDice) {
+  std::mt19937_64 rng(5);
+  const size_t n = 500;
+  std::vector<uint64_t> base(n * kClkWords);
+  std::vector<uint16_t> counts(n);
+  for (size_t i = 0; i < n; ++i) {
+    int c = 0;
+    for (int w = 0; w < kClkWords; ++w) {
+      base[i * kClkWords + w] = (i % 7 == 0 && i) ? base[w] ^ (rng() & rng() & rng() & rng()) : rng();
+      c += __builtin_popcountll(base[i * kClkWords + w]);
+    }
+    counts[i] = static_cast<uint16_t>(c);
+  }
+  std::vector<uint32_t> hits;
+  DiceScanClk(base.data(), counts[0], base.data(), counts.data(), n, 0.8, &hits);
+  std::vector<uint32_t> want;
+  for (size_t i = 0; i < n; ++i) {
+    if (Dice(base.data(), &base[i * kClkWords], kClkWords) >= 0.8) want.push_back(static_cast<uint32_t>(i));
+  }
+  EXPECT_EQ(hits, want);
+  EXPECT_GT(want.size(), 10u);
+}
+
+class FebrlTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!PathExists(kFebrl + "dataset1.csv")) GTEST_SKIP() << "no shared FEBRL data";
+    dir_ = ::testing::TempDir() + "/febrl_" + std::to_string(::getpid());
+    std::filesystem::create_directories(dir_);
+    spec_ = dir_ + "/spec.yaml";
+    ASSERT_TRUE(WriteFileAtomic(spec_,
+                                "columns:\n  given_name: given_name\n  surname: surname\n  street_number: street_number\n"
+                                "  address_1: address_1\n  address_2: address_2\n  suburb: suburb\n  postcode: postcode\n"
+                                "  state: state\n  date_of_birth: date_of_birth\nid: rec_id\n")
+                    .ok());
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  LinkRecordsOptions Options(const std::string& mode) {
+    LinkRecordsOptions o;
+    o.left = kFebrl + "dataset1.csv";
+    o.spec_path = spec_;
+    o.mode = mode;
+    o.truth_column = "rec_id";
+    o.truth_pattern = "rec-(\\d+)";
+    o.out_pairs = dir_ + "/pairs.csv";
+    return o;
+  }
+  std::string dir_, spec_;
+};
+
+TEST_F(FebrlTest, PlaintextDedupeReachesTarget) {
+  auto r = LinkRecords(Options("plaintext"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_TRUE(r->quality);
+  EXPECT_GE(r->quality->f1, 0.995);
+  EXPECT_GT(r->outcome.threshold_weight, 0);  // estimated, and printed by the command
+  auto pairs = ReadFile(dir_ + "/pairs.csv");
+  ASSERT_TRUE(pairs.ok());
+  EXPECT_NE(pairs->find("explanation"), std::string::npos);
+  EXPECT_NE(pairs->find("surname: exact"), std::string::npos);
+}
+
+TEST_F(FebrlTest, PprlDedupeReachesTarget) {
+  auto r = LinkRecords(Options("pprl"));
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_GE(r->quality->f1, 0.98);
+}
+
+TEST_F(FebrlTest, SpecNamingMissingColumnIsAnError) {
+  ASSERT_TRUE(WriteFileAtomic(spec_, "columns:\n  given_name: nickname\n").ok());
+  auto r = LinkRecords(Options("plaintext"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("dataset1.csv:1: no column 'nickname'"), std::string::npos)
+      << r.status().message();
+}
+
+TEST_F(FebrlTest, TruthPatternMustMatch) {
+  auto o = Options("plaintext");
+  o.truth_pattern = "person-(\\d+)";
+  auto r = LinkRecords(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("does not match --truth-pattern"), std::string::npos);
+}
+
+// Pseudonymise writes encodings; ingest checks them; `link --mode pprl` links the record without
+// an NHS number to its twin and keeps two different valid NHS numbers apart.
+class PprlArkTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = ::testing::TempDir() + "/ark_pprl_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(root_);
+    std::filesystem::create_directories(root_ + "/raw");
+    const std::string hdr =
+        "patient_id,nhs_number,given_name,family_name,date_of_birth,sex,postcode,lsoa,imd_decile,practice_code,"
+        "registered_from,registered_to\n";
+    ASSERT_TRUE(WriteFileAtomic(root_ + "/raw/patients.csv",
+                                hdr +
+                                    "P1,9434765919,Alice,Brown,1950-03-04,F,LS1 1AA,E01000001,3,B86001,2015-01-01,\n"
+                                    "P2,,Alice,Browne,1950-03-04,F,LS1 1AA,E01000001,3,B86001,2016-05-01,\n"
+                                    "P3,9434765870,Carol,White,1988-02-10,F,LS3 3CC,E01000002,7,B86002,2017-01-01,\n"
+                                    "P4,9990000018,Carol,White,1988-02-10,F,LS3 3CC,E01000002,7,B86002,2017-01-01,\n")
+                    .ok());
+    ASSERT_TRUE(WriteFileAtomic(root_ + "/raw/events.csv", "patient_id,event_date,snomed_code,value,unit\n").ok());
+    ASSERT_TRUE(WriteFileAtomic(root_ + "/raw/optouts.csv", "nhs_number\n").ok());
+    auto k = ProgrammeKey::Generate();
+    ASSERT_TRUE(k.ok());
+    auto spec = BuiltinFeedSpec("gp");
+    ASSERT_TRUE(spec.ok());
+    auto r = Pseudonymise(*spec, *k, root_ + "/raw", root_ + "/out/gp");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  void TearDown() override { std::filesystem::remove_all(root_); }
+  std::string root_;
+};
+
+TEST_F(PprlArkTest, EncodingsLinkAndRespectNhsConstraint) {
+  auto text = ReadFile(root_ + "/out/gp/records.csv");
+  ASSERT_TRUE(text.ok());
+  EXPECT_NE(text->find(",clk,pprl"), std::string::npos);
+  EXPECT_EQ(text->find("Alice"), std::string::npos);
+  EXPECT_EQ(text->find("LS1 1AA"), std::string::npos);
+  auto cat = Catalog::Create(root_ + "/ark");
+  ASSERT_TRUE(cat.ok());
+  auto in = Ingest(**cat, {root_ + "/out/gp"}, IngestOptions{});
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  auto rep = LinkPprl(**cat, "");
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  auto batches = (*cat)->Batches();
+  ASSERT_TRUE(batches.ok());
+  auto keys = ReadPersonKeys(root_ + "/ark", (*batches)[0].id, 4);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_NE((*keys)[2], (*keys)[3]);  // identical identities, different valid NHS numbers: never merged
+  // Linking again gives the same keys (stable).
+  auto rep2 = LinkPprl(**cat, "");
+  ASSERT_TRUE(rep2.ok());
+  auto keys2 = ReadPersonKeys(root_ + "/ark", (*batches)[0].id, 4);
+  EXPECT_EQ(*keys, *keys2);
+}
+
+TEST_F(PprlArkTest, BadClkNamesFileLineAndColumn) {
+  auto text = ReadFile(root_ + "/out/gp/records.csv");
+  ASSERT_TRUE(text.ok());
+  std::string t = *text;
+  // Cut 4 base64 characters out of the second record's CLK (column `clk`, found by the header).
+  const size_t h_end = t.find('\n');
+  int col = 0;
+  for (size_t i = 0; i < t.find(",clk,"); ++i) col += t[i] == ',';
+  ++col;
+  size_t at = t.find('\n', h_end + 1) + 1;  // start of the second record
+  for (int c = 0; c < col; ++c) at = t.find(',', at) + 1;
+  t.erase(at, 4);
+  ASSERT_TRUE(WriteFileAtomic(root_ + "/out/gp/records.csv", t).ok());
+  auto cat = Catalog::Create(root_ + "/ark");
+  ASSERT_TRUE(cat.ok());
+  auto in = Ingest(**cat, {root_ + "/out/gp"}, IngestOptions{});
+  ASSERT_FALSE(in.ok());
+  EXPECT_NE(in.status().message().find("records.csv:3: column 'clk': expected a CLK of 1024 bits"),
+            std::string::npos)
+      << in.status().message();
+}
+
+}  // namespace
+}  // namespace ark

@@ -1,0 +1,97 @@
+// Probabilistic record linkage (Fellegi–Sunter, as Splink does it), on plaintext values or on
+// privacy-preserving encodings (privacy/bloom.h): the same blocking, model and clustering for both.
+//
+//   1. Candidate pairs: the union of the blocking rules (records sharing a rule's key); blocks
+//      larger than `max_block` records are skipped and counted.
+//   2. Each pair gets a comparison level per field: plaintext uses Jaro–Winkler (names, text),
+//      date levels (exact / one component differs or day-month swapped / else) and postcode
+//      levels (exact / one character / outward code / else); encodings use the Dice coefficient
+//      of the per-field Bloom filters, cut into levels. Missing values are a null level (weight 0).
+//   3. u-probabilities from random record pairs; m-probabilities and the match share λ among
+//      candidate pairs by EM. Match weight = Σ log2(m/u); probability = posterior given λ.
+//   4. The threshold is estimated, not a default: a pair is a match when its posterior
+//      probability is ≥ 0.5 under the estimated model, i.e. weight ≥ log2((1−λ)/λ). It is
+//      returned (and printed by the commands). `threshold_probability` overrides it.
+//   5. Clustering: pairs above the threshold in decreasing weight; union-find (dedupe) or greedy
+//      one-to-one (two sources), never merging two clusters holding different `group` ids
+//      (e.g. two different valid NHS-number pseudonyms).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ark/status.h"
+#include "privacy/bloom.h"
+
+namespace ark {
+
+// Input records, column-wise. Either `values` (plaintext) or `filters`/`present` (encoded).
+struct LinkInput {
+  std::vector<FieldDef> fields;
+  size_t n = 0;
+  bool encoded = false;
+  std::vector<std::vector<std::string>> values;    // [field][record], normalised, "" = missing
+  std::vector<std::vector<uint64_t>> filters;      // [field][record * kFieldWords]
+  std::vector<std::vector<uint8_t>> present;       // [field][record]
+  std::vector<uint64_t> clk;                       // record * kClkWords (optional)
+  std::vector<std::vector<uint64_t>> blocking;     // [rule][record], 0 = none
+  std::vector<uint32_t> source;                    // per record (optional): file / batch
+  std::vector<uint32_t> group;                     // per record (optional): kNoGroup or a fixed cluster id
+  static constexpr uint32_t kNoGroup = 0xffffffffu;
+};
+
+inline constexpr size_t kMaxLinkFields = 16;
+
+struct LinkOptions {
+  bool cross_source_only = false;  // only pairs of records from different sources
+  bool one_to_one = false;         // each record links to at most one record of another source
+  bool skip_grouped_pairs = true;  // pairs where both records have a group are decided by it
+  size_t max_block = 2000;         // blocks larger than this are skipped (and counted)
+  size_t u_samples = 1000000;      // random pairs for the u-probabilities
+  int em_iterations = 100;
+  uint64_t seed = 1;
+  std::optional<double> threshold_probability;  // override the estimated threshold
+  int threads = 2;
+};
+
+struct FieldModel {
+  std::string name;
+  std::vector<std::string> levels;  // level labels, best first
+  std::vector<double> m, u;         // per level
+};
+
+struct ScoredPair {
+  uint32_t a, b;
+  float weight, probability;
+  float clk_dice;                 // -1 when no CLKs
+  std::array<uint8_t, 16> levels; // per field (at most kMaxFields); 255 = null
+};
+
+struct LinkOutcome {
+  std::vector<FieldModel> model;
+  double lambda = 0;               // estimated share of matches among candidate pairs
+  double threshold_weight = 0;     // estimated (or from the override)
+  double threshold_probability = 0.5;
+  uint64_t candidate_pairs = 0, skipped_blocks = 0, skipped_block_records = 0, em_iterations = 0;
+  std::vector<uint64_t> pairs_per_rule;
+  std::vector<ScoredPair> pairs;   // every scored candidate pair
+  std::vector<uint32_t> cluster;   // per record: cluster id (the smallest record index in it)
+  uint64_t clusters = 0;
+  uint64_t refused_merges = 0;     // merges refused by the group constraint
+  double expected_false_matches = 0;   // Σ (1 − p) over accepted pairs
+  double expected_missed_matches = 0;  // Σ p over rejected candidate pairs
+  double seconds_blocking = 0, seconds_em = 0, seconds_total = 0;
+};
+
+Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& options);
+
+// Jaro–Winkler similarity (prefix scale 0.1, up to 4 characters).
+double JaroWinkler(std::string_view a, std::string_view b);
+
+// Text of a pair's explanation: "given_name: exact (+7.1); surname: jw>=0.92 (+5.0); ...".
+std::string ExplainPair(const LinkOutcome& o, const ScoredPair& p);
+
+}  // namespace ark
