@@ -12,7 +12,7 @@
 namespace ark::merkle {
 namespace {
 
-const std::string kVectors = "/work/shared/data/transparency";
+const std::string kVectors = std::string(ARK_SOURCE_DIR) + "/../shared/data/transparency";
 
 std::string Unhex(const std::string& h) {
   std::string out;
@@ -28,7 +28,7 @@ std::vector<std::string> Strs(const std::vector<Hash>& v) {
 
 TEST(Merkle, Rfc6962RootsForTheEightStandardLeaves) {
   std::ifstream f(kVectors + "/rfc6962_roots.json");
-  if (!f) GTEST_SKIP() << "no test vectors at " << kVectors;
+  if (!f) FAIL() << "no test vectors at " << kVectors;
   auto j = nlohmann::json::parse(f);
   MerkleTree t;
   EXPECT_EQ(HexOf(*t.Root(0)), j["root_by_size_hex"][0].get<std::string>());
@@ -42,7 +42,7 @@ TEST(Merkle, Rfc6962RootsForTheEightStandardLeaves) {
 }
 
 TEST(Merkle, EveryTransparencyVectorGivesItsWantErr) {
-  if (!std::filesystem::exists(kVectors)) GTEST_SKIP();
+  if (!std::filesystem::exists(kVectors)) FAIL();
   int n = 0;
   for (auto& e : std::filesystem::recursive_directory_iterator(kVectors)) {
     if (e.path().extension() != ".json" || e.path().filename() == "rfc6962_roots.json") continue;

@@ -118,7 +118,7 @@ TEST(DiceScan, MatchesScalarDice) {
 class FebrlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!PathExists(kFebrl + "dataset1.csv")) GTEST_SKIP() << "no shared FEBRL data";
+    if (!PathExists(kFebrl + "dataset1.csv")) FAIL() << "no shared FEBRL data";
     dir_ = ::testing::TempDir() + "/febrl_" + std::to_string(::getpid());
     std::filesystem::create_directories(dir_);
     spec_ = dir_ + "/spec.yaml";

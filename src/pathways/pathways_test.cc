@@ -47,7 +47,7 @@ const Edge* FindEdge(const EventLog& log, const Core& c, const std::string& f, c
 }
 
 TEST(PathwaysLog, HospitalBillingFigures) {
-  if (!PathExists(kData + "hospital_billing.csv")) GTEST_SKIP() << "no shared data";
+  if (!PathExists(kData + "hospital_billing.csv")) FAIL() << "no shared data";
   CsvLogOptions o;
   o.case_col = "case_id";
   o.activity_col = "activity";
@@ -72,7 +72,7 @@ TEST(PathwaysLog, HospitalBillingFigures) {
 }
 
 TEST(PathwaysLog, PatientsStartAndComplete) {
-  if (!PathExists(kData + "patients.csv")) GTEST_SKIP() << "no shared data";
+  if (!PathExists(kData + "patients.csv")) FAIL() << "no shared data";
   CsvLogOptions o;
   o.timestamp_col = "timestamp_posixct_as_utc";
   auto log = ReadCsvLog(kData + "patients.csv", o);
