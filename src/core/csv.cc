@@ -112,7 +112,7 @@ Result<bool> CsvParser::Next(std::vector<std::string_view>* fields) {
 Result<CsvFile> CsvFile::Open(const std::string& path) {
   CsvFile f;
   f.path_ = path;
-  ARK_ASSIGN_OR_RETURN(f.map_, MappedFile::Open(path));
+  ARK_ASSIGN_OR_RETURN(f.map_, MappedFile::Open(path, /*populate=*/true));
   std::string_view text = f.map_.view();
   if (text.empty()) return Status::InvalidArgument(path + ": empty file (no header row)");
   Status u = ValidateUtf8(text);

@@ -126,7 +126,7 @@ MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
   return *this;
 }
 
-Result<MappedFile> MappedFile::Open(const std::string& path) {
+Result<MappedFile> MappedFile::Open(const std::string& path, bool populate) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno == ENOENT ? Status::NotFound(path + ": no such file") : Errno("open", path);
   struct stat st;
@@ -137,7 +137,7 @@ Result<MappedFile> MappedFile::Open(const std::string& path) {
   MappedFile m;
   m.size_ = static_cast<size_t>(st.st_size);
   if (m.size_ > 0) {
-    void* p = ::mmap(nullptr, m.size_, PROT_READ, MAP_SHARED, fd, 0);
+    void* p = ::mmap(nullptr, m.size_, PROT_READ, MAP_SHARED | (populate ? MAP_POPULATE : 0), fd, 0);
     if (p == MAP_FAILED) {
       ::close(fd);
       m.size_ = 0;

@@ -431,35 +431,48 @@ std::string Base64Encode(const void* data, size_t n) {
   return out;
 }
 
+namespace {
+// Base64 alphabet -> 6-bit value, 64 for '=', 255 for anything else.
+struct Base64Table {
+  uint8_t v[256];
+  constexpr Base64Table() : v() {
+    for (int i = 0; i < 256; ++i) v[i] = 255;
+    for (int i = 0; i < 26; ++i) v['A' + i] = static_cast<uint8_t>(i);
+    for (int i = 0; i < 26; ++i) v['a' + i] = static_cast<uint8_t>(26 + i);
+    for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<uint8_t>(52 + i);
+    v[static_cast<int>('+')] = 62;
+    v[static_cast<int>('/')] = 63;
+    v[static_cast<int>('=')] = 64;
+  }
+};
+constexpr Base64Table kBase64;
+}  // namespace
+
 bool Base64Decode(std::string_view t, std::string* out) {
   out->clear();
   if (t.size() % 4 != 0) return false;
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  for (size_t i = 0; i < t.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int j = 0; j < 4; ++j) {
-      if (t[i + j] == '=') {
-        if (i + 4 != t.size() || j < 2) return false;
-        v[j] = 0;
-        ++pad;
-      } else {
-        if (pad) return false;
-        v[j] = val(t[i + j]);
-        if (v[j] < 0) return false;
-      }
-    }
-    uint32_t x = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-    out->push_back(static_cast<char>(x >> 16));
-    if (pad < 2) out->push_back(static_cast<char>((x >> 8) & 255));
-    if (pad < 1) out->push_back(static_cast<char>(x & 255));
+  if (t.empty()) return true;
+  const size_t pad = t.back() == '=' ? (t[t.size() - 2] == '=' ? 2 : 1) : 0;
+  out->resize(t.size() / 4 * 3 - pad);
+  char* o = out->data();
+  const auto* p = reinterpret_cast<const unsigned char*>(t.data());
+  const size_t full = t.size() / 4 - (pad ? 1 : 0);
+  for (size_t i = 0; i < full; ++i, p += 4) {
+    const uint32_t a = kBase64.v[p[0]], b = kBase64.v[p[1]], c = kBase64.v[p[2]], d = kBase64.v[p[3]];
+    if ((a | b | c | d) >= 64) return false;  // not in the alphabet, or '=' before the end
+    const uint32_t x = (a << 18) | (b << 12) | (c << 6) | d;
+    o[0] = static_cast<char>(x >> 16);
+    o[1] = static_cast<char>(x >> 8);
+    o[2] = static_cast<char>(x);
+    o += 3;
+  }
+  if (pad) {
+    const uint32_t a = kBase64.v[p[0]], b = kBase64.v[p[1]];
+    const uint32_t c = pad == 2 ? 0 : kBase64.v[p[2]];
+    if ((a | b | c) >= 64 || (pad == 2 && p[2] != '=') || p[3] != '=') return false;
+    const uint32_t x = (a << 18) | (b << 12) | (c << 6);
+    o[0] = static_cast<char>(x >> 16);
+    if (pad == 1) o[1] = static_cast<char>(x >> 8);
   }
   return true;
 }
