@@ -85,7 +85,7 @@ class Reader {
     if (!Get(&n) || n > d_.size() / sizeof(T) + 1 || pos_ + n * sizeof(T) > d_.size()) return Fail();
     if (keep) {
       v->resize(n);
-      std::memcpy(v->data(), d_.data() + pos_, n * sizeof(T));
+      if (n) std::memcpy(v->data(), d_.data() + pos_, n * sizeof(T));
     }
     pos_ += n * sizeof(T);
     return true;

@@ -77,7 +77,7 @@ Result<std::vector<uint32_t>> ReadPersonKeys(const std::string& ark_dir, int64_t
   }
   if (data->size() != records * 4) return Status::Corruption(KeysPathImpl(ark_dir, batch) + ": wrong size");
   std::vector<uint32_t> keys(records);
-  std::memcpy(keys.data(), data->data(), data->size());
+  if (!keys.empty()) std::memcpy(keys.data(), data->data(), data->size());
   return keys;
 }
 

@@ -165,10 +165,14 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   // Clusters with a pseudonym first (their keys are fixed), then the rest.
   for (int pass = 0; pass < 2; ++pass) {
     for (auto& [root, members] : clusters) {
-      const uint32_t g = [&] {
-        for (uint32_t m : members) if (in.group[m] != LinkInput::kNoGroup) return in.group[m];
-        return LinkInput::kNoGroup;
-      }();
+      // (A plain loop, not a lambda: clang 14 cannot capture structured bindings.)
+      uint32_t g = LinkInput::kNoGroup;
+      for (uint32_t m : members) {
+        if (in.group[m] != LinkInput::kNoGroup) {
+          g = in.group[m];
+          break;
+        }
+      }
       if ((pass == 0) != (g != LinkInput::kNoGroup)) continue;
       uint32_t k;
       if (g != LinkInput::kNoGroup) {
