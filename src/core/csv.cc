@@ -140,6 +140,15 @@ int CsvFile::ColumnIndex(std::string_view name) const {
   return -1;
 }
 
+Result<bool> CsvFile::NextRow(CsvParser& p, std::vector<std::string_view>* row) const {
+  auto more = p.Next(row);
+  if (!more.ok()) return Error(p.line(), more.status().message());
+  if (*more && row->size() != header_.size()) {
+    return Error(p.line(), "expected " + std::to_string(header_.size()) + " fields, found " + std::to_string(row->size()));
+  }
+  return more;
+}
+
 Status CsvFile::Error(int64_t line, std::string_view column, std::string_view what) const {
   return Status::InvalidArgument(path_ + ":" + std::to_string(line) + ": column '" + std::string(column) +
                                  "': " + std::string(what));

@@ -58,6 +58,11 @@ class CsvFile {
   // True if the body contains a '"' (then it must be parsed sequentially).
   bool has_quotes() const { return has_quotes_; }
 
+  // Reads the next record of this file's body with `p` into *row, requiring one field per
+  // header column. Returns false at the end; errors name the file and line
+  // ("<path>:<line>: expected 5 fields, found 2").
+  Result<bool> NextRow(CsvParser& p, std::vector<std::string_view>* row) const;
+
   // "<path>:<line>: column '<column>': <what>"
   Status Error(int64_t line, std::string_view column, std::string_view what) const;
   Status Error(int64_t line, std::string_view what) const;

@@ -293,12 +293,8 @@ class FeedLoader {
     CsvParser p(f.body(), f.body_first_line());
     std::vector<std::string_view> row;
     for (;;) {
-      auto more = p.Next(&row);
-      if (!more.ok()) return f.Error(p.line(), more.status().message());
-      if (!*more) break;
-      if (row.size() != f.header().size()) {
-        return f.Error(p.line(), "expected " + std::to_string(f.header().size()) + " fields, found " + std::to_string(row.size()));
-      }
+      ARK_ASSIGN_OR_RETURN(bool more, f.NextRow(p, &row));
+      if (!more) break;
       StagedRecord r;
       if (row[0] != std::to_string(b_.records.size() + 1)) return f.Error(p.line(), "record", "records must be numbered 1, 2, 3, ...");
       if (row[2] == "valid") {

@@ -103,15 +103,10 @@ class Pseudonymiser {
     AppendCsvRow(&out, hdr);
     CsvParser p(f.body(), f.body_first_line());
     std::vector<std::string_view> row;
-    const size_t ncols = f.header().size();
     std::string nhs;
     for (;;) {
-      auto more = p.Next(&row);
-      if (!more.ok()) return f.Error(p.line(), more.status().message());
-      if (!*more) break;
-      if (row.size() != ncols) {
-        return f.Error(p.line(), "expected " + std::to_string(ncols) + " fields, found " + std::to_string(row.size()));
-      }
+      ARK_ASSIGN_OR_RETURN(bool more, f.NextRow(p, &row));
+      if (!more) break;
       const uint64_t rec = ++report_.records;
       std::string local(row[c_id]);
       if (local.empty()) return f.Error(p.line(), is.id, "empty local identifier");
@@ -236,15 +231,10 @@ class Pseudonymiser {
       CsvParser p(f.body(), f.body_first_line());
       std::vector<std::string_view> row, o;
       uint64_t rows = 0;
-      const size_t ncols = f.header().size();
       std::string local;
       for (;;) {
-        auto more = p.Next(&row);
-        if (!more.ok()) return f.Error(p.line(), more.status().message());
-        if (!*more) break;
-        if (row.size() != ncols) {
-          return f.Error(p.line(), "expected " + std::to_string(ncols) + " fields, found " + std::to_string(row.size()));
-        }
+        ARK_ASSIGN_OR_RETURN(bool more, f.NextRow(p, &row));
+        if (!more) break;
         local.assign(row[idx[0]]);
         auto it = ids_.find(local);
         if (it == ids_.end()) {

@@ -85,13 +85,8 @@ Result<Loaded> LoadCsv(const std::string& path, const MappingSpec& spec, const s
   CsvParser p(f.body(), f.body_first_line());
   std::vector<std::string_view> row;
   for (;;) {
-    auto more = p.Next(&row);
-    if (!more.ok()) return f.Error(p.line(), more.status().message());
-    if (!*more) break;
-    if (row.size() != f.header().size()) {
-      return f.Error(p.line(), "expected " + std::to_string(f.header().size()) + " fields, found " +
-                                   std::to_string(row.size()));
-    }
+    ARK_ASSIGN_OR_RETURN(bool more, f.NextRow(p, &row));
+    if (!more) break;
     for (size_t k = 0; k < ci.size(); ++k) l.values[k].emplace_back(Trim(row[ci[k]]));
     ++l.n;
     l.ids.emplace_back(c_id >= 0 ? std::string(Trim(row[c_id])) : std::to_string(l.n));

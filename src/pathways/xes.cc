@@ -6,6 +6,7 @@
 #include <deque>
 
 #include "core/fs.h"
+#include "report/svg.h"
 #include "pathways/log_io.h"
 
 namespace ark::pathways {
@@ -46,20 +47,8 @@ Result<std::string> ReadGzip(const std::string& path) {
   return out;
 }
 
-std::string XmlEscape(std::string_view s) {
-  std::string o;
-  o.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': o += "&amp;"; break;
-      case '<': o += "&lt;"; break;
-      case '>': o += "&gt;"; break;
-      case '"': o += "&quot;"; break;
-      default: o += c;
-    }
-  }
-  return o;
-}
+// XML text and attribute values need the same escapes as HTML: one function serves both.
+std::string XmlEscape(std::string_view s) { return svg::Escape(std::string(s)); }
 
 // Scanner over XES text.
 class XesReader {
