@@ -1,0 +1,45 @@
+// Writing an Ark's timelines into a SQL engine: the Ark relational schema (what the study
+// definitions' SQL compiler reads) and OMOP CDM 5.4 (for OHDSI tools). Schemas and the mapping
+// are in docs/relational-schema.md.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "ark/status.h"
+#include "sql/connection.h"
+
+namespace ark::sql {
+
+enum class Schema { kArk, kOmop };
+
+// Writes the Ark at `ark_dir` (store version + live delta) into `conn` in `schema`, replacing
+// the tables of that schema, then creates the indexes and runs ANALYZE. All or nothing (one
+// transaction). Errors: NotFound (no Ark), IOError from the engine.
+Status ExportArk(const std::string& ark_dir, Connection& conn, Schema schema);
+
+// Exports in the Ark schema only if `conn` does not already hold the Ark's current state (the
+// store version and event count recorded in ark_meta differ). Cheap when up to date.
+Status EnsureExported(const std::string& ark_dir, Connection& conn);
+
+// A private PostgreSQL 15 cluster for tests, benchmarks and `ark run --engine postgres` when no
+// server is named: initdb in `data_dir` (through `runuser -u postgres --` when running as root;
+// the directory is made owned by postgres), listening only on 127.0.0.1 on a free port, trust
+// auth for local connections. Stop() (or the destructor) shuts it down (pg_ctl stop -m fast).
+class PgCluster {
+ public:
+  static Result<std::unique_ptr<PgCluster>> Start(const std::string& data_dir);
+  ~PgCluster();
+  Status Stop();
+  // "postgresql://postgres@127.0.0.1:PORT/postgres"
+  const std::string& url() const { return url_; }
+  int port() const { return port_; }
+
+ private:
+  PgCluster() = default;
+  std::string data_dir_, url_;
+  int port_ = 0;
+  bool running_ = false;
+};
+
+}  // namespace ark::sql
