@@ -107,6 +107,7 @@ int Dedupe(size_t n, int threads) {
   in.filters.assign(nf, std::vector<uint64_t>(n * kFieldWords));
   in.present.assign(nf, std::vector<uint8_t>(n));
   in.blocking.assign(kNameRules + kLshBands, std::vector<uint64_t>(n));
+  in.clk.resize(n * kClkWords);
   std::vector<uint64_t> truth(n);
   double t0 = Now();
   std::vector<std::string> v(nf), base(nf);
@@ -137,6 +138,7 @@ int Dedupe(size_t n, int threads) {
         in.present[f][i] = e.present[f];
       }
       for (size_t b = 0; b < e.blocking.size(); ++b) in.blocking[b][i] = e.blocking[b];
+      std::memcpy(&in.clk[i * kClkWords], e.clk.data(), kClkWords * 8);
       truth[i] = person;
     }
   }
@@ -156,6 +158,12 @@ int Dedupe(size_t n, int threads) {
               n, threads, t_enc, out->seconds_total, out->seconds_blocking, out->seconds_em,
               (unsigned long long)out->candidate_pairs, out->candidate_pairs / std::max(out->seconds_total, 1e-9),
               q.precision, q.recall, q.f1);
+  std::printf("{\"pairs_per_rule\": [");
+  for (size_t r = 0; r < out->pairs_per_rule.size(); ++r) std::printf("%s%llu", r ? ", " : "", (unsigned long long)out->pairs_per_rule[r]);
+  std::printf("], \"skipped_blocks\": %llu, \"lsh_bits\": %d, \"kept_pairs\": %zu, \"rule_refine_bits\": [",
+              (unsigned long long)out->skipped_blocks, out->lsh_bits, out->pairs.size());
+  for (size_t r = 0; r < out->rule_refine_bits.size(); ++r) std::printf("%s%d", r ? ", " : "", out->rule_refine_bits[r]);
+  std::printf("]}\n");
   std::fflush(stdout);
   return 0;
 }

@@ -118,17 +118,11 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   st.expected_missed_matches = out.expected_missed_matches;
   st.model = out.model;
   st.pairs_per_rule = out.pairs_per_rule;
-  for (auto& p : out.pairs) {
-    const bool match = p.weight >= out.threshold_weight;
-    const uint32_t ga = in.group[p.a], gb = in.group[p.b];
-    if (ga != LinkInput::kNoGroup && gb != LinkInput::kNoGroup) {
-      ++st.both_valid_pairs;
-      if (ga == gb) (match ? st.same_nhs_model_match : st.same_nhs_model_nonmatch)++;
-      else if (match) ++st.diff_nhs_model_match;
-    } else if (match) {
-      ++st.accepted_pairs;
-    }
-  }
+  st.both_valid_pairs = out.groups.both_grouped;
+  st.same_nhs_model_match = out.groups.same_group_match;
+  st.same_nhs_model_nonmatch = out.groups.same_group_nonmatch;
+  st.diff_nhs_model_match = out.groups.different_group_match;
+  st.accepted_pairs = out.groups.ungrouped_accepted;
   out.pairs.clear();
   out.pairs.shrink_to_fit();
 

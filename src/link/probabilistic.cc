@@ -1,6 +1,8 @@
 #include "link/probabilistic.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -8,6 +10,8 @@
 #include <numeric>
 #include <thread>
 #include <unordered_map>
+
+#include <xxhash.h>
 
 namespace ark {
 namespace {
@@ -83,18 +87,39 @@ uint8_t EncodedLevel(FieldKind k, const uint64_t* a, const uint64_t* b) {
 
 class Comparer {
  public:
+  // Encoded records are copied record-major (a record's field filters and presence bits side by
+  // side): comparing a pair then touches a few adjacent cache lines per record, not one per field.
   explicit Comparer(const LinkInput& in) : in_(in) {
     // The first two name fields (given and family name) are also compared crossed.
     for (size_t f = 0; f < in.fields.size() && name2_ < 0; ++f) {
       if (in.fields[f].kind != FieldKind::kName) continue;
       (name1_ < 0 ? name1_ : name2_) = static_cast<int>(f);
     }
+    if (in.encoded) {
+      const size_t nf = in.fields.size();
+      stride_ = nf * kFieldWords + 1;
+      rec_.assign(in.n * stride_, 0);
+      for (size_t i = 0; i < in.n; ++i) {
+        uint64_t* r = &rec_[i * stride_];
+        for (size_t f = 0; f < nf; ++f) {
+          std::copy_n(&in.filters[f][i * kFieldWords], kFieldWords, r + f * kFieldWords);
+          if (in.present[f][i]) r[nf * kFieldWords] |= uint64_t{1} << f;
+        }
+      }
+    }
+  }
+  void Prefetch(uint32_t b) const {
+    if (rec_.empty()) return;
+    const char* p = reinterpret_cast<const char*>(&rec_[size_t(b) * stride_]);
+    for (size_t off = 0; off < stride_ * 8; off += 64) __builtin_prefetch(p + off);
   }
   uint8_t Level(size_t fa, size_t fb, uint32_t a, uint32_t b) const {
     if (in_.encoded) {
-      if (!in_.present[fa][a] || !in_.present[fb][b]) return kNull;
-      return EncodedLevel(in_.fields[fa].kind, &in_.filters[fa][size_t(a) * kFieldWords],
-                          &in_.filters[fb][size_t(b) * kFieldWords]);
+      const uint64_t* ra = &rec_[size_t(a) * stride_];
+      const uint64_t* rb = &rec_[size_t(b) * stride_];
+      const size_t pw = stride_ - 1;
+      if (!((ra[pw] >> fa) & 1) || !((rb[pw] >> fb) & 1)) return kNull;
+      return EncodedLevel(in_.fields[fa].kind, ra + fa * kFieldWords, rb + fb * kFieldWords);
     }
     return PlainLevel(in_.fields[fa].kind, in_.values[fa][a], in_.values[fb][b]);
   }
@@ -114,6 +139,8 @@ class Comparer {
  private:
   const LinkInput& in_;
   int name1_ = -1, name2_ = -1;
+  size_t stride_ = 0;
+  std::vector<uint64_t> rec_;
 };
 
 template <typename Fn>
@@ -126,6 +153,172 @@ void ParallelFor(size_t n, int threads, Fn fn) {
     ts.emplace_back([=] { fn(lo, hi); });
   }
   for (auto& t : ts) t.join();
+}
+
+template <typename Fn>
+void ParallelForT(size_t n, int threads, Fn fn) {
+  threads = std::max(1, threads);
+  if (n < 10000 || threads == 1) {
+    fn(0, size_t{0}, n);
+    return;
+  }
+  std::vector<std::thread> ts;
+  for (int t = 0; t < threads; ++t) {
+    size_t lo = n * t / threads, hi = n * (t + 1) / threads;
+    ts.emplace_back([=] { fn(t, lo, hi); });
+  }
+  for (auto& t : ts) t.join();
+}
+
+// Sorts with `threads` threads: equal slices sorted in parallel, then merged pairwise.
+void ParallelSort(std::vector<uint64_t>& v, int threads) {
+  const size_t parts = v.size() < 100000 ? 1 : static_cast<size_t>(std::max(1, threads));
+  std::vector<size_t> cut;
+  for (size_t i = 0; i <= parts; ++i) cut.push_back(v.size() * i / parts);
+  ParallelForT(parts * 10000, static_cast<int>(parts), [&](int t, size_t, size_t) {
+    std::sort(v.begin() + cut[t], v.begin() + cut[t + 1]);
+  });
+  for (size_t width = 1; width < parts; width *= 2)
+    for (size_t i = 0; i + width < parts; i += 2 * width)
+      std::inplace_merge(v.begin() + cut[i], v.begin() + cut[i + width], v.begin() + cut[std::min(parts, i + 2 * width)]);
+}
+
+// A level pattern in 4 bits per field (kNull as 0xf): at most 16 fields with < 15 levels.
+uint64_t PackPattern(const uint8_t* lv, size_t nf) {
+  uint64_t p = 0;
+  for (size_t f = 0; f < nf; ++f) p |= uint64_t{lv[f] == kNull ? 0xfu : lv[f] & 0xfu} << (4 * f);
+  return p;
+}
+
+std::vector<uint8_t> UnpackPattern(uint64_t p, size_t nf) {
+  std::vector<uint8_t> lv(nf);
+  for (size_t f = 0; f < nf; ++f) {
+    const uint8_t x = (p >> (4 * f)) & 0xf;
+    lv[f] = x == 0xf ? kNull : x;
+  }
+  return lv;
+}
+
+// Candidate pairs one blocking rule may produce: lsh_pairs_per_record per record, but never
+// less than min_rule_pairs (small inputs keep every pair their rules give).
+double RuleBudget(const LinkOptions& opt, size_t n) {
+  return std::max(opt.lsh_pairs_per_record * static_cast<double>(n), opt.min_rule_pairs);
+}
+
+// LSH bands recomputed inside the Ark from the record-level CLKs, with as many sampled bits per
+// band as keep a band's candidate pairs within opt.lsh_pairs_per_record per record: the bands
+// made at source have a fixed width, so their blocks (and pairs) grow with the square of the
+// number of records. Bit positions are fixed by the seed (the CLKs are already inside the Ark,
+// so nothing is learned from them). Returns kLshBands key columns; *bits gets the width chosen.
+std::vector<std::vector<uint64_t>> AdaptiveLshKeys(const LinkInput& in, const LinkOptions& opt, int* bits_out) {
+  const size_t n = in.n;
+  constexpr int kMaxBits = 48;
+  std::vector<std::array<uint16_t, kMaxBits>> pos(kLshBands);
+  uint64_t s = opt.seed * 0x2545F4914F6CDD1DULL + 777;
+  for (auto& band : pos)
+    for (int j = 0; j < kMaxBits; ++j) {
+      uint16_t p;
+      do {  // distinct positions within a band
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        p = static_cast<uint16_t>(s % kClkBits);
+      } while (std::find(band.begin(), band.begin() + j, p) != band.begin() + j);
+      band[j] = p;
+    }
+  auto key = [&](int b, int bits, uint32_t i) -> uint64_t {
+    const uint64_t* clk = &in.clk[size_t(i) * kClkWords];
+    bool any = false;
+    for (size_t w = 0; w < kClkWords; ++w) any |= clk[w] != 0;
+    if (!any) return 0;
+    uint64_t v = 0;
+    for (int j = 0; j < bits; ++j) v = (v << 1) | ((clk[pos[b][j] >> 6] >> (pos[b][j] & 63)) & 1);
+    const uint64_t h = XXH3_64bits_withSeed(&v, 8, b + 1);
+    return h ? h : 1;
+  };
+  auto band_pairs = [&](int b, int bits) {
+    std::vector<uint64_t> k(n);
+    for (uint32_t i = 0; i < n; ++i) k[i] = key(b, bits, i);
+    std::sort(k.begin(), k.end());
+    double pairs = 0;
+    for (size_t lo = 0; lo < n;) {
+      size_t hi = lo;
+      while (hi < n && k[hi] == k[lo]) ++hi;
+      const double c = static_cast<double>(hi - lo);
+      if (k[lo] && hi - lo <= opt.max_block) pairs += c * (c - 1) / 2;
+      lo = hi;
+    }
+    return pairs;
+  };
+  // Each band gets its own width: bits differ in how often they are set.
+  std::vector<int> bits(kLshBands, kLshBits);
+  ParallelForT(kLshBands * 10000, std::min(opt.threads, kLshBands), [&](int, size_t lo, size_t hi) {
+    for (size_t b = lo / 10000; b < (hi + 9999) / 10000 && b < static_cast<size_t>(kLshBands); ++b)
+      for (;;) {
+        const double pairs = band_pairs(static_cast<int>(b), bits[b]);
+        const double budget = RuleBudget(opt, n);
+        if (bits[b] >= kMaxBits || pairs <= budget) break;
+        // A bit at best halves the pairs: step by the bits that would take to reach the budget.
+        bits[b] = std::min(kMaxBits, bits[b] + std::clamp(static_cast<int>(std::ceil(std::log2(pairs / budget))), 1, 6));
+      }
+  });
+  *bits_out = *std::max_element(bits.begin(), bits.end());
+  std::vector<std::vector<uint64_t>> out(kLshBands, std::vector<uint64_t>(n));
+  ParallelFor(n, opt.threads, [&](size_t lo, size_t hi) {
+    for (int b = 0; b < kLshBands; ++b)
+      for (size_t i = lo; i < hi; ++i) out[b][i] = key(b, bits[b], static_cast<uint32_t>(i));
+  });
+  return out;
+}
+
+// Blocking rules made at source (keyed hashes) cannot be narrowed inside the Ark, and a rule such
+// as "same date of birth" gives candidate pairs growing with the square of the records. A rule
+// over its budget (opt.lsh_pairs_per_record pairs per record) is refined with 2, 4, ... sampled
+// CLK bits (a pair must then also agree on them) until it fits. Returns the bits used (0 = none).
+int RefineRuleKeys(const LinkInput& in, const LinkOptions& opt, int rule, std::vector<uint64_t>* keys) {
+  const size_t n = in.n;
+  auto count_pairs = [&](const std::vector<uint64_t>& k0) {
+    std::vector<uint64_t> k = k0;
+    std::sort(k.begin(), k.end());
+    double pairs = 0;
+    for (size_t lo = 0; lo < n;) {
+      size_t hi = lo;
+      while (hi < n && k[hi] == k[lo]) ++hi;
+      const double c = static_cast<double>(hi - lo);
+      if (k[lo] && hi - lo <= opt.max_block) pairs += c * (c - 1) / 2;
+      lo = hi;
+    }
+    return pairs;
+  };
+  const double budget = RuleBudget(opt, n);
+  if (count_pairs(*keys) <= budget) return 0;
+  constexpr int kMaxBits = 16;
+  std::array<uint16_t, kMaxBits> pos{};
+  uint64_t s = opt.seed * 0x9E3779B97F4A7C15ULL + 1000 + rule;
+  for (int j = 0; j < kMaxBits; ++j) {
+    uint16_t p;
+    do {
+      s ^= s << 13;
+      s ^= s >> 7;
+      s ^= s << 17;
+      p = static_cast<uint16_t>(s % kClkBits);
+    } while (std::find(pos.begin(), pos.begin() + j, p) != pos.begin() + j);
+    pos[j] = p;
+  }
+  const std::vector<uint64_t> base = *keys;
+  int bits = 0;
+  do {
+    bits += 2;
+    for (size_t i = 0; i < n; ++i) {
+      if (!base[i]) continue;
+      const uint64_t* clk = &in.clk[i * kClkWords];
+      uint64_t v[2] = {base[i], 0};
+      for (int j = 0; j < bits; ++j) v[1] = (v[1] << 1) | ((clk[pos[j] >> 6] >> (pos[j] & 63)) & 1);
+      const uint64_t h = XXH3_64bits(v, sizeof v);
+      (*keys)[i] = h ? h : 1;
+    }
+  } while (bits < kMaxBits && count_pairs(*keys) > budget);
+  return bits;
 }
 
 struct UnionFind {
@@ -270,16 +463,35 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
     return Status::InvalidArgument("at most " + std::to_string(kMaxLinkFields) + " fields can be compared, not " +
                                    std::to_string(nf));
   }
-  if (n > 0xfffffff0u) return Status::InvalidArgument("too many records");
+  if (n >= (size_t{1} << 28)) return Status::InvalidArgument("too many records (at most 2^28)");
   auto src = [&](uint32_t i) { return in.source.empty() ? 0u : in.source[i]; };
   auto grp = [&](uint32_t i) { return in.group.empty() ? LinkInput::kNoGroup : in.group[i]; };
 
-  // 1. Candidate pairs from the union of the blocking rules.
-  std::vector<uint64_t> pairs;
-  std::vector<std::vector<uint64_t>> rule_pairs(std::min<size_t>(in.blocking.size(), kNameRules));
+  // 1. Candidate pairs from the union of the blocking rules. A pair is packed with the rule that
+  // produced it (a: 28 bits, b: 28 bits, rule: 8 bits), sorted, and merged into one entry per
+  // pair with a bit mask of its rules: 8 bytes per generated pair, 12 per distinct pair.
+  const size_t nrules = std::min<size_t>(in.blocking.size(), 32);
+  std::vector<std::vector<uint64_t>> own_keys;  // LSH bands recomputed from the CLKs (below)
+  std::vector<const std::vector<uint64_t>*> rule_keys(nrules);
+  for (size_t r = 0; r < nrules; ++r) rule_keys[r] = &in.blocking[r];
+  if (opt.adaptive_lsh && !in.clk.empty() && in.blocking.size() == static_cast<size_t>(kNameRules + kLshBands)) {
+    own_keys = AdaptiveLshKeys(in, opt, &o.lsh_bits);
+    for (int b = 0; b < kLshBands; ++b) rule_keys[kNameRules + b] = &own_keys[b];
+  }
+  o.rule_refine_bits.assign(in.blocking.size(), 0);
+  std::vector<std::vector<uint64_t>> refined(kNameRules);
+  if (opt.adaptive_lsh && !in.clk.empty()) {
+    for (size_t r = 0; r < nrules && r < static_cast<size_t>(kNameRules); ++r) {
+      refined[r] = in.blocking[r];
+      o.rule_refine_bits[r] = RefineRuleKeys(in, opt, static_cast<int>(r), &refined[r]);
+      if (o.rule_refine_bits[r]) rule_keys[r] = &refined[r];
+      else std::vector<uint64_t>().swap(refined[r]);
+    }
+  }
   o.pairs_per_rule.assign(in.blocking.size(), 0);
-  for (size_t r = 0; r < in.blocking.size(); ++r) {
-    const auto& keys = in.blocking[r];
+  std::vector<uint64_t> packed;
+  for (size_t r = 0; r < nrules; ++r) {
+    const auto& keys = *rule_keys[r];
     std::vector<std::pair<uint64_t, uint32_t>> kv;
     kv.reserve(n);
     for (uint32_t i = 0; i < n; ++i) if (keys[i]) kv.emplace_back(keys[i], i);
@@ -296,8 +508,7 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
             uint32_t a = kv[x].second, b = kv[y].second;
             if (opt.cross_source_only && src(a) == src(b)) continue;
             if (opt.skip_grouped_pairs && grp(a) != LinkInput::kNoGroup && grp(b) != LinkInput::kNoGroup) continue;
-            pairs.push_back(uint64_t(std::min(a, b)) << 32 | std::max(a, b));
-            if (r < rule_pairs.size()) rule_pairs[r].push_back(pairs.back());
+            packed.push_back(uint64_t(std::min(a, b)) << 36 | uint64_t(std::max(a, b)) << 8 | r);
             ++o.pairs_per_rule[r];
           }
         }
@@ -305,8 +516,22 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
       lo = hi;
     }
   }
-  std::sort(pairs.begin(), pairs.end());
-  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+  ParallelSort(packed, opt.threads);
+  std::vector<uint32_t> rule_mask;
+  size_t np = 0;
+  for (size_t i = 0; i < packed.size(); ++i) {
+    const uint64_t key = packed[i] >> 8;
+    const uint32_t bit = 1u << (packed[i] & 0xff);
+    if (np > 0 && (packed[np - 1] == ((key >> 28) << 32 | (key & 0xfffffff)))) {
+      rule_mask[np - 1] |= bit;
+      continue;
+    }
+    packed[np++] = (key >> 28) << 32 | (key & 0xfffffff);
+    rule_mask.push_back(bit);
+  }
+  packed.resize(np);
+  packed.shrink_to_fit();
+  const std::vector<uint64_t>& pairs = packed;
   o.candidate_pairs = pairs.size();
   o.seconds_blocking = Seconds(t0);
 
@@ -314,7 +539,10 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   Comparer cmp(in);
   std::vector<uint8_t> levels(pairs.size() * nf);
   ParallelFor(pairs.size(), opt.threads, [&](size_t lo, size_t hi) {
-    for (size_t p = lo; p < hi; ++p) cmp.Levels(pairs[p] >> 32, static_cast<uint32_t>(pairs[p]), &levels[p * nf]);
+    for (size_t p = lo; p < hi; ++p) {
+      if (p + 16 < hi) cmp.Prefetch(static_cast<uint32_t>(pairs[p + 16]));
+      cmp.Levels(pairs[p] >> 32, static_cast<uint32_t>(pairs[p]), &levels[p * nf]);
+    }
   });
 
   // 3. u from random pairs.
@@ -358,49 +586,62 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   // session uses the pairs its rule produced, keeps u fixed, and does not estimate the fields
   // the rule depends on (those agree by construction). Each field's m is the mean over the
   // sessions that estimated it; a field no session could estimate is estimated on all pairs.
+  // The sessions see level patterns with counts, gathered in one pass over the pairs.
   auto te = std::chrono::steady_clock::now();
   for (size_t f = 0; f < nf; ++f) {
     const size_t L = o.model[f].m.size();
     for (size_t l = 0; l < L; ++l) o.model[f].m[l] = l == 0 ? 0.9 : 0.1 / (L - 1);
   }
   const auto rule_fields = BlockingRuleFields(in.fields);
-  std::vector<std::vector<double>> m_sum(nf);
-  std::vector<int> m_n(nf, 0);
-  for (size_t f = 0; f < nf; ++f) m_sum[f].assign(o.model[f].m.size(), 0.0);
-  auto session = [&](const std::vector<uint64_t>* subset, const std::vector<int>& touched) {
-    std::map<std::vector<uint8_t>, double> pat_map;
-    std::vector<uint8_t> lv(nf);
-    auto add = [&](size_t p) {
-      std::copy(&levels[p * nf], &levels[p * nf] + nf, lv.begin());
-      for (int f : touched) lv[f] = kNull;
-      pat_map[lv] += 1;
-    };
-    if (subset) {
-      for (uint64_t key : *subset) {
-        auto it = std::lower_bound(pairs.begin(), pairs.end(), key);
-        if (it != pairs.end() && *it == key) add(it - pairs.begin());
+  std::vector<uint64_t> rule_null(nrules, 0);  // nibbles of the fields a rule's session ignores
+  for (size_t r = 0; r < nrules && r < rule_fields.size(); ++r)
+    for (int f : rule_fields[r]) rule_null[r] |= uint64_t{0xf} << (4 * f);
+  using PatternCounts = std::unordered_map<uint64_t, double>;
+  std::vector<PatternCounts> all_patterns(std::max(1, opt.threads));
+  std::vector<std::vector<PatternCounts>> rule_patterns(std::max(1, opt.threads), std::vector<PatternCounts>(nrules));
+  ParallelForT(pairs.size(), opt.threads, [&](int t, size_t lo, size_t hi) {
+    for (size_t p = lo; p < hi; ++p) {
+      const uint64_t pat = PackPattern(&levels[p * nf], nf);
+      all_patterns[t][pat] += 1;
+      for (uint32_t m = rule_mask[p]; m; m &= m - 1) {
+        const int r = std::countr_zero(m);
+        if (r < static_cast<int>(rule_fields.size())) rule_patterns[t][r][pat | rule_null[r]] += 1;
       }
-    } else {
-      for (size_t p = 0; p < pairs.size(); ++p) add(p);
     }
+  });
+  auto as_map = [&](std::vector<PatternCounts*> parts) {
+    std::map<std::vector<uint8_t>, double> m;
+    for (auto* part : parts)
+      for (auto& [pat, c] : *part) m[UnpackPattern(pat, nf)] += c;
+    return m;
+  };
+  auto session = [&](const std::map<std::vector<uint8_t>, double>& pat_map) {
     std::vector<FieldModel> model = o.model;
     double lam = 0.5;
     o.em_iterations += RunEm(pat_map, &model, &lam, opt.em_iterations);
     return model;
   };
-  for (size_t r = 0; r < rule_pairs.size(); ++r) {
-    if (rule_pairs[r].empty()) continue;
-    auto model = session(&rule_pairs[r], rule_fields[r]);
+  std::vector<std::vector<double>> m_sum(nf);
+  std::vector<int> m_n(nf, 0);
+  for (size_t f = 0; f < nf; ++f) m_sum[f].assign(o.model[f].m.size(), 0.0);
+  for (size_t r = 0; r < nrules && r < rule_fields.size(); ++r) {
+    if (o.pairs_per_rule[r] == 0) continue;
+    std::vector<PatternCounts*> parts;
+    for (auto& per_thread : rule_patterns) parts.push_back(&per_thread[r]);
+    auto model = session(as_map(parts));
     for (size_t f = 0; f < nf; ++f) {
       if (std::find(rule_fields[r].begin(), rule_fields[r].end(), static_cast<int>(f)) != rule_fields[r].end()) continue;
       for (size_t l = 0; l < model[f].m.size(); ++l) m_sum[f][l] += model[f].m[l];
       ++m_n[f];
     }
   }
+  std::vector<PatternCounts*> all_parts;
+  for (auto& part : all_patterns) all_parts.push_back(&part);
+  const auto all_map = as_map(all_parts);
   bool need_all = false;
   for (size_t f = 0; f < nf; ++f) need_all |= m_n[f] == 0;
   std::vector<FieldModel> all_model;
-  if (need_all) all_model = session(nullptr, {});
+  if (need_all) all_model = session(all_map);
   for (size_t f = 0; f < nf; ++f) {
     for (size_t l = 0; l < o.model[f].m.size(); ++l) {
       o.model[f].m[l] = m_n[f] ? m_sum[f][l] / m_n[f] : all_model[f].m[l];
@@ -412,11 +653,11 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   for (size_t f = 0; f < nf; ++f) {
     for (size_t l = 0; l < o.model[f].m.size(); ++l) w[f].push_back(std::log2(o.model[f].m[l] / o.model[f].u[l]));
   }
-  std::vector<double> pw(pairs.size());
-  for (size_t p = 0; p < pairs.size(); ++p) {
+  std::vector<std::pair<double, double>> pattern_weights;  // (weight, count)
+  for (auto& [pat, c] : all_map) {
     double ws = 0;
-    for (size_t f = 0; f < nf; ++f) if (levels[p * nf + f] != kNull) ws += w[f][levels[p * nf + f]];
-    pw[p] = ws;
+    for (size_t f = 0; f < nf; ++f) if (pat[f] != kNull) ws += w[f][pat[f]];
+    pattern_weights.emplace_back(ws, c);
   }
   double all_pairs = 0;
   if (opt.cross_source_only) {
@@ -432,7 +673,7 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   for (int it = 0; it < 200 && !pairs.empty(); ++it) {
     const double prior = std::log2(lambda / (1 - lambda));
     double sum = 0;
-    for (double x : pw) sum += 1.0 / (1.0 + std::exp2(-(x + prior)));
+    for (auto& [x, c] : pattern_weights) sum += c / (1.0 + std::exp2(-(x + prior)));
     double nl = std::clamp(sum / std::max(all_pairs, 1.0), 1e-12, 0.5);
     if (std::fabs(nl - lambda) < 1e-9 * lambda) {
       lambda = nl;
@@ -446,28 +687,68 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   o.threshold_probability = opt.threshold_probability.value_or(0.5);
   o.threshold_weight = std::log2(o.threshold_probability / (1 - o.threshold_probability)) - prior;
 
-  // Weights of every pair.
-  o.pairs.resize(pairs.size());
-  ParallelFor(pairs.size(), opt.threads, [&](size_t lo, size_t hi) {
+  // Weights of every pair: expected false and missed matches and the group consistency are
+  // summed over all of them; only pairs above keep_min_probability (and every accepted pair)
+  // are kept, in pair order.
+  const int T = std::max(1, opt.threads);
+  std::vector<std::vector<ScoredPair>> kept(T);
+  std::vector<double> exp_false(T, 0), exp_missed(T, 0);
+  std::vector<LinkOutcome::GroupConsistency> gc(T);
+  ParallelForT(pairs.size(), opt.threads, [&](int t, size_t lo, size_t hi) {
     for (size_t p = lo; p < hi; ++p) {
-      ScoredPair& sp = o.pairs[p];
-      sp.a = pairs[p] >> 32;
-      sp.b = static_cast<uint32_t>(pairs[p]);
-      std::copy(&levels[p * nf], &levels[p * nf] + nf, sp.levels.begin());
       double ws = 0;
-      for (size_t f = 0; f < nf; ++f) if (sp.levels[f] != kNull) ws += w[f][sp.levels[f]];
+      for (size_t f = 0; f < nf; ++f) if (levels[p * nf + f] != kNull) ws += w[f][levels[p * nf + f]];
+      const double prob = 1.0 / (1.0 + std::exp2(-(ws + prior)));
+      const uint32_t a = pairs[p] >> 32, b = static_cast<uint32_t>(pairs[p]);
+      const bool match = static_cast<float>(ws) >= o.threshold_weight;
+      if (match) exp_false[t] += 1 - static_cast<float>(prob);
+      else exp_missed[t] += static_cast<float>(prob);
+      const uint32_t ga = grp(a), gb = grp(b);
+      if (ga != LinkInput::kNoGroup && gb != LinkInput::kNoGroup) {
+        ++gc[t].both_grouped;
+        if (ga == gb) (match ? gc[t].same_group_match : gc[t].same_group_nonmatch)++;
+        else if (match) ++gc[t].different_group_match;
+      } else if (match) {
+        ++gc[t].ungrouped_accepted;
+      }
+      if (!match && prob < opt.keep_min_probability) continue;
+      ScoredPair sp;
+      sp.a = a;
+      sp.b = b;
+      sp.levels.fill(kNull);
+      std::copy(&levels[p * nf], &levels[p * nf] + nf, sp.levels.begin());
       sp.weight = static_cast<float>(ws);
-      sp.probability = static_cast<float>(1.0 / (1.0 + std::exp2(-(ws + prior))));
+      sp.probability = static_cast<float>(prob);
       sp.clk_dice = in.clk.empty() ? -1.0f
-                                   : static_cast<float>(Dice(&in.clk[size_t(sp.a) * kClkWords],
-                                                             &in.clk[size_t(sp.b) * kClkWords], kClkWords));
+                                   : static_cast<float>(Dice(&in.clk[size_t(a) * kClkWords],
+                                                             &in.clk[size_t(b) * kClkWords], kClkWords));
+      kept[t].push_back(sp);
     }
   });
+  for (int t = 0; t < T; ++t) {
+    o.expected_false_matches += exp_false[t];
+    o.expected_missed_matches += exp_missed[t];
+    o.groups.both_grouped += gc[t].both_grouped;
+    o.groups.same_group_match += gc[t].same_group_match;
+    o.groups.same_group_nonmatch += gc[t].same_group_nonmatch;
+    o.groups.different_group_match += gc[t].different_group_match;
+    o.groups.ungrouped_accepted += gc[t].ungrouped_accepted;
+  }
+  {
+    size_t total = 0;
+    for (auto& k : kept) total += k.size();
+    o.pairs.reserve(total);
+    for (auto& k : kept) {
+      o.pairs.insert(o.pairs.end(), k.begin(), k.end());
+      std::vector<ScoredPair>().swap(k);
+    }
+  }
+  std::vector<uint8_t>().swap(levels);
+  std::vector<uint64_t>().swap(packed);
 
-  // 5. Clustering.
+  // 5. Clustering: accepted pairs by decreasing weight (ties in pair order).
   UnionFind uf(n);
   if (!in.group.empty()) {
-    std::vector<uint32_t> first(0);
     std::unordered_map<uint32_t, uint32_t> seen;
     for (uint32_t i = 0; i < n; ++i) {
       if (in.group[i] == LinkInput::kNoGroup) continue;
@@ -476,24 +757,19 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
       if (!fresh) uf.Union(it->second, i);
     }
   }
-  std::vector<uint32_t> order(o.pairs.size());
-  std::iota(order.begin(), order.end(), 0u);
-  std::sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return o.pairs[x].weight > o.pairs[y].weight; });
+  std::vector<uint32_t> order;
+  for (uint32_t i = 0; i < o.pairs.size(); ++i) if (o.pairs[i].weight >= o.threshold_weight) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return o.pairs[x].weight > o.pairs[y].weight; });
   std::vector<uint8_t> matched(opt.one_to_one ? n : 0, 0);
   for (uint32_t idx : order) {
     const ScoredPair& sp = o.pairs[idx];
-    if (sp.weight >= o.threshold_weight) {
-      o.expected_false_matches += 1 - sp.probability;
-      if (grp(sp.a) != LinkInput::kNoGroup && grp(sp.b) != LinkInput::kNoGroup) continue;  // decided by groups
-      if (opt.one_to_one) {
-        if (matched[sp.a] || matched[sp.b]) continue;
-        if (uf.Union(sp.a, sp.b)) matched[sp.a] = matched[sp.b] = 1;
-        else ++o.refused_merges;
-      } else if (!uf.Union(sp.a, sp.b)) {
-        ++o.refused_merges;
-      }
-    } else {
-      o.expected_missed_matches += sp.probability;
+    if (grp(sp.a) != LinkInput::kNoGroup && grp(sp.b) != LinkInput::kNoGroup) continue;  // decided by groups
+    if (opt.one_to_one) {
+      if (matched[sp.a] || matched[sp.b]) continue;
+      if (uf.Union(sp.a, sp.b)) matched[sp.a] = matched[sp.b] = 1;
+      else ++o.refused_merges;
+    } else if (!uf.Union(sp.a, sp.b)) {
+      ++o.refused_merges;
     }
   }
   o.cluster.resize(n);

@@ -55,6 +55,15 @@ struct LinkOptions {
   uint64_t seed = 1;
   std::optional<double> threshold_probability;  // override the estimated threshold
   int threads = 2;
+  // Scored pairs below this probability that are not accepted are counted, not kept (memory:
+  // a dedupe of millions of records has hundreds of millions of weak candidate pairs).
+  double keep_min_probability = 0.001;
+  // With CLKs and the standard rules (kNameRules + kLshBands), recompute the LSH bands from the
+  // CLKs with as many bits per band as keep each band at <= lsh_pairs_per_record pairs per record,
+  // and refine any name rule over that budget with sampled CLK bits (see RefineRuleKeys).
+  bool adaptive_lsh = true;
+  double lsh_pairs_per_record = 3.0;
+  double min_rule_pairs = 1e6;  // ... but a rule may always give this many
 };
 
 struct FieldModel {
@@ -77,7 +86,13 @@ struct LinkOutcome {
   double threshold_probability = 0.5;
   uint64_t candidate_pairs = 0, skipped_blocks = 0, skipped_block_records = 0, em_iterations = 0;
   std::vector<uint64_t> pairs_per_rule;
-  std::vector<ScoredPair> pairs;   // every scored candidate pair
+  std::vector<ScoredPair> pairs;   // scored candidate pairs: accepted, or probability >= keep_min_probability
+  int lsh_bits = 0;                // bits per LSH band when recomputed (adaptive_lsh), else 0
+  std::vector<int> rule_refine_bits;  // per rule: CLK bits added to keep it in budget (adaptive_lsh)
+  struct GroupConsistency {        // over all candidate pairs, against LinkInput::group
+    uint64_t both_grouped = 0, same_group_match = 0, same_group_nonmatch = 0, different_group_match = 0;
+    uint64_t ungrouped_accepted = 0;
+  } groups;
   std::vector<uint32_t> cluster;   // per record: cluster id (the smallest record index in it)
   uint64_t clusters = 0;
   uint64_t refused_merges = 0;     // merges refused by the group constraint

@@ -14,6 +14,8 @@
 #include <cmath>
 #include <memory>
 #include <unordered_map>
+#include <new>
+#include <sys/mman.h>
 
 #include "store/parallel.h"
 
@@ -309,14 +311,15 @@ Core AnalyseCases(const EventLog& log, const std::vector<bool>& keep, const Anal
   std::vector<Worker> workers(threads);
   for (auto& w : workers) w.Init(A, NE, !exact);
   if (opts.per_case) core.case_duration_ms.resize(C);  // written by the pass
-  std::unique_ptr<uint64_t[]> case_hash(opts.per_case ? new uint64_t[C] : nullptr);  // written for every non-empty kept case
+  // Written for every non-empty kept case.
+  std::vector<uint64_t, NoInitAllocator<uint64_t>> case_hash(opts.per_case ? C : 0);
   lap("setup");
   const uint32_t* act = log.activity.data();
   const int64_t* tm = log.time_ms.data();
   const uint64_t* cs = log.case_start.data();
   const bool all = keep.empty();
 
-  PassIn in{act, tm, cs, A, &sparse, &keep, all, opts.per_case ? core.case_duration_ms.data() : nullptr, case_hash.get()};
+  PassIn in{act, tm, cs, A, &sparse, &keep, all, opts.per_case ? core.case_duration_ms.data() : nullptr, opts.per_case ? case_hash.data() : nullptr};
   Status st = store::ParallelFor(block_start.size() - 1, threads, [&](size_t blk, int wi) -> Status {
     Worker& w = workers[wi];
     const size_t c0 = block_start[blk], c1 = block_start[blk + 1];
@@ -458,7 +461,7 @@ Core AnalyseCases(const EventLog& log, const std::vector<bool>& keep, const Anal
     }
     core.case_variant.resize(C);
     uint32_t* cv = core.case_variant.data();
-    const uint64_t* ch = case_hash.get();
+    const uint64_t* ch = case_hash.data();
     (void)store::ParallelFor(block_start.size() - 1, threads, [&](size_t blk, int) -> Status {
       for (size_t c = block_start[blk]; c < block_start[blk + 1]; ++c) {
         cv[c] = UINT32_MAX;
@@ -498,6 +501,24 @@ Core AnalyseCases(const EventLog& log, const std::vector<bool>& keep, const Anal
 }
 
 Core Analyse(const EventLog& log, const AnalysisOptions& opts) { return AnalyseCases(log, {}, opts); }
+
+namespace {
+constexpr size_t kLargeBytes = size_t{4} << 20;
+}
+
+void* AllocLarge(size_t bytes) {
+  if (bytes < kLargeBytes) return ::operator new(bytes);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  madvise(p, bytes, MADV_HUGEPAGE);
+  return p;
+}
+
+void FreeLarge(void* p, size_t bytes) {
+  if (!p) return;
+  if (bytes < kLargeBytes) ::operator delete(p);
+  else munmap(p, bytes);
+}
 
 std::string HumanDuration(double s) {
   char buf[64];

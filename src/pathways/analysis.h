@@ -55,14 +55,25 @@ struct Variant {
   uint64_t first_case = 0;       // index of the first case with this variant
 };
 
+// Large per-case arrays: memory from mmap, advised to use transparent huge pages (a 20M-case
+// array otherwise costs ~100k page faults, more than the pass that fills it). Small ones: new.
+void* AllocLarge(size_t bytes);
+void FreeLarge(void* p, size_t bytes);
+
 // An allocator that leaves new elements uninitialised (resize without a zero-fill pass), for
-// per-case arrays that the parallel pass writes in full.
+// per-case arrays that the parallel pass writes in full. Backed by AllocLarge.
 template <typename T>
 struct NoInitAllocator : std::allocator<T> {
+  using value_type = T;
+  NoInitAllocator() = default;
+  template <typename U>
+  NoInitAllocator(const NoInitAllocator<U>&) {}
   template <typename U>
   struct rebind {
     using other = NoInitAllocator<U>;
   };
+  T* allocate(size_t n) { return static_cast<T*>(AllocLarge(n * sizeof(T))); }
+  void deallocate(T* p, size_t n) { FreeLarge(p, n * sizeof(T)); }
   template <typename U, typename... Args>
   void construct(U* p, Args&&... args) {
     if constexpr (sizeof...(Args) == 0) ::new (static_cast<void*>(p)) U;
