@@ -274,6 +274,17 @@ class FeedLoader {
     return Status::OK();
   }
 
+  // records.csv is parsed in chunks on opt_.threads threads (one chunk when quoted fields could
+  // hold line breaks); the first error in file order is reported. Areas and practices are
+  // interned afterwards, in file order, so ids do not depend on the thread count.
+  struct RecordChunk {
+    std::vector<StagedRecord> records;
+    std::vector<uint32_t> numbers, lines;           // the record column and the line of each record
+    std::vector<std::string_view> lsoa, practice;   // views into the mapped file
+    std::vector<uint8_t> encodings;
+    Status error;
+  };
+
   Status Records() {
     ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(dir_ + "/" + kRecordsFile));
     XXH3_64bits_update(hash_, f.body().data(), f.body().size());
@@ -282,21 +293,68 @@ class FeedLoader {
         return f.Error(1, "expected column " + std::to_string(i + 1) + " to be '" + RecordColumns()[i] + "'");
       }
     }
-    Interner areas(&b_.areas), practices(&b_.practices);
     // PPRL encodings (optional columns `clk` and `pprl`, privacy/bloom.h).
     const int c_clk = f.ColumnIndex("clk"), c_pprl = f.ColumnIndex("pprl");
     if ((c_clk < 0) != (c_pprl < 0)) return f.Error(1, "columns 'clk' and 'pprl' come together");
+    if (c_clk >= 0) b_.encoding_version = kEncodingVersion;
+    const int n = f.has_quotes() ? 1 : std::max(1, opt_.threads * 4);
+    std::vector<std::string_view> chunks = SplitAtLines(f.body(), n);
+    std::vector<int64_t> first(chunks.size());
+    int64_t line = f.body_first_line();
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      first[c] = line;
+      line += CountLines(chunks[c]);
+    }
+    std::vector<RecordChunk> outs(chunks.size());
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t c; (c = next++) < chunks.size();) outs[c].error = RecordsChunk(f, chunks[c], first[c], c_clk, c_pprl, &outs[c]);
+    };
+    std::vector<std::thread> pool;
+    for (int t = 1; t < opt_.threads && chunks.size() > 1; ++t) pool.emplace_back(work);
+    work();
+    for (auto& t : pool) t.join();
+    size_t total = 0, enc_total = 0;
+    for (auto& o : outs) {
+      if (!o.error.ok()) return o.error;
+      total += o.records.size();
+      enc_total += o.encodings.size();
+    }
+    Interner areas(&b_.areas), practices(&b_.practices);
+    b_.records.reserve(total);
+    b_.encodings.reserve(enc_total);
+    for (auto& o : outs) {
+      for (size_t i = 0; i < o.records.size(); ++i) {
+        if (o.numbers[i] != b_.records.size() + 1) return f.Error(o.lines[i], "record", "records must be numbered 1, 2, 3, ...");
+        StagedRecord r = o.records[i];
+        r.lsoa = areas.Id(o.lsoa[i]);
+        r.practice = practices.Id(o.practice[i]);
+        b_.records.push_back(r);
+      }
+      b_.encodings.insert(b_.encodings.end(), o.encodings.begin(), o.encodings.end());
+      RecordChunk().records.swap(o.records);
+      std::vector<uint8_t>().swap(o.encodings);
+    }
+    report_.rows[kRecordsFile] = b_.records.size();
+    return Status::OK();
+  }
+
+  Status RecordsChunk(const CsvFile& f, std::string_view chunk, int64_t first_line, int c_clk, int c_pprl,
+                      RecordChunk* out) const {
     const size_t nf = ArkEncodedFields().size();
     const size_t enc_bytes = StagedEncodingBytes(nf);
-    if (c_clk >= 0) b_.encoding_version = kEncodingVersion;
     std::string dec;
-    CsvParser p(f.body(), f.body_first_line());
+    CsvParser p(chunk, first_line);
     std::vector<std::string_view> row;
     for (;;) {
       ARK_ASSIGN_OR_RETURN(bool more, f.NextRow(p, &row));
       if (!more) break;
       StagedRecord r;
-      if (row[0] != std::to_string(b_.records.size() + 1)) return f.Error(p.line(), "record", "records must be numbered 1, 2, 3, ...");
+      uint32_t number = 0;
+      auto nr = std::from_chars(row[0].data(), row[0].data() + row[0].size(), number);
+      if (nr.ec != std::errc() || nr.ptr != row[0].data() + row[0].size()) {
+        return f.Error(p.line(), "record", "records must be numbered 1, 2, 3, ...");
+      }
       if (row[2] == "valid") {
         if (!FromHex(row[1], &r.pseudonym)) return f.Error(p.line(), "nhs_pseudonym", "expected 64 hex digits");
         r.nhs_status = NhsStatusCode::kValid;
@@ -317,7 +375,6 @@ class FeedLoader {
       }
       if (row[4] != "M" && row[4] != "F" && row[4] != "U") return f.Error(p.line(), "sex", "expected M, F or U");
       r.sex = row[4][0];
-      r.lsoa = areas.Id(row[5]);
       if (!row[6].empty()) {
         int d = 0;
         auto rr = std::from_chars(row[6].data(), row[6].data() + row[6].size(), d);
@@ -326,26 +383,28 @@ class FeedLoader {
         }
         r.imd_decile = static_cast<uint8_t>(d);
       }
-      r.practice = practices.Id(row[7]);
       if (c_clk >= 0) {
-        const size_t at = b_.encodings.size();
-        b_.encodings.resize(at + enc_bytes);
+        const size_t at = out->encodings.size();
+        out->encodings.resize(at + enc_bytes);
         if (!Base64Decode(row[c_clk], &dec)) return f.Error(p.line(), "clk", "not valid base64");
         if (dec.size() != static_cast<size_t>(kClkBits / 8)) {
           return f.Error(p.line(), "clk", "expected a CLK of " + std::to_string(kClkBits) + " bits, found " +
                                               std::to_string(dec.size() * 8));
         }
-        std::memcpy(b_.encodings.data() + at, dec.data(), dec.size());
+        std::memcpy(out->encodings.data() + at, dec.data(), dec.size());
         if (!Base64Decode(row[c_pprl], &dec)) return f.Error(p.line(), "pprl", "not valid base64");
         if (dec.size() != PackedFieldsBytes(nf)) {
           return f.Error(p.line(), "pprl", "expected " + std::to_string(PackedFieldsBytes(nf)) + " bytes, found " +
                                                std::to_string(dec.size()));
         }
-        std::memcpy(b_.encodings.data() + at + kClkBits / 8, dec.data(), dec.size());
+        std::memcpy(out->encodings.data() + at + kClkBits / 8, dec.data(), dec.size());
       }
-      b_.records.push_back(r);
+      out->records.push_back(r);
+      out->numbers.push_back(number);
+      out->lines.push_back(static_cast<uint32_t>(p.line()));
+      out->lsoa.push_back(row[5]);
+      out->practice.push_back(row[7]);
     }
-    report_.rows[kRecordsFile] = b_.records.size();
     return Status::OK();
   }
 
