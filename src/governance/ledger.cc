@@ -22,6 +22,14 @@ constexpr const char* kCheckpoint = "/checkpoint";          // latest (bundles; 
 constexpr const char* kCheckpoints = "/checkpoints.log";    // every signed checkpoint, appended durably
 constexpr const char* kPub = "/ledger.pub";
 constexpr const char* kKey = "/ledger.key";
+constexpr const char* kPending = "/pending";  // the batch being appended (see Ledger::Append)
+
+// Test hook: ARK_LEDGER_TEST_CRASH=after-pending|torn-entries|after-entries makes Append exit
+// the process at that point, as a crash would (tests run it in a forked child).
+void MaybeCrash(const char* point) {
+  const char* v = std::getenv("ARK_LEDGER_TEST_CRASH");
+  if (v && std::strcmp(v, point) == 0) ::_exit(9);
+}
 
 // Checks one entry line: a JSON object that opens with "seq" holding the line's number. (A full
 // JSON parse per line would dominate verification time; the Merkle root covers every byte anyway.)
@@ -214,6 +222,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& ark_dir) {
   } else {
     ARK_ASSIGN_OR_RETURN(NoteSigner s, NoteSigner::Load(l->dir_ + kKey));
     l->signer_ = std::make_unique<NoteSigner>(std::move(s));
+    ARK_RETURN_IF_ERROR(l->Recover());
     auto rep = VerifyLedger(l->dir_, l->signer_->VerifierKey());
     if (!rep.ok()) return rep.status().WithContext("the ledger does not verify; refusing to append (run `ark ledger verify`)");
     ARK_ASSIGN_OR_RETURN(LoadedLog log, LoadLog(l->dir_));
@@ -222,6 +231,54 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& ark_dir) {
     l->checkpoint_ = notes.back();
   }
   return l;
+}
+
+Status Ledger::Recover() {
+  if (!PathExists(dir_ + kPending)) return Status::OK();
+  ARK_ASSIGN_OR_RETURN(std::string intent, ReadFile(dir_ + kPending));
+  uint64_t before = 0, after = 0;
+  char root_hex[65] = {0};
+  if (std::sscanf(intent.c_str(), "size %llu\nsize_after %llu\nroot %64s", reinterpret_cast<unsigned long long*>(&before),
+                  reinterpret_cast<unsigned long long*>(&after), root_hex) != 3) {
+    // A torn intent: its batch never started writing entries.
+    std::remove((dir_ + kPending).c_str());
+    return Status::OK();
+  }
+  ARK_ASSIGN_OR_RETURN(auto notes, Checkpoints(dir_));
+  ARK_ASSIGN_OR_RETURN(NoteVerifier verifier, NoteVerifier::Parse(signer_->VerifierKey()));
+  ARK_ASSIGN_OR_RETURN(std::string body, verifier.Open(notes.back()));
+  ARK_ASSIGN_OR_RETURN(Checkpoint cp, Checkpoint::ParseBody(body));
+  if (cp.size == after || cp.size != before) {  // the batch was committed, or the intent is not about this state
+    std::remove((dir_ + kPending).c_str());
+    return Status::OK();
+  }
+  // Entries: the complete lines, and where line `before` ends.
+  ARK_ASSIGN_OR_RETURN(std::string data, ReadFile(dir_ + kEntries));
+  uint64_t lines = 0, cut = 0;
+  merkle::MerkleTree t;
+  for (size_t pos = 0; pos < data.size();) {
+    size_t nl = data.find('\n', pos);
+    if (nl == std::string::npos) break;  // a torn last line
+    t.Append(merkle::LeafHash(std::string_view(data).substr(pos, nl - pos)));
+    ++lines;
+    pos = nl + 1;
+    if (lines == before) cut = pos;
+  }
+  if (before == 0) cut = 0;
+  if (lines < before) return Status::OK();  // entries were removed: VerifyLedger says so
+  const bool complete = lines == after && data.size() > 0 && data.back() == '\n' && ToHex(t.Root().data(), 32) == root_hex;
+  if (complete) {
+    tree_ = std::move(t);
+    ARK_RETURN_IF_ERROR(SignCheckpoint());  // roll forward: the batch was durable, only its checkpoint was missing
+  } else if (lines <= after) {
+    // Roll back a batch that was cut short (it was never acknowledged).
+    if (::truncate((dir_ + kEntries).c_str(), static_cast<off_t>(cut)) != 0) return Status::IOError("truncate " + dir_ + kEntries);
+    ARK_RETURN_IF_ERROR(FsyncPath(dir_ + kEntries));
+  } else {
+    return Status::OK();  // more entries than the intent: appended behind the ledger's back
+  }
+  std::remove((dir_ + kPending).c_str());
+  return Status::OK();
 }
 
 Status Ledger::SignCheckpoint() {
@@ -266,12 +323,33 @@ Result<uint64_t> Ledger::Append(std::vector<Json> entries) {
     buf += line;
     buf += '\n';
   }
+  // The intent first (durable): the sizes before and after and the new root. If the process
+  // dies after the entries are written but before the checkpoint is signed, the next Open finds
+  // the intent and finishes the batch (roll forward), or removes a partly written batch (roll
+  // back); entries beyond the checkpoint without a matching intent stay an error.
+  merkle::MerkleTree next = tree_;
+  for (const auto& h : hashes) next.Append(h);
+  {
+    ARK_ASSIGN_OR_RETURN(AppendFile p, AppendFile::Open(dir_ + kPending, true));
+    ARK_RETURN_IF_ERROR(p.Append("size " + std::to_string(first) + "\nsize_after " + std::to_string(next.size()) +
+                                 "\nroot " + ToHex(next.Root().data(), 32) + "\n"));
+    ARK_RETURN_IF_ERROR(p.Sync());
+    ARK_RETURN_IF_ERROR(p.Close());
+  }
+  MaybeCrash("after-pending");
   ARK_ASSIGN_OR_RETURN(AppendFile f, AppendFile::Open(dir_ + kEntries, false));
+  if (std::getenv("ARK_LEDGER_TEST_CRASH") && std::strcmp(std::getenv("ARK_LEDGER_TEST_CRASH"), "torn-entries") == 0) {
+    (void)f.Append(std::string_view(buf).substr(0, buf.size() / 2));
+    (void)f.Sync();
+    ::_exit(9);
+  }
   ARK_RETURN_IF_ERROR(f.Append(buf));
   ARK_RETURN_IF_ERROR(f.Sync());
   ARK_RETURN_IF_ERROR(f.Close());
-  for (const auto& h : hashes) tree_.Append(h);
+  MaybeCrash("after-entries");
+  tree_ = std::move(next);
   ARK_RETURN_IF_ERROR(SignCheckpoint());
+  std::remove((dir_ + kPending).c_str());  // no fsync needed: a stale intent is recognised as done
   return first;
 }
 

@@ -9,10 +9,12 @@
 //   ARK/ledger/ledger.key      the Ed25519 signing key (mode 0600; never exported)
 //   ARK/ledger/LOCK            serialises writers across processes (flock)
 //
-// Append is durable when it returns: the lines are fdatasync'ed, then a new checkpoint covering
-// them is signed and written atomically. Entries beyond the latest checkpoint are therefore never
-// legitimate (`VerifyLedger` reports them as appended behind the ledger's back, or a crash between
-// the two steps, which an operator must investigate).
+// Append is durable when it returns: an intent (ARK/ledger/pending: sizes and the new root) is
+// fdatasync'ed, then the lines, then a new checkpoint covering them is signed and appended. Open
+// repairs a batch interrupted by a crash: complete and matching its intent → its checkpoint is
+// signed (roll forward); cut short → the partial lines are removed (roll back; that Append never
+// returned). Any other entries beyond the latest checkpoint are not legitimate: `VerifyLedger`
+// reports them as appended behind the ledger's back, and Open refuses to append.
 //
 // Thread safety: one Ledger object per process; it holds the writer lock while open.
 #pragma once
@@ -52,6 +54,8 @@ class Ledger {
  private:
   Ledger() = default;
   Status SignCheckpoint();
+  // Finishes or undoes a batch interrupted between its intent and its checkpoint (Append).
+  Status Recover();
 
   std::string dir_;
   int lock_fd_ = -1;

@@ -1,6 +1,7 @@
 #include "governance/ledger.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -140,6 +141,44 @@ TEST_F(LedgerTest, ExportedBundleVerifiesAndExtendsAnEarlierCheckpoint) {
   auto rep = VerifyLedger(dir_ + "/bundle", pub, earlier);
   ASSERT_TRUE(rep.ok()) << rep.status().ToString();
   EXPECT_EQ(rep->entries, 12u);
+}
+
+
+// A crash inside Append (forked child exits at the hook): the next Open repairs the ledger.
+class LedgerCrashTest : public LedgerTest, public ::testing::WithParamInterface<std::pair<const char*, uint64_t>> {};
+
+TEST_P(LedgerCrashTest, InterruptedBatchIsRepairedOnOpen) {
+  const auto [point, want] = GetParam();
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setenv("ARK_LEDGER_TEST_CRASH", point, 1);
+    auto l = Ledger::Open(dir_);
+    if (l.ok()) (void)(*l)->Append(std::vector<Json>(5, Json{{"type", "run.executed"}}));
+    ::_exit(0);  // not reached when the hook fires
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 9) << "the crash hook did not fire";
+  auto l = Ledger::Open(dir_);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_EQ((*l)->size(), want);
+  ASSERT_TRUE((*l)->Append(Json{{"type", "after.crash"}}).ok());
+  auto rep = VerifyLedger(dir_ + "/ledger");
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_EQ(rep->entries, want + 1);
+  EXPECT_FALSE(fs::exists(dir_ + "/ledger/pending"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Points, LedgerCrashTest,
+                         ::testing::Values(std::make_pair("after-pending", uint64_t{11}),   // nothing written: rolled back
+                                           std::make_pair("torn-entries", uint64_t{11}),    // half a batch: rolled back
+                                           std::make_pair("after-entries", uint64_t{16})));  // whole batch: rolled forward
+
+TEST_F(LedgerTest, EntriesBeyondCheckpointWithoutIntentStillRefused) {
+  SetEntries(Entries() + "{\"seq\":11,\"type\":\"sneaky\"}\n");
+  EXPECT_FALSE(Ledger::Open(dir_).ok());
 }
 
 }  // namespace
