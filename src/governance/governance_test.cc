@@ -155,6 +155,24 @@ TEST_F(GovTest, ReleaseNeedsACheckerWhoIsNotTheAuthor) {
   EXPECT_TRUE(VerifyLedger(dir_ + "/ledger").ok());
 }
 
+TEST_F(GovTest, DifferentiallyPrivateReleaseSpendsTheProjectBudget) {
+  RunRecord r = Run();
+  SubmitOptions o;
+  o.dp_epsilon = "0.5";
+  for (int i = 0; i < 2; ++i) {
+    auto out = SubmitOutput(*cat_, *ledger_, ana_, "p1", r.id, Csv("dp.csv", "group,count\na,3\nb,800\n"), o);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(out->status, "review");
+    auto published = ReadFile(dir_ + "/" + out->path);
+    ASSERT_TRUE(published.ok());
+    EXPECT_EQ(published->find("REDACTED"), std::string::npos);
+    EXPECT_EQ(published->rfind("label,count\na,", 0), 0u) << *published;
+  }
+  // The budget (1.0) is spent: a third release is refused and logged.
+  EXPECT_FALSE(SubmitOutput(*cat_, *ledger_, ana_, "p1", r.id, Csv("dp.csv", "group,count\na,3\nb,800\n"), o).ok());
+  EXPECT_NE(Refusals().find("of epsilon left"), std::string::npos);
+}
+
 TEST_F(GovTest, PatientLevelFileIsRefused) {
   RunRecord r = Run();
   auto o = SubmitOutput(*cat_, *ledger_, ana_, "p1", r.id, Csv("pl.csv", "patient_id,age\n1,40\n"), SubmitOptions{});

@@ -30,6 +30,11 @@ struct SubmitOptions {
   int64_t population = -1;     // the run's population if -1
   int64_t residual_dof = -1;   // regression outputs: required
   int64_t differencing_threshold = 10;
+  // Differential privacy instead of redaction and rounding (tables only): every cell gets
+  // discrete Laplace noise at this epsilon (a decimal, "0.5"; sensitivity 1: each person is in
+  // one cell), spent from the project's budget (SpendDpBudget) — refused, and logged, when the
+  // budget would be exceeded. Empty = off. The output goes to review (a checker still decides).
+  std::string dp_epsilon;
 };
 
 Result<OutputRecord> SubmitOutput(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& project, int64_t run,

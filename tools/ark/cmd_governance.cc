@@ -222,6 +222,8 @@ int ReleaseSubmit(int argc, char** argv) {
   app.add_option("--kind", kind, "table | regression")->check(CLI::IsMember({"table", "regression"}));
   app.add_option("--population", population, "the output's population (default: the run's)");
   app.add_option("--residual-dof", dof, "regression: residual degrees of freedom");
+  std::string dp;
+  app.add_option("--dp-epsilon", dp, "tables: differentially private counts at this epsilon, spent from the project's budget");
   who.Add(app);
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
   OPEN_CATALOG(cat, dir);
@@ -229,6 +231,7 @@ int ReleaseSubmit(int argc, char** argv) {
   auto ledger = gov::Ledger::Open(dir);
   if (!ledger.ok()) return ReportError(ledger.status());
   gov::SubmitOptions o;
+  o.dp_epsilon = dp;
   o.kind = kind;
   o.sdc.rules = rules == "acro" ? sdc::RuleSet::kAcro : sdc::RuleSet::kOpenSafely;
   o.population = population;
