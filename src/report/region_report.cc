@@ -129,6 +129,52 @@ std::string Table(const std::vector<std::string>& head, const std::vector<std::v
   return t + "</tbody></table>";
 }
 
+// The privacy-preserving linkage part of the linkage section: what the model estimated and who
+// is linked, by custodian, deprivation decile, age band and sex (record counts rounded to 5).
+std::string PprlHtml(const LinkReport& link, OJson* out) {
+  const PprlStats& p = *link.pprl;
+  std::string h = fmt::format(
+      "<h3>Probabilistic linkage on privacy-preserving encodings</h3><p>After the NHS-number pseudonym, every "
+      "record is compared on its encodings alone (Bloom-filter CLKs, field filters), never on names. {} candidate "
+      "pairs from the blocking rules; the Fellegi&ndash;Sunter model was estimated by EM (match share &lambda; = "
+      "{:.2e}) and its threshold is a match weight of <b>{:.1f}</b> (posterior &ge; {:.2f}) &mdash; estimated, not a "
+      "default. <b>{}</b> of {} records without a valid NHS number were linked; the model expects {:.0f} false and "
+      "{:.0f} missed matches. Two different valid NHS-number pseudonyms were never merged ({} merges refused).</p>",
+      p.candidate_pairs, p.lambda, p.threshold_weight, p.threshold_probability, sdc::Show(Pub(p.linked_without_nhs)),
+      sdc::Show(Pub(p.records_without_nhs)), p.expected_false_matches, p.expected_missed_matches, p.refused_merges);
+  auto block = [&](const std::string& title, const std::string& key, const std::vector<RateRow>& rows) {
+    std::vector<std::string> names;
+    std::vector<std::optional<double>> rates, recall;
+    std::vector<std::vector<std::string>> trows;
+    OJson j = OJson::array();
+    bool truth = false;
+    for (auto& r : rows) {
+      names.push_back(r.group);
+      rates.push_back(100 * r.linked_rate);
+      truth |= r.truth_recall >= 0;
+      recall.push_back(r.truth_recall >= 0 ? std::optional<double>(100 * r.truth_recall) : std::nullopt);
+      trows.push_back({r.group, sdc::Show(Pub(static_cast<int64_t>(r.records))), sdc::Show(Pub(static_cast<int64_t>(r.linked))),
+                       Pct(r.linked_rate), r.truth_recall >= 0 ? Pct(r.truth_recall) : "&ndash;"});
+      j.push_back({{"group", r.group}, {"records", J(Pub(static_cast<int64_t>(r.records)))}, {"linked_rate", r.linked_rate},
+                   {"truth_recall", r.truth_recall >= 0 ? OJson(r.truth_recall) : OJson(nullptr)}});
+    }
+    std::vector<svg::Series> series{{"linked to another record %", rates, ""}};
+    if (truth) series.push_back({"true links found %", recall, ""});
+    (*out)["pprl_" + key] = j;
+    return "<div class=row>" + svg::BarChart(names, series, {.title = title, .y_label = "%", .width = 460, .height = 300, .decimals = 1}) +
+           "</div>" + Table({key, "records", "linked", "linked %", "true links found (truth)"}, trows);
+  };
+  h += block("Linkage by deprivation decile (1 = most deprived)", "deprivation decile", link.bias.by_decile);
+  h += block("Linkage by age band", "age band", link.bias.by_age_band);
+  h += block("Linkage by sex", "sex", link.bias.by_sex);
+  h += fmt::format("<p>Gap in the linked rate between the most and the least deprived decile: <b>{:+.2f}</b> "
+                   "percentage points.</p>", link.bias.decile_gap);
+  (*out)["pprl"] = {{"candidate_pairs", p.candidate_pairs}, {"threshold_weight", p.threshold_weight},
+                    {"lambda", p.lambda}, {"decile_gap_pp", link.bias.decile_gap}};
+  return h;
+}
+
+
 }  // namespace
 
 Result<OJson> WriteRegionReport(const ReportContext& ctx, const std::string& html_path) {
@@ -268,6 +314,7 @@ Result<OJson> WriteRegionReport(const ReportContext& ctx, const std::string& htm
     }
     out["linkage_by_custodian"] = lj;
     out["linkage_by_imd_decile"] = dj;
+    if (ctx.link->pprl) body += PprlHtml(*ctx.link, &out);
   }
   body += "</section>";
 

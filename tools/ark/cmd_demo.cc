@@ -148,8 +148,8 @@ int Demo(int argc, char** argv) {
   if (!s.ok()) return ReportError(s);
 
   LinkReport link;
-  s = step("link records into persons by NHS-number pseudonym", [&]() -> Status {
-    ARK_ASSIGN_OR_RETURN(link, LinkDeterministic(*cat, region + "/truth"));
+  s = step("link records into persons: NHS-number pseudonym, then PPRL on the encodings", [&]() -> Status {
+    ARK_ASSIGN_OR_RETURN(link, LinkPprl(*cat, region + "/truth", threads));
     std::printf("      %llu persons; precision %.4f, recall %.4f against the truth\n", (unsigned long long)link.persons,
                 link.quality->precision, link.quality->recall);
     return Status::OK();
