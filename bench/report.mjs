@@ -50,6 +50,7 @@ const ingestEvents = ingestBatches.reduce((a, b) => a + Number(b.events), 0);
 const ingestRows = ingestBatches.reduce((a, b) => a + Object.values(b.rows || {}).reduce((x, y) => x + Number(y), 0), 0);
 const ingest = time('ingest');
 const link = time('link');
+const linkOut = json('link');
 const build = time('build');
 const exp = { ...json('export'), ...time('export') };
 const inproc = json('scan_inproc');
@@ -191,6 +192,12 @@ out.push(`  ark synth ${synth.seconds.toFixed(2)} (CPU ${synth.cpu_seconds.toFix
   `pseudonymise (5 custodians, one after another) ${pseud.seconds.toFixed(2)}${synthCached ? ' (cached)' : ''}`);
 out.push(`  ark ingest ${ingest.seconds.toFixed(2)} (CPU ${ingest.cpu_seconds.toFixed(1)} s; ${ingestEvents} events${ingestRows ? `, ${ingestRows} rows` : ''}; peak RSS ${(ingest.max_rss_kb / 1024).toFixed(0)} MiB); ` +
   `ark link ${link.seconds.toFixed(2)}; ark build ${build.seconds.toFixed(2)} (CPU ${build.cpu_seconds.toFixed(1)} s; peak RSS ${(build.max_rss_kb / 1024).toFixed(0)} MiB)`);
+if (linkOut && linkOut.mode === 'pprl' && linkOut.pprl) {
+  const p = linkOut.pprl;
+  out.push(`  ark link --mode pprl: ${link.seconds.toFixed(2)} s (CPU ${link.cpu_seconds.toFixed(1)} s; peak RSS ${(link.max_rss_kb / 1024).toFixed(0)} MiB); ` +
+    `${p.records} records, ${p.candidate_pairs} candidate pairs; ${linkOut.persons} persons` +
+    (linkOut.precision !== undefined ? `; against the truth precision ${Number(linkOut.precision).toFixed(5)}, recall ${Number(linkOut.recall).toFixed(5)}` : ''));
+}
 out.push(`  store: ${stats.bytes_on_disk} bytes on disk for ${events} events; export to CSV ${exp.seconds.toFixed(2)} (${exp.rows} rows)`);
 out.push(`  Ark scan, warm, one process (the table's figure): runs ${inproc.seconds.map((s) => s.toFixed(4)).join(', ')}; median ${inproc.median_seconds.toFixed(4)}` +
   ` = ${si(events / inproc.median_seconds, ' events/s')}`);

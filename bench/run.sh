@@ -155,7 +155,9 @@ else
       --in "$W/region/$c" --out "$W/feeds/$c" --json
   done
   cat "$LOGS"/pseudonymise_*.time | awk '{s += $1; if ($2 > m) m = $2; c += $3; o += $4 * $1} END {printf "%.3f %d %.2f %.2f\n", s, m, c, o / s}' >"$LOGS/pseudonymise.time"
-  # The raw region is not needed again (the feeds are what the Ark ingests): free its GBs.
+  # The raw region is not needed again (the feeds are what the Ark ingests): free its GBs. Its
+  # ground truth (never ingested) is kept to score the linkage.
+  rm -rf -- "$W/truth" && cp -r "$W/region/truth" "$W/truth"
   [ "$KEEP" = 1 ] || rm -rf -- "$W/region"
   say "        $(secs pseudonymise) s"
   cp "$LOGS/synth.time" "$W/region.synth.time"
@@ -173,8 +175,10 @@ sync
 say "bench: [3/8] ark ingest (all five feeds, --threads $THREADS) ... load average $(loadavg)"
 timed ingest "$ARK" ingest "$W/ark" "${FEEDS[@]}" --threads "$THREADS" --json
 say "        $(secs ingest) s"
-say "bench: [4/8] ark link, ark build ..."
-timed link "$ARK" link "$W/ark" --json
+LINK_MODE=${LINK_MODE:-pprl}
+say "bench: [4/8] ark link --mode $LINK_MODE, ark build ..."
+TRUTH=(); [ -d "$W/truth" ] && TRUTH=(--truth "$W/truth")
+timed link "$ARK" link "$W/ark" --mode "$LINK_MODE" "${TRUTH[@]}" --threads "$THREADS" --json
 timed build "$ARK" build "$W/ark" --threads "$THREADS" --json
 say "        link $(secs link) s, build $(secs build) s"
 timed stats "$ARK" stats "$W/ark" --json
