@@ -3,12 +3,17 @@ BUILD ?= build
 SAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build demo test test-asan bench clean format
+.PHONY: all deps node-deps build demo test test-asan bench clean format
 
 all: build
 
 deps:
 	@bash scripts/deps.sh
+
+# npm packages of the independent test clients (installed from package-lock.json, once).
+NODE_DIRS = tests/interop
+node-deps:
+	@for d in $(NODE_DIRS); do [ -d $$d/node_modules ] || (cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; done
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
@@ -20,7 +25,7 @@ demo: build
 	$(BUILD)/ark demo --out out/demo
 	@echo "Open out/demo/report.html in a browser."
 
-test: build
+test: build node-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-asan
 
