@@ -209,15 +209,25 @@ void EncodeCold(std::span<const Event> events, std::span<const uint32_t> order, 
   }
 }
 
-Status DecodeCold(std::string_view in, std::span<const uint32_t> order, std::span<Event> events) {
+Status DecodeCold(std::string_view in, std::span<const uint32_t> order, std::span<Event> events, bool ids) {
   // Columns are read sequentially into arrays in code order, then scattered to the events once.
+  // The arrays are per-thread scratch (blocks are decoded by the thousand).
   const size_t n = events.size();
   if (order.size() != n) return Bad("order size");
-  std::vector<double> value(n, kNoValue);
-  std::vector<uint8_t> has_value(n, 0), has_end(n, 0);
-  std::vector<uint32_t> unit(n, 0);
-  std::vector<int64_t> end(n, 0);
-  std::vector<uint16_t> source(n, 0);
+  thread_local std::vector<double> value;
+  thread_local std::vector<uint8_t> has_value, has_end;
+  thread_local std::vector<uint32_t> unit;
+  thread_local std::vector<int64_t> end;
+  thread_local std::vector<uint16_t> source;
+  thread_local std::vector<uint64_t> scaled, raw;
+  value.resize(n);
+  has_value.assign(n, 0);
+  has_end.assign(n, 0);
+  end.resize(n);
+  if (ids) {
+    unit.resize(n);
+    source.resize(n);
+  }
   ByteReader r(in);
   if (r.U8() == 1) {
     const int scale = r.U8();
@@ -234,7 +244,6 @@ Status DecodeCold(std::string_view in, std::span<const uint32_t> order, std::spa
       for (size_t k = 0; k < m; ++k) n_raw += Bit(raw_bm, k);
     }
     const int width = r.U8();
-    std::vector<uint64_t> scaled, raw;
     if (width > 8 || !GetPlanes(&r, m - n_raw, width, &scaled) || !GetPlanes(&r, n_raw, 8, &raw)) {
       return Bad("truncated values");
     }
@@ -250,7 +259,9 @@ Status DecodeCold(std::string_view in, std::span<const uint32_t> order, std::spa
   }
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t k = 0; k < n; ++k) {
-      if (has_value[k] == (pass == 0)) unit[k] = static_cast<uint32_t>(r.Varint());
+      if (has_value[k] != (pass == 0)) continue;
+      const uint64_t u = r.Varint();
+      if (ids) unit[k] = static_cast<uint32_t>(u);
     }
   }
   if (r.U8() == 1) {
@@ -263,6 +274,15 @@ Status DecodeCold(std::string_view in, std::span<const uint32_t> order, std::spa
       end[k] = r.ZigZagVarint() * static_cast<int64_t>(end_unit);
     }
   }
+  if (!ids) {
+    if (!r.ok()) return Bad("truncated");
+    for (size_t k = 0; k < n; ++k) {
+      Event& e = events[order[k]];
+      e.value = has_value[k] ? value[k] : kNoValue;
+      if (has_end[k]) e.end = e.time + end[k];
+    }
+    return Status::OK();
+  }
   for (size_t k = 0; k < n; ++k) {
     const uint64_t v = r.Varint();
     if (v > 0xffff) return Bad("source id out of range");
@@ -271,7 +291,7 @@ Status DecodeCold(std::string_view in, std::span<const uint32_t> order, std::spa
   if (!r.ok()) return Bad("truncated");
   for (size_t k = 0; k < n; ++k) {
     Event& e = events[order[k]];
-    e.value = value[k];
+    e.value = has_value[k] ? value[k] : kNoValue;
     e.unit = unit[k];
     if (has_end[k]) e.end = e.time + end[k];
     e.source = source[k];

@@ -57,7 +57,8 @@ class TodReader {
 // stored relative to it).
 void EncodeCold(std::span<const Event> events, std::span<const uint32_t> order, std::string* out);
 // Fills value, unit, end, source and encounter of `events` whose time is already set.
-Status DecodeCold(std::string_view in, std::span<const uint32_t> order, std::span<Event> events);
+// With `ids` false, units, sources and encounters are skipped (left 0) and not validated.
+Status DecodeCold(std::string_view in, std::span<const uint32_t> order, std::span<Event> events, bool ids = true);
 
 // Sorts event indices [0, n) by key (0 <= key < num_keys), stably: a counting sort.
 void StableOrderByKey(std::span<const uint32_t> keys, uint32_t num_keys, std::vector<uint32_t>* order);

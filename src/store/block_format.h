@@ -130,7 +130,8 @@ class BlockView {
   // Day of every event.
   Status DecodeDays(std::vector<int32_t>* days) const;
   // All events, in block order, with global code ids.
-  Status DecodeEvents(std::vector<Event>* out) const;
+  // With `ids` false, units, sources and encounters are left 0 (cheaper; see DecodeCold).
+  Status DecodeEvents(std::vector<Event>* out, bool ids = true) const;
   Status DecodePersons(std::vector<Person>* out) const;
 
  private:

@@ -121,7 +121,8 @@ Status BlockView::DecodeDict(std::vector<CodeId>* hot, std::vector<CodeId>* cold
 }
 
 Status BlockView::ColdOrder(std::vector<uint32_t>* order) const {
-  std::vector<uint32_t> keys(n_);
+  thread_local std::vector<uint32_t> keys;
+  keys.resize(n_);
   uint32_t k = 0;
   for (uint32_t i = 0; i < n_; ++i) {
     if (codes_[i] != kEscape) {
@@ -173,19 +174,21 @@ Status BlockView::DecodeDays(std::vector<int32_t>* days) const {
   return Status::OK();
 }
 
-Status BlockView::DecodeEvents(std::vector<Event>* out) const {
-  std::vector<CodeId> hot, cold;
+Status BlockView::DecodeEvents(std::vector<Event>* out, bool ids) const {
+  thread_local std::vector<CodeId> hot, cold;
+  thread_local std::vector<uint32_t> order;
+  thread_local std::vector<int32_t> days, sod;
+  thread_local std::string raw;
   ARK_RETURN_IF_ERROR(DecodeDict(&hot, &cold));
-  std::vector<uint32_t> order;
   ARK_RETURN_IF_ERROR(ColdOrder(&order));
-  std::vector<int32_t> days, sod(n_, 0);
   ARK_RETURN_IF_ERROR(DecodeDays(&days));
-  std::string raw;
   if (has_tod_) {
     ARK_RETURN_IF_ERROR(Decompress(kTod, raw_tod_, &raw));
     ARK_RETURN_IF_ERROR(store::DecodeTod(raw, n_, &sod));
+  } else {
+    sod.assign(n_, 0);
   }
-  out->assign(n_, Event{});
+  out->resize(n_);  // every field of every event is written below or by DecodeCold
   uint32_t k = 0;
   for (uint32_t j = 0; j < np_; ++j) {
     const uint32_t s = PersonStart(j), e = PersonStart(j + 1);
@@ -195,11 +198,16 @@ Status BlockView::DecodeEvents(std::vector<Event>* out) const {
       ev.person = first_person_ + j;
       ev.code = codes_[i] != kEscape ? hot[codes_[i]] : cold[Exc(k++)];  // checked by ColdOrder
       ev.time = static_cast<Seconds>(days[i]) * kSecondsPerDay + sod[i];
+      ev.end = kNoTime;
+      ev.value = kNoValue;
+      ev.unit = 0;
+      ev.source = 0;
+      ev.encounter = kNoEncounter;
       if (i > s && ev.time < (*out)[i - 1].time) return Bad("events not in time order");
     }
   }
   ARK_RETURN_IF_ERROR(Decompress(kCold, raw_cold_, &raw));
-  return DecodeCold(raw, order, *out);
+  return DecodeCold(raw, order, *out, ids);
 }
 
 Status BlockView::DecodePersons(std::vector<Person>* out) const {

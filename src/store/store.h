@@ -67,8 +67,14 @@ class Store {
   // valid only during the call. threads <= 1: one thread, in key order. threads > 1: blocks of
   // persons are visited on several threads at once (fn must be thread-safe; keys ascend within a
   // block, not globally). A non-OK status from fn stops the scan and is returned.
-  Status ForEachPerson(const PersonFn& fn, int threads = 1) const { return ForEachPersonInRange(0, UINT32_MAX, fn, threads); }
-  Status ForEachPersonInRange(PersonKey begin, PersonKey end, const PersonFn& fn, int threads = 1) const;
+  // `columns` kCore leaves each event's unit, source and encounter 0 (cheaper to decode: study
+  // definitions read only code, time, end and value).
+  enum class Columns { kAll, kCore };
+  Status ForEachPerson(const PersonFn& fn, int threads = 1, Columns columns = Columns::kAll) const {
+    return ForEachPersonInRange(0, UINT32_MAX, fn, threads, columns);
+  }
+  Status ForEachPersonInRange(PersonKey begin, PersonKey end, const PersonFn& fn, int threads = 1,
+                              Columns columns = Columns::kAll) const;
 
   // The fast path: the number of persons with at least one event whose code is in `codes` and
   // whose time is in [from, to). Unknown code ids are ignored. Work is split by block across

@@ -8,7 +8,7 @@
 
 namespace ark {
 
-Status Store::ForEachPersonInRange(PersonKey begin, PersonKey end, const PersonFn& fn, int threads) const {
+Status Store::ForEachPersonInRange(PersonKey begin, PersonKey end, const PersonFn& fn, int threads, Columns columns) const {
   std::shared_ptr<const store::Version> v;
   std::vector<Event> delta;
   uint64_t total_persons;
@@ -43,7 +43,9 @@ Status Store::ForEachPersonInRange(PersonKey begin, PersonKey end, const PersonF
   const bool has_tail = stop > v->num_persons();
   const size_t n_items = items.size() + (has_tail ? 1 : 0);
 
-  return store::ParallelFor(n_items, threads, [&](size_t item, int) -> Status {
+  std::vector<std::vector<Event>> event_bufs(std::max(1, threads));
+  std::vector<std::vector<Person>> person_bufs(std::max(1, threads));
+  return store::ParallelFor(n_items, threads, [&](size_t item, int worker) -> Status {
     std::vector<Event> merged;
     auto visit = [&](const Person& p, std::span<const Event> base) -> Status {
       std::span<const Event> added = delta_of(p.key);
@@ -63,9 +65,9 @@ Status Store::ForEachPersonInRange(PersonKey begin, PersonKey end, const PersonF
     }
     const store::BlockRef& ref = blocks[items[item]];
     ARK_ASSIGN_OR_RETURN(store::BlockView b, v->Block(ref));
-    std::vector<Event> events;
-    std::vector<Person> persons;
-    ARK_RETURN_IF_ERROR(b.DecodeEvents(&events));
+    std::vector<Event>& events = event_bufs[worker];  // reused across blocks (no page faults per block)
+    std::vector<Person>& persons = person_bufs[worker];
+    ARK_RETURN_IF_ERROR(b.DecodeEvents(&events, columns == Columns::kAll));
     ARK_RETURN_IF_ERROR(b.DecodePersons(&persons));
     for (uint32_t j = 0; j < b.num_persons(); ++j) {
       const PersonKey key = ref.first_person + j;
