@@ -12,10 +12,12 @@
 //   ARK_ASSIGN_OR_RETURN(auto rs, conn->Query("SELECT count(*) FROM t"));
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ark/status.h"
@@ -24,7 +26,8 @@ namespace ark::sql {
 
 enum class Dialect { kSqlite, kPostgres };
 
-// The rows of a query as text, NULL as nullopt. Numbers are as the engine prints them: callers
+// The rows of a query as text, NULL as nullopt. Numbers are as the engine prints them (SQLite
+// REAL values as the shortest text that reads back exactly, like PostgreSQL's float8): callers
 // that compare engines re-format by the column's known type.
 struct ResultSet {
   std::vector<std::string> columns;
@@ -50,6 +53,28 @@ class Connection {
   using RowFn = std::function<bool(std::vector<std::optional<std::string>>& row)>;
   virtual Status Load(const std::string& table, const std::vector<std::string>& columns,
                       const RowFn& next) = 0;
+
+  // The same with typed values (no text round trip, no per-row allocation): the fast path for
+  // big loads such as `ark export`. Text values must stay valid until `next` is called again.
+  // Inside a transaction the caller opened (Exec("BEGIN")), both loads join it (SQLite through a
+  // SAVEPOINT); otherwise each load is its own transaction.
+  struct Value {
+    enum Kind : uint8_t { kNull, kInt, kReal, kText } kind = kNull;
+    int64_t i = 0;
+    double d = 0;
+    std::string_view s;
+    static Value Null() { return {}; }
+    static Value Int(int64_t v) { Value x; x.kind = kInt; x.i = v; return x; }
+    static Value Real(double v) { Value x; x.kind = kReal; x.d = v; return x; }
+    static Value Text(std::string_view v) { Value x; x.kind = kText; x.s = v; return x; }
+  };
+  using ValueRowFn = std::function<bool(std::vector<Value>& row)>;
+  virtual Status LoadValues(const std::string& table, const std::vector<std::string>& columns,
+                            const ValueRowFn& next) = 0;
 };
+
+// The dialect of a URL without connecting: kSqlite for "sqlite:", kPostgres for "postgresql://"
+// or "postgres://"; InvalidArgument otherwise.
+Result<Dialect> DialectOfUrl(const std::string& url);
 
 }  // namespace ark::sql

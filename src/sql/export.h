@@ -16,7 +16,13 @@ enum class Schema { kArk, kOmop };
 // Writes the Ark at `ark_dir` (store version + live delta) into `conn` in `schema`, replacing
 // the tables of that schema, then creates the indexes and runs ANALYZE. All or nothing (one
 // transaction). Errors: NotFound (no Ark), IOError from the engine.
+// Schema::kOmop leaves out every person not AllowedForSecondaryUse (src/core/event.h): OHDSI
+// tools have no opt-out column to filter on, so the export fails closed.
 Status ExportArk(const std::string& ark_dir, Connection& conn, Schema schema);
+
+// The OMOP export with the opt-out filter chosen: `secondary_use_only` false writes every person
+// (for direct care only; `ark export --schema omop --purpose direct-care`).
+Status ExportOmop(const std::string& ark_dir, Connection& conn, bool secondary_use_only);
 
 // Exports in the Ark schema only if `conn` does not already hold the Ark's current state (the
 // store version and event count recorded in ark_meta differ). Cheap when up to date.

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "command.h"
+#include "synth/hl7_feed.h"
 #include "synth/synth.h"
 
 namespace {
@@ -15,8 +16,9 @@ int RunSynth(int argc, char** argv) {
   app.add_option("--seed", o.seed, "random seed (same seed, same bytes)")->capture_default_str();
   app.add_option("--out", o.out_dir, "output directory (created if missing)")->required();
   app.add_option("--threads", o.threads, "worker threads (output does not depend on it)")->capture_default_str();
-  bool quiet = false;
+  bool quiet = false, hl7 = false;
   app.add_flag("--quiet", quiet, "no progress messages on stderr");
+  app.add_flag("--hl7", hl7, "also write the acute trust's HL7 v2 feed, acute/feed.hl7 (docs/hl7-fhir.md)");
   if (int rc = ark::cli::Parse(app, argc, argv); rc >= 0) return rc;
 
   const auto start = std::chrono::steady_clock::now();
@@ -33,6 +35,17 @@ int RunSynth(int argc, char** argv) {
               static_cast<unsigned long long>(o.people), static_cast<double>(s.event_rows) / static_cast<double>(o.people),
               static_cast<double>(s.bytes) / 1e6, s.seconds);
   for (const auto& f : s.files) std::printf("  %-32s %12llu rows\n", f.path.c_str(), static_cast<unsigned long long>(f.rows));
+  if (hl7) {
+    if (o.progress) o.progress("writing acute/feed.hl7");
+    auto feed = ark::synth::WriteHl7Feed(o.out_dir, o.seed);
+    if (!feed.ok()) return ark::cli::ReportError(feed.status());
+    std::printf("  %-32s %12llu messages (%llu A01, %llu A02, %llu A03, %llu A04, %llu ORU^R01 lab results, "
+                "%llu ORU^R01 vital signs)\n", "acute/feed.hl7",
+                static_cast<unsigned long long>(feed->messages), static_cast<unsigned long long>(feed->admits),
+                static_cast<unsigned long long>(feed->transfers), static_cast<unsigned long long>(feed->discharges),
+                static_cast<unsigned long long>(feed->registrations), static_cast<unsigned long long>(feed->results),
+                static_cast<unsigned long long>(feed->vitals));
+  }
   return 0;
 }
 

@@ -1,0 +1,31 @@
+// `ark import-meds ARK FILE.csv[.gz]`: MEDS-shaped data (docs/imports.md).
+//
+// Columns: subject_id (integer), time ("YYYY-MM-DD[THH:MM[:SS[.ffffff]]]", empty for static
+// facts), code, numeric_value (optional), unit (optional). Each subject becomes one Ark person
+// (ImportBatch, source "meds"); subject ids themselves are not kept.
+// Codes are kept verbatim ("LAB//SpO2", "HR", "ADMISSION//CARDIAC"), so MEDS/ACES code names
+// work unchanged. Demographics: static "SEX//male|female|M|F" and "GENDER//…" set the sex;
+// "MEDS_BIRTH" sets the year and month of birth; "MEDS_DEATH" becomes a DEATH/MEDS event (the
+// person's death date). Other rows without a time cannot be placed on a timeline: they are
+// skipped and counted.
+//
+// Errors name the file, line and column. Importing the same content twice is refused.
+#pragma once
+
+#include <string>
+
+#include "ark/status.h"
+#include "catalog/catalog.h"
+#include "import/import_batch.h"
+
+namespace ark {
+
+struct MedsImportReport {
+  ImportReport batch;
+  uint64_t rows = 0;
+  uint64_t static_skipped = 0;  // rows without a time that are not demographics
+};
+
+Result<MedsImportReport> ImportMeds(Catalog& cat, const std::string& path);
+
+}  // namespace ark

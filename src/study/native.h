@@ -1,0 +1,24 @@
+// The native study engine: evaluates a Definition over the timeline store in one pass per person.
+//
+// Per person it collects, with one table lookup per event (code id -> bitmask of codelists), the
+// few events of each codelist, then evaluates the population and the variables at every index
+// (the fixed index date, each measure interval's start, or each index event) over those short
+// lists. Persons are split into ranges evaluated on `threads` threads, each with its own buffers
+// (no allocation per event); partial results are merged at the end.
+//
+// Thread safety: RunNative may be called concurrently (it only reads the store).
+#pragma once
+
+#include "store/store.h"
+#include "study/engine.h"
+
+namespace ark::study {
+
+struct NativeOptions {
+  int threads = 2;       // worker threads. Default: 2.
+  bool dataset = true;   // produce the patient-level rows (false: measures and counts only)
+};
+
+Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpose purpose, const NativeOptions& opts = {});
+
+}  // namespace ark::study

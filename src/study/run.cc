@@ -1,0 +1,129 @@
+#include "study/run.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "core/fs.h"
+#include "sql/connection.h"
+#include "sql/export.h"
+#include "store/store.h"
+#include "study/native.h"
+#include "study/output.h"
+#include "study/sql_run.h"
+
+namespace ark::study {
+
+Result<Engine> ParseEngine(const std::string& s) {
+  if (s == "native") return Engine::kNative;
+  if (s == "sqlite") return Engine::kSqlite;
+  if (s == "postgres" || s == "postgresql") return Engine::kPostgres;
+  return Status::InvalidArgument("--engine must be native, sqlite or postgres, not '" + s + "'");
+}
+
+const char* EngineName(Engine e) {
+  switch (e) {
+    case Engine::kNative: return "native";
+    case Engine::kSqlite: return "sqlite";
+    case Engine::kPostgres: return "postgres";
+  }
+  return "?";
+}
+
+namespace {
+
+double Since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+Result<EngineResult> OnConnection(const Definition& def, const std::string& ark_dir, const std::string& url, Purpose purpose) {
+  auto t0 = std::chrono::steady_clock::now();
+  ARK_ASSIGN_OR_RETURN(auto conn, sql::Connection::Open(url));
+  ARK_RETURN_IF_ERROR(sql::EnsureExported(ark_dir, *conn));
+  double exported = Since(t0);
+  ARK_ASSIGN_OR_RETURN(EngineResult r, RunSql(def, *conn, purpose));
+  r.seconds["export_if_needed"] = exported;
+  return r;
+}
+
+}  // namespace
+
+Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir, Engine engine, Purpose purpose,
+                              const std::string& pg_url, int threads) {
+  if (!PathExists(ark_dir + "/store") && !PathExists(ark_dir + "/catalog.db")) return Status::NotFound(ark_dir + ": not an Ark (no store)");
+  switch (engine) {
+    case Engine::kNative: {
+      auto t0 = std::chrono::steady_clock::now();
+      ARK_ASSIGN_OR_RETURN(auto store, Store::Open(ark_dir + "/store"));
+      double open = Since(t0);
+      NativeOptions o;
+      o.threads = threads;
+      ARK_ASSIGN_OR_RETURN(EngineResult r, RunNative(def, *store, purpose, o));
+      r.seconds["open_store"] = open;
+      return r;
+    }
+    case Engine::kSqlite: {
+      ARK_RETURN_IF_ERROR(MakeDirs(ark_dir + "/export"));
+      return OnConnection(def, ark_dir, "sqlite:" + ark_dir + "/export/ark.sqlite", purpose);
+    }
+    case Engine::kPostgres: {
+      std::string url = pg_url;
+      if (url.empty()) {
+        const char* env = getenv("ARK_POSTGRES_URL");
+        if (env && *env) url = env;
+      }
+      if (!url.empty()) return OnConnection(def, ark_dir, url, purpose);
+      char tmpl[] = "/tmp/ark-run-pg-XXXXXX";
+      if (!mkdtemp(tmpl)) return Status::IOError("cannot create a temporary directory for PostgreSQL");
+      std::string dir = tmpl;
+      chmod(dir.c_str(), 0755);  // the postgres user must be able to enter it
+      auto t0 = std::chrono::steady_clock::now();
+      auto cluster = sql::PgCluster::Start(dir + "/data");
+      if (!cluster.ok()) {
+        (void)RemoveAll(dir);
+        return cluster.status();
+      }
+      double started = Since(t0);
+      auto r = OnConnection(def, ark_dir, (*cluster)->url(), purpose);
+      Status stop = (*cluster)->Stop();
+      (void)RemoveAll(dir);
+      if (!r.ok()) return r.status();
+      ARK_RETURN_IF_ERROR(stop);
+      r->seconds["start_postgres"] = started;
+      return r;
+    }
+  }
+  return Status::InvalidArgument("unknown engine");
+}
+
+Result<RunReport> RunStudy(const RunOptions& opts) {
+  auto t0 = std::chrono::steady_clock::now();
+  ARK_ASSIGN_OR_RETURN(Definition def, ParseDefinitionFile(opts.definition));
+  double parse = Since(t0);
+  ARK_ASSIGN_OR_RETURN(EngineResult r, Evaluate(def, opts.ark_dir, opts.engine, opts.purpose, opts.pg_url, opts.threads));
+  r.seconds["parse"] = parse;
+  nlohmann::ordered_json m;
+  m["engine"] = EngineName(opts.engine);
+  m["purpose"] = PurposeName(opts.purpose);
+  m["optouts_applied"] = AppliesOptOuts(opts.purpose);
+  {
+    ARK_ASSIGN_OR_RETURN(auto store, Store::Open(opts.ark_dir + "/store"));
+    StoreStats st = store->Stats();
+    m["store_version"] = st.version;
+    m["store_persons"] = st.persons;
+    m["store_events"] = st.events;
+  }
+  auto tw = std::chrono::steady_clock::now();
+  RunReport rep;
+  rep.population = r.num_rows();
+  rep.optout_excluded = r.optout_excluded;
+  r.seconds["total_before_write"] = Since(t0);
+  ARK_RETURN_IF_ERROR(WriteOutputs(def, r, opts.out_dir, m));
+  (void)tw;
+  rep.seconds = Since(t0);
+  return rep;
+}
+
+}  // namespace ark::study

@@ -1,0 +1,44 @@
+// `ark run`: one study definition on one Ark with one engine, outputs written (output.h).
+//
+// Example:
+//   study::RunOptions o{.ark_dir = "myark", .definition = "definitions/diabetes.yaml", .out_dir = "out"};
+//   ARK_ASSIGN_OR_RETURN(study::RunReport rep, study::RunStudy(o));
+#pragma once
+
+#include <string>
+
+#include "ark/status.h"
+#include "study/engine.h"
+
+namespace ark::study {
+
+enum class Engine { kNative, kSqlite, kPostgres };
+Result<Engine> ParseEngine(const std::string& s);
+const char* EngineName(Engine e);
+
+struct RunOptions {
+  std::string ark_dir;
+  std::string definition;  // YAML file
+  std::string out_dir;
+  Engine engine = Engine::kNative;
+  Purpose purpose = Purpose::kResearch;
+  // PostgreSQL: this URL, else env ARK_POSTGRES_URL, else a private server (sql::PgCluster)
+  // started in a temporary directory and stopped afterwards.
+  std::string pg_url;
+  int threads = 2;  // native engine
+};
+
+struct RunReport {
+  uint64_t population = 0;
+  uint64_t optout_excluded = 0;  // raw (the manifest has it rounded)
+  double seconds = 0;            // whole run
+};
+
+Result<RunReport> RunStudy(const RunOptions& opts);
+
+// Runs a parsed definition with an engine without writing anything (tests, benchmarks).
+// `ark_dir` is needed for every engine (the SQL engines export it first if needed).
+Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir, Engine engine, Purpose purpose,
+                              const std::string& pg_url, int threads);
+
+}  // namespace ark::study
