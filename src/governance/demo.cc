@@ -1,5 +1,7 @@
 #include "governance/demo.h"
 
+#include <sys/stat.h>
+
 #include <map>
 #include <set>
 
@@ -46,6 +48,12 @@ Result<GovernanceDemo> RunGovernanceDemo(const std::string& ark_dir, const std::
   ARK_ASSIGN_OR_RETURN(Actor ana, Authenticate(*cat, "ana", t_ana));
   ARK_ASSIGN_OR_RETURN(Actor chris, Authenticate(*cat, "chris", t_chris));
   ARK_ASSIGN_OR_RETURN(Actor olu, Authenticate(*cat, "olu", t_olu));
+  // The synthetic demo's users' tokens, so that a person can try the commands on the demo Ark
+  // (`. tokens.env; ARK_TOKEN=$ANA ark run ... --as ana`). A real Ark never writes tokens down.
+  ARK_RETURN_IF_ERROR(WriteFileAtomic(work_dir + "/tokens.env",
+                                      "# Tokens of the synthetic demo's users (a real Ark never writes tokens down).\n"
+                                      "ADMIN=" + t_admin + "\nANA=" + t_ana + "\nCHRIS=" + t_chris + "\nOLU=" + t_olu + "\n"));
+  ::chmod((work_dir + "/tokens.env").c_str(), 0600);
 
   std::set<std::string> feeds;
   ARK_ASSIGN_OR_RETURN(auto batches, cat->Batches());

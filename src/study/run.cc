@@ -1,5 +1,7 @@
 #include "study/run.h"
 
+#include <algorithm>
+
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -98,6 +100,27 @@ Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir,
   return Status::InvalidArgument("unknown engine");
 }
 
+// The distinct persons of a result's dataset (rows, or the native engine's text lines, which
+// start with the person key).
+static std::vector<PersonKey> PopulationPersons(const EngineResult& r) {
+  std::vector<PersonKey> out;
+  out.reserve(r.num_rows());
+  for (const auto& row : r.rows) out.push_back(static_cast<PersonKey>(row.person));
+  for (const std::string& part : r.text_parts) {
+    for (size_t pos = 0; pos < part.size();) {
+      uint64_t v = 0;
+      size_t i = pos;
+      while (i < part.size() && part[i] >= '0' && part[i] <= '9') v = v * 10 + static_cast<uint64_t>(part[i++] - '0');
+      out.push_back(static_cast<PersonKey>(v));
+      const size_t nl = part.find('\n', pos);
+      pos = nl == std::string::npos ? part.size() : nl + 1;
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 Result<RunReport> RunStudy(const RunOptions& opts) {
   auto t0 = std::chrono::steady_clock::now();
   ARK_ASSIGN_OR_RETURN(Definition def, ParseDefinitionFile(opts.definition));
@@ -120,6 +143,9 @@ Result<RunReport> RunStudy(const RunOptions& opts) {
   rep.population = r.num_rows();
   rep.optout_excluded = r.optout_excluded;
   r.seconds["total_before_write"] = Since(t0);
+  if (opts.authorise) {
+    ARK_RETURN_IF_ERROR(opts.authorise(PopulationPersons(r), def.sha256));
+  }
   ARK_RETURN_IF_ERROR(WriteOutputs(def, r, opts.out_dir, m));
   (void)tw;
   rep.seconds = Since(t0);

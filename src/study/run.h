@@ -5,9 +5,12 @@
 //   ARK_ASSIGN_OR_RETURN(study::RunReport rep, study::RunStudy(o));
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "ark/status.h"
+#include "core/event.h"
 #include "study/engine.h"
 
 namespace ark::study {
@@ -26,6 +29,10 @@ struct RunOptions {
   // started in a temporary directory and stopped afterwards.
   std::string pg_url;
   int threads = 2;  // native engine
+  // Called after the engine has computed the results and before anything is written, with the
+  // population's distinct persons and the definition's SHA-256: the governance layer records
+  // (and may refuse) the run here. A non-OK status stops the run with nothing written.
+  std::function<Status(const std::vector<PersonKey>& persons, const std::string& definition_sha256)> authorise;
 };
 
 struct RunReport {

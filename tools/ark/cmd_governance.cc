@@ -16,6 +16,7 @@
 #include "governance/governance.h"
 #include "governance/release.h"
 #include "store/store.h"
+#include "who.h"
 
 namespace ark::cli {
 
@@ -25,26 +26,6 @@ int DispatchGroup(const char* group, const std::vector<std::pair<const char*, in
 namespace {
 
 using OJson = nlohmann::ordered_json;
-
-struct Who {
-  std::string user, token_file;
-  void Add(CLI::App& app) {
-    app.add_option("--as", user, "the user acting (token from $ARK_TOKEN or --token-file)");
-    app.add_option("--token-file", token_file, "file holding the user's token (default: $ARK_TOKEN)");
-  }
-  Result<gov::Actor> Resolve(Catalog& cat) const {
-    if (user.empty()) return Status::InvalidArgument("say who acts: --as USER (token in $ARK_TOKEN)");
-    std::string token;
-    if (!token_file.empty()) {
-      ARK_ASSIGN_OR_RETURN(token, ReadFile(token_file));
-      while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-    } else if (const char* t = std::getenv("ARK_TOKEN")) {
-      token = t;
-    }
-    if (token.empty()) return Status::PermissionDenied("no token for '" + user + "': set ARK_TOKEN or give --token-file");
-    return gov::Authenticate(cat, user, token);
-  }
-};
 
 std::vector<std::string> SplitList(const std::string& s) {
   std::vector<std::string> out;
@@ -149,6 +130,28 @@ int ProjectApprove(int argc, char** argv) {
   if (!ledger.ok()) return ReportError(ledger.status());
   if (int rc = ReportError(gov::ApproveProject(cat, **ledger, by, id))) return rc;
   std::printf("project %s approved (ledger entry %llu)\n", id.c_str(), (unsigned long long)(*ledger)->size() - 1);
+  return 0;
+}
+
+int Enforce(int argc, char** argv) {
+  CLI::App app("From now on every `ark run` on this Ark needs an approved project and one of its people (admin). "
+               "Recorded in the ledger; it cannot be undone from the command line.", "ark enforce");
+  std::string dir;
+  Who who;
+  app.add_option("ark", dir, "Ark directory")->required();
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  ACTOR(by, who, cat);
+  if (!by.Has("admin")) {
+    return ReportError(gov::LogRefusal(dir, by.user, Status::PermissionDenied("only an admin can enforce governance")));
+  }
+  auto ledger = gov::Ledger::Open(dir);
+  if (!ledger.ok()) return ReportError(ledger.status());
+  if (int rc = ReportError(cat.SetMeta("governance_enforced", "1"))) return rc;
+  auto seq = (*ledger)->Append(gov::Json{{"type", "governance.enforced"}, {"by", by.user}});
+  if (!seq.ok()) return ReportError(seq.status());
+  std::printf("governance enforced: every run needs --project (ledger entry %llu)\n", (unsigned long long)*seq);
   return 0;
 }
 
@@ -337,6 +340,7 @@ ARK_COMMAND(kProject, "project", "projects: create, approve, show, list (the pub
 ARK_COMMAND(kOptout, "optout", "opt-out lists: load", Optout);
 ARK_COMMAND(kRelease, "release", "output checking: submit, approve, reject, list", Release);
 ARK_COMMAND(kCitizen, "citizen", "a citizen's data-use receipt: uses", Citizen);
+ARK_COMMAND(kEnforce, "enforce", "require an approved project for every run on this Ark (admin)", Enforce);
 ARK_COMMAND(kGovDemo, "governance-demo", "the governance part of the demo, on a built Ark", GovernanceDemo);
 
 }  // namespace

@@ -1,11 +1,17 @@
 // `ark run` (a study definition on an Ark: dataset, measures, manifest) and `ark sql` (the SQL a
 // definition compiles to). docs/study-definitions.md has the language and the semantics.
 #include <cstdio>
+#include <set>
 
+#include "catalog/catalog.h"
 #include "command.h"
+#include "governance/governance.h"
+#include "governance/ledger.h"
+#include "store/store.h"
 #include "study/definition.h"
 #include "study/run.h"
 #include "study/sql_compile.h"
+#include "who.h"
 
 namespace ark::cli {
 namespace {
@@ -28,6 +34,11 @@ int Run(int argc, char** argv) {
   app.add_option("--pg", pg, "PostgreSQL URL (default: env ARK_POSTGRES_URL, else a private server)");
   app.add_option("--threads", threads, "worker threads of the native engine")->capture_default_str();
   app.add_flag("--quiet", quiet, "no summary line");
+  std::string project;
+  Who who;
+  app.add_option("--project", project, "the approved project this run belongs to (required when the Ark enforces governance)");
+  who.Add(app);
+  CLI::Option* purpose_opt = app.get_option("--purpose");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
   study::RunOptions o;
   o.ark_dir = ark_dir;
@@ -41,11 +52,68 @@ int Run(int argc, char** argv) {
   auto p = study::ParsePurpose(purpose);
   if (!p.ok()) return ReportError(p.status());
   o.purpose = *p;
+
+  // Governance (docs/governance.md): a run in a project is authorised before it starts and
+  // recorded (population checked against every opt-out list, ledger entry) before anything is
+  // written. Without --project the run is a workspace run: refused when the Ark enforces
+  // governance, otherwise allowed and still put on the ledger as such.
+  auto cat = Catalog::Open(ark_dir);
+  if (!cat.ok()) return ReportError(cat.status());
+  auto enforced = (*cat)->GetMeta("governance_enforced");
+  if (!enforced.ok()) return ReportError(enforced.status());
+  std::unique_ptr<gov::Ledger> ledger;
+  std::optional<gov::Actor> actor;
+  gov::Project proj;
+  std::vector<std::string> datasets;
+  std::unique_ptr<Store> store;
+  int64_t run_id = 0;
+  if (!project.empty()) {
+    auto a = who.Resolve(**cat);
+    if (!a.ok()) return ReportError(a.status());
+    actor = *a;
+    auto pr = gov::GetProject(**cat, project);
+    if (!pr.ok()) return ReportError(pr.status());
+    proj = *pr;
+    const std::string pname = gov::PurposeName(proj.purpose);
+    const std::string want = pname == "direct_care" ? "direct-care" : pname;
+    if (purpose_opt->count() > 0 && purpose != want && !(purpose == "direct_care" && want == "direct-care")) {
+      return ReportError(Status::InvalidArgument("--purpose " + purpose + " differs from project '" + project + "', approved for " + want));
+    }
+    // The project's purpose; a recorded opt-out exemption lifts opt-outs as direct care does.
+    auto sp = study::ParsePurpose(gov::OptOutsApply(proj) ? want : "direct-care");
+    if (!sp.ok()) return ReportError(sp.status());
+    o.purpose = *sp;
+    auto batches = (*cat)->Batches();
+    if (!batches.ok()) return ReportError(batches.status());
+    std::set<std::string> feeds;
+    for (auto& b : *batches) feeds.insert(b.feed);
+    datasets.assign(feeds.begin(), feeds.end());
+    if (int rc = ReportError(gov::AuthoriseRun(**cat, *actor, proj, datasets, gov::Today()))) return rc;
+  } else if (enforced->value_or("") == "1") {
+    return ReportError(gov::LogRefusal(ark_dir, who.user.empty() ? "-" : who.user, Status::PermissionDenied(
+        "this Ark enforces governance: a run needs --project and --as (an approved project and one of its people)")));
+  }
+  auto l = gov::Ledger::Open(ark_dir);
+  if (!l.ok()) return ReportError(l.status());
+  ledger = std::move(*l);
+  o.authorise = [&](const std::vector<PersonKey>& persons, const std::string& sha) -> Status {
+    if (actor) {
+      ARK_ASSIGN_OR_RETURN(store, Store::Open(ark_dir + "/store"));
+      ARK_ASSIGN_OR_RETURN(gov::RunRecord rec, gov::RecordRun(**cat, *ledger, *store, *actor, proj, datasets, sha, persons, gov::Today()));
+      run_id = rec.id;
+      return Status::OK();
+    }
+    gov::Json e = {{"type", "run.executed"}, {"project", nullptr}, {"workspace_run", true},
+                   {"purpose", purpose}, {"definition_sha256", sha},
+                   {"population_band", gov::SizeBand(static_cast<int64_t>(persons.size()))}};
+    return ledger->Append(std::move(e)).status();
+  };
   auto rep = study::RunStudy(o);
   if (!rep.ok()) return ReportError(rep.status());
   if (!quiet) {
     std::printf("%s: population %llu, engine %s, %.3f s; outputs in %s\n", yaml.c_str(), static_cast<unsigned long long>(rep->population),
                 study::EngineName(o.engine), rep->seconds, out.c_str());
+    if (run_id) std::printf("run %lld recorded in project %s (ledger: run.executed)\n", static_cast<long long>(run_id), project.c_str());
   }
   return 0;
 }
