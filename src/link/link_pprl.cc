@@ -1,6 +1,7 @@
 // `ark link --mode pprl`: see link.h and docs/linkage.md.
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <unordered_map>
 
 #include "core/fs.h"
@@ -33,8 +34,21 @@ std::string AgeBand(int age) {
 Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int threads) {
   auto t0 = std::chrono::steady_clock::now();
   const std::string ark = cat.ark_dir();
-  ARK_ASSIGN_OR_RETURN(auto batches, cat.Batches());
-  if (batches.empty()) return Status::FailedPrecondition("nothing to link: run 'ark ingest' first");
+  ARK_ASSIGN_OR_RETURN(auto all_batches, cat.Batches());
+  // Imported batches (OMOP, MEDS, FHIR: src/import) got their person keys at import and carry no
+  // encodings: they keep their keys and take no part here.
+  std::set<int64_t> imported;
+  {
+    ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT id FROM batches WHERE json_extract(manifest, '$.kind') = 'import'"));
+    for (;;) {
+      ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      imported.insert(q->Int(0));
+    }
+  }
+  std::vector<BatchInfo> batches;
+  for (auto& b : all_batches) if (!imported.count(b.id)) batches.push_back(b);
+  if (batches.empty()) return Status::FailedPrecondition("nothing to link: run 'ark ingest' first (imported batches are linked at import)");
   std::map<std::string, std::vector<int64_t>> truth;
   if (!truth_dir.empty()) {
     ARK_ASSIGN_OR_RETURN(truth, LoadTruth(truth_dir));
