@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include "link/link.h"
 #include "privacy/key.h"
 #include "report/region_report.h"
+#include "report/study_section.h"
 #include "store/store.h"
 
 namespace ark::cli {
@@ -59,6 +61,29 @@ Status InsertIntoReport(const std::string& path, const std::string& fragment) {
   return WriteFileAtomic(path, html);
 }
 
+// The example study definitions: beside the binary's source tree, or in ./definitions.
+std::vector<std::string> StudyDefinitions() {
+  for (const std::string dir : {std::string(ARK_SOURCE_DIR) + "/definitions", std::string("definitions")}) {
+    if (!fs::is_directory(dir)) continue;
+    std::vector<std::string> out;
+    for (auto& e : fs::directory_iterator(dir))
+      if (e.path().extension() == ".yaml") out.push_back(e.path().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  return {};
+}
+
+// A token from the governance demo's tokens.env (NAME=token lines).
+std::string DemoToken(const std::string& file, const std::string& name) {
+  auto text = ReadFile(file);
+  if (!text.ok()) return "";
+  size_t at = text->find("\n" + name + "=");
+  if (at == std::string::npos) return "";
+  at += name.size() + 2;
+  return text->substr(at, text->find('\n', at) - at);
+}
+
 // The example pathway definition `name`: beside the binary's source tree, or in ./pathways.
 std::string PathwayDefinition(const std::string& name) {
   for (const std::string dir : {std::string(ARK_SOURCE_DIR) + "/pathways", std::string("pathways")}) {
@@ -91,7 +116,7 @@ int Demo(int argc, char** argv) {
   std::vector<std::pair<std::string, double>> steps;
   auto t_all = Clock::now();
   auto step = [&](const std::string& name, const std::function<Status()>& fn) -> Status {
-    std::printf("[%zu/9] %s ...\n", steps.size() + 1, name.c_str());
+    std::printf("[%zu/10] %s ...\n", steps.size() + 1, name.c_str());
     std::fflush(stdout);
     auto t0 = Clock::now();
     Status s = fn();
@@ -210,8 +235,35 @@ int Demo(int argc, char** argv) {
   });
   if (!s.ok()) return ReportError(s);
 
+  OJson studies = OJson::array();
+  s = step("study definitions in the project: diabetes register, readmissions, COPD", [&]() -> Status {
+    const std::string token = DemoToken(out + "/governance/tokens.env", "ANA");
+    if (token.empty()) return Status::NotFound(out + "/governance/tokens.env: no token for the demo's analyst");
+    ::setenv("ARK_TOKEN", token.c_str(), 1);
+    std::string html = "<section><h2>Study definitions</h2><p>Analysts define a population, variables and measures in "
+                       "YAML (docs/study-definitions.md); Ark evaluates them over every timeline. Each definition below "
+                       "ran in the approved project <code>demo-planning</code> as its analyst: authorised first, its "
+                       "population checked against the opt-outs and recorded on the ledger before any output was "
+                       "written. Measures follow OpenSAFELY's rules: counts of 7 or fewer redacted, the rest rounded to "
+                       "5, ratios from the rounded counts. The same definitions give identical results on SQLite and "
+                       "PostgreSQL (<code>ark run --engine sqlite|postgres</code>).</p>";
+    for (const std::string& def : StudyDefinitions()) {
+      const std::string name = fs::path(def).stem().string(), dir = out + "/study/" + name;
+      ARK_RETURN_IF_ERROR(RunSelf({"run", ark, def, "--out", dir, "--project", "demo-planning", "--as", "ana", "--threads",
+                                   std::to_string(threads), "--quiet"}));
+      ARK_ASSIGN_OR_RETURN(std::string part, StudySectionHtml(def, dir));
+      html += part;
+      studies.push_back({{"definition", name}, {"out", fs::absolute(dir).string()}});
+      std::printf("      %s\n", name.c_str());
+    }
+    ::unsetenv("ARK_TOKEN");
+    return InsertIntoReport(out + "/report.html", html + "</section>");
+  });
+  if (!s.ok()) return ReportError(s);
+
   OJson summary;
   summary["ark"] = fs::absolute(ark).string();
+  summary["studies"] = studies;
   summary["report"] = fs::absolute(out + "/report.html").string();
   summary["people"] = people;
   summary["years"] = years;
