@@ -207,13 +207,18 @@ class Feed {
     });
   }
 
-  Status Write(const std::string& path, Hl7FeedReport* rep) {
+  Status Write(const std::string& path, int last_days, Hl7FeedReport* rep) {
+    const Seconds cutoff = last_days > 0 && !items_.empty() ? items_.back().sent - Seconds{last_days} * 86400 : INT64_MIN;
     const std::string tmp = path + ".tmp";
     FILE* f = std::fopen(tmp.c_str(), "wb");
     if (!f) return Status::IOError(tmp + ": cannot create");
     std::string buf;
     uint64_t seq = 0;
     for (const Item& it : items_) {
+      if (it.sent < cutoff) {
+        ++seq;  // control ids stay those of the whole feed
+        continue;
+      }
       size_t before = buf.size();
       Format(it, ++seq, &buf, rep);
       if (buf.size() > before) rep->messages++;
@@ -424,13 +429,13 @@ class Feed {
 
 }  // namespace
 
-Result<Hl7FeedReport> WriteHl7Feed(const std::string& region_dir, uint64_t seed) {
+Result<Hl7FeedReport> WriteHl7Feed(const std::string& region_dir, uint64_t seed, int last_days) {
   const std::string acute = region_dir + "/acute";
   Feed feed(seed);
   ARK_RETURN_IF_ERROR(feed.Read(acute));
   feed.Schedule();
   Hl7FeedReport rep;
-  ARK_RETURN_IF_ERROR(feed.Write(acute + "/feed.hl7", &rep));
+  ARK_RETURN_IF_ERROR(feed.Write(acute + "/feed.hl7", last_days, &rep));
   return rep;
 }
 

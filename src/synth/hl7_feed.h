@@ -48,6 +48,8 @@ struct Hl7FeedReport {
 
 // REQUIRES: `region_dir` holds a complete region (acute/*.csv). Errors: NotFound, IOError,
 // InvalidArgument (a row of the extract that cannot be read, naming file, line and column).
-Result<Hl7FeedReport> WriteHl7Feed(const std::string& region_dir, uint64_t seed);
+// `last_days` > 0 keeps only the messages sent in the feed's last `last_days` days (a demo's
+// replay); their control ids are those they have in the whole feed.
+Result<Hl7FeedReport> WriteHl7Feed(const std::string& region_dir, uint64_t seed, int last_days = 0);
 
 }  // namespace ark::synth
