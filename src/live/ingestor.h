@@ -1,0 +1,174 @@
+// The live ingest pipeline behind `ark serve`, without the network: pseudonymise → deduplicate by
+// sender + MSH-10 → assign person keys → live log (group commit, fdatasync) → acknowledge →
+// indicators and alerts → timeline store (Store::Append) → background compaction.
+//
+// Durability: a record is acknowledged (done callback with "AA") only after the fdatasync of the
+// live log (ARK/live/log/*.wal, store/wal.h framing) that holds it; concurrent submitters share one
+// fdatasync (group commit). Alerts are emitted only for durable records, once: Open replays the
+// whole live log to rebuild the person keys, the retransmit window and the indicators with alerts
+// suppressed, so a restart emits no duplicates. The store receives each record's events after the
+// log; an "applied up to seq" marker is logged afterwards, and Open re-appends whatever events of
+// records after the last marker the store does not hold (compared as multisets per person), so
+// the store gets every acknowledged event exactly once.
+//
+// Idempotency: a message whose sending facility + MSH-10 was accepted before (within the last
+// `dedup_window` messages, also across restarts) is acknowledged AA again and not applied twice.
+//
+// Person keys: seeded from the catalog (person_keys, next_person); a new NHS-number pseudonym gets
+// the next key and is added to the catalog (so batch linkage and live data share keys); MRN-only
+// persons get keys recorded in the live log only. A40 points the merged-away identifiers at the
+// surviving person's key and moves its live state.
+//
+// Thread safety: Submit*, IndicatorsJson, Subscribe, Unsubscribe may be called from any thread.
+// Done callbacks and alert subscribers run on the committer thread and must not block.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "ark/status.h"
+#include "live/metrics.h"
+#include "live/pseudo.h"
+#include "live/rules.h"
+#include "live/state.h"
+#include "privacy/key.h"
+#include "store/file_lock.h"
+#include "store/options.h"
+
+namespace ark {
+class Store;
+namespace store {
+class WalWriter;
+}
+}  // namespace ark
+
+namespace ark::live {
+
+struct IngestOptions {
+  std::string ark_dir;
+  ProgrammeKey key;
+  RuleSet rules;
+  size_t dedup_window = 1u << 20;  // retransmits recognised within the last N messages
+  bool use_store = true;           // append events to the timeline store
+  int compact_interval_s = 60;     // background compaction period (0 = never)
+  uint64_t compact_min_events = 50000;
+  int store_gather_ms = 25;  // the store thread gathers records this long per append
+};
+
+struct Outcome {
+  std::string code;  // "AA", "AE", "AR"
+  Status error;      // for AE/AR
+  bool duplicate = false;
+  PersonKey person = kNoPerson;
+  uint64_t seq = 0;
+};
+
+class Ingestor {
+ public:
+  using Done = std::function<void(const Outcome&)>;
+  using AlertFn = std::function<void(const Alert&, const std::string& json)>;
+
+  // Errors: FailedPrecondition when another process (or Ingestor) serves this Ark (ARK/live/LOCK);
+  // NotFound without a catalog; Corruption for a live log record that fails its checks in the
+  // middle of a file.
+  static Result<std::unique_ptr<Ingestor>> Open(IngestOptions opts, Metrics* metrics);
+  ~Ingestor();  // drains the queue, stops the threads
+
+  // Pseudonymises `rec` in the caller's thread and queues it; `done` runs once it is durable
+  // (AA), a duplicate (AA), or could not be stored (AE).
+  void Submit(const LiveRecord& rec, int64_t received_us, Done done);
+  // Queues an error outcome (AE/AR) behind the caller's earlier submissions, keeping ACK order.
+  void SubmitError(std::string code, Status error, Done done);
+
+  std::string IndicatorsJson() const;
+  uint64_t Subscribe(AlertFn fn);
+  void Unsubscribe(uint64_t id);
+  std::vector<std::string> RecentAlerts() const;  // up to the last 1000, oldest first
+  uint64_t records() const { return last_seq_.load(); }
+  uint64_t replayed() const { return replayed_; }
+  // Waits until every acknowledged record has reached the store (tests, shutdown).
+  Status FlushStore();
+  const std::string& log_dir() const { return log_dir_; }
+
+ private:
+  struct Item {
+    bool is_error = false;
+    std::string code;
+    Status error;
+    PseudoRecord rec;
+    Done done;
+  };
+  Ingestor() = default;
+  Status Replay();
+  Status ReadLog(const std::vector<std::string>& files,
+                 const std::function<Status(uint8_t, std::string_view)>& fn);
+  Status Recover(const std::vector<PseudoRecord>& uncertain, uint64_t marker,
+                 const std::vector<std::string>& files);
+  PersonKey Resolve(const std::string& nhs, const std::string& mrn, bool create);
+  void CommitLoop();
+  void StoreLoop();
+  void Remember(uint64_t h);
+  void HandOverKeys();  // committer → store thread; REQUIRES store_mu_ held (or no threads yet)
+
+  IngestOptions opts_;
+  Metrics* metrics_ = nullptr;
+  std::string log_dir_;
+  store::FileLock lock_;  // ARK/live/LOCK: one listener per Ark
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<store::WalWriter> log_;
+  Status log_error_;
+
+  // Committer-thread state.
+  std::unordered_map<std::string, PersonKey> keys_;
+  PersonKey next_key_ = 0;
+  std::unordered_set<uint64_t> seen_;
+  std::deque<uint64_t> seen_order_;
+  std::vector<std::string> new_nhs_keys_;  // pseudonyms (hex) with fresh keys, for the catalog
+  std::vector<PersonKey> new_nhs_values_;
+  std::atomic<uint64_t> last_seq_{0};
+  uint64_t marker_logged_ = 0;
+  uint64_t replayed_ = 0;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<Item> queue_;
+  bool stop_ = false;
+  std::thread committer_;
+
+  mutable std::mutex state_mu_;
+  std::unique_ptr<LiveState> state_;
+  mutable std::mutex sub_mu_;
+  std::map<uint64_t, AlertFn> subs_;
+  uint64_t next_sub_ = 1;
+  std::deque<std::string> recent_;
+
+  // Store thread.
+  std::mutex store_mu_;
+  std::condition_variable store_cv_;
+  std::vector<PseudoRecord> store_queue_;
+  std::vector<std::string> pending_nhs_keys_;  // handed over from new_nhs_* for the catalog
+  std::vector<PersonKey> pending_nhs_values_;
+  PersonKey pending_next_ = 0;
+  uint64_t store_enqueued_ = 0;
+  std::atomic<uint64_t> applied_seq_{0};
+  bool store_stop_ = false;
+  Status store_error_;
+  std::thread store_thread_;
+};
+
+// The timeline-store events of one record (source "live"): ADT events as "HL7/ADT_A01" etc.,
+// results as "<vocabulary>/<code>" (LN → LOINC, SCT → SNOMED) with value and unit.
+std::vector<AppendEvent> StoreEvents(const PseudoRecord& r);
+
+}  // namespace ark::live

@@ -1,0 +1,521 @@
+#include "live/server.h"
+
+#include <openssl/crypto.h>
+#include <xxhash.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <deque>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "catalog/catalog.h"
+#include "governance/governance.h"
+#include "hl7/hl7.h"
+#include "live/mllp.h"
+#include "live/record.h"
+#include "live/webhook.h"
+
+namespace ark::live {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::vector<std::string> SplitHl7Messages(std::string_view text) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() && text[j] != '\r' && text[j] != '\n') ++j;
+    std::string_view line = text.substr(i, j - i);
+    if (j < text.size() && text[j] == '\r' && j + 1 < text.size() && text[j + 1] == '\n') ++j;
+    i = j + 1;
+    if (line.empty()) continue;
+    if (line.substr(0, 3) == "MSH" || out.empty()) out.emplace_back();
+    out.back().append(line);
+    out.back().push_back('\r');
+  }
+  return out;
+}
+
+struct Server::Impl {
+  ServeOptions opts;
+  Ingestor* ingestor = nullptr;
+  Metrics* metrics = nullptr;
+  asio::io_context ioc;
+  std::unique_ptr<tcp::acceptor> mllp, web;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopped{false};
+  std::unique_ptr<WebhookSender> webhooks;
+  uint64_t webhook_sub = 0;
+  // Governance tokens that authenticated recently (token -> expiry).
+  std::mutex auth_mu;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> auth_cache;
+
+  bool Authorized(const std::string& header);
+  void AcceptMllp();
+  void AcceptHttp();
+};
+
+namespace {
+
+// ---------------------------------------------------------------- MLLP
+class MllpSession : public std::enable_shared_from_this<MllpSession> {
+ public:
+  MllpSession(tcp::socket s, Server::Impl* srv)
+      : sock_(std::move(s)), strand_(sock_.get_executor()), srv_(srv) {}
+  void Start() {
+    srv_->metrics->connections_total++;
+    srv_->metrics->connections_open++;
+    Read();
+  }
+  ~MllpSession() { srv_->metrics->connections_open--; }
+
+ private:
+  static constexpr int kMaxOutstanding = 2048;
+
+  void Read() {
+    reading_ = true;
+    sock_.async_read_some(
+        asio::buffer(buf_),
+        asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t n) {
+          self->reading_ = false;
+          if (ec == asio::error::eof && self->outstanding_ > 0) {
+            self->eof_ =
+                true;  // the sender is done sending: answer what is outstanding, then close
+            return;
+          }
+          if (ec) return self->Close();
+          self->srv_->metrics->bytes_received += n;
+          Status s = self->decoder_.Feed(std::string_view(self->buf_.data(), n),
+                                         [&](std::string_view frame) { self->OnFrame(frame); });
+          if (!s.ok()) return self->Close();
+          if (self->outstanding_ < kMaxOutstanding) self->Read();
+        }));
+  }
+
+  void OnFrame(std::string_view frame) {
+    srv_->metrics->frames++;
+    ++outstanding_;
+    const int64_t received = NowMicros();
+    auto self = shared_from_this();
+    auto m = hl7::Message::Parse(frame);
+    if (!m.ok()) {
+      std::string ack = hl7::MakeAck(nullptr, frame, "AE", m.status());
+      srv_->ingestor->SubmitError(
+          "AE", m.status(), [self, ack = std::move(ack)](const Outcome&) mutable {
+            asio::post(self->strand_,
+                       [self, ack = std::move(ack)]() mutable { self->Send(std::move(ack)); });
+          });
+      return;
+    }
+    auto msg = std::make_shared<hl7::Message>(std::move(*m));
+    auto rec = FromHl7(*msg);
+    if (!rec.ok()) {
+      const bool unsupported = rec.status().message().find("unsupported") != std::string::npos;
+      const char* code = unsupported ? "AR" : "AE";
+      std::string ack = hl7::MakeAck(msg.get(), frame, code, rec.status());
+      srv_->ingestor->SubmitError(
+          code, rec.status(), [self, ack = std::move(ack)](const Outcome&) mutable {
+            asio::post(self->strand_,
+                       [self, ack = std::move(ack)]() mutable { self->Send(std::move(ack)); });
+          });
+      return;
+    }
+    srv_->ingestor->Submit(*rec, received, [self, msg](const Outcome& o) {
+      asio::post(self->strand_,
+                 [self, msg, o] { self->Send(hl7::MakeAck(msg.get(), "", o.code, o.error)); });
+    });
+  }
+
+  void Send(std::string ack) {
+    --outstanding_;
+    AppendMllpFrame(ack, &pending_);
+    if (!writing_) Flush();
+    if (!reading_ && !closed_ && !eof_ && outstanding_ < kMaxOutstanding / 2) Read();
+  }
+
+  void CloseIfDone() {
+    if (eof_ && outstanding_ == 0 && pending_.empty() && !writing_) Close();
+  }
+
+  void Flush() {
+    if (pending_.empty() || closed_) return CloseIfDone();
+    writing_ = true;
+    out_.swap(pending_);
+    pending_.clear();
+    asio::async_write(
+        sock_, asio::buffer(out_),
+        asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          self->writing_ = false;
+          self->out_.clear();
+          if (ec) return self->Close();
+          self->Flush();
+        }));
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    sock_.shutdown(tcp::socket::shutdown_both, ec);
+    sock_.close(ec);
+  }
+
+  tcp::socket sock_;
+  asio::strand<tcp::socket::executor_type> strand_;
+  Server::Impl* srv_;
+  std::array<char, 65536> buf_;
+  MllpDecoder decoder_;
+  std::string pending_, out_;
+  bool writing_ = false, reading_ = false, closed_ = false, eof_ = false;
+  int outstanding_ = 0;
+};
+
+// ---------------------------------------------------------------- HTTP
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket s, Server::Impl* srv)
+      : stream_(std::move(s)), strand_(stream_.get_executor()), srv_(srv) {}
+  ~HttpSession() {
+    if (sub_ && !srv_->stopped) {
+      srv_->ingestor->Unsubscribe(sub_);
+      srv_->metrics->sse_clients--;
+    }
+  }
+  void Start() { Read(); }
+
+ private:
+  using Response = http::response<http::string_body>;
+
+  void Read() {
+    req_ = {};
+    parser_.emplace();
+    parser_->body_limit(64u << 20);
+    stream_.expires_after(std::chrono::seconds(60));
+    http::async_read(
+        stream_, buffer_, *parser_,
+        asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->Close();
+          self->req_ = self->parser_->release();
+          self->Handle();
+        }));
+  }
+
+  void Reply(http::status st, std::string body, const char* type = "application/json") {
+    auto res = std::make_shared<Response>(st, req_.version());
+    res->set(http::field::server, "ark");
+    res->set(http::field::content_type, type);
+    if (st == http::status::unauthorized)
+      res->set(http::field::www_authenticate, "Bearer realm=\"ark\"");
+    res->keep_alive(req_.keep_alive());
+    res->body() = std::move(body);
+    res->prepare_payload();
+    http::async_write(stream_, *res,
+                      asio::bind_executor(
+                          strand_, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                            if (ec || !res->keep_alive()) return self->Close();
+                            self->Read();
+                          }));
+  }
+
+  void Handle() {
+    std::string target(req_.target());
+    const std::string path = target.substr(0, target.find('?'));
+    if (path == "/healthz") {
+      nlohmann::json j = {{"status", "ok"}, {"records", srv_->ingestor->records()}};
+      return Reply(http::status::ok, j.dump());
+    }
+    const auto auth = req_.find(http::field::authorization);
+    if (auth == req_.end() || !srv_->Authorized(std::string(auth->value()))) {
+      return Reply(
+          http::status::unauthorized,
+          R"({"error":"a bearer token is required (Authorization: Bearer <token>); see docs/live.md"})");
+    }
+    const bool get = req_.method() == http::verb::get;
+    if (get && path == "/api/live/indicators")
+      return Reply(http::status::ok, srv_->ingestor->IndicatorsJson());
+    if (get && path == "/api/live/alerts") {
+      std::string body = "[";
+      bool first = true;
+      for (const std::string& a : srv_->ingestor->RecentAlerts()) {
+        if (!first) body += ",";
+        body += a;
+        first = false;
+      }
+      return Reply(http::status::ok, body + "]");
+    }
+    if (get && path == "/api/live/alerts/stream") return StartStream();
+    if (get && path == "/metrics")
+      return Reply(http::status::ok, srv_->metrics->Prometheus(), "text/plain; version=0.0.4");
+    if (path == "/fhir" && req_.method() == http::verb::post) return Fhir();
+    return Reply(http::status::not_found, R"({"error":"no such endpoint"})");
+  }
+
+  void Fhir() {
+    const int64_t received = NowMicros();
+    auto recs = FromFhirBundle(req_.body());
+    if (!recs.ok()) {
+      nlohmann::json o = {{"resourceType", "OperationOutcome"},
+                          {"issue",
+                           {{{"severity", "error"},
+                             {"code", "invalid"},
+                             {"diagnostics", recs.status().message()}}}}};
+      return Reply(http::status::bad_request, o.dump(), "application/fhir+json");
+    }
+    if (recs->empty())
+      return Reply(http::status::ok,
+                   R"({"resourceType":"Bundle","type":"transaction-response","entry":[]})",
+                   "application/fhir+json");
+    const uint64_t h = XXH3_64bits(req_.body().data(), req_.body().size());
+    struct Pending {
+      std::mutex mu;
+      size_t left;
+      std::vector<Outcome> outcomes;
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->left = recs->size();
+    pending->outcomes.resize(recs->size());
+    auto self = shared_from_this();
+    for (size_t i = 0; i < recs->size(); ++i) {
+      LiveRecord& r = (*recs)[i];
+      if (r.control_id.empty())
+        r.control_id = "fhir:" + std::to_string(h) + ":" + std::to_string(i);
+      if (r.sending_facility.empty()) r.sending_facility = "FHIR";
+      srv_->metrics->fhir_records++;
+      srv_->ingestor->Submit(r, received, [self, pending, i](const Outcome& o) {
+        bool last;
+        {
+          std::lock_guard<std::mutex> l(pending->mu);
+          pending->outcomes[i] = o;
+          last = --pending->left == 0;
+        }
+        if (last) asio::post(self->strand_, [self, pending] { self->FhirDone(*pending); });
+      });
+    }
+  }
+
+  template <typename P>
+  void FhirDone(P& p) {
+    nlohmann::json entries = nlohmann::json::array();
+    bool all_ok = true;
+    for (const Outcome& o : p.outcomes) {
+      if (o.code == "AA") {
+        entries.push_back({{"response", {{"status", o.duplicate ? "200 OK" : "201 Created"}}}});
+      } else {
+        all_ok = false;
+        entries.push_back({{"response",
+                            {{"status", "500 Internal Server Error"},
+                             {"outcome",
+                              {{"resourceType", "OperationOutcome"},
+                               {"issue",
+                                {{{"severity", "error"},
+                                  {"code", "exception"},
+                                  {"diagnostics", o.error.message()}}}}}}}}});
+      }
+    }
+    nlohmann::json b = {
+        {"resourceType", "Bundle"}, {"type", "transaction-response"}, {"entry", entries}};
+    Reply(all_ok ? http::status::ok : http::status::internal_server_error, b.dump(),
+          "application/fhir+json");
+  }
+
+  // Server-Sent Events: one "event: alert" per alert, a comment every 15 s to keep it open.
+  void StartStream() {
+    stream_.expires_never();
+    std::string head =
+        "HTTP/1.1 200 OK\r\nServer: ark\r\nContent-Type: text/event-stream\r\nCache-Control: "
+        "no-cache\r\n"
+        "Connection: close\r\n\r\nretry: 2000\n: connected\n\n";
+    streaming_ = true;
+    srv_->metrics->sse_clients++;
+    std::weak_ptr<HttpSession> weak = shared_from_this();
+    sub_ = srv_->ingestor->Subscribe([weak](const Alert& a, const std::string& json) {
+      if (auto self = weak.lock()) {
+        std::string ev = "id: " + std::to_string(a.id) + "\nevent: alert\ndata: " + json + "\n\n";
+        asio::post(self->strand_, [self, ev = std::move(ev)] { self->Push(ev); });
+      }
+    });
+    Push(head);
+    timer_ = std::make_unique<asio::steady_timer>(strand_);
+    Ping();
+    // Detect the client going away.
+    stream_.async_read_some(
+        asio::buffer(sink_),
+        asio::bind_executor(
+            strand_, [self = shared_from_this()](beast::error_code, size_t) { self->Close(); }));
+  }
+
+  void Ping() {
+    timer_->expires_after(std::chrono::seconds(15));
+    timer_->async_wait(
+        asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec) {
+          if (ec || self->closed_) return;
+          self->Push(": ping\n\n");
+          self->Ping();
+        }));
+  }
+
+  void Push(std::string s) {
+    if (closed_) return;
+    if (queue_.size() > 10000) return Close();  // a client that does not read
+    queue_.push_back(std::move(s));
+    if (!writing_) WriteNext();
+  }
+
+  void WriteNext() {
+    if (queue_.empty() || closed_) return;
+    writing_ = true;
+    asio::async_write(
+        stream_.socket(), asio::buffer(queue_.front()),
+        asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          self->writing_ = false;
+          if (ec) return self->Close();
+          self->queue_.pop_front();
+          self->WriteNext();
+        }));
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    if (sub_) {
+      srv_->ingestor->Unsubscribe(sub_);
+      srv_->metrics->sse_clients--;
+      sub_ = 0;
+    }
+    if (timer_) timer_->cancel();
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  asio::strand<beast::tcp_stream::executor_type> strand_;
+  Server::Impl* srv_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::request<http::string_body> req_;
+  bool streaming_ = false, writing_ = false, closed_ = false;
+  uint64_t sub_ = 0;
+  std::deque<std::string> queue_;
+  std::unique_ptr<asio::steady_timer> timer_;
+  std::array<char, 256> sink_;
+};
+
+Result<tcp::endpoint> Endpoint(const std::string& host, uint16_t port) {
+  beast::error_code ec;
+  auto addr = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) return Status::InvalidArgument("'" + host + "' is not an IP address");
+  return tcp::endpoint(addr, port);
+}
+
+Result<std::unique_ptr<tcp::acceptor>> Listen(asio::io_context& ioc, const std::string& host,
+                                              uint16_t port, const char* what) {
+  ARK_ASSIGN_OR_RETURN(tcp::endpoint ep, Endpoint(host, port));
+  auto a = std::make_unique<tcp::acceptor>(ioc);
+  beast::error_code ec;
+  a->open(ep.protocol(), ec);
+  if (!ec) a->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a->bind(ep, ec);
+  if (!ec) a->listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return Status::IOError(std::string(what) + ": cannot listen on " + host + ":" +
+                           std::to_string(port) + ": " + ec.message());
+  return a;
+}
+
+}  // namespace
+
+bool Server::Impl::Authorized(const std::string& header) {
+  static const std::string kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0)
+    return false;
+  const std::string token = header.substr(kBearer.size());
+  if (!opts.api_token.empty() && token.size() == opts.api_token.size() &&
+      CRYPTO_memcmp(token.data(), opts.api_token.data(), token.size()) == 0) {
+    return true;
+  }
+  const size_t colon = token.find(':');
+  if (colon == std::string::npos) return false;
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> l(auth_mu);
+    if (auto it = auth_cache.find(token); it != auth_cache.end() && it->second > now) return true;
+  }
+  auto cat = Catalog::Open(opts.ark_dir);
+  if (!cat.ok()) return false;
+  auto actor = gov::Authenticate(**cat, token.substr(0, colon), token.substr(colon + 1));
+  if (!actor.ok()) return false;
+  std::lock_guard<std::mutex> l(auth_mu);
+  if (auth_cache.size() > 1000) auth_cache.clear();
+  auth_cache[token] = now + std::chrono::seconds(60);
+  return true;
+}
+
+void Server::Impl::AcceptMllp() {
+  mllp->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+    if (stopped) return;
+    if (!ec) {
+      s.set_option(tcp::no_delay(true), ec);
+      std::make_shared<MllpSession>(std::move(s), this)->Start();
+    }
+    AcceptMllp();
+  });
+}
+
+void Server::Impl::AcceptHttp() {
+  web->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+    if (stopped) return;
+    if (!ec) std::make_shared<HttpSession>(std::move(s), this)->Start();
+    AcceptHttp();
+  });
+}
+
+Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& opts, Ingestor* ingestor,
+                                              Metrics* metrics) {
+  std::unique_ptr<Server> s(new Server());
+  s->impl_ = std::make_unique<Impl>();
+  Impl& im = *s->impl_;
+  im.opts = opts;
+  im.ingestor = ingestor;
+  im.metrics = metrics;
+  ARK_ASSIGN_OR_RETURN(im.mllp, Listen(im.ioc, opts.mllp_host, opts.mllp_port, "MLLP"));
+  ARK_ASSIGN_OR_RETURN(im.web, Listen(im.ioc, opts.http_host, opts.http_port, "HTTP"));
+  if (!opts.webhooks.empty()) {
+    im.webhooks = std::make_unique<WebhookSender>(opts.webhooks, metrics);
+    WebhookSender* w = im.webhooks.get();
+    im.webhook_sub =
+        ingestor->Subscribe([w](const Alert&, const std::string& json) { w->Enqueue(json); });
+  }
+  im.AcceptMllp();
+  im.AcceptHttp();
+  for (int i = 0; i < std::max(1, opts.threads); ++i) {
+    im.threads.emplace_back([p = s->impl_.get()] { p->ioc.run(); });
+  }
+  return s;
+}
+
+uint16_t Server::mllp_port() const { return impl_->mllp->local_endpoint().port(); }
+uint16_t Server::http_port() const { return impl_->web->local_endpoint().port(); }
+
+void Server::Stop() {
+  if (!impl_ || impl_->stopped.exchange(true)) return;
+  if (impl_->webhook_sub) impl_->ingestor->Unsubscribe(impl_->webhook_sub);
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+  beast::error_code ec;
+  impl_->mllp->close(ec);
+  impl_->web->close(ec);
+  impl_->webhooks.reset();
+}
+
+Server::~Server() { Stop(); }
+
+}  // namespace ark::live

@@ -1,0 +1,64 @@
+// `ark serve`'s network side: an MLLP listener (HL7 v2 in, ACKs out) and an HTTP API, on one
+// Boost.Asio io_context run by a small thread pool, in front of an Ingestor (ingestor.h).
+//
+// MLLP: any number of concurrent connections; frames split across reads or several per read
+// (mllp.h); each message is parsed (hl7::Message), mapped (live::FromHl7) and submitted; its ACK
+// is written when the ingestor has made it durable (AA), or AE/AR with an ERR segment naming the
+// position for a message that cannot be parsed or mapped (AR for an unsupported message type).
+// ACKs go back in the order the messages arrived on the connection, each in one write.
+//
+// HTTP (Boost.Beast): GET /healthz (no authentication), GET /api/live/indicators,
+// GET /api/live/alerts (recent alerts), GET /api/live/alerts/stream (Server-Sent Events),
+// GET /metrics (Prometheus), POST /fhir (FHIR R4 transaction Bundle or NDJSON). Every endpoint but
+// /healthz requires "Authorization: Bearer <token>": the interim API token (ARK/live/api.token), or
+// a governance user's "user:token" (gov::Authenticate); 401 otherwise.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ark/status.h"
+#include "live/ingestor.h"
+#include "live/metrics.h"
+
+namespace ark::live {
+
+struct ServeOptions {
+  std::string ark_dir;
+  std::string mllp_host = "127.0.0.1";
+  uint16_t mllp_port = 2575;  // 0 = any free port (see Server::mllp_port)
+  std::string http_host = "127.0.0.1";
+  uint16_t http_port = 8080;
+  int threads = 2;
+  std::string api_token;  // the interim bearer token; "" = governance tokens only
+  std::vector<std::string> webhooks;
+};
+
+class Server {
+ public:
+  // Binds both listeners and starts the threads. Errors: IOError naming the address.
+  static Result<std::unique_ptr<Server>> Start(const ServeOptions& opts, Ingestor* ingestor,
+                                               Metrics* metrics);
+  // Shutdown order: Stop(), then destroy the Ingestor, then the Server (pending ACK handlers the
+  // ingestor posts after Stop() are dropped with the Server). Metrics must outlive both.
+  ~Server();  // Stop()
+  uint16_t mllp_port() const;
+  uint16_t http_port() const;
+  void Stop();
+
+  struct Impl;
+
+ private:
+  Server() = default;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Splits a file's text into HL7 messages: a message starts at each line beginning "MSH"; segment
+// ends CR, LF or CRLF become CR; empty lines are dropped.
+std::vector<std::string> SplitHl7Messages(std::string_view text);
+
+}  // namespace ark::live

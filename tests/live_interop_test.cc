@@ -1,0 +1,43 @@
+// Interop: the independent npm MLLP client @medplum/hl7 4.5.2 (Hl7Client.sendAndWait, run by
+// tests/interop/mllp_client.mjs on Node.js) gets AA for a sample and AE with the error position
+// for a malformed message. Needs tests/interop/node_modules: `make test` installs it
+// (`npm ci --prefix tests/interop`).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+
+#include "live/test_util.h"
+
+namespace ark::live {
+namespace {
+
+using namespace testing;
+
+TEST(LiveInterop, MedplumHl7ClientGetsAAandAE) {
+  const std::string dir = std::string(ARK_SOURCE_DIR) + "/tests/interop";
+  if (!PathExists(dir + "/node_modules/@medplum/hl7/package.json")) {
+    FAIL()
+        << dir
+        << "/node_modules is missing: run `make test` (it runs `npm ci --prefix tests/interop`), "
+        << "or `cd tests/interop && npm ci` yourself";
+  }
+  const std::string ark = TempArk("interop");
+  LiveServer s(ark);
+  ASSERT_TRUE(s.server);
+  const std::string cmd = "cd '" + dir + "' && node mllp_client.mjs 127.0.0.1 " +
+                          std::to_string(s.mllp()) + " '" + std::string(ARK_SOURCE_DIR) +
+                          "/../shared/data/hl7/adt_a01.hl7' 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  const int st = pclose(p);
+  ASSERT_TRUE(WIFEXITED(st)) << out;
+  EXPECT_EQ(WEXITSTATUS(st), 0) << out;
+  EXPECT_NE(out.find("\"ok\":true"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace ark::live

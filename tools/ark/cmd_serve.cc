@@ -1,0 +1,158 @@
+// `ark serve`: the live feed listener (HL7 v2 over MLLP, FHIR over HTTP) with indicators, alerts
+// and metrics. docs/live.md is the user's guide.
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "catalog/catalog.h"
+#include "command.h"
+#include "core/fs.h"
+#include "live/ingestor.h"
+#include "live/sender.h"
+#include "live/server.h"
+
+namespace ark::cli {
+namespace {
+
+Result<ProgrammeKey> EdgeKey(const std::string& ark, const std::string& key_file) {
+  if (!key_file.empty()) return ProgrammeKey::Load(key_file);
+  const std::string path = ark + "/live/edge.key";
+  if (PathExists(path)) return ProgrammeKey::Load(path);
+  ARK_ASSIGN_OR_RETURN(ProgrammeKey k, ProgrammeKey::Generate());
+  ARK_RETURN_IF_ERROR(k.Save(path));
+  std::fprintf(
+      stderr,
+      "ark serve: WARNING: no --key given: created a feed key at %s (fingerprint %s).\n"
+      "  Pseudonyms made with it do not match the programme key's, and the key now sits inside\n"
+      "  the Ark: use --key with the custodian's programme key for real feeds (docs/live.md).\n",
+      path.c_str(), k.Fingerprint().c_str());
+  return k;
+}
+
+Result<std::string> ApiToken(const std::string& ark) {
+  const std::string path = ark + "/live/api.token";
+  if (PathExists(path)) {
+    ARK_ASSIGN_OR_RETURN(std::string t, ReadFile(path));
+    while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+    if (!t.empty()) return t;
+  }
+  unsigned char b[24];
+  if (RAND_bytes(b, sizeof b) != 1) return Status::Internal("no random bytes for the API token");
+  const std::string t = ToHex(b, sizeof b) + "\n";
+  // Created 0600 from the start (never readable by others, not even briefly).
+  const std::string tmp = path + ".tmp";
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return Status::IOError(tmp + ": " + std::strerror(errno));
+  const bool ok =
+      ::write(fd, t.data(), t.size()) == static_cast<ssize_t>(t.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return Status::IOError(path + ": " + std::strerror(errno));
+  return t.substr(0, t.size() - 1);
+}
+
+int Serve(int argc, char** argv) {
+  CLI::App app(
+      "Listen for HL7 v2 over MLLP and FHIR over HTTP; keep live indicators, raise alerts.\n"
+      "Every message is pseudonymised at the edge and durable before its AA. See docs/live.md.",
+      "ark serve");
+  std::string ark, mllp = "127.0.0.1:2575", http = "127.0.0.1:8080", key_file, rules_file;
+  std::vector<std::string> webhooks;
+  int threads = 2, compact_interval = 60;
+  bool no_store = false;
+  size_t dedup_window = 1u << 20;
+  app.add_option("ark", ark, "Ark directory")->required();
+  app.add_option("--mllp", mllp, "MLLP listen address HOST:PORT (default 127.0.0.1:2575)");
+  app.add_option("--http", http, "HTTP listen address HOST:PORT (default 127.0.0.1:8080)");
+  app.add_option("--key", key_file,
+                 "the feed custodian's programme key (ark keygen); default ARK/live/edge.key, "
+                 "created with a warning");
+  app.add_option("--rules", rules_file,
+                 "alert rules YAML (default: the built-in rules, live/rules.yaml)");
+  app.add_option("--webhook", webhooks,
+                 "POST every alert as JSON to this http:// URL (repeatable)");
+  app.add_option("--threads", threads, "network threads")->check(CLI::Range(1, 64));
+  app.add_option("--compact-interval", compact_interval,
+                 "seconds between background compactions of the store (0 = never)");
+  app.add_option("--dedup-window", dedup_window,
+                 "retransmits are recognised within the last N messages (default 1048576)")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30));
+  app.add_flag("--no-store", no_store,
+               "do not append to the timeline store (live log and indicators only; benchmarks)");
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+
+  live::ServeOptions so;
+  so.ark_dir = ark;
+  so.threads = threads;
+  if (Status s = live::ParseHostPort(mllp, &so.mllp_host, &so.mllp_port); !s.ok())
+    return ReportError(s.WithContext("--mllp"));
+  if (Status s = live::ParseHostPort(http, &so.http_host, &so.http_port); !s.ok())
+    return ReportError(s.WithContext("--http"));
+  if (auto c = Catalog::Open(ark); !c.ok()) return ReportError(c.status());
+  if (Status s = MakeDirs(ark + "/live"); !s.ok()) return ReportError(s);
+
+  live::IngestOptions io;
+  io.ark_dir = ark;
+  io.use_store = !no_store;
+  io.compact_interval_s = compact_interval;
+  io.dedup_window = dedup_window;
+  {
+    auto k = EdgeKey(ark, key_file);
+    if (!k.ok()) return ReportError(k.status());
+    io.key = *k;
+    auto r = rules_file.empty() ? live::ParseRules(live::DefaultRulesYaml(), "built-in rules")
+                                : live::LoadRules(rules_file);
+    if (!r.ok()) return ReportError(r.status());
+    io.rules = *r;
+  }
+  so.webhooks = io.rules.webhooks;
+  so.webhooks.insert(so.webhooks.end(), webhooks.begin(), webhooks.end());
+  auto token = ApiToken(ark);
+  if (!token.ok()) return ReportError(token.status());
+  so.api_token = *token;
+
+  // Signals are taken by this thread only (sigwait), so block them before any thread starts.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  live::Metrics metrics;
+  auto ingestor = live::Ingestor::Open(io, &metrics);
+  if (!ingestor.ok()) return ReportError(ingestor.status());
+  auto server = live::Server::Start(so, ingestor->get(), &metrics);
+  if (!server.ok()) return ReportError(server.status());
+  std::printf("ark serve: MLLP on %s:%u, HTTP on %s:%u (threads %d)\n", so.mllp_host.c_str(),
+              (*server)->mllp_port(), so.http_host.c_str(), (*server)->http_port(), threads);
+  std::printf(
+      "ark serve: replayed %llu records from %s; API token in %s/live/api.token (or a governance "
+      "user's \"user:token\")\n",
+      static_cast<unsigned long long>((*ingestor)->replayed()), (*ingestor)->log_dir().c_str(),
+      ark.c_str());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&set, &sig);
+  std::printf("ark serve: signal %d, stopping\n", sig);
+  std::fflush(stdout);
+  (*server)->Stop();
+  Status s = (*ingestor)->FlushStore();
+  ingestor->reset();
+  server->reset();
+  return ReportError(s);
+}
+
+}  // namespace
+
+ARK_COMMAND(kServe, "serve",
+            "live feeds: HL7 v2 over MLLP and FHIR over HTTP, indicators and alerts", Serve);
+
+}  // namespace ark::cli
