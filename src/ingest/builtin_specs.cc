@@ -140,6 +140,7 @@ identity:
   sex: {column: sex, values: {M: M, F: F}}
   postcode: postcode
   lsoa: lsoa
+  one_record_per_person: true     # a person's death is registered once
 events:
   - file: registrations.csv       # the death, coded by underlying cause
     person: registration_id

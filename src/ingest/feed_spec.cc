@@ -91,8 +91,15 @@ class SpecParser {
     YAML::Node id = root["identity"];
     if (!id) return Error(root, "the spec needs 'identity'");
     ARK_RETURN_IF_ERROR(CheckKeys(id, {"file", "id", "nhs_number", "names", "date_of_birth", "sex", "postcode",
-                                       "lsoa", "imd_decile", "practice"}, "identity"));
+                                       "lsoa", "imd_decile", "practice", "one_record_per_person"}, "identity"));
     IdentitySpec& is = s.identity;
+    if (YAML::Node n = id["one_record_per_person"]) {
+      try {
+        is.one_record_per_person = n.as<bool>();
+      } catch (const YAML::Exception&) {
+        return Error(n, "'one_record_per_person' must be true or false");
+      }
+    }
     ARK_RETURN_IF_ERROR(String(id, "file", &is.file, true, "identity"));
     ARK_RETURN_IF_ERROR(String(id, "id", &is.id, true, "identity"));
     ARK_RETURN_IF_ERROR(String(id, "nhs_number", &is.nhs_number, false, "identity"));

@@ -33,6 +33,9 @@ struct IdentitySpec {
   std::string lsoa;                 // kept
   std::string imd_decile;           // kept (optional)
   std::string practice;             // kept (optional)
+  // The custodian states that no person has two records in one extract (a death register; a
+  // deduplicated index): linkage never puts two of its records in one person.
+  bool one_record_per_person = false;
 };
 
 struct CodeSpec {

@@ -304,6 +304,7 @@ Result<PseudonymiseReport> Pseudonymise(const FeedSpec& spec, const ProgrammeKey
   m["custodian"] = spec.name;
   m["key_fingerprint"] = r.key_fingerprint;
   m["records"] = r.records;
+  m["one_record_per_person"] = spec.identity.one_record_per_person;
   m["nhs_number"] = {{"valid", r.nhs_valid}, {"missing", r.nhs_missing}, {"invalid", r.nhs_invalid}};
   m["date_of_birth_invalid"] = r.dob_invalid;
   m["sex_unknown"] = r.sex_unknown;

@@ -109,14 +109,28 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
         g = it->second;
       }
       in.group.push_back(g);
+      in.source.push_back(static_cast<uint32_t>(bi));
       info.push_back({static_cast<uint32_t>(bi), b.id, static_cast<int64_t>(i + 1), r.imd_decile, r.birth_year, r.sex,
                       valid});
       truth_of.push_back(tv && i < tv->size() ? (*tv)[i] : -1);
     }
   }
   in.n = info.size();
+  // Batches whose custodian says one record per person (feed spec `one_record_per_person`).
+  {
+    ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT id FROM batches WHERE json_extract(manifest, '$.one_record_per_person') = 1"));
+    std::set<int64_t> unique;
+    for (;;) {
+      ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      unique.insert(q->Int(0));
+    }
+    in.unique_source.assign(batches.size(), 0);
+    for (size_t bi = 0; bi < batches.size(); ++bi) in.unique_source[bi] = unique.count(batches[bi].id) ? 1 : 0;
+  }
 
-  // 2. Probabilistic linkage with the NHS groups as cannot-link constraints.
+  // 2. Probabilistic linkage with the NHS groups and one-record-per-person sources as
+  // cannot-link constraints.
   LinkOptions lo;
   lo.skip_grouped_pairs = false;  // train on every candidate pair; grouped pairs are decided by the groups
   lo.threads = threads;

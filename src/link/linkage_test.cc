@@ -1,6 +1,8 @@
 // Probabilistic linkage and PPRL encodings: string comparators, encodings, the model on FEBRL.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <cmath>
 #include <filesystem>
 #include <random>
@@ -230,6 +232,36 @@ TEST_F(PprlArkTest, EncodingsLinkAndRespectNhsConstraint) {
   ASSERT_TRUE(rep2.ok());
   auto keys2 = ReadPersonKeys(root_ + "/ark", (*batches)[0].id, 4);
   EXPECT_EQ(*keys, *keys2);
+}
+
+// A custodian that states one record per person (feed spec `one_record_per_person`): linkage
+// never puts two of its records in one person, however alike their encodings.
+TEST_F(PprlArkTest, OneRecordPerPersonSourceNeverMergesItsRecords) {
+  auto k = ProgrammeKey::Generate();
+  ASSERT_TRUE(k.ok());
+  auto spec = BuiltinFeedSpec("gp");
+  ASSERT_TRUE(spec.ok());
+  spec->identity.one_record_per_person = true;
+  auto r = Pseudonymise(*spec, *k, root_ + "/raw", root_ + "/out/gp1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto manifest = ReadFile(root_ + "/out/gp1/manifest.json");
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_NE(manifest->find("\"one_record_per_person\": true"), std::string::npos) << *manifest;
+  auto cat = Catalog::Create(root_ + "/ark1");
+  ASSERT_TRUE(cat.ok());
+  ASSERT_TRUE(Ingest(**cat, {root_ + "/out/gp1"}, IngestOptions{}).ok());
+  auto rep = LinkPprl(**cat, "");
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  auto batches = (*cat)->Batches();
+  ASSERT_TRUE(batches.ok());
+  auto keys = ReadPersonKeys(root_ + "/ark1", (*batches)[0].id, 4);
+  ASSERT_TRUE(keys.ok());
+  std::set<uint32_t> distinct(keys->begin(), keys->end());
+  EXPECT_EQ(distinct.size(), 4u);  // Alice Brown / Alice Browne stay two people here
+  // The flag must be a boolean.
+  auto bad = ParseFeedSpec("feed: x\nidentity: {file: a.csv, id: i, one_record_per_person: maybe}\n", "x.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("x.yaml:2"), std::string::npos) << bad.status().message();
 }
 
 TEST_F(PprlArkTest, BadClkNamesFileLineAndColumn) {

@@ -324,19 +324,24 @@ int RefineRuleKeys(const LinkInput& in, const LinkOptions& opt, int rule, std::v
 struct UnionFind {
   std::vector<uint32_t> parent;
   std::vector<uint32_t> group;
-  explicit UnionFind(size_t n) : parent(n), group(n, LinkInput::kNoGroup) { std::iota(parent.begin(), parent.end(), 0u); }
+  std::vector<uint64_t> unique;  // per root: bits of the one-record-per-person sources it holds
+  explicit UnionFind(size_t n) : parent(n), group(n, LinkInput::kNoGroup), unique(n, 0) { std::iota(parent.begin(), parent.end(), 0u); }
   uint32_t Find(uint32_t x) {
     while (parent[x] != x) x = parent[x] = parent[parent[x]];
     return x;
   }
   // False if the two clusters hold different groups (a cannot-link constraint).
-  bool Union(uint32_t a, uint32_t b) {
+  // `same_group`: the two records share a group (an NHS-number pseudonym), which wins over the
+  // one-record-per-person rule when the data contradict each other.
+  bool Union(uint32_t a, uint32_t b, bool same_group = false) {
     a = Find(a), b = Find(b);
     if (a == b) return true;
     if (group[a] != LinkInput::kNoGroup && group[b] != LinkInput::kNoGroup && group[a] != group[b]) return false;
+    if (!same_group && (unique[a] & unique[b])) return false;
     if (a > b) std::swap(a, b);
     parent[b] = a;
     if (group[a] == LinkInput::kNoGroup) group[a] = group[b];
+    unique[a] |= unique[b];
     return true;
   }
 };
@@ -748,13 +753,23 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
 
   // 5. Clustering: accepted pairs by decreasing weight (ties in pair order).
   UnionFind uf(n);
+  if (!in.unique_source.empty() && !in.source.empty()) {
+    std::vector<int> bit(in.unique_source.size(), -1);
+    int next_bit = 0;
+    for (size_t s = 0; s < in.unique_source.size() && next_bit < 64; ++s)
+      if (in.unique_source[s]) bit[s] = next_bit++;
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t s = in.source[i];
+      if (s < bit.size() && bit[s] >= 0) uf.unique[i] = uint64_t{1} << bit[s];
+    }
+  }
   if (!in.group.empty()) {
     std::unordered_map<uint32_t, uint32_t> seen;
     for (uint32_t i = 0; i < n; ++i) {
       if (in.group[i] == LinkInput::kNoGroup) continue;
       uf.group[i] = in.group[i];
       auto [it, fresh] = seen.emplace(in.group[i], i);
-      if (!fresh) uf.Union(it->second, i);
+      if (!fresh) uf.Union(it->second, i, /*same_group=*/true);
     }
   }
   std::vector<uint32_t> order;

@@ -14,7 +14,8 @@
 //      returned (and printed by the commands). `threshold_probability` overrides it.
 //   5. Clustering: pairs above the threshold in decreasing weight; union-find (dedupe) or greedy
 //      one-to-one (two sources), never merging two clusters holding different `group` ids
-//      (e.g. two different valid NHS-number pseudonyms).
+//      (e.g. two different valid NHS-number pseudonyms), nor two holding records of the same
+//      `unique_source` (a source with one record per person).
 #pragma once
 
 #include <array>
@@ -40,6 +41,9 @@ struct LinkInput {
   std::vector<std::vector<uint64_t>> blocking;     // [rule][record], 0 = none
   std::vector<uint32_t> source;                    // per record (optional): file / batch
   std::vector<uint32_t> group;                     // per record (optional): kNoGroup or a fixed cluster id
+  // Per source id (optional): 1 when that source holds at most one record per person (its data
+  // say so): no cluster gets two records of it. At most 64 such sources are honoured.
+  std::vector<uint8_t> unique_source;
   static constexpr uint32_t kNoGroup = 0xffffffffu;
 };
 
