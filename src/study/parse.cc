@@ -108,7 +108,7 @@ class Parser {
       Codelist cl;
       cl.name = it->first.as<std::string>();
       if (CodelistIndex(cl.name) >= 0) return Error(it->first, "codelist '" + cl.name + "' defined twice");
-      const YAML::Node& v = it->second;
+      const YAML::Node v = it->second;  // a copy: it->second refers into a temporary
       ARK_RETURN_IF_ERROR(Keys(v, {"file", "system", "column", "system_column", "codes"}, "codelist '" + cl.name + "'"));
       std::string system = v["system"] ? v["system"].as<std::string>() : "";
       auto add = [&](const std::string& sys, const std::string& code) {
@@ -364,7 +364,7 @@ class Parser {
         if (o.name == m.name) return Error(it->first, "measure '" + m.name + "' defined twice");
       for (char c : m.name)
         if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return Error(it->first, "measure name '" + m.name + "' must be letters, digits, _ and -");
-      const YAML::Node& v = it->second;
+      const YAML::Node v = it->second;  // a copy: it->second refers into a temporary
       ARK_RETURN_IF_ERROR(Keys(v, {"numerator", "denominator", "group_by", "intervals"}, "measure '" + m.name + "'"));
       if (!v["numerator"] || !v["denominator"] || !v["intervals"]) return Error(v, "measure '" + m.name + "' needs numerator, denominator and intervals");
       ARK_ASSIGN_OR_RETURN(m.numerator, VarRef(v["numerator"], "numerator", true));
