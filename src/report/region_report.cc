@@ -158,8 +158,8 @@ std::string PprlHtml(const LinkReport& link, OJson* out) {
       j.push_back({{"group", r.group}, {"records", J(Pub(static_cast<int64_t>(r.records)))}, {"linked_rate", r.linked_rate},
                    {"truth_recall", r.truth_recall >= 0 ? OJson(r.truth_recall) : OJson(nullptr)}});
     }
-    std::vector<svg::Series> series{{"linked to another record %", rates, ""}};
-    if (truth) series.push_back({"true links found %", recall, ""});
+    std::vector<svg::Series> series{{"linked %", rates, ""}};
+    if (truth) series.push_back({"true links %", recall, ""});
     (*out)["pprl_" + key] = j;
     return "<div class=row>" + svg::BarChart(names, series, {.title = title, .y_label = "%", .width = 460, .height = 300, .decimals = 1}) +
            "</div>" + Table({key, "records", "linked", "linked %", "true links found (truth)"}, trows);
