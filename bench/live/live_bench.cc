@@ -127,7 +127,9 @@ Serve Start(const std::string& ark) {
           "--http", h.c_str(), (char*)nullptr);
     _exit(127);
   }
-  for (int i = 0; i < 600; ++i) {
+  // Up to 2 minutes: a start replays the whole live log (no snapshot yet), so it slows as the
+  // crash suite's rounds add records (~15 s for 1M records).
+  for (int i = 0; i < 4800; ++i) {
     if (!HttpGet(s.http, "/healthz").empty()) {
       auto t = ReadFile(ark + "/live/api.token");
       if (t.ok()) {
