@@ -205,6 +205,35 @@ double RuleBudget(const LinkOptions& opt, size_t n) {
   return std::max(opt.lsh_pairs_per_record * static_cast<double>(n), opt.min_rule_pairs);
 }
 
+// Candidate pairs blocking on `keys` gives (0 = no key; blocks over max_block are skipped).
+double PairsWithin(std::vector<uint64_t> keys, size_t max_block) {
+  std::sort(keys.begin(), keys.end());
+  double pairs = 0;
+  for (size_t lo = 0; lo < keys.size();) {
+    size_t hi = lo;
+    while (hi < keys.size() && keys[hi] == keys[lo]) ++hi;
+    const double c = static_cast<double>(hi - lo);
+    if (keys[lo] && hi - lo <= max_block) pairs += c * (c - 1) / 2;
+    lo = hi;
+  }
+  return pairs;
+}
+
+// Fills `pos` with distinct CLK bit positions drawn by xorshift from *state.
+template <size_t N>
+void SampleBitPositions(uint64_t* state, std::array<uint16_t, N>* pos) {
+  for (size_t j = 0; j < N; ++j) {
+    uint16_t p;
+    do {
+      *state ^= *state << 13;
+      *state ^= *state >> 7;
+      *state ^= *state << 17;
+      p = static_cast<uint16_t>(*state % kClkBits);
+    } while (std::find(pos->begin(), pos->begin() + j, p) != pos->begin() + j);
+    (*pos)[j] = p;
+  }
+}
+
 // LSH bands recomputed inside the Ark from the record-level CLKs, with as many sampled bits per
 // band as keep a band's candidate pairs within opt.lsh_pairs_per_record per record: the bands
 // made at source have a fixed width, so their blocks (and pairs) grow with the square of the
@@ -215,17 +244,7 @@ std::vector<std::vector<uint64_t>> AdaptiveLshKeys(const LinkInput& in, const Li
   constexpr int kMaxBits = 48;
   std::vector<std::array<uint16_t, kMaxBits>> pos(kLshBands);
   uint64_t s = opt.seed * 0x2545F4914F6CDD1DULL + 777;
-  for (auto& band : pos)
-    for (int j = 0; j < kMaxBits; ++j) {
-      uint16_t p;
-      do {  // distinct positions within a band
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        p = static_cast<uint16_t>(s % kClkBits);
-      } while (std::find(band.begin(), band.begin() + j, p) != band.begin() + j);
-      band[j] = p;
-    }
+  for (auto& band : pos) SampleBitPositions(&s, &band);
   auto key = [&](int b, int bits, uint32_t i) -> uint64_t {
     const uint64_t* clk = &in.clk[size_t(i) * kClkWords];
     bool any = false;
@@ -239,16 +258,7 @@ std::vector<std::vector<uint64_t>> AdaptiveLshKeys(const LinkInput& in, const Li
   auto band_pairs = [&](int b, int bits) {
     std::vector<uint64_t> k(n);
     for (uint32_t i = 0; i < n; ++i) k[i] = key(b, bits, i);
-    std::sort(k.begin(), k.end());
-    double pairs = 0;
-    for (size_t lo = 0; lo < n;) {
-      size_t hi = lo;
-      while (hi < n && k[hi] == k[lo]) ++hi;
-      const double c = static_cast<double>(hi - lo);
-      if (k[lo] && hi - lo <= opt.max_block) pairs += c * (c - 1) / 2;
-      lo = hi;
-    }
-    return pairs;
+    return PairsWithin(std::move(k), opt.max_block);
   };
   // Each band gets its own width: bits differ in how often they are set.
   std::vector<int> bits(kLshBands, kLshBits);
@@ -277,34 +287,12 @@ std::vector<std::vector<uint64_t>> AdaptiveLshKeys(const LinkInput& in, const Li
 // CLK bits (a pair must then also agree on them) until it fits. Returns the bits used (0 = none).
 int RefineRuleKeys(const LinkInput& in, const LinkOptions& opt, int rule, std::vector<uint64_t>* keys) {
   const size_t n = in.n;
-  auto count_pairs = [&](const std::vector<uint64_t>& k0) {
-    std::vector<uint64_t> k = k0;
-    std::sort(k.begin(), k.end());
-    double pairs = 0;
-    for (size_t lo = 0; lo < n;) {
-      size_t hi = lo;
-      while (hi < n && k[hi] == k[lo]) ++hi;
-      const double c = static_cast<double>(hi - lo);
-      if (k[lo] && hi - lo <= opt.max_block) pairs += c * (c - 1) / 2;
-      lo = hi;
-    }
-    return pairs;
-  };
   const double budget = RuleBudget(opt, n);
-  if (count_pairs(*keys) <= budget) return 0;
+  if (PairsWithin(*keys, opt.max_block) <= budget) return 0;
   constexpr int kMaxBits = 16;
   std::array<uint16_t, kMaxBits> pos{};
   uint64_t s = opt.seed * 0x9E3779B97F4A7C15ULL + 1000 + rule;
-  for (int j = 0; j < kMaxBits; ++j) {
-    uint16_t p;
-    do {
-      s ^= s << 13;
-      s ^= s >> 7;
-      s ^= s << 17;
-      p = static_cast<uint16_t>(s % kClkBits);
-    } while (std::find(pos.begin(), pos.begin() + j, p) != pos.begin() + j);
-    pos[j] = p;
-  }
+  SampleBitPositions(&s, &pos);
   const std::vector<uint64_t> base = *keys;
   int bits = 0;
   do {
@@ -317,7 +305,7 @@ int RefineRuleKeys(const LinkInput& in, const LinkOptions& opt, int rule, std::v
       const uint64_t h = XXH3_64bits(v, sizeof v);
       (*keys)[i] = h ? h : 1;
     }
-  } while (bits < kMaxBits && count_pairs(*keys) > budget);
+  } while (bits < kMaxBits && PairsWithin(*keys, opt.max_block) > budget);
   return bits;
 }
 
