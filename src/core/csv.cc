@@ -1,10 +1,50 @@
 #include "core/csv.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
+#include <thread>
 #include <unordered_set>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ark {
+namespace {
+
+// One pass over a piece of text: its line ends, whether it holds a '"', and whether every byte
+// is ASCII (then it is valid UTF-8 without further checks).
+struct PieceScan {
+  int64_t lines = 0;
+  bool quote = false, ascii = true;
+};
+
+PieceScan ScanPiece(std::string_view s) {
+  PieceScan r;
+  const char* p = s.data();
+  const char* e = p + s.size();
+#if defined(__SSE2__)
+  const __m128i nl = _mm_set1_epi8('\n'), qt = _mm_set1_epi8('"');
+  int high = 0, quotes = 0;
+  for (; p + 16 <= e; p += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    high |= _mm_movemask_epi8(v);
+    quotes |= _mm_movemask_epi8(_mm_cmpeq_epi8(v, qt));
+    r.lines += __builtin_popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl))));
+  }
+  r.ascii = high == 0;
+  r.quote = quotes != 0;
+#endif
+  for (; p < e; ++p) {
+    r.lines += *p == '\n';
+    r.quote |= *p == '"';
+    r.ascii &= static_cast<unsigned char>(*p) < 0x80;
+  }
+  return r;
+}
+
+}  // namespace
 
 Status ValidateUtf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
@@ -109,17 +149,25 @@ Result<bool> CsvParser::Next(std::vector<std::string_view>* fields) {
   }
 }
 
-Result<CsvFile> CsvFile::Open(const std::string& path) {
+Result<CsvFile> CsvFile::Open(const std::string& path, int threads) {
   CsvFile f;
   f.path_ = path;
-  ARK_ASSIGN_OR_RETURN(f.map_, MappedFile::Open(path, /*populate=*/true));
-  std::string_view text = f.map_.view();
-  if (text.empty()) return Status::InvalidArgument(path + ": empty file (no header row)");
-  Status u = ValidateUtf8(text);
-  if (!u.ok()) return Status::InvalidArgument(path + ": " + u.message());
+  threads = std::max(1, threads);
+  // One thread: map the whole file up front. Several: let the threads fault it in as they scan.
+  ARK_ASSIGN_OR_RETURN(f.map_, MappedFile::Open(path, /*populate=*/threads == 1));
+  const std::string_view whole = f.map_.view();
+  if (whole.empty()) return Status::InvalidArgument(path + ": empty file (no header row)");
+  // Bad UTF-8 anywhere: the exact position comes from one sequential pass over the whole file,
+  // run only then.
+  auto bad_utf8 = [&]() -> Status {
+    Status u = ValidateUtf8(whole);
+    return Status::InvalidArgument(path + ": " + (u.ok() ? std::string("not valid UTF-8") : u.message()));
+  };
+  std::string_view text = whole;
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // BOM
   size_t nl = text.find('\n');
   std::string_view head = text.substr(0, nl == std::string_view::npos ? text.size() : nl + 1);
+  if (!ValidateUtf8(head).ok()) return bad_utf8();
   CsvParser hp(head);
   std::vector<std::string_view> cols;
   auto r = hp.Next(&cols);
@@ -131,7 +179,39 @@ Result<CsvFile> CsvFile::Open(const std::string& path) {
     f.header_.emplace_back(c);
   }
   f.body_ = text.substr(head.size());
-  f.has_quotes_ = std::memchr(f.body_.data(), '"', f.body_.size()) != nullptr;
+  // The body is scanned in pieces on `threads` threads: UTF-8, line ends and quotes at once.
+  std::vector<std::string_view> pieces = SplitAtLines(f.body_, threads == 1 ? 1 : threads * 4);
+  std::vector<PieceScan> scans(pieces.size());
+  std::vector<char> utf8_ok(pieces.size(), 1);
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t c; (c = next++) < pieces.size();) {
+      scans[c] = ScanPiece(pieces[c]);
+      if (!scans[c].ascii) utf8_ok[c] = ValidateUtf8(pieces[c]).ok();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads && pieces.size() > 1; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  int64_t lines = 0;
+  for (size_t c = 0; c < pieces.size(); ++c) {
+    if (!utf8_ok[c]) return bad_utf8();
+    f.has_quotes_ |= scans[c].quote;
+    lines += scans[c].lines;
+  }
+  if (f.has_quotes_ || pieces.empty()) {
+    f.chunks_.assign(1, f.body_);
+    f.chunk_line_counts_.assign(1, lines);
+  } else {
+    f.chunks_ = std::move(pieces);
+    for (auto& sc : scans) f.chunk_line_counts_.push_back(sc.lines);
+  }
+  int64_t line = f.body_line_;
+  for (int64_t n : f.chunk_line_counts_) {
+    f.chunk_first_lines_.push_back(line);
+    line += n;
+  }
   return f;
 }
 
@@ -173,13 +253,7 @@ std::vector<std::string_view> SplitAtLines(std::string_view body, int n) {
   return out;
 }
 
-int64_t CountLines(std::string_view text) {
-  int64_t n = 0;
-  const char* p = text.data();
-  const char* e = p + text.size();
-  while ((p = static_cast<const char*>(std::memchr(p, '\n', e - p))) != nullptr) { ++n; ++p; }
-  return n;
-}
+int64_t CountLines(std::string_view text) { return ScanPiece(text).lines; }
 
 void AppendCsvField(std::string* out, std::string_view f) {
   if (f.find_first_of(",\"\r\n") == std::string_view::npos) {

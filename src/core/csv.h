@@ -46,7 +46,9 @@ class CsvParser {
 class CsvFile {
  public:
   // Errors: not found, not UTF-8, empty file (no header), duplicate column names.
-  static Result<CsvFile> Open(const std::string& path);
+  // With `threads` > 1 the body is checked on that many threads and split into chunks for
+  // parallel parsing (see chunks()); with 1, it is one chunk.
+  static Result<CsvFile> Open(const std::string& path, int threads = 1);
 
   const std::string& path() const { return path_; }
   const std::vector<std::string>& header() const { return header_; }
@@ -57,6 +59,12 @@ class CsvFile {
   int64_t body_first_line() const { return body_line_; }
   // True if the body contains a '"' (then it must be parsed sequentially).
   bool has_quotes() const { return has_quotes_; }
+  // The body split at line ends into pieces to parse in parallel (one piece when the file has
+  // quotes, as a quoted field may hold a line break), each piece's first line number, and the
+  // number of line ends in each.
+  const std::vector<std::string_view>& chunks() const { return chunks_; }
+  const std::vector<int64_t>& chunk_first_lines() const { return chunk_first_lines_; }
+  const std::vector<int64_t>& chunk_line_counts() const { return chunk_line_counts_; }
 
   // Reads the next record of this file's body with `p` into *row, requiring one field per
   // header column. Returns false at the end; errors name the file and line
@@ -74,6 +82,8 @@ class CsvFile {
   std::string_view body_;
   int64_t body_line_ = 2;
   bool has_quotes_ = false;
+  std::vector<std::string_view> chunks_;
+  std::vector<int64_t> chunk_first_lines_, chunk_line_counts_;
 };
 
 // Splits `body` into up to `n` pieces that each end at a line end. first_lines[i] is not known

@@ -1,6 +1,10 @@
 #include "core/csv.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 namespace ark {
 namespace {
@@ -68,6 +72,60 @@ TEST(Csv, SplitAtLinesCoversEverything) {
     }
     EXPECT_EQ(joined, body);
   }
+}
+
+// Opening with several threads checks and splits the body in parallel: the chunks cover the
+// body, start on the right lines, and errors name the same place as a sequential open.
+TEST(Csv, OpenWithThreadsSplitsIntoChunksOnTheRightLines) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("ark_csv_" + std::to_string(::getpid()) + ".csv")).string();
+  auto write = [&](const std::string& text) { std::ofstream(path, std::ios::binary) << text; };
+  std::string text = "id,name\n";
+  for (int i = 0; i < 5000; ++i) text += std::to_string(i) + ",n\xC3\xA9" + std::to_string(i) + "\n";
+  write(text);
+  for (int threads : {1, 2, 3}) {
+    auto f = CsvFile::Open(path, threads);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    EXPECT_EQ(f->chunks().size(), threads == 1 ? 1u : static_cast<size_t>(threads) * 4);
+    std::string joined;
+    int64_t rows = 0;
+    for (size_t c = 0; c < f->chunks().size(); ++c) {
+      joined += f->chunks()[c];
+      CsvParser p(f->chunks()[c], f->chunk_first_lines()[c]);
+      std::vector<std::string_view> row;
+      int64_t n = 0;
+      while (*p.Next(&row)) {
+        EXPECT_EQ(p.line(), std::stoll(std::string(row[0])) + 2);  // data row i is on line i + 2
+        ++n;
+      }
+      EXPECT_EQ(n, f->chunk_line_counts()[c]);
+      rows += n;
+    }
+    EXPECT_EQ(joined, f->body());
+    EXPECT_EQ(rows, 5000);
+  }
+  // A quote anywhere: one chunk (a quoted field may hold a line break).
+  write(text + "5000,\"a\nb\"\n");
+  auto q = CsvFile::Open(path, 2);
+  ASSERT_TRUE(q.ok());
+  EXPECT_TRUE(q->has_quotes());
+  EXPECT_EQ(q->chunks().size(), 1u);
+  // Bad UTF-8 deep in the file: the same line and byte from every thread count.
+  std::string bad = text;
+  bad.insert(bad.find("\n4321,") + 3, "\xFF");
+  write(bad);
+  for (int threads : {1, 2}) {
+    auto b = CsvFile::Open(path, threads);
+    ASSERT_FALSE(b.ok());
+    EXPECT_NE(b.status().message().find("line 4323, byte 3: not valid UTF-8"), std::string::npos) << b.status().message();
+  }
+  // Header only: one empty chunk.
+  write("id,name\n");
+  auto h = CsvFile::Open(path, 2);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->chunks().size(), 1u);
+  EXPECT_TRUE(h->chunks()[0].empty());
+  std::filesystem::remove(path);
 }
 
 TEST(Csv, WriteQuotesOnlyWhenNeeded) {

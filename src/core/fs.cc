@@ -176,24 +176,33 @@ Result<AppendFile> AppendFile::Open(const std::string& path, bool truncate) {
 }
 
 Status AppendFile::Append(std::string_view data) {
-  buf_.append(data);
   size_ += data.size();
+  if (data.size() >= (1 << 20)) {  // large: written straight from the caller's memory
+    ARK_RETURN_IF_ERROR(Flush());
+    return WriteAll(data);
+  }
+  buf_.append(data);
   if (buf_.size() >= (1 << 20)) return Flush();
   return Status::OK();
 }
 
-Status AppendFile::Flush() {
+Status AppendFile::WriteAll(std::string_view data) {
   size_t off = 0;
-  while (off < buf_.size()) {
-    ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+  while (off < data.size()) {
+    ssize_t n = ::write(fd_, data.data() + off, data.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Errno("write", path_);
     }
     off += static_cast<size_t>(n);
   }
-  buf_.clear();
   return Status::OK();
+}
+
+Status AppendFile::Flush() {
+  Status s = WriteAll(buf_);
+  buf_.clear();
+  return s;
 }
 
 Status AppendFile::Sync() {

@@ -66,6 +66,8 @@ class AppendFile {
   uint64_t size() const { return size_; }
 
  private:
+  Status WriteAll(std::string_view data);
+
   int fd_ = -1;
   std::string path_;
   std::string buf_;

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -267,6 +268,7 @@ class FeedLoader {
     std::map<std::string, std::vector<size_t>> by_file;
     for (size_t i = 0; i < spec_.events.size(); ++i) by_file[spec_.events[i].file].push_back(i);
     for (auto& [file, idx] : by_file) ARK_RETURN_IF_ERROR(Events(file, idx));
+    records_file_.reset();  // unmap: the batch holds what is needed
     content_hash_ = XXH3_64bits_digest(hash_);
     report_.records = b_.records.size();
     report_.events = events_;
@@ -286,7 +288,8 @@ class FeedLoader {
   };
 
   Status Records() {
-    ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(dir_ + "/" + kRecordsFile));
+    ARK_ASSIGN_OR_RETURN(records_file_, CsvFile::Open(dir_ + "/" + kRecordsFile, opt_.threads));
+    const CsvFile& f = *records_file_;
     XXH3_64bits_update(hash_, f.body().data(), f.body().size());
     for (size_t i = 0; i < RecordColumns().size(); ++i) {
       if (i >= f.header().size() || f.header()[i] != RecordColumns()[i]) {
@@ -297,14 +300,8 @@ class FeedLoader {
     const int c_clk = f.ColumnIndex("clk"), c_pprl = f.ColumnIndex("pprl");
     if ((c_clk < 0) != (c_pprl < 0)) return f.Error(1, "columns 'clk' and 'pprl' come together");
     if (c_clk >= 0) b_.encoding_version = kEncodingVersion;
-    const int n = f.has_quotes() ? 1 : std::max(1, opt_.threads * 4);
-    std::vector<std::string_view> chunks = SplitAtLines(f.body(), n);
-    std::vector<int64_t> first(chunks.size());
-    int64_t line = f.body_first_line();
-    for (size_t c = 0; c < chunks.size(); ++c) {
-      first[c] = line;
-      line += CountLines(chunks[c]);
-    }
+    const std::vector<std::string_view>& chunks = f.chunks();
+    const std::vector<int64_t>& first = f.chunk_first_lines();
     std::vector<RecordChunk> outs(chunks.size());
     std::atomic<size_t> next{0};
     auto work = [&] {
@@ -428,7 +425,11 @@ class FeedLoader {
   }
 
   Status Events(const std::string& file, const std::vector<size_t>& idx) {
-    ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(dir_ + "/" + file));
+    std::optional<CsvFile> opened;
+    if (file != kRecordsFile || !records_file_) {
+      ARK_ASSIGN_OR_RETURN(opened, CsvFile::Open(dir_ + "/" + file, opt_.threads));
+    }
+    const CsvFile& f = opened ? *opened : *records_file_;
     if (file != kRecordsFile) XXH3_64bits_update(hash_, f.body().data(), f.body().size());
     std::vector<BoundMapping> maps;
     for (size_t i : idx) {
@@ -450,22 +451,16 @@ class FeedLoader {
       ARK_ASSIGN_OR_RETURN(b.encounter, col(s.encounter));
       maps.push_back(b);
     }
-    // Split into chunks at line ends (sequential when quoted fields could hold line breaks).
-    const int n = f.has_quotes() ? 1 : std::max(1, opt_.threads * 4);
-    std::vector<std::string_view> chunks = SplitAtLines(f.body(), n);
-    std::vector<int64_t> first(chunks.size());
-    int64_t line = f.body_first_line();
-    for (size_t c = 0; c < chunks.size(); ++c) {
-      first[c] = line;
-      line += CountLines(chunks[c]);
-    }
+    // Chunks split at line ends (one when quoted fields could hold line breaks).
+    const std::vector<std::string_view>& chunks = f.chunks();
+    const std::vector<int64_t>& first = f.chunk_first_lines();
     std::vector<ChunkOut> outs(chunks.size());
     const uint32_t nrec = static_cast<uint32_t>(b_.records.size());
     const bool quarantine = !opt_.quarantine_dir.empty();
     std::atomic<size_t> next{0};
     auto work = [&] {
       for (size_t c; (c = next++) < chunks.size();) {
-        const int64_t lines = (c + 1 < chunks.size() ? first[c + 1] : line) - first[c];
+        const int64_t lines = f.chunk_line_counts()[c];
         ParseChunk(f, chunks[c], first[c], lines, maps, spec_.events.size(), nrec, quarantine, &outs[c]);
       }
     };
@@ -539,6 +534,7 @@ class FeedLoader {
   StagedBatch b_;
   IngestReport report_;
   std::string manifest_;
+  std::optional<CsvFile> records_file_;  // kept: a feed's events may come from records.csv too
   XXH3_state_t* hash_ = nullptr;
   uint64_t content_hash_ = 0;
   uint64_t events_ = 0;
