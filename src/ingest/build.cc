@@ -73,7 +73,8 @@ Result<BuildReport> BuildTimelines(Catalog& cat, int threads) {
   uint32_t enc_base = 0;
   for (auto& bi : batches) {
     Loaded l;
-    ARK_ASSIGN_OR_RETURN(l.b, ReadStagedBatch(ark + "/" + bi.dir + "/batch.bin"));
+    ARK_ASSIGN_OR_RETURN(l.b, ReadStagedBatch(ark + "/" + bi.dir + "/batch.bin", /*with_events=*/true,
+                                                 /*with_encodings=*/false));
     ARK_ASSIGN_OR_RETURN(l.keys, ReadPersonKeys(ark, bi.id, l.b.records.size()));
     l.source = static_cast<uint16_t>(sources.Id(bi.feed));
     for (auto& c : l.b.codes) l.code_map.push_back(codes.Id(c));

@@ -298,7 +298,7 @@ Status WriteStagedBatch(const StagedBatch& b, const std::string& path) {
   return f.Close();
 }
 
-Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events) {
+Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events, bool with_encodings) {
   ARK_ASSIGN_OR_RETURN(MappedFile m, MappedFile::Open(path));
   std::string_view d = m.view();
   const bool v3 = d.size() >= 16 && std::memcmp(d.data(), kMagic, 8) == 0;
@@ -329,7 +329,7 @@ Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events) {
              e.encounter.size() != e.record.size() || e.value.size() != e.record.size())) {
     if (with_events) return Status::Corruption(path + ": event columns of different lengths");
   }
-  if (ok && (v2 || v3)) ok = r.Str(&b.encoding_version) && r.Vec(&b.encodings);
+  if (ok && (v2 || v3)) ok = r.Str(&b.encoding_version) && r.Vec(&b.encodings, with_encodings);
   if (ok && !b.encodings.empty() &&
       (b.records.empty() || b.encodings.size() % b.records.size() != 0)) {
     return Status::Corruption(path + ": encodings do not match the records");

@@ -61,7 +61,8 @@ struct StagedBatch {
 
 // Writes `b` (its `events` followed by its `parts`) and fsyncs the file.
 Status WriteStagedBatch(const StagedBatch& b, const std::string& path);
-// With `with_events` false, the events are skipped (cheaper for linkage).
-Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events = true);
+// With `with_events` false, the events are skipped (cheaper for linkage); with
+// `with_encodings` false, the PPRL encodings (cheaper for building timelines).
+Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events = true, bool with_encodings = true);
 
 }  // namespace ark

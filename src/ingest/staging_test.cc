@@ -76,6 +76,11 @@ TEST(Staging, EventColumnsRoundTripInEveryEncoding) {
   ASSERT_TRUE(lean.ok()) << lean.status().ToString();
   EXPECT_EQ(lean->events.size(), 0u);
   EXPECT_EQ(lean->encodings, b.encodings);
+  // Without encodings (building timelines), the events still read.
+  auto no_enc = ReadStagedBatch(path, /*with_events=*/true, /*with_encodings=*/false);
+  ASSERT_TRUE(no_enc.ok()) << no_enc.status().ToString();
+  EXPECT_TRUE(no_enc->encodings.empty());
+  EXPECT_EQ(no_enc->events.size(), 3346u);
   fs::remove(path);
 }
 
