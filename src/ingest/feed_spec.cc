@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "core/yaml_errors.h"
+
 namespace ark {
 namespace {
 
@@ -12,24 +14,10 @@ class SpecParser {
  public:
   explicit SpecParser(std::string origin) : origin_(std::move(origin)) {}
 
-  Status Error(const YAML::Node& n, const std::string& what) const {
-    const YAML::Mark m = n.Mark();
-    if (m.line < 0) return Status::InvalidArgument(origin_ + ": " + what);
-    return Status::InvalidArgument(origin_ + ":" + std::to_string(m.line + 1) + ":" +
-                                   std::to_string(m.column + 1) + ": " + what);
-  }
+  Status Error(const YAML::Node& n, const std::string& what) const { return YamlError(origin_, n, what); }
 
   Status CheckKeys(const YAML::Node& map, const std::set<std::string>& allowed, const std::string& where) {
-    if (!map.IsMap()) return Error(map, where + " must be a mapping");
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const std::string k = it->first.as<std::string>();
-      if (!allowed.count(k)) {
-        std::string list;
-        for (auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        return Error(it->first, "unknown key '" + k + "' in " + where + " (expected one of: " + list + ")");
-      }
-    }
-    return Status::OK();
+    return YamlKeys(origin_, map, allowed, where);
   }
 
   Status String(const YAML::Node& map, const char* key, std::string* out, bool required, const std::string& where) {

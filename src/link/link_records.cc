@@ -8,6 +8,7 @@
 
 #include "core/csv.h"
 #include "core/fs.h"
+#include "core/yaml_errors.h"
 
 namespace ark {
 namespace {
@@ -23,13 +24,7 @@ Result<MappingSpec> LoadSpec(const std::string& path) {
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap()) return Status::InvalidArgument(path + ": expected a mapping with 'columns'");
-    for (auto it = root.begin(); it != root.end(); ++it) {
-      const std::string k = it->first.as<std::string>();
-      if (k != "columns" && k != "fields" && k != "id") {
-        return Status::InvalidArgument(path + ":" + std::to_string(it->first.Mark().line + 1) + ": unknown key '" + k +
-                                       "' (expected columns, id)");
-      }
-    }
+    ARK_RETURN_IF_ERROR(YamlKeys(path, root, {"columns", "fields", "id"}, "the mapping spec"));
     YAML::Node cols = root["columns"] ? root["columns"] : root["fields"];
     if (!cols || !cols.IsMap() || cols.size() == 0) {
       return Status::InvalidArgument(path + ": 'columns' must map roles to CSV columns (role: column)");

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/fs.h"
+#include "core/yaml_errors.h"
 #include "pathways/pathway.h"
 
 namespace ark::pathways {
@@ -14,22 +15,9 @@ class Parser {
  public:
   explicit Parser(std::string name) : name_(std::move(name)) {}
 
-  Status Error(const YAML::Node& n, const std::string& what) const {
-    const YAML::Mark m = n.Mark();
-    if (m.line < 0) return Status::InvalidArgument(name_ + ": " + what);
-    return Status::InvalidArgument(name_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + what);
-  }
+  Status Error(const YAML::Node& n, const std::string& what) const { return YamlError(name_, n, what); }
   Status Keys(const YAML::Node& map, const std::set<std::string>& allowed, const std::string& where) const {
-    if (!map.IsMap()) return Error(map, where + " must be a mapping");
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const std::string k = it->first.as<std::string>();
-      if (!allowed.count(k)) {
-        std::string list;
-        for (auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        return Error(it->first, "unknown key '" + k + "' in " + where + " (allowed: " + list + ")");
-      }
-    }
-    return Status::OK();
+    return YamlKeys(name_, map, allowed, where);
   }
   Result<std::vector<std::string>> Strings(const YAML::Node& n, const std::string& where) const {
     std::vector<std::string> out;

@@ -10,6 +10,8 @@
 
 #include "core/csv.h"
 #include "core/fs.h"
+#include "core/yaml_errors.h"
+#include "privacy/key.h"
 #include "core/time.h"
 #include "study/definition.h"
 
@@ -20,35 +22,16 @@ std::string Sha256Hex(const std::string& data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
+  return ToHex(md, len);
 }
 
 class Parser {
  public:
   Parser(std::string name, std::string base_dir) : name_(std::move(name)), base_(std::move(base_dir)) {}
 
-  Status Error(const YAML::Node& n, const std::string& what) const {
-    const YAML::Mark m = n.Mark();
-    if (m.line < 0) return Status::InvalidArgument(name_ + ": " + what);
-    return Status::InvalidArgument(name_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + what);
-  }
+  Status Error(const YAML::Node& n, const std::string& what) const { return YamlError(name_, n, what); }
   Status Keys(const YAML::Node& map, const std::set<std::string>& allowed, const std::string& where) const {
-    if (!map.IsMap()) return Error(map, where + " must be a mapping");
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const std::string k = it->first.as<std::string>();
-      if (!allowed.count(k)) {
-        std::string list;
-        for (auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-        return Error(it->first, "unknown key '" + k + "' in " + where + " (allowed: " + list + ")");
-      }
-    }
-    return Status::OK();
+    return YamlKeys(name_, map, allowed, where);
   }
   Result<int32_t> Day(const YAML::Node& n, const std::string& where) const {
     if (!n.IsScalar()) return Error(n, where + " must be a date YYYY-MM-DD");
