@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "core/net.h"
 #include "live/sender.h"
 #include "live/test_util.h"
 #include "store/store.h"
@@ -19,15 +20,9 @@ namespace {
 using namespace testing;
 
 uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+  auto p = FreeLocalPort();
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  return p.ok() ? *p : 0;
 }
 
 struct Child {

@@ -34,6 +34,7 @@
 
 #include "catalog/catalog.h"
 #include "core/fs.h"
+#include "core/net.h"
 #include "live/mllp.h"
 #include "live/sender.h"
 #include "privacy/nhs_number.h"
@@ -50,48 +51,16 @@ std::string g_root;
 json g_out = json::object();
 int g_counter = 0;
 
+// FreeLocalPort, ConnectLocal and HttpGetLocal come from core/net.h.
 uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+  auto p = FreeLocalPort();
+  return p.ok() ? *p : 0;
 }
 
-int Connect(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
-
+// The body of a GET, or "" when the server did not answer.
 std::string HttpGet(uint16_t port, const std::string& path, const std::string& token = "") {
-  int fd = Connect(port);
-  if (fd < 0) return "";
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
-  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
-  req += "\r\n";
-  (void)!write(fd, req.data(), req.size());
-  std::string resp;
-  char buf[65536];
-  for (;;) {
-    const ssize_t k = read(fd, buf, sizeof buf);
-    if (k <= 0) break;
-    resp.append(buf, static_cast<size_t>(k));
-  }
-  close(fd);
-  const size_t e = resp.find("\r\n\r\n");
-  return e == std::string::npos ? "" : resp.substr(e + 4);
+  auto r = HttpGetLocal(port, path, token);
+  return r.ok() ? r->body : "";
 }
 
 struct Serve {
@@ -321,7 +290,7 @@ void Latency(bool full) {
   // Alerts via SSE.
   std::vector<double> receipt_ms;
   std::atomic<bool> done{false};
-  int fd = Connect(s.http);
+  int fd = ConnectLocal(s.http);
   const std::string req =
       "GET /api/live/alerts/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.token +
       "\r\n\r\n";
@@ -398,7 +367,7 @@ std::set<std::string> Stream(uint16_t port, const std::vector<std::string>& msgs
   std::vector<std::thread> ts;
   for (int c = 0; c < conns; ++c) {
     ts.emplace_back([&, c] {
-      int fd = Connect(port);
+      int fd = ConnectLocal(port);
       if (fd < 0) return;
       std::thread reader([&] {
         MllpDecoder dec;

@@ -16,6 +16,7 @@
 
 #include "catalog/catalog.h"
 #include "core/fs.h"
+#include "core/net.h"
 #include "live/ingestor.h"
 #include "live/mllp.h"
 #include "live/server.h"
@@ -76,19 +77,6 @@ struct LiveServer {
   uint16_t mllp() const { return server->mllp_port(); }
   uint16_t http() const { return server->http_port(); }
 };
-
-inline int ConnectLocal(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
-}
 
 // Reads until `n` MLLP frames arrived (or timeout); returns them.
 inline std::vector<std::string> ReadFrames(int fd, size_t n, int timeout_ms = 5000) {

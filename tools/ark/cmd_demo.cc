@@ -18,6 +18,7 @@
 #include "catalog/catalog.h"
 #include "command.h"
 #include "core/fs.h"
+#include "core/net.h"
 #include "governance/demo.h"
 #include "pathways/pathway.h"
 #include "ingest/build.h"
@@ -90,23 +91,6 @@ std::string DemoToken(const std::string& file, const std::string& name) {
   return text->substr(at, text->find('\n', at) - at);
 }
 
-// A free TCP port on 127.0.0.1 (bound and released; the server binds it right after).
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  if (fd >= 0) ::close(fd);
-  return port;
-}
-
 // Runs a shell command and returns its standard output (exit status in *rc).
 std::string Capture(const std::string& cmd, int* rc) {
   FILE* p = ::popen(cmd.c_str(), "r");
@@ -160,8 +144,8 @@ Result<std::string> LiveDemo(const std::string& region, const std::string& ark, 
                              const std::string& work, uint64_t seed, int days, OJson* summary) {
   ARK_ASSIGN_OR_RETURN(synth::Hl7FeedReport feed, synth::WriteHl7Feed(region, seed, days));
   ARK_RETURN_IF_ERROR(MakeDirs(work));
-  const int mllp = FreePort(), http = FreePort();
-  if (!mllp || !http) return Status::IOError("no free port on 127.0.0.1");
+  ARK_ASSIGN_OR_RETURN(const uint16_t mllp, FreeLocalPort());
+  ARK_ASSIGN_OR_RETURN(const uint16_t http, FreeLocalPort());
   const std::string self = fs::read_symlink("/proc/self/exe").string();
   std::fflush(stdout);
   pid_t pid = ::fork();
@@ -181,31 +165,35 @@ Result<std::string> LiveDemo(const std::string& region, const std::string& ark, 
     int st = 0;
     ::waitpid(pid, &st, 0);
   };
-  const std::string base = "http://127.0.0.1:" + std::to_string(http);
-  int rc = 1;
-  for (int i = 0; i < 100 && rc != 0; ++i) {
-    Capture("curl -fs " + base + "/healthz >/dev/null 2>&1", &rc);
-    if (rc != 0) ::usleep(100000);
+  bool up = false;
+  for (int i = 0; i < 100 && !up; ++i) {
+    auto r = HttpGetLocal(http, "/healthz");
+    up = r.ok() && r->status == 200;
+    if (!up) ::usleep(100000);
   }
-  if (rc != 0) {
+  if (!up) {
     stop();
     return Status::IOError("ark serve did not answer /healthz (see " + work + "/serve.log)");
   }
+  int rc = 1;
   const std::string sent_json = Capture(self + " send-hl7 " + region + "/acute/feed.hl7 --to 127.0.0.1:" + std::to_string(mllp) +
                                             " --connections 1 --json 2>" + work + "/send.log", &rc);
   auto token = ReadFile(ark + "/live/api.token");
   std::string tok = token.ok() ? *token : "";
   while (!tok.empty() && (tok.back() == '\n' || tok.back() == '\r')) tok.pop_back();
-  const std::string auth = "curl -fs -H 'Authorization: Bearer " + tok + "' ";
-  int rc1 = 0, rc2 = 0, rc3 = 0;
-  const std::string ind_text = Capture(auth + base + "/api/live/indicators", &rc1);
-  const std::string alerts_text = Capture(auth + base + "/api/live/alerts", &rc2);
-  const std::string metrics = Capture(auth + base + "/metrics", &rc3);
+  // The body of an authorised GET, or "" (then parsing fails below and names the API).
+  auto get = [&](const char* target) {
+    auto r = HttpGetLocal(http, target, tok);
+    return r.ok() && r->status == 200 ? r->body : std::string();
+  };
+  const std::string ind_text = get("/api/live/indicators");
+  const std::string alerts_text = get("/api/live/alerts");
+  const std::string metrics = get("/metrics");
   stop();
   OJson sent = OJson::parse(sent_json, nullptr, false), ind = OJson::parse(ind_text, nullptr, false),
         alerts = OJson::parse(alerts_text, nullptr, false);
   if (rc != 0 || sent.is_discarded()) return Status::Internal("ark send-hl7 failed (see " + work + "/send.log)");
-  if (rc1 || rc2 || rc3 || ind.is_discarded() || alerts.is_discarded()) return Status::Internal("the live API did not answer");
+  if (metrics.empty() || ind.is_discarded() || alerts.is_discarded()) return Status::Internal("the live API did not answer");
   ARK_RETURN_IF_ERROR(WriteFileAtomic(work + "/indicators.json", ind.dump(2) + "\n"));
   ARK_RETURN_IF_ERROR(WriteFileAtomic(work + "/metrics.txt", metrics));
 
