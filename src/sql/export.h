@@ -3,6 +3,8 @@
 // are in docs/relational-schema.md.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <string>
 
@@ -32,6 +34,7 @@ Status EnsureExported(const std::string& ark_dir, Connection& conn);
 // server is named: initdb in `data_dir` (through `runuser -u postgres --` when running as root;
 // the directory is made owned by postgres), listening only on 127.0.0.1 on a free port, trust
 // auth for local connections. Stop() (or the destructor) shuts it down (pg_ctl stop -m fast).
+// If the owning process dies first (killed, crashed), a watchdog process stops the server.
 class PgCluster {
  public:
   static Result<std::unique_ptr<PgCluster>> Start(const std::string& data_dir);
@@ -43,9 +46,16 @@ class PgCluster {
 
  private:
   PgCluster() = default;
+  void StartWatchdog(bool as_postgres);
+  void StopWatchdog();
+
   std::string data_dir_, url_;
   int port_ = 0;
   bool running_ = false;
+  // A child process that stops the server if this process dies without Stop() (a crashed test
+  // or benchmark), so no server outlives its owner; see pg_cluster.cc.
+  pid_t watchdog_ = -1;
+  int watchdog_pipe_ = -1;
 };
 
 }  // namespace ark::sql

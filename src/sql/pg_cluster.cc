@@ -1,6 +1,11 @@
 // PgCluster: a private PostgreSQL 15 cluster (initdb + pg_ctl), see export.h.
 // Settings are for tests and benchmarks on a private copy: fsync=off, synchronous_commit=off and
 // full_page_writes=off (a crash of the machine may lose the cluster; it is rebuilt from the Ark).
+//
+// The watchdog: after the server starts, a child process in its own session blocks reading a
+// pipe whose only write end this process holds (close-on-exec, so programs we start do not
+// inherit it). When this process exits in any way, the read returns end-of-file and the child
+// execs `pg_ctl stop -m immediate`. Stop() kills the watchdog first and stops the server itself.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pwd.h>
@@ -10,12 +15,14 @@
 #include <unistd.h>
 
 #include <fcntl.h>
+#include <signal.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "core/fs.h"
+#include "core/net.h"
 #include "sql/export.h"
 
 namespace ark::sql {
@@ -49,23 +56,6 @@ int RunAs(bool as_postgres, const std::vector<std::string>& args, const std::str
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-Result<int> FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return Status::IOError(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    return Status::IOError(std::string("cannot find a free port: ") + std::strerror(errno));
-  }
-  ::close(fd);
-  return static_cast<int>(ntohs(a.sin_port));
 }
 
 std::string Tail(const std::string& path) {
@@ -110,7 +100,7 @@ Result<std::unique_ptr<PgCluster>> PgCluster::Start(const std::string& data_dir_
   c->data_dir_ = data_dir;
   Status last;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    ARK_ASSIGN_OR_RETURN(int port, FreePort());
+    ARK_ASSIGN_OR_RETURN(int port, FreeLocalPort());
     const std::string opts = "-c listen_addresses=127.0.0.1 -p " + std::to_string(port) + " -k " + data_dir +
                              " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
                              " -c max_connections=40 -c shared_buffers=128MB -c max_wal_size=4GB"
@@ -121,6 +111,7 @@ Result<std::unique_ptr<PgCluster>> PgCluster::Start(const std::string& data_dir_
       c->port_ = port;
       c->url_ = "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/postgres";
       c->running_ = true;
+      c->StartWatchdog(root);
       return c;
     }
     last = Status::IOError("postgresql: pg_ctl start failed (exit " + std::to_string(rc) + "): " + Tail(data_dir + "/server.log"));
@@ -128,7 +119,58 @@ Result<std::unique_ptr<PgCluster>> PgCluster::Start(const std::string& data_dir_
   return last;
 }
 
+void PgCluster::StartWatchdog(bool as_postgres) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return;  // no watchdog: Stop() still works
+  // Everything the child needs is built before fork: after it, only async-signal-safe calls.
+  const std::string pg_ctl = std::string(kPgBin) + "/pg_ctl", pgdata = data_dir_ + "/pgdata";
+  const char* runuser = PathExists("/usr/sbin/runuser") ? "/usr/sbin/runuser" : "/sbin/runuser";
+  std::vector<const char*> argv;
+  if (as_postgres) argv = {runuser, "-u", "postgres", "--"};
+  for (const char* a : {pg_ctl.c_str(), "-D", pgdata.c_str(), "-m", "immediate", "stop"}) argv.push_back(a);
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return;
+  }
+  if (pid == 0) {
+    ::setsid();  // out of the owner's process group: a kill of the group leaves the watchdog
+    const int null = ::open("/dev/null", O_RDWR);
+    ::dup2(fds[0], 0);
+    if (null >= 0) {
+      ::dup2(null, 1);
+      ::dup2(null, 2);
+    }
+    ::close_range(3, ~0u, 0);  // hold none of the owner's files, sockets or pipes
+    char byte;
+    while (::read(0, &byte, 1) != 0) {
+      if (errno != EINTR) break;
+    }
+    ::execv(argv[0], const_cast<char* const*>(argv.data()));
+    ::_exit(127);
+  }
+  ::close(fds[0]);
+  watchdog_ = pid;
+  watchdog_pipe_ = fds[1];
+}
+
+void PgCluster::StopWatchdog() {
+  if (watchdog_ > 0) {
+    ::kill(watchdog_, SIGKILL);
+    int st = 0;
+    while (::waitpid(watchdog_, &st, 0) < 0 && errno == EINTR) {}
+    watchdog_ = -1;
+  }
+  if (watchdog_pipe_ >= 0) {
+    ::close(watchdog_pipe_);
+    watchdog_pipe_ = -1;
+  }
+}
+
 Status PgCluster::Stop() {
+  StopWatchdog();
   if (!running_) return Status::OK();
   running_ = false;
   const bool root = ::geteuid() == 0;

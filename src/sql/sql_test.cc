@@ -2,6 +2,8 @@
 // row by row with the store.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -407,6 +409,43 @@ TEST(SqlExport, NoArkIsNotFound) {
   ASSERT_TRUE(conn.ok());
   Status s = ExportArk("/nonexistent/ark", **conn, Schema::kArk);
   EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.ToString();
+}
+
+// A process that starts a cluster and dies without stopping it (as a crashed test would) leaves
+// no server behind: the watchdog stops it.
+TEST(SqlPgCluster, StopsWhenItsOwnerDies) {
+  const std::string dir = "/tmp/ark_test_pgc_orphan_" + std::to_string(::getpid());
+  (void)RemoveAll(dir);
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    auto c = PgCluster::Start(dir);
+    const int port = c.ok() ? (*c)->port() : 0;
+    (void)!::write(fds[1], &port, sizeof port);
+    ::_exit(0);  // no destructors, no Stop(): the cluster is orphaned
+  }
+  ::close(fds[1]);
+  int port = 0;
+  ASSERT_EQ(::read(fds[0], &port, sizeof port), static_cast<ssize_t>(sizeof port));
+  ::close(fds[0]);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  ASSERT_GT(port, 0) << "the child could not start a cluster (see " << dir << "/setup.log)";
+  const std::string url = "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/postgres";
+  bool stopped = false;
+  for (int i = 0; i < 300 && !stopped; ++i) {  // up to 30 s
+    stopped = !PathExists(dir + "/pgdata/postmaster.pid") && !Connection::Open(url).ok();
+    if (!stopped) ::usleep(100000);
+  }
+  EXPECT_TRUE(stopped) << "the orphaned server on port " << port << " is still running";
+  if (!stopped) {  // do not leak it from the test either
+    (void)!std::system(("runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D " + dir +
+                        "/pgdata -m immediate stop >/dev/null 2>&1").c_str());
+  }
+  (void)RemoveAll(dir);
 }
 
 }  // namespace
