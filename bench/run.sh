@@ -152,7 +152,7 @@ else
   mkdir -p "$W/feeds"
   for c in "${CUSTODIANS[@]}"; do
     timed "pseudonymise_$c" "$ARK" pseudonymise --key "$W/programme.key" --custodian "$c" \
-      --in "$W/region/$c" --out "$W/feeds/$c" --json
+      --in "$W/region/$c" --out "$W/feeds/$c" --threads "$THREADS" --json
   done
   cat "$LOGS"/pseudonymise_*.time | awk '{s += $1; if ($2 > m) m = $2; c += $3; o += $4 * $1} END {printf "%.3f %d %.2f %.2f\n", s, m, c, o / s}' >"$LOGS/pseudonymise.time"
   # The raw region is not needed again (the feeds are what the Ark ingests): free its GBs. Its

@@ -3,9 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "core/csv.h"
@@ -36,10 +39,26 @@ Status WriteOut(const std::string& dir, const std::string& name, const std::stri
   return f.Sync();
 }
 
+// Runs fn(0), ..., fn(n - 1) on `threads` threads (the calling one included).
+void ParallelFor(size_t n, int threads, const std::function<void(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next++) < n;) fn(i);
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads && static_cast<size_t>(t) < n; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+}
+
+// Files are parsed in chunks split at line ends (CsvFile::Open with threads): each chunk is
+// pseudonymised on its own into its own output text, and the texts are written in file order,
+// so the output does not depend on the thread count. Record numbers (which also seed the PPRL
+// noise) are known before the encodings are made: a first parallel pass counts each chunk's rows.
 class Pseudonymiser {
  public:
-  Pseudonymiser(const FeedSpec& spec, const ProgrammeKey& key, std::string in, std::string out)
-      : spec_(spec), key_(key), in_(std::move(in)), out_(std::move(out)), encoder_(key, ArkEncodedFields()) {}
+  Pseudonymiser(const FeedSpec& spec, const ProgrammeKey& key, std::string in, std::string out, int threads)
+      : spec_(spec), key_(key), in_(std::move(in)), out_(std::move(out)), threads_(std::max(1, threads)) {}
 
   Status Run() {
     ARK_RETURN_IF_ERROR(Identity());
@@ -61,7 +80,7 @@ class Pseudonymiser {
 
   Status Identity() {
     const IdentitySpec& is = spec_.identity;
-    ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(in_ + "/" + is.file));
+    ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(in_ + "/" + is.file, threads_));
     ARK_ASSIGN_OR_RETURN(int c_id, RequireColumn(f, is.id, "the identity id"));
     auto opt = [&](const std::string& c, const char* what) -> Result<int> {
       if (c.empty()) return -1;
@@ -94,86 +113,141 @@ class Pseudonymiser {
       ARK_ASSIGN_OR_RETURN(int i, RequireColumn(f, c, "used by an event mapping"));
       c_extra.push_back(i);
     }
-    std::string out;
+    std::string header;
     std::vector<std::string_view> hdr(RecordColumns().begin(), RecordColumns().end());
     for (auto& c : extra_) hdr.push_back(c);
     hdr.push_back("clk");   // PPRL encodings (privacy/bloom.h, docs/linkage.md)
     hdr.push_back("pprl");
-    std::vector<std::string> ev(ArkEncodedFields().size());
-    AppendCsvRow(&out, hdr);
-    CsvParser p(f.body(), f.body_first_line());
-    std::vector<std::string_view> row;
-    std::string nhs;
-    for (;;) {
-      ARK_ASSIGN_OR_RETURN(bool more, f.NextRow(p, &row));
-      if (!more) break;
-      const uint64_t rec = ++report_.records;
-      std::string local(row[c_id]);
-      if (local.empty()) return f.Error(p.line(), is.id, "empty local identifier");
-      if (!ids_.emplace(local, static_cast<uint32_t>(rec)).second) {
-        return f.Error(p.line(), is.id, "duplicate local identifier");
+    AppendCsvRow(&header, hdr);
+
+    // Pass 1: rows per chunk (a row that does not parse ends the count; pass 2 reports it).
+    const auto& chunks = f.chunks();
+    std::vector<uint64_t> rows(chunks.size(), 0);
+    ParallelFor(chunks.size(), threads_, [&](size_t c) {
+      CsvParser p(chunks[c], f.chunk_first_lines()[c]);
+      std::vector<std::string_view> row;
+      for (;;) {
+        auto more = p.Next(&row);
+        if (!more.ok() || !*more) break;
+        ++rows[c];
       }
-      std::string pseudonym, status = "missing";
-      if (c_nhs >= 0) {
-        switch (CheckNhsNumber(row[c_nhs], &nhs)) {
-          case NhsNumberStatus::kValid:
-            pseudonym = ToHex(key_.Hmac(nhs));
-            status = "valid";
-            ++report_.nhs_valid;
-            break;
-          case NhsNumberStatus::kMissing: ++report_.nhs_missing; break;
-          case NhsNumberStatus::kInvalid: status = "invalid"; ++report_.nhs_invalid; break;
-        }
-      } else {
-        ++report_.nhs_missing;
-      }
-      std::string birth, dob_full;
-      if (c_dob >= 0 && !Trim(row[c_dob]).empty()) {
-        auto t = ParseTime(Trim(row[c_dob]), is.date_of_birth->format);
-        if (t.ok()) {
-          CivilDate d = CivilFromDays(DayOf(*t));
-          char buf[16];
-          std::snprintf(buf, sizeof buf, "%04d-%02u", d.year, d.month);
-          birth = buf;
-          std::snprintf(buf, sizeof buf, "%04d%02u%02u", d.year, d.month, d.day);
-          dob_full = buf;
+    });
+    // Pass 2: each chunk into its own text, numbering records from the rows before it.
+    struct Part {
+      std::string out;
+      std::vector<std::pair<std::string_view, int64_t>> ids;  // local id, line
+      PseudonymiseReport counts;
+      Status error;
+    };
+    std::vector<Part> parts(chunks.size());
+    std::vector<uint64_t> first_rec(chunks.size(), 1);
+    for (size_t c = 1; c < chunks.size(); ++c) first_rec[c] = first_rec[c - 1] + rows[c - 1];
+    ParallelFor(chunks.size(), threads_, [&](size_t c) {
+      Part& part = parts[c];
+      PseudonymiseReport& rep = part.counts;
+      Encoder encoder(key_, ArkEncodedFields());
+      std::vector<std::string> ev(ArkEncodedFields().size());
+      CsvParser p(chunks[c], f.chunk_first_lines()[c]);
+      std::vector<std::string_view> row;
+      std::string nhs;
+      uint64_t rec = first_rec[c] - 1;
+      auto fail = [&](Status s) { part.error = std::move(s); };
+      for (;;) {
+        auto more = f.NextRow(p, &row);
+        if (!more.ok()) return fail(more.status());
+        if (!*more) break;
+        ++rec;
+        ++rep.records;
+        if (row[c_id].empty()) return fail(f.Error(p.line(), is.id, "empty local identifier"));
+        part.ids.emplace_back(row[c_id], p.line());
+        std::string pseudonym, status = "missing";
+        if (c_nhs >= 0) {
+          switch (CheckNhsNumber(row[c_nhs], &nhs)) {
+            case NhsNumberStatus::kValid:
+              pseudonym = ToHex(key_.Hmac(nhs));
+              status = "valid";
+              ++rep.nhs_valid;
+              break;
+            case NhsNumberStatus::kMissing: ++rep.nhs_missing; break;
+            case NhsNumberStatus::kInvalid: status = "invalid"; ++rep.nhs_invalid; break;
+          }
         } else {
-          ++report_.dob_invalid;
+          ++rep.nhs_missing;
         }
-      } else {
-        ++report_.dob_invalid;
+        std::string birth, dob_full;
+        if (c_dob >= 0 && !Trim(row[c_dob]).empty()) {
+          auto t = ParseTime(Trim(row[c_dob]), is.date_of_birth->format);
+          if (t.ok()) {
+            CivilDate d = CivilFromDays(DayOf(*t));
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "%04d-%02u", d.year, d.month);
+            birth = buf;
+            std::snprintf(buf, sizeof buf, "%04d%02u%02u", d.year, d.month, d.day);
+            dob_full = buf;
+          } else {
+            ++rep.dob_invalid;
+          }
+        } else {
+          ++rep.dob_invalid;
+        }
+        std::string sex = "U";
+        if (c_sex >= 0) {
+          auto it = is.sex_values.find(Trim(row[c_sex]));
+          if (it != is.sex_values.end()) sex = it->second;
+        }
+        if (sex == "U") ++rep.sex_unknown;
+        std::string recs = std::to_string(rec);
+        std::vector<std::string_view> o = {recs, pseudonym, status, birth, sex,
+                                           c_lsoa >= 0 ? row[c_lsoa] : std::string_view(),
+                                           c_imd >= 0 ? row[c_imd] : std::string_view(),
+                                           c_prac >= 0 ? row[c_prac] : std::string_view()};
+        for (int i : c_extra) o.push_back(row[i]);
+        // Encodings: first given name, family name (the last name column), full date of birth,
+        // postcode, sex; the identifiers themselves are not written.
+        std::string first = c_names.empty() ? "" : NormaliseValue(FieldKind::kName, row[c_names.front()]);
+        std::string family = c_names.size() > 1 ? NormaliseValue(FieldKind::kName, row[c_names.back()]) : "";
+        if (c_names.size() == 1 && first.find(' ') != std::string::npos) family = first.substr(first.rfind(' ') + 1);
+        ev[0] = first.substr(0, first.find(' '));
+        ev[1] = family;
+        ev[2] = dob_full;
+        ev[3] = c_post >= 0 ? NormaliseValue(FieldKind::kPostcode, row[c_post]) : "";
+        ev[4] = sex == "U" ? "" : NormaliseValue(FieldKind::kExact, sex);
+        RecordEncoding e = encoder.Encode(ev, rec);
+        std::string clk = Base64Encode(e.clk.data(), e.clk.size() * 8), packed = PackFields(e);
+        std::string pprl = Base64Encode(packed.data(), packed.size());
+        o.push_back(clk);
+        o.push_back(pprl);
+        AppendCsvRow(&part.out, o);
       }
-      std::string sex = "U";
-      if (c_sex >= 0) {
-        auto it = is.sex_values.find(Trim(row[c_sex]));
-        if (it != is.sex_values.end()) sex = it->second;
+    });
+    // In file order: local ids (a duplicate is an error at its line), then the chunk's own error.
+    ids_.reserve(first_rec.back() + rows.back());
+    for (Part& part : parts) {
+      uint64_t rec = report_.records;
+      for (auto& [local, line] : part.ids) {
+        if (!ids_.emplace(std::string(local), static_cast<uint32_t>(++rec)).second) {
+          return f.Error(line, is.id, "duplicate local identifier");
+        }
       }
-      if (sex == "U") ++report_.sex_unknown;
-      std::string recs = std::to_string(rec);
-      std::vector<std::string_view> o = {recs, pseudonym, status, birth, sex,
-                                         c_lsoa >= 0 ? row[c_lsoa] : std::string_view(),
-                                         c_imd >= 0 ? row[c_imd] : std::string_view(),
-                                         c_prac >= 0 ? row[c_prac] : std::string_view()};
-      for (int i : c_extra) o.push_back(row[i]);
-      // Encodings: first given name, family name (the last name column), full date of birth,
-      // postcode, sex; the identifiers themselves are not written.
-      std::string first = c_names.empty() ? "" : NormaliseValue(FieldKind::kName, row[c_names.front()]);
-      std::string family = c_names.size() > 1 ? NormaliseValue(FieldKind::kName, row[c_names.back()]) : "";
-      if (c_names.size() == 1 && first.find(' ') != std::string::npos) family = first.substr(first.rfind(' ') + 1);
-      ev[0] = first.substr(0, first.find(' '));
-      ev[1] = family;
-      ev[2] = dob_full;
-      ev[3] = c_post >= 0 ? NormaliseValue(FieldKind::kPostcode, row[c_post]) : "";
-      ev[4] = sex == "U" ? "" : NormaliseValue(FieldKind::kExact, sex);
-      RecordEncoding e = encoder_.Encode(ev, rec);
-      std::string clk = Base64Encode(e.clk.data(), e.clk.size() * 8), packed = PackFields(e);
-      std::string pprl = Base64Encode(packed.data(), packed.size());
-      o.push_back(clk);
-      o.push_back(pprl);
-      AppendCsvRow(&out, o);
+      if (!part.error.ok()) return part.error;
+      const PseudonymiseReport& r = part.counts;
+      report_.records += r.records;
+      report_.nhs_valid += r.nhs_valid;
+      report_.nhs_missing += r.nhs_missing;
+      report_.nhs_invalid += r.nhs_invalid;
+      report_.dob_invalid += r.dob_invalid;
+      report_.sex_unknown += r.sex_unknown;
+      std::vector<std::pair<std::string_view, int64_t>>().swap(part.ids);
     }
     report_.files[kRecordsFile] = report_.records;
-    return WriteOut(out_, kRecordsFile, out);
+    ARK_ASSIGN_OR_RETURN(AppendFile out, AppendFile::Open(out_ + "/" + kRecordsFile, true));
+    ARK_RETURN_IF_ERROR(out.Append(header));
+    for (Part& part : parts) {
+      ARK_RETURN_IF_ERROR(out.Append(part.out));
+      std::string().swap(part.out);
+    }
+    ARK_RETURN_IF_ERROR(out.Sync());
+    return out.Close();
   }
 
   Status OptOuts() {
@@ -218,55 +292,78 @@ class Pseudonymiser {
       for (size_t i = 1; i < cols.size(); ++i) {
         if (ids.count(cols[i])) return Status::InvalidArgument("feed spec: " + name + " maps identifier column '" + cols[i] + "'");
       }
-      ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(in_ + "/" + name));
+      ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(in_ + "/" + name, threads_));
       std::vector<int> idx;
       for (auto& c : cols) {
         ARK_ASSIGN_OR_RETURN(int i, RequireColumn(f, c, "used by an event mapping"));
         idx.push_back(i);
       }
-      std::string out;
-      std::vector<std::string_view> hdr(cols.begin(), cols.end());
-      hdr[0] = "record";
-      AppendCsvRow(&out, hdr);
-      CsvParser p(f.body(), f.body_first_line());
-      std::vector<std::string_view> row, o;
+      ARK_ASSIGN_OR_RETURN(AppendFile file, AppendFile::Open(out_ + "/" + name, true));
+      {
+        std::string header;
+        std::vector<std::string_view> hdr(cols.begin(), cols.end());
+        hdr[0] = "record";
+        AppendCsvRow(&header, hdr);
+        ARK_RETURN_IF_ERROR(file.Append(header));
+      }
+      // Chunks in rounds of `threads_`, so at most that many chunks' output is held at once.
+      struct Part {
+        std::string out;
+        uint64_t rows = 0, orphans = 0;
+        Status error;
+      };
+      const auto& chunks = f.chunks();
       uint64_t rows = 0;
-      std::string local;
-      for (;;) {
-        ARK_ASSIGN_OR_RETURN(bool more, f.NextRow(p, &row));
-        if (!more) break;
-        local.assign(row[idx[0]]);
-        auto it = ids_.find(local);
-        if (it == ids_.end()) {
-          ++report_.orphan_rows;
-          continue;
-        }
-        char buf[16];
-        auto r = std::to_chars(buf, buf + sizeof buf, it->second);
-        o.assign({std::string_view(buf, r.ptr - buf)});
-        for (size_t i = 1; i < idx.size(); ++i) o.push_back(row[idx[i]]);
-        AppendCsvRow(&out, o);
-        ++rows;
-        if (out.size() > (64u << 20)) {
-          ARK_RETURN_IF_ERROR(Flush(name, &out));
+      for (size_t round = 0; round < chunks.size(); round += threads_) {
+        const size_t n = std::min<size_t>(threads_, chunks.size() - round);
+        std::vector<Part> parts(n);
+        ParallelFor(n, threads_, [&](size_t k) {
+          const size_t c = round + k;
+          Part& part = parts[k];
+          CsvParser p(chunks[c], f.chunk_first_lines()[c]);
+          std::vector<std::string_view> row, o;
+          std::string local;
+          const std::string* last_local = nullptr;  // rows of one person often come together
+          uint32_t last_rec = 0;
+          for (;;) {
+            auto more = f.NextRow(p, &row);
+            if (!more.ok()) {
+              part.error = more.status();
+              return;
+            }
+            if (!*more) break;
+            uint32_t rec;
+            if (last_local && *last_local == row[idx[0]]) {
+              rec = last_rec;
+            } else {
+              local.assign(row[idx[0]]);
+              auto it = ids_.find(local);
+              if (it == ids_.end()) {
+                ++part.orphans;
+                continue;
+              }
+              last_local = &it->first;
+              rec = last_rec = it->second;
+            }
+            char buf[16];
+            auto r = std::to_chars(buf, buf + sizeof buf, rec);
+            o.assign({std::string_view(buf, r.ptr - buf)});
+            for (size_t i = 1; i < idx.size(); ++i) o.push_back(row[idx[i]]);
+            AppendCsvRow(&part.out, o);
+            ++part.rows;
+          }
+        });
+        for (Part& part : parts) {
+          if (!part.error.ok()) return part.error;
+          ARK_RETURN_IF_ERROR(file.Append(part.out));
+          rows += part.rows;
+          report_.orphan_rows += part.orphans;
         }
       }
-      ARK_RETURN_IF_ERROR(Flush(name, &out));
-      ARK_RETURN_IF_ERROR(open_.at(name).Sync());
-      open_.erase(name);
+      ARK_RETURN_IF_ERROR(file.Sync());
+      ARK_RETURN_IF_ERROR(file.Close());
       report_.files[name] = rows;
     }
-    return Status::OK();
-  }
-
-  Status Flush(const std::string& name, std::string* out) {
-    auto it = open_.find(name);
-    if (it == open_.end()) {
-      ARK_ASSIGN_OR_RETURN(AppendFile f, AppendFile::Open(out_ + "/" + name, true));
-      it = open_.emplace(name, std::move(f)).first;
-    }
-    ARK_RETURN_IF_ERROR(it->second.Append(*out));
-    out->clear();
     return Status::OK();
   }
 
@@ -275,15 +372,14 @@ class Pseudonymiser {
   std::string in_, out_;
   std::unordered_map<std::string, uint32_t> ids_;
   std::vector<std::string> extra_;
-  std::map<std::string, AppendFile> open_;
+  int threads_;
   PseudonymiseReport report_;
-  Encoder encoder_;
 };
 
 }  // namespace
 
 Result<PseudonymiseReport> Pseudonymise(const FeedSpec& spec, const ProgrammeKey& key, const std::string& in_dir,
-                                        const std::string& out_dir, bool replace) {
+                                        const std::string& out_dir, bool replace, int threads) {
   if (!PathExists(in_dir)) return Status::NotFound(in_dir + ": no such directory");
   if (PathExists(out_dir) && !replace) {
     return Status::FailedPrecondition(out_dir + " already exists (use --replace to overwrite)");
@@ -291,7 +387,7 @@ Result<PseudonymiseReport> Pseudonymise(const FeedSpec& spec, const ProgrammeKey
   std::string tmp = out_dir + ".tmp-" + std::to_string(::getpid());
   ARK_RETURN_IF_ERROR(RemoveAll(tmp));
   ARK_RETURN_IF_ERROR(MakeDirs(tmp));
-  Pseudonymiser p(spec, key, in_dir, tmp);
+  Pseudonymiser p(spec, key, in_dir, tmp, threads);
   Status s = p.Run();
   if (!s.ok()) {
     (void)RemoveAll(tmp);

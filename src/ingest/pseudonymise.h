@@ -31,8 +31,9 @@ struct PseudonymiseReport {
   std::string key_fingerprint;
 };
 
-// REQUIRES: `out_dir` does not exist (or `replace` is true).
+// REQUIRES: `out_dir` does not exist (or `replace` is true). Files are processed on `threads`
+// threads; the output is the same byte for byte whatever the thread count.
 Result<PseudonymiseReport> Pseudonymise(const FeedSpec& spec, const ProgrammeKey& key, const std::string& in_dir,
-                                        const std::string& out_dir, bool replace = false);
+                                        const std::string& out_dir, bool replace = false, int threads = 2);
 
 }  // namespace ark

@@ -29,6 +29,7 @@ int PseudonymiseCmd(int argc, char** argv) {
                "names, dates of birth, postcodes and local ids are dropped.", "ark pseudonymise");
   std::string key_path, custodian, in, out, spec_path;
   bool replace = false, json = false;
+  int threads = 2;
   app.add_option("--key", key_path, "programme key file (ark keygen)")->required();
   app.add_option("--custodian", custodian, "custodian name; picks the built-in feed spec unless --spec")->required();
   app.add_option("--in", in, "directory of the raw extract")->required();
@@ -36,6 +37,9 @@ int PseudonymiseCmd(int argc, char** argv) {
   app.add_option("--spec", spec_path, "feed spec YAML for a custom layout (see docs/feed-specs.md)");
   app.add_flag("--replace", replace, "replace --out if it exists");
   app.add_flag("--json", json, "print the counts as JSON");
+  app.add_option("--threads", threads, "worker threads (the output is the same for any number)")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
   auto key = ProgrammeKey::Load(key_path);
   if (!key.ok()) return ReportError(key.status());
@@ -49,7 +53,7 @@ int PseudonymiseCmd(int argc, char** argv) {
   }
   if (!spec.ok()) return ReportError(spec.status());
   spec->name = custodian;
-  auto r = Pseudonymise(*spec, *key, in, out, replace);
+  auto r = Pseudonymise(*spec, *key, in, out, replace, threads);
   if (!r.ok()) return ReportError(r.status());
   if (json) {
     nlohmann::ordered_json j = {{"custodian", custodian}, {"records", r->records},

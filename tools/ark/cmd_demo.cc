@@ -342,7 +342,7 @@ int Demo(int argc, char** argv) {
     ARK_RETURN_IF_ERROR(key.Save(cust + "/programme.key"));
     for (auto& c : custodians) {
       ARK_ASSIGN_OR_RETURN(FeedSpec spec, BuiltinFeedSpec(c));
-      ARK_ASSIGN_OR_RETURN(auto r, Pseudonymise(spec, key, region + "/" + c, cust + "/" + c));
+      ARK_ASSIGN_OR_RETURN(auto r, Pseudonymise(spec, key, region + "/" + c, cust + "/" + c, false, threads));
       std::printf("      %-12s %9llu records, NHS number missing %llu / invalid %llu\n", c.c_str(),
                   (unsigned long long)r.records, (unsigned long long)r.nhs_missing, (unsigned long long)r.nhs_invalid);
     }
