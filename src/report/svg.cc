@@ -29,7 +29,7 @@ double MaxOf(const std::vector<Series>& s) {
 }
 
 std::string Header(const ChartOptions& o) {
-  return fmt::format(R"svg(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="{0}" height="{1}" role="img" aria-label="{2}" font-family="system-ui, sans-serif" font-size="11">)"
+  return fmt::format(R"svg(<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" width="{0}" height="{1}" role="img" aria-label="{2}" font-family="system-ui, sans-serif" font-size="11">)svg"
                      "<title>{2}</title>"
                      R"svg(<text x="{3}" y="16" text-anchor="middle" font-size="13" font-weight="600">{2}</text>)svg",
                      o.width, o.height, Escape(o.title), o.width / 2);
