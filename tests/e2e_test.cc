@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+#include "core/process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -26,15 +28,9 @@ std::string Ark() { return ARK_BINARY; }
 
 // Runs a shell command; returns exit code, stdout in *out.
 int Sh(const std::string& cmd, std::string* out = nullptr) {
-  std::string full = cmd + " 2>" + (out ? "&1" : "/dev/null");
-  FILE* p = popen(full.c_str(), "r");
-  std::string s;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) s.append(buf, n);
-  int st = pclose(p);
-  if (out) *out = s;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  ark::CommandOutput r = ark::RunCommand(cmd + " 2>" + (out ? "&1" : "/dev/null"));
+  if (out) *out = r.output;
+  return r.exit_code;
 }
 
 std::string Slurp(const fs::path& p) {

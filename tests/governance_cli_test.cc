@@ -12,19 +12,16 @@
 #include <regex>
 #include <sstream>
 
+#include "core/process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 
 int Sh(const std::string& cmd, std::string* out) {
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  std::string s;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) s.append(buf, n);
-  int st = pclose(p);
-  *out = s;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  ark::CommandOutput r = ark::RunCommand(cmd + " 2>&1");
+  *out = r.output;
+  return r.exit_code;
 }
 
 std::string Slurp(const fs::path& p) {

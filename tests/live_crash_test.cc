@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/net.h"
+#include "live/serve_process.h"
 #include "live/sender.h"
 #include "live/test_util.h"
 #include "store/store.h"
@@ -19,45 +20,15 @@ namespace {
 
 using namespace testing;
 
-uint16_t FreePort() {
-  auto p = FreeLocalPort();
-  EXPECT_TRUE(p.ok()) << p.status().ToString();
-  return p.ok() ? *p : 0;
-}
-
-struct Child {
-  pid_t pid = -1;
-  uint16_t mllp = 0, http = 0;
-};
+using Child = ServeProcess;
 
 Child StartServe(const std::string& ark) {
-  Child c;
-  c.mllp = FreePort();
-  c.http = FreePort();
-  const std::string m = "127.0.0.1:" + std::to_string(c.mllp),
-                    h = "127.0.0.1:" + std::to_string(c.http);
-  const std::string log = ark + ".serve.log";
-  c.pid = fork();
-  if (c.pid == 0) {
-    freopen(log.c_str(), "a", stdout);
-    freopen(log.c_str(), "a", stderr);
-    execl(ARK_BINARY, ARK_BINARY, "serve", ark.c_str(), "--mllp", m.c_str(), "--http", h.c_str(),
-          (char*)nullptr);
-    _exit(127);
-  }
-  for (int i = 0; i < 200; ++i) {
-    if (Http(c.http, "GET", "/healthz").status == 200) return c;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  ADD_FAILURE() << "ark serve did not come up; see " << log;
-  return c;
+  auto c = live::StartServe(ARK_BINARY, ark, ark + ".serve.log");
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return c.ok() ? *c : Child{};
 }
 
-void Kill(Child& c, int sig) {
-  kill(c.pid, sig);
-  int st = 0;
-  waitpid(c.pid, &st, 0);
-}
+void Kill(Child& c, int sig) { StopServe(c, sig); }
 
 uint64_t Records(uint16_t http) {
   auto r = Http(http, "GET", "/healthz");

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 
+#include "core/process.h"
 #include "live/test_util.h"
 
 namespace ark::live {
@@ -28,14 +29,10 @@ TEST(LiveInterop, MedplumHl7ClientGetsAAandAE) {
   const std::string cmd = "cd '" + dir + "' && node mllp_client.mjs 127.0.0.1 " +
                           std::to_string(s.mllp()) + " '" + std::string(ARK_SOURCE_DIR) +
                           "/../shared/data/hl7/adt_a01.hl7' 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = pclose(p);
-  ASSERT_TRUE(WIFEXITED(st)) << out;
-  EXPECT_EQ(WEXITSTATUS(st), 0) << out;
+  const CommandOutput r = RunCommand(cmd);
+  const std::string& out = r.output;
+  ASSERT_NE(r.exit_code, -1) << out;
+  EXPECT_EQ(r.exit_code, 0) << out;
   EXPECT_NE(out.find("\"ok\":true"), std::string::npos) << out;
 }
 

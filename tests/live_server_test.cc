@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/process.h"
 #include "governance/governance.h"
 #include "live/sender.h"
 #include "live/test_util.h"
@@ -274,12 +275,8 @@ TEST(LiveServer, SecondListenerOnTheSameArkIsRefused) {
 }
 
 std::pair<int, std::string> RunArk(const std::string& args) {
-  FILE* p = popen((std::string(ARK_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+  CommandOutput r = RunCommand(std::string(ARK_BINARY) + " " + args + " 2>&1");
+  return {r.exit_code, r.output};
 }
 
 TEST(LiveSendHl7, ReportsAcksAsJson) {

@@ -14,6 +14,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/process.h"
 #include "core/fs.h"
 #include "sql/connection.h"
 #include "sql/export.h"
@@ -442,15 +443,9 @@ TEST(StudyRandom, NativeEqualsSqliteEqualsPostgres) {
 namespace e2e {
 
 int Sh(const std::string& cmd, std::string* out = nullptr) {
-  std::string full = cmd + " 2>" + (out ? "&1" : "/dev/null");
-  FILE* p = popen(full.c_str(), "r");
-  std::string s;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) s.append(buf, n);
-  int st = pclose(p);
-  if (out) *out = s;
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  CommandOutput r = RunCommand(cmd + " 2>" + (out ? "&1" : "/dev/null"));
+  if (out) *out = r.output;
+  return r.exit_code;
 }
 
 }  // namespace e2e

@@ -37,6 +37,7 @@
 #include "core/net.h"
 #include "live/mllp.h"
 #include "live/sender.h"
+#include "live/serve_process.h"
 #include "privacy/nhs_number.h"
 
 namespace {
@@ -51,12 +52,7 @@ std::string g_root;
 json g_out = json::object();
 int g_counter = 0;
 
-// FreeLocalPort, ConnectLocal and HttpGetLocal come from core/net.h.
-uint16_t FreePort() {
-  auto p = FreeLocalPort();
-  return p.ok() ? *p : 0;
-}
-
+// ConnectLocal and HttpGetLocal come from core/net.h.
 // The body of a GET, or "" when the server did not answer.
 std::string HttpGet(uint16_t port, const std::string& path, const std::string& token = "") {
   auto r = HttpGetLocal(port, path, token);
@@ -80,44 +76,28 @@ std::string NewArk(const std::string& name) {
   return dir;
 }
 
+// Up to 2 minutes to come up: a start replays the whole live log (no snapshot yet), so it slows
+// as the crash suite's rounds add records (~15 s for 1M records).
 Serve Start(const std::string& ark) {
   Serve s;
   s.ark = ark;
-  s.mllp = FreePort();
-  s.http = FreePort();
-  const std::string m = "127.0.0.1:" + std::to_string(s.mllp),
-                    h = "127.0.0.1:" + std::to_string(s.http);
-  const std::string log = ark + ".serve.log";
-  s.pid = fork();
-  if (s.pid == 0) {
-    (void)!freopen(log.c_str(), "a", stdout);
-    (void)!freopen(log.c_str(), "a", stderr);
-    execl(g_ark_binary.c_str(), g_ark_binary.c_str(), "serve", ark.c_str(), "--mllp", m.c_str(),
-          "--http", h.c_str(), (char*)nullptr);
-    _exit(127);
+  auto p = StartServe(g_ark_binary, ark, ark + ".serve.log", {}, /*wait_ms=*/120000);
+  if (!p.ok()) {
+    std::fprintf(stderr, "live_bench: %s\n", p.status().ToString().c_str());
+    std::exit(1);
   }
-  // Up to 2 minutes: a start replays the whole live log (no snapshot yet), so it slows as the
-  // crash suite's rounds add records (~15 s for 1M records).
-  for (int i = 0; i < 4800; ++i) {
-    if (!HttpGet(s.http, "/healthz").empty()) {
-      auto t = ReadFile(ark + "/live/api.token");
-      if (t.ok()) {
-        s.token = *t;
-        while (!s.token.empty() && s.token.back() == '\n') s.token.pop_back();
-      }
-      return s;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  s.pid = p->pid;
+  s.mllp = p->mllp;
+  s.http = p->http;
+  auto t = ReadFile(ark + "/live/api.token");
+  if (t.ok()) {
+    s.token = *t;
+    while (!s.token.empty() && s.token.back() == '\n') s.token.pop_back();
   }
-  std::fprintf(stderr, "live_bench: ark serve did not start (see %s)\n", log.c_str());
-  std::exit(1);
+  return s;
 }
 
-void Stop(Serve& s, int sig = SIGTERM) {
-  kill(s.pid, sig);
-  int st = 0;
-  waitpid(s.pid, &st, 0);
-}
+void Stop(Serve& s, int sig = SIGTERM) { StopServe(ServeProcess{s.pid, s.mllp, s.http}, sig); }
 
 uint64_t Records(const Serve& s) {
   try {

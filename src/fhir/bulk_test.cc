@@ -1,5 +1,6 @@
 // FHIR Bulk NDJSON ingest: the shared 10-patient sample into an Ark and `ark build`; linkage by
 // NHS-number pseudonym; no identifier written; errors naming file, line and field.
+#include "core/process.h"
 #include "fhir/bulk.h"
 
 #include <gtest/gtest.h>
@@ -189,14 +190,8 @@ TEST(FhirBulk, DateTimes) {
 
 // Runs `ark ARGS` and returns {exit status, stdout+stderr}.
 std::pair<int, std::string> Ark(const std::string& args) {
-  std::string out;
-  FILE* p = popen((std::string(ARK_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = pclose(p);
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+  CommandOutput r = RunCommand(std::string(ARK_BINARY) + " " + args + " 2>&1");
+  return {r.exit_code, r.output};
 }
 
 TEST(FhirBulk, CliEndToEnd) {

@@ -1,3 +1,4 @@
+#include "core/process.h"
 #include "pathways/graph_svg.h"
 
 #include <unistd.h>
@@ -141,13 +142,8 @@ std::string RunDot(const std::string& dot) {
   close(fd);
   std::string out;
   if (wrote) {
-    const std::string cmd = std::string("dot -Tsvg ") + tmpl + " 2>/dev/null";
-    if (FILE* f = popen(cmd.c_str(), "r")) {
-      char buf[65536];
-      size_t n;
-      while ((n = fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
-      if (pclose(f) != 0) out.clear();
-    }
+    CommandOutput r = RunCommand(std::string("dot -Tsvg ") + tmpl + " 2>/dev/null");
+    if (r.exit_code == 0) out = std::move(r.output);
   }
   unlink(tmpl);
   const size_t svg = out.find("<svg");

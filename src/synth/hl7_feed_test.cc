@@ -1,5 +1,6 @@
 // The synthetic HL7 feed: every message parses and maps to a record, time order, counts match
 // the acute extract, deterministic, and AKI fires on its creatinine results.
+#include "core/process.h"
 #include "synth/hl7_feed.h"
 
 #include <gtest/gtest.h>
@@ -126,13 +127,9 @@ TEST(SynthHl7Feed, ConsistentWithTheAcuteExtract) {
 TEST(SynthHl7Feed, CliFlag) {
   const std::string d = store::testing::TempDir("hl7feed_cli");
   const std::string cmd = std::string(ARK_BINARY) + " synth --people 300 --years 2 --seed 9 --quiet --hl7 --out " + d + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ASSERT_EQ(pclose(p), 0) << out;
+  const CommandOutput r = RunCommand(cmd);
+  const std::string& out = r.output;
+  ASSERT_EQ(r.exit_code, 0) << out;
   EXPECT_NE(out.find("acute/feed.hl7"), std::string::npos) << out;
   auto text = ReadFile(d + "/acute/feed.hl7");
   ASSERT_TRUE(text.ok());

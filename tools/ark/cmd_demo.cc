@@ -19,6 +19,8 @@
 #include "command.h"
 #include "core/fs.h"
 #include "core/net.h"
+#include "core/process.h"
+#include "live/serve_process.h"
 #include "governance/demo.h"
 #include "pathways/pathway.h"
 #include "ingest/build.h"
@@ -91,22 +93,6 @@ std::string DemoToken(const std::string& file, const std::string& name) {
   return text->substr(at, text->find('\n', at) - at);
 }
 
-// Runs a shell command and returns its standard output (exit status in *rc).
-std::string Capture(const std::string& cmd, int* rc) {
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  if (!p) {
-    *rc = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  const int st = ::pclose(p);
-  *rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return out;
-}
-
 // Quantile of a Prometheus histogram (cumulative buckets `name_bucket{...,le="x"} n`) for the
 // series whose labels contain `label`; upper bucket bound, or -1 without data.
 double HistogramQuantile(const std::string& metrics, const std::string& name, const std::string& label, double q) {
@@ -144,40 +130,14 @@ Result<std::string> LiveDemo(const std::string& region, const std::string& ark, 
                              const std::string& work, uint64_t seed, int days, OJson* summary) {
   ARK_ASSIGN_OR_RETURN(synth::Hl7FeedReport feed, synth::WriteHl7Feed(region, seed, days));
   ARK_RETURN_IF_ERROR(MakeDirs(work));
-  ARK_ASSIGN_OR_RETURN(const uint16_t mllp, FreeLocalPort());
-  ARK_ASSIGN_OR_RETURN(const uint16_t http, FreeLocalPort());
   const std::string self = fs::read_symlink("/proc/self/exe").string();
   std::fflush(stdout);
-  pid_t pid = ::fork();
-  if (pid < 0) return Status::IOError("fork failed");
-  if (pid == 0) {
-    const std::string log = work + "/serve.log";
-    FILE* f = std::freopen(log.c_str(), "w", stdout);
-    (void)f;
-    ::dup2(::fileno(stdout), 2);
-    const std::string m = "127.0.0.1:" + std::to_string(mllp), h = "127.0.0.1:" + std::to_string(http);
-    ::execl(self.c_str(), self.c_str(), "serve", ark.c_str(), "--mllp", m.c_str(), "--http", h.c_str(), "--key",
-            key_file.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  auto stop = [&] {
-    ::kill(pid, SIGTERM);
-    int st = 0;
-    ::waitpid(pid, &st, 0);
-  };
-  bool up = false;
-  for (int i = 0; i < 100 && !up; ++i) {
-    auto r = HttpGetLocal(http, "/healthz");
-    up = r.ok() && r->status == 200;
-    if (!up) ::usleep(100000);
-  }
-  if (!up) {
-    stop();
-    return Status::IOError("ark serve did not answer /healthz (see " + work + "/serve.log)");
-  }
-  int rc = 1;
-  const std::string sent_json = Capture(self + " send-hl7 " + region + "/acute/feed.hl7 --to 127.0.0.1:" + std::to_string(mllp) +
-                                            " --connections 1 --json 2>" + work + "/send.log", &rc);
+  ARK_ASSIGN_OR_RETURN(live::ServeProcess serve,
+                       live::StartServe(self, ark, work + "/serve.log", {"--key", key_file}, /*wait_ms=*/10000));
+  auto stop = [&] { live::StopServe(serve); };
+  const uint16_t mllp = serve.mllp, http = serve.http;
+  const CommandOutput send = RunCommand(self + " send-hl7 " + region + "/acute/feed.hl7 --to 127.0.0.1:" +
+                                        std::to_string(mllp) + " --connections 1 --json 2>" + work + "/send.log");
   auto token = ReadFile(ark + "/live/api.token");
   std::string tok = token.ok() ? *token : "";
   while (!tok.empty() && (tok.back() == '\n' || tok.back() == '\r')) tok.pop_back();
@@ -190,9 +150,9 @@ Result<std::string> LiveDemo(const std::string& region, const std::string& ark, 
   const std::string alerts_text = get("/api/live/alerts");
   const std::string metrics = get("/metrics");
   stop();
-  OJson sent = OJson::parse(sent_json, nullptr, false), ind = OJson::parse(ind_text, nullptr, false),
+  OJson sent = OJson::parse(send.output, nullptr, false), ind = OJson::parse(ind_text, nullptr, false),
         alerts = OJson::parse(alerts_text, nullptr, false);
-  if (rc != 0 || sent.is_discarded()) return Status::Internal("ark send-hl7 failed (see " + work + "/send.log)");
+  if (send.exit_code != 0 || sent.is_discarded()) return Status::Internal("ark send-hl7 failed (see " + work + "/send.log)");
   if (metrics.empty() || ind.is_discarded() || alerts.is_discarded()) return Status::Internal("the live API did not answer");
   ARK_RETURN_IF_ERROR(WriteFileAtomic(work + "/indicators.json", ind.dump(2) + "\n"));
   ARK_RETURN_IF_ERROR(WriteFileAtomic(work + "/metrics.txt", metrics));
