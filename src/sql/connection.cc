@@ -11,6 +11,22 @@ Result<Dialect> DialectOfUrl(const std::string& url) {
                                  "': expected sqlite:FILE or postgresql://user@host:port/db");
 }
 
+namespace {
+
+std::string Quoted(std::string_view s, char q) {
+  std::string out(1, q);
+  for (char c : s) {
+    if (c == q) out += q;
+    out += c;
+  }
+  return out + q;
+}
+
+}  // namespace
+
+std::string QuoteIdentifier(std::string_view s) { return Quoted(s, '"'); }
+std::string QuoteLiteral(std::string_view s) { return Quoted(s, '\''); }
+
 Result<std::unique_ptr<Connection>> Connection::Open(const std::string& url) {
   ARK_ASSIGN_OR_RETURN(Dialect d, DialectOfUrl(url));
   if (d == Dialect::kSqlite) {

@@ -77,4 +77,9 @@ class Connection {
 // or "postgres://"; InvalidArgument otherwise.
 Result<Dialect> DialectOfUrl(const std::string& url);
 
+// Standard SQL quoting, the same in every dialect: "identifier" and 'literal', with the quote
+// character doubled inside.
+std::string QuoteIdentifier(std::string_view s);
+std::string QuoteLiteral(std::string_view s);
+
 }  // namespace ark::sql

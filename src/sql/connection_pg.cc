@@ -9,15 +9,6 @@
 namespace ark::sql {
 namespace {
 
-std::string QuoteIdent(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 // COPY text format: backslash escapes for the delimiter (tab), newlines and backslash.
 void AppendCopyText(std::string& buf, std::string_view v) {
   for (char c : v) {
@@ -135,8 +126,8 @@ class PgConnection final : public Connection {
 
   template <typename RowToText>
   Status CopyImpl(const std::string& table, const std::vector<std::string>& columns, RowToText row_to_text) {
-    std::string sql = "COPY " + QuoteIdent(table) + " (";
-    for (size_t c = 0; c < columns.size(); ++c) sql += (c ? ", " : "") + QuoteIdent(columns[c]);
+    std::string sql = "COPY " + QuoteIdentifier(table) + " (";
+    for (size_t c = 0; c < columns.size(); ++c) sql += (c ? ", " : "") + QuoteIdentifier(columns[c]);
     sql += ") FROM STDIN";
     PGresult* r = PQexec(c_, sql.c_str());
     if (!r || PQresultStatus(r) != PGRES_COPY_IN) {

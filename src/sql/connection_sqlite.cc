@@ -10,15 +10,6 @@
 namespace ark::sql {
 namespace {
 
-std::string QuoteIdent(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 class SqliteConnection final : public Connection {
  public:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
@@ -147,8 +138,8 @@ class SqliteConnection final : public Connection {
     const int ncol = static_cast<int>(columns.size());
     const int group = ncol > 0 ? std::max(1, std::min(32, 999 / ncol)) : 1;
     auto insert_sql = [&](int rows) {
-      std::string sql = "INSERT INTO " + QuoteIdent(table) + " (";
-      for (int c = 0; c < ncol; ++c) sql += (c ? ", " : "") + QuoteIdent(columns[c]);
+      std::string sql = "INSERT INTO " + QuoteIdentifier(table) + " (";
+      for (int c = 0; c < ncol; ++c) sql += (c ? ", " : "") + QuoteIdentifier(columns[c]);
       sql += ") VALUES ";
       for (int r = 0; r < rows; ++r) {
         sql += r ? ", (" : "(";

@@ -93,6 +93,13 @@ TEST(SqlConnection, PostgresRoundTrip) {
   RoundTrip(**conn);
 }
 
+TEST(SqlConnection, QuotingDoublesTheQuoteCharacter) {
+  EXPECT_EQ(QuoteIdentifier("person"), "\"person\"");
+  EXPECT_EQ(QuoteIdentifier("we\"ird"), "\"we\"\"ird\"");
+  EXPECT_EQ(QuoteLiteral("O'Brien"), "'O''Brien'");
+  EXPECT_EQ(QuoteLiteral(""), "''");
+}
+
 TEST(SqlConnection, BadUrls) {
   auto a = Connection::Open("mysql://x");
   ASSERT_FALSE(a.ok());

@@ -7,18 +7,12 @@
 #include <cstdio>
 
 #include "core/time.h"
+#include "sql/connection.h"
 
 namespace ark::study {
 namespace {
 
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  return out + "'";
-}
+std::string Quote(const std::string& s) { return sql::QuoteLiteral(s); }
 
 // a / b for non-negative integers, exact in every engine (also DuckDB, where '/' is real division).
 std::string Idiv(const std::string& a, const std::string& b) { return "((" + a + ") - (" + a + ") % " + b + ") / " + b; }
