@@ -229,6 +229,16 @@ Result<bool> CsvFile::NextRow(CsvParser& p, std::vector<std::string_view>* row) 
   return more;
 }
 
+Status CsvFile::ForEachRow(const std::function<Status(int64_t, const std::vector<std::string_view>&)>& fn) const {
+  CsvParser p(body_, body_line_);
+  std::vector<std::string_view> row;
+  for (;;) {
+    ARK_ASSIGN_OR_RETURN(bool more, NextRow(p, &row));
+    if (!more) return Status::OK();
+    ARK_RETURN_IF_ERROR(fn(p.line(), row));
+  }
+}
+
 Status CsvFile::Error(int64_t line, std::string_view column, std::string_view what) const {
   return Status::InvalidArgument(path_ + ":" + std::to_string(line) + ": column '" + std::string(column) +
                                  "': " + std::string(what));

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -70,6 +71,9 @@ class CsvFile {
   // header column. Returns false at the end; errors name the file and line
   // ("<path>:<line>: expected 5 fields, found 2").
   Result<bool> NextRow(CsvParser& p, std::vector<std::string_view>* row) const;
+  // Calls fn(line, row) for each record of the body in order, checked as NextRow does; stops at
+  // the first error, the file's or fn's.
+  Status ForEachRow(const std::function<Status(int64_t line, const std::vector<std::string_view>& row)>& fn) const;
 
   // "<path>:<line>: column '<column>': <what>"
   Status Error(int64_t line, std::string_view column, std::string_view what) const;

@@ -128,6 +128,26 @@ TEST(Csv, OpenWithThreadsSplitsIntoChunksOnTheRightLines) {
   std::filesystem::remove(path);
 }
 
+TEST(Csv, ForEachRowGivesLinesAndStopsAtTheFirstError) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("ark_csv_rows_" + std::to_string(::getpid()) + ".csv")).string();
+  std::ofstream(path, std::ios::binary) << "a,b\n1,x\n\n2,y\n3\n";
+  auto f = CsvFile::Open(path);
+  ASSERT_TRUE(f.ok());
+  std::vector<int64_t> lines;
+  Status s = f->ForEachRow([&](int64_t line, const std::vector<std::string_view>& row) -> Status {
+    lines.push_back(line);
+    if (row[0] == "2") return Status::InvalidArgument("stop here");
+    return Status::OK();
+  });
+  EXPECT_EQ(s.message(), "stop here");
+  EXPECT_EQ(lines, (std::vector<int64_t>{2, 4}));
+  // Without the stop, the short row on line 5 is the file's error.
+  s = f->ForEachRow([](int64_t, const std::vector<std::string_view>&) { return Status::OK(); });
+  EXPECT_NE(s.message().find(":5: expected 2 fields, found 1"), std::string::npos) << s.message();
+  std::filesystem::remove(path);
+}
+
 TEST(Csv, WriteQuotesOnlyWhenNeeded) {
   std::string out;
   AppendCsvRow(&out, {"a", "b,c", "d\"e", ""});

@@ -173,16 +173,12 @@ class OmopReader {
     ARK_ASSIGN_OR_RETURN(int id, Col(f, "concept_id", true));
     ARK_ASSIGN_OR_RETURN(int vocab, Col(f, "vocabulary_id", true));
     ARK_ASSIGN_OR_RETURN(int code, Col(f, "concept_code", true));
-    CsvParser p(f.body(), f.body_first_line());
-    std::vector<std::string_view> row;
-    for (;;) {
-      ARK_ASSIGN_OR_RETURN(bool more, f.NextRow(p, &row));
-      if (!more) break;
-      ARK_ASSIGN_OR_RETURN(int64_t cid, Int(f, p.line(), row, id, "concept_id", true));
-      if (row[vocab].empty() || row[code].empty()) continue;
+    return f.ForEachRow([&](int64_t line, const std::vector<std::string_view>& row) -> Status {
+      ARK_ASSIGN_OR_RETURN(int64_t cid, Int(f, line, row, id, "concept_id", true));
+      if (row[vocab].empty() || row[code].empty()) return Status::OK();
       concepts_[cid] = {std::string(row[vocab]), std::string(row[code])};
-    }
-    return Status::OK();
+      return Status::OK();
+    });
   }
 
   Status ReadPersons() {
@@ -191,12 +187,7 @@ class OmopReader {
     ARK_ASSIGN_OR_RETURN(int gender, Col(f, "gender_concept_id", true));
     ARK_ASSIGN_OR_RETURN(int yob, Col(f, "year_of_birth", true));
     ARK_ASSIGN_OR_RETURN(int mob, Col(f, "month_of_birth", false));
-    CsvParser p(f.body(), f.body_first_line());
-    std::vector<std::string_view> row;
-    for (;;) {
-      ARK_ASSIGN_OR_RETURN(bool more, f.NextRow(p, &row));
-      if (!more) break;
-      const int64_t line = p.line();
+    ARK_RETURN_IF_ERROR(f.ForEachRow([&](int64_t line, const std::vector<std::string_view>& row) -> Status {
       ARK_ASSIGN_OR_RETURN(int64_t id, Int(f, line, row, pid, "person_id", true));
       ARK_ASSIGN_OR_RETURN(int64_t g, Int(f, line, row, gender, "gender_concept_id", false));
       ARK_ASSIGN_OR_RETURN(int64_t y, Int(f, line, row, yob, "year_of_birth", false));
@@ -210,7 +201,8 @@ class OmopReader {
       if (person_of_.count(id)) return f.Error(line, "person_id", std::to_string(id) + " appears twice");
       person_of_[id] = batch_.AddPerson(ip);
       ++rep_.rows["person"];
-    }
+      return Status::OK();
+    }));
     periods_.resize(batch_.persons());
     return Status::OK();
   }
@@ -227,12 +219,7 @@ class OmopReader {
     ARK_ASSIGN_OR_RETURN(int pid, Col(f, "person_id", true));
     ARK_ASSIGN_OR_RETURN(int sd, Col(f, "observation_period_start_date", true));
     ARK_ASSIGN_OR_RETURN(int ed, Col(f, "observation_period_end_date", true));
-    CsvParser p(f.body(), f.body_first_line());
-    std::vector<std::string_view> row;
-    for (;;) {
-      ARK_ASSIGN_OR_RETURN(bool more, f.NextRow(p, &row));
-      if (!more) break;
-      const int64_t line = p.line();
+    return f.ForEachRow([&](int64_t line, const std::vector<std::string_view>& row) -> Status {
       ARK_ASSIGN_OR_RETURN(uint32_t r, Person(f, line, row, pid));
       ARK_ASSIGN_OR_RETURN(Seconds s, Time(f, line, row, -1, nullptr, sd, "observation_period_start_date", true));
       ARK_ASSIGN_OR_RETURN(Seconds e, Time(f, line, row, -1, nullptr, ed, "observation_period_end_date", true));
@@ -241,8 +228,8 @@ class OmopReader {
       periods_[r].emplace_back(sday, eday);
       batch_.AddEvent(r, Seconds{sday} * kSecondsPerDay, Seconds{eday + 1} * kSecondsPerDay, "REG/OMOP", kNoValue, "", 0);
       ++rep_.rows["observation_period"];
-    }
-    return Status::OK();
+      return Status::OK();
+    });
   }
 
   bool InObservation(uint32_t r, Seconds t) const {
@@ -261,12 +248,7 @@ class OmopReader {
     ARK_ASSIGN_OR_RETURN(int dd, Col(f, "death_date", true));
     ARK_ASSIGN_OR_RETURN(int ddt, Col(f, "death_datetime", false));
     ARK_ASSIGN_OR_RETURN(int cause, Col(f, "cause_concept_id", false));
-    CsvParser p(f.body(), f.body_first_line());
-    std::vector<std::string_view> row;
-    for (;;) {
-      ARK_ASSIGN_OR_RETURN(bool more, f.NextRow(p, &row));
-      if (!more) break;
-      const int64_t line = p.line();
+    return f.ForEachRow([&](int64_t line, const std::vector<std::string_view>& row) -> Status {
       ARK_ASSIGN_OR_RETURN(uint32_t r, Person(f, line, row, pid));
       ARK_ASSIGN_OR_RETURN(Seconds t, Time(f, line, row, ddt, "death_datetime", dd, "death_date", true));
       ARK_ASSIGN_OR_RETURN(int64_t c, Int(f, line, row, cause, "cause_concept_id", false));
@@ -279,8 +261,8 @@ class OmopReader {
       }
       batch_.AddEvent(r, t, kNoTime, code, kNoValue, "", 0);
       ++rep_.rows["death"];
-    }
-    return Status::OK();
+      return Status::OK();
+    });
   }
 
   Status ReadEvents(const TableSpec& t) {
@@ -297,13 +279,8 @@ class OmopReader {
     ARK_ASSIGN_OR_RETURN(int sv, Col(f, t.source_value, false));
     ARK_ASSIGN_OR_RETURN(int sc, Col(f, t.source_concept, false));
     ARK_ASSIGN_OR_RETURN(int visit, Col(f, t.visit, false));
-    CsvParser p(f.body(), f.body_first_line());
-    std::vector<std::string_view> row;
     std::string unit_text;
-    for (;;) {
-      ARK_ASSIGN_OR_RETURN(bool more, f.NextRow(p, &row));
-      if (!more) break;
-      const int64_t line = p.line();
+    return f.ForEachRow([&](int64_t line, const std::vector<std::string_view>& row) -> Status {
       ++rep_.rows[t.name];
       ARK_ASSIGN_OR_RETURN(uint32_t r, Person(f, line, row, pid));
       ARK_ASSIGN_OR_RETURN(int64_t cid, Int(f, line, row, concept_col_i, t.concept_col, true));
@@ -327,7 +304,7 @@ class OmopReader {
       if (enc < 0) return f.Error(line, t.visit, "negative");
       if (!InObservation(r, start)) {
         ++rep_.dropped_outside_observation;
-        continue;
+        return Status::OK();
       }
       const std::string_view source_value = Field(row, sv);
       std::string code;
@@ -351,8 +328,8 @@ class OmopReader {
           }
         }
       }
-    }
-    return Status::OK();
+      return Status::OK();
+    });
   }
 
   Catalog& cat_;

@@ -301,6 +301,17 @@ CREATE TABLE cdm_source (
     next_visit_ += static_cast<int64_t>(c.visits.size());
   }
 
+  // A row of an event table, its first five columns filled as every such table starts: id,
+  // person, concept (0: codes are kept in *_source_value), date and datetime of `t`.
+  std::vector<V>& EventRow(size_t n, const PersonCtx& c, Seconds t) {
+    auto& r = Row(n);
+    r[0] = V::Int(next_id_++);
+    r[1] = V::Int(c.p->key);
+    r[2] = V::Int(0);
+    r[3] = V::Text(Keep(Date(t)));
+    r[4] = V::Text(Keep(DateTime(t)));
+    return r;
+  }
   std::vector<V>& Row(size_t n) {
     rows_.emplace_back(n);
     return rows_.back();
@@ -379,12 +390,7 @@ CREATE TABLE cdm_source (
     for (size_t i = 0; i < c.ev.size(); ++i) {
       const Event& e = c.ev[i];
       if (DomainOfEvent(e) != d) continue;
-      auto& r = Row(11);
-      r[0] = V::Int(next_id_++);
-      r[1] = V::Int(c.p->key);
-      r[2] = V::Int(0);
-      r[3] = V::Text(Keep(Date(e.time)));
-      r[4] = V::Text(Keep(DateTime(e.time)));
+      auto& r = EventRow(11, c, e.time);
       r[5] = e.end != kNoTime ? V::Text(Keep(Date(e.end))) : V::Null();
       r[6] = e.end != kNoTime ? V::Text(Keep(DateTime(e.end))) : V::Null();
       r[7] = V::Int(kEhrType);
@@ -401,12 +407,7 @@ CREATE TABLE cdm_source (
       const Event& e = c.ev[i];
       if (DomainOfEvent(e) != Domain::kDrug) continue;
       const Seconds end = e.end != kNoTime ? e.end : e.time;  // the CDM requires an end date
-      auto& r = Row(12);
-      r[0] = V::Int(next_id_++);
-      r[1] = V::Int(c.p->key);
-      r[2] = V::Int(0);
-      r[3] = V::Text(Keep(Date(e.time)));
-      r[4] = V::Text(Keep(DateTime(e.time)));
+      auto& r = EventRow(12, c, e.time);
       r[5] = V::Text(Keep(Date(end)));
       r[6] = V::Text(Keep(DateTime(end)));
       r[7] = V::Int(kEhrType);
@@ -423,12 +424,7 @@ CREATE TABLE cdm_source (
     for (size_t i = 0; i < c.ev.size(); ++i) {
       const Event& e = c.ev[i];
       if (DomainOfEvent(e) != d) continue;
-      auto& r = Row(12);
-      r[0] = V::Int(next_id_++);
-      r[1] = V::Int(c.p->key);
-      r[2] = V::Int(0);
-      r[3] = V::Text(Keep(Date(e.time)));
-      r[4] = V::Text(Keep(DateTime(e.time)));
+      auto& r = EventRow(12, c, e.time);
       r[5] = V::Int(kEhrType);
       r[6] = e.has_value() ? V::Real(e.value) : V::Null();
       r[7] = e.unit ? V::Int(0) : V::Null();
