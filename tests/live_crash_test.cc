@@ -50,11 +50,7 @@ std::set<std::string> SendPipelined(uint16_t port, const std::vector<std::string
       const ssize_t k = recv(fd, buf, sizeof buf, 0);
       if (k <= 0) break;
       (void)dec.Feed(std::string_view(buf, static_cast<size_t>(k)), [&](std::string_view ack) {
-        if (AckCode(ack) != "AA") return;
-        const size_t p = ack.find("MSA|AA|");
-        std::string id(ack.substr(p + 7));
-        id = id.substr(0, id.find_first_of("|\r"));
-        acked.insert(id);
+        if (AckCode(ack) == "AA") acked.insert(AckControlId(ack));
       });
       if (acked.size() == msgs.size()) break;
     }

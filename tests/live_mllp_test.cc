@@ -89,6 +89,8 @@ TEST(LiveMllp, SplitHl7MessagesHandlesCrLfAndCrlf) {
 TEST(LiveMllp, AckCodeAndHostPort) {
   EXPECT_EQ(AckCode("MSH|^~\\&|X\rMSA|AE|MSG1\rERR||PV1^4^44"), "AE");
   EXPECT_EQ(AckCode("MSH|^~\\&|X\rMSA|AA|1\r"), "AA");
+  EXPECT_EQ(AckControlId("MSH|^~\\&|X\rMSA|AA|MSG7|ok\r"), "MSG7");
+  EXPECT_EQ(AckControlId("MSH|^~\\&|X\rMSA|AE\r"), "");
   EXPECT_EQ(AckCode("MSH|^~\\&|X\r"), "");
   std::string h;
   uint16_t p = 0;

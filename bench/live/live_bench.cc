@@ -359,11 +359,8 @@ std::set<std::string> Stream(uint16_t port, const std::vector<std::string>& msgs
           if (k <= 0) break;
           (void)dec.Feed(std::string_view(buf, static_cast<size_t>(k)), [&](std::string_view ack) {
             if (AckCode(ack) != "AA") return;
-            const size_t p = ack.find("MSA|AA|");
-            std::string id(ack.substr(p + 7));
-            id = id.substr(0, id.find_first_of("|\r"));
             std::lock_guard<std::mutex> l(mu);
-            acked.insert(id);
+            acked.insert(AckControlId(ack));
           });
         }
       });

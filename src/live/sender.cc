@@ -176,17 +176,30 @@ double Percentile(std::vector<double>& v, double q) {
 
 }  // namespace
 
-std::string AckCode(std::string_view ack) {
+namespace {
+
+// Field `n` (1-based) of the MSA segment ("" when absent).
+std::string MsaField(std::string_view ack, int n) {
   size_t p = ack.find("MSA");
   while (p != std::string_view::npos && p != 0 && ack[p - 1] != '\r' && ack[p - 1] != '\n')
     p = ack.find("MSA", p + 1);
   if (p == std::string_view::npos || p + 4 > ack.size()) return "";
   const char sep = ack[p + 3];
-  const size_t b = p + 4;
+  size_t b = p + 4;
+  for (int i = 1; i < n; ++i) {
+    while (b < ack.size() && ack[b] != sep && ack[b] != '\r' && ack[b] != '\n') ++b;
+    if (b >= ack.size() || ack[b] != sep) return "";
+    ++b;
+  }
   size_t e = b;
   while (e < ack.size() && ack[e] != sep && ack[e] != '\r' && ack[e] != '\n') ++e;
   return std::string(ack.substr(b, e - b));
 }
+
+}  // namespace
+
+std::string AckCode(std::string_view ack) { return MsaField(ack, 1); }
+std::string AckControlId(std::string_view ack) { return MsaField(ack, 2); }
 
 Status ParseHostPort(const std::string& text, std::string* host, uint16_t* port) {
   const size_t c = text.rfind(':');

@@ -37,7 +37,9 @@ Status ParseHostPort(const std::string& text, std::string* host, uint16_t* port)
 Result<SendReport> SendMessages(const std::vector<std::string>& messages, const SendOptions& opts);
 std::string SendReportJson(const SendReport& r);
 
-// MSA-1 of an ACK message ("" when absent).
+// MSA-1 of an ACK message, the acknowledgement code ("" when absent).
 std::string AckCode(std::string_view ack);
+// MSA-2 of an ACK message, the control id of the message acknowledged ("" when absent).
+std::string AckControlId(std::string_view ack);
 
 }  // namespace ark::live
