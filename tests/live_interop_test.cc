@@ -28,7 +28,7 @@ TEST(LiveInterop, MedplumHl7ClientGetsAAandAE) {
   ASSERT_TRUE(s.server);
   const std::string cmd = "cd '" + dir + "' && node mllp_client.mjs 127.0.0.1 " +
                           std::to_string(s.mllp()) + " '" + std::string(ARK_SOURCE_DIR) +
-                          "/../shared/data/hl7/adt_a01.hl7' 2>&1";
+                          "/tests/data/hl7/adt_a01.hl7' 2>&1";
   const CommandOutput r = RunCommand(cmd);
   const std::string& out = r.output;
   ASSERT_NE(r.exit_code, -1) << out;

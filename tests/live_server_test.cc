@@ -283,7 +283,7 @@ TEST(LiveSendHl7, ReportsAcksAsJson) {
   const std::string ark = TempArk("sendhl7");
   LiveServer s(ark);
   ASSERT_TRUE(s.server);
-  const std::string dir = std::string(ARK_SOURCE_DIR) + "/../shared/data/hl7/";
+  const std::string dir = std::string(ARK_SOURCE_DIR) + "/tests/data/hl7/";
   // Two files, one of them twice: the repeat is a retransmit (AA, not applied again).
   auto [rc, out] =
       RunArk("send-hl7 " + dir + "adt_a01.cr.hl7 " + dir + "adt_a03_escape.hl7 " + dir +
@@ -317,7 +317,7 @@ TEST(LiveSendHl7, ManyMessagesPerFileAndRepeat) {
 }
 
 TEST(LiveSendHl7, CannotConnectExitsNonZero) {
-  const std::string dir = std::string(ARK_SOURCE_DIR) + "/../shared/data/hl7/";
+  const std::string dir = std::string(ARK_SOURCE_DIR) + "/tests/data/hl7/";
   auto [rc, out] = RunArk("send-hl7 " + dir + "adt_a01.hl7 --to 127.0.0.1:1 --json");
   EXPECT_NE(rc, 0) << out;
   EXPECT_NE(out.find("cannot connect"), std::string::npos) << out;

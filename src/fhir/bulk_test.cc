@@ -1,4 +1,4 @@
-// FHIR Bulk NDJSON ingest: the shared 10-patient sample into an Ark and `ark build`; linkage by
+// FHIR Bulk NDJSON ingest: the 10-patient sample (tests/data/fhir) into an Ark and `ark build`; linkage by
 // NHS-number pseudonym; no identifier written; errors naming file, line and field.
 #include "core/process.h"
 #include "fhir/bulk.h"
@@ -23,7 +23,7 @@ namespace {
 
 using store::testing::TempDir;
 
-const std::string kBulk = std::string(ARK_SOURCE_DIR) + "/../shared/data/fhir/bulk_10_patients";
+const std::string kBulk = std::string(ARK_SOURCE_DIR) + "/tests/data/fhir/bulk_10_patients";
 
 ProgrammeKey TestKey() {
   Digest d{};

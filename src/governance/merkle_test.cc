@@ -12,7 +12,7 @@
 namespace ark::merkle {
 namespace {
 
-const std::string kVectors = std::string(ARK_SOURCE_DIR) + "/../shared/data/transparency";
+const std::string kVectors = std::string(ARK_SOURCE_DIR) + "/tests/data/transparency";
 
 std::string Unhex(const std::string& h) {
   std::string out;

@@ -1,4 +1,4 @@
-// Proofs in the JSON form of the transparency-dev test vectors (shared/data/transparency/):
+// Proofs in the JSON form of the transparency-dev test vectors (tests/data/transparency/):
 //   inclusion:   {"leafIdx", "treeSize", "root", "leafHash", "proof": [...]}
 //   consistency: {"size1", "size2", "root1", "root2", "proof": [...]}
 // Hashes are standard base64; "proof" may be null or absent (no hashes). Other keys ("desc",

@@ -1,4 +1,4 @@
-// Tests of the HL7 v2 parser, escapes, timestamps and ACKs, on the shared samples.
+// Tests of the HL7 v2 parser, escapes, timestamps and ACKs, on the samples in tests/data/hl7.
 #include "hl7/hl7.h"
 
 #include <gtest/gtest.h>
@@ -11,7 +11,7 @@ namespace ark::hl7 {
 namespace {
 
 std::string Sample(const std::string& name) {
-  auto r = ReadFile(std::string(ARK_SOURCE_DIR) + "/../shared/data/hl7/" + name);
+  auto r = ReadFile(std::string(ARK_SOURCE_DIR) + "/tests/data/hl7/" + name);
   EXPECT_TRUE(r.ok()) << name;
   return r.ok() ? *r : std::string();
 }

@@ -21,7 +21,7 @@ namespace {
 
 using store::testing::TempDir;
 
-const std::string kData = std::string(ARK_SOURCE_DIR) + "/../shared/data";
+const std::string kData = std::string(ARK_SOURCE_DIR) + "/tests/data";
 
 std::unique_ptr<Catalog> NewArk(const std::string& dir) {
   EXPECT_TRUE(MakeDirs(dir).ok());
@@ -30,15 +30,9 @@ std::unique_ptr<Catalog> NewArk(const std::string& dir) {
   return c.ok() ? std::move(*c) : nullptr;
 }
 
-// The Synthea OMOP sample, unzipped once per test binary.
+// The Synthea OMOP sample: the ten tables the importer reads, vendored unzipped (tests/data/README.md).
 const std::string& SyntheaDir() {
-  static const std::string dir = [] {
-    const std::string d = TempDir("omop_synthea");
-    EXPECT_TRUE(MakeDirs(d).ok());
-    const std::string cmd = "unzip -q -o '" + kData + "/omop/synthea27nj_5.4/Synthea27Nj_5.4.zip' -d '" + d + "' >/dev/null 2>&1";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    return d;
-  }();
+  static const std::string dir = kData + "/omop/synthea27nj_5.4";
   return dir;
 }
 

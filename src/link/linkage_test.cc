@@ -20,7 +20,7 @@
 namespace ark {
 namespace {
 
-const std::string kFebrl = std::string(ARK_SOURCE_DIR) + "/../shared/data/linkage/febrl/";
+const std::string kFebrl = std::string(ARK_SOURCE_DIR) + "/tests/data/linkage/febrl/";
 
 TEST(JaroWinkler, KnownValues) {
   EXPECT_NEAR(JaroWinkler("martha", "marhta"), 0.9611, 1e-3);
@@ -120,7 +120,7 @@ TEST(DiceScan, MatchesScalarDice) {
 class FebrlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!PathExists(kFebrl + "dataset1.csv")) FAIL() << "no shared FEBRL data";
+    if (!PathExists(kFebrl + "dataset1.csv")) FAIL() << "no FEBRL data at " << kFebrl;
     dir_ = ::testing::TempDir() + "/febrl_" + std::to_string(::getpid());
     std::filesystem::create_directories(dir_);
     spec_ = dir_ + "/spec.yaml";

@@ -1,4 +1,4 @@
-// Tests of HL7 v2 → LiveRecord on the shared samples and hand-made ORU/A02 messages.
+// Tests of HL7 v2 → LiveRecord on the samples in tests/data/hl7 and hand-made ORU/A02 messages.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -16,7 +16,7 @@ Result<LiveRecord> FromText(const std::string& text) {
 }
 
 std::string Sample(const std::string& name) {
-  auto r = ReadFile(std::string(ARK_SOURCE_DIR) + "/../shared/data/hl7/" + name);
+  auto r = ReadFile(std::string(ARK_SOURCE_DIR) + "/tests/data/hl7/" + name);
   EXPECT_TRUE(r.ok()) << name;
   return r.ok() ? *r : std::string();
 }

@@ -148,7 +148,7 @@ inline HttpResult Http(uint16_t port, const std::string& method, const std::stri
 }
 
 inline std::string Sample(const std::string& name) {
-  auto t = ReadFile(std::string(ARK_SOURCE_DIR) + "/../shared/data/hl7/" + name);
+  auto t = ReadFile(std::string(ARK_SOURCE_DIR) + "/tests/data/hl7/" + name);
   EXPECT_TRUE(t.ok()) << name;
   auto m = SplitHl7Messages(t.ok() ? *t : "");
   return m.empty() ? "" : m[0];

@@ -15,7 +15,7 @@
 namespace ark::pathways {
 namespace {
 
-const std::string kData = std::string(ARK_SOURCE_DIR) + "/../shared/data/pathways/eventdataR/";
+const std::string kData = std::string(ARK_SOURCE_DIR) + "/tests/data/pathways/eventdataR/";
 
 std::string TempPath(const std::string& name) {
   return ::testing::TempDir() + "/ark_pathways_" + std::to_string(::getpid()) + "_" + name;
@@ -47,7 +47,7 @@ const Edge* FindEdge(const EventLog& log, const Core& c, const std::string& f, c
 }
 
 TEST(PathwaysLog, HospitalBillingFigures) {
-  if (!PathExists(kData + "hospital_billing.csv")) FAIL() << "no shared data";
+  if (!PathExists(kData + "hospital_billing.csv")) FAIL() << "no eventdataR data at " << kData;
   CsvLogOptions o;
   o.case_col = "case_id";
   o.activity_col = "activity";
@@ -72,7 +72,7 @@ TEST(PathwaysLog, HospitalBillingFigures) {
 }
 
 TEST(PathwaysLog, PatientsStartAndComplete) {
-  if (!PathExists(kData + "patients.csv")) FAIL() << "no shared data";
+  if (!PathExists(kData + "patients.csv")) FAIL() << "no eventdataR data at " << kData;
   CsvLogOptions o;
   o.timestamp_col = "timestamp_posixct_as_utc";
   auto log = ReadCsvLog(kData + "patients.csv", o);
