@@ -72,13 +72,50 @@ struct ChunkOut {
   uint64_t rows = 0;
 };
 
+// Offset of the first control character (C0, e.g. NUL or a line break, or DEL) in `s`, or npos.
+size_t FindControl(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return i;
+  }
+  return std::string_view::npos;
+}
+
+// "control character 0x00 at byte 4 of 'SNOMED…'" (the value printed with the control escaped).
+std::string ControlError(std::string_view s, size_t at) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02x", static_cast<unsigned>(static_cast<unsigned char>(s[at])));
+  std::string shown;
+  for (char ch : s.substr(0, 64)) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      char e[8];
+      std::snprintf(e, sizeof e, "\\x%02x", static_cast<unsigned>(c));
+      shown += e;
+    } else {
+      shown += ch;
+    }
+  }
+  return "control character " + std::string(hex) + " at byte " + std::to_string(at + 1) + " of '" + shown + "'";
+}
+
+// Returned by LocalId for a value holding a control character (it is not interned).
+constexpr uint32_t kBadText = 0xffffffffu;
+
 uint32_t LocalId(std::unordered_map<std::string_view, uint32_t>& m, std::vector<std::string_view>& list, std::string_view s) {
   if (s.empty()) return 0;
   // Runs of the same value are common (a file sorted by code, a constant column): try the
   // last id handed out before hashing.
   if (list.size() > 1 && list.back() == s) return static_cast<uint32_t>(list.size() - 1);
   auto [it, fresh] = m.try_emplace(s, static_cast<uint32_t>(list.size()));
-  if (fresh) list.push_back(s);
+  if (fresh) {
+    // Each distinct value is checked once, when first seen.
+    if (FindControl(s) != std::string_view::npos) {
+      m.erase(it);
+      return kBadText;
+    }
+    list.push_back(s);
+  }
   return it->second;
 }
 
@@ -91,7 +128,8 @@ uint32_t EncounterId(ChunkOut* out, std::string_view s) {
     auto r = std::from_chars(s.data(), s.data() + s.size(), n);
     if (r.ec == std::errc() && r.ptr == s.data() + s.size()) return n + 1;
   }
-  return kInternedEncounter | LocalId(out->encounters, out->encounter_list, s);
+  const uint32_t id = LocalId(out->encounters, out->encounter_list, s);
+  return id == kBadText ? kBadText : kInternedEncounter | id;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -185,30 +223,58 @@ void ParseChunk(const CsvFile& f, std::string_view text, int64_t first_line, int
         }
       }
       uint32_t unit = m.unit >= 0 ? LocalId(out->units, out->unit_list, Trim(row[m.unit])) : 0;
+      if (unit == kBadText) {
+        bad = true;
+        const std::string_view uf = Trim(row[m.unit]);
+        if (!fail(p.line(), s.unit, ControlError(uf, FindControl(uf)))) return;
+        break;
+      }
       uint32_t enc = m.encounter >= 0 ? EncounterId(out, Trim(row[m.encounter])) : 0;
-      auto emit = [&](std::string_view code) {
+      if (enc == kBadText) {
+        bad = true;
+        const std::string_view ef = Trim(row[m.encounter]);
+        if (!fail(p.line(), s.encounter, ControlError(ef, FindControl(ef)))) return;
+        break;
+      }
+      // False (and the row failed) when `code` holds a control character.
+      auto emit = [&](std::string_view code) -> bool {
+        const uint32_t local = LocalId(out->codes[m.id], out->code_list[m.id], code);
+        if (local == kBadText) return false;
         out->ev.record.push_back(rec - 1);
         out->ev.time.push_back(*t);
         out->ev.end.push_back(end);
         // The mapping's index rides in the top 8 bits, so the merge knows which dictionary.
-        out->ev.code.push_back((static_cast<uint32_t>(m.id) << 24) |
-                               LocalId(out->codes[m.id], out->code_list[m.id], code));
+        out->ev.code.push_back((static_cast<uint32_t>(m.id) << 24) | local);
         out->ev.value.push_back(value);
         out->ev.unit.push_back(unit);
         out->ev.encounter.push_back(enc);
+        return true;
       };
       if (m.code < 0) {
-        emit(s.code.value);
+        if (!emit(s.code.value)) {
+          bad = true;
+          const std::string what = "the feed spec's constant code holds a " +
+                                   ControlError(s.code.value, FindControl(s.code.value));
+          if (!fail(p.line(), "", what)) return;
+          break;
+        }
         continue;
       }
       std::string_view cf = Trim(row[m.code]);
       if (!s.code.split.empty()) {
-        while (!cf.empty()) {
+        bool ok = true;
+        while (!cf.empty() && ok) {
           size_t k = cf.find(s.code.split);
           std::string_view item = Trim(cf.substr(0, k));
-          if (!item.empty()) emit(item);
+          if (!item.empty()) ok = emit(item);
           if (k == std::string_view::npos) break;
           cf.remove_prefix(k + s.code.split.size());
+        }
+        if (!ok) {
+          bad = true;
+          const std::string_view whole = Trim(row[m.code]);
+          if (!fail(p.line(), s.code.column, ControlError(whole, FindControl(whole)))) return;
+          break;
         }
         continue;
       }
@@ -217,7 +283,11 @@ void ParseChunk(const CsvFile& f, std::string_view text, int64_t first_line, int
         if (!fail(p.line(), s.code.column, "empty code")) return;
         break;
       }
-      emit(cf);
+      if (!emit(cf)) {
+        bad = true;
+        if (!fail(p.line(), s.code.column, ControlError(cf, FindControl(cf)))) return;
+        break;
+      }
     }
     if (bad) {  // drop the partial events of a quarantined row
       auto& e = out->ev;
@@ -268,11 +338,45 @@ class FeedLoader {
     std::map<std::string, std::vector<size_t>> by_file;
     for (size_t i = 0; i < spec_.events.size(); ++i) by_file[spec_.events[i].file].push_back(i);
     for (auto& [file, idx] : by_file) ARK_RETURN_IF_ERROR(Events(file, idx));
+    ARK_RETURN_IF_ERROR(CheckRowCounts(m));
     records_file_.reset();  // unmap: the batch holds what is needed
     content_hash_ = XXH3_64bits_digest(hash_);
     report_.records = b_.records.size();
     report_.events = events_;
     report_.optouts = b_.optouts.size();
+    return Status::OK();
+  }
+
+  // The manifest's "files" (file -> data rows, as `ark pseudonymise` wrote them) against the rows
+  // read: a file cut short at a line end parses cleanly, so only its count can show it. Rows set
+  // aside by --quarantine were read, so they count. Manifests without "files" are not checked.
+  Status CheckRowCounts(const Json& m) const {
+    if (!m.contains("files")) return Status::OK();
+    const Json& files = m["files"];
+    if (!files.is_object()) {
+      return Status::InvalidArgument(dir_ + "/manifest.json: \"files\" must map file names to row counts");
+    }
+    for (auto& [file, want] : files.items()) {
+      if (!want.is_number_unsigned() && !(want.is_number_integer() && want.get<int64_t>() >= 0)) {
+        return Status::InvalidArgument(dir_ + "/manifest.json: files." + file + ": expected a row count, found " +
+                                       want.dump());
+      }
+      auto it = report_.rows.find(file);
+      if (it == report_.rows.end()) {
+        return Status::InvalidArgument(dir_ + "/" + file + ": the manifest lists " + want.dump() +
+                                       " rows but the feed spec reads no such file");
+      }
+      if (it->second != want.get<uint64_t>()) {
+        return Status::InvalidArgument(dir_ + "/" + file + ": expected " + want.dump() + " rows (manifest.json), found " +
+                                       std::to_string(it->second) + " (truncated or altered file?)");
+      }
+    }
+    for (auto& [file, n] : report_.rows) {
+      if (!files.contains(file)) {
+        return Status::InvalidArgument(dir_ + "/" + file + ": not listed in manifest.json \"files\" (found " +
+                                       std::to_string(n) + " rows)");
+      }
+    }
     return Status::OK();
   }
 
@@ -395,6 +499,11 @@ class FeedLoader {
                                                std::to_string(dec.size()));
         }
         std::memcpy(out->encodings.data() + at + kClkBits / 8, dec.data(), dec.size());
+      }
+      for (int c : {5, 7}) {  // lsoa, practice: stored as text
+        if (size_t at = FindControl(row[c]); at != std::string_view::npos) {
+          return f.Error(p.line(), f.header()[c], ControlError(row[c], at));
+        }
       }
       out->records.push_back(r);
       out->numbers.push_back(number);

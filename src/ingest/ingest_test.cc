@@ -199,6 +199,60 @@ TEST_F(BadInputTest, TruncatedRecords) {
   }, "records.csv: 3 records but the manifest says 4");
 }
 
+// Cut at a line end, a file parses cleanly: only the manifest's row count shows the loss.
+TEST_F(BadInputTest, EventsTruncatedAtALineEnd) {
+  Expect([&] {
+    auto t = ReadFile(P("out/gp/events.csv"));
+    Write("out/gp/events.csv", t->substr(0, t->rfind('\n', t->size() - 2) + 1));
+  }, "events.csv: expected 3 rows (manifest.json), found 2");
+}
+
+TEST_F(BadInputTest, OptOutsTruncated) {
+  Expect([&] { Write("out/gp/optouts.csv", "nhs_pseudonym\n"); },
+         "optouts.csv: expected 1 rows (manifest.json), found 0");
+}
+
+TEST_F(BadInputTest, ManifestRowCountAltered) {
+  Expect([&] {
+    auto m = ReadFile(P("out/gp/manifest.json"));
+    std::string t = *m;
+    const std::string was = "\"events.csv\": 3";
+    const size_t at = t.find(was);
+    ASSERT_NE(at, std::string::npos) << t;
+    t.replace(at, was.size(), "\"events.csv\": 4");
+    Write("out/gp/manifest.json", t);
+  }, "events.csv: expected 4 rows (manifest.json), found 3");
+}
+
+TEST_F(BadInputTest, NulInCode) {
+  using namespace std::string_literals;
+  Expect([&] {
+    Write("out/gp/events.csv",
+          "record,event_date,snomed_code,value,unit\n1,2020-01-02,1,2,x\n1,2020-01-02,114\0 29006,2,x\n2,2020-01-03,5,,\n"s);
+  },
+         "events.csv:3: column 'snomed_code': control character 0x00 at byte 4 of '114\\x00 29006'");
+}
+
+TEST_F(BadInputTest, NulInUnit) {
+  using namespace std::string_literals;
+  Expect([&] {
+    Write("out/gp/events.csv",
+          "record,event_date,snomed_code,value,unit\n1,2020-01-02,1,2,x\n1,2020-01-02,1,2,mm\0Hg\n2,2020-01-03,5,,\n"s);
+  },
+         "events.csv:3: column 'unit': control character 0x00 at byte 3");
+}
+
+TEST_F(BadInputTest, ControlCharacterInPractice) {
+  Expect([&] {
+    auto t = ReadFile(P("out/gp/records.csv"));
+    std::string s = *t;
+    const size_t at = s.find("B86002");
+    ASSERT_NE(at, std::string::npos);
+    s.insert(at + 3, "\x01");
+    Write("out/gp/records.csv", s);
+  }, "records.csv:4: column 'practice': control character 0x01 at byte 4");
+}
+
 TEST_F(BadInputTest, TruncatedMidQuote) {
   Expect([&] { Write("out/gp/events.csv", "record,event_date,snomed_code,value,unit\n1,2020-01-02,\"123"); },
          "events.csv:2: unterminated quoted field");
@@ -236,6 +290,29 @@ TEST_F(IngestTest, QuarantineSetsBadRowsAside) {
   auto q = ReadFile(P("q/gp/events.csv.rejected.csv"));
   ASSERT_TRUE(q.ok());
   EXPECT_NE(q->find("3,column 'event_date'"), std::string::npos) << *q;
+}
+
+// A code with a control character is set aside like any bad row; the codes stored are clean.
+TEST_F(IngestTest, QuarantineSetsControlCharactersAside) {
+  using namespace std::string_literals;
+  ASSERT_TRUE(Pseudonymise(spec_, key_, P("raw"), P("out/gp")).ok());
+  Write("out/gp/events.csv",
+        "record,event_date,snomed_code,value,unit\n1,2020-01-02,1,2,x\n1,2020-01-02,114\0 29006,2,x\n2,2020-01-03,5,,\n"s);
+  auto cat = Catalog::Create(P("ark"));
+  IngestOptions o;
+  o.quarantine_dir = P("q");
+  auto in = Ingest(**cat, {P("out/gp")}, o);
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ((*in)[0].quarantined, 1u);
+  EXPECT_EQ((*in)[0].events, 4u + 2u);
+  auto q = ReadFile(P("q/gp/events.csv.rejected.csv"));
+  ASSERT_TRUE(q.ok());
+  EXPECT_NE(q->find("3,column 'snomed_code': control character 0x00"), std::string::npos) << *q;
+  auto b = (*cat)->Batches();
+  ASSERT_TRUE(b.ok());
+  auto staged = ReadStagedBatch(P("ark/") + (*b)[0].dir + "/batch.bin");
+  ASSERT_TRUE(staged.ok());
+  for (const std::string& c : staged->codes) EXPECT_EQ(c.find('\0'), std::string::npos) << c;
 }
 
 }  // namespace
