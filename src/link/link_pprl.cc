@@ -19,6 +19,7 @@ struct RecordInfo {
   int16_t birth_year;
   char sex;
   bool valid;
+  NhsStatusCode nhs_status;  // as the custodian's pseudonymise recorded it (records.csv nhs_status)
 };
 
 std::string AgeBand(int age) {
@@ -111,7 +112,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
       in.group.push_back(g);
       in.source.push_back(static_cast<uint32_t>(bi));
       info.push_back({static_cast<uint32_t>(bi), b.id, static_cast<int64_t>(i + 1), r.imd_decile, r.birth_year, r.sex,
-                      valid});
+                      valid, r.nhs_status});
       truth_of.push_back(tv && i < tv->size() ? (*tv)[i] : -1);
     }
   }
@@ -153,6 +154,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   st.accepted_pairs = out.groups.ungrouped_accepted;
   out.pairs.clear();
   out.pairs.shrink_to_fit();
+  std::vector<uint32_t>().swap(out.linked);
 
   // 3. Stable person keys.
   ARK_RETURN_IF_ERROR(cat.Exec(
@@ -291,6 +293,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
     if (!info[i].valid) {
       ++st.records_without_nhs;
       st.linked_without_nhs += linked;
+      (info[i].nhs_status == NhsStatusCode::kMissing ? fc.missing_nhs : fc.invalid_nhs)++;
     }
     uint8_t dec = info[i].decile ? info[i].decile : cluster_decile.count(key[i]) ? cluster_decile[key[i]] : 0;
     std::string ds = dec ? std::to_string(dec) : "unknown";

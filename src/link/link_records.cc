@@ -196,7 +196,7 @@ Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
   lo.threshold_probability = opt.threshold_probability;
   lo.threads = opt.threads;
   ARK_ASSIGN_OR_RETURN(rep.outcome, LinkProbabilistic(in, lo));
-  for (auto& p : rep.outcome.pairs) rep.linked_pairs += p.weight >= rep.outcome.threshold_weight;
+  rep.linked_pairs = rep.outcome.linked.size();  // the links kept, as the pairs file marks them
   if (!opt.truth_column.empty()) {
     std::vector<uint64_t> pred(rep.outcome.cluster.begin(), rep.outcome.cluster.end());
     rep.quality = ScorePairs(pred, truth);
@@ -211,10 +211,14 @@ Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
       return x < files[0].n ? files[0].ids[x] : files[1].ids[x - files[0].n];
     };
     char buf[96];
-    for (auto& p : rep.outcome.pairs) {
+    const std::vector<uint32_t>& kept = rep.outcome.linked;  // ascending
+    size_t next_kept = 0;
+    for (uint32_t pi = 0; pi < rep.outcome.pairs.size(); ++pi) {
+      const ScoredPair& p = rep.outcome.pairs[pi];
+      while (next_kept < kept.size() && kept[next_kept] < pi) ++next_kept;
+      const bool linked = next_kept < kept.size() && kept[next_kept] == pi;
       if (p.probability < 0.001 && p.weight < rep.outcome.threshold_weight) continue;
-      std::snprintf(buf, sizeof buf, ",%.3f,%.6f,%d", p.weight, p.probability,
-                    p.weight >= rep.outcome.threshold_weight ? 1 : 0);
+      std::snprintf(buf, sizeof buf, ",%.3f,%.6f,%d", p.weight, p.probability, linked ? 1 : 0);
       AppendCsvField(&out, id(p.a));
       out += ',';
       AppendCsvField(&out, id(p.b));

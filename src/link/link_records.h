@@ -35,7 +35,8 @@ struct LinkRecordsOptions {
 
 struct LinkRecordsReport {
   std::string mode;
-  uint64_t records = 0, left_records = 0, right_records = 0, linked_pairs = 0;
+  uint64_t records = 0, left_records = 0, right_records = 0;
+  uint64_t linked_pairs = 0;  // links the clustering kept (= rows of the pairs file with linked = 1)
   LinkOutcome outcome;  // model, threshold, pairs, clusters
   std::optional<PairwiseQuality> quality;
   std::string key_fingerprint;  // pprl

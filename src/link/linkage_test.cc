@@ -162,6 +162,58 @@ TEST_F(FebrlTest, PprlDedupeReachesTarget) {
   EXPECT_GE(r->quality->f1, 0.98);
 }
 
+// Two files, with ten right-hand records present twice: each of the ten left partners scores the
+// same above the threshold against both copies, and one-to-one keeps one link. The pairs file
+// marks as linked exactly the links kept, as many as the JSON's linked_pairs and found_pairs.
+TEST_F(FebrlTest, PairsFileMarksOnlyTheLinksKept) {
+  auto text = ReadFile(kFebrl + "dataset1.csv");
+  ASSERT_TRUE(text.ok());
+  std::string left, right, copies;
+  size_t at = 0, line = 0;
+  int dups = 0;
+  while (at < text->size()) {
+    size_t end = text->find('\n', at);
+    if (end == std::string::npos) end = text->size();
+    const std::string l = text->substr(at, end - at) + "\n";
+    at = end + 1;
+    if (line++ == 0) {
+      left = right = l;
+      continue;
+    }
+    if (l.find("-org,") != std::string::npos) {
+      left += l;
+    } else {
+      right += l;
+      if (dups++ < 10) copies += l.substr(0, l.find(',')) + "-copy" + l.substr(l.find(','));
+    }
+  }
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/left.csv", left).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/right.csv", right + copies).ok());
+  auto o = Options("plaintext");
+  o.left = dir_ + "/left.csv";
+  o.right = dir_ + "/right.csv";
+  auto r = LinkRecords(o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  auto pairs = ReadFile(dir_ + "/pairs.csv");
+  ASSERT_TRUE(pairs.ok());
+  uint64_t marked = 0, above = 0;
+  for (const ScoredPair& p : r->outcome.pairs) above += p.weight >= r->outcome.threshold_weight;
+  size_t pos = pairs->find('\n') + 1;
+  while (pos < pairs->size()) {
+    const size_t end = pairs->find('\n', pos);
+    const std::string row = pairs->substr(pos, end - pos);
+    size_t c = 0;
+    for (int k = 0; k < 4; ++k) c = row.find(',', c) + 1;  // the fifth column: linked
+    marked += row[c] == '1';
+    pos = end + 1;
+  }
+  EXPECT_GE(above, marked + 10) << "the ten copies should each lose a link to one-to-one";
+  EXPECT_EQ(marked, r->linked_pairs);
+  EXPECT_EQ(r->linked_pairs, r->records - r->outcome.clusters);  // each kept link joins two records
+  ASSERT_TRUE(r->quality);
+  EXPECT_EQ(r->linked_pairs, r->quality->found_pairs);
+}
+
 TEST_F(FebrlTest, SpecNamingMissingColumnIsAnError) {
   ASSERT_TRUE(WriteFileAtomic(spec_, "columns:\n  given_name: nickname\n").ok());
   auto r = LinkRecords(Options("plaintext"));
@@ -262,6 +314,48 @@ TEST_F(PprlArkTest, OneRecordPerPersonSourceNeverMergesItsRecords) {
   auto bad = ParseFeedSpec("feed: x\nidentity: {file: a.csv, id: i, one_record_per_person: maybe}\n", "x.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("x.yaml:2"), std::string::npos) << bad.status().message();
+}
+
+// PPRL mode counts, per custodian, the records whose NHS number was missing or failed its check
+// digit (the nhs_status pseudonymise recorded), as deterministic mode does.
+TEST_F(PprlArkTest, CountsMissingAndInvalidNhsNumbersLikeDeterministic) {
+  const std::string hdr =
+      "patient_id,nhs_number,given_name,family_name,date_of_birth,sex,postcode,lsoa,imd_decile,practice_code,"
+      "registered_from,registered_to\n";
+  std::filesystem::create_directories(root_ + "/raw2");
+  ASSERT_TRUE(WriteFileAtomic(root_ + "/raw2/patients.csv",
+                              hdr +
+                                  "P1,9434765919,Alice,Brown,1950-03-04,F,LS1 1AA,E01000001,3,B86001,2015-01-01,\n"
+                                  "P2,,Alice,Browne,1950-03-04,F,LS1 1AA,E01000001,3,B86001,2016-05-01,\n"
+                                  "P3,1234567890,Carol,White,1988-02-10,F,LS3 3CC,E01000002,7,B86002,2017-01-01,\n"
+                                  "P4,943 476 5918,Dan,Black,1999-01-01,M,LS4 4DD,E01000003,,B86002,2018-01-01,\n"
+                                  "P5,,Eve,Green,1970-12-31,F,LS2 2BB,E01000002,7,B86001,2016-05-01,\n"
+                                  "P6,,Fay,Grey,1971-01-31,F,LS2 2BC,E01000002,7,B86001,2016-05-01,\n")
+                  .ok());
+  ASSERT_TRUE(WriteFileAtomic(root_ + "/raw2/events.csv", "patient_id,event_date,snomed_code,value,unit\n").ok());
+  ASSERT_TRUE(WriteFileAtomic(root_ + "/raw2/optouts.csv", "nhs_number\n").ok());
+  auto k = ProgrammeKey::Generate();
+  ASSERT_TRUE(k.ok());
+  auto spec = BuiltinFeedSpec("gp");
+  ASSERT_TRUE(spec.ok());
+  auto ps = Pseudonymise(*spec, *k, root_ + "/raw2", root_ + "/out2/gp");
+  ASSERT_TRUE(ps.ok()) << ps.status().ToString();
+  ASSERT_EQ(ps->nhs_missing, 3u);
+  ASSERT_EQ(ps->nhs_invalid, 2u);
+  auto cat = Catalog::Create(root_ + "/ark2");
+  ASSERT_TRUE(cat.ok());
+  ASSERT_TRUE(Ingest(**cat, {root_ + "/out2/gp"}, IngestOptions{}).ok());
+  auto pprl = LinkPprl(**cat, "");
+  ASSERT_TRUE(pprl.ok()) << pprl.status().ToString();
+  const FeedLinkCounts& p = pprl->feeds["gp"];
+  EXPECT_EQ(p.records, 6u);
+  EXPECT_EQ(p.missing_nhs, 3u);
+  EXPECT_EQ(p.invalid_nhs, 2u);
+  EXPECT_EQ(pprl->pprl->records_without_nhs, 5u);
+  auto det = LinkDeterministic(**cat, "");
+  ASSERT_TRUE(det.ok()) << det.status().ToString();
+  EXPECT_EQ(det->feeds["gp"].missing_nhs, p.missing_nhs);
+  EXPECT_EQ(det->feeds["gp"].invalid_nhs, p.invalid_nhs);
 }
 
 TEST_F(PprlArkTest, BadClkNamesFileLineAndColumn) {

@@ -768,13 +768,20 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
     const ScoredPair& sp = o.pairs[idx];
     if (grp(sp.a) != LinkInput::kNoGroup && grp(sp.b) != LinkInput::kNoGroup) continue;  // decided by groups
     if (opt.one_to_one) {
-      if (matched[sp.a] || matched[sp.b]) continue;
-      if (uf.Union(sp.a, sp.b)) matched[sp.a] = matched[sp.b] = 1;
-      else ++o.refused_merges;
-    } else if (!uf.Union(sp.a, sp.b)) {
+      if (matched[sp.a] || matched[sp.b]) continue;  // one-to-one: a stronger link was kept
+      if (uf.Union(sp.a, sp.b)) {
+        matched[sp.a] = matched[sp.b] = 1;
+        o.linked.push_back(idx);
+      } else {
+        ++o.refused_merges;
+      }
+    } else if (uf.Union(sp.a, sp.b)) {
+      o.linked.push_back(idx);
+    } else {
       ++o.refused_merges;
     }
   }
+  std::sort(o.linked.begin(), o.linked.end());
   o.cluster.resize(n);
   for (uint32_t i = 0; i < n; ++i) {
     o.cluster[i] = uf.Find(i);

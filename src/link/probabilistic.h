@@ -91,6 +91,11 @@ struct LinkOutcome {
   uint64_t candidate_pairs = 0, skipped_blocks = 0, skipped_block_records = 0, em_iterations = 0;
   std::vector<uint64_t> pairs_per_rule;
   std::vector<ScoredPair> pairs;   // scored candidate pairs: accepted, or probability >= keep_min_probability
+  // Indices into `pairs` (ascending) of the links the clustering kept: pairs at or above the
+  // threshold that it joined (or found already joined), not those it discarded (one-to-one: a
+  // record already linked by a stronger pair; a cannot-link constraint) nor those decided by
+  // groups. A subset of the pairs at or above the threshold.
+  std::vector<uint32_t> linked;
   int lsh_bits = 0;                // bits per LSH band when recomputed (adaptive_lsh), else 0
   std::vector<int> rule_refine_bits;  // per rule: CLK bits added to keep it in budget (adaptive_lsh)
   struct GroupConsistency {        // over all candidate pairs, against LinkInput::group
