@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -82,6 +83,29 @@ Status WriteManifest(const SynthOptions& o, const World& world, const WriteResul
   return WriteFileAtomic(o.out_dir + "/manifest.json", m.dump(2) + "\n");
 }
 
+// --out must be new or empty, unless `force`: then a previous region's folders and manifest are
+// removed first (so no file of the earlier run, e.g. acute/feed.hl7, outlives it); other files
+// in the directory are left alone.
+Status PrepareOutDir(const SynthOptions& o) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(o.out_dir, ec)) return Status::OK();
+  if (!fs::is_directory(o.out_dir, ec)) {
+    return Status::FailedPrecondition("--out " + o.out_dir + " exists and is not a directory");
+  }
+  const bool empty = fs::is_empty(o.out_dir, ec);
+  if (ec) return Status::IOError("--out " + o.out_dir + ": " + ec.message());
+  if (empty) return Status::OK();
+  if (!o.force) {
+    return Status::FailedPrecondition("--out " + o.out_dir +
+                                      " exists and is not empty: refusing to overwrite it (--force replaces a region "
+                                      "written there before)");
+  }
+  ARK_RETURN_IF_ERROR(RemoveAll(o.out_dir + "/manifest.json"));  // first: the run is incomplete from here on
+  for (const char* c : kCustodians) ARK_RETURN_IF_ERROR(RemoveAll(o.out_dir + "/" + c));
+  return RemoveAll(o.out_dir + "/truth");
+}
+
 }  // namespace
 
 Status ValidateOptions(const SynthOptions& o) {
@@ -98,9 +122,8 @@ Status ValidateOptions(const SynthOptions& o) {
 Result<SynthSummary> GenerateRegion(const SynthOptions& o) {
   ARK_RETURN_IF_ERROR(ValidateOptions(o));
   const auto t0 = std::chrono::steady_clock::now();
-  // A run is complete only once manifest.json exists: remove any left from an earlier run first.
-  const std::string manifest = o.out_dir + "/manifest.json";
-  if (PathExists(manifest)) ARK_RETURN_IF_ERROR(RemoveAll(manifest));
+  // A run is complete only once manifest.json exists; an earlier run's is removed (with --force).
+  ARK_RETURN_IF_ERROR(PrepareOutDir(o));
   for (const char* c : kCustodians) ARK_RETURN_IF_ERROR(MakeDirs(o.out_dir + "/" + c));
   ARK_RETURN_IF_ERROR(MakeDirs(o.out_dir + "/truth"));
 

@@ -31,8 +31,11 @@ struct SynthOptions {
   int years = 10;
   // Seed of every random stream. Default: 1.
   uint64_t seed = 1;
-  // Output directory; created if missing. Existing files of a previous run are overwritten.
+  // Output directory; created if missing. It must be missing or empty unless `force`.
   std::string out_dir;
+  // Write into a non-empty out_dir: a previous region's custodian folders, truth/ and
+  // manifest.json there are removed first; other files are left alone.
+  bool force = false;
   // Worker threads for simulation and formatting. Default: 2. Does not change the output.
   int threads = 2;
   // Optional progress messages ("people 200000/1000000", "writing gp/events.csv ..."); called
@@ -55,7 +58,8 @@ struct SynthSummary {
 // Checks ranges and that out_dir is given. Errors: InvalidArgument.
 Status ValidateOptions(const SynthOptions& options);
 
-// Generates and writes the region. Errors: InvalidArgument for bad options, IOError when the
+// Generates and writes the region. Errors: InvalidArgument for bad options, FailedPrecondition
+// when out_dir exists and is not empty (without `force`) or is not a directory, IOError when the
 // directory or a file cannot be written (a failed run leaves no manifest.json behind).
 Result<SynthSummary> GenerateRegion(const SynthOptions& options);
 

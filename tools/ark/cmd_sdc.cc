@@ -1,7 +1,8 @@
 // `ark sdc check FILE.csv --rules opensafely|acro [--json]`: the disclosure-control engine
 // (src/disclosure/sdc.h) on a table of counts: the first column holds labels, every other column
 // counts. Prints each cell's published value and why it was hidden, the totals recomputed from
-// published cells, and the status (pass | review | fail). Exit 0 when the check ran; 1 for bad input.
+// published cells, and the status (pass | review | fail). The exit code carries the status, so that
+// scripts can act on it: 0 pass, 3 review, 4 fail; 1 bad input, 2 bad usage (kSdcExit* below).
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -54,8 +55,20 @@ nlohmann::ordered_json SdcTableJson(const sdc::TableCheck& t) {
 
 namespace {
 
+// Exit codes of `ark sdc check` by status (1 and 2 stay bad input and bad usage, as elsewhere).
+constexpr int kSdcExitPass = 0, kSdcExitReview = 3, kSdcExitFail = 4;
+
+int ExitCodeForStatus(const std::string& status) {
+  if (status == "pass") return kSdcExitPass;
+  if (status == "review") return kSdcExitReview;
+  return kSdcExitFail;  // "fail", and anything unexpected fails closed
+}
+
 int Check(int argc, char** argv) {
-  CLI::App app("Apply disclosure control to a CSV table of counts (first column labels, others counts).", "ark sdc check");
+  CLI::App app("Apply disclosure control to a CSV table of counts (first column labels, others counts).\n"
+               "Exit code: 0 pass, 3 review (cells suppressed: a person must look), 4 fail;\n"
+               "1 bad input, 2 bad usage.",
+               "ark sdc check");
   std::string file, rules = "opensafely", rounding = "nearest5", eps;
   bool json = false, no_secondary = false;
   int64_t threshold = 10;
@@ -132,9 +145,10 @@ int Check(int argc, char** argv) {
     j["regression"] = {{"residual_dof", dof}, {"pass", m.pass}, {"reason", m.reason}};
     if (!m.pass) worsen("fail");
   }
+  const int exit_code = ExitCodeForStatus(j["status"].get<std::string>());
   if (json) {
     std::printf("%s\n", j.dump(2).c_str());
-    return 0;
+    return exit_code;
   }
   std::printf("%s: %s (%s)\n", file.c_str(), j["status"].get<std::string>().c_str(), r->summary.c_str());
   if (j.contains("magnitude")) std::printf("magnitude: %s\n", j["magnitude"].dump().c_str());
@@ -144,7 +158,7 @@ int Check(int argc, char** argv) {
     for (auto& v : row) line += (line.empty() ? "" : ",") + (v.is_string() ? v.get<std::string>() : v.dump());
     std::printf("%s\n", line.c_str());
   }
-  return 0;
+  return exit_code;
 }
 
 int Sdc(int argc, char** argv) { return DispatchGroup("sdc", {{"check", Check}}, argc, argv); }

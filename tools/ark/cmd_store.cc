@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -12,6 +13,7 @@
 
 #include "command.h"
 #include "core/csv.h"
+#include "core/fs.h"
 #include "core/time.h"
 #include "store/store.h"
 
@@ -19,6 +21,23 @@ namespace ark::cli {
 namespace {
 
 constexpr const char* kTimeFormat = "%Y-%m-%d %H:%M:%S";  // the time part may be omitted
+
+// For the commands that read an existing store (verify, scan, compact): Store::Open takes a
+// missing directory for an empty store, which would let `ark verify nosuch` report "ok".
+// NotFound when `dir` does not exist, FailedPrecondition when it holds no store.
+Status RequireStore(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return Status::NotFound(dir + ": no such directory");
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return Status::InvalidArgument(dir + ": not a directory (expected an Ark)");
+  }
+  if (!std::filesystem::is_directory(dir + "/store", ec)) {
+    return Status::FailedPrecondition(dir + " has no timeline store (" + dir + "/store): " +
+                                      (PathExists(dir + "/catalog.db") ? "run 'ark build " + dir + "' first"
+                                                                       : std::string("not an Ark")));
+  }
+  return Status::OK();
+}
 
 // Reads FILE (columns person,time,code[,value,unit,end,source,encounter]) into append records.
 Result<std::vector<AppendEvent>> ReadAppendCsv(const std::string& path) {
@@ -127,6 +146,7 @@ int Compact(int argc, char** argv) {
   std::string dir;
   app.add_option("ark", dir, "Ark directory")->required();
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  if (int rc = ReportError(RequireStore(dir))) return rc;
   auto store = Store::Open(dir + "/store");
   if (!store.ok()) return ReportError(store.status());
   const uint64_t delta = (*store)->Stats().delta_events;
@@ -138,10 +158,13 @@ int Compact(int argc, char** argv) {
 }
 
 int Verify(int argc, char** argv) {
-  CLI::App app("Check every block and WAL checksum of the timeline store.", "ark verify");
+  CLI::App app("Check every block and WAL checksum of the timeline store.\n"
+               "Exit 0 when every check passed; 1 when one failed or ARK is missing or holds no store.",
+               "ark verify");
   std::string dir;
   app.add_option("ark", dir, "Ark directory")->required();
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  if (int rc = ReportError(RequireStore(dir))) return rc;
   auto store = Store::Open(dir + "/store");
   if (!store.ok()) return ReportError(store.status());
   if (Status s = (*store)->Verify(); !s.ok()) return ReportError(s);
@@ -160,7 +183,7 @@ int Scan(int argc, char** argv) {
   app.add_option("ark", dir, "Ark directory")->required();
   app.add_option("--codes", codes, "comma-separated codes, e.g. SNOMED/44054006,ICD10/E11.9")->required();
   app.add_option("--from", from, "first date (or time) of the window, YYYY-MM-DD[ HH:MM[:SS]]")->required();
-  app.add_option("--to", to, "end of the window, excluded")->required();
+  app.add_option("--to", to, "end of the window, excluded; must be after --from")->required();
   app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256));
   app.add_option("--repeat", repeat, "run the scan this many times and report the fastest")->check(CLI::Range(1, 1000));
   app.add_flag("--json", json, "print as JSON");
@@ -169,6 +192,11 @@ int Scan(int argc, char** argv) {
   if (!t_from.ok()) return ReportError(t_from.status().WithContext("--from"));
   auto t_to = ParseTime(to, kTimeFormat);
   if (!t_to.ok()) return ReportError(t_to.status().WithContext("--to"));
+  if (*t_to <= *t_from) {
+    return ReportError(Status::InvalidArgument("--to " + to + " is not after --from " + from +
+                                               ": the window [--from, --to) would be empty"));
+  }
+  if (int rc = ReportError(RequireStore(dir))) return rc;
   auto store = Store::Open(dir + "/store");
   if (!store.ok()) return ReportError(store.status());
   const auto dicts = (*store)->dicts();

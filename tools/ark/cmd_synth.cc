@@ -14,7 +14,10 @@ int RunSynth(int argc, char** argv) {
   app.add_option("--people", o.people, "distinct people ever in the region, births included")->capture_default_str();
   app.add_option("--years", o.years, "window length in years, ending 2025-12-31")->capture_default_str();
   app.add_option("--seed", o.seed, "random seed (same seed, same bytes)")->capture_default_str();
-  app.add_option("--out", o.out_dir, "output directory (created if missing)")->required();
+  app.add_option("--out", o.out_dir, "output directory: new or empty (created if missing)")->required();
+  app.add_flag("--force", o.force,
+               "write into a non-empty --out: a region written there before (custodian folders, truth/, "
+               "manifest.json) is replaced");
   app.add_option("--threads", o.threads, "worker threads (output does not depend on it)")->capture_default_str();
   bool quiet = false, hl7 = false;
   app.add_flag("--quiet", quiet, "no progress messages on stderr");
