@@ -1,13 +1,17 @@
 // The tables of bench/scale/run.sh and bench/results/scale-<date>.json, from its measurements:
-//   steps.tsv: "size step wall_s user_s sys_s max_rss_kib other_cores" per step and size
-//              (/usr/bin/time; other_cores: cores other processes kept busy meanwhile);
-//   sizes.tsv: "size status events persons pprl_persons peak_disk_bytes" (status: ran | skipped).
+//   steps.tsv: "size step wall_s user_s sys_s max_rss_kib other_cores ok|failed" per step and
+//              size (/usr/bin/time; other_cores: cores other processes kept busy meanwhile);
+//   sizes.tsv: "size status events persons pprl_persons peak_disk_bytes", status ran,
+//              skipped-disk, skipped-memory or failed:<step>.
 //
 //   node report.mjs --steps S --sizes Z --out OUT.json --target-gib 4 [--flat-at 15000000] ...
 //       prints the peak-RSS table (step x size, target, PASS/FAIL, slope) and the time table;
 //       writes OUT.json.
 //   node report.mjs --steps S --sizes Z --extrapolate N
 //       prints one line per step: peak RSS and wall at N people extrapolated from the sizes so far.
+//   node report.mjs --steps S --sizes Z --predict-rss N
+//       prints "GIB STEP": the largest peak RSS predicted at N people (along the line with two
+//       sizes or more, in proportion to N with one; "0 none" with none).
 //
 // The slope is the least-squares line of peak RSS (GiB) against millions of people over the
 // sizes measured (two at least). "Flat" is judged where the target is meant to hold: a step
@@ -27,9 +31,9 @@ const tsv = (file) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n')
 const STEPS = ['synth', 'pseudonymise', 'ingest', 'link_deterministic', 'build', 'link_pprl'];
 const GiB = 2 ** 20; // KiB per GiB
 
-const measured = tsv(arg('--steps')).map(([size, step, wall, user, sys, rss, other]) => ({
+const measured = tsv(arg('--steps')).map(([size, step, wall, user, sys, rss, other, ok]) => ({
   size: Number(size), step, wall: Number(wall), user: Number(user), sys: Number(sys), rss_kib: Number(rss), rss_gib: Number(rss) / GiB,
-  other_cores: Number(other),
+  other_cores: Number(other), failed: ok === 'failed',
 }));
 const sizes = tsv(arg('--sizes')).map(([size, status, events, persons, pprlPersons, bytes]) => ({
   size: Number(size), status, events: Number(events), persons: Number(persons), pprl_persons: Number(pprlPersons), disk_bytes: Number(bytes),
@@ -61,6 +65,19 @@ const people = (n) => (n >= 1e6 ? `${+(n / 1e6).toFixed(2)}M` : `${+(n / 1e3).to
 const g2 = (x) => (x === null || x === undefined ? '-' : `${x.toFixed(2)} GiB`);
 const s1 = (x) => (x === null || x === undefined ? '-' : `${x.toFixed(1)} s`);
 
+if (process.argv.includes('--predict-rss')) {
+  const n = Number(arg('--predict-rss'));
+  let best = [0, 'none'];
+  for (const step of STEPS) {
+    const pts = ran.map((x) => get(step, x)).filter(Boolean);
+    const l = lines[step].rss;
+    const p = l ? at(l, n / 1e6) : pts.length ? pts[pts.length - 1].rss_gib * n / pts[pts.length - 1].size : 0;
+    if (p > best[0]) best = [p, step];
+  }
+  console.log(`${best[0].toFixed(1)} ${best[1]}`);
+  process.exit(0);
+}
+
 if (process.argv.includes('--extrapolate')) {
   const n = Number(arg('--extrapolate'));
   if (!ran.length) {
@@ -83,7 +100,7 @@ const table = (rows) => {
   const line = (r) => r.map((v, c) => String(v).padEnd(widths[c])).join('  ').trimEnd();
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 };
-const skipped = sizes.filter((s) => s.status === 'skipped').map((s) => s.size);
+const skipped = sizes.filter((s) => s.status.startsWith('skipped')).map((s) => s.size);
 const allSizes = sizes.map((s) => s.size);
 
 // ---- peak RSS -------------------------------------------------------------------------------
@@ -91,33 +108,36 @@ const verdicts = {};
 const rssRows = [['step', ...allSizes.map((n) => `${people(n)}${skipped.includes(n) ? ' (extrap.)' : ''}`), 'target', 'verdict', 'slope (GiB per 1M people)', `at ${people(flatAt)} (line)`]];
 for (const step of STEPS) {
   const l = lines[step].rss;
-  const pts = ran.map((n) => get(step, n)).filter(Boolean);
-  if (!pts.length) continue;
-  const over = pts.filter((m) => m.rss_gib > target);
+  const pts = allSizes.map((n) => get(step, n)).filter((m) => m && !m.failed);
+  // A step that failed (e.g. killed for memory) counts against the target with the RSS it reached.
+  const failed = measured.filter((m) => m.step === step && m.failed);
+  if (!pts.length && !failed.length) continue;
+  const over = [...pts.filter((m) => m.rss_gib > target), ...failed];
   const atFlat = at(l, flatAt / 1e6);
   const pass = over.length === 0 && (atFlat === null || atFlat <= target);
   verdicts[step] = {
     pass,
-    reason: over.length ? `over ${target} GiB at ${over.map((m) => people(m.size)).join(', ')}` :
+    reason: over.length ? `over ${target} GiB or failed at ${over.map((m) => people(m.size) + (m.failed ? ' (failed)' : '')).join(', ')}` :
       atFlat !== null && atFlat > target ? `rises: ${atFlat.toFixed(2)} GiB at ${people(flatAt)} on the line` : atFlat === null ? 'one size: flatness not judged' : 'within the target and flat enough',
     slope_gib_per_million: l ? l.slope : null,
     intercept_gib: l ? l.intercept : null,
     [`line_at_${flatAt}_gib`]: atFlat,
   };
   rssRows.push([step,
-    ...allSizes.map((n) => (skipped.includes(n) ? (l ? `(${g2(at(l, n / 1e6))})` : '-') : g2(get(step, n)?.rss_gib))),
-    `<= ${target} GiB, flat`, pass ? 'PASS' : 'FAIL', l ? `${l.slope >= 0 ? '+' : ''}${l.slope.toFixed(3)}` : '-', g2(atFlat)]);
+    ...allSizes.map((n) => (skipped.includes(n) ? (l ? `(${g2(at(l, n / 1e6))})` : '-') :
+      get(step, n) ? g2(get(step, n).rss_gib) + (get(step, n).failed ? ' FAILED' : '') : '-')),
+    `<= ${target} GiB, flat`, pass ? (atFlat === null ? 'PASS (one size: flat not judged)' : 'PASS') : 'FAIL', l ? `${l.slope >= 0 ? '+' : ''}${l.slope.toFixed(3)}` : '-', g2(atFlat)]);
 }
 
 // ---- times ----------------------------------------------------------------------------------
 const timeRows = [['step', ...allSizes.map((n) => people(n)), 'wall slope (s per 1M people)']];
 for (const step of STEPS) {
-  if (!ran.some((n) => get(step, n))) continue;
+  if (!allSizes.some((n) => get(step, n))) continue;
   const l = lines[step].wall;
   timeRows.push([step, ...allSizes.map((n) => {
     const m = get(step, n);
     if (!m) return skipped.includes(n) && l ? `(${s1(at(l, n / 1e6))})` : '-';
-    return `${m.wall.toFixed(1)} s (u ${m.user.toFixed(1)}, s ${m.sys.toFixed(1)})`;
+    return `${m.wall.toFixed(1)} s (u ${m.user.toFixed(1)}, s ${m.sys.toFixed(1)})${m.failed ? ' FAILED' : ''}`;
   }), l ? l.slope.toFixed(1) : '-']);
 }
 const ingestSys = ran.map((n) => {
@@ -133,7 +153,8 @@ out.push(`Ark scale bench, ${new Date().toISOString().slice(0, 19)}Z, commit ${a
   `${arg('--threads', '2')} threads, ${cpus().length} cores (${cpus()[0].model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB`);
 out.push('regions: ' + sizes.map((s) => (s.status === 'ran'
   ? `${people(s.size)} people -> ${s.events} events, ${s.persons} persons (deterministic link), ${s.pprl_persons} (pprl), peak disk ${(s.disk_bytes / 2 ** 30).toFixed(2)} GiB`
-  : `${people(s.size)} skipped (disk)`)).join('; '));
+  : s.status.startsWith('failed:') ? `${people(s.size)}: ${s.status.slice(7)} FAILED (see the logs)`
+  : `${people(s.size)} ${s.status.replace('-', ' (')})`)).join('; '));
 out.push('');
 out.push('peak RSS (GiB = 2^30 bytes; from /usr/bin/time %M; "(...)" extrapolated along the line)');
 out.push(table(rssRows));
