@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Ark's benchmark suite (`make bench`): the whole pipeline on a synthetic region, then the same
-# cohort scan on Ark, SQLite and DuckDB over the same events. See bench/README.md.
+# cohort scan on Ark, SQLite and DuckDB over the same events, and DuckDB loading the same
+# pseudonymised feed files as Ark's ingest (every file, every column, typed). See bench/README.md.
+# Peak memory and time from 1M to 15M people: bash bench/scale/run.sh.
 #
 #   bash bench/run.sh            # 1M people x 10 years (BENCH_PEOPLE, BENCH_YEARS, BENCH_SEED)
 #   bash bench/run.sh --quick    # 20k people, for development
@@ -15,7 +17,7 @@
 #
 # Exit status: 0 when every step ran and the three engines agree (targets missed are reported,
 # not fatal; BENCH_STRICT=1 makes a missed target exit 3); 1 when a step failed; 2 when the
-# engines returned different counts.
+# engines returned different counts or a peer loaded other row counts than the files hold.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,7 +30,7 @@ for a in "$@"; do
     --quick) QUICK=1 ;;
     --force) BENCH_FORCE=1 ;;
     --clean) CLEAN=1 ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown argument $a (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -144,10 +146,10 @@ if [ -f "$W/region.done" ]; then
   echo cached >"$LOGS/synth.cached"
 else
   rm -rf -- "$W/region" "$W/feeds" "$W/programme.key"
-  say "bench: [1/8] ark synth --people $PEOPLE --years $YEARS --seed $SEED --threads $THREADS ..."
+  say "bench: [1/9] ark synth --people $PEOPLE --years $YEARS --seed $SEED --threads $THREADS ..."
   timed synth "$ARK" synth --people "$PEOPLE" --years "$YEARS" --seed "$SEED" --threads "$THREADS" --out "$W/region"
   say "        $(secs synth) s"
-  say "bench: [2/8] ark keygen + ark pseudonymise (5 custodians) ..."
+  say "bench: [2/9] ark keygen + ark pseudonymise (5 custodians) ..."
   "$ARK" keygen --out "$W/programme.key" >/dev/null || die keygen
   mkdir -p "$W/feeds"
   for c in "${CUSTODIANS[@]}"; do
@@ -172,11 +174,11 @@ rm -rf -- "$W/ark"
 FEEDS=()
 for c in "${CUSTODIANS[@]}"; do FEEDS+=("$W/feeds/$c"); done
 sync
-say "bench: [3/8] ark ingest (all five feeds, --threads $THREADS) ... load average $(loadavg)"
+say "bench: [3/9] ark ingest (all five feeds, --threads $THREADS) ... load average $(loadavg)"
 timed ingest "$ARK" ingest "$W/ark" "${FEEDS[@]}" --threads "$THREADS" --json
 say "        $(secs ingest) s"
 LINK_MODE=${LINK_MODE:-pprl}
-say "bench: [4/8] ark link --mode $LINK_MODE, ark build ..."
+say "bench: [4/9] ark link --mode $LINK_MODE, ark build ..."
 TRUTH=(); [ -d "$W/truth" ] && TRUTH=(--truth "$W/truth")
 timed link "$ARK" link "$W/ark" --mode "$LINK_MODE" "${TRUTH[@]}" --threads "$THREADS" --json
 timed build "$ARK" build "$W/ark" --threads "$THREADS" --json
@@ -184,7 +186,7 @@ say "        link $(secs link) s, build $(secs build) s"
 timed stats "$ARK" stats "$W/ark" --json
 
 # ---- 3. export the store's events and the query -----------------------------------------------
-say "bench: [5/8] export the store's events to CSV for the peers; pick the 50 codes ..."
+say "bench: [5/9] export the store's events to CSV for the peers; pick the 50 codes ..."
 timed export "$ARK_BENCH" export --ark "$W/ark" --csv "$W/events.csv" --query "$W/query.json"
 say "        $(secs export) s, $(stat -c %s "$W/events.csv") bytes"
 
@@ -192,7 +194,7 @@ say "        $(secs export) s, $(stat -c %s "$W/events.csv") bytes"
 CODES=$(node -e 'const q=require(process.argv[1]);console.log(q.codes.map(c=>c.code).join(","))' "$W/query.json")
 FROM=$(node -e 'console.log(require(process.argv[1]).from)' "$W/query.json")
 TO=$(node -e 'console.log(require(process.argv[1]).to)' "$W/query.json")
-say "bench: [6/8] Ark scan: 50 codes, [$FROM, $TO), $THREADS threads, warm-up + $RUNS runs ... load average $(loadavg)"
+say "bench: [6/9] Ark scan: 50 codes, [$FROM, $TO), $THREADS threads, warm-up + $RUNS runs ... load average $(loadavg)"
 timed scan_inproc "$ARK_BENCH" scan --ark "$W/ark" --query "$W/query.json" --runs "$RUNS" --threads "$THREADS"
 say "        median $(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1]));console.log(r.median_seconds.toFixed(4)+" s, "+(r.events_per_second/1e9).toFixed(2)+"G events/s, "+r.persons_matched+" persons")' "$LOGS/scan_inproc.out")"
 if [ "$HAVE_SCAN_CMD" = 1 ]; then
@@ -206,16 +208,24 @@ else
 fi
 
 # ---- 5. the peers -----------------------------------------------------------------------------
-say "bench: [7/8] SQLite: load the CSV, then the query (warm-up + $SQLITE_RUNS runs) ... load average $(loadavg)"
+say "bench: [7/9] SQLite: load the CSV, then the query (warm-up + $SQLITE_RUNS runs) ... load average $(loadavg)"
 timed sqlite_load "$SQLITE_BENCH" load "$W/sqlite.db" "$W/events.csv"
 timed sqlite_query "$SQLITE_BENCH" query "$W/sqlite.db" "$W/query.json" "$SQLITE_RUNS"
 stat -c %s "$W/sqlite.db" >"$LOGS/sqlite_bytes"
 [ "$KEEP" = 1 ] || rm -f "$W/sqlite.db"
-say "bench: [8/8] DuckDB: load the CSV, then the query (warm-up + $RUNS runs) ... load average $(loadavg)"
+say "bench: [8/9] DuckDB: load the CSV, then the query (warm-up + $RUNS runs) ... load average $(loadavg)"
 timed duckdb_load node "$HERE/duckdb_bench.mjs" load --db "$W/duckdb.db" --csv "$W/events.csv" --threads "$THREADS"
 timed duckdb_query node "$HERE/duckdb_bench.mjs" query --db "$W/duckdb.db" --query "$W/query.json" --runs "$RUNS" --threads "$THREADS"
 stat -c %s "$W/duckdb.db" >"$LOGS/duckdb_bytes"
 if [ "$KEEP" != 1 ]; then rm -f "$W/duckdb.db" "$W/duckdb.db.wal" "$W/events.csv"; fi
+# The like-for-like peer of `ark ingest`: the same pseudonymised feed files, every file and every
+# column, typed, into tables (the rows loaded are checked against each file's lines afterwards).
+say "bench: [9/9] DuckDB: load every file of the five pseudonymised feeds into typed tables ... load average $(loadavg)"
+sync
+timed duckdb_feeds_load node "$HERE/duckdb_bench.mjs" load-feeds --db "$W/duckdb_feeds.db" --feeds "$W/feeds" --threads "$THREADS"
+stat -c %s "$W/duckdb_feeds.db" >"$LOGS/duckdb_feeds_bytes"
+say "        $(secs duckdb_feeds_load) s"
+[ "$KEEP" = 1 ] || rm -f "$W/duckdb_feeds.db" "$W/duckdb_feeds.db.wal"
 
 if [ "$KERNEL" = 1 ]; then
   say "bench: reference: bitmap code lookup over an in-memory 32-bit column (200M events) ..."
@@ -224,6 +234,9 @@ fi
 
 # ---- 6. the table and bench/results/latest.json ----------------------------------------------
 mkdir -p "$HERE/results"
+status=0
 node "$HERE/report.mjs" --logs "$LOGS" --query "$W/query.json" --out "$HERE/results/latest.json" \
   --people "$PEOPLE" --years "$YEARS" --seed "$SEED" --threads "$THREADS" --scratch "$W" \
-  --commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+dirty')"
+  --commit "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+dirty')" || status=$?
+say "bench: peak memory and time from 1M to 15M people (ingest, link, build): bash bench/scale/run.sh (bench/README.md, \"Scale\")"
+exit "$status"
