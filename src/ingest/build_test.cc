@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <thread>
 
 #include "catalog/catalog.h"
@@ -19,6 +20,7 @@
 #include "ingest/ingest.h"
 #include "ingest/pseudonymise.h"
 #include "link/link.h"
+#include "live/ingestor.h"
 #include "store/store.h"
 
 namespace ark {
@@ -201,6 +203,46 @@ TEST_F(BuildTest, AppendedEventFollowsItsPersonAfterRelink) {
   }
   Build();
   EXPECT_EQ(Holders(ark() + "/store", "TEST/ACK1"), std::vector<PersonKey>{pprl[0]});
+}
+
+// A live HL7 admission acknowledged by the server (AA) is in the store after a rebuild, under the
+// key the server gave the new patient, and that key stays reserved.
+TEST_F(BuildTest, LiveEventSurvivesBuild) {
+  MakeBuiltArk();
+  live::LiveRecord r;
+  r.kind = live::LiveRecord::Kind::kAdmit;
+  r.message_type = "ADT^A01";
+  r.control_id = "MSG1";
+  r.sending_facility = "RXX";
+  r.patient.mrn = "M12345";
+  r.admit_time = kJune2025;
+  PersonKey key = live::kNoPerson;
+  {
+    live::Metrics metrics;
+    live::IngestOptions io;
+    io.ark_dir = ark();
+    auto k = ProgrammeKey::Generate();
+    ASSERT_TRUE(k.ok());
+    io.key = *k;
+    io.compact_interval_s = 0;
+    auto in = live::Ingestor::Open(io, &metrics);
+    ASSERT_TRUE(in.ok()) << in.status().ToString();
+    std::promise<live::Outcome> done;
+    (*in)->Submit(r, 0, [&](const live::Outcome& o) { done.set_value(o); });
+    const live::Outcome o = done.get_future().get();
+    ASSERT_EQ(o.code, "AA");
+    key = o.person;
+    ASSERT_TRUE((*in)->FlushStore().ok());
+  }
+  ASSERT_NE(key, live::kNoPerson);
+  EXPECT_EQ(Holders(ark() + "/store", "HL7/ADT_A01"), std::vector<PersonKey>{key});
+  Build();
+  EXPECT_EQ(Holders(ark() + "/store", "HL7/ADT_A01"), std::vector<PersonKey>{key});
+  Compact();
+  Build();
+  EXPECT_EQ(Holders(ark() + "/store", "HL7/ADT_A01"), std::vector<PersonKey>{key});
+  auto cat = Catalog::Open(ark());
+  EXPECT_GT(*(*cat)->NextPerson(), key);
 }
 
 TEST_F(BuildTest, CorruptNextPersonIsCorruptionNamingTheField) {
