@@ -1,8 +1,16 @@
 #include "catalog/catalog.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <ctime>
 
 #include "core/fs.h"
+#include "core/private_files.h"
 
 namespace ark {
 namespace {
@@ -25,7 +33,28 @@ Status SqlError(sqlite3* db, const std::string& what) {
   return Status::IOError("catalog: " + what + ": " + sqlite3_errmsg(db));
 }
 
+// The catalog and SQLite's companion files (which SQLite creates with the database's mode):
+// owner-only, also for an Ark made before this rule.
+Status MakePrivate(const std::string& path) {
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string f = path + suffix;
+    struct stat st;
+    if (::stat(f.c_str(), &st) != 0 || (st.st_mode & 07777) == kPrivateFileMode) continue;
+    if (::chmod(f.c_str(), kPrivateFileMode) != 0 && errno != ENOENT && errno != EPERM) {
+      return Status::IOError("chmod " + f + ": " + std::strerror(errno));
+    }
+  }
+  return Status::OK();
+}
+
 Result<sqlite3*> OpenDb(const std::string& path, int flags) {
+  if (flags & SQLITE_OPEN_CREATE) {
+    // Create the file ourselves, 0600, before SQLite does (it would use 0644 minus the umask).
+    const int fd = OpenPrivate(path, O_RDWR | O_CREAT);
+    if (fd < 0) return Status::IOError("create " + path + ": " + std::strerror(errno));
+    ::close(fd);
+  }
+  ARK_RETURN_IF_ERROR(MakePrivate(path));
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, flags, nullptr) != SQLITE_OK) {
     Status s = SqlError(db, "open " + path);
@@ -34,6 +63,10 @@ Result<sqlite3*> OpenDb(const std::string& path, int flags) {
   }
   sqlite3_busy_timeout(db, 10000);
   sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", nullptr, nullptr, nullptr);
+  if (Status s = MakePrivate(path); !s.ok()) {
+    sqlite3_close(db);
+    return s;
+  }
   return db;
 }
 
@@ -70,6 +103,8 @@ Result<std::unique_ptr<Catalog>> Catalog::Create(const std::string& ark_dir) {
   const std::string path = ark_dir + "/catalog.db";
   if (PathExists(path)) return Status::FailedPrecondition(ark_dir + " is already an Ark (catalog.db exists)");
   ARK_RETURN_IF_ERROR(MakeDirs(ark_dir));
+  // The Ark directory is the Ark's own: owner-only even when it existed before `ark init`.
+  if (::chmod(ark_dir.c_str(), kPrivateDirMode) != 0) return Status::IOError("chmod " + ark_dir + ": " + std::strerror(errno));
   ARK_ASSIGN_OR_RETURN(sqlite3* db, OpenDb(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   std::unique_ptr<Catalog> c(new Catalog(db, ark_dir));
   ARK_RETURN_IF_ERROR(c->Exec(std::string("BEGIN;") + kSchema + "COMMIT;"));
@@ -115,6 +150,26 @@ Status Catalog::SetMeta(const std::string& key, const std::string& value) {
   ARK_ASSIGN_OR_RETURN(auto st, Prepare("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
   st->Bind(1, key).Bind(2, value);
   return st->Run();
+}
+
+Result<uint32_t> Catalog::NextPerson() {
+  ARK_ASSIGN_OR_RETURN(auto v, GetMeta("next_person"));
+  if (!v) return uint32_t{0};
+  uint64_t n = 0;
+  const char* end = v->data() + v->size();
+  auto [p, ec] = std::from_chars(v->data(), end, n);
+  if (v->empty() || ec != std::errc() || p != end || n >= UINT32_MAX) {
+    return Status::Corruption(dir_ + "/catalog.db: meta next_person: '" + v->substr(0, 40) +
+                              "' is not a person count (0 to 4294967294)");
+  }
+  return static_cast<uint32_t>(n);
+}
+
+Status Catalog::RaiseNextPerson(uint64_t at_least) {
+  if (at_least >= UINT32_MAX) return Status::InvalidArgument("person key out of range");
+  ARK_ASSIGN_OR_RETURN(uint32_t have, NextPerson());
+  if (at_least <= have) return Status::OK();
+  return SetMeta("next_person", std::to_string(at_least));
 }
 
 Result<std::vector<BatchInfo>> Catalog::Batches() {

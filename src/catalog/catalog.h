@@ -2,6 +2,9 @@
 // It holds the key fingerprint, the ingested batches, and the stable person keys. Timeline data
 // lives in the store (src/store), staged extracts in ARK/staging.
 //
+// Files: ARK/catalog.db (and SQLite's -wal/-shm/-journal) are 0600, the Ark directory 0700, whatever
+// the umask; Open tightens an older Ark's catalog files.
+//
 // Thread safety: one Catalog per thread (SQLite connection semantics).
 #pragma once
 
@@ -69,6 +72,12 @@ class Catalog {
 
   Result<std::optional<std::string>> GetMeta(const std::string& key);
   Status SetMeta(const std::string& key, const std::string& value);
+
+  // meta next_person: every person key below it is taken (by linkage, imports, live data or
+  // appends). Corruption naming the catalog and the field when the stored value is not a count.
+  Result<uint32_t> NextPerson();
+  // Sets next_person to `at_least` if it is lower (keys below it were handed out elsewhere).
+  Status RaiseNextPerson(uint64_t at_least);
 
   Result<std::vector<BatchInfo>> Batches();
   const std::string& ark_dir() const { return dir_; }

@@ -1,4 +1,5 @@
 #include "core/fs.h"
+#include "core/private_files.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -16,7 +17,22 @@ namespace {
 Status Errno(const std::string& what, const std::string& path) {
   return Status::IOError(what + " " + path + ": " + std::strerror(errno));
 }
+
+// Files and directories the engine creates hold pseudonymised data: owner-only, whatever the
+// umask (fchmod after creating, since the umask may clear bits of the mode passed to open).
+void OwnerOnly(int fd) {
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 07777) != kPrivateFileMode) {
+    (void)::fchmod(fd, kPrivateFileMode);
+  }
+}
 }  // namespace
+
+int OpenPrivate(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC, kPrivateFileMode);
+  if (fd >= 0 && (flags & O_CREAT)) OwnerOnly(fd);
+  return fd;
+}
 
 Result<std::string> ReadFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -48,7 +64,7 @@ Status FsyncPath(const std::string& path) {
 
 Status WriteFileAtomic(const std::string& path, std::string_view data) {
   const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = OpenPrivate(tmp, O_WRONLY | O_CREAT | O_TRUNC);
   if (fd < 0) return Errno("create", tmp);
   size_t off = 0;
   while (off < data.size()) {
@@ -73,9 +89,19 @@ Status WriteFileAtomic(const std::string& path, std::string_view data) {
 }
 
 Status MakeDirs(const std::string& path) {
+  // Component by component, so that every directory created here is 0700 (an existing one is
+  // left as it is).
   std::error_code ec;
-  fs::create_directories(path, ec);
-  if (ec) return Status::IOError("create directory " + path + ": " + ec.message());
+  fs::path so_far;
+  for (const fs::path& part : fs::path(path)) {
+    so_far /= part;
+    if (part.empty() || part == "/" || fs::is_directory(so_far, ec)) continue;
+    if (::mkdir(so_far.c_str(), kPrivateDirMode) != 0) {
+      if (errno == EEXIST && fs::is_directory(so_far, ec)) continue;
+      return Errno("create directory", so_far.string());
+    }
+    if (::chmod(so_far.c_str(), kPrivateDirMode) != 0) return Errno("chmod", so_far.string());
+  }
   return Status::OK();
 }
 
@@ -165,7 +191,7 @@ AppendFile& AppendFile::operator=(AppendFile&& o) noexcept {
 
 Result<AppendFile> AppendFile::Open(const std::string& path, bool truncate) {
   int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (truncate ? O_TRUNC : O_APPEND);
-  int fd = ::open(path.c_str(), flags, 0644);
+  int fd = OpenPrivate(path, flags);
   if (fd < 0) return Errno("open", path);
   AppendFile f;
   f.fd_ = fd;

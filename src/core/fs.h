@@ -3,6 +3,9 @@
 //
 // Durability contract: WriteFileAtomic and PublishDir leave either the old or the new content
 // visible after a crash (write to a temporary name, fsync, rename, fsync the directory).
+//
+// Permissions: files created by WriteFileAtomic and AppendFile are 0600, directories created by
+// MakeDirs 0700, whatever the umask (core/private_files.h).
 #pragma once
 
 #include <cstddef>

@@ -12,6 +12,7 @@
 
 #include "catalog/catalog.h"
 #include "core/fs.h"
+#include "core/private_files.h"
 #include "privacy/key.h"
 
 namespace ark::gov {
@@ -206,7 +207,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& ark_dir) {
   l->dir_ = ark_dir + "/ledger";
   ARK_RETURN_IF_ERROR(MakeDirs(l->dir_));
   std::string lock = l->dir_ + "/LOCK";
-  l->lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  l->lock_fd_ = OpenPrivate(lock, O_RDWR | O_CREAT);
   if (l->lock_fd_ < 0 || ::flock(l->lock_fd_, LOCK_EX) != 0) return Status::IOError("cannot lock " + lock);
   if (!PathExists(l->dir_ + kKey)) {
     // First use: a fresh signing key, an empty log and a signed checkpoint of the empty tree.

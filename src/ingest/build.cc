@@ -39,6 +39,20 @@ class Dict {
   std::unordered_map<std::string, uint32_t> ids_;
 };
 
+// The key an appended event belongs to now: its own while records carry it (or it was never a
+// record's key: a person known only from appends), else where re-linkage moved that key's
+// records (person_key_moves, followed to the end of the chain).
+uint32_t CurrentKey(uint32_t key, const std::vector<uint8_t>& is_record_key,
+                    const std::unordered_map<uint32_t, uint32_t>& moves) {
+  for (int hop = 0; hop < 64; ++hop) {
+    if (key < is_record_key.size() && is_record_key[key]) return key;
+    auto it = moves.find(key);
+    if (it == moves.end() || it->second == key) return key;
+    key = it->second;
+  }
+  return key;
+}
+
 }  // namespace
 
 Result<BuildReport> BuildTimelines(Catalog& cat, int threads) {
@@ -46,8 +60,11 @@ Result<BuildReport> BuildTimelines(Catalog& cat, int threads) {
   const std::string ark = cat.ark_dir();
   ARK_ASSIGN_OR_RETURN(auto batches, cat.Batches());
   if (batches.empty()) return Status::FailedPrecondition("nothing to build: run 'ark ingest' and 'ark link' first");
-  ARK_ASSIGN_OR_RETURN(auto next_s, cat.GetMeta("next_person"));
-  const uint32_t n = next_s ? static_cast<uint32_t>(std::stoul(*next_s)) : 0;
+  ARK_ASSIGN_OR_RETURN(uint32_t n, cat.NextPerson());
+  // The writer takes the store's LOCK first: no append can slip in between reading the appended
+  // events and publishing the version that covers them.
+  WriterOptions wo;
+  ARK_ASSIGN_OR_RETURN(auto w, TimelineWriter::Create(ark + "/store", wo));
 
   Dictionaries dicts;
   Dict codes(&dicts.codes), units(&dicts.units), areas(&dicts.areas), practices(&dicts.practices),
@@ -128,6 +145,40 @@ Result<BuildReport> BuildTimelines(Catalog& cat, int threads) {
       if (it != optout_flags.end() && k >= 0 && k < n) persons[k].flags |= it->second;
     }
   }
+  // Appended events (ark append, ark serve): every one acknowledged, under its current person key.
+  std::vector<Event> appended;
+  {
+    std::vector<uint8_t> is_record_key(n, 0);
+    for (const Loaded& l : loaded) {
+      for (uint32_t k : l.keys) is_record_key[k] = 1;
+    }
+    ARK_ASSIGN_OR_RETURN(auto moves, LoadKeyMoves(cat));
+    ARK_RETURN_IF_ERROR(w->TakeAppended([&](const AppendEvent& a) -> Status {
+      Event ev;
+      ev.person = CurrentKey(a.person, is_record_key, moves);
+      ev.time = a.time;
+      ev.end = a.end;
+      ev.code = codes.Id(a.code);
+      ev.value = a.value;
+      ev.unit = a.unit.empty() ? 0 : units.Id(a.unit);
+      const uint32_t src = sources.Id(a.source);
+      if (src > 0xffff) return Status::InvalidArgument("more than 65535 sources");
+      ev.source = static_cast<uint16_t>(src);
+      ev.encounter = a.encounter;
+      appended.push_back(ev);
+      return Status::OK();
+    }));
+  }
+  uint32_t n_all = n;
+  for (const Event& e : appended) n_all = std::max<uint32_t>(n_all, e.person + 1);
+  if (n_all > n) {
+    // Persons known only from appends: keys no linkage may hand out again.
+    persons.resize(n_all);
+    for (uint32_t i = n; i < n_all; ++i) persons[i].key = i;
+    counts.resize(uint64_t{n_all} + 1, 0);
+    n = n_all;
+  }
+  for (const Event& e : appended) ++counts[e.person + 1];
   // Gather events per person (counting sort keeps input order within a person).
   for (uint32_t i = 0; i < n; ++i) counts[i + 1] += counts[i];
   std::vector<Event> events(counts[n]);
@@ -150,8 +201,10 @@ Result<BuildReport> BuildTimelines(Catalog& cat, int threads) {
       }
       l.b = StagedBatch();  // free as we go
     }
+    for (const Event& e : appended) events[pos[e.person]++] = e;
   }
   loaded.clear();
+  appended = std::vector<Event>();
   // Per person: order by time, then derive practice and death from events.
   std::vector<uint8_t> is_reg(dicts.codes.size(), 0), is_death(dicts.codes.size(), 0);
   std::vector<uint32_t> reg_practice(dicts.codes.size(), 0);
@@ -180,9 +233,9 @@ Result<BuildReport> BuildTimelines(Catalog& cat, int threads) {
     if (!(p.flags & kOptOutKnown)) ++rep.optout_unknown;
     else if (p.flags & (kOptedOutNational | kOptedOutType1)) ++rep.opted_out;
   }
-  // Write the new version.
-  WriterOptions wo;
-  ARK_ASSIGN_OR_RETURN(auto w, TimelineWriter::Create(ark + "/store", wo));
+  // Write the new version. next_person first covers the appended-only persons, so that linkage
+  // never gives their keys to someone else.
+  ARK_RETURN_IF_ERROR(cat.RaiseNextPerson(n));
   for (uint32_t k = 0; k < n; ++k) {
     ARK_RETURN_IF_ERROR(w->AddPerson(persons[k], std::span<const Event>(events.data() + counts[k], counts[k + 1] - counts[k])));
   }

@@ -1,9 +1,16 @@
 // `ark build`: compiles linked staging into a new version of the timeline store.
 //
-// Reads every staged batch and its person keys (ark link), gathers each person's events from
-// all feeds into one time-ordered timeline, derives person attributes (below), and writes the
-// version through the store's TimelineWriter, which publishes it atomically: a crash during a
-// build leaves the previous version readable.
+// Reads every staged batch and its person keys (ark link), and every event ever appended to the
+// store and acknowledged (`ark append`, `ark serve`: TimelineWriter::TakeAppended) under the
+// person's current key (kept if a record has it, else followed through the catalog's
+// person_key_moves; keys of persons known only from appends are kept and next_person is raised
+// above them); gathers each person's events into one time-ordered timeline, derives person
+// attributes (below), and writes the version through the store's TimelineWriter, which publishes
+// it atomically: a crash during a build leaves the previous version readable, and no
+// acknowledged event is ever dropped (docs/store-format.md "Sources of truth").
+// Errors: FailedPrecondition (nothing staged, a batch not linked, the store's LOCK held by a
+// writer such as `ark serve`); Corruption naming the file (catalog next_person, a keys file, a
+// damaged WAL record).
 //
 // Person attributes, from the person's records (docs/design.md "Build"):
 //  - sex, birth year and month: first known value in feed order gp, acute, community,

@@ -3,7 +3,9 @@
 #include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/csv.h"
 #include "core/fs.h"
@@ -81,6 +83,61 @@ Result<std::vector<uint32_t>> ReadPersonKeys(const std::string& ark_dir, int64_t
   return keys;
 }
 
+std::vector<uint32_t> ReadPreviousKeys(const std::string& ark_dir, int64_t batch, size_t records) {
+  auto keys = ReadPersonKeys(ark_dir, batch, records);
+  return keys.ok() ? std::move(*keys) : std::vector<uint32_t>();
+}
+
+Status RecordKeyMoves(Catalog& cat, const std::vector<std::vector<uint32_t>>& old_keys,
+                      const std::vector<std::vector<uint32_t>>& new_keys) {
+  ARK_RETURN_IF_ERROR(cat.Exec(
+      "CREATE TABLE IF NOT EXISTS person_key_moves (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)"));
+  std::unordered_set<uint32_t> in_use;
+  for (const auto& keys : new_keys) in_use.insert(keys.begin(), keys.end());
+  std::map<uint32_t, std::map<uint32_t, uint64_t>> went_to;  // old key -> new key -> records
+  for (size_t b = 0; b < old_keys.size() && b < new_keys.size(); ++b) {
+    if (old_keys[b].size() != new_keys[b].size()) continue;
+    for (size_t i = 0; i < old_keys[b].size(); ++i) {
+      const uint32_t was = old_keys[b][i], now = new_keys[b][i];
+      if (was != now && !in_use.count(was)) ++went_to[was][now];
+    }
+  }
+  ARK_ASSIGN_OR_RETURN(auto del, cat.Prepare("DELETE FROM person_key_moves WHERE old = ?"));
+  ARK_ASSIGN_OR_RETURN(auto ins, cat.Prepare("INSERT OR REPLACE INTO person_key_moves(old, new) VALUES (?, ?)"));
+  ARK_ASSIGN_OR_RETURN(auto moves, LoadKeyMoves(cat));
+  for (const auto& [old, to] : moves) {
+    if (in_use.count(old)) ARK_RETURN_IF_ERROR(del->Bind(1, static_cast<int64_t>(old)).Run());
+  }
+  for (const auto& [old, targets] : went_to) {
+    uint32_t best = 0;
+    uint64_t most = 0;
+    for (const auto& [to, n] : targets) {
+      if (n > most) most = n, best = to;
+    }
+    ARK_RETURN_IF_ERROR(ins->Bind(1, static_cast<int64_t>(old)).Bind(2, static_cast<int64_t>(best)).Run());
+  }
+  return Status::OK();
+}
+
+Result<std::unordered_map<uint32_t, uint32_t>> LoadKeyMoves(Catalog& cat) {
+  std::unordered_map<uint32_t, uint32_t> out;
+  ARK_ASSIGN_OR_RETURN(auto has, cat.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'person_key_moves'"));
+  ARK_ASSIGN_OR_RETURN(bool exists, has->Step());
+  if (!exists) return out;
+  ARK_ASSIGN_OR_RETURN(auto st, cat.Prepare("SELECT old, new FROM person_key_moves"));
+  for (;;) {
+    ARK_ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    const int64_t from = st->Int(0), to = st->Int(1);
+    if (from < 0 || to < 0 || from >= UINT32_MAX || to >= UINT32_MAX) {
+      return Status::Corruption(cat.ark_dir() + "/catalog.db: person_key_moves: key out of range (" +
+                                std::to_string(from) + " -> " + std::to_string(to) + ")");
+    }
+    out[static_cast<uint32_t>(from)] = static_cast<uint32_t>(to);
+  }
+  return out;
+}
+
 Result<LinkReport> LinkDeterministic(Catalog& cat, const std::string& truth_dir) {
   const std::string ark = cat.ark_dir();
   ARK_ASSIGN_OR_RETURN(auto batches, cat.Batches());
@@ -109,8 +166,7 @@ Result<LinkReport> LinkDeterministic(Catalog& cat, const std::string& truth_dir)
       by_record.emplace(std::make_pair(st->Int(0), st->Int(1)), static_cast<uint32_t>(st->Int(2)));
     }
   }
-  ARK_ASSIGN_OR_RETURN(auto next_s, cat.GetMeta("next_person"));
-  uint32_t next = next_s ? static_cast<uint32_t>(std::stoul(*next_s)) : 0;
+  ARK_ASSIGN_OR_RETURN(uint32_t next, cat.NextPerson());
 
   ARK_RETURN_IF_ERROR(MakeDirs(ark + "/link"));
   ARK_RETURN_IF_ERROR(cat.Begin());
@@ -122,6 +178,7 @@ Result<LinkReport> LinkDeterministic(Catalog& cat, const std::string& truth_dir)
   }
   LinkReport rep;
   std::vector<uint64_t> pred, true_ids;
+  std::vector<std::vector<uint32_t>> old_keys, new_keys;
   Status s;
   for (auto& b : batches) {
     auto staged = ReadStagedBatch(ark + "/" + b.dir + "/batch.bin", /*with_events=*/false);
@@ -159,15 +216,23 @@ Result<LinkReport> LinkDeterministic(Catalog& cat, const std::string& truth_dir)
       }
     }
     if (!s.ok()) break;
-    s = WriteFileAtomic(KeysPathImpl(ark, b.id), std::string_view(reinterpret_cast<const char*>(keys.data()), keys.size() * 4));
-    if (!s.ok()) break;
+    old_keys.push_back(ReadPreviousKeys(ark, b.id, keys.size()));
+    new_keys.push_back(std::move(keys));
   }
+  if (s.ok()) s = RecordKeyMoves(cat, old_keys, new_keys);
   if (s.ok()) s = cat.SetMeta("next_person", std::to_string(next));
   if (s.ok()) s = cat.SetMeta("linked_at", UtcNow());
   if (s.ok()) s = cat.Commit();
   if (!s.ok()) {
     cat.Rollback();
     return s;
+  }
+  // The keys files after the commit: a crash in between leaves the old files, which the committed
+  // catalog still describes (keys only ever get added), and the next link rewrites them.
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const auto& keys = new_keys[i];
+    ARK_RETURN_IF_ERROR(WriteFileAtomic(KeysPathImpl(ark, batches[i].id),
+                                        std::string_view(reinterpret_cast<const char*>(keys.data()), keys.size() * 4)));
   }
   rep.persons = next;
   if (!truth_dir.empty()) rep.quality = ScorePairs(pred, true_ids);

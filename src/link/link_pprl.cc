@@ -178,8 +178,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
       prev[{q->Int(0), q->Int(1)}] = static_cast<uint32_t>(q->Int(2));  // pprl keys override
     }
   }
-  ARK_ASSIGN_OR_RETURN(auto next_s, cat.GetMeta("next_person"));
-  uint32_t next = next_s ? static_cast<uint32_t>(std::stoul(*next_s)) : 0;
+  ARK_ASSIGN_OR_RETURN(uint32_t next, cat.NextPerson());
 
   std::map<uint32_t, std::vector<uint32_t>> clusters;  // root -> members (ordered: deterministic)
   for (uint32_t i = 0; i < in.n; ++i) clusters[out.cluster[i]].push_back(i);
@@ -246,12 +245,12 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
       s = (*ins_r)->Run();
     }
   }
-  for (size_t bi = 0, at = 0; bi < batches.size() && s.ok(); ++bi) {
-    std::vector<uint32_t> keys;
-    while (at < in.n && info[at].batch_index == bi) keys.push_back(key[at++]);
-    s = WriteFileAtomic(KeysPath(ark, batches[bi].id),
-                        std::string_view(reinterpret_cast<const char*>(keys.data()), keys.size() * 4));
+  std::vector<std::vector<uint32_t>> old_keys, new_keys(batches.size());
+  for (size_t bi = 0, at = 0; bi < batches.size(); ++bi) {
+    while (at < in.n && info[at].batch_index == bi) new_keys[bi].push_back(key[at++]);
+    old_keys.push_back(ReadPreviousKeys(ark, batches[bi].id, new_keys[bi].size()));
   }
+  if (s.ok()) s = RecordKeyMoves(cat, old_keys, new_keys);
   if (s.ok()) s = cat.SetMeta("next_person", std::to_string(next));
   if (s.ok()) s = cat.SetMeta("linked_at", UtcNow());
   if (s.ok()) s = cat.SetMeta("link_mode", "pprl");
@@ -259,6 +258,12 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   if (!s.ok()) {
     cat.Rollback();
     return s;
+  }
+  // The keys files after the commit (see LinkDeterministic).
+  for (size_t bi = 0; bi < batches.size(); ++bi) {
+    ARK_RETURN_IF_ERROR(WriteFileAtomic(KeysPath(ark, batches[bi].id),
+                                        std::string_view(reinterpret_cast<const char*>(new_keys[bi].data()),
+                                                         new_keys[bi].size() * 4)));
   }
 
   // 5. Report: per custodian, quality against the truth, bias tables.

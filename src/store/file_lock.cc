@@ -7,6 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/fs.h"
+#include "core/private_files.h"
+
 namespace ark::store {
 
 FileLock::~FileLock() {
@@ -23,7 +26,7 @@ FileLock& FileLock::operator=(FileLock&& o) noexcept {
 }
 
 Result<FileLock> FileLock::TryLock(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  const int fd = OpenPrivate(path, O_RDWR | O_CREAT);
   if (fd < 0) return Status::IOError("open " + path + ": " + std::strerror(errno));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;

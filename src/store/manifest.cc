@@ -164,6 +164,21 @@ StoreListing ListStore(const std::string& store_dir) {
   return l;
 }
 
+std::string AppendedDir(const std::string& store_dir) { return store_dir + "/appended"; }
+
+std::vector<uint64_t> ListAppended(const std::string& store_dir) {
+  std::vector<uint64_t> out;
+  std::error_code ec;
+  const std::string dir = AppendedDir(store_dir);
+  for (auto it = std::filesystem::directory_iterator(dir, ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec)) {
+    uint64_t n;
+    if (ParseNumbered(it->path().filename().string(), "wal-", ".log", &n)) out.push_back(n);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Result<uint64_t> ReadCurrent(const std::string& store_dir) {
   const std::string path = store_dir + "/CURRENT";
   auto text = ReadFile(path);

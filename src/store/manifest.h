@@ -5,6 +5,8 @@
 //   <ark>/store/v-000007/MANIFEST     dictionaries, segment list, counts, WAL watermark
 //   <ark>/store/v-000007/seg-*.ark    segment files (immutable; may be hard links into older ones)
 //   <ark>/store/wal-000009.log        write-ahead log files numbered above the watermark
+//   <ark>/store/appended/wal-*.log    WAL files already folded into a version, kept: every
+//                                     acknowledged append, the source `ark build` re-reads
 //
 // Functions here are stateless and thread-safe.
 #pragma once
@@ -47,6 +49,11 @@ struct StoreListing {
   std::vector<uint64_t> wals;            // WAL file numbers, ascending
 };
 StoreListing ListStore(const std::string& store_dir);
+
+// <store>/appended: WAL files folded into a version and kept as the record of acknowledged appends.
+std::string AppendedDir(const std::string& store_dir);
+// Their numbers, ascending (missing directory = none).
+std::vector<uint64_t> ListAppended(const std::string& store_dir);
 
 // The version CURRENT names, or 0 when there is no CURRENT file (an empty store).
 Result<uint64_t> ReadCurrent(const std::string& store_dir);

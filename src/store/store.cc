@@ -20,6 +20,13 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& store_dir, StoreOp
   s->dir_ = store_dir;
   s->opts_ = opts;
   ARK_ASSIGN_OR_RETURN(s->state_, store::LoadState(store_dir, opts));
+  // Temporaries of a writer that died (a compaction or build killed mid-way) would otherwise stay
+  // until the next writer: remove them now if no writer is running (only writers, under the LOCK,
+  // create them). Best effort: a read-only store directory is fine.
+  if (PathExists(store_dir + "/LOCK") && !store::ListStore(store_dir).temporaries.empty()) {
+    auto lock = store::FileLock::TryLock(store_dir + "/LOCK");
+    if (lock.ok()) (void)store::RemoveTemporaries(store_dir);
+  }
   return s;
 }
 
@@ -117,9 +124,12 @@ Status Store::Verify() const {
       }
     }
   }
+  std::vector<std::string> wal_paths;
+  for (uint64_t w : store::ListAppended(dir_)) wal_paths.push_back(store::AppendedDir(dir_) + "/" + store::WalFileName(w));
   for (uint64_t w : store::ListStore(dir_).wals) {
-    if (w <= v->manifest().wal_through) continue;
-    const std::string path = dir_ + "/" + store::WalFileName(w);
+    if (w > v->manifest().wal_through) wal_paths.push_back(dir_ + "/" + store::WalFileName(w));
+  }
+  for (const std::string& path : wal_paths) {
     std::vector<AppendEvent> batch;
     auto res = store::ReadWal(path, [&](uint8_t type, std::string_view payload) -> Status {
       if (type != store::kWalAppend) return Status::Corruption("unknown record type " + std::to_string(type));
@@ -165,7 +175,9 @@ Status Store::EnsureWritable() {
     std::shared_lock l(mu_);
     for (uint64_t w : state_->empty_wals) ARK_RETURN_IF_ERROR(RemoveAll(dir_ + "/" + store::WalFileName(w)));
   }
-  const uint64_t number = std::max(listing.wals.empty() ? 0 : listing.wals.back(), through) + 1;
+  const std::vector<uint64_t> appended = store::ListAppended(dir_);
+  const uint64_t number = std::max({listing.wals.empty() ? 0 : listing.wals.back(), through,
+                                    appended.empty() ? 0 : appended.back()}) + 1;
   std::lock_guard<std::mutex> wl(wal_mu_);
   ARK_ASSIGN_OR_RETURN(wal_, store::WalWriter::Create(dir_ + "/" + store::WalFileName(number)));
   wal_number_ = number;

@@ -160,6 +160,8 @@ Status Store::WriteGroup(const std::vector<PendingAppend*>& group) {
 Status Store::Compact() {
   std::lock_guard<std::mutex> c(compact_mu_);
   ARK_RETURN_IF_ERROR(EnsureWritable());
+  // We hold the LOCK and no compaction of ours is running: any temporary is a dead writer's.
+  ARK_RETURN_IF_ERROR(store::RemoveTemporaries(dir_));
   std::vector<Event> folded;
   std::shared_ptr<const store::Version> base;
   std::shared_ptr<const Dictionaries> dicts;

@@ -4,8 +4,10 @@
 
 #include <thread>
 
+#include "core/fs.h"
 #include "store/manifest.h"
 #include "store/store_test_util.h"
+#include "store/timeline_writer.h"
 
 namespace ark::store {
 namespace {
@@ -310,6 +312,95 @@ TEST(Store, SecondWriterIsRefused) {
   // b takes over: it sees a's event before appending its own.
   ASSERT_TRUE((*b)->Append(std::span<const AppendEvent>(&e, 1)).ok());
   EXPECT_EQ((*b)->num_events(), 2u);
+  (void)RemoveAll(dir);
+}
+
+}  // namespace
+}  // namespace ark::store
+
+namespace ark::store {
+namespace {
+
+AppendEvent Ev(PersonKey p, Seconds t, const std::string& code) {
+  AppendEvent e;
+  e.person = p;
+  e.time = t;
+  e.code = code;
+  return e;
+}
+
+// Compaction keeps the WAL files it folds (store/appended/): they are the record of every
+// acknowledged append that `ark build` re-reads; TakeAppended hands all of them over, and the
+// version it publishes covers them (nothing replayed twice).
+TEST(StoreAppended, CompactionKeepsFoldedWalAndWriterTakesEverything) {
+  const std::string dir = ::ark::store::testing::TempDir("appended");
+  {
+    auto s = Store::Open(dir);
+    ASSERT_TRUE(s.ok());
+    std::vector<AppendEvent> a = {Ev(0, 86400, "A/1"), Ev(1, 2 * 86400, "A/2")};
+    ASSERT_TRUE((*s)->Append(a).ok());
+    ASSERT_TRUE((*s)->Compact().ok());
+    std::vector<AppendEvent> b = {Ev(1, 3 * 86400, "A/3")};
+    ASSERT_TRUE((*s)->Append(b).ok());
+    EXPECT_TRUE((*s)->Verify().ok());
+  }
+  EXPECT_EQ(ListAppended(dir).size(), 1u);
+  EXPECT_EQ(ListStore(dir).wals.size(), 1u);
+  auto w = TimelineWriter::Create(dir);
+  ASSERT_TRUE(w.ok());
+  std::vector<std::string> codes;
+  ASSERT_TRUE((*w)->TakeAppended([&](const AppendEvent& e) {
+    codes.push_back(e.code);
+    return Status::OK();
+  }).ok());
+  EXPECT_EQ(codes, (std::vector<std::string>{"A/1", "A/2", "A/3"}));
+  // Write one person with one event of its own: the appended ones are the caller's to add.
+  Dictionaries d;
+  d.codes.push_back("B/1");
+  Person p;
+  Event e;
+  e.time = 86400;
+  e.code = 1;
+  ASSERT_TRUE((*w)->AddPerson(p, std::span<const Event>(&e, 1)).ok());
+  ASSERT_TRUE((*w)->Finish(d).ok());
+  w->reset();
+  EXPECT_TRUE(ListStore(dir).wals.empty());  // all folded, all kept in appended/
+  EXPECT_EQ(ListAppended(dir).size(), 2u);
+  auto s = Store::Open(dir);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)->num_events(), 1u);  // nothing replayed on top
+  EXPECT_TRUE((*s)->Verify().ok());
+  (void)RemoveAll(dir);
+}
+
+// A compaction killed mid-way leaves v-N.tmp: the next Open removes it when no writer runs, and
+// leaves it alone while one holds the LOCK.
+TEST(StoreAppended, OpenRemovesStaleTemporariesOnlyWithoutAWriter) {
+  const std::string dir = ::ark::store::testing::TempDir("stale");
+  {
+    auto s = Store::Open(dir);
+    std::vector<AppendEvent> a = {Ev(0, 86400, "A/1")};
+    ASSERT_TRUE((*s)->Append(a).ok());
+    ASSERT_TRUE((*s)->Compact().ok());
+  }
+  const std::string tmp = dir + "/v-000009.tmp";
+  ASSERT_TRUE(MakeDirs(tmp).ok());
+  ASSERT_TRUE(WriteFileAtomic(tmp + "/seg-000009-00000.ark", std::string(1000, 'x')).ok());
+  ASSERT_TRUE(WriteFileAtomic(dir + "/CURRENT.tmp", "v-000009\n").ok());
+  {
+    auto writer = TimelineWriter::Create(dir);
+    ASSERT_TRUE(writer.ok());
+    // (Create itself cleans; put the leftover back while it holds the LOCK.)
+    ASSERT_TRUE(MakeDirs(tmp).ok());
+    auto s = Store::Open(dir);
+    ASSERT_TRUE(s.ok());
+    EXPECT_TRUE(PathExists(tmp)) << "removed while a writer held the LOCK";
+  }
+  auto s = Store::Open(dir);
+  ASSERT_TRUE(s.ok());
+  EXPECT_FALSE(PathExists(tmp));
+  EXPECT_FALSE(PathExists(dir + "/CURRENT.tmp"));
+  EXPECT_EQ((*s)->num_events(), 1u);
   (void)RemoveAll(dir);
 }
 

@@ -1,11 +1,14 @@
 #include "store/timeline_writer.h"
 
 #include <algorithm>
+#include <map>
 
 #include "core/fs.h"
 #include "store/block_format.h"
 #include "store/manifest.h"
+#include "store/store_state.h"
 #include "store/version_builder.h"
+#include "store/wal.h"
 
 namespace ark {
 
@@ -58,6 +61,36 @@ Status TimelineWriter::AddPerson(const Person& p, std::span<const Event> events)
   max_area_ = std::max<uint64_t>(max_area_, p.lsoa);
   max_practice_ = std::max<uint64_t>(max_practice_, p.practice);
   return builder_->AddPerson(p, events);
+}
+
+Status TimelineWriter::TakeAppended(const std::function<Status(const AppendEvent&)>& fn) {
+  if (finished_) return Status::FailedPrecondition("TimelineWriter: already finished");
+  // Folded files in appended/, the others in the store directory; a number is in one place (a
+  // file is moved by rename), and if a crash left it in both, they are the same file.
+  std::map<uint64_t, std::string> files;
+  for (uint64_t w : store::ListAppended(store_dir_)) files[w] = store::AppendedDir(store_dir_) + "/" + store::WalFileName(w);
+  for (uint64_t w : store::ListStore(store_dir_).wals) files.try_emplace(w, store_dir_ + "/" + store::WalFileName(w));
+  std::vector<AppendEvent> batch;
+  uint64_t through = wal_through_;
+  for (const auto& [w, path] : files) {
+    auto res = store::ReadWal(path, [&](uint8_t type, std::string_view payload) -> Status {
+      if (type != store::kWalAppend) return Status::Corruption("unknown WAL record type " + std::to_string(type));
+      ARK_RETURN_IF_ERROR(store::DecodeAppendBatch(payload, &batch));
+      for (const AppendEvent& a : batch) {
+        ARK_RETURN_IF_ERROR(store::CheckAppendEvent(a));
+        ARK_RETURN_IF_ERROR(fn(a));
+      }
+      return Status::OK();
+    });
+    if (!res.ok()) return res.status().WithContext(path);
+    if (res->corrupt) {
+      return Status::Corruption(path + ": " + res->problem +
+                                " (acknowledged appends after it would be lost: nothing was built)");
+    }
+    through = std::max(through, w);
+  }
+  wal_through_ = through;
+  return Status::OK();
 }
 
 Status TimelineWriter::Finish(const Dictionaries& d) {

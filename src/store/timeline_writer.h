@@ -9,15 +9,20 @@
 // Durability: nothing is visible until Finish publishes the version atomically; a crash (kill -9)
 // or an error before that leaves the previous version current and readable. After publishing,
 // older versions are deleted (open Stores keep reading theirs through their maps).
-// WAL: the new version inherits the previous version's WAL watermark, so events appended to the
-// store and not yet compacted stay live on top of the new version (their person keys must still
-// mean the same persons).
+// Appended events: every event Store::Append acknowledged is kept in a WAL file — those not yet
+// compacted in <store>/, those folded into a version in <store>/appended/ (docs/store-format.md).
+// A writer that replaces the store's content from another source (`ark build`) must carry them
+// over: TakeAppended hands them all to the caller, who adds them (mapped to current person keys)
+// to the persons it writes, and the new version then covers every WAL file read. Without
+// TakeAppended the new version inherits the previous version's WAL watermark: events not yet
+// compacted stay live on top of it, compacted ones are not in it.
 //
 // Locking: Create takes the store's LOCK and holds it until the writer is destroyed; it fails with
 // FailedPrecondition while another writer (an appending Store, a compaction) holds it.
 // Not thread-safe.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -43,6 +48,13 @@ class TimelineWriter {
   // one more than the previous key after that; every event has person == p.key; events are in
   // non-decreasing time order (events with equal times keep their order); times are in range.
   Status AddPerson(const Person& p, std::span<const Event> events);
+
+  // Calls fn for every event ever appended to the store and acknowledged (all WAL files, folded
+  // or not, in number order; a torn tail is ignored), and makes Finish publish the version as
+  // covering all of them (watermark = the highest WAL file read). Call before Finish, at most
+  // once. Errors: Corruption naming the WAL file and offset (a damaged record in the middle of a
+  // file: nothing is published, rather than losing what follows it); an error from fn.
+  Status TakeAppended(const std::function<Status(const AppendEvent&)>& fn);
 
   // Checks that every code, unit, source, area and practice id used is in `dicts`, writes the
   // version, syncs it and publishes it as current. The writer is finished afterwards.

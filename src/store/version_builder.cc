@@ -107,6 +107,28 @@ Result<uint64_t> VersionBuilder::Publish(const Dictionaries& dicts, uint64_t wal
   return number_;
 }
 
+namespace {
+
+// Moves a folded WAL file into <store>/appended (rename: atomic; both directories synced).
+Status ArchiveWal(const std::string& store_dir, uint64_t w) {
+  const std::string dir = AppendedDir(store_dir);
+  ARK_RETURN_IF_ERROR(MakeDirs(dir));
+  const std::string from = store_dir + "/" + WalFileName(w), to = dir + "/" + WalFileName(w);
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    if (errno == ENOENT) return Status::OK();  // archived meanwhile
+    return Status::IOError("rename " + from + " to " + to + ": " + std::strerror(errno));
+  }
+  ARK_RETURN_IF_ERROR(FsyncPath(dir));
+  return FsyncPath(store_dir);
+}
+
+}  // namespace
+
+Status RemoveTemporaries(const std::string& store_dir) {
+  for (const std::string& t : ListStore(store_dir).temporaries) ARK_RETURN_IF_ERROR(RemoveAll(store_dir + "/" + t));
+  return Status::OK();
+}
+
 Status RemoveObsolete(const std::string& store_dir, uint64_t keep, uint64_t wal_through) {
   const StoreListing listing = ListStore(store_dir);
   for (const std::string& t : listing.temporaries) ARK_RETURN_IF_ERROR(RemoveAll(store_dir + "/" + t));
@@ -114,7 +136,7 @@ Status RemoveObsolete(const std::string& store_dir, uint64_t keep, uint64_t wal_
     if (v != keep) ARK_RETURN_IF_ERROR(RemoveAll(store_dir + "/" + VersionDirName(v)));
   }
   for (uint64_t w : listing.wals) {
-    if (w <= wal_through) ARK_RETURN_IF_ERROR(RemoveAll(store_dir + "/" + WalFileName(w)));
+    if (w <= wal_through) ARK_RETURN_IF_ERROR(ArchiveWal(store_dir, w));
   }
   return Status::OK();
 }

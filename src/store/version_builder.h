@@ -58,8 +58,13 @@ class VersionBuilder {
   std::vector<SegmentInfo> segments_;
 };
 
-// Removes, from a store whose LOCK the caller holds, every version directory but `keep`, every
-// temporary left by an interrupted build, and every WAL file numbered <= wal_through.
+// From a store whose LOCK the caller holds: removes every version directory but `keep` and every
+// temporary left by an interrupted build, and moves every WAL file numbered <= wal_through (folded
+// into `keep`) to <store>/appended/, where it stays as the record of those acknowledged appends.
 Status RemoveObsolete(const std::string& store_dir, uint64_t keep, uint64_t wal_through);
+
+// Removes the temporaries (*.tmp) an interrupted build, compaction or atomic write left in the
+// store directory. REQUIRES: the caller holds the LOCK (only a LOCK holder writes them).
+Status RemoveTemporaries(const std::string& store_dir);
 
 }  // namespace ark::store

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "command.h"
+#include "catalog/catalog.h"
 #include "core/csv.h"
 #include "core/fs.h"
 #include "core/time.h"
@@ -88,6 +89,17 @@ Result<std::vector<AppendEvent>> ReadAppendCsv(const std::string& path) {
   return out;
 }
 
+// Before anything is appended: the catalog's next_person moves above every key in `events`, so
+// that linkage never hands one of them to another person (a bare store without a catalog has no
+// linkage to protect).
+Status ReservePersonKeys(const std::string& dir, const std::vector<AppendEvent>& events) {
+  if (events.empty() || !PathExists(dir + "/catalog.db")) return Status::OK();
+  uint64_t top = 0;
+  for (const AppendEvent& e : events) top = std::max<uint64_t>(top, uint64_t{e.person} + 1);
+  ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(dir));
+  return cat->RaiseNextPerson(top);
+}
+
 int Append(int argc, char** argv) {
   CLI::App app("Append events durably to the timeline store (write-ahead log + group commit).\n"
                "FILE has columns person,time,code and optionally value,unit,end,source,encounter;\n"
@@ -103,6 +115,7 @@ int Append(int argc, char** argv) {
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
   auto events = ReadAppendCsv(csv);
   if (!events.ok()) return ReportError(events.status());
+  if (Status s = ReservePersonKeys(dir, *events); !s.ok()) return ReportError(s);
   auto store = Store::Open(dir + "/store");
   if (!store.ok()) return ReportError(store.status());
   const size_t n = events->size();
