@@ -114,6 +114,19 @@ TEST(LiveMllp, EndlessFrameAndGarbageDoNotGrowMemory) {
   EXPECT_EQ(got, std::vector<std::string>{"MSH|ok"});
 }
 
+// An AE whose ERR text is Latin-1 (a server answering in the sender's 8859/1) must not make
+// `ark send-hl7 --json` throw (nlohmann type_error 316).
+TEST(LiveMllp, SendReportJsonToleratesNonUtf8Problems) {
+  SendReport r;
+  r.sent = 1;
+  r.errors = 1;
+  r.problems.push_back("AE: segment 3 (PV1), field 44: bad timestamp 'J\xC9R\xD4ME'");
+  std::string j;
+  ASSERT_NO_THROW(j = SendReportJson(r));
+  EXPECT_NE(j.find("\"errors\": 1"), std::string::npos) << j;
+  EXPECT_NE(j.find("bad timestamp"), std::string::npos) << j;
+}
+
 TEST(LiveMllp, SplitHl7MessagesHandlesCrLfAndCrlf) {
   auto m = SplitHl7Messages("MSH|^~\\&|A\nPID|1\r\nMSH|^~\\&|B\rPID|2\r\n\r\n");
   ASSERT_EQ(m.size(), 2u);
