@@ -3,7 +3,8 @@
 // Rules: /work/shared/design/SPECS.md "HL7 v2 and MLLP"; field mapping: docs/hl7-fhir.md.
 //
 // Additions beyond the agreed interface (C1): ParseTimestamp, Escape, Message::version, Raw,
-// segment_count, segment_id, IndexOf, GetAt, RawAt, RepetitionsAt, separators, Unescape, FormatTimestamp. Nothing in the agreed interface changed.
+// segment_count, segment_id, IndexOf, GetAt, RawAt, RepetitionsAt, separators, Unescape, FormatTimestamp,
+// RepetitionTexts, ComponentOf, charset (charset.h). Nothing in the agreed interface changed.
 //
 // Thread safety: a Message is immutable after Parse; const methods may be called concurrently.
 //
