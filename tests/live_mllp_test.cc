@@ -79,6 +79,54 @@ TEST(LiveMllp, OversizedFrameIsAnError) {
   EXPECT_EQ(got, std::vector<std::string>{"ok"});
 }
 
+// With an on_oversized handler the decoder answers for the oversized frame (its first bytes) and
+// goes on in the same read: the next frame is not lost.
+TEST(LiveMllp, OversizedFrameIsReportedAndDecodingGoesOn) {
+  MllpDecoder d(64);
+  std::vector<std::string> got, big;
+  const std::string bytes = MllpFrame("MSH|^~\\&|A|B|C|D|1||ADT^A01|BIG1|P|2.4\r" + std::string(500, 'x')) +
+                            MllpFrame("MSH|small");
+  d.Feed(bytes, [&](std::string_view m) { got.emplace_back(m); },
+         [&](std::string_view prefix) { big.emplace_back(prefix); });
+  ASSERT_EQ(big.size(), 1u);
+  EXPECT_EQ(big[0].rfind("MSH|^~\\&|A|B|C|D|1||ADT^A01|BIG1", 0), 0u) << big[0];
+  EXPECT_EQ(got, std::vector<std::string>{"MSH|small"});
+}
+
+// A frame that never ends, and garbage outside frames, hold no more than the limit plus one read.
+TEST(LiveMllp, EndlessFrameAndGarbageDoNotGrowMemory) {
+  MllpDecoder d(1 << 16);
+  int oversized = 0;
+  const std::string chunk(1 << 16, 'y');
+  d.Feed("\x0bMSH|", [](std::string_view) {}, [&](std::string_view) { oversized++; });
+  for (int i = 0; i < 200; i++) {  // 13 MB of one frame
+    d.Feed(chunk, [](std::string_view) {}, [&](std::string_view) { oversized++; });
+    EXPECT_LE(d.buffered_bytes(), 3u << 16);
+  }
+  EXPECT_EQ(oversized, 1);
+  for (int i = 0; i < 200; i++) {  // garbage between frames (no 0x0B): skipped, not kept
+    d.Feed(chunk, [](std::string_view) {}, [&](std::string_view) { oversized++; });
+    EXPECT_LE(d.buffered_bytes(), 3u << 16);
+  }
+  EXPECT_GE(d.skipped_bytes(), 400u << 16);
+  std::vector<std::string> got;
+  d.Feed(MllpFrame("MSH|ok"), [&](std::string_view m) { got.emplace_back(m); }, [](std::string_view) {});
+  EXPECT_EQ(got, std::vector<std::string>{"MSH|ok"});
+}
+
+// An AE whose ERR text is Latin-1 (a server answering in the sender's 8859/1) must not make
+// `ark send-hl7 --json` throw (nlohmann type_error 316).
+TEST(LiveMllp, SendReportJsonToleratesNonUtf8Problems) {
+  SendReport r;
+  r.sent = 1;
+  r.errors = 1;
+  r.problems.push_back("AE: segment 3 (PV1), field 44: bad timestamp 'J\xC9R\xD4ME'");
+  std::string j;
+  ASSERT_NO_THROW(j = SendReportJson(r));
+  EXPECT_NE(j.find("\"errors\": 1"), std::string::npos) << j;
+  EXPECT_NE(j.find("bad timestamp"), std::string::npos) << j;
+}
+
 TEST(LiveMllp, SplitHl7MessagesHandlesCrLfAndCrlf) {
   auto m = SplitHl7Messages("MSH|^~\\&|A\nPID|1\r\nMSH|^~\\&|B\rPID|2\r\n\r\n");
   ASSERT_EQ(m.size(), 2u);

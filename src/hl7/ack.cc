@@ -115,7 +115,12 @@ std::string MakeAck(const Message* msg, std::string_view raw, std::string_view c
                      FormatTimestamp(now), fs, fs);
   out += "ACK";
   if (!trigger.empty()) out += sep.component + trigger + sep.component + "ACK";
-  out += fmt::format("{}{}{}{}{}{}\r", fs, ack_control, fs, processing, fs, version);
+  out += fmt::format("{}{}{}{}{}{}", fs, ack_control, fs, processing, fs, version);
+  if (msg && !msg->charset().declared.empty()) {  // MSH-18: the ACK is in the message's charset
+    out += std::string(6, fs);
+    out += Escape(msg->charset().declared, sep);
+  }
+  out += '\r';
   std::string text = error.ok() ? std::string() : Escape(error.message(), sep);
   std::string safe_code = code.empty() ? "AE" : Escape(code.substr(0, 2), sep);
   out += fmt::format("MSA{}{}{}{}", fs, safe_code, fs, control);
@@ -146,7 +151,7 @@ std::string MakeAck(const Message* msg, std::string_view raw, std::string_view c
     out += text;
     out += '\r';
   }
-  return out;
+  return msg ? FromUtf8(out, msg->charset()) : out;
 }
 
 }  // namespace ark::hl7

@@ -43,6 +43,20 @@ std::string_view Piece(std::string_view text, char sep, int index) {
   return text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
 }
 
+// MSH-18 (first repetition, first component) as written in the raw first line.
+std::string_view RawMsh18(std::string_view text, const Separators& sep) {
+  std::string_view line = text.substr(0, text.find_first_of("\r\n"));
+  size_t pos = 3;  // at MSH-1; the k-th field separator after it starts MSH-(k+2)
+  for (int field = 3; field <= 18; field++) {
+    pos = line.find(sep.field, pos + 1);
+    if (pos == std::string_view::npos) return {};
+  }
+  std::string_view f = line.substr(pos + 1);
+  f = f.substr(0, f.find(sep.field));
+  f = f.substr(0, f.find(sep.repetition));
+  return f.substr(0, f.find(sep.component));
+}
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -52,7 +66,7 @@ int HexValue(char c) {
 
 }  // namespace
 
-std::string Unescape(std::string_view text, const Separators& sep) {
+std::string Unescape(std::string_view text, const Separators& sep, const Charset& cs) {
   if (text.find(sep.escape) == std::string_view::npos) return std::string(text);
   std::string out;
   out.reserve(text.size());
@@ -92,7 +106,7 @@ std::string Unescape(std::string_view text, const Separators& sep) {
         if (hi < 0 || lo < 0) known = false;
         else bytes += static_cast<char>(hi * 16 + lo);
       }
-      if (known) out += bytes;
+      if (known) out += ToUtf8(bytes, cs);
     } else {
       known = false;
     }
@@ -162,7 +176,9 @@ Result<Message> Message::Parse(std::string_view text) {
   m.sep_.escape = enc[2];
   m.sep_.subcomponent = enc[3];
 
-  m.text_.assign(text);
+  ARK_ASSIGN_OR_RETURN(m.charset_, CharsetFor(RawMsh18(text, m.sep_), text));
+  m.text_ = ToUtf8(text, m.charset_);
+  if (m.text_.size() > UINT32_MAX) return Status::InvalidArgument("message larger than 4 GiB");
   m.segments_.reserve(8);
   const std::string& t = m.text_;
   size_t pos = 0;
@@ -247,7 +263,28 @@ std::string Message::Extract(std::string_view f, int comp, int rep, int sub) con
   std::string_view r = Piece(f, sep_.repetition, rep);
   std::string_view c = Piece(r, sep_.component, comp - 1);
   std::string_view s = Piece(c, sep_.subcomponent, sub - 1);
-  return Unescape(s, sep_);
+  return Unescape(s, sep_, charset_);
+}
+
+std::vector<std::string_view> Message::RepetitionTexts(int index, int field) const {
+  std::vector<std::string_view> out;
+  if (index < 0 || index >= segment_count() || field < 1) return out;
+  std::string_view f = FieldText(segments_[index], field);
+  if (f.empty()) return out;
+  if (index == 0 && (field == 1 || field == 2)) return {f};
+  size_t start = 0;
+  for (;;) {
+    size_t end = f.find(sep_.repetition, start);
+    out.push_back(f.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string Message::ComponentOf(std::string_view repetition, int comp, int sub) const {
+  if (comp < 1 || sub < 1) return {};
+  return Unescape(Piece(Piece(repetition, sep_.component, comp - 1), sep_.subcomponent, sub - 1), sep_, charset_);
 }
 
 std::string Message::Get(std::string_view seg, int field, int comp, int rep, int sub, int occurrence) const {

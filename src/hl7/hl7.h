@@ -3,7 +3,8 @@
 // Rules: /work/shared/design/SPECS.md "HL7 v2 and MLLP"; field mapping: docs/hl7-fhir.md.
 //
 // Additions beyond the agreed interface (C1): ParseTimestamp, Escape, Message::version, Raw,
-// segment_count, segment_id, IndexOf, GetAt, RawAt, RepetitionsAt, separators, Unescape, FormatTimestamp. Nothing in the agreed interface changed.
+// segment_count, segment_id, IndexOf, GetAt, RawAt, RepetitionsAt, separators, Unescape, FormatTimestamp,
+// RepetitionTexts, ComponentOf, charset (charset.h). Nothing in the agreed interface changed.
 //
 // Thread safety: a Message is immutable after Parse; const methods may be called concurrently.
 //
@@ -20,6 +21,7 @@
 
 #include "ark/status.h"
 #include "core/time.h"
+#include "hl7/charset.h"
 
 namespace ark::hl7 {
 
@@ -31,11 +33,15 @@ struct Separators {
 class Message {
  public:
   // Parses one HL7 v2 message: separators from MSH (MSH-1 field sep, MSH-2 encoding chars),
+  // character set from MSH-18 (charset.h: the text is converted to UTF-8 before it is split, so
+  // every value a Message returns is UTF-8; undeclared non-UTF-8 bytes are read as 8859/1),
   // segments ended by CR, LF or CRLF (empty lines are skipped), repetitions, components,
   // subcomponents, escapes (\F\ \S\ \T\ \R\ \E\ \Xhh..\ \.br\; unknown escapes are kept as
   // written). The first segment must be MSH with MSH-9 (type^trigger) and MSH-10 present.
   // Errors: InvalidArgument naming the segment (id and its 1-based position in the message) and
-  // the field, e.g. "segment 3 (PV1), field 44: bad timestamp", "segment 1 (MSH), field 2: ...".
+  // the field, e.g. "segment 3 (PV1), field 44: bad timestamp", "segment 1 (MSH), field 2: ...";
+  // "segment 1 (MSH), field 18: unsupported character set ..." for one Ark cannot read. Time and memory are linear in the
+  // size of the text (callers bound the size: live::ServeOptions::max_message_bytes).
   static Result<Message> Parse(std::string_view text);
 
   std::string_view type() const;        // MSH-9.1, "ADT" / "ORU"
@@ -53,6 +59,11 @@ class Message {
   std::string_view Raw(std::string_view seg, int field, int occurrence = 0) const;
   int Count(std::string_view seg) const;  // occurrences of a segment id
   int Repetitions(std::string_view seg, int field, int occurrence = 0) const;  // 0 when empty
+  // The raw (still escaped) text of each repetition of field `field` of the index-th segment, in
+  // one pass (iterating GetAt over repetitions instead is quadratic in their number).
+  std::vector<std::string_view> RepetitionTexts(int index, int field) const;
+  // Unescaped component `comp`, subcomponent `sub` (1-based) of one repetition's raw text.
+  std::string ComponentOf(std::string_view repetition, int comp, int sub = 1) const;
 
   // Segments in message order (0-based index); the id is "MSH", "PID", ...
   int segment_count() const { return static_cast<int>(segments_.size()); }
@@ -64,6 +75,8 @@ class Message {
   std::string_view RawAt(int index, int field) const;
   int RepetitionsAt(int index, int field) const;
   const Separators& separators() const { return sep_; }
+  // The character set the message was read in (MSH-18, or what undeclared bytes were taken as).
+  const Charset& charset() const { return charset_; }
 
  private:
   struct Span {
@@ -80,10 +93,12 @@ class Message {
   std::string text_;
   std::vector<Segment> segments_;
   Separators sep_;
+  Charset charset_;
 };
 
-// Decodes HL7 escape sequences in `text` (as Get does); unknown escapes are kept verbatim.
-std::string Unescape(std::string_view text, const Separators& sep = {});
+// Decodes HL7 escape sequences in `text` (as Get does); unknown escapes are kept verbatim. The
+// bytes of a hex escape \Xhh..\ are characters in `cs` (8859/1 by default) and come out as UTF-8.
+std::string Unescape(std::string_view text, const Separators& sep = {}, const Charset& cs = {});
 // Escapes the separators and the escape character in `text` (\F\ \S\ \T\ \R\ \E\), and CR/LF
 // as \X0D\ / \X0A\, so the result can be placed in one component.
 std::string Escape(std::string_view text, const Separators& sep = {});
@@ -102,7 +117,8 @@ std::string FormatTimestamp(Seconds t);
 // same processing id and version), MSA|<code>|<control id of the message>, and for "AE"/"AR" an
 // ERR segment with ERR-2 error location (segment id^sequence^field, parsed from an error message
 // of the form "segment N (SEG), field F: ...") and ERR-8 the text (escaped). Segments end with
-// CR. `msg` may be null when the input could not be parsed at all (then fields are taken from
+// CR. With `msg`, the ACK is written in the message's character set (UTF-8 text converted back;
+// MSH-18 repeated when the message declared one), so MSA-2 holds the sender's own bytes. `msg` may be null when the input could not be parsed at all (then fields are taken from
 // what of MSH could be read from `raw`, best effort; defaults when nothing can be read).
 // Never fails.
 std::string MakeAck(const Message* msg, std::string_view raw, std::string_view code,

@@ -429,14 +429,17 @@ void Ingestor::CommitLoop() {
       }
     }
     // Indicators and alerts, for durable records only.
+    // They are durable already: a failure here (never expected) is logged, not fatal.
     std::vector<Alert> alerts;
-    {
+    try {
       std::lock_guard<std::mutex> l(state_mu_);
       for (size_t i : fresh) {
         for (Alert& a : state_->Apply(batch[i].rec)) alerts.push_back(std::move(a));
       }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ark serve: indicators not updated for a batch: %s\n", e.what());
     }
-    if (!alerts.empty()) {
+    if (!alerts.empty()) try {
       std::lock_guard<std::mutex> l(sub_mu_);
       for (Alert& a : alerts) {
         a.emitted_us = NowMicros();
@@ -449,6 +452,8 @@ void Ingestor::CommitLoop() {
         if (recent_.size() > 1000) recent_.pop_front();
         for (auto& [id, fn] : subs_) fn(a, j);
       }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ark serve: alerts not delivered for a batch: %s\n", e.what());
     }
     // Acknowledge.
     const int64_t now = NowMicros();

@@ -1,5 +1,7 @@
 #include "live/mllp.h"
 
+#include <algorithm>
+
 namespace ark::live {
 
 void AppendMllpFrame(std::string_view message, std::string* out) {
@@ -12,6 +14,18 @@ void AppendMllpFrame(std::string_view message, std::string* out) {
 
 Status MllpDecoder::Feed(std::string_view bytes,
                          const std::function<void(std::string_view)>& on_message) {
+  bool oversized = false;
+  Feed(bytes, on_message, [&](std::string_view) { oversized = true; });
+  if (oversized) {
+    return Status::InvalidArgument("MLLP frame longer than " + std::to_string(max_frame_) +
+                                   " bytes");
+  }
+  return Status::OK();
+}
+
+void MllpDecoder::Feed(std::string_view bytes,
+                       const std::function<void(std::string_view)>& on_message,
+                       const std::function<void(std::string_view prefix)>& on_oversized) {
   size_t i = 0;
   const size_t n = bytes.size();
   while (i < n) {
@@ -19,7 +33,7 @@ Status MllpDecoder::Feed(std::string_view bytes,
       const size_t start = bytes.find(kMllpStart, i);
       if (start == std::string_view::npos) {
         skipped_ += n - i;
-        return Status::OK();
+        return;
       }
       skipped_ += start - i;
       in_frame_ = true;
@@ -45,12 +59,15 @@ Status MllpDecoder::Feed(std::string_view bytes,
     size_t j = i;
     while (j < n && bytes[j] != kMllpEnd1 && bytes[j] != kMllpStart) ++j;
     buf_.append(bytes.data() + i, j - i);
-    if (buf_.size() > max_frame_) {
+    if (buf_.size() > max_frame_) {  // skip the rest of it: outside a frame until the next 0x0B
       in_frame_ = false;
+      skipped_ += buf_.size();
+      buf_.resize(std::min<size_t>(buf_.size(), 4096));
+      on_oversized(buf_);
       buf_.clear();
       buf_.shrink_to_fit();
-      return Status::InvalidArgument("MLLP frame longer than " + std::to_string(max_frame_) +
-                                     " bytes");
+      i = j;
+      continue;
     }
     i = j;
     if (i == n) break;
@@ -63,7 +80,6 @@ Status MllpDecoder::Feed(std::string_view bytes,
     saw_end1_ = true;  // 0x1C
     ++i;
   }
-  return Status::OK();
 }
 
 }  // namespace ark::live

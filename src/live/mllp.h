@@ -37,8 +37,16 @@ class MllpDecoder {
   // Feeds bytes; calls on_message for every completed frame, in order. Errors: InvalidArgument
   // when a frame exceeds max_frame (the decoder is then reset and skips to the next 0x0B).
   Status Feed(std::string_view bytes, const std::function<void(std::string_view)>& on_message);
+  // As above, but a frame longer than max_frame is not an error: on_oversized gets its first
+  // bytes (up to 4 KiB, enough for the MSH) in its place, in order with the other frames, the
+  // rest of it is skipped up to the next 0x0B, and decoding goes on. Memory stays below
+  // max_frame + the size of one `bytes`, whatever the peer sends.
+  void Feed(std::string_view bytes, const std::function<void(std::string_view)>& on_message,
+            const std::function<void(std::string_view prefix)>& on_oversized);
+  size_t max_frame() const { return max_frame_; }
   uint64_t skipped_bytes() const { return skipped_; }
   bool in_frame() const { return in_frame_; }
+  size_t buffered_bytes() const { return buf_.capacity(); }  // memory held for a partial frame
 
  private:
   size_t max_frame_;

@@ -135,7 +135,7 @@ std::string ToJson(const PseudoRecord& r) {
                    {"t", Time(o.time)}});
   }
   j["obs"] = std::move(obs);
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);  // never throws on bad UTF-8
 }
 
 Result<PseudoRecord> PseudoFromJson(std::string_view text) {

@@ -38,15 +38,14 @@ std::string Digits(std::string_view s) {
 }
 
 // Identifiers from a CX list (PID-3, MRG-1): NHS number (type NH or authority NHS), MRN (type MR
-// first, else the first other identifier).
+// first, else the first other identifier). Linear in the number of repetitions.
 void ReadIdentifiers(const Message& m, int index, int field, Identity* id) {
-  int reps = m.RepetitionsAt(index, field);
   std::string first_other;
-  for (int r = 0; r < reps; r++) {
-    std::string value = m.GetAt(index, field, 1, r);
+  for (std::string_view rep : m.RepetitionTexts(index, field)) {  // one pass: linear in the field
+    std::string value = m.ComponentOf(rep, 1);
     if (value.empty()) continue;
-    std::string authority = m.GetAt(index, field, 4, r);
-    std::string type = m.GetAt(index, field, 5, r);
+    std::string authority = m.ComponentOf(rep, 4);
+    std::string type = m.ComponentOf(rep, 5);
     if (type == "NH" || type == "NHS" || authority == "NHS") {
       if (id->nhs_number.empty()) id->nhs_number = Digits(value);
     } else if (type == "MR" && id->mrn.empty()) {

@@ -195,5 +195,36 @@ TEST(LiveRecordHl7, RobustToCorruption) {
   EXPECT_GT(mapped, 0);
 }
 
+// PID-3 with 100k repetitions: read in one pass (it was quadratic: 84 s for 100k), and the NHS
+// number in the last repetition is still found.
+TEST(LiveRecordHl7, ManyIdentifierRepetitionsAreReadInOnePass) {
+  std::string ids;
+  for (int i = 0; i < 100000; i++) ids += "L" + std::to_string(i) + "^^^RXX^PI~";
+  ids += "9990000018^^^NHS^NH";
+  auto r = FromText("MSH|^~\\&|PAS|RXX01|HUB|REG|20250101120000||ADT^A08^ADT_A08|R1|P|2.4\rPID|1||" + ids +
+                    "||DOE^JO||19700101|F\r");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->patient.nhs_number, "9990000018");
+  EXPECT_EQ(r->patient.mrn, "L0");
+}
+
+// Latin-1 bytes (declared in MSH-18) in the facility, control id, ward and an OBX code and unit
+// come out as UTF-8 in the record.
+TEST(LiveRecordHl7, Latin1FieldsBecomeUtf8) {
+  auto r = FromText(
+      "MSH|^~\\&|LIMS|H\xD4P|HUB|REG|20250101120000||ORU^R01^ORU_R01|R\xC9" "1|P|2.4||||||8859/1\r"
+      "PID|1||9990000018^^^NHS^NH||M\xDCLLER^J\r"
+      "PV1|1|I|SAINT J\xC9R\xD4ME^B1\r"
+      "OBX|1|NM|GLUC\xC9^Glucose^L||5.5|\xB5mol/L|||||F|||20250101110000\r");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->sending_facility, "H\xC3\x94P");
+  EXPECT_EQ(r->control_id, "R\xC3\x89" "1");
+  EXPECT_EQ(r->ward, "SAINT J\xC3\x89R\xC3\x94ME");
+  EXPECT_EQ(r->patient.family, "M\xC3\x9CLLER");
+  ASSERT_EQ(r->observations.size(), 1u);
+  EXPECT_EQ(r->observations[0].code, "GLUC\xC3\x89");
+  EXPECT_EQ(r->observations[0].unit, "\xC2\xB5mol/L");
+}
+
 }  // namespace
 }  // namespace ark::live

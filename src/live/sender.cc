@@ -275,7 +275,8 @@ std::string SendReportJson(const SendReport& r) {
       {"ack_latency_ms",
        {{"p50", r.p50_ms}, {"p90", r.p90_ms}, {"p99", r.p99_ms}, {"max", r.max_ms}}},
       {"problems", r.problems}};
-  return j.dump(2);
+  // `problems` quote the server's ERR text, which may be in any charset: never throw on it.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace ark::live

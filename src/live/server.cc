@@ -7,7 +7,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <unordered_map>
@@ -52,6 +55,8 @@ struct Server::Impl {
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};
   std::unique_ptr<WebhookSender> webhooks;
+  size_t max_message_bytes = kDefaultMaxMessageBytes, max_body_bytes = kDefaultMaxBodyBytes;
+  size_t max_outstanding_bytes = 0;  // per MLLP connection: reading pauses above it
   uint64_t webhook_sub = 0;
   // Governance tokens that authenticated recently (token -> expiry).
   std::mutex auth_mu;
@@ -68,7 +73,10 @@ namespace {
 class MllpSession : public std::enable_shared_from_this<MllpSession> {
  public:
   MllpSession(tcp::socket s, Server::Impl* srv)
-      : sock_(std::move(s)), strand_(sock_.get_executor()), srv_(srv) {}
+      : sock_(std::move(s)),
+        strand_(sock_.get_executor()),
+        srv_(srv),
+        decoder_(srv->max_message_bytes) {}
   void Start() {
     srv_->metrics->connections_total++;
     srv_->metrics->connections_open++;
@@ -92,52 +100,93 @@ class MllpSession : public std::enable_shared_from_this<MllpSession> {
           }
           if (ec) return self->Close();
           self->srv_->metrics->bytes_received += n;
-          Status s = self->decoder_.Feed(std::string_view(self->buf_.data(), n),
-                                         [&](std::string_view frame) { self->OnFrame(frame); });
-          if (!s.ok()) return self->Close();
-          if (self->outstanding_ < kMaxOutstanding) self->Read();
+          self->decoder_.Feed(
+              std::string_view(self->buf_.data(), n),
+              [&](std::string_view frame) { self->OnFrame(frame); },
+              [&](std::string_view prefix) { self->OnOversized(prefix); });
+          if (self->MayRead()) self->Read();
         }));
   }
 
+  // One message: parse, map, submit. Whatever goes wrong (an error or an exception) becomes an
+  // AE/AR for this message only; the session and the server go on.
   void OnFrame(std::string_view frame) {
     srv_->metrics->frames++;
     ++outstanding_;
+    outstanding_bytes_ += frame.size();
+    try {
+      Process(frame);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ark serve: MLLP message not processed: %s\n", e.what());
+      Reject(nullptr, frame, frame.size(), "AE",
+             Status::Internal(std::string("message not processed: ") + e.what()));
+    }
+  }
+
+  // A frame over the limit: its first bytes only (for the MSH of the AR).
+  void OnOversized(std::string_view prefix) {
+    srv_->metrics->frames++;
+    ++outstanding_;
+    std::fprintf(stderr, "ark serve: MLLP message longer than %zu bytes refused (AR)\n",
+                 srv_->max_message_bytes);
+    Reject(nullptr, prefix, 0, "AR",
+           Status::InvalidArgument("message longer than " + std::to_string(srv_->max_message_bytes) +
+                                   " bytes (the limit, ARK_SERVE_MAX_MESSAGE_BYTES); not processed"));
+  }
+
+  void Process(std::string_view frame) {
     const int64_t received = NowMicros();
+    const size_t bytes = frame.size();
     auto self = shared_from_this();
     auto m = hl7::Message::Parse(frame);
     if (!m.ok()) {
-      std::string ack = hl7::MakeAck(nullptr, frame, "AE", m.status());
-      srv_->ingestor->SubmitError(
-          "AE", m.status(), [self, ack = std::move(ack)](const Outcome&) mutable {
-            asio::post(self->strand_,
-                       [self, ack = std::move(ack)]() mutable { self->Send(std::move(ack)); });
-          });
-      return;
+      const bool unsupported = m.status().message().find("unsupported") != std::string::npos;
+      return Reject(nullptr, frame, bytes, unsupported ? "AR" : "AE", m.status());
     }
     auto msg = std::make_shared<hl7::Message>(std::move(*m));
     auto rec = FromHl7(*msg);
     if (!rec.ok()) {
       const bool unsupported = rec.status().message().find("unsupported") != std::string::npos;
-      const char* code = unsupported ? "AR" : "AE";
-      std::string ack = hl7::MakeAck(msg.get(), frame, code, rec.status());
-      srv_->ingestor->SubmitError(
-          code, rec.status(), [self, ack = std::move(ack)](const Outcome&) mutable {
-            asio::post(self->strand_,
-                       [self, ack = std::move(ack)]() mutable { self->Send(std::move(ack)); });
-          });
-      return;
+      return Reject(msg.get(), frame, bytes, unsupported ? "AR" : "AE", rec.status());
     }
-    srv_->ingestor->Submit(*rec, received, [self, msg](const Outcome& o) {
-      asio::post(self->strand_,
-                 [self, msg, o] { self->Send(hl7::MakeAck(msg.get(), "", o.code, o.error)); });
+    srv_->ingestor->Submit(*rec, received, [self, msg, bytes](const Outcome& o) {
+      asio::post(self->strand_, [self, msg, o, bytes] {
+        std::string ack;
+        try {
+          ack = hl7::MakeAck(msg.get(), "", o.code, o.error);
+        } catch (const std::exception& e) {  // never expected; the sender still gets an answer
+          ack = hl7::MakeAck(nullptr, "", "AE", Status::Internal(e.what()));
+        }
+        self->Send(std::move(ack), bytes);
+      });
     });
   }
 
-  void Send(std::string ack) {
+  // Queues an AE/AR behind the connection's earlier messages (ACK order is kept).
+  void Reject(const hl7::Message* msg, std::string_view raw, size_t bytes, const char* code,
+              const Status& error) {
+    std::string ack = hl7::MakeAck(msg, raw, code, error);
+    auto self = shared_from_this();
+    srv_->ingestor->SubmitError(
+        code, error, [self, bytes, ack = std::move(ack)](const Outcome&) mutable {
+          asio::post(self->strand_, [self, bytes, ack = std::move(ack)]() mutable {
+            self->Send(std::move(ack), bytes);
+          });
+        });
+  }
+
+  bool MayRead() const {
+    return outstanding_ < kMaxOutstanding && outstanding_bytes_ < srv_->max_outstanding_bytes;
+  }
+
+  void Send(std::string ack, size_t bytes) {
     --outstanding_;
+    outstanding_bytes_ -= std::min(bytes, outstanding_bytes_);
     AppendMllpFrame(ack, &pending_);
     if (!writing_) Flush();
-    if (!reading_ && !closed_ && !eof_ && outstanding_ < kMaxOutstanding / 2) Read();
+    const bool low = outstanding_ == 0 || (outstanding_ < kMaxOutstanding / 2 &&
+                                           outstanding_bytes_ < srv_->max_outstanding_bytes / 2);
+    if (!reading_ && !closed_ && !eof_ && low) Read();
   }
 
   void CloseIfDone() {
@@ -175,6 +224,7 @@ class MllpSession : public std::enable_shared_from_this<MllpSession> {
   std::string pending_, out_;
   bool writing_ = false, reading_ = false, closed_ = false, eof_ = false;
   int outstanding_ = 0;
+  size_t outstanding_bytes_ = 0;  // of the messages awaiting their ACK
 };
 
 // ---------------------------------------------------------------- HTTP
@@ -193,32 +243,106 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   using Response = http::response<http::string_body>;
 
+  // The header first: authentication and the body's size are decided before any of the body
+  // is read, so an unauthenticated or oversized upload costs its headers only.
   void Read() {
     req_ = {};
+    authorized_ = false;
     parser_.emplace();
-    parser_->body_limit(64u << 20);
+    parser_->header_limit(64u << 10);
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());  // checked in OnHeader
     stream_.expires_after(std::chrono::seconds(60));
-    http::async_read(
+    http::async_read_header(
         stream_, buffer_, *parser_,
         asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
           if (ec) return self->Close();
-          self->req_ = self->parser_->release();
-          self->Handle();
+          self->Guard([&] { self->OnHeader(); });
         }));
   }
 
+  void OnHeader() {
+    const auto& h = parser_->get();
+    version_ = h.version();
+    keep_alive_ = h.keep_alive();
+    const std::string target(h.target());
+    const std::string path = target.substr(0, target.find('?'));
+    const auto auth = h.find(http::field::authorization);
+    authorized_ = path == "/healthz" ||
+                  (auth != h.end() && srv_->Authorized(std::string(auth->value())));
+    if (!authorized_) {
+      keep_alive_ = parser_->is_done() && keep_alive_;  // an unread body ends the connection
+      return Reply(http::status::unauthorized,
+                   R"({"error":"a bearer token is required (Authorization: Bearer <token>); see docs/live.md"})");
+    }
+    const auto length = parser_->content_length();
+    if (length && *length > srv_->max_body_bytes) return TooLarge();
+    parser_->body_limit(srv_->max_body_bytes);
+    if (parser_->is_done()) {
+      req_ = parser_->release();
+      return Handle();
+    }
+    const auto expect = h.find(http::field::expect);
+    if (expect != h.end() && beast::iequals(expect->value(), "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
+      http::async_write(
+          stream_, *cont,
+          asio::bind_executor(strand_, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+            if (ec) return self->Close();
+            self->ReadBody();
+          }));
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(
+        stream_, buffer_, *parser_,
+        asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec == http::error::body_limit) return self->TooLarge();
+          if (ec) return self->Close();
+          self->req_ = self->parser_->release();
+          self->Guard([&] { self->Handle(); });
+        }));
+  }
+
+  void TooLarge() {
+    keep_alive_ = false;  // the rest of the body is not read
+    Reply(http::status::payload_too_large,
+          nlohmann::json({{"error", "request body larger than " + std::to_string(srv_->max_body_bytes) +
+                                        " bytes (the limit, ARK_SERVE_MAX_BODY_BYTES)"}})
+              .dump());
+  }
+
+  // Runs a handler; an exception becomes a 500 for this request (logged), never a dead server.
+  template <typename F>
+  void Guard(F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ark serve: HTTP request failed: %s\n", e.what());
+      if (replied_) return Close();
+      keep_alive_ = false;
+      Reply(http::status::internal_server_error,
+            nlohmann::json({{"error", std::string("internal error: ") + e.what()}})
+                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+  }
+
   void Reply(http::status st, std::string body, const char* type = "application/json") {
-    auto res = std::make_shared<Response>(st, req_.version());
+    replied_ = true;
+    auto res = std::make_shared<Response>(st, version_);
     res->set(http::field::server, "ark");
     res->set(http::field::content_type, type);
     if (st == http::status::unauthorized)
       res->set(http::field::www_authenticate, "Bearer realm=\"ark\"");
-    res->keep_alive(req_.keep_alive());
+    res->keep_alive(keep_alive_);
     res->body() = std::move(body);
     res->prepare_payload();
     http::async_write(stream_, *res,
                       asio::bind_executor(
                           strand_, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                            self->replied_ = false;
                             if (ec || !res->keep_alive()) return self->Close();
                             self->Read();
                           }));
@@ -231,12 +355,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       nlohmann::json j = {{"status", "ok"}, {"records", srv_->ingestor->records()}};
       return Reply(http::status::ok, j.dump());
     }
-    const auto auth = req_.find(http::field::authorization);
-    if (auth == req_.end() || !srv_->Authorized(std::string(auth->value()))) {
-      return Reply(
-          http::status::unauthorized,
-          R"({"error":"a bearer token is required (Authorization: Bearer <token>); see docs/live.md"})");
-    }
+    if (!authorized_) return Reply(http::status::unauthorized, R"({"error":"a bearer token is required"})");
     const bool get = req_.method() == http::verb::get;
     if (get && path == "/api/live/indicators")
       return Reply(http::status::ok, srv_->ingestor->IndicatorsJson());
@@ -259,14 +378,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void Fhir() {
     const int64_t received = NowMicros();
-    auto recs = FromFhirBundle(req_.body());
+    Result<std::vector<LiveRecord>> recs = Status::Internal("not parsed");
+    try {
+      recs = FromFhirBundle(req_.body());
+    } catch (const nlohmann::json::exception& e) {  // a value of an unexpected JSON type
+      recs = Status::InvalidArgument(std::string("FHIR resource has a value of the wrong type: ") + e.what());
+    }
     if (!recs.ok()) {
       nlohmann::json o = {{"resourceType", "OperationOutcome"},
                           {"issue",
                            {{{"severity", "error"},
                              {"code", "invalid"},
                              {"diagnostics", recs.status().message()}}}}};
-      return Reply(http::status::bad_request, o.dump(), "application/fhir+json");
+      return Reply(http::status::bad_request,
+                   o.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                   "application/fhir+json");
     }
     if (recs->empty())
       return Reply(http::status::ok,
@@ -295,7 +421,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
           pending->outcomes[i] = o;
           last = --pending->left == 0;
         }
-        if (last) asio::post(self->strand_, [self, pending] { self->FhirDone(*pending); });
+        if (last) {
+          asio::post(self->strand_,
+                     [self, pending] { self->Guard([&] { self->FhirDone(*pending); }); });
+        }
       });
     }
   }
@@ -321,7 +450,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     nlohmann::json b = {
         {"resourceType", "Bundle"}, {"type", "transaction-response"}, {"entry", entries}};
-    Reply(all_ok ? http::status::ok : http::status::internal_server_error, b.dump(),
+    Reply(all_ok ? http::status::ok : http::status::internal_server_error,
+          b.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
           "application/fhir+json");
   }
 
@@ -402,11 +532,27 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> req_;
   bool streaming_ = false, writing_ = false, closed_ = false;
+  bool authorized_ = false, keep_alive_ = false, replied_ = false;
+  unsigned version_ = 11;
   uint64_t sub_ = 0;
   std::deque<std::string> queue_;
   std::unique_ptr<asio::steady_timer> timer_;
   std::array<char, 256> sink_;
 };
+
+// `value` when set, else the environment variable `env` (a positive byte count), else `def`.
+size_t LimitFromEnv(size_t value, const char* env, size_t def) {
+  if (value > 0) return value;
+  const char* e = std::getenv(env);
+  if (!e || !*e) return def;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(e, &end, 10);
+  if (*end != '\0' || v == 0) {
+    std::fprintf(stderr, "ark serve: ignoring %s='%s' (not a positive byte count)\n", env, e);
+    return def;
+  }
+  return static_cast<size_t>(v);
+}
 
 Result<tcp::endpoint> Endpoint(const std::string& host, uint16_t port) {
   beast::error_code ec;
@@ -485,6 +631,11 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& opts, Ingestor
   im.opts = opts;
   im.ingestor = ingestor;
   im.metrics = metrics;
+  im.max_message_bytes = LimitFromEnv(opts.max_message_bytes, "ARK_SERVE_MAX_MESSAGE_BYTES",
+                                      kDefaultMaxMessageBytes);
+  im.max_body_bytes =
+      LimitFromEnv(opts.max_body_bytes, "ARK_SERVE_MAX_BODY_BYTES", kDefaultMaxBodyBytes);
+  im.max_outstanding_bytes = std::max<size_t>(64u << 20, 2 * im.max_message_bytes);
   ARK_ASSIGN_OR_RETURN(im.mllp, Listen(im.ioc, opts.mllp_host, opts.mllp_port, "MLLP"));
   ARK_ASSIGN_OR_RETURN(im.web, Listen(im.ioc, opts.http_host, opts.http_port, "HTTP"));
   if (!opts.webhooks.empty()) {
@@ -496,7 +647,18 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& opts, Ingestor
   im.AcceptMllp();
   im.AcceptHttp();
   for (int i = 0; i < std::max(1, opts.threads); ++i) {
-    im.threads.emplace_back([p = s->impl_.get()] { p->ioc.run(); });
+    im.threads.emplace_back([p = s->impl_.get()] {
+      for (;;) {  // a handler's exception must not end the thread (and the process)
+        try {
+          p->ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "ark serve: handler failed, serving on: %s\n", e.what());
+        } catch (...) {
+          std::fprintf(stderr, "ark serve: handler failed, serving on\n");
+        }
+      }
+    });
   }
   return s;
 }

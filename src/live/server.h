@@ -12,6 +12,10 @@
 // GET /metrics (Prometheus), POST /fhir (FHIR R4 transaction Bundle or NDJSON). Every endpoint but
 // /healthz requires "Authorization: Bearer <token>": the interim API token (ARK/live/api.token), or
 // a governance user's "user:token" (gov::Authenticate); 401 otherwise.
+//
+// Robustness: no input stops the server. Every exception escaping the handling of one message
+// or request becomes an AE for that message (or a 500 for that request) and is logged to stderr;
+// the io threads catch anything else and go on serving. Limits: ServeOptions::max_*.
 #pragma once
 
 #include <atomic>
@@ -36,7 +40,17 @@ struct ServeOptions {
   int threads = 2;
   std::string api_token;  // the interim bearer token; "" = governance tokens only
   std::vector<std::string> webhooks;
+  // Limits against a peer that sends too much (0 = the environment variable, else the default).
+  // An HL7 message longer than max_message_bytes gets an AR naming the limit (its bytes are not
+  // kept: the MLLP connection skips to the next frame). An HTTP request body longer than
+  // max_body_bytes gets 413 before it is read (Content-Length) or as soon as it passes the limit
+  // (chunked); a request without a valid token gets 401 before its body is read.
+  size_t max_message_bytes = 0;  // ARK_SERVE_MAX_MESSAGE_BYTES, default kDefaultMaxMessageBytes
+  size_t max_body_bytes = 0;     // ARK_SERVE_MAX_BODY_BYTES, default kDefaultMaxBodyBytes
 };
+
+constexpr size_t kDefaultMaxMessageBytes = 8u << 20;  // 8 MiB
+constexpr size_t kDefaultMaxBodyBytes = 32u << 20;    // 32 MiB
 
 class Server {
  public:

@@ -65,7 +65,7 @@ std::string AlertJson(const Alert& a) {
       {"event_time", a.event_time == kNoTime ? json(nullptr) : json(FormatTime(a.event_time))},
       {"received_us", a.received_us},
       {"emitted_us", a.emitted_us}};
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);  // never throws on bad UTF-8
 }
 
 void LiveState::Leave(PersonState& p) {
@@ -353,7 +353,7 @@ std::string LiveState::IndicatorsJson() const {
                 {"persons_7_or_more", news2_7_},
                 {"persons_single_3", news2_single3_}};
   j["alerts"] = {{"total", alerts_}, {"by_rule", alerts_by_rule_}};
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);  // never throws on bad UTF-8
 }
 
 }  // namespace ark::live

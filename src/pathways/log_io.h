@@ -6,6 +6,7 @@
 // "log.xes:812:5: unexpected end of file inside <trace> opened at line 790".
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,14 @@ Status WriteCsvLog(const EventLog& log, const std::string& path);
 
 // XES: traces become cases (concept:name = case id; other simple trace attributes become case
 // attributes), events need concept:name and time:timestamp; org:resource and
-// lifecycle:transition are kept. Files ending in .gz are decompressed.
+// lifecycle:transition are kept. Files ending in .gz are decompressed, up to
+// MaxDecompressedBytes(): a file that inflates beyond it (a gzip bomb) is refused with
+// InvalidArgument naming the file and the limit, before memory runs out.
 Result<EventLog> ReadXesLog(const std::string& path);
+// The most a gzip-compressed log may decompress to: ARK_MAX_DECOMPRESSED_BYTES (a positive byte
+// count) when set, else kDefaultMaxDecompressedBytes (1 GiB).
+constexpr uint64_t kDefaultMaxDecompressedBytes = 1ull << 30;
+uint64_t MaxDecompressedBytes();
 // Parses XES text held in memory; `name` is used in error messages.
 Result<EventLog> ParseXes(std::string_view text, const std::string& name);
 // Writes XES 1849-2016 with the concept, time, lifecycle and org extensions; gzip if the path

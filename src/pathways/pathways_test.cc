@@ -6,6 +6,7 @@
 #include <set>
 #include <tuple>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "core/fs.h"
 #include "pathways/analysis.h"
@@ -396,6 +397,28 @@ activities:
   ASSERT_EQ(c.variants.size(), 2u);
   EXPECT_EQ(c.variants[0].activities.size(), 5u);
   (void)RemoveAll(ark);
+}
+
+// A gzip bomb (a small file that inflates to gigabytes) is refused at the limit, naming the file
+// and the limit, instead of ending in bad_alloc. The limit is lowered here so the test is cheap.
+TEST(PathwaysLog, GzipBombIsRefusedAtTheDecompressedLimit) {
+  EXPECT_EQ(MaxDecompressedBytes(), kDefaultMaxDecompressedBytes);
+  const std::string gz = TempPath("bomb.xes.gz");
+  gzFile f = gzopen(gz.c_str(), "wb9");
+  ASSERT_NE(f, nullptr);
+  const std::string zeros(1 << 20, ' ');
+  for (int i = 0; i < 8; i++) ASSERT_EQ(gzwrite(f, zeros.data(), zeros.size()), static_cast<int>(zeros.size()));
+  ASSERT_EQ(gzclose(f), Z_OK);
+  setenv("ARK_MAX_DECOMPRESSED_BYTES", "1048576", 1);
+  EXPECT_EQ(MaxDecompressedBytes(), 1048576u);
+  auto r = ReadXesLog(gz);
+  unsetenv("ARK_MAX_DECOMPRESSED_BYTES");
+  ASSERT_FALSE(r.ok());
+  const std::string m = r.status().message();
+  EXPECT_NE(m.find(gz), std::string::npos) << m;
+  EXPECT_NE(m.find("more than 1048576 bytes"), std::string::npos) << m;
+  EXPECT_NE(m.find("ARK_MAX_DECOMPRESSED_BYTES"), std::string::npos) << m;
+  std::remove(gz.c_str());
 }
 
 }  // namespace

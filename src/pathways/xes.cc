@@ -3,6 +3,7 @@
 // does not build a DOM, so it reads at memory speed. Positions in errors are line:column.
 #include <zlib.h>
 
+#include <cstdlib>
 #include <deque>
 
 #include "core/fs.h"
@@ -17,12 +18,19 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
 }
 
 Result<std::string> ReadGzip(const std::string& path) {
+  const uint64_t limit = MaxDecompressedBytes();
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) return Status::IOError(path + ": cannot open");
   gzbuffer(f, 1 << 17);
   std::string out;
   char buf[1 << 16];
   for (;;) {
+    if (out.size() > limit) {  // a gzip bomb, or a log too large to hold: stop before memory runs out
+      gzclose(f);
+      return Status::InvalidArgument(
+          path + ": decompresses to more than " + std::to_string(limit) +
+          " bytes, the limit for a gzip-compressed log (set ARK_MAX_DECOMPRESSED_BYTES to raise it)");
+    }
     const int n = gzread(f, buf, sizeof buf);
     if (n < 0) {
       int err = 0;
@@ -331,6 +339,14 @@ Result<EventLog> XesReader::Run() {
 }
 
 }  // namespace
+
+uint64_t MaxDecompressedBytes() {
+  const char* e = std::getenv("ARK_MAX_DECOMPRESSED_BYTES");
+  if (!e || !*e) return kDefaultMaxDecompressedBytes;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(e, &end, 10);
+  return *end == '\0' && v > 0 ? v : kDefaultMaxDecompressedBytes;
+}
 
 Result<EventLog> ParseXes(std::string_view text, const std::string& name) {
   XesReader r(text, name);
