@@ -21,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (p.name == "key") key = std::string(p.body), have_key = true;
   }
   auto cp = gov::Checkpoint::ParseBody(note);
-  if (cp.ok() && gov::Checkpoint::ParseBody(cp->Body()).value().Body() != cp->Body()) __builtin_trap();
+  if (cp.ok() && gov::Checkpoint::ParseBody(cp->Body()).value().Body() != cp->Body())
+    __builtin_trap();
   auto v = gov::NoteVerifier::Parse(vkey);
   if (v.ok()) {
     auto body = v->Open(note);

@@ -25,12 +25,15 @@ std::string Read(const std::string& p) {
   return *r;
 }
 
-void Put(const std::string& corpus, const std::string& harness, const std::string& name, const std::string& text) {
+void Put(const std::string& corpus, const std::string& harness, const std::string& name,
+         const std::string& text) {
   fs::create_directories(corpus + "/" + harness);
   std::ofstream(corpus + "/" + harness + "/" + name, std::ios::binary) << text;
 }
 
-std::string Part(const std::string& name, const std::string& text) { return "=== " + name + "\n" + text; }
+std::string Part(const std::string& name, const std::string& text) {
+  return "=== " + name + "\n" + text;
+}
 
 void Check(const Status& s) {
   if (!s.ok()) {
@@ -53,36 +56,46 @@ int main(int argc, char** argv) {
   {
     auto l = gov::Ledger::Open(tmp + "/ark");
     Check(l.status());
-    Check((*l)->Append(gov::Json{{"event", "project_approved"}, {"project", "P1"}, {"by", "alice"}}).status());
-    Check((*l)->Append(std::vector<gov::Json>{gov::Json{{"event", "run"}, {"study", "diabetes"}}, gov::Json{{"event", "release"}, {"n", 3}}}).status());
+    Check((*l)->Append(gov::Json{{"event", "project_approved"}, {"project", "P1"}, {"by", "alice"}})
+              .status());
+    Check((*l)->Append(std::vector<gov::Json>{gov::Json{{"event", "run"}, {"study", "diabetes"}},
+                                              gov::Json{{"event", "release"}, {"n", 3}}})
+              .status());
   }
   const std::string ld = tmp + "/ark/ledger";
   const std::string entries = Read(ld + "/entries.jsonl"), cp = Read(ld + "/checkpoint"),
                     pub = Read(ld + "/ledger.pub"), key = Read(ld + "/ledger.key");
-  Put(corpus, "ledger_fuzz", "verified", entries + Part("checkpoint", cp) + Part("ledger.pub", pub));
-  Put(corpus, "ledger_fuzz", "with_key", entries + Part("checkpoint", cp) + Part("ledger.pub", pub) + Part("ledger.key", key));
-  Put(corpus, "ledger_fuzz", "earlier", entries + Part("checkpoint", cp) + Part("ledger.pub", pub) + Part("earlier", cp));
+  Put(corpus, "ledger_fuzz", "verified",
+      entries + Part("checkpoint", cp) + Part("ledger.pub", pub));
+  Put(corpus, "ledger_fuzz", "with_key",
+      entries + Part("checkpoint", cp) + Part("ledger.pub", pub) + Part("ledger.key", key));
+  Put(corpus, "ledger_fuzz", "earlier",
+      entries + Part("checkpoint", cp) + Part("ledger.pub", pub) + Part("earlier", cp));
   Put(corpus, "checkpoint_fuzz", "note", cp + Part("vkey", pub));
   Put(corpus, "checkpoint_fuzz", "note_and_key", cp + Part("vkey", pub) + Part("key", key));
 
   // A pseudonymised gp extract (the unit tests' sample).
   fs::create_directories(tmp + "/raw");
   std::ofstream(tmp + "/raw/patients.csv")
-      << "patient_id,nhs_number,given_name,family_name,date_of_birth,sex,postcode,lsoa,imd_decile,practice_code,"
+      << "patient_id,nhs_number,given_name,family_name,date_of_birth,sex,postcode,lsoa,imd_decile,"
+         "practice_code,"
          "registered_from,registered_to\n"
          "P1,9434765919,Alice,Brown,1950-03-04,F,LS1 1AA,E01000001,3,B86001,2015-01-01,\n"
          "P2,,Bob,Green,1970-12-31,M,LS2 2BB,E01000002,7,B86001,2016-05-01,2020-01-01\n"
          "P3,943 476 5870,Carol,White,1988-02-30,F,LS3 3CC,E01000002,7,B86002,2017-01-01,\n";
-  std::ofstream(tmp + "/raw/events.csv") << "patient_id,event_date,snomed_code,value,unit\n"
-                                            "P1,2020-01-02,271649006,140,mmHg\nP2,2019-06-01,60621009,27.5,kg/m2\n";
+  std::ofstream(tmp + "/raw/events.csv")
+      << "patient_id,event_date,snomed_code,value,unit\n"
+         "P1,2020-01-02,271649006,140,mmHg\nP2,2019-06-01,60621009,27.5,kg/m2\n";
   std::ofstream(tmp + "/raw/optouts.csv") << "nhs_number\n9434765919\n";
   Digest d{};
   d[0] = 1;
   auto spec = BuiltinFeedSpec("gp");
   Check(spec.status());
-  Check(Pseudonymise(*spec, ProgrammeKey::FromBytes(d), tmp + "/raw", tmp + "/out", false, 1).status());
+  Check(Pseudonymise(*spec, ProgrammeKey::FromBytes(d), tmp + "/raw", tmp + "/out", false, 1)
+            .status());
   std::string seed;
-  for (const char* f : {"records.csv", "manifest.json", "feed.yaml", "events.csv", "patients.csv", "optouts.csv"}) {
+  for (const char* f :
+       {"records.csv", "manifest.json", "feed.yaml", "events.csv", "patients.csv", "optouts.csv"}) {
     if (fs::exists(tmp + "/out/" + f)) seed += Part(f, Read(tmp + "/out/" + f));
   }
   Put(corpus, "ingest_fuzz", "gp_pseudonymised", seed);

@@ -39,7 +39,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     live::MllpDecoder d2;
     std::string got;
     int n = 0;
-    (void)d2.Feed(live::MllpFrame(one), [&](std::string_view m) { got = std::string(m); ++n; });
+    (void)d2.Feed(live::MllpFrame(one), [&](std::string_view m) {
+      got = std::string(m);
+      ++n;
+    });
     if (n != 1 || got != one) __builtin_trap();
   }
   return 0;

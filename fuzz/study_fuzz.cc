@@ -12,7 +12,8 @@
 using namespace ark;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::vector<fuzz::FilePart> parts = fuzz::SplitFiles(fuzz::AsText(data, size), "study.yaml");
+  const std::vector<fuzz::FilePart> parts =
+      fuzz::SplitFiles(fuzz::AsText(data, size), "study.yaml");
   const std::string dir = fuzz::FreshDir("study");
   fuzz::WriteParts(dir, parts);
   for (const fuzz::FilePart& p : parts) {
