@@ -3,7 +3,7 @@ BUILD ?= build
 SAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps node-deps build demo test test-asan bench clean format
+.PHONY: all deps node-deps build demo test test-asan fuzz bench clean format
 
 all: build
 
@@ -32,10 +32,19 @@ test: build node-deps
 $(SAN_BUILD)/build.ninja:
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DARK_SANITIZE=ON -DARK_BUILD_BENCH=OFF
 
-# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (slow end-to-end tests excluded).
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (slow end-to-end tests excluded),
+# then every fuzz harness over its regressions and seeds and briefly fuzzing (fuzz/run.sh).
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SECONDS ?= 300
 test-asan: deps $(SAN_BUILD)/build.ninja
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -E 'EndToEnd|Crash'
+	BUILD=$(SAN_BUILD) FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) bash fuzz/run.sh
+
+# libFuzzer harnesses (docs/fuzzing.md), long: every crash ever found, then FUZZ_SECONDS each.
+fuzz: deps $(SAN_BUILD)/build.ninja
+	@cmake --build $(SAN_BUILD) -j $(JOBS)
+	BUILD=$(SAN_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh
 
 bench: build
 	bash bench/run.sh

@@ -35,6 +35,18 @@ class ExprParser {
     return Status::InvalidArgument(name_ + ":" + std::to_string(line_) + ":" + std::to_string(col_ + offset) + ": " + what);
   }
   Status Error(const Token& t, const std::string& what) const { return ErrorAt(t.offset, what); }
+  // Parentheses, 'not' and unary '-' nest by recursion: deeper nesting than any real definition
+  // needs is refused instead of exhausting the stack.
+  static constexpr int kMaxNesting = 256;
+  struct Nest {
+    explicit Nest(int* d) : depth(d) { ++*depth; }
+    ~Nest() { --*depth; }
+    int* depth;
+  };
+  Status CheckDepth(const Token& t) const {
+    if (depth_ <= kMaxNesting) return Status::OK();
+    return Error(t, "expression nested too deeply (more than " + std::to_string(kMaxNesting) + " levels)");
+  }
   const Token& tok() const { return toks_[pos_]; }
   bool Accept(const char* op) {
     if ((tok().kind == Token::kOp || tok().kind == Token::kName) && tok().text == op) {
@@ -130,6 +142,8 @@ class ExprParser {
   Result<Expr> Not() {
     Token t = tok();
     if (Accept("not")) {
+      Nest nest(&depth_);
+      ARK_RETURN_IF_ERROR(CheckDepth(t));
       ARK_ASSIGN_OR_RETURN(Expr a, Not());
       if (a.type != Type::kBool) return Error(t, "type mismatch: 'not' needs a bool, got " + std::string(TypeName(a.type)));
       Expr e;
@@ -195,6 +209,8 @@ class ExprParser {
     Token t = tok();
     if (t.kind == Token::kOp && t.text == "-") {
       ++pos_;
+      Nest nest(&depth_);
+      ARK_RETURN_IF_ERROR(CheckDepth(t));
       ARK_ASSIGN_OR_RETURN(Expr a, Unary());
       if (!IsNumeric(a.type)) return Error(t, "type mismatch: cannot negate " + std::string(TypeName(a.type)));
       if (a.kind == Expr::Kind::kLiteral) {
@@ -259,6 +275,8 @@ class ExprParser {
       case Token::kOp:
         if (t.text == "(") {
           ++pos_;
+          Nest nest(&depth_);
+          ARK_RETURN_IF_ERROR(CheckDepth(t));
           ARK_ASSIGN_OR_RETURN(Expr inner, Or());
           if (!Accept(")")) return Error(tok(), "expected ')'");
           return inner;
@@ -276,6 +294,7 @@ class ExprParser {
   int line_, col_;
   std::vector<Token> toks_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace
