@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 #include <sys/stat.h>
 
+#include <charconv>
 #include <cstring>
 #include <memory>
 
@@ -53,7 +54,9 @@ Result<Checkpoint> Checkpoint::ParseBody(const std::string& body) {
       (size.size() > 1 && size[0] == '0')) {
     return Status::InvalidArgument("checkpoint: bad tree size '" + size + "'");
   }
-  c.size = std::stoull(size);
+  if (std::from_chars(size.data(), size.data() + size.size(), c.size).ec != std::errc()) {
+    return Status::InvalidArgument("checkpoint: tree size '" + size + "' is out of range");
+  }
   size_t e = body.find('\n', b + 1);
   if (e == std::string::npos) return Status::InvalidArgument("checkpoint: no root line");
   auto root = Base64Decode(body.substr(b + 1, e - b - 1));

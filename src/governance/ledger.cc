@@ -41,7 +41,7 @@ Status CheckLine(std::string_view line, uint64_t i) {
   bool ok = line.size() > p && line.substr(0, p) == kOpen && line.back() == '}';
   if (ok) {
     size_t d = p;
-    while (p < line.size() && line[p] >= '0' && line[p] <= '9' && p - d < 20) seq = seq * 10 + (line[p++] - '0');
+    while (p < line.size() && line[p] >= '0' && line[p] <= '9' && p - d < 19) seq = seq * 10 + (line[p++] - '0');
     ok = p > d && (line[p] == ',' || line[p] == '}');
   }
   if (!ok) return Status::Corruption("entry " + std::to_string(i) + " is malformed (altered)");

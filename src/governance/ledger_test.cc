@@ -181,5 +181,14 @@ TEST_F(LedgerTest, EntriesBeyondCheckpointWithoutIntentStillRefused) {
   EXPECT_FALSE(Ledger::Open(dir_).ok());
 }
 
+// A tree size that does not fit 64 bits is refused as bad input (it threw out_of_range before).
+TEST(CheckpointBody, TreeSizeBeyond64BitsIsRefused) {
+  const std::string root = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+  EXPECT_TRUE(Checkpoint::ParseBody("ark\n18446744073709551615\n" + root + "\n").ok());
+  auto r = Checkpoint::ParseBody("ark\n99999999999999999999\n" + root + "\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("out of range"), std::string::npos) << r.status().message();
+}
+
 }  // namespace
 }  // namespace ark::gov

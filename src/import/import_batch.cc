@@ -107,9 +107,9 @@ Result<ImportReport> ImportBatch::Commit(Catalog& cat, const std::string& conten
   fin = staging + "/" + name;
 
   // Person keys.
-  auto next_s = cat.GetMeta("next_person");
+  auto next_s = cat.NextPerson();
   if (!next_s.ok()) return fail(next_s.status());
-  uint32_t next = *next_s ? static_cast<uint32_t>(std::stoul(**next_s)) : 0;
+  uint32_t next = *next_s;
   auto find_p = cat.Prepare("SELECT person FROM person_keys WHERE pseudonym = ?");
   auto ins_p = cat.Prepare("INSERT INTO person_keys(pseudonym, person) VALUES (?, ?)");
   auto ins_r = cat.Prepare("INSERT INTO record_keys(batch, record, person) VALUES (?, ?, ?)");

@@ -304,10 +304,21 @@ class FeedLoader {
   Status Load() {
     ARK_ASSIGN_OR_RETURN(std::string mtext, ReadFile(dir_ + "/manifest.json"));
     Json m = Json::parse(mtext, nullptr, false);
-    if (m.is_discarded() || !m.is_object() || m.value("format", "") != "ark-pseudonymised-extract v1") {
+    if (m.is_discarded() || !m.is_object() || !m.contains("format") || !m["format"].is_string() ||
+        m["format"].get<std::string>() != "ark-pseudonymised-extract v1") {
       return Status::InvalidArgument(dir_ + "/manifest.json: not a pseudonymised extract manifest (run 'ark pseudonymise' first)");
     }
     manifest_ = mtext;
+    for (const char* field : {"custodian", "key_fingerprint"}) {
+      if (m.contains(field) && !m[field].is_string()) {
+        return Status::InvalidArgument(dir_ + "/manifest.json: field '" + field + "' must be a string, found " +
+                                       m[field].dump());
+      }
+    }
+    if (m.contains("records") && !m["records"].is_number_unsigned()) {
+      return Status::InvalidArgument(dir_ + "/manifest.json: field 'records' must be a row count, found " +
+                                     m["records"].dump());
+    }
     b_.feed = m.value("custodian", "");
     b_.key_fingerprint = m.value("key_fingerprint", "");
     ARK_ASSIGN_OR_RETURN(std::string stext, ReadFile(dir_ + "/feed.yaml"));

@@ -224,6 +224,18 @@ TEST_F(BadInputTest, ManifestRowCountAltered) {
   }, "events.csv: expected 4 rows (manifest.json), found 3");
 }
 
+// Wrong JSON types in the manifest are bad input naming the field (they threw type_error before).
+TEST_F(BadInputTest, ManifestFieldOfTheWrongType) {
+  Expect([&] {
+    auto m = ReadFile(P("out/gp/manifest.json"));
+    std::string t = *m;
+    const size_t at = t.find("\"custodian\": \"gp\"");
+    ASSERT_NE(at, std::string::npos) << t;
+    t.replace(at, std::string("\"custodian\": \"gp\"").size(), "\"custodian\": 7");
+    Write("out/gp/manifest.json", t);
+  }, "manifest.json: field 'custodian' must be a string, found 7");
+}
+
 TEST_F(BadInputTest, NulInCode) {
   using namespace std::string_literals;
   Expect([&] {
