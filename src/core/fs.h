@@ -15,7 +15,8 @@
 namespace ark {
 
 Result<std::string> ReadFile(const std::string& path);
-Status WriteFileAtomic(const std::string& path, std::string_view data);
+// `mode`: the new file's permission bits (before the umask).
+Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned mode = 0644);
 Status FsyncPath(const std::string& path);  // a file or a directory
 Status MakeDirs(const std::string& path);
 bool PathExists(const std::string& path);
