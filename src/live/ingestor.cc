@@ -212,13 +212,18 @@ void Ingestor::MaybeSnapshot(bool final) {
   }
   src.alerts = &alerts;
   src.state = state_.get();  // only this thread changes it
+  const int64_t t0 = NowMicros();
   std::string bytes = EncodeSnapshot(src);
+  metrics_->snapshot_encode.Observe((NowMicros() - t0) / 1e6);
+  metrics_->snapshot_bytes = bytes.size();
   since_snapshot_ = 0;
   last_snapshot_ = std::chrono::steady_clock::now();
   if (final) {
     Status s = WriteSnapshot(snapshot_path(), bytes);
-    if (s.ok())
+    if (s.ok()) {
       snapshots_++;
+      metrics_->snapshots++;
+    }
     else
       std::fprintf(stderr, "ark serve: live snapshot not written: %s\n", s.ToString().c_str());
     return;
@@ -241,8 +246,10 @@ void Ingestor::SnapshotLoop() {
       bytes.swap(snap_bytes_);
     }
     Status s = WriteSnapshot(snapshot_path(), bytes);
-    if (s.ok())
+    if (s.ok()) {
       snapshots_++;
+      metrics_->snapshots++;
+    }
     else
       std::fprintf(stderr, "ark serve: live snapshot not written: %s\n", s.ToString().c_str());
     std::lock_guard<std::mutex> l(snap_mu_);

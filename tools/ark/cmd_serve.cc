@@ -136,18 +136,20 @@ int Serve(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   live::Metrics metrics;
+  const int64_t open_t0 = live::NowMicros();
   auto ingestor = live::Ingestor::Open(io, &metrics);
+  const double open_ms = (live::NowMicros() - open_t0) / 1000.0;
   if (!ingestor.ok()) return ReportError(ingestor.status());
   auto server = live::Server::Start(so, ingestor->get(), &metrics);
   if (!server.ok()) return ReportError(server.status());
   std::printf("ark serve: MLLP on %s:%u, HTTP on %s:%u (threads %d)\n", so.mllp_host.c_str(),
               (*server)->mllp_port(), so.http_host.c_str(), (*server)->http_port(), threads);
   std::printf(
-      "ark serve: restored %llu records from the live snapshot, replayed %llu from %s; API token "
-      "in %s/live/api.token (or a governance user's \"user:token\")\n",
+      "ark serve: restored %llu records from the live snapshot, replayed %llu from %s (%.0f ms); "
+      "API token in %s/live/api.token (or a governance user's \"user:token\")\n",
       static_cast<unsigned long long>((*ingestor)->restored()),
       static_cast<unsigned long long>((*ingestor)->replayed()), (*ingestor)->log_dir().c_str(),
-      ark.c_str());
+      open_ms, ark.c_str());
   std::fflush(stdout);
   int sig = 0;
   sigwait(&set, &sig);
