@@ -258,7 +258,7 @@ void Ingestor::SnapshotLoop() {
 }
 
 void Ingestor::Remember(uint64_t h) {
-  if (!seen_.insert(h).second) return;
+  if (!seen_.insert(h)) return;
   seen_order_.push_back(h);
   while (seen_order_.size() > opts_.dedup_window) {
     seen_.erase(seen_order_.front());

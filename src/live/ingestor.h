@@ -49,6 +49,7 @@
 #include "live/pseudo.h"
 #include "live/rules.h"
 #include "live/state.h"
+#include "live/window_set.h"
 #include "privacy/key.h"
 #include "store/file_lock.h"
 #include "store/options.h"
@@ -151,7 +152,7 @@ class Ingestor {
   // Committer-thread state.
   std::unordered_map<std::string, PersonKey> keys_;
   PersonKey next_key_ = 0;
-  std::unordered_set<uint64_t> seen_;
+  WindowSet seen_;
   std::deque<uint64_t> seen_order_;
   std::vector<std::string> new_nhs_keys_;  // pseudonyms (hex) with fresh keys, for the catalog
   std::vector<PersonKey> new_nhs_values_;
