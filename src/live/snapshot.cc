@@ -3,7 +3,6 @@
 #include <xxhash.h>
 
 #include "core/fs.h"
-#include "privacy/key.h"
 #include "store/coding.h"
 
 namespace ark::live {
@@ -19,20 +18,41 @@ using store::PutVarint;
 constexpr char kMagic[] = "ARKLSNP1";
 constexpr size_t kHeaderSize = 8 + 4 + 8 + 8;
 
-bool LowerHex64(const std::string& s) {
+int Nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;  // upper case too: those keys are kept as text, so that they come back unchanged
+}
+
+// 64 lowercase hex digits -> 32 bytes; false for anything else. (A snapshot encodes ~2 keys per
+// person on the committer thread: this is its hot loop.)
+bool LowerHex64(const std::string& s, char* raw) {
   if (s.size() != 64) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  for (size_t i = 0; i < 32; ++i) {
+    const int hi = Nibble(s[2 * i]), lo = Nibble(s[2 * i + 1]);
+    if ((hi | lo) < 0) return false;
+    raw[i] = static_cast<char>(hi << 4 | lo);
   }
   return true;
 }
 
+std::string Hex(std::string_view raw) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(raw.size() * 2, '0');
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const auto b = static_cast<uint8_t>(raw[i]);
+    out[2 * i] = kDigits[b >> 4];
+    out[2 * i + 1] = kDigits[b & 15];
+  }
+  return out;
+}
+
 // A person-key map entry: 0 + 32 raw bytes for a lowercase 64-hex-digit pseudonym, else 1 + text.
 void PutKey(std::string* out, const std::string& k, PersonKey v) {
-  Digest d;
-  if (LowerHex64(k) && FromHex(k, &d)) {
+  char raw[32];
+  if (LowerHex64(k, raw)) {
     PutU8(out, 0);
-    out->append(reinterpret_cast<const char*>(d.data()), d.size());
+    out->append(raw, sizeof raw);
   } else {
     PutU8(out, 1);
     PutString(out, k);
@@ -45,7 +65,7 @@ bool GetKey(ByteReader& r, std::pair<std::string, PersonKey>* kv) {
   if (form == 0) {
     const std::string_view raw = r.Bytes(32);
     if (!r.ok()) return false;
-    kv->first = ToHex(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
+    kv->first = Hex(raw);
   } else if (form == 1) {
     kv->first = std::string(r.String());
   } else {
