@@ -79,8 +79,8 @@ std::string NewArk(const std::string& name) {
   return dir;
 }
 
-// Up to 2 minutes to come up: a start replays the whole live log (no snapshot yet), so it slows
-// as the crash suite's rounds add records (~15 s for 1M records).
+// Up to 2 minutes to come up: a start replays the live log after the last snapshot (and the
+// whole log when the restart suite deletes the snapshot: ~25 s for 1M records).
 Serve Start(const std::string& ark) {
   Serve s;
   s.ark = ark;
