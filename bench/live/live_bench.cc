@@ -1,8 +1,8 @@
 // Live feed benchmarks: `ark serve` (a child process) driven over loopback MLLP by the same client
 // as `ark send-hl7` (live/sender.h). Prints figures; `--json` prints them as one JSON object.
 //
-//   live_bench [--suite throughput,single,latency,crash,soak] [--full] [--soak-minutes M]
-//              [--restarts R] [--ark-binary PATH] [--dir DIR] [--json]
+//   live_bench [--suite throughput,single,latency,crash,soak,restart] [--full] [--soak-minutes M]
+//              [--restarts R] [--restart-sizes N,N] [--ark-binary PATH] [--dir DIR] [--json]
 //
 // Suites (short by default; --full gives the sizes of the issue's proof):
 //   throughput  ADT messages from 64 connections (window 8 each), durable ACKs: messages/s
@@ -11,6 +11,9 @@
 //               latency receipt → alert emitted (from the alerts' own timestamps, via SSE)
 //   crash       R restarts with kill -9 under load (default 5; --full 50): ACKed vs stored
 //   soak        RSS of `ark serve` over time at 2,000 messages/s (default 20 s; --soak-minutes)
+//   restart     start → /healthz after N acknowledged messages (default 100k and 300k;
+//               --restart-sizes): after kill -9 (snapshot + the log after it), after a clean stop,
+//               and without the snapshot (the whole log replayed)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -76,8 +79,8 @@ std::string NewArk(const std::string& name) {
   return dir;
 }
 
-// Up to 2 minutes to come up: a start replays the whole live log (no snapshot yet), so it slows
-// as the crash suite's rounds add records (~15 s for 1M records).
+// Up to 2 minutes to come up: a start replays the live log after the last snapshot (and the
+// whole log when the restart suite deletes the snapshot: ~25 s for 1M records).
 Serve Start(const std::string& ark) {
   Serve s;
   s.ark = ark;
@@ -184,6 +187,10 @@ json MetricsSummary(const Serve& s) {
       j["commit_groups"] = std::stoull(line.substr(29));
     if (line.rfind("ark_live_commit_seconds_sum ", 0) == 0)
       j["commit_seconds_sum"] = std::stod(line.substr(28));
+    if (line.rfind("ark_live_snapshot_encode_seconds_sum ", 0) == 0)
+      j["snapshot_encode_sum"] = std::stod(line.substr(37));
+    if (line.rfind("ark_live_snapshot_encode_seconds_count ", 0) == 0)
+      j["snapshot_encode_count"] = std::stod(line.substr(39));
   }
   return j;
 }
@@ -481,13 +488,86 @@ void Soak(int seconds) {
   g_out["soak"] = {{"seconds", seconds}, {"messages", sent}, {"rss_kb", samples}};
 }
 
+// Milliseconds from fork to the first 200 from /healthz (StartServe polls every few ms).
+double TimedStart(const std::string& ark, Serve* s) {
+  const auto t0 = Clock::now();
+  *s = Start(ark);
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+void Restart(const std::vector<size_t>& sizes) {
+  json out = json::array();
+  for (size_t n : sizes) {
+    const std::string ark = NewArk("restart");
+    auto nhs = NhsNumbers(std::min<size_t>(200000, std::max<size_t>(1000, n / 10)));
+    Serve s = Start(ark);
+    uint64_t acked = 0;
+    double p99_max = 0, secs = 0;
+    constexpr size_t kChunk = 100000;
+    for (size_t sent = 0, chunk = 0; sent < n; sent += kChunk, ++chunk) {
+      auto msgs = AdtBatch("R" + std::to_string(chunk) + "_", std::min(kChunk, n - sent), nhs,
+                           7000 + chunk);
+      SendOptions o;
+      o.port = s.mllp;
+      o.connections = 64;
+      o.window = 8;
+      auto r = SendMessages(msgs, o);
+      if (!r.ok()) {
+        std::printf("restart: %s\n", r.status().ToString().c_str());
+        Stop(s, SIGKILL);
+        return;
+      }
+      acked += r->acknowledged;
+      p99_max = std::max(p99_max, r->p99_ms);
+      secs += r->seconds;
+    }
+    json m = MetricsSummary(s);
+    const double encodes = m.value("snapshot_encode_count", 0.0);
+    const double encode_ms = encodes > 0 ? m.value("snapshot_encode_sum", 0.0) * 1000 / encodes : 0;
+    Stop(s, SIGKILL);
+    Serve a, b, c;
+    const double kill_ms = TimedStart(ark, &a);
+    const uint64_t records = Records(a);
+    Stop(a);
+    const double clean_ms = TimedStart(ark, &b);
+    Stop(b);
+    const uint64_t snapshot_bytes = DiskUsage(ark + "/live/snapshot");
+    const uint64_t log_bytes = DiskUsage(ark + "/live/log");
+    (void)RemoveAll(ark + "/live/snapshot");
+    const double full_ms = TimedStart(ark, &c);
+    Stop(c);
+    std::printf(
+        "restart: %llu messages ACKed (%.0f msgs/s, 64 connections; worst ACK p99 of a 100k chunk "
+        "%.1f ms; %.0f snapshots, %.1f ms each to encode), %llu records; start to /healthz: after "
+        "kill -9 %.0f ms, after a clean stop %.0f ms, without the snapshot (whole log) %.0f ms; "
+        "snapshot %.1f MB, live log %.1f MB\n",
+        (unsigned long long)acked, secs > 0 ? acked / secs : 0.0, p99_max, encodes, encode_ms,
+        (unsigned long long)records, kill_ms, clean_ms, full_ms, snapshot_bytes / 1048576.0,
+        log_bytes / 1048576.0);
+    std::fflush(stdout);
+    out.push_back({{"messages", n},
+                   {"acked", acked},
+                   {"records", records},
+                   {"ack_p99_ms_worst_chunk", p99_max},
+                   {"snapshots", encodes},
+                   {"snapshot_encode_ms", encode_ms},
+                   {"start_after_kill_ms", kill_ms},
+                   {"start_after_clean_stop_ms", clean_ms},
+                   {"start_without_snapshot_ms", full_ms},
+                   {"snapshot_bytes", snapshot_bytes},
+                   {"log_bytes", log_bytes}});
+  }
+  g_out["restart"] = out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string suites = "throughput,single,latency,crash,soak";
+  std::string suites = "throughput,single,latency,crash,soak,restart";
   bool full = false, as_json = false;
   int restarts = -1, soak_minutes = -1;
   std::string dir;
+  std::vector<size_t> restart_sizes;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -499,7 +579,10 @@ int main(int argc, char** argv) {
       as_json = true;
     else if (a == "--restarts")
       restarts = std::atoi(next().c_str());
-    else if (a == "--soak-minutes")
+    else if (a == "--restart-sizes") {
+      std::stringstream in(next());
+      for (std::string x; std::getline(in, x, ',');) restart_sizes.push_back(std::stoull(x));
+    } else if (a == "--soak-minutes")
       soak_minutes = std::atoi(next().c_str());
     else if (a == "--ark-binary")
       g_ark_binary = next();
@@ -508,7 +591,7 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: live_bench [--suite LIST] [--full] [--restarts N] [--soak-minutes M] "
-                   "[--ark-binary P] [--dir D] [--json]\n");
+                   "[--restart-sizes N,N] [--ark-binary P] [--dir D] [--json]\n");
       return 2;
     }
   }
@@ -522,6 +605,10 @@ int main(int argc, char** argv) {
   if (has("single")) Single(full);
   if (has("latency")) Latency(full);
   if (has("crash")) Crash(restarts > 0 ? restarts : full ? 50 : 5);
+  if (has("restart"))
+    Restart(!restart_sizes.empty() ? restart_sizes
+            : full                  ? std::vector<size_t>{1000000, 3000000}
+                                    : std::vector<size_t>{100000, 300000});
   if (has("soak")) Soak(soak_minutes > 0 ? soak_minutes * 60 : full ? 1800 : 20);
   if (as_json) std::printf("%s\n", g_out.dump(2).c_str());
   if (dir.empty()) (void)RemoveAll(g_root);

@@ -14,6 +14,7 @@
 
 #include "catalog/catalog.h"
 #include "core/fs.h"
+#include "live/snapshot.h"
 #include "store/store.h"
 #include "store/wal.h"
 
@@ -137,6 +138,8 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(IngestOptions opts, Metrics* me
   }
   in->HandOverKeys();
   in->committer_ = std::thread([p = in.get()] { p->CommitLoop(); });
+  in->snap_thread_ = std::thread([p = in.get()] { p->SnapshotLoop(); });
+  in->started_ = true;
   in->store_thread_ = std::thread([p = in.get()] { p->StoreLoop(); });
   return in;
 }
@@ -154,18 +157,108 @@ Ingestor::~Ingestor() {
   }
   store_cv_.notify_all();
   if (store_thread_.joinable()) store_thread_.join();
-  // A clean stop: log that the store holds everything, so the next start need not check.
+  {
+    std::lock_guard<std::mutex> l(snap_mu_);
+    snap_stop_ = true;
+  }
+  snap_cv_.notify_all();
+  if (snap_thread_.joinable()) snap_thread_.join();
+  // A clean stop: log that the store holds everything, so the next start need not check, and
+  // take a final snapshot, so that it need not replay anything either.
   const uint64_t applied = applied_seq_.load();
   if (log_ && log_error_.ok() && applied > marker_logged_) {
     std::string buf;
     store::AppendWalRecord(&buf, static_cast<store::WalRecordType>(kLogApplied),
                            std::to_string(applied));
-    (void)log_->WriteAndSync(buf);
+    if (log_->WriteAndSync(buf).ok()) marker_logged_ = applied;
+  }
+  if (log_ && log_error_.ok() && started_) MaybeSnapshot(/*final=*/true);
+}
+
+void Ingestor::MaybeSnapshot(bool final) {
+  if (opts_.snapshot_records == 0) return;
+  if (!final) {
+    const bool due = since_snapshot_ >= opts_.snapshot_records ||
+                     (since_snapshot_ > 0 && opts_.snapshot_interval_s > 0 &&
+                      std::chrono::steady_clock::now() - last_snapshot_ >=
+                          std::chrono::seconds(opts_.snapshot_interval_s));
+    if (!due) return;
+    std::lock_guard<std::mutex> l(snap_mu_);
+    if (snap_busy_) return;  // the previous one is still being written: try after the next group
+  }
+  SnapshotSource src;
+  const uint64_t applied = store_ ? applied_seq_.load() : last_seq_.load();
+  while (!unapplied_.empty() && unapplied_.front().first <= applied) unapplied_.pop_front();
+  src.pos.last_seq = last_seq_.load();
+  src.pos.applied = std::min(applied, src.pos.last_seq);
+  src.pos.log_file = log_name_;
+  src.pos.replay_offset = unapplied_.empty() ? log_->size() : unapplied_.front().second;
+  src.next_key = next_key_;
+  src.keys = &keys_;
+  src.window = &seen_order_;
+  std::vector<std::pair<std::string, PersonKey>> backlog;
+  {
+    std::lock_guard<std::mutex> l(store_mu_);
+    for (size_t i = 0; i < pending_nhs_keys_.size() && backlog.size() < 100000; ++i)
+      backlog.emplace_back(pending_nhs_keys_[i], pending_nhs_values_[i]);
+  }
+  for (size_t i = 0; i < new_nhs_keys_.size() && backlog.size() < 100000; ++i)
+    backlog.emplace_back(new_nhs_keys_[i], new_nhs_values_[i]);
+  src.catalog_backlog = &backlog;
+  std::deque<std::string> alerts;
+  {
+    std::lock_guard<std::mutex> l(sub_mu_);
+    alerts = recent_;
+  }
+  src.alerts = &alerts;
+  src.state = state_.get();  // only this thread changes it
+  const int64_t t0 = NowMicros();
+  std::string bytes = EncodeSnapshot(src);
+  metrics_->snapshot_encode.Observe((NowMicros() - t0) / 1e6);
+  metrics_->snapshot_bytes = bytes.size();
+  since_snapshot_ = 0;
+  last_snapshot_ = std::chrono::steady_clock::now();
+  if (final) {
+    Status s = WriteSnapshot(snapshot_path(), bytes);
+    if (s.ok()) {
+      snapshots_++;
+      metrics_->snapshots++;
+    }
+    else
+      std::fprintf(stderr, "ark serve: live snapshot not written: %s\n", s.ToString().c_str());
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> l(snap_mu_);
+    snap_bytes_ = std::move(bytes);
+    snap_busy_ = true;
+  }
+  snap_cv_.notify_one();
+}
+
+void Ingestor::SnapshotLoop() {
+  for (;;) {
+    std::string bytes;
+    {
+      std::unique_lock<std::mutex> l(snap_mu_);
+      snap_cv_.wait(l, [&] { return snap_stop_ || snap_busy_; });
+      if (!snap_busy_) return;  // stopping with nothing to write
+      bytes.swap(snap_bytes_);
+    }
+    Status s = WriteSnapshot(snapshot_path(), bytes);
+    if (s.ok()) {
+      snapshots_++;
+      metrics_->snapshots++;
+    }
+    else
+      std::fprintf(stderr, "ark serve: live snapshot not written: %s\n", s.ToString().c_str());
+    std::lock_guard<std::mutex> l(snap_mu_);
+    snap_busy_ = false;
   }
 }
 
 void Ingestor::Remember(uint64_t h) {
-  if (!seen_.insert(h).second) return;
+  if (!seen_.insert(h)) return;
   seen_order_.push_back(h);
   while (seen_order_.size() > opts_.dedup_window) {
     seen_.erase(seen_order_.front());
@@ -195,15 +288,58 @@ PersonKey Ingestor::Resolve(const std::string& nhs, const std::string& mrn, bool
   return k;
 }
 
-Status Ingestor::ReadLog(const std::vector<std::string>& files,
+Status Ingestor::ReadLog(const std::vector<std::string>& files, size_t first_file,
+                         uint64_t offset,
                          const std::function<Status(uint8_t, std::string_view)>& fn) {
-  for (const std::string& f : files) {
-    const std::string path = log_dir_ + "/" + f;
-    auto res = store::ReadWal(path, fn);
+  for (size_t i = first_file; i < files.size(); ++i) {
+    const std::string path = log_dir_ + "/" + files[i];
+    auto res = store::ReadWal(path, fn, i == first_file ? offset : 0);
     if (!res.ok()) return res.status().WithContext(path);
     if (res->corrupt) return Status::Corruption(path + ": " + res->problem);
   }
   return Status::OK();
+}
+
+void Ingestor::LoadSnapshot(const std::vector<std::string>& files, size_t* first_file,
+                            uint64_t* offset, uint64_t* marker) {
+  const std::string path = snapshot_path();
+  (void)RemoveAll(path + ".tmp");  // a snapshot interrupted before its rename
+  auto snap = ReadSnapshot(path);
+  if (!snap.ok()) {
+    if (snap.status().code() != StatusCode::kNotFound) {
+      std::fprintf(stderr, "ark serve: warning: live snapshot not used, replaying the whole log: %s\n",
+                   snap.status().ToString().c_str());
+    }
+    return;
+  }
+  auto warn = [&](const std::string& why) {
+    std::fprintf(stderr, "ark serve: warning: live snapshot not used, replaying the whole log: %s: %s\n",
+                 path.c_str(), why.c_str());
+  };
+  const auto it = std::find(files.begin(), files.end(), snap->pos.log_file);
+  if (it == files.end()) return warn("its live-log file " + snap->pos.log_file + " is missing");
+  const uint64_t size = DiskUsage(log_dir_ + "/" + *it);
+  if (snap->pos.replay_offset > size)
+    return warn("its offset " + std::to_string(snap->pos.replay_offset) + " is past the end of " +
+                *it + " (" + std::to_string(size) + " bytes)");
+  LiveState state(opts_.rules);
+  if (Status s = state.Decode(snap->state); !s.ok()) return warn(s.message());
+  *state_ = std::move(state);
+  keys_.reserve(keys_.size() + snap->keys.size());
+  for (auto& [k, v] : snap->keys) keys_[std::move(k)] = v;
+  next_key_ = std::max(next_key_, snap->next_key);
+  seen_.reserve(std::min<size_t>(snap->window.size(), opts_.dedup_window) + 1024);
+  for (uint64_t h : snap->window) Remember(h);
+  for (auto& [k, v] : snap->catalog_backlog) {
+    new_nhs_keys_.push_back(std::move(k));
+    new_nhs_values_.push_back(v);
+  }
+  recent_.assign(snap->alerts.begin(), snap->alerts.end());
+  last_seq_ = snap->pos.last_seq;
+  restored_ = snap->pos.last_seq;
+  *marker = snap->pos.applied;
+  *first_file = static_cast<size_t>(it - files.begin());
+  *offset = snap->pos.replay_offset;
 }
 
 Status Ingestor::Replay() {
@@ -215,11 +351,15 @@ Status Ingestor::Replay() {
   }
   if (ec) return Status::IOError("live log: " + log_dir_ + ": " + ec.message());
   std::sort(files.begin(), files.end());
-  // Pass 1, streaming in log order: rebuild keys, retransmit window and indicators (alerts are
-  // not emitted); keep only the records after the latest "applied" marker.
-  uint64_t marker = 0;
+  size_t first_file = 0;
+  uint64_t offset = 0, marker = 0;
+  LoadSnapshot(files, &first_file, &offset, &marker);
+  const uint64_t covered = last_seq_.load();  // records the snapshot's state already holds
+  // Streaming in log order from the snapshot's position: rebuild keys, retransmit window and
+  // indicators (alerts are not emitted); keep only the records after the latest "applied" marker.
   std::deque<PseudoRecord> tail;
-  ARK_RETURN_IF_ERROR(ReadLog(files, [&](uint8_t type, std::string_view payload) -> Status {
+  ARK_RETURN_IF_ERROR(ReadLog(files, first_file, offset,
+                              [&](uint8_t type, std::string_view payload) -> Status {
     if (type == kLogApplied) {
       marker = std::max<uint64_t>(marker, std::stoull(std::string(payload)));
       while (!tail.empty() && tail.front().seq <= marker) tail.pop_front();
@@ -227,6 +367,11 @@ Status Ingestor::Replay() {
     }
     if (type != kLogRecord) return Status::OK();
     ARK_ASSIGN_OR_RETURN(PseudoRecord r, PseudoFromJson(payload));
+    ++replayed_;
+    if (r.seq <= covered) {  // in the snapshot's state; read only for the store
+      if (store_ && r.seq > marker) tail.push_back(std::move(r));
+      return Status::OK();
+    }
     last_seq_ = std::max<uint64_t>(last_seq_, r.seq);
     Remember(DedupHash(r));
     if (!r.nhs_pseudonym.empty() && r.person != kNoPerson && !keys_.count(r.nhs_pseudonym) &&
@@ -240,18 +385,20 @@ Status Ingestor::Replay() {
     }
     if (r.person != kNoPerson) next_key_ = std::max<PersonKey>(next_key_, r.person + 1);
     state_->Apply(r);
-    ++replayed_;
     if (store_ && r.seq > marker) tail.push_back(std::move(r));
     return Status::OK();
   }));
   marker_logged_ = marker;
   applied_seq_ = marker;
   if (store_) {
+    const uint64_t threshold = std::max(marker, store_->max_tag());
+    while (!tail.empty() && tail.front().seq <= threshold) tail.pop_front();
     if (!tail.empty())
-      ARK_RETURN_IF_ERROR(
-          Recover(std::vector<PseudoRecord>(tail.begin(), tail.end()), marker, files));
+      ARK_RETURN_IF_ERROR(Recover(std::vector<PseudoRecord>(tail.begin(), tail.end()), threshold));
     applied_seq_ = last_seq_.load();
   }
+  since_snapshot_ = last_seq_.load() - restored_;
+  last_snapshot_ = std::chrono::steady_clock::now();
   // A new log file for this run.
   char name[32];
   std::snprintf(name, sizeof name, "%08zu.wal", files.size() + 1);
@@ -261,71 +408,44 @@ Status Ingestor::Replay() {
     path = log_dir_ + "/" + name;
   }
   ARK_ASSIGN_OR_RETURN(log_, store::WalWriter::Create(path));
+  log_name_ = name;
   return Status::OK();
 }
 
-// Records after the last marker may or may not have reached the store. For every event they
-// produce, expected = occurrences of the same (person, time, code, value) among all logged
-// records (pass 2 counts the ones up to the marker); present = the store's live events; the
-// difference is appended.
-Status Ingestor::Recover(const std::vector<PseudoRecord>& uncertain, uint64_t marker,
-                         const std::vector<std::string>& files) {
-  using Key = std::tuple<PersonKey, Seconds, std::string, uint64_t>;
-  auto key_of = [](const AppendEvent& e) {
-    return Key{e.person, e.time, e.code, ValueBits(e.value)};
-  };
-  std::map<Key, int64_t> want;
-  std::map<Key, AppendEvent> proto;
-  std::set<PersonKey> persons;
-  for (const PseudoRecord& r : uncertain) {
-    for (AppendEvent& e : StoreEvents(r)) {
-      const Key k = key_of(e);
-      ++want[k];
-      persons.insert(e.person);
-      proto.emplace(k, std::move(e));
+Status Ingestor::AppendTagged(const std::vector<PseudoRecord>& recs, uint64_t after,
+                              size_t* events) {
+  // One WAL record per Append (<= 65,536 events) keeps the tag exact across a crash.
+  constexpr size_t kChunk = 65536;
+  std::vector<AppendEvent> chunk;
+  uint64_t tag = 0;
+  for (const PseudoRecord& r : recs) {
+    if (r.seq <= after) continue;
+    std::vector<AppendEvent> ev = StoreEvents(r);
+    if (!chunk.empty() && chunk.size() + ev.size() > kChunk) {
+      ARK_RETURN_IF_ERROR(store_->Append(chunk, tag));
+      *events += chunk.size();
+      chunk.clear();
     }
+    for (AppendEvent& e : ev) chunk.push_back(std::move(e));
+    if (!ev.empty()) tag = r.seq;
   }
-  if (want.empty()) return Status::OK();
-  ARK_RETURN_IF_ERROR(ReadLog(files, [&](uint8_t type, std::string_view payload) -> Status {
-    if (type != kLogRecord) return Status::OK();
-    ARK_ASSIGN_OR_RETURN(PseudoRecord r, PseudoFromJson(payload));
-    if (r.seq > marker || !persons.count(r.person)) return Status::OK();
-    for (const AppendEvent& e : StoreEvents(r)) {
-      if (auto it = want.find(key_of(e)); it != want.end()) ++it->second;
-    }
-    return Status::OK();
-  }));
-  // Present: the store's live events of these persons.
-  auto dicts = store_->dicts();
-  uint16_t live_source = 0;
-  for (size_t i = 0; i < dicts->sources.size(); ++i) {
-    if (dicts->sources[i] == kSource) live_source = static_cast<uint16_t>(i);
+  if (!chunk.empty()) {
+    ARK_RETURN_IF_ERROR(store_->Append(chunk, tag));
+    *events += chunk.size();
   }
-  if (live_source != 0) {
-    ARK_RETURN_IF_ERROR(store_->ForEachPersonInRange(
-        *persons.begin(), *persons.rbegin() + 1,
-        [&](const Person& p, std::span<const Event> events) -> Status {
-          if (!persons.count(p.key)) return Status::OK();
-          auto d = store_->dicts();
-          for (const Event& e : events) {
-            if (e.source != live_source) continue;
-            const Key k{p.key, e.time, e.code < d->codes.size() ? d->codes[e.code] : "",
-                        ValueBits(e.value)};
-            if (auto it = want.find(k); it != want.end()) --it->second;
-          }
-          return Status::OK();
-        }));
-  }
-  std::vector<AppendEvent> missing;
-  for (const auto& [k, n] : want) {
-    for (int64_t i = 0; i < n; ++i) missing.push_back(proto[k]);
-  }
-  if (!missing.empty()) {
+  return Status::OK();
+}
+
+// The records after `threshold` (the store's tag, or the last "applied" marker) never reached the
+// store, or did so in an append whose tag the crash tore off with it: append their events now.
+Status Ingestor::Recover(const std::vector<PseudoRecord>& tail, uint64_t threshold) {
+  size_t events = 0;
+  ARK_RETURN_IF_ERROR(AppendTagged(tail, threshold, &events));
+  if (events > 0) {
     std::fprintf(stderr,
-                 "ark serve: recovery: %zu live events of %zu records after the last store marker "
+                 "ark serve: recovery: %zu live events of %zu records after store position %llu "
                  "re-appended\n",
-                 missing.size(), uncertain.size());
-    ARK_RETURN_IF_ERROR(store_->Append(missing));
+                 events, tail.size(), static_cast<unsigned long long>(threshold));
   }
   return Status::OK();
 }
@@ -412,6 +532,7 @@ void Ingestor::CommitLoop() {
     }
     if (!buf.empty()) {
       const int64_t t0 = NowMicros();
+      const uint64_t group_offset = log_->size();
       Status s = log_error_.ok() ? log_->WriteAndSync(buf) : log_error_;
       metrics_->commit_latency.Observe((NowMicros() - t0) / 1e6);
       if (!s.ok()) {
@@ -423,6 +544,10 @@ void Ingestor::CommitLoop() {
         fresh.clear();
       } else {
         if (applied > marker_logged_) marker_logged_ = applied;
+        if (!fresh.empty()) {
+          since_snapshot_ += fresh.size();
+          if (store_) unapplied_.emplace_back(last_seq_.load(), group_offset);
+        }
         metrics_->groups++;
         metrics_->group_records += fresh.size();
         metrics_->log_bytes += buf.size();
@@ -483,6 +608,7 @@ void Ingestor::CommitLoop() {
       store_cv_.notify_one();
     }
     batch.clear();
+    if (log_error_.ok()) MaybeSnapshot(/*final=*/false);
   }
 }
 
@@ -519,18 +645,15 @@ void Ingestor::StoreLoop() {
       }
       recs.swap(store_queue_);
       upto = store_enqueued_;
-      nhs.swap(pending_nhs_keys_);
-      vals.swap(pending_nhs_values_);
+      nhs = pending_nhs_keys_;  // dropped from pending once the catalog has them (snapshots
+      vals = pending_nhs_values_;  // carry pending ones across a crash)
       next = pending_next_;
     }
     if (!recs.empty() && store_) {
-      std::vector<AppendEvent> events;
-      for (const PseudoRecord& r : recs) {
-        for (AppendEvent& e : StoreEvents(r)) events.push_back(std::move(e));
-      }
-      Status s = events.empty() ? Status::OK() : store_->Append(events);
+      size_t events = 0;
+      Status s = AppendTagged(recs, 0, &events);
+      metrics_->store_events += events;
       if (s.ok()) {
-        metrics_->store_events += events.size();
         applied_seq_ = upto;
       } else {
         metrics_->store_errors++;
@@ -567,10 +690,15 @@ void Ingestor::StoreLoop() {
           const uint64_t have = *cur ? std::stoull(**cur) : 0;
           if (next > have) ok = cat->SetMeta("next_person", std::to_string(next)).ok();
         }
-        if (ok)
-          (void)cat->Commit();
-        else
+        if (ok) ok = cat->Commit().ok();
+        if (ok) {
+          std::lock_guard<std::mutex> l(store_mu_);
+          const size_t n = std::min(nhs.size(), pending_nhs_keys_.size());
+          pending_nhs_keys_.erase(pending_nhs_keys_.begin(), pending_nhs_keys_.begin() + n);
+          pending_nhs_values_.erase(pending_nhs_values_.begin(), pending_nhs_values_.begin() + n);
+        } else {
           cat->Rollback();
+        }
       }
     }
     if (store_ && opts_.compact_interval_s > 0 &&

@@ -4,12 +4,18 @@
 //
 // Durability: a record is acknowledged (done callback with "AA") only after the fdatasync of the
 // live log (ARK/live/log/*.wal, store/wal.h framing) that holds it; concurrent submitters share one
-// fdatasync (group commit). Alerts are emitted only for durable records, once: Open replays the
-// whole live log to rebuild the person keys, the retransmit window and the indicators with alerts
-// suppressed, so a restart emits no duplicates. The store receives each record's events after the
-// log; an "applied up to seq" marker is logged afterwards, and Open re-appends whatever events of
-// records after the last marker the store does not hold (compared as multisets per person), so
-// the store gets every acknowledged event exactly once.
+// fdatasync (group commit). Alerts are emitted only for durable records, once: Open loads the
+// live snapshot (ARK/live/snapshot, snapshot.h: person keys, retransmit window, indicators,
+// recent alerts as of a log position) and replays only the log records after it, with alerts
+// suppressed, so a restart emits no duplicates and its time does not grow with history. Without a
+// usable snapshot (none, or corrupt: a warning) the whole log is replayed. The committer takes a
+// snapshot every `snapshot_records` records or `snapshot_interval_s` seconds (encoded on the
+// committer thread, written and fsynced by a helper thread) and at a clean stop.
+//
+// The store receives each record's events after the log, tagged with the record's seq
+// (Store::Append's tag, written atomically with the events). Open re-appends the events of the
+// logged records with seq > max(Store::max_tag(), the last "applied" marker in the log), so the
+// store gets every acknowledged event exactly once without reading the history.
 //
 // Idempotency: a message whose sending facility + MSH-10 was accepted before (within the last
 // `dedup_window` messages, also across restarts) is acknowledged AA again and not applied twice.
@@ -24,6 +30,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -42,6 +49,7 @@
 #include "live/pseudo.h"
 #include "live/rules.h"
 #include "live/state.h"
+#include "live/window_set.h"
 #include "privacy/key.h"
 #include "store/file_lock.h"
 #include "store/options.h"
@@ -64,6 +72,8 @@ struct IngestOptions {
   int compact_interval_s = 60;     // background compaction period (0 = never)
   uint64_t compact_min_events = 50000;
   int store_gather_ms = 25;  // the store thread gathers records this long per append
+  uint64_t snapshot_records = 100000;  // a live snapshot after this many records (0 = never) ...
+  int snapshot_interval_s = 60;        // ... or after this many seconds with new records
 };
 
 struct Outcome {
@@ -96,7 +106,10 @@ class Ingestor {
   void Unsubscribe(uint64_t id);
   std::vector<std::string> RecentAlerts() const;  // up to the last 1000, oldest first
   uint64_t records() const { return last_seq_.load(); }
-  uint64_t replayed() const { return replayed_; }
+  uint64_t replayed() const { return replayed_; }     // log records read at Open
+  uint64_t restored() const { return restored_; }     // records covered by the snapshot loaded
+  uint64_t snapshots() const { return snapshots_.load(); }  // snapshots written by this run
+  std::string snapshot_path() const { return opts_.ark_dir + "/live/snapshot"; }
   // Waits until every acknowledged record has reached the store (tests, shutdown).
   Status FlushStore();
   const std::string& log_dir() const { return log_dir_; }
@@ -111,10 +124,17 @@ class Ingestor {
   };
   Ingestor() = default;
   Status Replay();
-  Status ReadLog(const std::vector<std::string>& files,
+  // Loads the snapshot if usable; sets the replay start (file index, offset). Never fails: an
+  // unusable snapshot is reported on stderr and leaves the state as it was.
+  void LoadSnapshot(const std::vector<std::string>& files, size_t* first_file, uint64_t* offset,
+                    uint64_t* marker);
+  Status ReadLog(const std::vector<std::string>& files, size_t first_file, uint64_t offset,
                  const std::function<Status(uint8_t, std::string_view)>& fn);
-  Status Recover(const std::vector<PseudoRecord>& uncertain, uint64_t marker,
-                 const std::vector<std::string>& files);
+  // Appends the events of `recs` (seq order) with seq > `after`, in tagged chunks.
+  Status AppendTagged(const std::vector<PseudoRecord>& recs, uint64_t after, size_t* events);
+  Status Recover(const std::vector<PseudoRecord>& tail, uint64_t threshold);
+  void MaybeSnapshot(bool final);  // committer thread (or the destructor once it stopped)
+  void SnapshotLoop();
   PersonKey Resolve(const std::string& nhs, const std::string& mrn, bool create);
   void CommitLoop();
   void StoreLoop();
@@ -132,13 +152,29 @@ class Ingestor {
   // Committer-thread state.
   std::unordered_map<std::string, PersonKey> keys_;
   PersonKey next_key_ = 0;
-  std::unordered_set<uint64_t> seen_;
+  WindowSet seen_;
   std::deque<uint64_t> seen_order_;
   std::vector<std::string> new_nhs_keys_;  // pseudonyms (hex) with fresh keys, for the catalog
   std::vector<PersonKey> new_nhs_values_;
   std::atomic<uint64_t> last_seq_{0};
   uint64_t marker_logged_ = 0;
   uint64_t replayed_ = 0;
+  uint64_t restored_ = 0;
+  std::string log_name_;  // this run's live-log file (a name in log_dir_)
+  // Groups written by this run whose records may not be in the store yet: (last seq, offset of
+  // the group in log_name_). A snapshot's replay starts at the first of them.
+  std::deque<std::pair<uint64_t, uint64_t>> unapplied_;
+  uint64_t since_snapshot_ = 0;
+  bool started_ = false;  // Open completed (the threads run)
+  std::chrono::steady_clock::time_point last_snapshot_;
+
+  // Snapshot writer thread: writes the bytes the committer encoded.
+  std::mutex snap_mu_;
+  std::condition_variable snap_cv_;
+  std::string snap_bytes_;
+  bool snap_busy_ = false, snap_stop_ = false;
+  std::atomic<uint64_t> snapshots_{0};
+  std::thread snap_thread_;
 
   std::mutex queue_mu_;
   std::condition_variable queue_cv_;

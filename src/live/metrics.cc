@@ -64,7 +64,8 @@ Metrics::Metrics()
     : ack_latency(LatencyBuckets()),
       action_receipt(LatencyBuckets()),
       action_event(EventLatencyBuckets()),
-      commit_latency(LatencyBuckets()) {
+      commit_latency(LatencyBuckets()),
+      snapshot_encode(LatencyBuckets()) {
   started_us = NowMicros();
 }
 
@@ -110,6 +111,9 @@ std::string Metrics::Prometheus() const {
   counter("ark_live_store_errors_total", "Failed store appends or compactions.",
           store_errors.load());
   counter("ark_live_compactions_total", "Background compactions of the store.", compactions.load());
+  counter("ark_live_snapshots_total", "Live snapshots written.", snapshots.load());
+  gauge("ark_live_snapshot_bytes", "Size of the last live snapshot.",
+        static_cast<double>(snapshot_bytes.load()));
   counter("ark_live_alerts_total", "Alerts emitted.", alerts.load());
   counter("ark_live_webhook_deliveries_total", "Alerts delivered to webhooks.",
           webhook_sent.load());
@@ -139,6 +143,10 @@ std::string Metrics::Prometheus() const {
   o += "# HELP ark_live_commit_seconds One group commit of the live log (write + fdatasync).\n# "
        "TYPE ark_live_commit_seconds histogram\n";
   commit_latency.Write("ark_live_commit_seconds", "", &o);
+  o += "# HELP ark_live_snapshot_encode_seconds Encoding one live snapshot on the committer thread "
+       "(acknowledgements wait meanwhile; the write and fsync run on a helper thread).\n# TYPE "
+       "ark_live_snapshot_encode_seconds histogram\n";
+  snapshot_encode.Write("ark_live_snapshot_encode_seconds", "", &o);
   o += "# HELP ark_live_data_action_latency_seconds Time to an emitted alert, from our receipt of "
        "the message (from=\"receipt\") or from the event time EVN-6 (from=\"event\").\n# TYPE "
        "ark_live_data_action_latency_seconds histogram\n";

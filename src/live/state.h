@@ -62,6 +62,11 @@ class LiveState {
   const RuleSet& rules() const { return rules_; }
   size_t persons() const { return persons_.size(); }
 
+  // Binary form of everything but the rules (live/state_codec.cc), for the live snapshot.
+  // Decode replaces this state's contents; on error (Corruption naming the part) it is unchanged.
+  void Encode(std::string* out) const;
+  Status Decode(std::string_view data);
+
  private:
   struct Place {
     std::string site, ward, bed;

@@ -37,6 +37,11 @@ uint64_t Store::num_persons() const {
   return state_->num_persons();
 }
 
+uint64_t Store::max_tag() const {
+  std::shared_lock l(mu_);
+  return state_->max_tag;
+}
+
 uint64_t Store::num_events() const {
   std::shared_lock l(mu_);
   return state_->version->num_events() + state_->delta.events.size();
@@ -132,6 +137,9 @@ Status Store::Verify() const {
   for (const std::string& path : wal_paths) {
     std::vector<AppendEvent> batch;
     auto res = store::ReadWal(path, [&](uint8_t type, std::string_view payload) -> Status {
+      if (type == store::kWalTag) {
+        return payload.size() == 12 ? Status::OK() : Status::Corruption("bad tag record");
+      }
       if (type != store::kWalAppend) return Status::Corruption("unknown record type " + std::to_string(type));
       return store::DecodeAppendBatch(payload, &batch);
     });

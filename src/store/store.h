@@ -86,7 +86,16 @@ class Store {
   // InvalidArgument (empty code, time out of range) with nothing written; FailedPrecondition when
   // another process holds the LOCK; IOError (the store then refuses further appends). An Append
   // that did not return OK may still be partly or wholly present after a crash.
-  Status Append(std::span<const AppendEvent> events);
+  //
+  // `tag` (0 = none): a caller's high-water mark (`ark serve` passes the live-log sequence number
+  // of the last record whose events are in `events`), written in the same WAL write as the events
+  // and just before them, so that after a crash max_tag() counts it only if all of `events` are
+  // in the store. Exact when `events` fit in one WAL record (<= 65,536 events); a larger tagged
+  // append torn by a crash may leave a prefix of its events without the tag. Tags survive
+  // compaction (carried into the new WAL file); `ark build`, which rewrites the store, drops them.
+  Status Append(std::span<const AppendEvent> events, uint64_t tag = 0);
+  // The largest tag passed to a successful Append (or found at Open), 0 if none.
+  uint64_t max_tag() const;
 
   // Folds the delta into a new version (rewriting only the segments whose persons got events),
   // publishes it and deletes the WAL files it covers. Appends may continue meanwhile (they go to a

@@ -74,12 +74,13 @@ Result<uint64_t> BuildCompacted(const std::string& dir, const store::Version& ba
 struct Store::PendingAppend {
   std::string records;
   std::span<const AppendEvent> events;
+  uint64_t tag = 0;
   Status status;
   bool done = false;
   std::condition_variable cv;
 };
 
-Status Store::Append(std::span<const AppendEvent> events) {
+Status Store::Append(std::span<const AppendEvent> events, uint64_t tag) {
   if (events.empty()) return Status::OK();
   {
     std::shared_lock l(mu_);
@@ -98,6 +99,11 @@ Status Store::Append(std::span<const AppendEvent> events) {
   ARK_RETURN_IF_ERROR(EnsureWritable());
   PendingAppend w;
   w.events = events;
+  w.tag = tag;
+  if (tag != 0) {
+    const size_t records = (events.size() + kEventsPerRecord - 1) / kEventsPerRecord;
+    store::AppendWalRecord(&w.records, store::kWalTag, store::EncodeWalTag(tag, static_cast<uint32_t>(records)));
+  }
   std::string payload;
   for (size_t i = 0; i < events.size(); i += kEventsPerRecord) {
     payload.clear();
@@ -153,6 +159,7 @@ Status Store::WriteGroup(const std::vector<PendingAppend*>& group) {
       if (!e.ok()) return e.status();  // prevented by Append's checks
       state_->delta.Add(*e);
     }
+    state_->max_tag = std::max(state_->max_tag, p->tag);
   }
   return Status::OK();
 }
@@ -176,6 +183,15 @@ Status Store::Compact() {
       if (state_->delta.events.empty()) return Status::OK();
     }
     ARK_ASSIGN_OR_RETURN(auto next, store::WalWriter::Create(dir_ + "/" + store::WalFileName(wal_number_ + 1)));
+    {
+      // The tag lives in the WAL files this compaction retires: carry it into the new one first.
+      std::shared_lock l(mu_);
+      if (state_->max_tag != 0) {
+        std::string rec;
+        store::AppendWalRecord(&rec, store::kWalTag, store::EncodeWalTag(state_->max_tag, 0));
+        ARK_RETURN_IF_ERROR(next->WriteAndSync(rec));
+      }
+    }
     through = wal_number_;
     wal_ = std::move(next);
     ++wal_number_;

@@ -112,8 +112,18 @@ Result<std::unique_ptr<StoreState>> LoadState(const std::string& dir, const Stor
     for (uint64_t w : ListStore(dir).wals) {
       if (w <= state->version->manifest().wal_through) continue;
       const std::string path = dir + "/" + WalFileName(w);
+      uint64_t tag = 0;
+      uint32_t tag_left = 0;  // kWalAppend records still to read before `tag` counts
       auto res = ReadWal(path, [&](uint8_t type, std::string_view payload) -> Status {
+        if (type == kWalTag) {
+          if (payload.size() != 12) return Status::Corruption("bad WAL tag record");
+          tag = LoadU64(payload.data());
+          tag_left = LoadU32(payload.data() + 8);
+          if (tag_left == 0) state->max_tag = std::max(state->max_tag, tag);
+          return Status::OK();
+        }
         if (type != kWalAppend) return Status::Corruption("unknown WAL record type " + std::to_string(type));
+        if (tag_left > 0 && --tag_left == 0) state->max_tag = std::max(state->max_tag, tag);
         ARK_RETURN_IF_ERROR(DecodeAppendBatch(payload, &batch));
         for (const AppendEvent& a : batch) {
           ARK_RETURN_IF_ERROR(CheckAppendEvent(a));

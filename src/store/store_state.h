@@ -51,6 +51,7 @@ struct StoreState {
   // and those of them that held no events (removable once the LOCK is held).
   std::vector<std::pair<uint64_t, uint64_t>> replayed;
   std::vector<uint64_t> empty_wals;
+  uint64_t max_tag = 0;  // the largest Append tag whose events are all in the WAL files read
 
   uint64_t num_persons() const { return std::max<uint64_t>(version->num_persons(), delta.persons_floor); }
 };

@@ -5,6 +5,7 @@
 
 #include "core/fs.h"
 #include "store/block_format.h"
+#include "store/coding.h"
 #include "store/manifest.h"
 #include "store/store_state.h"
 #include "store/version_builder.h"
@@ -73,8 +74,18 @@ Status TimelineWriter::TakeAppended(const std::function<Status(const AppendEvent
   std::vector<AppendEvent> batch;
   uint64_t through = wal_through_;
   for (const auto& [w, path] : files) {
+    uint64_t tag = 0;
+    uint32_t tag_left = 0;  // kWalAppend records still to read before `tag` counts
     auto res = store::ReadWal(path, [&](uint8_t type, std::string_view payload) -> Status {
+      if (type == store::kWalTag) {
+        if (payload.size() != 12) return Status::Corruption("bad WAL tag record");
+        tag = store::LoadU64(payload.data());
+        tag_left = store::LoadU32(payload.data() + 8);
+        if (tag_left == 0) max_tag_ = std::max(max_tag_, tag);
+        return Status::OK();
+      }
       if (type != store::kWalAppend) return Status::Corruption("unknown WAL record type " + std::to_string(type));
+      if (tag_left > 0 && --tag_left == 0) max_tag_ = std::max(max_tag_, tag);
       ARK_RETURN_IF_ERROR(store::DecodeAppendBatch(payload, &batch));
       for (const AppendEvent& a : batch) {
         ARK_RETURN_IF_ERROR(store::CheckAppendEvent(a));
@@ -109,6 +120,14 @@ Status TimelineWriter::Finish(const Dictionaries& d) {
   ARK_RETURN_IF_ERROR(check("area", max_area_, d.areas));
   ARK_RETURN_IF_ERROR(check("practice", max_practice_, d.practices));
   finished_ = true;
+  if (max_tag_ != 0) {
+    // Written before publishing: the version covers WAL files <= wal_through_, so this file is
+    // read as live WAL by every later open (a crash before Publish leaves a harmless extra tag).
+    ARK_ASSIGN_OR_RETURN(auto wal, store::WalWriter::Create(store_dir_ + "/" + store::WalFileName(wal_through_ + 1)));
+    std::string rec;
+    store::AppendWalRecord(&rec, store::kWalTag, store::EncodeWalTag(max_tag_, 0));
+    ARK_RETURN_IF_ERROR(wal->WriteAndSync(rec));
+  }
   ARK_ASSIGN_OR_RETURN(uint64_t number, builder_->Publish(d, wal_through_));
   return store::RemoveObsolete(store_dir_, number, wal_through_);
 }

@@ -54,6 +54,8 @@ class TimelineWriter {
   // covering all of them (watermark = the highest WAL file read). Call before Finish, at most
   // once. Errors: Corruption naming the WAL file and offset (a damaged record in the middle of a
   // file: nothing is published, rather than losing what follows it); an error from fn.
+  // Appenders' tags (Store::Append's high-water mark) are kept: Finish writes the largest into a
+  // new WAL file after the watermark, so Store::max_tag() is the same after the rebuild.
   Status TakeAppended(const std::function<Status(const AppendEvent&)>& fn);
 
   // Checks that every code, unit, source, area and practice id used is in `dicts`, writes the
@@ -70,6 +72,7 @@ class TimelineWriter {
   store::FileLock lock_;
   std::unique_ptr<store::VersionBuilder> builder_;
   uint64_t wal_through_ = 0;
+  uint64_t max_tag_ = 0;  // the largest complete tag TakeAppended read
   bool finished_ = false;
   // Largest ids used, checked against the dictionaries in Finish.
   uint64_t max_code_ = 0, max_unit_ = 0, max_source_ = 0, max_area_ = 0, max_practice_ = 0;

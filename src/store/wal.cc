@@ -50,7 +50,8 @@ Status WalWriter::WriteAndSync(std::string_view records) {
   return file_.Sync();
 }
 
-Result<WalReadResult> ReadWal(const std::string& path, const std::function<Status(uint8_t, std::string_view)>& fn) {
+Result<WalReadResult> ReadWal(const std::string& path, const std::function<Status(uint8_t, std::string_view)>& fn,
+                              uint64_t from) {
   ARK_ASSIGN_OR_RETURN(MappedFile map, MappedFile::Open(path));
   WalReadResult res;
   const char* d = map.data();
@@ -86,6 +87,10 @@ Result<WalReadResult> ReadWal(const std::string& path, const std::function<Statu
       }
       ++res.records;
       pos += kWalRecordHeaderSize + len;
+      if (res.records == 1 && from > pos) {
+        if (from > size) return Status::Corruption(path + ": start offset " + std::to_string(from) + " past the end");
+        pos = from;
+      }
       res.valid_bytes = pos;
       continue;
     }
@@ -102,6 +107,13 @@ Result<WalReadResult> ReadWal(const std::string& path, const std::function<Statu
     break;
   }
   return res;
+}
+
+std::string EncodeWalTag(uint64_t tag, uint32_t following) {
+  std::string out;
+  PutU64(&out, tag);
+  PutU32(&out, following);
+  return out;
 }
 
 void EncodeAppendBatch(std::span<const AppendEvent> events, std::string* out) {

@@ -33,7 +33,14 @@ constexpr uint32_t kWalFormatVersion = 1;
 enum WalRecordType : uint8_t {
   kWalFileHeader = 1,  // payload: "ARKWAL01" + u32 format version
   kWalAppend = 2,      // payload: an append batch (EncodeAppendBatch)
+  // payload: u64 tag | u32 n. The caller's high-water mark (Store::Append's tag), written just
+  // before the n kWalAppend records it covers; it counts only once all n were read (n = 0: a
+  // tag carried into a new WAL file by compaction).
+  kWalTag = 3,
 };
+
+// The payload of a kWalTag record.
+std::string EncodeWalTag(uint64_t tag, uint32_t following);
 
 // Appends one framed record to *out.
 void AppendWalRecord(std::string* out, WalRecordType type, std::string_view payload);
@@ -64,8 +71,10 @@ struct WalReadResult {
 };
 
 // Reads the records of the WAL file at `path` in order, calling fn(type, payload) for each good
-// one after the header. An error from fn stops the read and is returned.
-Result<WalReadResult> ReadWal(const std::string& path, const std::function<Status(uint8_t, std::string_view)>& fn);
+// one after the header. An error from fn stops the read and is returned. `from` > 0: after
+// checking the header, skip to byte `from` (a record boundary; Corruption if past the end).
+Result<WalReadResult> ReadWal(const std::string& path, const std::function<Status(uint8_t, std::string_view)>& fn,
+                              uint64_t from = 0);
 
 // Append batches: the events with their strings (codes, units, sources), so that replay does not
 // depend on dictionary ids.

@@ -69,6 +69,8 @@ int Serve(int argc, char** argv) {
   int threads = 2, compact_interval = 60;
   bool no_store = false;
   size_t dedup_window = 1u << 20;
+  uint64_t snapshot_records = 100000;
+  int snapshot_interval = 60;
   app.add_option("ark", ark, "Ark directory")->required();
   app.add_option("--mllp", mllp, "MLLP listen address HOST:PORT (default 127.0.0.1:2575)");
   app.add_option("--http", http, "HTTP listen address HOST:PORT (default 127.0.0.1:8080)");
@@ -85,6 +87,11 @@ int Serve(int argc, char** argv) {
   app.add_option("--dedup-window", dedup_window,
                  "retransmits are recognised within the last N messages (default 1048576)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
+  app.add_option("--snapshot-records", snapshot_records,
+                 "snapshot the live state after this many records (0 = never; default 100000)");
+  app.add_option("--snapshot-interval", snapshot_interval,
+                 "... or after this many seconds with new records (default 60)")
+      ->check(CLI::Range(1, 86400));
   app.add_flag("--no-store", no_store,
                "do not append to the timeline store (live log and indicators only; benchmarks)");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
@@ -104,6 +111,8 @@ int Serve(int argc, char** argv) {
   io.use_store = !no_store;
   io.compact_interval_s = compact_interval;
   io.dedup_window = dedup_window;
+  io.snapshot_records = snapshot_records;
+  io.snapshot_interval_s = snapshot_interval;
   {
     auto k = EdgeKey(ark, key_file);
     if (!k.ok()) return ReportError(k.status());
@@ -127,17 +136,20 @@ int Serve(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   live::Metrics metrics;
+  const int64_t open_t0 = live::NowMicros();
   auto ingestor = live::Ingestor::Open(io, &metrics);
+  const double open_ms = (live::NowMicros() - open_t0) / 1000.0;
   if (!ingestor.ok()) return ReportError(ingestor.status());
   auto server = live::Server::Start(so, ingestor->get(), &metrics);
   if (!server.ok()) return ReportError(server.status());
   std::printf("ark serve: MLLP on %s:%u, HTTP on %s:%u (threads %d)\n", so.mllp_host.c_str(),
               (*server)->mllp_port(), so.http_host.c_str(), (*server)->http_port(), threads);
   std::printf(
-      "ark serve: replayed %llu records from %s; API token in %s/live/api.token (or a governance "
-      "user's \"user:token\")\n",
+      "ark serve: restored %llu records from the live snapshot, replayed %llu from %s (%.0f ms); "
+      "API token in %s/live/api.token (or a governance user's \"user:token\")\n",
+      static_cast<unsigned long long>((*ingestor)->restored()),
       static_cast<unsigned long long>((*ingestor)->replayed()), (*ingestor)->log_dir().c_str(),
-      ark.c_str());
+      open_ms, ark.c_str());
   std::fflush(stdout);
   int sig = 0;
   sigwait(&set, &sig);
