@@ -4,8 +4,10 @@
 // store gets each event exactly once.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +16,7 @@
 #include "live/snapshot.h"
 #include "live/test_util.h"
 #include "store/store.h"
+#include "store/wal.h"
 
 namespace ark::live {
 namespace {
@@ -198,6 +201,40 @@ TEST(LiveSnapshot, CorruptSnapshotFallsBackToFullReplay) {
     EXPECT_TRUE(Feed(*in, msgs[4]).duplicate);
   }
   EXPECT_EQ(StoreEventCount(ark), msgs.size());
+}
+
+// A damaged "applied" marker in the live log is Corruption naming the log file (std::stoull
+// turned it into an uncaught exception before).
+TEST(LiveSnapshot, DamagedAppliedMarkerIsCorruptionNamingTheLogFile) {
+  const std::string ark = TempArk("snap_marker");
+  Metrics m;
+  {
+    auto in = OpenIngestor(ark, &m);
+    ASSERT_TRUE(in);
+    FeedAll(*in, Messages("a", 0, 3));
+  }
+  ASSERT_EQ(::unlink((ark + "/live/snapshot").c_str()), 0);
+  std::string last;
+  for (const auto& e : std::filesystem::directory_iterator(ark + "/live/log")) {
+    if (e.path().extension() == ".wal" && e.path().string() > last) last = e.path().string();
+  }
+  ASSERT_FALSE(last.empty());
+  std::string rec;
+  store::AppendWalRecord(&rec, static_cast<store::WalRecordType>(17), "12x");
+  {
+    std::ofstream out(last, std::ios::binary | std::ios::app);
+    out << rec;
+  }
+  IngestOptions io;
+  io.ark_dir = ark;
+  io.key = TestKey();
+  io.rules = *ParseRules(DefaultRulesYaml(), "rules");
+  io.compact_interval_s = 0;
+  auto in = Ingestor::Open(io, &m);
+  ASSERT_FALSE(in.ok());
+  EXPECT_EQ(in.status().code(), StatusCode::kCorruption) << in.status().ToString();
+  EXPECT_NE(in.status().message().find(last), std::string::npos) << in.status().ToString();
+  EXPECT_NE(in.status().message().find("'12x'"), std::string::npos) << in.status().ToString();
 }
 
 // kill -9 between writing snapshot.tmp and renaming it: the leftover is ignored (and removed),

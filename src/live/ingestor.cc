@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -124,8 +125,7 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(IngestOptions opts, Metrics* me
       in->keys_[ToHex(reinterpret_cast<const uint8_t*>(b.data()), b.size())] =
           static_cast<PersonKey>(st->Int(1));
     }
-    ARK_ASSIGN_OR_RETURN(auto next, cat->GetMeta("next_person"));
-    if (next) in->next_key_ = static_cast<PersonKey>(std::stoul(*next));
+    ARK_ASSIGN_OR_RETURN(in->next_key_, cat->NextPerson());
   }
   if (in->opts_.use_store) {
     ARK_ASSIGN_OR_RETURN(in->store_, Store::Open(ark + "/store"));
@@ -361,7 +361,14 @@ Status Ingestor::Replay() {
   ARK_RETURN_IF_ERROR(ReadLog(files, first_file, offset,
                               [&](uint8_t type, std::string_view payload) -> Status {
     if (type == kLogApplied) {
-      marker = std::max<uint64_t>(marker, std::stoull(std::string(payload)));
+      uint64_t m = 0;
+      const char* end = payload.data() + payload.size();
+      const auto [ptr, ec] = std::from_chars(payload.data(), end, m);
+      if (ec != std::errc() || ptr != end) {
+        return Status::Corruption("live log: 'applied' marker '" + std::string(payload) +
+                                  "' is not a record number");
+      }
+      marker = std::max<uint64_t>(marker, m);
       while (!tail.empty() && tail.front().seq <= marker) tail.pop_front();
       return Status::OK();
     }
@@ -685,11 +692,7 @@ void Ingestor::StoreLoop() {
               .Bind(2, static_cast<int64_t>(vals[i]));
           ok = (*ins)->Run().ok();
         }
-        auto cur = cat->GetMeta("next_person");
-        if (ok && cur.ok()) {
-          const uint64_t have = *cur ? std::stoull(**cur) : 0;
-          if (next > have) ok = cat->SetMeta("next_person", std::to_string(next)).ok();
-        }
+        if (ok) ok = cat->RaiseNextPerson(next).ok();
         if (ok) ok = cat->Commit().ok();
         if (ok) {
           std::lock_guard<std::mutex> l(store_mu_);
