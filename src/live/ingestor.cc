@@ -219,13 +219,7 @@ void Ingestor::MaybeSnapshot(bool final) {
   since_snapshot_ = 0;
   last_snapshot_ = std::chrono::steady_clock::now();
   if (final) {
-    Status s = WriteSnapshot(snapshot_path(), bytes);
-    if (s.ok()) {
-      snapshots_++;
-      metrics_->snapshots++;
-    }
-    else
-      std::fprintf(stderr, "ark serve: live snapshot not written: %s\n", s.ToString().c_str());
+    WriteSnapshotFile(bytes);
     return;
   }
   {
@@ -234,6 +228,16 @@ void Ingestor::MaybeSnapshot(bool final) {
     snap_busy_ = true;
   }
   snap_cv_.notify_one();
+}
+
+void Ingestor::WriteSnapshotFile(const std::string& bytes) {
+  Status s = WriteSnapshot(snapshot_path(), bytes);
+  if (!s.ok()) {
+    std::fprintf(stderr, "ark serve: live snapshot not written: %s\n", s.ToString().c_str());
+    return;
+  }
+  snapshots_++;
+  metrics_->snapshots++;
 }
 
 void Ingestor::SnapshotLoop() {
@@ -245,13 +249,7 @@ void Ingestor::SnapshotLoop() {
       if (!snap_busy_) return;  // stopping with nothing to write
       bytes.swap(snap_bytes_);
     }
-    Status s = WriteSnapshot(snapshot_path(), bytes);
-    if (s.ok()) {
-      snapshots_++;
-      metrics_->snapshots++;
-    }
-    else
-      std::fprintf(stderr, "ark serve: live snapshot not written: %s\n", s.ToString().c_str());
+    WriteSnapshotFile(bytes);
     std::lock_guard<std::mutex> l(snap_mu_);
     snap_busy_ = false;
   }

@@ -135,6 +135,7 @@ class Ingestor {
   Status Recover(const std::vector<PseudoRecord>& tail, uint64_t threshold);
   void MaybeSnapshot(bool final);  // committer thread (or the destructor once it stopped)
   void SnapshotLoop();
+  void WriteSnapshotFile(const std::string& bytes);  // writes, counts; a failure is logged
   PersonKey Resolve(const std::string& nhs, const std::string& mrn, bool create);
   void CommitLoop();
   void StoreLoop();
