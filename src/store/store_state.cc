@@ -112,18 +112,11 @@ Result<std::unique_ptr<StoreState>> LoadState(const std::string& dir, const Stor
     for (uint64_t w : ListStore(dir).wals) {
       if (w <= state->version->manifest().wal_through) continue;
       const std::string path = dir + "/" + WalFileName(w);
-      uint64_t tag = 0;
-      uint32_t tag_left = 0;  // kWalAppend records still to read before `tag` counts
+      WalTagReader tags;
       auto res = ReadWal(path, [&](uint8_t type, std::string_view payload) -> Status {
-        if (type == kWalTag) {
-          if (payload.size() != 12) return Status::Corruption("bad WAL tag record");
-          tag = LoadU64(payload.data());
-          tag_left = LoadU32(payload.data() + 8);
-          if (tag_left == 0) state->max_tag = std::max(state->max_tag, tag);
-          return Status::OK();
-        }
+        if (type == kWalTag) return tags.OnTag(payload);
         if (type != kWalAppend) return Status::Corruption("unknown WAL record type " + std::to_string(type));
-        if (tag_left > 0 && --tag_left == 0) state->max_tag = std::max(state->max_tag, tag);
+        tags.OnAppend();
         ARK_RETURN_IF_ERROR(DecodeAppendBatch(payload, &batch));
         for (const AppendEvent& a : batch) {
           ARK_RETURN_IF_ERROR(CheckAppendEvent(a));
@@ -132,6 +125,7 @@ Result<std::unique_ptr<StoreState>> LoadState(const std::string& dir, const Stor
         }
         return Status::OK();
       });
+      state->max_tag = std::max(state->max_tag, tags.max);
       if (!res.ok()) {
         if (res.status().code() == StatusCode::kNotFound) {
           vanished = true;

@@ -5,7 +5,6 @@
 
 #include "core/fs.h"
 #include "store/block_format.h"
-#include "store/coding.h"
 #include "store/manifest.h"
 #include "store/store_state.h"
 #include "store/version_builder.h"
@@ -74,18 +73,11 @@ Status TimelineWriter::TakeAppended(const std::function<Status(const AppendEvent
   std::vector<AppendEvent> batch;
   uint64_t through = wal_through_;
   for (const auto& [w, path] : files) {
-    uint64_t tag = 0;
-    uint32_t tag_left = 0;  // kWalAppend records still to read before `tag` counts
+    store::WalTagReader tags;
     auto res = store::ReadWal(path, [&](uint8_t type, std::string_view payload) -> Status {
-      if (type == store::kWalTag) {
-        if (payload.size() != 12) return Status::Corruption("bad WAL tag record");
-        tag = store::LoadU64(payload.data());
-        tag_left = store::LoadU32(payload.data() + 8);
-        if (tag_left == 0) max_tag_ = std::max(max_tag_, tag);
-        return Status::OK();
-      }
+      if (type == store::kWalTag) return tags.OnTag(payload);
       if (type != store::kWalAppend) return Status::Corruption("unknown WAL record type " + std::to_string(type));
-      if (tag_left > 0 && --tag_left == 0) max_tag_ = std::max(max_tag_, tag);
+      tags.OnAppend();
       ARK_RETURN_IF_ERROR(store::DecodeAppendBatch(payload, &batch));
       for (const AppendEvent& a : batch) {
         ARK_RETURN_IF_ERROR(store::CheckAppendEvent(a));
@@ -93,6 +85,7 @@ Status TimelineWriter::TakeAppended(const std::function<Status(const AppendEvent
       }
       return Status::OK();
     });
+    max_tag_ = std::max(max_tag_, tags.max);
     if (!res.ok()) return res.status().WithContext(path);
     if (res->corrupt) {
       return Status::Corruption(path + ": " + res->problem +

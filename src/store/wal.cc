@@ -109,6 +109,14 @@ Result<WalReadResult> ReadWal(const std::string& path, const std::function<Statu
   return res;
 }
 
+Status WalTagReader::OnTag(std::string_view payload) {
+  if (payload.size() != 12) return Status::Corruption("bad WAL tag record");
+  tag_ = LoadU64(payload.data());
+  left_ = LoadU32(payload.data() + 8);
+  if (left_ == 0) max = std::max(max, tag_);
+  return Status::OK();
+}
+
 std::string EncodeWalTag(uint64_t tag, uint32_t following) {
   std::string out;
   PutU64(&out, tag);

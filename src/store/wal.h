@@ -12,6 +12,7 @@
 // WalWriter is not thread-safe (the store serialises writers through group commit).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -41,6 +42,21 @@ enum WalRecordType : uint8_t {
 
 // The payload of a kWalTag record.
 std::string EncodeWalTag(uint64_t tag, uint32_t following);
+
+// Follows the tags of one WAL file as its records are read in order: call OnTag for each kWalTag
+// record and OnAppend for each kWalAppend record; `max` is the largest tag whose records were all
+// read (Corruption for a malformed tag payload).
+struct WalTagReader {
+  uint64_t max = 0;
+  Status OnTag(std::string_view payload);
+  void OnAppend() {
+    if (left_ > 0 && --left_ == 0) max = std::max(max, tag_);
+  }
+
+ private:
+  uint64_t tag_ = 0;
+  uint32_t left_ = 0;  // kWalAppend records still to read before tag_ counts
+};
 
 // Appends one framed record to *out.
 void AppendWalRecord(std::string* out, WalRecordType type, std::string_view payload);
