@@ -35,11 +35,14 @@ $(SAN_BUILD)/build.ninja:
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (slow end-to-end tests excluded),
 # then every fuzz harness over its regressions and seeds and briefly fuzzing (fuzz/run.sh).
 FUZZ_SMOKE_SECONDS ?= 10
+# The smoke run inside `make test` uses a fixed seed, so a clean clone fuzzes the same inputs on
+# every machine and a CI result can be replayed; `make fuzz` explores with fresh seeds.
+FUZZ_SMOKE_FLAGS ?= -seed=1
 FUZZ_SECONDS ?= 300
 test-asan: deps $(SAN_BUILD)/build.ninja
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -E 'EndToEnd|Crash'
-	BUILD=$(SAN_BUILD) FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) bash fuzz/run.sh
+	BUILD=$(SAN_BUILD) FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) FUZZ_FLAGS='$(FUZZ_SMOKE_FLAGS)' bash fuzz/run.sh
 
 # libFuzzer harnesses (docs/fuzzing.md), long: every crash ever found, then FUZZ_SECONDS each.
 fuzz: deps $(SAN_BUILD)/build.ninja

@@ -59,6 +59,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const size_t take = std::min(chunk, rest.size());
       buf.append(rest.substr(0, take));
       rest.remove_prefix(take);
+      // Beast's read loop calls put() only after a read brought bytes; asio makes an empty
+      // string a null buffer, which the parser must never see (null + offset in its field
+      // scan). So nothing left to give is end of stream here, as it is on a socket.
+      if (buf.empty()) {
+        if (!p.got_some()) return 0;  // end of stream between requests
+        p.put_eof(ec);
+        if (!ec && p.is_done()) break;
+        return 0;  // connection closed mid-request
+      }
       const size_t used = p.put(boost::asio::buffer(buf), ec);
       buf.erase(0, used);
       if (p.is_done()) break;
