@@ -114,6 +114,23 @@ TEST(LiveRobust, HundredThousandRepetitionsAreAcknowledged) {
   EXPECT_EQ(AckCode(acks[0]), "AA") << acks[0];
 }
 
+// `ark serve --max-message-bytes` (ServeOptions::max_message_bytes) wins over the environment.
+TEST(LiveRobust, MessageLimitOptionWinsOverTheEnvironment) {
+  ScopedEnv env("ARK_SERVE_MAX_MESSAGE_BYTES", "65536");
+  const std::string ark = TempArk("limitopt");
+  LiveServer s(ark, "", 100000);
+  ASSERT_TRUE(s.server);
+  auto padded = [](const std::string& id, size_t pad) {
+    return Admit(id, "9434765919", "RXX1", "W1", "20250101100000") + "NTE|1||" +
+           std::string(pad, 'x') + "\r";
+  };
+  auto acks = SendAndAck(s.mllp(), {padded("MID1", 80000), padded("BIG2", 120000)});
+  ASSERT_EQ(acks.size(), 2u);
+  EXPECT_EQ(AckCode(acks[0]), "AA") << acks[0].substr(0, 200);
+  EXPECT_EQ(AckCode(acks[1]), "AR") << acks[1].substr(0, 200);
+  EXPECT_NE(acks[1].find("longer than 100000 bytes"), std::string::npos) << acks[1].substr(0, 300);
+}
+
 // A message over the limit gets an AR naming the limit; an endless frame and garbage cost no more
 // than the limit; the connection goes on serving.
 TEST(LiveRobust, OversizedAndEndlessFramesAreRefusedAndServingGoesOn) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/fs.h"
+#include "ingest/staging_guard.h"
 #include "link/link.h"
 
 namespace ark {
@@ -72,6 +73,9 @@ Result<ImportReport> ImportBatch::Commit(Catalog& cat, const std::string& conten
                                         std::to_string(dup->Int(0)) + "): importing it twice is refused");
     }
   }
+  std::vector<std::string> removed;
+  ARK_ASSIGN_OR_RETURN(StagingGuard guard, StagingGuard::Acquire(cat, &removed));
+  ReportRemoved(removed);
   ARK_RETURN_IF_ERROR(cat.Begin());
   ImportReport rep;
   std::string fin, keys_path;

@@ -15,6 +15,7 @@
 #include "core/fs.h"
 #include "ingest/feed_spec.h"
 #include "ingest/staging.h"
+#include "ingest/staging_guard.h"
 #include "privacy/bloom.h"
 
 namespace ark {
@@ -666,7 +667,9 @@ Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::st
   if (dirs.empty()) return Status::InvalidArgument("no extract directories given");
   ARK_ASSIGN_OR_RETURN(auto known_fp, cat.GetMeta("key_fingerprint"));
   const std::string staging = cat.ark_dir() + "/staging";
-  ARK_RETURN_IF_ERROR(MakeDirs(staging));
+  std::vector<std::string> removed;
+  ARK_ASSIGN_OR_RETURN(StagingGuard guard, StagingGuard::Acquire(cat, &removed));
+  ReportRemoved(removed);
   ARK_ASSIGN_OR_RETURN(auto next, cat.Prepare("SELECT COALESCE(MAX(id), 0) + 1 FROM batches"));
   ARK_ASSIGN_OR_RETURN(bool has, next->Step());
   int64_t id = has ? next->Int(0) : 1;

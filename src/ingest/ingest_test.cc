@@ -12,6 +12,7 @@
 #include "core/fs.h"
 #include "ingest/pseudonymise.h"
 #include "ingest/staging.h"
+#include "ingest/staging_guard.h"
 #include "link/link.h"
 
 namespace ark {
@@ -101,6 +102,39 @@ TEST_F(IngestTest, PseudonymiseIngestLink) {
   EXPECT_EQ(staged->records[0].birth_year, 1950);
   EXPECT_EQ(staged->records[0].birth_month, 3);
   EXPECT_EQ(staged->records[3].imd_decile, 0);
+}
+
+// An ingest killed between publishing its batch directory and the catalog's commit left
+// staging/000001-gp behind, unlisted: the next ingest got the same number and failed with
+// "already exists" for ever. A killed writer's .tmp-* directory was never removed either.
+TEST_F(IngestTest, LeftoversOfAKilledIngestAreRemovedAndTheNextIngestWorks) {
+  ASSERT_TRUE(Pseudonymise(spec_, key_, P("raw"), P("out/gp")).ok());
+  auto cat = Catalog::Create(P("ark"));
+  ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+  fs::create_directories(P("ark/staging/000001-gp"));
+  Write("ark/staging/000001-gp/batch.bin", "half");
+  fs::create_directories(P("ark/staging/.tmp-99999-000001-gp"));
+  fs::create_directories(P("ark/staging/notes"));  // not ours: left alone
+  {
+    // While another writer holds the staging lock, ingest is refused, naming the Ark.
+    auto held = StagingGuard::Acquire(**cat);
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    auto busy = Ingest(**cat, {P("out/gp")}, {});
+    ASSERT_FALSE(busy.ok());
+    EXPECT_EQ(busy.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(busy.status().message().find("another ingest or import"), std::string::npos);
+  }
+  auto in = Ingest(**cat, {P("out/gp")}, {});
+  ASSERT_TRUE(in.ok()) << in.status().ToString();
+  EXPECT_EQ((*in)[0].batch, 1);
+  EXPECT_FALSE(fs::exists(P("ark/staging/.tmp-99999-000001-gp")));
+  EXPECT_TRUE(fs::exists(P("ark/staging/notes")));
+  auto b = (*cat)->Batches();
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->size(), 1u);
+  auto staged = ReadStagedBatch(P("ark/") + (*b)[0].dir + "/batch.bin");
+  ASSERT_TRUE(staged.ok()) << staged.status().ToString();  // the new batch, not the leftover
+  EXPECT_EQ(staged->records.size(), 4u);
 }
 
 // Chunks are pseudonymised in parallel: the output is the same byte for byte for any thread

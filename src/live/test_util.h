@@ -46,7 +46,8 @@ struct LiveServer {
   std::unique_ptr<Server> server;
   std::string token = "test-token";
 
-  explicit LiveServer(const std::string& ark, const std::string& rules_yaml = "") {
+  explicit LiveServer(const std::string& ark, const std::string& rules_yaml = "",
+                      size_t max_message_bytes = 0) {
     IngestOptions io;
     io.ark_dir = ark;
     io.key = TestKey();
@@ -63,6 +64,7 @@ struct LiveServer {
     so.mllp_port = 0;
     so.http_port = 0;
     so.api_token = token;
+    so.max_message_bytes = max_message_bytes;
     so.webhooks = io.rules.webhooks;
     auto s = Server::Start(so, ingestor.get(), &metrics);
     EXPECT_TRUE(s.ok()) << s.status().ToString();

@@ -71,6 +71,7 @@ int Serve(int argc, char** argv) {
   size_t dedup_window = 1u << 20;
   uint64_t snapshot_records = 100000;
   int snapshot_interval = 60;
+  size_t max_message_bytes = 0, max_body_bytes = 0;
   app.add_option("ark", ark, "Ark directory")->required();
   app.add_option("--mllp", mllp, "MLLP listen address HOST:PORT (default 127.0.0.1:2575)");
   app.add_option("--http", http, "HTTP listen address HOST:PORT (default 127.0.0.1:8080)");
@@ -92,6 +93,14 @@ int Serve(int argc, char** argv) {
   app.add_option("--snapshot-interval", snapshot_interval,
                  "... or after this many seconds with new records (default 60)")
       ->check(CLI::Range(1, 86400));
+  app.add_option("--max-message-bytes", max_message_bytes,
+                 "longest HL7 message (MLLP frame) accepted; longer gets AR (default 8 MiB, or "
+                 "ARK_SERVE_MAX_MESSAGE_BYTES)")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 34));
+  app.add_option("--max-body-bytes", max_body_bytes,
+                 "largest HTTP request body accepted; larger gets 413 (default 32 MiB, or "
+                 "ARK_SERVE_MAX_BODY_BYTES)")
+      ->check(CLI::Range(size_t{1024}, size_t{1} << 34));
   app.add_flag("--no-store", no_store,
                "do not append to the timeline store (live log and indicators only; benchmarks)");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
@@ -99,6 +108,8 @@ int Serve(int argc, char** argv) {
   live::ServeOptions so;
   so.ark_dir = ark;
   so.threads = threads;
+  so.max_message_bytes = max_message_bytes;  // 0: the environment variable, then the default
+  so.max_body_bytes = max_body_bytes;
   if (Status s = live::ParseHostPort(mllp, &so.mllp_host, &so.mllp_port); !s.ok())
     return ReportError(s.WithContext("--mllp"));
   if (Status s = live::ParseHostPort(http, &so.http_host, &so.http_port); !s.ok())
