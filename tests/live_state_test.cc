@@ -96,6 +96,15 @@ TEST(LiveState, AeFourHourPerformanceForToday) {
   EXPECT_EQ(j["ae_4h"]["breached"], 1);
   EXPECT_EQ(j["ae_4h"]["open"], 1);
   EXPECT_DOUBLE_EQ(j["ae_4h"]["performance"].get<double>(), 0.5);
+  // Just after midnight "today" has nothing completed; by_day still has yesterday's figures.
+  s.Apply(Rec(6, K::kAdmit, 9, "20250302000500"));
+  j = Ind(s);
+  EXPECT_EQ(j["ae_4h"]["day"], "2025-03-02");
+  EXPECT_TRUE(j["ae_4h"]["performance"].is_null());
+  ASSERT_EQ(j["ae_4h"]["by_day"].size(), 1u);  // days with A&E activity
+  EXPECT_EQ(j["ae_4h"]["by_day"][0]["day"], "2025-03-01");
+  EXPECT_EQ(j["ae_4h"]["by_day"][0]["completed"], 2);
+  EXPECT_DOUBLE_EQ(j["ae_4h"]["by_day"][0]["performance"].get<double>(), 0.5);
 }
 
 TEST(LiveState, EmergencyReadmissionFlaggedAtAdmission) {

@@ -335,6 +335,19 @@ std::string LiveState::IndicatorsJson() const {
                 {"open", ae_open_},
                 {"performance", done ? json(static_cast<double>(d.within) / done) : json(nullptr)},
                 {"standard", 0.95}};
+  // The last days kept (up to 8), oldest first: "today" is often just begun, so a reader can
+  // show the latest day with completed attendances.
+  json by_day = json::array();
+  for (const auto& [day, x] : ae_days_) {
+    const uint64_t n = x.within + x.breached;
+    by_day.push_back({{"day", FormatDate(day)},
+                      {"attendances", x.arrivals},
+                      {"completed", n},
+                      {"within_4h", x.within},
+                      {"breached", x.breached},
+                      {"performance", n ? json(static_cast<double>(x.within) / n) : json(nullptr)}});
+  }
+  j["ae_4h"]["by_day"] = std::move(by_day);
   std::pair<uint64_t, uint64_t> rd{0, 0};
   if (auto it = readmit_days_.find(today); it != readmit_days_.end()) rd = it->second;
   j["readmissions_30d"] = {

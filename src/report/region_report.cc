@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cmath>
 #include <map>
 
 #include "catalog/catalog.h"
@@ -26,6 +27,15 @@ Opt Pub(int64_t n) { return *sdc::PublishCount(n); }
 std::optional<double> D(const Opt& v) { return v ? std::optional<double>(static_cast<double>(*v)) : std::nullopt; }
 OJson J(const Opt& v) { return v ? OJson(*v) : OJson("[REDACTED]"); }
 std::string Pct(double x) { return fmt::format("{:.1f}%", 100 * x); }
+// A published count for people to read: "12,345" or "[REDACTED]".
+std::string ShowN(const Opt& v) { return v ? svg::Grouped(static_cast<double>(*v), 0) : "[REDACTED]"; }
+// A table cell that is a whole number of 4 or more digits, with thousands separated.
+std::string GroupDigits(const std::string& c) {
+  const size_t digits = c.size() - (!c.empty() && c[0] == '-');
+  if (digits < 4 || c.find_first_not_of("-0123456789") != std::string::npos || c.find('-', 1) != std::string::npos)
+    return c;
+  return svg::Grouped(std::stod(c), 0);
+}
 
 struct Figures {
   int ref_year = 0;
@@ -40,7 +50,9 @@ struct Figures {
   // Emergency admissions in the reference year: [decile][age band].
   std::array<std::array<int64_t, 5>, 11> adm{}, den{};
   // Linkage by decile: records and linked records.
-  std::array<int64_t, 11> link_records{}, link_linked{};
+  // Linkage by decile: records, records with a valid NHS number (linked by it), and records linked
+  // after probabilistic linkage too (valid NHS number, or sharing a person with another record).
+  std::array<int64_t, 11> link_records{}, link_linked{}, link_after{};
 };
 
 Status Compute(const ReportContext& ctx, Figures* f) {
@@ -105,14 +117,23 @@ Status Compute(const ReportContext& ctx, Figures* f) {
   // Linkage rate by the person's deprivation decile.
   ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(ctx.ark_dir));
   ARK_ASSIGN_OR_RETURN(auto batches, cat->Batches());
+  std::vector<uint32_t> records_of(store->num_persons(), 0);
+  struct Rec { uint32_t key; bool valid; };
+  std::vector<Rec> recs;
   for (auto& b : batches) {
     ARK_ASSIGN_OR_RETURN(StagedBatch sb, ReadStagedBatch(ctx.ark_dir + "/" + b.dir + "/batch.bin", false));
     ARK_ASSIGN_OR_RETURN(auto keys, ReadPersonKeys(ctx.ark_dir, b.id, sb.records.size()));
     for (size_t i = 0; i < sb.records.size(); ++i) {
-      const uint8_t d = keys[i] < decile_of.size() ? decile_of[keys[i]] : 0;
-      ++f->link_records[d];
-      if (sb.records[i].nhs_status == NhsStatusCode::kValid) ++f->link_linked[d];
+      if (keys[i] < records_of.size()) ++records_of[keys[i]];
+      recs.push_back({keys[i], sb.records[i].nhs_status == NhsStatusCode::kValid});
     }
+  }
+  for (const Rec& r : recs) {
+    const bool known = r.key < decile_of.size();
+    const uint8_t d = known ? decile_of[r.key] : 0;
+    ++f->link_records[d];
+    if (r.valid) ++f->link_linked[d];
+    if (r.valid || (known && records_of[r.key] > 1)) ++f->link_after[d];
   }
   return Status::OK();
 }
@@ -123,7 +144,7 @@ std::string Table(const std::vector<std::string>& head, const std::vector<std::v
   t += "</tr></thead><tbody>";
   for (auto& r : rows) {
     t += "<tr>";
-    for (auto& c : r) t += "<td>" + svg::Escape(c) + "</td>";
+    for (auto& c : r) t += "<td>" + svg::Escape(GroupDigits(c)) + "</td>";
     t += "</tr>";
   }
   return t + "</tbody></table>";
@@ -134,14 +155,20 @@ std::string Table(const std::vector<std::string>& head, const std::vector<std::v
 std::string PprlHtml(const LinkReport& link, OJson* out) {
   const PprlStats& p = *link.pprl;
   std::string h = fmt::format(
-      "<h3>Probabilistic linkage on privacy-preserving encodings</h3><p>After the NHS-number pseudonym, every "
-      "record is compared on its encodings alone (Bloom-filter CLKs, field filters), never on names. {} candidate "
-      "pairs from the blocking rules; the Fellegi&ndash;Sunter model was estimated by EM (match share &lambda; = "
-      "{:.2e}) and its threshold is a match weight of <b>{:.1f}</b> (posterior &ge; {:.2f}) &mdash; estimated, not a "
-      "default. <b>{}</b> of {} records without a valid NHS number were linked; the model expects {:.0f} false and "
-      "{:.0f} missed matches. Two different valid NHS-number pseudonyms were never merged ({} merges refused).</p>",
-      p.candidate_pairs, p.lambda, p.threshold_weight, p.threshold_probability, sdc::Show(Pub(p.linked_without_nhs)),
-      sdc::Show(Pub(p.records_without_nhs)), p.expected_false_matches, p.expected_missed_matches, p.refused_merges);
+      "<h3>Probabilistic linkage on privacy-preserving encodings</h3><p>Records without a valid NHS number are "
+      "then compared on privacy-preserving encodings of names, dates of birth and postcodes, never on the "
+      "names themselves. A statistical model fitted to this region's own records scores every pair and sets "
+      "its own threshold: two records are joined when the model puts the chance that they are the same person "
+      "at {:.0f}% or more. <b>{}</b> of {} records without a valid NHS number were linked this way; the model "
+      "expects about {} of its links to be wrong and about {} true links to be missed. Two records with "
+      "different valid NHS numbers are never joined ({} such joins refused).</p>"
+      "<details><summary>Details for analysts</summary><p>{} candidate pairs from the blocking rules; "
+      "Fellegi&ndash;Sunter model estimated by EM, match share &lambda; = {:.2e}; threshold match weight {:.1f} "
+      "(posterior &ge; {:.2f}).</p></details>",
+      100 * p.threshold_probability, ShowN(Pub(p.linked_without_nhs)), ShowN(Pub(p.records_without_nhs)),
+      svg::Grouped(std::round(p.expected_false_matches), 0), svg::Grouped(std::round(p.expected_missed_matches), 0),
+      svg::Grouped(static_cast<double>(p.refused_merges), 0), svg::Grouped(static_cast<double>(p.candidate_pairs), 0),
+      p.lambda, p.threshold_weight, p.threshold_probability);
   auto block = [&](const std::string& title, const std::string& key, const std::vector<RateRow>& rows) {
     std::vector<std::string> names;
     std::vector<std::optional<double>> rates, recall;
@@ -153,7 +180,7 @@ std::string PprlHtml(const LinkReport& link, OJson* out) {
       rates.push_back(100 * r.linked_rate);
       truth |= r.truth_recall >= 0;
       recall.push_back(r.truth_recall >= 0 ? std::optional<double>(100 * r.truth_recall) : std::nullopt);
-      trows.push_back({r.group, sdc::Show(Pub(static_cast<int64_t>(r.records))), sdc::Show(Pub(static_cast<int64_t>(r.linked))),
+      trows.push_back({r.group, ShowN(Pub(static_cast<int64_t>(r.records))), ShowN(Pub(static_cast<int64_t>(r.linked))),
                        Pct(r.linked_rate), r.truth_recall >= 0 ? Pct(r.truth_recall) : "&ndash;"});
       j.push_back({{"group", r.group}, {"records", J(Pub(static_cast<int64_t>(r.records)))}, {"linked_rate", r.linked_rate},
                    {"truth_recall", r.truth_recall >= 0 ? OJson(r.truth_recall) : OJson(nullptr)}});
@@ -167,8 +194,6 @@ std::string PprlHtml(const LinkReport& link, OJson* out) {
   h += block("Linkage by deprivation decile (1 = most deprived)", "deprivation decile", link.bias.by_decile);
   h += block("Linkage by age band", "age band", link.bias.by_age_band);
   h += block("Linkage by sex", "sex", link.bias.by_sex);
-  h += fmt::format("<p>Gap in the linked rate between the most and the least deprived decile: <b>{:+.2f}</b> "
-                   "percentage points.</p>", link.bias.decile_gap);
   (*out)["pprl"] = {{"candidate_pairs", p.candidate_pairs}, {"threshold_weight", p.threshold_weight},
                     {"lambda", p.lambda}, {"decile_gap_pp", link.bias.decile_gap}};
   return h;
@@ -190,8 +215,8 @@ Result<OJson> WriteRegionReport(const ReportContext& ctx, const std::string& htm
   auto card = [&](const std::string& v, const std::string& l) {
     body += "<div class=card><b>" + svg::Escape(v) + "</b><span>" + svg::Escape(l) + "</span></div>";
   };
-  card(fmt::format("{}", st.persons), "person timelines in the store");
-  card(fmt::format("{}", st.events), "events on those timelines");
+  card(svg::Grouped(static_cast<double>(st.persons), 0), "person timelines in the store");
+  card(svg::Grouped(static_cast<double>(st.events), 0), "events on those timelines");
   card(fmt::format("{:.2f}", st.events ? static_cast<double>(st.bytes_on_disk) / st.events : 0.0), "bytes per event on disk");
   if (ctx.link && ctx.link->quality) card(fmt::format("{:.4f}", ctx.link->quality->precision), "linkage precision (vs truth)");
   if (ctx.link && ctx.link->quality) card(fmt::format("{:.4f}", ctx.link->quality->recall), "linkage recall (vs truth)");
@@ -217,7 +242,7 @@ Result<OJson> WriteRegionReport(const ReportContext& ctx, const std::string& htm
                       "people alive on that date. Excluded, as the national data opt-out requires: <b>{}</b> people who "
                       "opted out and <b>{}</b> whose opt-out status cannot be confirmed because their records carry no "
                       "valid NHS number (opt-outs fail closed).</p><div class=row>",
-                      f.ref_year, sdc::Show(pop), sdc::Show(ex_o), sdc::Show(ex_u));
+                      f.ref_year, ShowN(pop), ShowN(ex_o), ShowN(ex_u));
   body += svg::Pyramid(bands, male, female, {.title = "Age and sex (5-year bands)", .width = 460, .height = 360});
   std::vector<std::string> deciles;
   std::vector<std::optional<double>> dec_v;
@@ -281,35 +306,66 @@ Result<OJson> WriteRegionReport(const ReportContext& ctx, const std::string& htm
     std::vector<std::string> names;
     std::vector<std::optional<double>> rates;
     OJson lj = OJson::object();
+    // Before (by NHS number alone) and after probabilistic linkage, the same way in both tables.
+    const bool pprl = ctx.link->pprl.has_value();
+    std::vector<std::optional<double>> before_c, after_c;
     for (auto& [feed, c] : ctx.link->feeds) {
-      const double r = c.records ? static_cast<double>(c.linked) / c.records : 0;
-      rows.push_back({feed, std::to_string(c.records), std::to_string(c.linked), std::to_string(c.missing_nhs),
-                      std::to_string(c.invalid_nhs), Pct(r)});
+      const Opt n = Pub(static_cast<int64_t>(c.records));
+      const Opt by_nhs = Pub(static_cast<int64_t>(c.records - std::min(c.records, c.missing_nhs + c.invalid_nhs)));
+      const Opt after = Pub(static_cast<int64_t>(c.linked));
+      const auto rb = sdc::PublishRate(by_nhs, n, 100), ra = sdc::PublishRate(after, n, 100);
+      std::vector<std::string> row = {feed, ShowN(n), ShowN(Pub(static_cast<int64_t>(c.missing_nhs))),
+                                      ShowN(Pub(static_cast<int64_t>(c.invalid_nhs))),
+                                      rb ? fmt::format("{:.1f}%", *rb) : "[REDACTED]"};
+      if (pprl) row.push_back(ra ? fmt::format("{:.1f}%", *ra) : "[REDACTED]");
+      rows.push_back(row);
       names.push_back(feed);
-      rates.push_back(100 * r);
-      lj[feed] = {{"records", c.records}, {"linked", c.linked}, {"linked_rate", r}};
+      before_c.push_back(rb);
+      after_c.push_back(ra);
+      lj[feed] = {{"records", J(n)}, {"linked_by_nhs_number_pct", rb ? OJson(*rb) : OJson("[REDACTED]")},
+                  {"linked_after_pprl_pct", ra ? OJson(*ra) : OJson("[REDACTED]")}};
     }
-    body += "<div class=row>" + svg::BarChart(names, {{"linked %", rates, ""}},
-                                              {.title = "Records linked, by custodian (%)", .y_label = "% linked", .width = 460, .height = 300, .decimals = 1});
-    std::vector<std::optional<double>> drate;
+    std::vector<svg::Series> cs{{"by NHS number", before_c, ""}};
+    if (pprl) cs.push_back({"after probabilistic linkage", after_c, ""});
+    body += "<div class=row>" + svg::BarChart(names, cs,
+                                              {.title = "Records linked, by custodian (%)", .y_label = "% linked", .width = 520, .height = 300, .decimals = 1});
+    std::vector<std::optional<double>> drate, darate;
     std::vector<std::vector<std::string>> drows;
     OJson dj = OJson::object();
     for (int d = 1; d <= 10; ++d) {
-      Opt n = Pub(f.link_records[d]), k = Pub(f.link_linked[d]);
-      auto r = sdc::PublishRate(k, n, 100);
+      Opt n = Pub(f.link_records[d]), k = Pub(f.link_linked[d]), a = Pub(f.link_after[d]);
+      auto r = sdc::PublishRate(k, n, 100), ra = sdc::PublishRate(a, n, 100);
       drate.push_back(r);
-      drows.push_back({std::to_string(d), sdc::Show(n), sdc::Show(k), r ? fmt::format("{:.1f}%", *r) : "[REDACTED]"});
-      dj[std::to_string(d)] = {{"records", J(n)}, {"linked", J(k)}, {"linked_pct", r ? OJson(*r) : OJson("[REDACTED]")}};
+      darate.push_back(ra);
+      std::vector<std::string> row = {std::to_string(d), ShowN(n), r ? fmt::format("{:.1f}%", *r) : "[REDACTED]"};
+      if (pprl) row.push_back(ra ? fmt::format("{:.1f}%", *ra) : "[REDACTED]");
+      drows.push_back(row);
+      dj[std::to_string(d)] = {{"records", J(n)}, {"linked_by_nhs_number_pct", r ? OJson(*r) : OJson("[REDACTED]")},
+                               {"linked_after_pprl_pct", ra ? OJson(*ra) : OJson("[REDACTED]")}};
     }
-    body += svg::BarChart(deciles, {{"linked %", drate, ""}},
-                          {.title = "Records linked, by deprivation decile (%)", .y_label = "% linked", .width = 460, .height = 300, .decimals = 1});
-    body += "</div>" + Table({"custodian", "records", "linked", "NHS number missing", "NHS number invalid", "linked"}, rows);
-    body += Table({"deprivation decile", "records", "linked", "linked %"}, drows);
+    std::vector<svg::Series> ds{{"by NHS number", drate, ""}};
+    if (pprl) ds.push_back({"after probabilistic linkage", darate, ""});
+    body += svg::BarChart(deciles, ds,
+                          {.title = "Records linked, by deprivation decile (%)", .y_label = "% linked", .width = 520, .height = 300, .decimals = 1});
+    std::vector<std::string> ch = {"custodian", "records", "NHS number missing", "NHS number invalid", "linked by NHS number"};
+    std::vector<std::string> dh = {"deprivation decile", "records", "linked by NHS number"};
+    if (pprl) {
+      ch.push_back("linked after probabilistic linkage");
+      dh.push_back("linked after probabilistic linkage");
+    }
+    body += "</div>" + Table(ch, rows) + Table(dh, drows);
+    auto gap = [](const std::vector<std::optional<double>>& v) {
+      return v.size() == 10 && v[0] && v[9] ? fmt::format("{:.1f}", *v[9] - *v[0]) : std::string("[REDACTED]");
+    };
+    body += "<p>The least deprived tenth of the region has <b>" + gap(drate) +
+            "</b> percentage points more of its records linked by NHS number than the most deprived tenth" +
+            (pprl ? "; after probabilistic linkage the gap is <b>" + gap(darate) + "</b> points" : std::string()) + ".</p>";
     if (ctx.link->quality) {
       const auto& q = *ctx.link->quality;
       body += fmt::format("<p>Against the synthetic region's ground truth (which never enters the Ark): pairwise "
                           "precision <b>{:.4f}</b>, recall <b>{:.4f}</b>, F1 <b>{:.4f}</b>; {} true people, {} person "
-                          "keys found.</p>", q.precision, q.recall, q.f1, q.true_persons, q.found_persons);
+                          "keys found (rounded).</p>", q.precision, q.recall, q.f1, ShowN(Pub(static_cast<int64_t>(q.true_persons))),
+                          ShowN(Pub(static_cast<int64_t>(q.found_persons))));
       out["link_quality"] = {{"precision", q.precision}, {"recall", q.recall}, {"f1", q.f1}};
     }
     out["linkage_by_custodian"] = lj;
@@ -334,7 +390,7 @@ Result<OJson> WriteRegionReport(const ReportContext& ctx, const std::string& htm
       Opt n = Pub(f.adm[d][a]), p = Pub(f.den[d][a]);
       auto r = sdc::PublishRate(n, p, 1000);
       s.values.push_back(r);
-      adm_rows.push_back({std::to_string(d), kAgeBands[a], sdc::Show(n), sdc::Show(p), r ? fmt::format("{:.1f}", *r) : "[REDACTED]"});
+      adm_rows.push_back({std::to_string(d), kAgeBands[a], ShowN(n), ShowN(p), r ? fmt::format("{:.1f}", *r) : "[REDACTED]"});
       adm_j.push_back({{"imd_decile", d}, {"age_band", kAgeBands[a]}, {"admissions", J(n)}, {"population", J(p)},
                        {"per_1000", r ? OJson(*r) : OJson("[REDACTED]")}});
     }
@@ -348,7 +404,7 @@ Result<OJson> WriteRegionReport(const ReportContext& ctx, const std::string& htm
   body += svg::BarChart(deciles, {{"all ages", all_rate, ""}},
                         {.title = "All ages, by deprivation decile", .y_label = "per 1,000", .width = 460, .height = 300, .decimals = 1});
   body += svg::BarChart(deciles, adm_series,
-                        {.title = "By age band and deprivation decile", .y_label = "per 1,000", .width = 560, .height = 300, .decimals = 1});
+                        {.title = "By age band and deprivation decile", .y_label = "per 1,000", .width = 560, .height = 300, .decimals = 1, .ordered = true});
   body += "</div><details><summary>Table (counts after disclosure control)</summary>" +
           Table({"deprivation decile", "age band", "admissions", "registered people", "per 1,000"}, adm_rows) + "</details></section>";
   out["emergency_admissions"] = {{"year", f.ref_year}, {"cells", adm_j}};
@@ -371,6 +427,8 @@ h1 {{ font-size: 1.6rem; margin-bottom: .2rem; }} h2 {{ font-size: 1.2rem; borde
 .card b {{ display: block; font-size: 1.3rem; }} .card span {{ color: #555; font-size: .85rem; }}
 .row {{ display: flex; gap: 1rem; flex-wrap: wrap; align-items: flex-start; }}
 table {{ border-collapse: collapse; margin: .8rem 0; font-size: .85rem; }} th, td {{ border: 1px solid #ddd; padding: .2rem .5rem; text-align: right; }}
+nav.toc {{ background: #f4f7f9; border-radius: 6px; padding: .5rem 1rem; margin: 1rem 0; columns: 2; }} nav.toc ol {{ margin: .3rem 0; }}
+svg {{ max-width: 100%; height: auto; }}
 th {{ background: #f4f7f9; }} td:first-child, th:first-child {{ text-align: left; }} .muted {{ color: #666; }}
 </style></head><body>
 <h1>{0}</h1><p class=muted>Generated {1} from the Ark at <code>{2}</code>. All data are synthetic.</p>

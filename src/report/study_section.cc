@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "core/csv.h"
@@ -41,6 +42,31 @@ std::optional<double> Number(std::string_view s) {
   }
 }
 
+// The first whole number in `s` ("10" -> 10, "40-64" -> 40, "<40" -> 40), if any.
+std::optional<long> FirstNumber(const std::string& s) {
+  const size_t at = s.find_first_of("0123456789");
+  if (at == std::string::npos) return std::nullopt;
+  return std::strtol(s.c_str() + at, nullptr, 10);
+}
+
+// Natural order of group labels: by their first number ("<40" before "40-64"), then as text.
+bool NaturalLess(const std::string& a, const std::string& b) {
+  const auto na = FirstNumber(a), nb = FirstNumber(b);
+  if (na && nb && *na != *nb) return *na < *nb;
+  if (na && nb) {
+    const bool la = a.find('<') != std::string::npos, lb = b.find('<') != std::string::npos;
+    if (la != lb) return la;
+  }
+  return a < b;
+}
+
+// "hba1c_control_by_age" -> "Hba1c control by age": a name a person can read.
+std::string Humanise(std::string s) {
+  std::replace(s.begin(), s.end(), '_', ' ');
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  return s;
+}
+
 // One measure file (OpenSAFELY columns: measure, interval_start, interval_end, ratio, numerator,
 // denominator, then the group-by columns).
 Result<std::string> MeasureHtml(const std::string& path) {
@@ -68,33 +94,69 @@ Result<std::string> MeasureHtml(const std::string& path) {
     by_group[group][iv] = {std::string(row[1]), std::string(row[2]), std::string(row[3]), std::string(row[4]), std::string(row[5])};
   }
   std::sort(intervals.begin(), intervals.end());
-  std::vector<svg::Series> series;
+  // Groups in their natural order (deciles 1, 2, ..., 10; age bands by their first age), and a
+  // proportion (every numerator <= its denominator) shown as a percentage.
+  std::vector<std::string> groups;
+  bool proportion = true, ordered = grouped;
   for (auto& [g, rows] : by_group) {
+    groups.push_back(g);
+    ordered = ordered && FirstNumber(g).has_value();
+    for (auto& [iv, v] : rows) {
+      const auto num = Number(v[3]), den = Number(v[4]);
+      if (num && den && *num > *den) proportion = false;
+    }
+  }
+  std::stable_sort(groups.begin(), groups.end(), NaturalLess);
+  const double scale = proportion ? 100 : 1;
+  auto show_ratio = [&](const std::string& text) {
+    const auto r = Number(text);
+    if (!r) return text;
+    return proportion ? svg::Grouped(100 * *r, 1) + "%" : svg::Grouped(*r, 2);
+  };
+  auto show_count = [](const std::string& text) {
+    const auto n = Number(text);
+    return n ? svg::Grouped(*n, 0) : text;
+  };
+  std::vector<svg::Series> series;
+  for (const std::string& g : groups) {
     if (series.size() >= 10) break;
-    svg::Series s{grouped ? g : "ratio", {}, ""};
+    const auto& rows = by_group[g];
+    svg::Series s{grouped ? g : Humanise(name), {}, ""};
     for (auto& iv : intervals) {
       auto it = rows.find(iv);
-      s.values.push_back(it == rows.end() ? std::nullopt : Number(it->second[2]));
+      const auto v = it == rows.end() ? std::nullopt : Number(it->second[2]);
+      s.values.push_back(v ? std::optional<double>(scale * *v) : std::nullopt);
     }
     series.push_back(std::move(s));
   }
   std::string group_cols;
   for (size_t c = 6; c < head.size(); ++c) group_cols += (c > 6 ? ", " : "") + head[c];
-  std::string h = "<h4>" + Escape(name) + (grouped ? " by " + Escape(group_cols) : "") + "</h4>";
-  h += "<div class=row>" + svg::LineChart(intervals, series, {.title = name + ": ratio by interval start", .y_label = "ratio", .width = 680, .height = 280, .decimals = 2}) + "</div>";
+  const std::string title = Humanise(name) + (grouped ? " by " + Humanise(group_cols) : "");
+  std::string h = "<h4>" + Escape(title) + "</h4>";
+  h += "<div class=row>" +
+       svg::LineChart(intervals, series,
+                      {.title = title + (proportion ? ", % in each interval" : ", ratio in each interval"),
+                       .y_label = proportion ? "%" : "ratio", .width = 680, .height = 280,
+                       .decimals = proportion ? 1 : 2, .ordered = ordered}) +
+       "</div>";
+  const std::string value_col = proportion ? "%" : "ratio";
   std::vector<std::vector<std::string>> rows;
   if (grouped) {
     const std::string& last = intervals.empty() ? std::string() : intervals.back();
-    for (auto& [g, r] : by_group) {
+    for (const std::string& g : groups) {
+      const auto& r = by_group[g];
       auto it = r.find(last);
       if (it == r.end()) continue;
-      rows.push_back({g, it->second[0] + " to " + it->second[1], it->second[3], it->second[4], it->second[2]});
+      rows.push_back({g, it->second[0] + " to " + it->second[1], show_count(it->second[3]), show_count(it->second[4]),
+                      show_ratio(it->second[2])});
     }
-    h += "<p>The latest interval, by group:</p>" + TableHtml({group_cols, "interval", "numerator", "denominator", "ratio"}, rows);
+    h += "<p>The latest interval, by group:</p>" +
+         TableHtml({group_cols, "interval", "numerator", "denominator", value_col}, rows);
   } else {
-    for (auto& [g, r] : by_group)
-      for (auto& [iv, v] : r) rows.push_back({v[0] + " to " + v[1], v[3], v[4], v[2]});
-    h += TableHtml({"interval", "numerator", "denominator", "ratio"}, rows);
+    for (const std::string& g : groups)
+      for (auto& [iv, v] : by_group[g])
+        rows.push_back({v[0] + " to " + v[1], show_count(v[3]), show_count(v[4]), show_ratio(v[2])});
+    h += TableHtml({"interval", "numerator", "denominator", value_col}, rows);
   }
   return h;
 }
@@ -103,6 +165,7 @@ Result<std::string> MeasureHtml(const std::string& path) {
 std::string Show(const nlohmann::json& v) {
   if (v.is_string()) return Escape(v.get<std::string>());
   if (v.is_null()) return "&ndash;";
+  if (v.is_number_integer()) return svg::Grouped(v.get<double>(), 0);
   return v.dump();
 }
 
@@ -120,8 +183,8 @@ Result<std::string> StudySectionHtml(const std::string& definition, const std::s
   }
   const int64_t population = m.contains("population") && m["population"].is_number() ? m["population"].get<int64_t>() : 0;
   const auto pub = sdc::PublishCount(population);
-  const std::string pop = pub.ok() && *pub ? std::to_string(**pub) : std::string("[REDACTED]");
-  std::string h = "<h3>" + Escape(m.value("definition", std::string("study"))) + "</h3>";
+  const std::string pop = pub.ok() && *pub ? svg::Grouped(static_cast<double>(**pub), 0) : std::string("[REDACTED]");
+  std::string h = "<h3>" + Escape(Humanise(m.value("definition", std::string("study")))) + "</h3>";
   if (!description.empty()) h += "<p>" + Escape(description) + "</p>";
   h += fmt::format("<p>Population at the index date: <b>{}</b> (rounded); people excluded because they opted out: "
                    "{} (rounded); engine {}, purpose {}; definition SHA-256 <code>{}</code>.</p>",

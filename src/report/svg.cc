@@ -8,18 +8,65 @@
 namespace ark::svg {
 namespace {
 
-double NiceMax(double v) {
-  if (v <= 0) return 1;
-  const double p = std::pow(10.0, std::floor(std::log10(v)));
-  for (double m : {1.0, 2.0, 2.5, 5.0, 10.0}) {
-    if (m * p >= v) return m * p;
+// Axis ticks: a step of 1, 2 or 5 times a power of ten, giving 3 to 6 intervals up to the
+// first tick at or above the data's maximum, so every label is distinct and round.
+struct Ticks {
+  double step = 1;
+  int n = 1;         // intervals: the axis runs 0 .. n * step
+  int decimals = 0;  // enough to tell the labels apart
+  double top() const { return step * n; }
+};
+
+Ticks NiceTicks(double max) {
+  if (!(max > 0)) max = 1;
+  const double raw = max / 5;
+  const double p = std::pow(10.0, std::floor(std::log10(raw)));
+  Ticks t;
+  t.step = 10 * p;
+  for (double m : {1.0, 2.0, 5.0}) {
+    if (m * p >= raw * (1 - 1e-9)) {
+      t.step = m * p;
+      break;
+    }
   }
-  return 10 * p;
+  t.n = std::max(1, static_cast<int>(std::ceil(max / t.step - 1e-9)));
+  t.decimals = t.step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(t.step) - 1e-9));
+  return t;
 }
 
-std::string Num(double v, int decimals) {
-  if (decimals == 0 && std::abs(v) >= 10000) return fmt::format("{:.0f}k", v / 1000);
-  return fmt::format("{:.{}f}", v, decimals);
+// A tick label: thousands as "20k" once the axis reaches 10,000, else the number grouped.
+std::string TickLabel(double v, const Ticks& t) {
+  if (v == 0) return "0";
+  if (t.top() >= 10000) {
+    const double k = t.step / 1000;
+    const int d = k >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(k) - 1e-9));
+    return Grouped(v / 1000, d) + "k";
+  }
+  return Grouped(v, t.decimals);
+}
+
+std::string Num(double v, int decimals) { return Grouped(v, decimals); }
+
+// Room on the right for the legend: as wide as its longest name (about 6.5 px a character).
+int LegendWidth(const std::vector<Series>& s) {
+  if (s.size() <= 1) return 16;
+  size_t longest = 0;
+  for (auto& x : s) longest = std::max(longest, x.name.size());
+  return std::min(260, 34 + static_cast<int>(6.5 * longest));
+}
+
+// A category label under the axis: turned when the labels would not fit side by side.
+std::string CategoryLabel(double x, int y, const std::string& text, bool turned) {
+  if (!turned)
+    return fmt::format(R"svg(<text x="{:.1f}" y="{}" text-anchor="middle" fill="#333">{}</text>)svg", x, y, Escape(text));
+  return fmt::format(R"svg(<text x="{:.1f}" y="{}" text-anchor="end" fill="#333" transform="rotate(-35 {:.1f} {})">{}</text>)svg",
+                     x, y, x, y, Escape(text));
+}
+
+bool LabelsCollide(const std::vector<std::string>& cats, double slot) {
+  size_t longest = 0;
+  for (auto& c : cats) longest = std::max(longest, c.size());
+  return 6.5 * static_cast<double>(longest) + 4 > slot;
 }
 
 double MaxOf(const std::vector<Series>& s) {
@@ -37,23 +84,24 @@ std::string Header(const ChartOptions& o) {
 
 // Y axis with gridlines; returns the scale max.
 std::string Axis(double max, int left, int top, int plot_w, int plot_h, const ChartOptions& o, double* nice) {
-  *nice = NiceMax(max);
+  const Ticks t = NiceTicks(max);
+  *nice = t.top();
   std::string out;
-  for (int i = 0; i <= 4; ++i) {
-    double v = *nice * i / 4;
-    int y = top + plot_h - static_cast<int>(plot_h * i / 4.0);
+  for (int i = 0; i <= t.n; ++i) {
+    const double v = t.step * i;
+    const int y = top + plot_h - static_cast<int>(std::lround(plot_h * static_cast<double>(i) / t.n));
     out += fmt::format(R"svg(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#ddd"/>)svg", left, y, left + plot_w, y);
-    out += fmt::format(R"svg(<text x="{}" y="{}" text-anchor="end" fill="#555">{}</text>)svg", left - 4, y + 4, Num(v, o.decimals > 0 && *nice < 10 ? 1 : 0));
+    out += fmt::format(R"svg(<text x="{}" y="{}" text-anchor="end" fill="#555">{}</text>)svg", left - 4, y + 4, TickLabel(v, t));
   }
   out += fmt::format(R"svg(<text transform="translate(12,{}) rotate(-90)" text-anchor="middle" fill="#333">{}</text>)svg",
                      top + plot_h / 2, Escape(o.y_label));
   return out;
 }
 
-std::string Legend(const std::vector<Series>& s, int x, int y) {
+std::string Legend(const std::vector<Series>& s, int x, int y, bool ordered) {
   std::string out;
   for (size_t i = 0; i < s.size() && s.size() > 1; ++i) {
-    const std::string c = s[i].color.empty() ? Palette(i) : s[i].color;
+    const std::string c = SeriesColor(s, i, ordered);
     out += fmt::format(R"svg(<rect x="{}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}">{}</text>)svg", x,
                        y - 9 + 14 * static_cast<int>(i), c, x + 14, y + 14 * static_cast<int>(i), Escape(s[i].name));
   }
@@ -61,6 +109,29 @@ std::string Legend(const std::vector<Series>& s, int x, int y) {
 }
 
 }  // namespace
+
+std::string Grouped(double v, int decimals) {
+  std::string s = fmt::format("{:.{}f}", std::abs(v), decimals);
+  const size_t dot = s.find('.');
+  const size_t int_end = dot == std::string::npos ? s.size() : dot;
+  for (size_t i = int_end; i > 3; i -= 3) s.insert(i - 3, ",");
+  const bool zero = s.find_first_not_of("0.,") == std::string::npos;
+  return (v < 0 && !zero ? "-" : "") + s;
+}
+
+std::string SeriesColor(const std::vector<Series>& s, size_t i, bool ordered) {
+  if (!s[i].color.empty()) return s[i].color;
+  return ordered ? Sequential(i, s.size()) : Palette(i);
+}
+
+const std::string& Sequential(size_t i, size_t n) {
+  // viridis, dark to light, without its palest yellows (too faint on white)
+  static const std::vector<std::string> v = {"#440154", "#482878", "#3e4989", "#31688e", "#26828e",
+                                             "#1f9e89", "#35b779", "#6ece58", "#b5de2b"};
+  if (n <= 1) return v[3];
+  const size_t k = (i * (v.size() - 1) + (n - 1) / 2) / (n - 1);
+  return v[std::min(k, v.size() - 1)];
+}
 
 std::string Escape(const std::string& s) {
   std::string o;
@@ -83,7 +154,7 @@ const std::string& Palette(size_t i) {
 }
 
 std::string BarChart(const std::vector<std::string>& cats, const std::vector<Series>& series, const ChartOptions& o) {
-  const int left = 56, top = 28, right = series.size() > 1 ? 130 : 16, bottom = 40;
+  const int left = 56, top = 28, right = LegendWidth(series), bottom = 40;
   const int pw = o.width - left - right, ph = o.height - top - bottom;
   double nice;
   std::string out = Header(o) + Axis(MaxOf(series), left, top, pw, ph, o, &nice);
@@ -93,7 +164,7 @@ std::string BarChart(const std::vector<std::string>& cats, const std::vector<Ser
     const double gx = left + group * c + group * 0.1;
     for (size_t s = 0; s < series.size(); ++s) {
       const auto& v = c < series[s].values.size() ? series[s].values[c] : std::nullopt;
-      const std::string col = series[s].color.empty() ? Palette(s) : series[s].color;
+      const std::string col = SeriesColor(series, s, o.ordered);
       const double x = gx + bw * s;
       if (!v) {
         out += fmt::format(R"svg(<text x="{:.1f}" y="{}" text-anchor="middle" fill="#999" font-size="9"><title>{}: redacted</title>*</text>)svg",
@@ -105,25 +176,24 @@ std::string BarChart(const std::vector<std::string>& cats, const std::vector<Ser
                          x, top + ph - h, std::max(1.0, bw - 1), h, col, Escape(series[s].name), Escape(cats[c]),
                          Num(*v, o.decimals));
     }
-    out += fmt::format(R"svg(<text x="{:.1f}" y="{}" text-anchor="middle" fill="#333">{}</text>)svg", left + group * c + group / 2,
-                       top + ph + 14, Escape(cats[c]));
+    out += CategoryLabel(left + group * c + group / 2, top + ph + 14, cats[c], LabelsCollide(cats, group));
   }
-  out += Legend(series, left + pw + 10, top + 12);
+  out += Legend(series, left + pw + 10, top + 12, o.ordered);
   return out + "</svg>";
 }
 
 std::string LineChart(const std::vector<std::string>& cats, const std::vector<Series>& series, const ChartOptions& o) {
-  const int left = 56, top = 28, right = series.size() > 1 ? 130 : 16, bottom = 40;
+  const int left = 56, top = 28, right = LegendWidth(series), bottom = 40;
   const int pw = o.width - left - right, ph = o.height - top - bottom;
   double nice;
   std::string out = Header(o) + Axis(MaxOf(series), left, top, pw, ph, o, &nice);
   const double step = cats.size() > 1 ? static_cast<double>(pw) / (cats.size() - 1) : pw;
-  for (size_t c = 0; c < cats.size(); ++c) {
-    out += fmt::format(R"svg(<text x="{:.1f}" y="{}" text-anchor="middle" fill="#333">{}</text>)svg", left + step * c,
-                       top + ph + 14, Escape(cats[c]));
-  }
+  // Dates along the axis: every k-th label where all of them would collide.
+  size_t every = 1;
+  while (cats.size() > 1 && LabelsCollide(cats, step * every)) ++every;
+  for (size_t c = 0; c < cats.size(); c += every) out += CategoryLabel(left + step * c, top + ph + 14, cats[c], false);
   for (size_t s = 0; s < series.size(); ++s) {
-    const std::string col = series[s].color.empty() ? Palette(s) : series[s].color;
+    const std::string col = SeriesColor(series, s, o.ordered);
     std::string path;
     for (size_t c = 0; c < cats.size() && c < series[s].values.size(); ++c) {
       const auto& v = series[s].values[c];
@@ -135,7 +205,7 @@ std::string LineChart(const std::vector<std::string>& cats, const std::vector<Se
     }
     out += fmt::format(R"svg(<path d="{}" fill="none" stroke="{}" stroke-width="2"/>)svg", path, col);
   }
-  out += Legend(series, left + pw + 10, top + 12);
+  out += Legend(series, left + pw + 10, top + 12, o.ordered);
   return out + "</svg>";
 }
 
@@ -148,7 +218,7 @@ std::string Pyramid(const std::vector<std::string>& bands, const std::vector<std
   double m = 0;
   for (auto& v : male) if (v) m = std::max(m, *v);
   for (auto& v : female) if (v) m = std::max(m, *v);
-  const double nice = NiceMax(m);
+  const double nice = NiceTicks(m).top();
   std::string out = Header(o);
   const double bh = bands.empty() ? ph : static_cast<double>(ph) / bands.size();
   for (size_t i = 0; i < bands.size(); ++i) {

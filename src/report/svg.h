@@ -21,7 +21,16 @@ struct ChartOptions {
   int width = 680;
   int height = 300;
   int decimals = 0;  // in value labels
+  bool ordered = false;  // series are ordered groups (deciles, age bands): a sequential palette
 };
+
+// `v` with `decimals` decimals and thousands separated by commas: Grouped(1234567, 0) is
+// "1,234,567", Grouped(0.8293, 1) is "0.8".
+std::string Grouped(double v, int decimals);
+// The colour of series i of n: its own, else Sequential (ordered) or Palette.
+std::string SeriesColor(const std::vector<Series>& s, size_t i, bool ordered);
+// A colour-blind-safe sequential colour (viridis) for ordered group i of n, dark to light.
+const std::string& Sequential(size_t i, size_t n);
 
 std::string Escape(const std::string& s);
 const std::string& Palette(size_t i);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <set>
 
 namespace ark::svg {
 namespace {
@@ -34,6 +35,42 @@ TEST(Svg, ChartsAreTitledAndHoldNoStrayText) {
   }
   // A missing (redacted) value is marked in its hover title.
   EXPECT_NE(BarChart({"1", "2", "3"}, series, o).find("redacted"), std::string::npos);
+}
+
+// The y-axis labels of a chart, bottom to top.
+std::vector<std::string> TickLabels(const std::string& svg) {
+  std::vector<std::string> out;
+  std::regex re("<text x=\"[0-9]+\" y=\"[0-9]+\" text-anchor=\"end\" fill=\"#555\">([^<]*)</text>");
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), re); it != std::sregex_iterator(); ++it)
+    out.push_back((*it)[1]);
+  return out;
+}
+
+// Ticks were "0, 12k, 25k, 38k, 50k" and "0.0, 0.1, 0.1, 0.2, 0.2": now round and distinct.
+TEST(Svg, AxisTicksAreRoundAndDistinct) {
+  auto ticks = [](double max) {
+    return TickLabels(BarChart({"a", "b"}, {{"s", {max / 2, max}, ""}}, {.title = "t", .decimals = 1}));
+  };
+  EXPECT_EQ(ticks(47000), (std::vector<std::string>{"0", "10k", "20k", "30k", "40k", "50k"}));
+  EXPECT_EQ(ticks(0.9), (std::vector<std::string>{"0", "0.2", "0.4", "0.6", "0.8", "1.0"}));
+  EXPECT_EQ(ticks(0.21), (std::vector<std::string>{"0", "0.05", "0.10", "0.15", "0.20", "0.25"}));
+  EXPECT_EQ(ticks(50), (std::vector<std::string>{"0", "10", "20", "30", "40", "50"}));
+  EXPECT_EQ(ticks(2300), (std::vector<std::string>{"0", "500", "1,000", "1,500", "2,000", "2,500"}));
+  EXPECT_EQ(ticks(100), (std::vector<std::string>{"0", "20", "40", "60", "80", "100"}));
+}
+
+TEST(Svg, NumbersAreGroupedAndOrderedSeriesGetASequentialPalette) {
+  EXPECT_EQ(Grouped(1234567, 0), "1,234,567");
+  EXPECT_EQ(Grouped(999, 0), "999");
+  EXPECT_EQ(Grouped(-12345.678, 2), "-12,345.68");
+  EXPECT_EQ(Grouped(-0.01, 1), "0.0");
+  std::vector<Series> deciles;
+  for (int d = 1; d <= 10; ++d) deciles.push_back({std::to_string(d), {1.0}, ""});
+  std::set<std::string> colours;
+  for (size_t i = 0; i < deciles.size(); ++i) colours.insert(SeriesColor(deciles, i, /*ordered=*/true));
+  EXPECT_GE(colours.size(), 9u);  // no repeats but where the palette has fewer steps than groups
+  EXPECT_EQ(SeriesColor(deciles, 0, true), "#440154");
+  EXPECT_EQ(SeriesColor(deciles, 9, true), "#b5de2b");
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "core/fs.h"
 #include "core/net.h"
 #include "core/process.h"
+#include "disclosure/opensafely.h"
 #include "live/serve_process.h"
 #include "governance/demo.h"
 #include "pathways/pathway.h"
@@ -29,6 +30,7 @@
 #include "ingest/pseudonymise.h"
 #include "link/link.h"
 #include "privacy/key.h"
+#include "report/contents.h"
 #include "report/region_report.h"
 #include "report/study_section.h"
 #include "report/svg.h"
@@ -168,33 +170,49 @@ Result<std::string> LiveDemo(const std::string& region, const std::string& ark, 
       "attendances, lab results and vital signs) were replayed over MLLP into <code>ark serve</code>, one connection "
       "waiting for each acknowledgement as a trust's interface engine does. Each message was pseudonymised at the edge "
       "with the programme key (no NHS number or name is written), made durable in the write-ahead log before its ACK, "
-      "and updated the indicators at once. <b>{}</b> of {} messages acknowledged (AA), {:.0f} messages/s.</p>",
-      days, feed.messages, static_cast<uint64_t>(num(sent, "acknowledged")), static_cast<uint64_t>(num(sent, "sent")),
-      num(sent, "rate"));
+      "and updated the indicators at once. <b>{}</b> of {} messages acknowledged (AA), {} messages/s.</p>",
+      days, svg::Grouped(static_cast<double>(feed.messages), 0), svg::Grouped(num(sent, "acknowledged"), 0),
+      svg::Grouped(num(sent, "sent"), 0), svg::Grouped(num(sent, "rate"), 0));
   h += "<p><b>Data-action latency</b> (receipt of a message to its alert emitted): median " + Ms(r50) + ", 99th percentile " +
        Ms(r99) + " (histogram buckets). ACK latency, including the fdatasync: median " + Ms(a50) + ", 99th percentile " +
        Ms(a99) + ".</p>";
+  // Every count of people (and of beds, wards and alerts, which are people too) goes through the
+  // disclosure rules before it is printed; no row-level alert is printed: those go to care teams.
+  auto pub = [](uint64_t n) { auto p = sdc::PublishCount(static_cast<int64_t>(n)); return p.ok() ? *p : std::nullopt; };
+  auto show = [](const std::optional<int64_t>& v) { return v ? svg::Grouped(static_cast<double>(*v), 0) : std::string("[REDACTED]"); };
+  auto cnt = [&](const OJson& j, const char* k) { return show(pub(j.value(k, uint64_t{0}))); };
   std::vector<std::vector<std::string>> rows;
   const OJson& beds = ind["bed_occupancy"];
-  rows.push_back({"beds occupied now", fmt::format("{}", beds.value("occupied", 0))});
+  rows.push_back({"beds occupied now", cnt(beds, "occupied")});
   const OJson& ae = ind["ae_4h"];
-  rows.push_back({"A&E 4-hour performance on the feed's latest day, " + ae.value("day", std::string("")),
-                  ae["performance"].is_number() ? fmt::format("{:.1f}% of {} completed attendances (standard 95%)",
-                                                              100 * ae["performance"].get<double>(), ae.value("completed", 0))
-                                                : "no completed attendance yet"});
+  // "Today" may have just begun: the latest day with completed attendances.
+  const OJson* ae_day = nullptr;
+  if (ae.contains("by_day") && ae["by_day"].is_array())
+    for (const OJson& d : ae["by_day"])
+      if (d.value("completed", uint64_t{0}) > 0) ae_day = &d;
+  if (ae_day) {
+    const auto done = pub((*ae_day).value("completed", uint64_t{0})), within = pub((*ae_day).value("within_4h", uint64_t{0}));
+    const auto rate = sdc::PublishRate(within, done, 100);
+    rows.push_back({"A&amp;E: seen within 4 hours on " + (*ae_day).value("day", std::string()) +
+                        " (the latest day with completed attendances; the standard is 95%)",
+                    rate ? fmt::format("{:.1f}% of {} completed attendances", *rate, show(done))
+                         : "[REDACTED] (too few attendances to show)"});
+  } else {
+    rows.push_back({"A&amp;E: seen within 4 hours", "no completed attendance in the feed"});
+  }
   const OJson& ra = ind["readmissions_30d"];
-  rows.push_back({"emergency admissions / within 30 days of a discharge",
-                  fmt::format("{} / {}", ra.value("emergency_admissions", 0), ra.value("readmissions", 0))});
+  rows.push_back({"emergency admissions; of them, within 30 days of a discharge",
+                  cnt(ra, "emergency_admissions") + "; " + cnt(ra, "readmissions")});
   const OJson& aki = ind["aki"];
-  rows.push_back({"creatinine results; persons at AKI stage 1 / 2 / 3",
-                  fmt::format("{}; {} / {} / {}", aki.value("results", 0), aki.value("persons_stage_1", 0),
-                              aki.value("persons_stage_2", 0), aki.value("persons_stage_3", 0))});
+  rows.push_back({"creatinine results; people at acute kidney injury stage 1 / 2 / 3",
+                  cnt(aki, "results") + "; " + cnt(aki, "persons_stage_1") + " / " + cnt(aki, "persons_stage_2") + " / " +
+                      cnt(aki, "persons_stage_3")});
   const OJson& nw = ind["news2"];
-  rows.push_back({"vital-sign sets; persons with NEWS2 &ge; 5 / &ge; 7 / a single 3",
-                  fmt::format("{}; {} / {} / {}", nw.value("observation_sets", 0), nw.value("persons_5_or_more", 0),
-                              nw.value("persons_7_or_more", 0), nw.value("persons_single_3", 0))});
+  rows.push_back({"vital-sign sets; people with an early-warning score (NEWS2) of 5 or more / 7 or more / a single 3",
+                  cnt(nw, "observation_sets") + "; " + cnt(nw, "persons_5_or_more") + " / " + cnt(nw, "persons_7_or_more") +
+                      " / " + cnt(nw, "persons_single_3")});
   std::string tbl = "<table><tr><th>indicator</th><th>value</th></tr>";
-  for (auto& r : rows) tbl += "<tr><td>" + r[0] + "</td><td>" + r[1] + "</td></tr>";
+  for (auto& r : rows) tbl += "<tr><td>" + r[0] + "</td><td class=num>" + r[1] + "</td></tr>";
   h += tbl + "</table>";
   // Beds by ward (the fullest first), and alerts by rule.
   std::vector<std::tuple<double, std::string, std::string>> wards;
@@ -205,31 +223,24 @@ Result<std::string> LiveDemo(const std::string& region, const std::string& ark, 
   std::sort(wards.begin(), wards.end(), [](const auto& a, const auto& b) { return std::get<0>(a) > std::get<0>(b); });
   std::vector<std::string> rules;
   std::vector<std::optional<double>> fired;
+  std::string rt = "<table><tr><th>alert rule</th><th>alerts raised</th></tr>";
   if (ind["alerts"].contains("by_rule"))
     for (auto& [rule, n] : ind["alerts"]["by_rule"].items()) {
+      const auto p = pub(n.get<uint64_t>());
       rules.push_back(rule);
-      fired.push_back(n.get<double>());
+      fired.push_back(p ? std::optional<double>(static_cast<double>(*p)) : std::nullopt);
+      rt += "<tr><td>" + svg::Escape(rule) + "</td><td class=num>" + show(p) + "</td></tr>";
     }
   h += "<div class=row>";
   if (!rules.empty()) h += svg::BarChart(rules, {{"alerts", fired, ""}}, {.title = "Alerts raised, by rule", .y_label = "alerts", .width = 460, .height = 300, .decimals = 0});
   std::string wt = "<table><tr><th>site</th><th>ward</th><th>beds occupied now</th></tr>";
   for (size_t i = 0; i < wards.size() && i < 10; ++i)
-    wt += fmt::format("<tr><td>{}</td><td>{}</td><td>{:.0f}</td></tr>", svg::Escape(std::get<1>(wards[i])),
-                      svg::Escape(std::get<2>(wards[i])), std::get<0>(wards[i]));
+    wt += fmt::format("<tr><td>{}</td><td>{}</td><td class=num>{}</td></tr>", svg::Escape(std::get<1>(wards[i])),
+                      svg::Escape(std::get<2>(wards[i])), show(pub(static_cast<uint64_t>(std::get<0>(wards[i])))));
   h += "<div>" + wt + "</table>" + (wards.size() > 10 ? fmt::format("<p>… and {} more wards.</p>", wards.size() - 10) : "") + "</div></div>";
-  // The latest alerts (what a clinician's screen shows; the person is the Ark's pseudonymous key).
-  std::string at = "<table><tr><th>event time</th><th>rule</th><th>severity</th><th>value</th><th>site</th><th>ward</th><th>message</th></tr>";
-  int shown = 0;
-  if (alerts.is_array())
-    for (auto it = alerts.rbegin(); it != alerts.rend() && shown < 10; ++it, ++shown) {
-      const OJson& a = *it;
-      at += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                        svg::Escape(a.value("event_time", std::string())), svg::Escape(a.value("rule", std::string())),
-                        svg::Escape(a.value("severity", std::string())), a.contains("value") ? a["value"].dump() : "",
-                        svg::Escape(a.value("site", std::string())), svg::Escape(a.value("ward", std::string())),
-                        svg::Escape(a.value("message_type", std::string())));
-    }
-  h += "<p>The latest alerts (sent to subscribers by Server-Sent Events and webhooks as they were raised):</p>" + at + "</table></section>";
+  h += "<p>Alerts go to the care teams' own screens as they are raised (Server-Sent Events and webhooks), "
+       "each naming the person by the Ark's pseudonymous key; this report shows only how many were raised.</p>" +
+       rt + "</table></section>";
   *summary = {{"messages", feed.messages}, {"sent", sent.value("sent", 0)}, {"acknowledged", sent.value("acknowledged", 0)},
               {"rate", num(sent, "rate")}, {"data_action_latency_receipt_p50_s", r50}, {"data_action_latency_receipt_p99_s", r99},
               {"ack_latency_p50_s", a50}, {"ack_latency_p99_s", a99}, {"indicators", ind}};
@@ -423,6 +434,10 @@ int Demo(int argc, char** argv) {
     return InsertIntoReport(out + "/report.html", html);
   });
   if (!s.ok()) return ReportError(s);
+
+  if (auto html = ReadFile(out + "/report.html"); html.ok()) {
+    if (Status c = WriteFileAtomic(out + "/report.html", WithContents(*html)); !c.ok()) return ReportError(c);
+  }
 
   OJson summary;
   summary["ark"] = fs::absolute(ark).string();
