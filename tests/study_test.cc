@@ -24,6 +24,7 @@
 #include "study/native.h"
 #include "study/output.h"
 #include "study/sql_compile.h"
+#include "study/run.h"
 #include "study/sql_run.h"
 #include "study/test_data.h"
 
@@ -449,6 +450,35 @@ int Sh(const std::string& cmd, std::string* out = nullptr) {
 }
 
 }  // namespace e2e
+
+// A research run on persons without a known opt-out status (imported OMOP/MEDS persons) gives
+// population 0: the run says why, not only the manifest.
+TEST(StudyRun, EmptyPopulationFromUnknownOptOutsIsExplained) {
+  std::string tmp = TempDir("optnote");
+  RemoveOnExit cleanup{tmp};
+  auto data = ParseTestData("persons:\n0,1950-01,F,1,,,unknown\n1,1960-01,M,2,,,unknown\n2,1970-01,F,3,,,national\nevents:\n0,2020-01-01,,HR,1\n", "t");
+  ASSERT_TRUE(data.ok()) << data.status().message();
+  ASSERT_TRUE(WriteTestArk(*data, tmp + "/ark").ok());
+  std::ofstream(tmp + "/d.yaml") << "name: d\nindex_date: 2025-01-01\nvariables:\n  a: alive\n";
+  RunOptions o;
+  o.ark_dir = tmp + "/ark";
+  o.definition = tmp + "/d.yaml";
+  o.out_dir = tmp + "/out";
+  auto rep = RunStudy(o);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->population, 0u);
+  EXPECT_EQ(rep->optout_unknown, 2u);
+  EXPECT_EQ(OptOutNote(*rep),
+            "population 0: 3 index row(s) met the population but were left out by opt-outs (national data opt-out, type-1 dissent, or unknown "
+            "status). 2 of 3 persons in this Ark have no known opt-out status (imported OMOP/MEDS persons carry no NHS-number pseudonym) and "
+            "are used only for --purpose direct-care.");
+  o.purpose = Purpose::kDirectCare;
+  o.out_dir = tmp + "/out2";
+  rep = RunStudy(o);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->population, 3u);
+  EXPECT_EQ(OptOutNote(*rep), "");
+}
 
 TEST(StudyRunEndToEnd, ExampleDefinitionsOnEveryEngine) {
   const std::string ark_bin = ARK_BINARY;
