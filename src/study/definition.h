@@ -90,6 +90,10 @@ struct IndexSpec {
   int32_t day = 0;     // kFixed: days since 1970-01-01
   int codelist = -1;   // kFirst / kEach
   bool at_end = false; // use the event's end time (events without one are skipped)
+  // kFirst only: the entry condition (bool, over variables evaluated with the candidate event as
+  // the index): the index is the earliest event at which it is true (OHDSI Circe's primary event
+  // with its observation-window requirement), not the first event then filtered.
+  std::optional<Expr> where;
 };
 
 struct Population {

@@ -111,7 +111,9 @@ class Worker {
     const std::vector<Ev>& l = lists_[ix.codelist];
     for (const Ev& e : l) {
       if (ix.at_end && e.end == kNoTime) continue;
-      EvalIndex(DayOf(ix.at_end ? e.end : e.time), true, allowed_);
+      const int32_t day = DayOf(ix.at_end ? e.end : e.time);
+      if (ix.where && !Qualifies(*ix.where, day)) continue;
+      EvalIndex(day, true, allowed_);
       if (ix.kind == IndexSpec::Kind::kFirst) break;
     }
     return Status::OK();
@@ -176,6 +178,17 @@ class Worker {
     }
     if (pop.registered && !Registered(day)) return false;
     return true;
+  }
+
+  // Whether the entry condition holds with `day` as the index (NULL is false).
+  bool Qualifies(const Expr& where, int32_t day) {
+    day_ = iend_ = day;
+    if (++gen_ == 0) {
+      std::fill(done_.begin(), done_.end(), 0);
+      gen_ = 1;
+    }
+    Val w = Eval(where);
+    return !w.null && w.num != 0;
   }
 
   void EvalIndex(int32_t day, bool dataset, bool measures, int mday = -1) {

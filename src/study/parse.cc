@@ -178,7 +178,8 @@ class Parser {
       ARK_ASSIGN_OR_RETURN(ix.day, Day(n, "index_date"));
       return Status::OK();
     }
-    ARK_RETURN_IF_ERROR(Keys(n, {"first", "each", "at"}, "index_date"));
+    ARK_RETURN_IF_ERROR(Keys(n, {"first", "each", "at", "where"}, "index_date"));
+    if (n["where"] && !n["first"]) return Error(n["where"], "index_date.where goes with 'first' (the earliest event meeting it); with 'each' use population.where");
     if (n["first"] && n["each"]) return Error(n, "index_date: give 'first' or 'each', not both");
     if (n["first"]) {
       ix.kind = IndexSpec::Kind::kFirst;
@@ -449,6 +450,12 @@ class Parser {
       if (!vars.IsMap()) return Error(vars, "variables must be a mapping of name to definition");
       for (auto it = vars.begin(); it != vars.end(); ++it) ARK_RETURN_IF_ERROR(ParseVariable(it->first.as<std::string>(), it->first, it->second));
     }
+    if (root["index_date"].IsMap() && root["index_date"]["where"]) {
+      const YAML::Node& w = root["index_date"]["where"];
+      ARK_ASSIGN_OR_RETURN(Expr e, ExprOf(w, "index_date.where"));
+      if (e.type != Type::kBool) return Error(w, "type mismatch: index_date.where must be bool, got " + std::string(TypeName(e.type)));
+      def_.index.where = std::move(e);
+    }
     // `where` may use the variables.
     if (root["population"] && root["population"]["where"]) {
       const YAML::Node& w = root["population"]["where"];
@@ -460,6 +467,7 @@ class Parser {
       if (var.kind != Variable::Kind::kAggregate) ARK_RETURN_IF_ERROR(CheckIntervalRefs(var.expr, root["variables"][var.name]));
     }
     if (def_.population.where) ARK_RETURN_IF_ERROR(CheckIntervalRefs(*def_.population.where, root["population"]["where"]));
+    if (def_.index.where) ARK_RETURN_IF_ERROR(CheckIntervalRefs(*def_.index.where, root["index_date"]["where"]));
     if (root["measures"]) ARK_RETURN_IF_ERROR(ParseMeasures(root["measures"]));
     def_.sha256 = Sha256Hex(text + hashed_);
     return std::move(def_);

@@ -49,7 +49,7 @@ class Compiler {
       case IndexSpec::Kind::kFirst: {
         const std::string t = def_.index.at_end ? "e.end_time" : "e.time";
         std::string where = CodeCond(def_.index.codelist, "e.code") + (def_.index.at_end ? " AND e.end_time IS NOT NULL" : "");
-        if (def_.index.kind == IndexSpec::Kind::kEach) {
+        if (def_.index.kind == IndexSpec::Kind::kEach || def_.index.where) {  // with where: every candidate, filtered in Rows
           idx = "SELECT e.person_id AS person_id, " + FloorDay(t) + " AS iday, e.seq AS iseq FROM ark_event e WHERE " + where;
         } else {
           idx = "SELECT f.person_id AS person_id, " + FloorDay("f.t") + " AS iday, f.seq AS iseq FROM (SELECT e.person_id, " + t +
@@ -113,6 +113,7 @@ class Compiler {
   }
   bool UsesRegistered() const {
     if (def_.population.registered || (def_.population.where && ExprUsesRegistered(*def_.population.where))) return true;
+    if (def_.index.where && ExprUsesRegistered(*def_.index.where)) return true;
     for (auto& v : def_.variables)
       if (v.kind != Variable::Kind::kAggregate && ExprUsesRegistered(v.expr)) return true;
     return false;
@@ -179,8 +180,21 @@ class Compiler {
       if (var.type == Type::kBool) x = "CASE WHEN " + x + " THEN 1 WHEN NOT " + x + " THEN 0 END";
       q += ",\n  " + x + " AS o" + std::to_string(i);
     }
-    q += "\nFROM " + t + "_v v";
-    make(t, q, false);
+    if (t == "study_rows" && def_.index.where) {
+      // The earliest candidate at which the entry condition holds.
+      q += ",\n  CASE WHEN " + ExprSql(*def_.index.where) + " THEN 1 ELSE 0 END AS q";
+      q += "\nFROM " + t + "_v v";
+      make(t + "_q", q, true);
+      std::string cols = "x.person_id, x.iday, x.iseq, x.iend, x.allowed, x.pop";
+      for (size_t i = 0; i < def_.variables.size(); ++i)
+        if (need[i]) cols += ", x.o" + std::to_string(i);
+      make(t, "SELECT " + cols + " FROM (SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.person_id ORDER BY r.iseq) AS rn FROM " + t +
+                  "_q r WHERE r.q = 1) x WHERE x.rn = 1",
+           false);
+    } else {
+      q += "\nFROM " + t + "_v v";
+      make(t, q, false);
+    }
     for (auto& d : drops) st.push_back(d);
     return st;
   }
@@ -189,6 +203,8 @@ class Compiler {
   // `x` where the population's alive, age and (with `registered`) registration conditions hold,
   // else NULL.
   std::string Gated(const std::string& x, bool registered) const {
+    // An entry condition is evaluated at every candidate whatever the population: no gating.
+    if (def_.index.where) return x;
     const study::Population& p = def_.population;
     std::string g;
     auto add = [&](const std::string& c) { g += (g.empty() ? "" : " AND ") + c; };
