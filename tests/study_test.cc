@@ -613,7 +613,7 @@ TEST(StudyRunEndToEnd, ExampleDefinitionsOnEveryEngine) {
   auto url = sql::testing::SharedPgUrl();
   ASSERT_TRUE(url.ok()) << url.status().message();
   const std::string defs = std::string(ARK_SOURCE_DIR) + "/definitions/";
-  for (const char* name : {"diabetes_register", "emergency_readmissions", "copd_exacerbations"}) {
+  for (const char* name : {"diabetes_register", "emergency_readmissions", "copd_exacerbations", "copd_hospital_quarters"}) {
     SCOPED_TRACE(name);
     const std::string def = defs + name + ".yaml";
     std::string base = tmp + "/" + name;
