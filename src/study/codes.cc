@@ -93,6 +93,7 @@ Status AddCode(const std::string& system, const std::string& code, Codelist* cl)
   if (!sys.empty() && IsHierarchicalSystem(sys) && dash != std::string::npos) {
     const std::string lo = body.substr(0, dash), hi = body.substr(dash + 1);
     if (lo.empty() || lo.size() != hi.size()) return Status::InvalidArgument("range '" + code + "': both bounds must have the same length (E10-E14)");
+    if (lo.size() > 8) return Status::InvalidArgument("range '" + code + "': bounds longer than 8 characters (list the codes, or use a prefix)");
     for (char c : lo + hi)
       if (kAlphabet.find(c) == std::string_view::npos) return Status::InvalidArgument("range '" + code + "': bounds may hold only . 0-9 A-Z a-z");
     if (lo > hi) return Status::InvalidArgument("range '" + code + "': " + lo + " is after " + hi);
