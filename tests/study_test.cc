@@ -24,6 +24,7 @@
 #include "study/native.h"
 #include "study/output.h"
 #include "study/sql_compile.h"
+#include "study/run.h"
 #include "study/sql_run.h"
 #include "study/test_data.h"
 
@@ -436,6 +437,129 @@ TEST(StudyRandom, NativeEqualsSqliteEqualsPostgres) {
   EXPECT_GT(nonempty, 8);
 }
 
+// Randomised, for events with an end and hierarchical codes: ranges and prefixes, overlapping /
+// spanning / active windows, bounds at the interval's end, end and length of stay, `is null`,
+// cohort entry at the earliest qualifying event. native == SQLite == PostgreSQL.
+std::string RandomSpanData(std::mt19937_64& rng, int persons) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+  const int32_t d0 = DaysFromCivil(2016, 1, 1);
+  auto day = [&](int span) { return d0 + pick(span); };
+  std::string s = "persons:\n";
+  for (int p = 0; p < persons; ++p) {
+    s += std::to_string(p) + "," + std::to_string(1930 + pick(80)) + "-0" + std::to_string(1 + pick(9)) + "," + "MF"[pick(2)] + ",,," +
+         (pick(8) ? "" : FormatDate(day(3600))) + "," + (pick(6) ? "ok" : "national") + "\n";
+  }
+  s += "events:\n";
+  for (int p = 0; p < persons; ++p) {
+    int regs = pick(3);
+    for (int r = 0; r < regs; ++r) {
+      int32_t a = day(3000);
+      s += std::to_string(p) + "," + FormatDate(a) + "," + (pick(3) ? FormatDate(a + pick(1500)) : "") + ",REG/P" + std::to_string(pick(2)) + ",\n";
+    }
+    int n = pick(15);
+    for (int e = 0; e < n; ++e) {
+      int32_t a = day(3600);
+      std::string code = std::string("ICD10/") + "ABC"[pick(3)] + std::to_string(pick(10)) + (pick(2) ? std::to_string(pick(10)) : "") +
+                         (pick(3) ? "" : "." + std::to_string(pick(10)));
+      std::string t = FormatDate(a) + (pick(2) ? " 1" + std::to_string(pick(10)) + ":30" : "");
+      std::string end = pick(3) ? FormatDate(a + pick(60)) + (pick(2) ? " 20:00" : "") : "";
+      if (!end.empty() && end < t) end = t;
+      s += std::to_string(p) + "," + t + "," + end + "," + code + "," + (pick(2) ? std::to_string(pick(50)) : "") + "\n";
+    }
+  }
+  return s;
+}
+
+std::string RandomSpanDefinition(std::mt19937_64& rng) {
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<uint64_t>(n)); };
+  auto cat = [&]() { return std::string(1, "ABC"[pick(3)]) + std::to_string(pick(10)); };
+  std::string y = "name: random_span\ncodelists:\n  reg: {codes: ['REG/*']}\n";
+  for (int c = 0; c < 2; ++c) {
+    std::string a = cat(), b = cat();
+    if (b < a) std::swap(a, b);
+    y += "  c" + std::to_string(c) + ": {system: ICD10, codes: [" + a + "-" + b + ", '" + cat() + "*']}\n";
+  }
+  const bool fixed = pick(3) != 0;
+  y += fixed ? "index_date: 2021-0" + std::to_string(1 + pick(9)) + "-15\n" : "index_date: {first: c" + std::to_string(pick(2)) + ", where: q}\n";
+  y += pick(2) ? "population: {alive: true}\n" : "population: {registered: true}\n";
+  y += "variables:\n";
+  std::vector<std::string> bools, ints;
+  auto bound = [&](int off) {
+    if (fixed && pick(3) == 0) return std::string("interval_end") + (pick(2) ? "" : "-" + std::to_string(pick(40)) + "d");
+    return std::to_string(off) + "d";
+  };
+  const char* aggs[] = {"exists", "count", "first", "last", "mean"};
+  for (int i = 0; i < 7; ++i) {
+    const std::string name = "v" + std::to_string(i);
+    const std::string agg = aggs[pick(5)];
+    const std::string cl = pick(3) == 0 ? "reg" : "c" + std::to_string(pick(2));
+    std::string w;
+    int kind = pick(4);
+    int from = -pick(800), to = from + pick(900);
+    if (kind == 3) {
+      w = ", active: " + bound(-pick(100));
+    } else {
+      const std::string f = ", from: " + std::to_string(from) + "d", t = ", to: " + bound(to);
+      if (kind == 2) w = ", spanning: true" + f + t;
+      else w = std::string(kind == 1 ? ", overlapping: true" : "") + (pick(4) ? f : "") + (pick(4) ? t : "");
+    }
+    std::string extra;
+    if (agg == "first" || agg == "last") extra = pick(3) == 0 ? ", end: true" : pick(2) ? ", length: true" : "";
+    y += "  " + name + ": {" + agg + ": " + cl + w + extra + "}\n";
+    if (agg == "exists") bools.push_back(name);
+    if (agg == "count" || extra == ", length: true") ints.push_back(name);
+  }
+  y += "  n0: \"v" + std::to_string(pick(7)) + " is null\"\n";
+  y += "  n1: \"v" + std::to_string(pick(7)) + " is not null or registered\"\n";
+  bools.push_back("n0");
+  bools.push_back("n1");
+  if (fixed) y += "  span_days: \"interval_end - interval_start\"\n";
+  y += "  q: \"" + bools[pick(bools.size())] + (pick(2) ? " and " : " or ") + bools[pick(bools.size())] + "\"\n";
+  if (!fixed) return y;
+  y += "measures:\n";
+  const char* every[] = {"month", "quarter", "year"};
+  for (int m = 0; m < 2; ++m) {
+    std::string num = pick(2) || ints.empty() ? bools[pick(bools.size())] : ints[pick(ints.size())];
+    y += "  m" + std::to_string(m) + ": {numerator: " + num + ", denominator: " + bools[pick(bools.size())] + ", intervals: {every: " + every[pick(3)] +
+         ", from: 2022-01-01, to: 2023-12-31}}\n";
+  }
+  return y;
+}
+
+TEST(StudyRandom, EventsWithEndsAndCodePatterns) {
+  const char* seed_env = getenv("ARK_STUDY_RANDOM_SEED");
+  std::mt19937_64 rng(seed_env ? std::strtoull(seed_env, nullptr, 10) : 20261203);
+  auto data = ParseTestData(RandomSpanData(rng, 150), "random");
+  ASSERT_TRUE(data.ok()) << data.status().message();
+  std::string tmp = TempDir("random_span");
+  RemoveOnExit cleanup{tmp};
+  ASSERT_TRUE(WriteTestArk(*data, tmp + "/ark").ok());
+  Engines engines;
+  Status s = engines.Open(tmp + "/ark");
+  ASSERT_TRUE(s.ok()) << s.message();
+  int nonempty = 0, measured = 0;
+  for (int i = 0; i < 16; ++i) {
+    std::string yaml = RandomSpanDefinition(rng);
+    SCOPED_TRACE("definition " + std::to_string(i) + ":\n" + yaml);
+    auto def = ParseDefinition(yaml, "random.yaml", "");
+    ASSERT_TRUE(def.ok()) << def.status().message();
+    auto r = engines.RunAll(*def, Purpose::kResearch);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    const auto& res = *r;
+    if (res[0].num_rows() > 0) ++nonempty;
+    for (auto& m : res[0].measures) measured += !m.empty();
+    for (size_t e = 1; e < res.size(); ++e) {
+      EXPECT_EQ(DatasetText(*def, res[e]), DatasetText(*def, res[0])) << kEngineNames[e];
+      for (size_t m = 0; m < def->measures.size(); ++m) {
+        EXPECT_EQ(RawMeasure(*def, m, res[e].measures[m]), RawMeasure(*def, m, res[0].measures[m])) << kEngineNames[e] << " measure " << m;
+      }
+    }
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(nonempty, 8);
+  EXPECT_GT(measured, 6);
+}
+
 // ---------------------------------------------------------------------------------------------
 // `ark run` / `ark sql` through the binary, on a small demo Ark: the example definitions give
 // non-empty measures and identical files on every engine.
@@ -450,6 +574,35 @@ int Sh(const std::string& cmd, std::string* out = nullptr) {
 
 }  // namespace e2e
 
+// A research run on persons without a known opt-out status (imported OMOP/MEDS persons) gives
+// population 0: the run says why, not only the manifest.
+TEST(StudyRun, EmptyPopulationFromUnknownOptOutsIsExplained) {
+  std::string tmp = TempDir("optnote");
+  RemoveOnExit cleanup{tmp};
+  auto data = ParseTestData("persons:\n0,1950-01,F,1,,,unknown\n1,1960-01,M,2,,,unknown\n2,1970-01,F,3,,,national\nevents:\n0,2020-01-01,,HR,1\n", "t");
+  ASSERT_TRUE(data.ok()) << data.status().message();
+  ASSERT_TRUE(WriteTestArk(*data, tmp + "/ark").ok());
+  std::ofstream(tmp + "/d.yaml") << "name: d\nindex_date: 2025-01-01\nvariables:\n  a: alive\n";
+  RunOptions o;
+  o.ark_dir = tmp + "/ark";
+  o.definition = tmp + "/d.yaml";
+  o.out_dir = tmp + "/out";
+  auto rep = RunStudy(o);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->population, 0u);
+  EXPECT_EQ(rep->optout_unknown, 2u);
+  EXPECT_EQ(OptOutNote(*rep),
+            "population 0: 3 index row(s) met the population but were left out by opt-outs (national data opt-out, type-1 dissent, or unknown "
+            "status). 2 of 3 persons in this Ark have no known opt-out status (imported OMOP/MEDS persons carry no NHS-number pseudonym) and "
+            "are used only for --purpose direct-care.");
+  o.purpose = Purpose::kDirectCare;
+  o.out_dir = tmp + "/out2";
+  rep = RunStudy(o);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->population, 3u);
+  EXPECT_EQ(OptOutNote(*rep), "");
+}
+
 TEST(StudyRunEndToEnd, ExampleDefinitionsOnEveryEngine) {
   const std::string ark_bin = ARK_BINARY;
   std::string tmp = TempDir("e2e");
@@ -460,7 +613,7 @@ TEST(StudyRunEndToEnd, ExampleDefinitionsOnEveryEngine) {
   auto url = sql::testing::SharedPgUrl();
   ASSERT_TRUE(url.ok()) << url.status().message();
   const std::string defs = std::string(ARK_SOURCE_DIR) + "/definitions/";
-  for (const char* name : {"diabetes_register", "emergency_readmissions", "copd_exacerbations"}) {
+  for (const char* name : {"diabetes_register", "emergency_readmissions", "copd_exacerbations", "copd_hospital_quarters"}) {
     SCOPED_TRACE(name);
     const std::string def = defs + name + ".yaml";
     std::string base = tmp + "/" + name;

@@ -246,6 +246,46 @@ TEST(ImportMeds, DemographicsAndErrors) {
   EXPECT_NE(bad.status().message().find("missing column 'subject_id'"), std::string::npos) << bad.status().message();
 }
 
+// A misnamed value column used to be dropped without a word: every column Ark does not read is
+// reported with its dropped values; MEDS end_time is kept as the event's end.
+TEST(ImportMeds, UnknownColumnsReportedAndEndTimesKept) {
+  const std::string dir = TempDir("meds_cols");
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  WriteText(dir + "/a.csv",
+            "subject_id,time,code,value,text_value,end_time\n"
+            "1,2020-01-01,HR,80,,\n"
+            "1,2020-02-01T10:00,ADMISSION//CARDIAC,,x,2020-02-05T12:00\n"
+            "1,2020-03-01,HR,,,\n");
+  auto cat = NewArk(TempDir("meds_cols_ark"));
+  auto r = ImportMeds(*cat, dir + "/a.csv");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->ignored_columns.size(), 2u);
+  EXPECT_EQ(r->ignored_columns[0].name, "value");
+  EXPECT_EQ(r->ignored_columns[0].values, 1u);
+  EXPECT_EQ(r->ignored_columns[0].hint, "did you mean 'numeric_value'?");
+  EXPECT_EQ(r->ignored_columns[1].name, "text_value");
+  EXPECT_EQ(r->ignored_columns[1].values, 1u);
+  ASSERT_TRUE(BuildTimelines(*cat, 1).ok());
+  auto s = Store::Open(cat->ark_dir() + "/store");
+  ASSERT_TRUE(s.ok());
+  int ends = 0;
+  ASSERT_TRUE((*s)->ForEachPerson([&](const Person&, std::span<const Event> ev) {
+    for (const Event& e : ev) {
+      if (e.end != kNoTime) {
+        ++ends;
+        EXPECT_EQ(e.end - e.time, (4 * 24 + 2) * 3600);
+      }
+    }
+    return Status::OK();
+  }).ok());
+  EXPECT_EQ(ends, 1);
+
+  WriteText(dir + "/bad.csv", "subject_id,time,code,end_time\n1,2020-01-02,ADMISSION//X,2020-01-01\n");
+  auto bad = ImportMeds(*cat, dir + "/bad.csv");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad.csv:2: column 'end_time'"), std::string::npos) << bad.status().message();
+}
+
 TEST(ImportBatch, PseudonymsKeepOnePersonAcrossBatches) {
   auto cat = NewArk(TempDir("import_batch"));
   Digest d{};

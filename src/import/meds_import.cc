@@ -50,6 +50,17 @@ std::string Lower(std::string_view s) {
   return o;
 }
 
+// A likely intended MEDS name for a column Ark does not read.
+std::string IgnoredHint(std::string_view col) {
+  const std::string c = Lower(col);
+  if (c == "value" || c == "numeric" || c == "numerical_value" || c == "numericvalue" || c == "value_as_number") return "did you mean 'numeric_value'?";
+  if (c == "subject" || c == "patient_id" || c == "person_id") return "did you mean 'subject_id'?";
+  if (c == "end" || c == "endtime" || c == "end_datetime" || c == "end_date") return "did you mean 'end_time'?";
+  if (c == "timestamp" || c == "datetime" || c == "date") return "did you mean 'time'?";
+  if (c == "text_value") return "text values are not kept";
+  return "";
+}
+
 }  // namespace
 
 Result<MedsImportReport> ImportMeds(Catalog& cat, const std::string& path) {
@@ -63,19 +74,25 @@ Result<MedsImportReport> ImportMeds(Catalog& cat, const std::string& path) {
   std::vector<std::string_view> row;
   ARK_ASSIGN_OR_RETURN(bool has_header, p.Next(&row));
   if (!has_header) return Status::InvalidArgument(path + ": empty file (expected a header: subject_id,time,code,...)");
-  int subject = -1, time = -1, code = -1, value = -1, unit = -1;
+  int subject = -1, time = -1, code = -1, value = -1, unit = -1, end = -1;
+  MedsImportReport rep;
+  std::vector<int> ignored;  // column index of each rep.ignored_columns entry
   for (size_t i = 0; i < row.size(); ++i) {
     if (row[i] == "subject_id") subject = static_cast<int>(i);
     else if (row[i] == "time") time = static_cast<int>(i);
     else if (row[i] == "code") code = static_cast<int>(i);
     else if (row[i] == "numeric_value") value = static_cast<int>(i);
     else if (row[i] == "unit") unit = static_cast<int>(i);
+    else if (row[i] == "end_time") end = static_cast<int>(i);
+    else {
+      ignored.push_back(static_cast<int>(i));
+      rep.ignored_columns.push_back({std::string(row[i]), 0, IgnoredHint(row[i])});
+    }
   }
   const size_t ncol = row.size();
   for (auto [idx, name] : {std::pair{subject, "subject_id"}, {time, "time"}, {code, "code"}}) {
     if (idx < 0) return Status::InvalidArgument(path + ":1: missing column '" + name + "'");
   }
-  MedsImportReport rep;
   ImportBatch batch("meds");
   std::unordered_map<int64_t, uint32_t> record_of;
   std::vector<ImportedPerson> persons;
@@ -88,6 +105,8 @@ Result<MedsImportReport> ImportMeds(Catalog& cat, const std::string& path) {
                                      " fields, found " + std::to_string(row.size()));
     }
     ++rep.rows;
+    for (size_t k = 0; k < ignored.size(); ++k)
+      if (!row[ignored[k]].empty()) ++rep.ignored_columns[k].values;
     int64_t sid = 0;
     if (!ParseInt(row[subject], &sid)) return Error(path, line, "subject_id", "'" + std::string(row[subject]) + "' is not an integer");
     auto [it, fresh] = record_of.try_emplace(sid, 0);
@@ -103,6 +122,14 @@ Result<MedsImportReport> ImportMeds(Catalog& cat, const std::string& path) {
       auto pt = ParseDateTime(row[time]);
       if (!pt.ok()) return Error(path, line, "time", "'" + std::string(row[time]) + "' is not a time: " + pt.status().message());
       t = *pt;
+    }
+    Seconds te = kNoTime;
+    if (end >= 0 && !row[end].empty()) {
+      auto pe = ParseDateTime(row[end]);
+      if (!pe.ok()) return Error(path, line, "end_time", "'" + std::string(row[end]) + "' is not a time: " + pe.status().message());
+      if (t == kNoTime) return Error(path, line, "end_time", "an end needs a time");
+      if (*pe < t) return Error(path, line, "end_time", "'" + std::string(row[end]) + "' is before the time '" + std::string(row[time]) + "'");
+      te = *pe;
     }
     double v = kNoValue;
     if (value >= 0 && !row[value].empty() && !ParseDouble(row[value], &v)) {
@@ -125,10 +152,11 @@ Result<MedsImportReport> ImportMeds(Catalog& cat, const std::string& path) {
       continue;
     }
     const std::string_view u = unit >= 0 ? row[unit] : std::string_view();
-    batch.AddEvent(r, t, kNoTime, lc == "meds_death" ? std::string_view("DEATH/MEDS") : c, v, u, 0);
+    batch.AddEvent(r, t, te, lc == "meds_death" ? std::string_view("DEATH/MEDS") : c, v, u, 0);
   }
   for (uint32_t r = 0; r < persons.size(); ++r) batch.SetPerson(r, persons[r]);
   nlohmann::json man = {{"format", "meds"}, {"file", path}, {"rows", rep.rows}, {"static_skipped", rep.static_skipped}};
+  for (const auto& c : rep.ignored_columns) man["ignored_columns"][c.name] = c.values;
   ARK_ASSIGN_OR_RETURN(rep.batch, batch.Commit(cat, hash, man));
   return rep;
 }

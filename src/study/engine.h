@@ -57,8 +57,11 @@ inline bool HasIndexDateColumn(const Definition& def) { return def.index.kind !=
 // Sorts rows by (person, seq).
 void SortRows(std::vector<DatasetRow>* rows);
 
-// Index days at which a fixed-index definition's measures are evaluated: every interval start of
-// every measure, sorted and unique.
-std::vector<int32_t> MeasureIndexDays(const Definition& def);
+// The points at which a fixed-index definition's measures are evaluated: (index day = interval
+// start, interval end) of every interval of every measure, sorted and unique. When nothing in the
+// definition refers to the interval's end, `end` is the start (one point per start day).
+std::vector<Interval> MeasurePoints(const Definition& def);
+// The point of interval `iv` (as in MeasurePoints).
+Interval MeasurePoint(const Definition& def, const Interval& iv);
 
 }  // namespace ark::study

@@ -1,7 +1,7 @@
 // The expression language of study definitions: a recursive-descent parser with type checking.
 // Grammar (lowest precedence first):
 //   or:   and ('or' and)*          and: not ('and' not)*          not: 'not' not | cmp
-//   cmp:  sum (('<'|'<='|'>'|'>='|'='|'=='|'!='|'<>') sum)?
+//   cmp:  sum (('<'|'<='|'>'|'>='|'='|'=='|'!='|'<>') sum | 'is' 'not'? 'null')?
 //   sum:  prod (('+'|'-') prod)*   prod: unary (('*'|'/') unary)*  unary: '-' unary | atom
 //   atom: number | 'string' | true | false | name | '(' or ')'
 #include <cctype>
@@ -157,6 +157,15 @@ class ExprParser {
   Result<Expr> Cmp() {
     ARK_ASSIGN_OR_RETURN(Expr a, Sum());
     Token t = tok();
+    if (Accept("is")) {
+      Expr e;
+      e.kind = Expr::Kind::kIsNull;
+      e.type = Type::kBool;
+      e.num = Accept("not") ? 1 : 0;
+      if (!Accept("null")) return Error(tok(), "expected 'null' after '" + std::string(e.num ? "is not" : "is") + "'");
+      e.args.push_back(std::move(a));
+      return e;
+    }
     if (t.kind != Token::kOp) return a;
     std::string op = t.text;
     if (op == "==") op = "=";
@@ -249,14 +258,15 @@ class ExprParser {
           e.num = t.text == "true" ? 1 : 0;
           return e;
         }
-        static const Builtin kBuiltins[] = {Builtin::kAge, Builtin::kSex, Builtin::kImdDecile, Builtin::kPractice, Builtin::kRegistered, Builtin::kAlive, Builtin::kIndexDate};
+        static const Builtin kBuiltins[] = {Builtin::kAge,        Builtin::kSex,       Builtin::kImdDecile,     Builtin::kPractice,   Builtin::kRegistered,
+                                            Builtin::kAlive,      Builtin::kIndexDate, Builtin::kIntervalStart, Builtin::kIntervalEnd};
         for (Builtin b : kBuiltins) {
           if (t.text == BuiltinName(b)) {
             e.kind = Expr::Kind::kBuiltin;
             e.ref = static_cast<int>(b);
             e.type = (b == Builtin::kAge || b == Builtin::kImdDecile) ? Type::kInt
                      : (b == Builtin::kSex || b == Builtin::kPractice) ? Type::kStr
-                     : b == Builtin::kIndexDate                         ? Type::kDate
+                     : (b == Builtin::kIndexDate || b == Builtin::kIntervalStart || b == Builtin::kIntervalEnd) ? Type::kDate
                                                                         : Type::kBool;
             return e;
           }
@@ -269,7 +279,8 @@ class ExprParser {
             return e;
           }
         }
-        if (t.text == "and" || t.text == "or" || t.text == "not") return Error(t, "expected a value before '" + t.text + "'");
+        if (t.text == "null") return Error(t, "null is not a value: write 'x is null' or 'x is not null'");
+        if (t.text == "and" || t.text == "or" || t.text == "not" || t.text == "is") return Error(t, "expected a value before '" + t.text + "'");
         return Error(t, "unknown variable '" + t.text + "' (variables must be defined before they are used)");
       }
       case Token::kOp:
@@ -323,6 +334,8 @@ const char* BuiltinName(Builtin b) {
     case Builtin::kRegistered: return "registered";
     case Builtin::kAlive: return "alive";
     case Builtin::kIndexDate: return "index_date";
+    case Builtin::kIntervalStart: return "interval_start";
+    case Builtin::kIntervalEnd: return "interval_end";
   }
   return "?";
 }

@@ -85,13 +85,16 @@ void SortRows(std::vector<DatasetRow>* rows) {
   });
 }
 
-std::vector<int32_t> MeasureIndexDays(const Definition& def) {
-  std::vector<int32_t> days;
+Interval MeasurePoint(const Definition& def, const Interval& iv) { return Interval{iv.start, def.uses_interval_end ? iv.end : iv.start}; }
+
+std::vector<Interval> MeasurePoints(const Definition& def) {
+  std::vector<Interval> pts;
   for (auto& m : def.measures)
-    for (auto& iv : m.intervals) days.push_back(iv.start);
-  std::sort(days.begin(), days.end());
-  days.erase(std::unique(days.begin(), days.end()), days.end());
-  return days;
+    for (auto& iv : m.intervals) pts.push_back(MeasurePoint(def, iv));
+  auto key = [](const Interval& a) { return std::pair{a.start, a.end}; };
+  std::sort(pts.begin(), pts.end(), [&](const Interval& a, const Interval& b) { return key(a) < key(b); });
+  pts.erase(std::unique(pts.begin(), pts.end(), [&](const Interval& a, const Interval& b) { return key(a) == key(b); }), pts.end());
+  return pts;
 }
 
 }  // namespace ark::study

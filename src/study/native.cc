@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "store/parallel.h"
+#include "study/codes.h"
 
 namespace ark::study {
 namespace {
@@ -72,8 +73,8 @@ struct Plan {
   std::vector<uint64_t> code_mask;  // by code id
   std::vector<char> need_all, need_measures;
   std::vector<int> den_codelist;  // per measure: the codelist an exists/count denominator counts, or -1
-  std::vector<int32_t> mdays;                                // fixed index: measure index days
-  std::vector<std::vector<std::pair<int, int>>> day_targets;  // per mday: (measure, interval)
+  std::vector<Interval> mpoints;                             // fixed index: (index day, interval end) of the measures
+  std::vector<std::vector<std::pair<int, int>>> day_targets;  // per point: (measure, interval)
 };
 
 void MarkDeps(const Expr& e, const Definition& def, std::vector<char>* need);
@@ -104,13 +105,15 @@ class Worker {
     if (ix.kind == IndexSpec::Kind::kFixed) {
       EvalIndex(ix.day, /*dataset=*/true, /*measures=*/false);
       if (allowed_ && MeasuresPossible())
-        for (size_t k = 0; k < plan_.mdays.size(); ++k) EvalIndex(plan_.mdays[k], false, true, static_cast<int>(k));
+        for (size_t k = 0; k < plan_.mpoints.size(); ++k) EvalIndex(plan_.mpoints[k].start, false, true, static_cast<int>(k));
       return Status::OK();
     }
     const std::vector<Ev>& l = lists_[ix.codelist];
     for (const Ev& e : l) {
       if (ix.at_end && e.end == kNoTime) continue;
-      EvalIndex(DayOf(ix.at_end ? e.end : e.time), true, allowed_);
+      const int32_t day = DayOf(ix.at_end ? e.end : e.time);
+      if (ix.where && !Qualifies(*ix.where, day)) continue;
+      EvalIndex(day, true, allowed_);
       if (ix.kind == IndexSpec::Kind::kFirst) break;
     }
     return Status::OK();
@@ -160,8 +163,8 @@ class Worker {
     };
     if (ok(def_.index.day)) return true;
     if (allowed_)
-      for (int32_t d : plan_.mdays)
-        if (ok(d)) return true;
+      for (const Interval& p : plan_.mpoints)
+        if (ok(p.start)) return true;
     return false;
   }
 
@@ -177,10 +180,22 @@ class Worker {
     return true;
   }
 
+  // Whether the entry condition holds with `day` as the index (NULL is false).
+  bool Qualifies(const Expr& where, int32_t day) {
+    day_ = iend_ = day;
+    if (++gen_ == 0) {
+      std::fill(done_.begin(), done_.end(), 0);
+      gen_ = 1;
+    }
+    Val w = Eval(where);
+    return !w.null && w.num != 0;
+  }
+
   void EvalIndex(int32_t day, bool dataset, bool measures, int mday = -1) {
     if (dataset && !plan_.dataset && !(plan_.optouts && !allowed_)) dataset = false;
     if (!dataset && !measures) return;
     day_ = day;
+    iend_ = mday >= 0 ? plan_.mpoints[mday].end : day;
     if (!BasePopulation(day)) return;
     // Variables are computed on first use at this index (a measure whose denominator is false
     // needs nothing else).
@@ -306,26 +321,52 @@ class Worker {
 
   Val Aggregate(const Variable& v) {
     const std::vector<Ev>& l = lists_[v.codelist];
-    const Seconds lo = v.window.from ? (static_cast<Seconds>(day_) + *v.window.from) * kSecondsPerDay : INT64_MIN;
-    const Seconds hi = v.window.to ? (static_cast<Seconds>(day_) + *v.window.to + 1) * kSecondsPerDay : INT64_MAX;
+    // The window's first and last day, D1 and D2.
+    const Seconds d1 = v.window.from ? static_cast<Seconds>((v.window.from_end ? iend_ : day_) + *v.window.from) : 0;
+    const Seconds d2 = v.window.to ? static_cast<Seconds>((v.window.to_end ? iend_ : day_) + *v.window.to) : 0;
+    // Candidates: [b, e) by start time; keep() then tests the end (see Variable::Match).
+    Seconds lo = INT64_MIN, hi = INT64_MAX, end_min = INT64_MIN;
+    switch (v.match) {
+      case Variable::Match::kStart:
+        if (v.window.from) lo = d1 * kSecondsPerDay;
+        if (v.window.to) hi = (d2 + 1) * kSecondsPerDay;
+        break;
+      case Variable::Match::kOverlap:
+        if (v.window.to) hi = (d2 + 1) * kSecondsPerDay;
+        if (v.window.from) end_min = d1 * kSecondsPerDay;
+        break;
+      case Variable::Match::kSpan:
+        hi = (d1 + 1) * kSecondsPerDay;
+        end_min = (d2 + 1) * kSecondsPerDay;
+        break;
+    }
+    auto keep = [end_min](const Ev& x) { return end_min == INT64_MIN || x.end == kNoTime || x.end >= end_min; };
     auto b = l.begin();
     if (lo != INT64_MIN) b = std::partition_point(l.begin(), l.end(), [lo](const Ev& e) { return e.time < lo; });
     auto e = b;
     while (e != l.end() && e->time < hi) ++e;
     const bool value = v.output == Variable::Output::kValue;
     switch (v.agg) {
-      case Agg::kExists: return Num(e != b ? 1 : 0);
-      case Agg::kCount: return Num(static_cast<double>(e - b));
+      case Agg::kExists:
+        for (auto it = b; it != e; ++it)
+          if (keep(*it)) return Num(1);
+        return Num(0);
+      case Agg::kCount: {
+        if (end_min == INT64_MIN) return Num(static_cast<double>(e - b));
+        int64_t n = 0;
+        for (auto it = b; it != e; ++it) n += keep(*it);
+        return Num(static_cast<double>(n));
+      }
       case Agg::kFirst:
         for (auto it = b; it != e; ++it) {
-          if (value && std::isnan(it->value)) continue;
+          if (!keep(*it) || (value && std::isnan(it->value))) continue;
           return Output(v, *it);
         }
         return Null();
       case Agg::kLast:
         for (auto it = e; it != b;) {
           --it;
-          if (value && std::isnan(it->value)) continue;
+          if (!keep(*it) || (value && std::isnan(it->value))) continue;
           return Output(v, *it);
         }
         return Null();
@@ -335,7 +376,7 @@ class Worker {
         double acc = 0;
         int64_t n = 0;
         for (auto it = b; it != e; ++it) {
-          if (std::isnan(it->value)) continue;
+          if (!keep(*it) || std::isnan(it->value)) continue;
           if (v.agg == Agg::kMean) acc += it->value;
           else if (n == 0) acc = it->value;
           else acc = v.agg == Agg::kMin ? std::min(acc, it->value) : std::max(acc, it->value);
@@ -352,6 +393,8 @@ class Worker {
       case Variable::Output::kDate: return Num(DayOf(e.time));
       case Variable::Output::kValue: return Num(e.value);
       case Variable::Output::kCode: return Val{0, &plan_.dicts.codes[e.code], false};
+      case Variable::Output::kEnd: return e.end == kNoTime ? Null() : Num(DayOf(e.end));
+      case Variable::Output::kLength: return e.end == kNoTime ? Null() : Num(DayOf(e.end) - DayOf(e.time));
     }
     return Null();
   }
@@ -366,7 +409,9 @@ class Worker {
         return Val{0, &plan_.dicts.practices[person_->practice], false};
       case Builtin::kRegistered: return Num(Registered(day_) ? 1 : 0);
       case Builtin::kAlive: return Num(Alive(day_) ? 1 : 0);
-      case Builtin::kIndexDate: return Num(day_);
+      case Builtin::kIndexDate:
+      case Builtin::kIntervalStart: return Num(day_);
+      case Builtin::kIntervalEnd: return Num(iend_);
     }
     return Null();
   }
@@ -386,6 +431,7 @@ class Worker {
         Val a = Eval(x.args[0]);
         return a.null ? a : Num(-a.num);
       }
+      case Expr::Kind::kIsNull: return Num(Eval(x.args[0]).null == (x.num == 0) ? 1 : 0);
       case Expr::Kind::kBinary: break;
     }
     const std::string& op = x.str;
@@ -428,6 +474,7 @@ class Worker {
   int32_t civil_day_[64];
   const Person* person_ = nullptr;
   int32_t day_ = 0;
+  int32_t iend_ = 0;  // the interval's end (the index day outside measures)
   bool allowed_ = true;
 };
 
@@ -443,13 +490,18 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
   plan.optouts = AppliesOptOuts(purpose);
   plan.dataset = opts.dataset;
   std::unordered_map<std::string_view, uint64_t> bits;
-  for (size_t c = 0; c < def.codelists.size(); ++c)
+  std::vector<size_t> with_prefixes;
+  for (size_t c = 0; c < def.codelists.size(); ++c) {
     for (auto& code : def.codelists[c].codes) bits[code] |= uint64_t{1} << c;
+    if (!def.codelists[c].prefixes.empty()) with_prefixes.push_back(c);
+  }
   plan.code_mask.assign(dicts->codes.size(), 0);
   for (size_t id = 0; id < dicts->codes.size(); ++id) {
     const std::string& s = dicts->codes[id];
     auto it = bits.find(s);
     if (it != bits.end()) plan.code_mask[id] = it->second;
+    for (size_t c : with_prefixes)
+      if (CodelistMatches(def.codelists[c], s)) plan.code_mask[id] |= uint64_t{1} << c;
     if (s.compare(0, 4, "REG/") == 0) plan.code_mask[id] |= uint64_t{1} << kRegBit;
   }
   const size_t nv = def.variables.size();
@@ -467,11 +519,14 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
     plan.den_codelist.push_back(counts ? den.codelist : -1);
   }
   if (def.index.kind == IndexSpec::Kind::kFixed) {
-    plan.mdays = MeasureIndexDays(def);
-    plan.day_targets.resize(plan.mdays.size());
+    plan.mpoints = MeasurePoints(def);
+    plan.day_targets.resize(plan.mpoints.size());
     for (size_t m = 0; m < def.measures.size(); ++m) {
       for (size_t i = 0; i < def.measures[m].intervals.size(); ++i) {
-        size_t k = std::lower_bound(plan.mdays.begin(), plan.mdays.end(), def.measures[m].intervals[i].start) - plan.mdays.begin();
+        const Interval pt = MeasurePoint(def, def.measures[m].intervals[i]);
+        size_t k = std::lower_bound(plan.mpoints.begin(), plan.mpoints.end(), pt, [](const Interval& a, const Interval& b) {
+                     return std::pair{a.start, a.end} < std::pair{b.start, b.end};
+                   }) - plan.mpoints.begin();
         plan.day_targets[k].push_back({static_cast<int>(m), static_cast<int>(i)});
       }
     }

@@ -13,6 +13,7 @@
 #include "core/yaml_errors.h"
 #include "privacy/key.h"
 #include "core/time.h"
+#include "study/codes.h"
 #include "study/definition.h"
 
 namespace ark::study {
@@ -58,6 +59,28 @@ class Parser {
     }
     return Error(n, where + ": '" + s + "' is not an offset in days or weeks relative to the index (e.g. -365d, 0d, 2w)");
   }
+  // A window bound: an offset from the index (-365d), or interval_start / interval_end with an
+  // optional offset (interval_end, interval_end-30d, interval_start+1w). Returns (days, at end).
+  Result<std::pair<int32_t, bool>> Bound(const YAML::Node& n, const std::string& where) {
+    std::string s = n.IsScalar() ? n.as<std::string>() : "";
+    for (const char* anchor : {"interval_start", "interval_end"}) {
+      const std::string a = anchor;
+      if (s.compare(0, a.size(), a) != 0) continue;
+      if (def_.index.kind != IndexSpec::Kind::kFixed) return Error(n, where + ": " + a + " needs a fixed index_date (a per-event row has no interval)");
+      const bool end = a == "interval_end";
+      if (end) def_.uses_interval_end = true;
+      std::string rest = s.substr(a.size());
+      if (rest.empty()) return std::pair<int32_t, bool>{0, end};
+      if (rest[0] == '+') rest = rest.substr(1);
+      else if (rest[0] != '-') break;
+      YAML::Node off(rest);
+      auto v = Offset(off, where);
+      if (!v.ok()) break;
+      return std::pair<int32_t, bool>{*v, end};
+    }
+    ARK_ASSIGN_OR_RETURN(int32_t d, Offset(n, where));
+    return std::pair<int32_t, bool>{d, false};
+  }
   int CodelistIndex(const std::string& name) const {
     for (size_t i = 0; i < def_.codelists.size(); ++i)
       if (def_.codelists[i].name == name) return static_cast<int>(i);
@@ -94,17 +117,15 @@ class Parser {
       const YAML::Node v = it->second;  // a copy: it->second refers into a temporary
       ARK_RETURN_IF_ERROR(Keys(v, {"file", "system", "column", "system_column", "codes"}, "codelist '" + cl.name + "'"));
       std::string system = v["system"] ? v["system"].as<std::string>() : "";
-      auto add = [&](const std::string& sys, const std::string& code) {
-        if (code.find('/') != std::string::npos || sys.empty()) cl.codes.push_back(code);
-        else cl.codes.push_back(sys + "/" + code);
+      auto add = [&](const YAML::Node& at, const std::string& sys, const std::string& code) -> Status {
+        Status s = AddCode(sys, code, &cl);
+        return s.ok() ? s : Error(at, "codelist '" + cl.name + "': " + s.message());
       };
       if (v["codes"]) {
         if (v["file"]) return Error(v["codes"], "codelist '" + cl.name + "': give either 'file' or 'codes', not both");
         if (!v["codes"].IsSequence()) return Error(v["codes"], "codes must be a list");
         for (const auto& c : v["codes"]) {
-          std::string code = c.as<std::string>();
-          if (system.empty() && code.find('/') == std::string::npos) return Error(c, "code '" + code + "' has no system: write SYSTEM/CODE or give 'system'");
-          add(system, code);
+          ARK_RETURN_IF_ERROR(add(c, system, c.as<std::string>()));
         }
       } else if (v["file"]) {
         std::string rel = v["file"].as<std::string>();
@@ -131,7 +152,8 @@ class Parser {
           if (code.empty()) continue;
           std::string sys = si >= 0 ? std::string(row[si]) : system;
           if (sys.empty()) return Error(v["file"], "codelist '" + cl.name + "': " + path + ":" + std::to_string(p.line()) + ": empty system");
-          add(sys, code);
+          Status added = add(v["file"], sys, code);
+          if (!added.ok()) return Status::InvalidArgument(added.message() + " (" + path + ":" + std::to_string(p.line()) + ")");
         }
         auto bytes = ReadFile(path);
         if (bytes.ok()) hashed_ += *bytes;
@@ -140,7 +162,9 @@ class Parser {
       }
       std::sort(cl.codes.begin(), cl.codes.end());
       cl.codes.erase(std::unique(cl.codes.begin(), cl.codes.end()), cl.codes.end());
-      if (cl.codes.empty()) return Error(it->first, "codelist '" + cl.name + "' is empty");
+      std::sort(cl.prefixes.begin(), cl.prefixes.end());
+      cl.prefixes.erase(std::unique(cl.prefixes.begin(), cl.prefixes.end()), cl.prefixes.end());
+      if (cl.codes.empty() && cl.prefixes.empty()) return Error(it->first, "codelist '" + cl.name + "' is empty");
       def_.codelists.push_back(std::move(cl));
     }
     if (def_.codelists.size() > 62) return Error(node, "at most 62 codelists");
@@ -154,7 +178,8 @@ class Parser {
       ARK_ASSIGN_OR_RETURN(ix.day, Day(n, "index_date"));
       return Status::OK();
     }
-    ARK_RETURN_IF_ERROR(Keys(n, {"first", "each", "at"}, "index_date"));
+    ARK_RETURN_IF_ERROR(Keys(n, {"first", "each", "at", "where"}, "index_date"));
+    if (n["where"] && !n["first"]) return Error(n["where"], "index_date.where goes with 'first' (the earliest event meeting it); with 'each' use population.where");
     if (n["first"] && n["each"]) return Error(n, "index_date: give 'first' or 'each', not both");
     if (n["first"]) {
       ix.kind = IndexSpec::Kind::kFirst;
@@ -205,7 +230,7 @@ class Parser {
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return Error(key, "variable name '" + name + "' must be letters, digits and _");
     }
     if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return Error(key, "variable name '" + name + "' must start with a letter");
-    static const std::set<std::string> kReserved = {"age", "sex", "imd_decile", "practice", "registered", "alive", "and", "or", "not", "true", "false", "patient_id", "index_date"};
+    static const std::set<std::string> kReserved = {"age", "sex", "imd_decile", "practice", "registered", "alive", "and", "or", "not", "is", "null", "true", "false", "patient_id", "index_date", "interval_start", "interval_end"};
     if (kReserved.count(name)) return Error(key, "variable name '" + name + "' is reserved (a built-in or keyword)");
     if (VariableIndex(name) >= 0) return Error(key, "variable '" + name + "' defined twice");
     if (v.IsScalar()) {
@@ -261,41 +286,85 @@ class Parser {
           cl_node = v[k];
         }
       }
-      ARK_RETURN_IF_ERROR(Keys(v, {"exists", "count", "first", "last", "min", "max", "mean", "from", "to", "value", "code"}, "variable '" + name + "'"));
+      ARK_RETURN_IF_ERROR(Keys(v, {"exists", "count", "first", "last", "min", "max", "mean", "from", "to", "value", "code", "end", "length", "overlapping", "spanning", "active"},
+                               "variable '" + name + "'"));
       if (found != 1) return Error(v, "variable '" + name + "' needs exactly one of exists, count, first, last, min, max, mean (or band, or an expression)");
       var.kind = Variable::Kind::kAggregate;
       ARK_ASSIGN_OR_RETURN(var.codelist, CodelistRef(cl_node, "variable '" + name + "'"));
+      if (v["active"]) {
+        if (v["from"] || v["to"] || v["overlapping"] || v["spanning"]) return Error(v["active"], "'active' is a single day: give it without from, to, overlapping or spanning");
+        ARK_ASSIGN_OR_RETURN(auto b, Bound(v["active"], "active"));
+        var.window.from = var.window.to = b.first;
+        var.window.from_end = var.window.to_end = b.second;
+        var.match = Variable::Match::kSpan;
+      }
       if (v["from"]) {
-        ARK_ASSIGN_OR_RETURN(var.window.from, Offset(v["from"], "from"));
+        ARK_ASSIGN_OR_RETURN(auto b, Bound(v["from"], "from"));
+        var.window.from = b.first;
+        var.window.from_end = b.second;
       }
       if (v["to"]) {
-        ARK_ASSIGN_OR_RETURN(var.window.to, Offset(v["to"], "to"));
+        ARK_ASSIGN_OR_RETURN(auto b, Bound(v["to"], "to"));
+        var.window.to = b.first;
+        var.window.to_end = b.second;
       }
-      if (var.window.from && var.window.to && *var.window.from > *var.window.to) {
+      if (var.window.from && var.window.to && var.window.from_end == var.window.to_end && *var.window.from > *var.window.to) {
         return Error(v["from"], "window from " + v["from"].as<std::string>() + " is after to " + v["to"].as<std::string>());
       }
-      bool value = false, code = false;
-      if (v["value"]) {
-        ARK_ASSIGN_OR_RETURN(value, Bool(v["value"], "value"));
+      if (var.window.from && var.window.to && var.window.from_end && !var.window.to_end) {
+        return Error(v["from"], "window from " + v["from"].as<std::string>() + " (the interval's end) is after to " + v["to"].as<std::string>() + " (the index)");
       }
-      if (v["code"]) {
-        ARK_ASSIGN_OR_RETURN(code, Bool(v["code"], "code"));
+      bool flags[4] = {false, false, false, false};  // value, code, end, length
+      const char* kOut[4] = {"value", "code", "end", "length"};
+      int outputs = 0;
+      for (int k = 0; k < 4; ++k) {
+        if (!v[kOut[k]]) continue;
+        ARK_ASSIGN_OR_RETURN(flags[k], Bool(v[kOut[k]], kOut[k]));
+        outputs += flags[k];
       }
       bool first_last = var.agg == Agg::kFirst || var.agg == Agg::kLast;
-      if ((value || code) && !first_last) return Error(v[value ? "value" : "code"], "'value'/'code' apply only to first and last");
-      if (value && code) return Error(v["code"], "give 'value' or 'code', not both");
-      var.output = value ? Variable::Output::kValue : code ? Variable::Output::kCode : Variable::Output::kDate;
+      for (int k = 0; k < 4; ++k) {
+        if (flags[k] && !first_last) return Error(v[kOut[k]], "'value', 'code', 'end' and 'length' apply only to first and last");
+      }
+      if (outputs > 1) return Error(v, "give one of 'value', 'code', 'end', 'length'");
+      const bool value = flags[0], code = flags[1];
+      var.output = value ? Variable::Output::kValue : code ? Variable::Output::kCode : flags[2] ? Variable::Output::kEnd : flags[3] ? Variable::Output::kLength : Variable::Output::kDate;
+      for (const char* m : {"overlapping", "spanning"}) {
+        if (!v[m]) continue;
+        ARK_ASSIGN_OR_RETURN(bool on, Bool(v[m], m));
+        if (!on) continue;
+        if (var.match != Variable::Match::kStart) return Error(v[m], "give one of 'overlapping', 'spanning', 'active'");
+        var.match = std::string(m) == "spanning" ? Variable::Match::kSpan : Variable::Match::kOverlap;
+      }
+      if (var.match == Variable::Match::kSpan && (!var.window.from || !var.window.to)) {
+        return Error(v["spanning"], "'spanning' needs both from and to (the period the event must cover)");
+      }
       switch (var.agg) {
         case Agg::kExists: var.type = Type::kBool; break;
         case Agg::kCount: var.type = Type::kInt; break;
         case Agg::kFirst:
-        case Agg::kLast: var.type = value ? Type::kFloat : code ? Type::kStr : Type::kDate; break;
+        case Agg::kLast:
+          var.type = value ? Type::kFloat : code ? Type::kStr : var.output == Variable::Output::kLength ? Type::kInt : Type::kDate;
+          break;
         default: var.type = Type::kFloat; break;
       }
     } else {
       return Error(v, "variable '" + name + "' must be an expression or a mapping");
     }
     def_.variables.push_back(std::move(var));
+    return Status::OK();
+  }
+
+  // interval_start / interval_end in an expression: only with a fixed index; notes a use of the end.
+  Status CheckIntervalRefs(const Expr& e, const YAML::Node& at) {
+    if (e.kind == Expr::Kind::kBuiltin) {
+      auto b = static_cast<Builtin>(e.ref);
+      if (b == Builtin::kIntervalStart || b == Builtin::kIntervalEnd) {
+        if (def_.index.kind != IndexSpec::Kind::kFixed) return Error(at, std::string(BuiltinName(b)) + " needs a fixed index_date (a per-event row has no interval)");
+        if (b == Builtin::kIntervalEnd) def_.uses_interval_end = true;
+      }
+    }
+    for (const Expr& a : e.args) ARK_RETURN_IF_ERROR(CheckIntervalRefs(a, at));
     return Status::OK();
   }
 
@@ -381,6 +450,12 @@ class Parser {
       if (!vars.IsMap()) return Error(vars, "variables must be a mapping of name to definition");
       for (auto it = vars.begin(); it != vars.end(); ++it) ARK_RETURN_IF_ERROR(ParseVariable(it->first.as<std::string>(), it->first, it->second));
     }
+    if (root["index_date"].IsMap() && root["index_date"]["where"]) {
+      const YAML::Node& w = root["index_date"]["where"];
+      ARK_ASSIGN_OR_RETURN(Expr e, ExprOf(w, "index_date.where"));
+      if (e.type != Type::kBool) return Error(w, "type mismatch: index_date.where must be bool, got " + std::string(TypeName(e.type)));
+      def_.index.where = std::move(e);
+    }
     // `where` may use the variables.
     if (root["population"] && root["population"]["where"]) {
       const YAML::Node& w = root["population"]["where"];
@@ -388,6 +463,11 @@ class Parser {
       if (e.type != Type::kBool) return Error(w, "type mismatch: population.where must be bool, got " + std::string(TypeName(e.type)));
       def_.population.where = std::move(e);
     }
+    for (const Variable& var : def_.variables) {
+      if (var.kind != Variable::Kind::kAggregate) ARK_RETURN_IF_ERROR(CheckIntervalRefs(var.expr, root["variables"][var.name]));
+    }
+    if (def_.population.where) ARK_RETURN_IF_ERROR(CheckIntervalRefs(*def_.population.where, root["population"]["where"]));
+    if (def_.index.where) ARK_RETURN_IF_ERROR(CheckIntervalRefs(*def_.index.where, root["index_date"]["where"]));
     if (root["measures"]) ARK_RETURN_IF_ERROR(ParseMeasures(root["measures"]));
     def_.sha256 = Sha256Hex(text + hashed_);
     return std::move(def_);

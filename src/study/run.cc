@@ -121,12 +121,29 @@ static std::vector<PersonKey> PopulationPersons(const EngineResult& r) {
   return out;
 }
 
+std::string OptOutNote(const RunReport& rep) {
+  if (!rep.optouts_applied || rep.population > 0) return "";
+  std::string s;
+  if (rep.optout_excluded > 0) {
+    s = std::to_string(rep.optout_excluded) + " index row(s) met the population but were left out by opt-outs (national data opt-out, type-1 dissent, or unknown status). ";
+  }
+  if (rep.optout_unknown > 0) {
+    s += std::to_string(rep.optout_unknown) + " of " + std::to_string(rep.persons) +
+         " persons in this Ark have no known opt-out status (imported OMOP/MEDS persons carry no NHS-number pseudonym) and are used only for --purpose direct-care.";
+  }
+  if (s.empty()) return "";
+  s = "population 0: " + s;
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
 Result<RunReport> RunStudy(const RunOptions& opts) {
   auto t0 = std::chrono::steady_clock::now();
   ARK_ASSIGN_OR_RETURN(Definition def, ParseDefinitionFile(opts.definition));
   double parse = Since(t0);
   ARK_ASSIGN_OR_RETURN(EngineResult r, Evaluate(def, opts.ark_dir, opts.engine, opts.purpose, opts.pg_url, opts.threads));
   r.seconds["parse"] = parse;
+  RunReport rep;
   nlohmann::ordered_json m;
   m["engine"] = EngineName(opts.engine);
   m["purpose"] = PurposeName(opts.purpose);
@@ -137,9 +154,16 @@ Result<RunReport> RunStudy(const RunOptions& opts) {
     m["store_version"] = st.version;
     m["store_persons"] = st.persons;
     m["store_events"] = st.events;
+    rep.persons = store->num_persons();
+    if (r.num_rows() == 0 && AppliesOptOuts(opts.purpose)) {  // explain an empty population
+      ARK_RETURN_IF_ERROR(store->ForEachPerson([&rep](const Person& p, std::span<const Event>) {
+        if (!(p.flags & kOptOutKnown)) ++rep.optout_unknown;
+        return Status::OK();
+      }, 1, Store::Columns::kCore));
+    }
   }
   auto tw = std::chrono::steady_clock::now();
-  RunReport rep;
+  rep.optouts_applied = AppliesOptOuts(opts.purpose);
   rep.population = r.num_rows();
   rep.optout_excluded = r.optout_excluded;
   r.seconds["total_before_write"] = Since(t0);

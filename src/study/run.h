@@ -38,8 +38,17 @@ struct RunOptions {
 struct RunReport {
   uint64_t population = 0;
   uint64_t optout_excluded = 0;  // raw (the manifest has it rounded)
+  uint64_t persons = 0;          // in the store
+  uint64_t optout_unknown = 0;   // persons in the store whose opt-out status is not known (counted only when the population is empty)
+  bool optouts_applied = true;
   double seconds = 0;            // whole run
 };
+
+// What a user must be told on the terminal about opt-outs, or "" when nothing: when opt-outs
+// applied and the population is empty, how many rows opt-outs left out and how many persons have
+// no known opt-out status
+// (imported OMOP/MEDS persons have no known opt-out status, so a research run on them is empty).
+std::string OptOutNote(const RunReport& rep);
 
 Result<RunReport> RunStudy(const RunOptions& opts);
 

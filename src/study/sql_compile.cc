@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "core/time.h"
+#include "study/codes.h"
 #include "sql/connection.h"
 
 namespace ark::study {
@@ -42,13 +43,13 @@ class Compiler {
     switch (def_.index.kind) {
       case IndexSpec::Kind::kFixed:
         idx = "SELECT p.person_id AS person_id, CAST(" + std::to_string(def_.index.day) + " AS BIGINT) AS iday, CAST(0 AS BIGINT) AS iseq, " +
-              Civil(def_.index.day) + " FROM ark_person p";
+              Civil(def_.index.day) + ", CAST(" + std::to_string(def_.index.day) + " AS BIGINT) AS iend FROM ark_person p";
         break;
       case IndexSpec::Kind::kEach:
       case IndexSpec::Kind::kFirst: {
         const std::string t = def_.index.at_end ? "e.end_time" : "e.time";
-        std::string where = "e.code IN " + CodeList(def_.index.codelist) + (def_.index.at_end ? " AND e.end_time IS NOT NULL" : "");
-        if (def_.index.kind == IndexSpec::Kind::kEach) {
+        std::string where = CodeCond(def_.index.codelist, "e.code") + (def_.index.at_end ? " AND e.end_time IS NOT NULL" : "");
+        if (def_.index.kind == IndexSpec::Kind::kEach || def_.index.where) {  // with where: every candidate, filtered in Rows
           idx = "SELECT e.person_id AS person_id, " + FloorDay(t) + " AS iday, e.seq AS iseq FROM ark_event e WHERE " + where;
         } else {
           idx = "SELECT f.person_id AS person_id, " + FloorDay("f.t") + " AS iday, f.seq AS iseq FROM (SELECT e.person_id, " + t +
@@ -74,10 +75,11 @@ class Compiler {
       }
       if (def_.population.where) MarkExpr(*def_.population.where, &need);
       std::string days;
-      for (int32_t d : MeasureIndexDays(def_)) {
-        days += (days.empty() ? "SELECT CAST(" : " UNION ALL SELECT CAST(") + std::to_string(d) + " AS BIGINT) AS iday, " + Civil(d);
+      for (const Interval& pt : MeasurePoints(def_)) {
+        days += (days.empty() ? "SELECT CAST(" : " UNION ALL SELECT CAST(") + std::to_string(pt.start) + " AS BIGINT) AS iday, " + Civil(pt.start) +
+                ", CAST(" + std::to_string(pt.end) + " AS BIGINT) AS iend";
       }
-      std::string midx = "SELECT p.person_id AS person_id, i.iday AS iday, CAST(0 AS BIGINT) AS iseq, i.iy AS iy, i.im AS im FROM ark_person p CROSS JOIN (" + days + ") i";
+      std::string midx = "SELECT p.person_id AS person_id, i.iday AS iday, CAST(0 AS BIGINT) AS iseq, i.iy AS iy, i.im AS im, i.iend AS iend FROM ark_person p CROSS JOIN (" + days + ") i";
       if (optouts_) midx += " WHERE p.optout_known = 1 AND p.optout_national = 0 AND p.optout_type1 = 0";
       for (auto& st : Rows("study_mrows", midx, true, need)) s.setup.push_back(st);
       mtable = "study_mrows";
@@ -86,8 +88,8 @@ class Compiler {
       std::string g;
       for (int x : m.group_by) g += ", o" + std::to_string(x);
       const std::string num = "o" + std::to_string(m.numerator), den = "o" + std::to_string(m.denominator);
-      s.measures.push_back("SELECT iday" + g + ", SUM(COALESCE(" + num + ", 0)) AS numerator, SUM(" + den + ") AS denominator FROM " + mtable +
-                           " WHERE pop = 1" + allowed + " AND " + den + " > 0 GROUP BY iday" + g);
+      s.measures.push_back("SELECT iday, iend" + g + ", SUM(COALESCE(" + num + ", 0)) AS numerator, SUM(" + den + ") AS denominator FROM " + mtable +
+                           " WHERE pop = 1" + allowed + " AND " + den + " > 0 GROUP BY iday, iend" + g);
     }
     return s;
   }
@@ -111,16 +113,13 @@ class Compiler {
   }
   bool UsesRegistered() const {
     if (def_.population.registered || (def_.population.where && ExprUsesRegistered(*def_.population.where))) return true;
+    if (def_.index.where && ExprUsesRegistered(*def_.index.where)) return true;
     for (auto& v : def_.variables)
       if (v.kind != Variable::Kind::kAggregate && ExprUsesRegistered(v.expr)) return true;
     return false;
   }
 
-  std::string CodeList(int c) const {
-    std::string s = "(";
-    for (auto& code : def_.codelists[c].codes) s += (s.size() > 1 ? ", " : "") + Quote(code);
-    return s + ")";
-  }
+  std::string CodeCond(int c, const std::string& column) const { return CodelistSql(def_.codelists[c], column); }
 
   // Statements that (re)create `t`: person_id, iday, iseq, allowed, pop, o<i> for the needed
   // variables. Each stage is a temporary table so that no engine inlines (and repeats) a
@@ -135,7 +134,7 @@ class Compiler {
     };
     const std::string cal = t + "_i";
     if (civil) {
-      make(cal, "SELECT idx.person_id, idx.iday, idx.iseq, idx.iy, idx.im FROM (" + idx + ") idx", true);
+      make(cal, "SELECT idx.person_id, idx.iday, idx.iseq, idx.iy, idx.im, idx.iend FROM (" + idx + ") idx", true);
     } else {
       // Civil year and month of the index day: H. Hinnant's algorithm, integer arithmetic only.
       const std::string k = t + "_k";
@@ -146,13 +145,13 @@ class Compiler {
            true);
       make(k + "3", "SELECT person_id, iday, iseq, era, yoe, doe - (365 * yoe + " + Idiv("yoe", "4") + " - " + Idiv("yoe", "100") + ") AS doy FROM " + k + "2", true);
       make(k + "4", "SELECT person_id, iday, iseq, era, yoe, " + Idiv("5 * doy + 2", "153") + " AS mp FROM " + k + "3", true);
-      make(cal, "SELECT person_id, iday, iseq, yoe + era * 400 + CASE WHEN mp >= 10 THEN 1 ELSE 0 END AS iy, CASE WHEN mp < 10 THEN mp + 3 ELSE mp - 9 END AS im FROM " + k + "4", true);
+      make(cal, "SELECT person_id, iday, iseq, yoe + era * 400 + CASE WHEN mp >= 10 THEN 1 ELSE 0 END AS iy, CASE WHEN mp < 10 THEN mp + 3 ELSE mp - 9 END AS im, iday AS iend FROM " + k + "4", true);
     }
     // Person attributes and the cheap built-ins; then `registered` and the aggregations, each
     // computed only where the population's cheaper conditions hold (elsewhere the row is out of
     // the population whatever they are, so they are left NULL).
     make(t + "_b",
-         "SELECT c.person_id, c.iday, c.iseq, "
+         "SELECT c.person_id, c.iday, c.iseq, c.iend, "
          "CASE WHEN p.optout_known = 1 AND p.optout_national = 0 AND p.optout_type1 = 0 THEN 1 ELSE 0 END AS allowed, "
          "p.sex AS b_sex, p.imd_decile AS b_imd_decile, p.practice AS b_practice, "
          "CASE WHEN p.birth_year IS NULL THEN NULL ELSE CAST(c.iy - p.birth_year - CASE WHEN c.im < COALESCE(p.birth_month, 1) THEN 1 ELSE 0 END AS BIGINT) END AS b_age, "
@@ -173,7 +172,7 @@ class Compiler {
     q += "\nFROM " + t + "_r c";
     make(t + "_v", q, true);
     q.clear();
-    q += "SELECT person_id, iday, iseq, allowed, CASE WHEN " + PopulationSql() + " THEN 1 ELSE 0 END AS pop";
+    q += "SELECT person_id, iday, iseq, iend, allowed, CASE WHEN " + PopulationSql() + " THEN 1 ELSE 0 END AS pop";
     for (size_t i = 0; i < def_.variables.size(); ++i) {
       if (!need[i]) continue;
       const Variable& var = def_.variables[i];
@@ -181,8 +180,21 @@ class Compiler {
       if (var.type == Type::kBool) x = "CASE WHEN " + x + " THEN 1 WHEN NOT " + x + " THEN 0 END";
       q += ",\n  " + x + " AS o" + std::to_string(i);
     }
-    q += "\nFROM " + t + "_v v";
-    make(t, q, false);
+    if (t == "study_rows" && def_.index.where) {
+      // The earliest candidate at which the entry condition holds.
+      q += ",\n  CASE WHEN " + ExprSql(*def_.index.where) + " THEN 1 ELSE 0 END AS q";
+      q += "\nFROM " + t + "_v v";
+      make(t + "_q", q, true);
+      std::string cols = "x.person_id, x.iday, x.iseq, x.iend, x.allowed, x.pop";
+      for (size_t i = 0; i < def_.variables.size(); ++i)
+        if (need[i]) cols += ", x.o" + std::to_string(i);
+      make(t, "SELECT " + cols + " FROM (SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.person_id ORDER BY r.iseq) AS rn FROM " + t +
+                  "_q r WHERE r.q = 1) x WHERE x.rn = 1",
+           false);
+    } else {
+      q += "\nFROM " + t + "_v v";
+      make(t, q, false);
+    }
     for (auto& d : drops) st.push_back(d);
     return st;
   }
@@ -191,6 +203,8 @@ class Compiler {
   // `x` where the population's alive, age and (with `registered`) registration conditions hold,
   // else NULL.
   std::string Gated(const std::string& x, bool registered) const {
+    // An entry condition is evaluated at every candidate whatever the population: no gating.
+    if (def_.index.where) return x;
     const study::Population& p = def_.population;
     std::string g;
     auto add = [&](const std::string& c) { g += (g.empty() ? "" : " AND ") + c; };
@@ -212,9 +226,26 @@ class Compiler {
   }
 
   std::string Aggregate(const Variable& v) const {
-    std::string w = "e.person_id = c.person_id AND e.code IN " + CodeList(v.codelist);
-    if (v.window.from) w += " AND e.time >= (c.iday + (" + std::to_string(*v.window.from) + ")) * 86400";
-    if (v.window.to) w += " AND e.time < (c.iday + (" + std::to_string(*v.window.to + 1) + ")) * 86400";
+    std::string w = "e.person_id = c.person_id AND " + CodeCond(v.codelist, "e.code");
+    // The window's first day D1 and last day D2 (see Variable::Match); "(D + k) * 86400".
+    auto at = [&](bool end, int32_t off, int32_t plus) {
+      return "(" + std::string(end ? "c.iend" : "c.iday") + " + (" + std::to_string(off + plus) + ")) * 86400";
+    };
+    const Window& win = v.window;
+    switch (v.match) {
+      case Variable::Match::kStart:
+        if (win.from) w += " AND e.time >= " + at(win.from_end, *win.from, 0);
+        if (win.to) w += " AND e.time < " + at(win.to_end, *win.to, 1);
+        break;
+      case Variable::Match::kOverlap:
+        if (win.to) w += " AND e.time < " + at(win.to_end, *win.to, 1);
+        if (win.from) w += " AND (e.end_time IS NULL OR e.end_time >= " + at(win.from_end, *win.from, 0) + ")";
+        break;
+      case Variable::Match::kSpan:
+        w += " AND e.time < " + at(win.from_end, *win.from, 1);
+        w += " AND (e.end_time IS NULL OR e.end_time >= " + at(win.to_end, *win.to, 1) + ")";
+        break;
+    }
     const std::string from = " FROM ark_event e WHERE " + w;
     const std::string valued = " AND e.value IS NOT NULL";
     switch (v.agg) {
@@ -227,7 +258,10 @@ class Compiler {
       case Agg::kLast: {
         const bool first = v.agg == Agg::kFirst;
         if (v.output == Variable::Output::kDate) return "(SELECT " + std::string(first ? "min" : "max") + "(e.time)" + from + ")";
-        const std::string col = v.output == Variable::Output::kValue ? "e.value" : "e.code";
+        const std::string col = v.output == Variable::Output::kValue ? "e.value"
+                                : v.output == Variable::Output::kCode ? "e.code"
+                                : v.output == Variable::Output::kEnd  ? "e.end_time"
+                                                                      : "(" + FloorDay("e.end_time") + ") - (" + FloorDay("e.time") + ")";
         return "(SELECT " + col + from + (v.output == Variable::Output::kValue ? valued : "") + " ORDER BY " +
                (first ? "e.time, e.seq" : "e.time DESC, e.seq DESC") + " LIMIT 1)";
       }
@@ -269,12 +303,14 @@ class Compiler {
       case Expr::Kind::kVariable: return VarSql(e.ref);
       case Expr::Kind::kBuiltin: {
         auto b = static_cast<Builtin>(e.ref);
-        if (b == Builtin::kIndexDate) return "v.iday";
+        if (b == Builtin::kIndexDate || b == Builtin::kIntervalStart) return "v.iday";
+        if (b == Builtin::kIntervalEnd) return "v.iend";
         if (b == Builtin::kRegistered || b == Builtin::kAlive) return "(v.b_" + std::string(BuiltinName(b)) + " = 1)";
         return "v.b_" + std::string(BuiltinName(b));
       }
       case Expr::Kind::kNot: return "(NOT " + ExprSql(e.args[0]) + ")";
       case Expr::Kind::kNeg: return "(-" + ExprSql(e.args[0]) + ")";
+      case Expr::Kind::kIsNull: return "(" + ExprSql(e.args[0]) + (e.num != 0 ? " IS NOT NULL)" : " IS NULL)");
       case Expr::Kind::kBinary: break;
     }
     const std::string a = ExprSql(e.args[0]), b = ExprSql(e.args[1]);

@@ -75,20 +75,21 @@ Result<EngineResult> RunSql(const Definition& def, sql::Connection& conn, Purpos
     const Measure& ms = def.measures[m];
     ARK_ASSIGN_OR_RETURN(sql::ResultSet rs, conn.Query(script.measures[m]));
     for (auto& row : rs.rows) {
-      if (row.size() != 3 + ms.group_by.size()) return Status::Internal("SQL engine returned a measure row of the wrong width");
+      if (row.size() != 4 + ms.group_by.size()) return Status::Internal("SQL engine returned a measure row of the wrong width");
       ARK_ASSIGN_OR_RETURN(int64_t day, Int(row[0], "iday"));
+      ARK_ASSIGN_OR_RETURN(int64_t iend, Int(row[1], "iend"));
       auto it = std::upper_bound(ms.intervals.begin(), ms.intervals.end(), day, [](int64_t d, const Interval& iv) { return d < iv.start; });
       if (it == ms.intervals.begin()) continue;
       --it;
-      if (fixed ? day != it->start : day > it->end) continue;
+      if (fixed ? day != it->start || iend != MeasurePoint(def, *it).end : day > it->end) continue;
       std::vector<std::string> groups;
       for (size_t g = 0; g < ms.group_by.size(); ++g) {
         std::string s;
-        ARK_RETURN_IF_ERROR(FormatSqlValue(def.variables[ms.group_by[g]].type, row[1 + g], "group", &s, false));
+        ARK_RETURN_IF_ERROR(FormatSqlValue(def.variables[ms.group_by[g]].type, row[2 + g], "group", &s, false));
         groups.push_back(std::move(s));
       }
-      ARK_ASSIGN_OR_RETURN(int64_t num, Int(row[1 + ms.group_by.size()], "numerator"));
-      ARK_ASSIGN_OR_RETURN(int64_t den, Int(row[2 + ms.group_by.size()], "denominator"));
+      ARK_ASSIGN_OR_RETURN(int64_t num, Int(row[2 + ms.group_by.size()], "numerator"));
+      ARK_ASSIGN_OR_RETURN(int64_t den, Int(row[3 + ms.group_by.size()], "denominator"));
       auto& cell = r.measures[m][{static_cast<int>(it - ms.intervals.begin()), std::move(groups)}];
       cell.first += num;
       cell.second += den;

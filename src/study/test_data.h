@@ -1,7 +1,7 @@
 // Small Arks for tests and examples, written from text: persons and events as CSV-like lines.
 //   persons: key,birth(YYYY-MM or empty),sex(M|F|U),imd_decile(or empty),practice(or empty),
 //            death(YYYY-MM-DD or empty),optout(ok|national|type1|unknown)
-//   events:  person,time(YYYY-MM-DD[ HH:MM]),end(same or empty),code(SYSTEM/CODE),value(or empty)
+//   events:  person,time(YYYY-MM-DD[ HH:MM]),end(same or empty),code(SYSTEM/CODE, or a bare code as MEDS stores them),value(or empty)
 // Keys must be 0..n-1 in order. The Ark gets a store and an empty catalog.db (enough for the
 // study engines and sql::ExportArk).
 #pragma once

@@ -60,9 +60,14 @@ int ImportMedsCmd(int argc, char** argv) {
   if (!cat.ok()) return ReportError(cat.status());
   auto r = ImportMeds(**cat, in);
   if (!r.ok()) return ReportError(r.status());
+  for (const auto& c : r->ignored_columns) {
+    std::fprintf(stderr, "warning: %s: column '%s' is not read (MEDS columns: subject_id, time, code, numeric_value, unit, end_time): %llu values dropped%s%s\n",
+                 in.c_str(), c.name.c_str(), (unsigned long long)c.values, c.hint.empty() ? "" : "; ", c.hint.c_str());
+  }
   OJson j = BatchJson(r->batch);
   j["rows"] = r->rows;
   j["static_rows_skipped"] = r->static_skipped;
+  for (const auto& c : r->ignored_columns) j["ignored_columns"][c.name] = c.values;
   if (json) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {

@@ -113,6 +113,8 @@ int Run(int argc, char** argv) {
   if (!quiet) {
     std::printf("%s: population %llu, engine %s, %.3f s; outputs in %s\n", yaml.c_str(), static_cast<unsigned long long>(rep->population),
                 study::EngineName(o.engine), rep->seconds, out.c_str());
+    const std::string note = study::OptOutNote(*rep);
+    if (!note.empty()) std::fprintf(stderr, "note: %s\n", note.c_str());
     if (run_id) std::printf("run %lld recorded in project %s (ledger: run.executed)\n", static_cast<long long>(run_id), project.c_str());
   }
   return 0;
