@@ -30,9 +30,11 @@ std::string JoinVariant(const EventLog& log, const Variant& v, const char* sep) 
   return s;
 }
 
+std::string PlainShow(uint64_t n);
 std::string SdcShow(uint64_t n) {
   auto p = sdc::PublishCount(static_cast<int64_t>(n));
-  return p.ok() ? sdc::Show(*p) : "?";
+  if (!p.ok()) return "?";
+  return *p ? PlainShow(static_cast<uint64_t>(**p)) : sdc::Show(*p);
 }
 std::string PlainShow(uint64_t n) {
   std::string s = std::to_string(n), o;
@@ -356,9 +358,10 @@ std::string SectionHtml(const Analysis& a, int hl) {
     s += "<p>" + Esc(cm.label_a) + ": " + show(cm.a.cases) + " cases, median duration " + HumanDuration(cm.a.duration.median) +
          ". " + Esc(cm.label_b) + ": " + show(cm.b.cases) + " cases, median duration " +
          HumanDuration(cm.b.duration.median) +
-         ". Highlighted: shares differing by at least 2 points with |z| ≥ 3, median times differing by 25% or more.</p>\n";
+         ". Highlighted rows are differences too large to be chance: a share of cases differing by at least 2 percentage "
+         "points with a z-score of 3 or more, or a median time differing by 25% or more.</p>\n";
     s += "<table><tr><th>measure</th><th>" + Esc(cm.label_a) + "</th><th>" + Esc(cm.label_b) +
-         "</th><th>difference</th><th>z</th></tr>\n";
+         "</th><th>difference</th><th>z-score</th></tr>\n";
     size_t shown = 0;
     for (auto& d : cm.differences) {
       if (shown++ >= 20) break;
@@ -381,8 +384,8 @@ std::string SectionHtml(const Analysis& a, int hl) {
     const double fit = cf.cases ? static_cast<double>(cf.fitting) / cf.cases : 0;
     const double con = cf.cases ? static_cast<double>(cf.contains) / cf.cases : 0;
     s += "<p>" + Pct(fit) + " of cases follow it exactly; " + Pct(con) +
-         " contain it in order (with other activities between); mean fitness " + std::to_string(cf.mean_fitness).substr(0, 5) +
-         ".</p>\n<table><tr><th>most common deviations</th><th>cases</th><th>share</th></tr>\n";
+         " contain it in order (with other activities between); on average a case matches " + Pct(cf.mean_fitness) +
+         " of the reference pathway (its fitness).</p>\n<table><tr><th>most common deviations</th><th>cases</th><th>share</th></tr>\n";
     for (size_t i = 0; i < cf.deviations.size() && i < 10; ++i)
       s += "<tr><td>" + Esc(cf.deviations[i].what) + "</td><td class=\"n\">" + show(cf.deviations[i].cases) +
            "</td><td class=\"n\">" + Pct(cf.cases ? static_cast<double>(cf.deviations[i].cases) / cf.cases : 0) +
