@@ -105,13 +105,18 @@ Result<TableCheck> CheckTable(const CountTable& t, const SdcOptions& o) {
     for (size_t c = 0; c < C; ++c) {
       int64_t x = t.counts[r][c];
       if (x < 0) return Status::InvalidArgument("a count cannot be negative: " + std::to_string(x));
-      Primary(x, o, &out.cells[r][c]);
+      if (!t.withheld.empty() && r < t.withheld.size() && c < t.withheld[r].size() && t.withheld[r][c]) {
+        out.cells[r][c].outcome = o.rules == RuleSet::kOpenSafely ? "redacted" : "primary";
+        out.cells[r][c].reason = "already redacted in the output";
+      } else {
+        Primary(x, o, &out.cells[r][c]);
+      }
       out.primary += !out.cells[r][c].published;
     }
   }
   // A list of counts (one column) is protected by recomputing the total from published cells;
   // tables with several columns also get secondary suppression.
-  if (o.secondary_suppression && C > 1 && out.primary > 0) out.secondary = Secondary(out.cells);
+  if (o.secondary_suppression && C > 1 && out.primary > 0 && !t.measures) out.secondary = Secondary(out.cells);
   out.row_totals.assign(R, std::nullopt);
   out.col_totals.assign(C, std::nullopt);
   for (size_t r = 0; r < R; ++r) {
@@ -139,31 +144,98 @@ Result<TableCheck> CheckTable(const CountTable& t, const SdcOptions& o) {
   return out;
 }
 
+namespace {
+
+constexpr std::string_view kWithheld = "[REDACTED]";
+
+bool IsMeasureHeader(const std::vector<std::string>& h) {
+  static const char* kCols[] = {"measure", "interval_start", "interval_end", "ratio", "numerator", "denominator"};
+  if (h.size() < 6) return false;
+  for (size_t i = 0; i < 6; ++i)
+    if (h[i] != kCols[i]) return false;
+  return true;
+}
+
+// One count cell: a whole number >= 0, or "[REDACTED]" (withheld).
+Status ParseCount(const CsvFile& f, size_t line, const std::string& col, std::string_view text, int64_t* v,
+                  uint8_t* withheld) {
+  *v = 0;
+  *withheld = text == kWithheld;
+  if (*withheld) return Status::OK();
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *v);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return f.Error(line, col, "'" + std::string(text) + "' is not a whole-number count");
+  }
+  if (*v < 0) return f.Error(line, col, "a count cannot be negative");
+  return Status::OK();
+}
+
+// A measure row's ratio must be numerator / denominator as published (6 significant digits, as
+// `ark run` writes it), and empty or redacted when either count is.
+Status CheckRatio(const CsvFile& f, size_t line, std::string_view ratio, int64_t num, int64_t den, bool hidden) {
+  const bool ratio_hidden = ratio.empty() || ratio == kWithheld;
+  if (hidden || den == 0) {
+    if (!ratio_hidden) return f.Error(line, "ratio", "a ratio beside a redacted count (or a zero denominator) is not allowed");
+    return Status::OK();
+  }
+  if (ratio_hidden) return Status::OK();
+  double r = 0;
+  auto [end, ec] = std::from_chars(ratio.data(), ratio.data() + ratio.size(), r);
+  if (ec != std::errc() || end != ratio.data() + ratio.size()) return f.Error(line, "ratio", "'" + std::string(ratio) + "' is not a number");
+  const double want = static_cast<double>(num) / static_cast<double>(den);
+  if (std::abs(r - want) > 1e-5 * std::max(1.0, std::abs(want))) {
+    return f.Error(line, "ratio", "'" + std::string(ratio) + "' does not follow from the numerator and denominator as published");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<CountTable> ReadCountCsv(const std::string& path) {
   ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(path));
-  if (f.header().size() < 2) return f.Error(1, "needs a label column and at least one count column");
+  const auto& head = f.header();
+  if (head.size() < 2) return f.Error(1, "needs a label column and at least one count column");
   CountTable t;
-  t.col_labels.assign(f.header().begin() + 1, f.header().end());
+  t.measures = IsMeasureHeader(head);
+  if (t.measures) {
+    t.col_labels = {"numerator", "denominator"};
+  } else {
+    t.col_labels.assign(head.begin() + 1, head.end());
+  }
   CsvParser p(f.body(), f.body_first_line());
   std::vector<std::string_view> row;
+  bool any_withheld = false;
   for (;;) {
     ARK_ASSIGN_OR_RETURN(bool more, p.Next(&row));
     if (!more) break;
     if (row.size() == 1 && row[0].empty()) continue;
-    if (row.size() != f.header().size()) return f.Error(p.line(), "expected " + std::to_string(f.header().size()) + " fields");
-    t.row_labels.emplace_back(row[0]);
+    if (row.size() != head.size()) return f.Error(p.line(), "expected " + std::to_string(head.size()) + " fields");
     std::vector<int64_t> counts;
-    for (size_t c = 1; c < row.size(); ++c) {
+    std::vector<uint8_t> withheld;
+    auto add = [&](size_t c) -> Status {
       int64_t v = 0;
-      auto [end, ec] = std::from_chars(row[c].data(), row[c].data() + row[c].size(), v);
-      if (ec != std::errc() || end != row[c].data() + row[c].size()) {
-        return f.Error(p.line(), f.header()[c], "'" + std::string(row[c]) + "' is not a whole-number count");
-      }
-      if (v < 0) return f.Error(p.line(), f.header()[c], "a count cannot be negative");
+      uint8_t w = 0;
+      ARK_RETURN_IF_ERROR(ParseCount(f, p.line(), head[c], row[c], &v, &w));
       counts.push_back(v);
+      withheld.push_back(w);
+      any_withheld |= w;
+      return Status::OK();
+    };
+    if (t.measures) {
+      std::string label = std::string(row[0]) + " " + std::string(row[1]) + ".." + std::string(row[2]);
+      for (size_t c = 6; c < row.size(); ++c) label += (c == 6 ? " " : " / ") + std::string(row[c]);
+      t.row_labels.push_back(std::move(label));
+      ARK_RETURN_IF_ERROR(add(4));
+      ARK_RETURN_IF_ERROR(add(5));
+      ARK_RETURN_IF_ERROR(CheckRatio(f, p.line(), row[3], counts[0], counts[1], withheld[0] || withheld[1]));
+    } else {
+      t.row_labels.emplace_back(row[0]);
+      for (size_t c = 1; c < row.size(); ++c) ARK_RETURN_IF_ERROR(add(c));
     }
     t.counts.push_back(std::move(counts));
+    t.withheld.push_back(std::move(withheld));
   }
+  if (!any_withheld) t.withheld.clear();
   return t;
 }
 

@@ -72,6 +72,12 @@ struct TableCheck {
 struct CountTable {
   std::vector<std::string> row_labels, col_labels;
   std::vector<std::vector<int64_t>> counts;  // [row][col], all >= 0
+  // [row][col]: 1 = the cell arrived already redacted ("[REDACTED]", as `ark run` writes it);
+  // such a cell stays redacted. Empty: none.
+  std::vector<std::vector<uint8_t>> withheld;
+  // An `ark run` measure table (numerator and denominator per measure, interval and group): no
+  // margins across its columns, so no secondary suppression between numerator and denominator.
+  bool measures = false;
 };
 
 // Applies the rule set. OpenSAFELY: redact, round, recompute totals (status "pass": the published
@@ -81,7 +87,12 @@ struct CountTable {
 Result<TableCheck> CheckTable(const CountTable& t, const SdcOptions& o);
 
 // Parses a CSV: the first column holds row labels, every other column holds counts (integers;
-// a non-integer or negative value is an error naming its line and column).
+// a non-integer or negative value is an error naming its line and column; "[REDACTED]" is a
+// withheld cell). A measure table as `ark run` writes it (measure, interval_start, interval_end,
+// ratio, numerator, denominator, group columns...) is read as it is: each row is labelled by its
+// measure, interval and groups, its counts are the numerator and denominator, and its ratio must
+// follow from them (a ratio from unrounded counts, or beside a redacted count, would disclose
+// what the rounding hid: InvalidArgument naming the line).
 Result<CountTable> ReadCountCsv(const std::string& path);
 
 // Magnitude cell (e.g. a sum of costs) with its contributions: ACRO's nk-dominance and p-ratio.

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <cmath>
 #include <map>
 #include <random>
@@ -139,6 +141,40 @@ TEST(Dp, DiscreteLaplaceHasTheRightDistribution) {
   EXPECT_EQ(num * 2, den);
   EXPECT_FALSE(ParseEpsilon("0", &num, &den).ok());
   EXPECT_FALSE(ParseEpsilon("abc", &num, &den).ok());
+}
+
+
+// `ark run` measure tables went to `ark sdc check` and were refused ("'interval_start' ... not a
+// whole-number count"). They are read as they are now; their redactions stay; a ratio that does not
+// follow from the published counts is refused.
+TEST(Sdc, RunMeasureTablesAreCheckedAsTheyAre) {
+  const std::string dir = ::testing::TempDir();
+  auto write = [&](const std::string& name, const std::string& text) {
+    const std::string path = dir + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  };
+  const std::string head = "measure,interval_start,interval_end,ratio,numerator,denominator,gender\n";
+  auto t = ReadCountCsv(write("m.csv", head +
+                                           "ex,2018-01-01,2018-12-31,1.57971,545,345,F\n"
+                                           "ex,2018-01-01,2018-12-31,,[REDACTED],340,M\n"));
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(t->measures);
+  EXPECT_EQ(t->col_labels, (std::vector<std::string>{"numerator", "denominator"}));
+  EXPECT_EQ(t->row_labels[1], "ex 2018-01-01..2018-12-31 M");
+  auto c = CheckTable(*t, SdcOptions{});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->status, "pass");
+  EXPECT_EQ(c->cells[0][0].published, 545);
+  EXPECT_FALSE(c->cells[1][0].published);         // stays redacted
+  EXPECT_EQ(c->cells[1][1].published, 340);        // no secondary suppression across the columns
+  EXPECT_EQ(c->secondary, 0);
+  auto bad = ReadCountCsv(write("bad.csv", head + "ex,2018-01-01,2018-12-31,1.60000,545,345,F\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(":2: column 'ratio'"), std::string::npos) << bad.status().message();
+  auto beside = ReadCountCsv(write("beside.csv", head + "ex,2018-01-01,2018-12-31,0.02,[REDACTED],340,M\n"));
+  ASSERT_FALSE(beside.ok());
+  EXPECT_NE(beside.status().message().find("beside a redacted count"), std::string::npos) << beside.status().message();
 }
 
 }  // namespace
