@@ -651,6 +651,12 @@ TEST(StudyRunEndToEnd, ExampleDefinitionsOnEveryEngine) {
   const std::string base = tmp + "/diabetes_register-native";
   ASSERT_EQ(e2e::Sh(ark_bin + " run " + ark + " " + defs + "diabetes_register.yaml --out " + base + " --purpose direct-care", &out), 0) << out;
   EXPECT_NE(Read(base + "/manifest.json").find("\"optouts_applied\": false"), std::string::npos);
+  // ... and the manifest says so plainly (it said "[REDACTED]"); --json prints it on stdout.
+  ASSERT_EQ(e2e::Sh(ark_bin + " run " + ark + " " + defs + "diabetes_register.yaml --out " + base +
+                        " --purpose direct-care --json 2>/dev/null", &out), 0) << out;
+  EXPECT_EQ(out, Read(base + "/manifest.json"));
+  EXPECT_NE(out.find("\"optouts_note\": \"opt-outs do not apply: the purpose is direct care"), std::string::npos) << out;
+  EXPECT_EQ(out.find("[REDACTED]"), std::string::npos) << out;
   // A bad definition: exit 1, file:line:col, nothing written.
   std::ofstream(tmp + "/bad.yaml") << "name: bad\nindex_date: 2025-01-01\nvariables:\n  x: {exists: nope}\n";
   EXPECT_EQ(e2e::Sh(ark_bin + " run " + ark + " " + tmp + "/bad.yaml --out " + tmp + "/bad-out", &out), 1);

@@ -93,8 +93,15 @@ Status WriteOutputs(const Definition& def, const EngineResult& r, const std::str
   manifest["definition_sha256"] = def.sha256;
   manifest["population"] = r.num_rows();
   manifest["population_note"] = def.index.kind == IndexSpec::Kind::kFixed ? "persons in the population at the index date" : "index rows (person, index event) in the population";
-  if (excluded) manifest["optout_excluded_rounded"] = *excluded;
-  else manifest["optout_excluded_rounded"] = "[REDACTED]";
+  if (manifest.value("optouts_applied", true) == false) {
+    // Direct care: opt-outs do not apply, so nobody was excluded; say so rather than "[REDACTED]".
+    manifest["optout_excluded_rounded"] = 0;
+    manifest["optouts_note"] = "opt-outs do not apply: the purpose is direct care (they apply to every other purpose)";
+  } else if (excluded) {
+    manifest["optout_excluded_rounded"] = *excluded;
+  } else {
+    manifest["optout_excluded_rounded"] = "[REDACTED]";
+  }
   manifest["outputs"] = outputs;
   manifest["dataset_note"] = "dataset.csv is patient-level (Ark person keys): it stays in the Ark's workspace and is not released";
   nlohmann::ordered_json secs = nlohmann::ordered_json::object();

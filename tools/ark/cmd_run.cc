@@ -5,6 +5,7 @@
 
 #include "catalog/catalog.h"
 #include "command.h"
+#include "core/fs.h"
 #include "governance/governance.h"
 #include "governance/ledger.h"
 #include "store/store.h"
@@ -25,7 +26,7 @@ int Run(int argc, char** argv) {
       "ark run");
   std::string ark_dir, yaml, out, engine = "native", purpose = "research", pg;
   int threads = 2;
-  bool quiet = false;
+  bool quiet = false, json = false;
   app.add_option("ark", ark_dir, "Ark directory")->required();
   app.add_option("definition", yaml, "study definition (YAML)")->required();
   app.add_option("--out", out, "output directory (an earlier run's directory there is replaced)")->required();
@@ -34,6 +35,7 @@ int Run(int argc, char** argv) {
   app.add_option("--pg", pg, "PostgreSQL URL (default: env ARK_POSTGRES_URL, else a private server)");
   app.add_option("--threads", threads, "worker threads of the native engine")->capture_default_str();
   app.add_flag("--quiet", quiet, "no summary line");
+  app.add_flag("--json", json, "print the run's manifest (DIR/manifest.json) on stdout instead of the summary line");
   std::string project;
   Who who;
   app.add_option("--project", project, "the approved project this run belongs to (required when the Ark enforces governance)");
@@ -110,7 +112,13 @@ int Run(int argc, char** argv) {
   };
   auto rep = study::RunStudy(o);
   if (!rep.ok()) return ReportError(rep.status());
-  if (!quiet) {
+  if (json) {
+    auto manifest = ReadFile(out + "/manifest.json");
+    if (!manifest.ok()) return ReportError(manifest.status());
+    std::fputs(manifest->c_str(), stdout);
+    const std::string note = study::OptOutNote(*rep);
+    if (!note.empty()) std::fprintf(stderr, "note: %s\n", note.c_str());
+  } else if (!quiet) {
     std::printf("%s: population %llu, engine %s, %.3f s; outputs in %s\n", yaml.c_str(), static_cast<unsigned long long>(rep->population),
                 study::EngineName(o.engine), rep->seconds, out.c_str());
     const std::string note = study::OptOutNote(*rep);
