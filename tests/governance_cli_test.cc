@@ -117,3 +117,71 @@ TEST_F(GovernanceEndToEnd, RunInProjectReleaseAndRefusals) {
 }
 
 }  // namespace
+
+namespace {
+
+// An Ark with no data but with users and an approved planning project: the refusals that happen
+// before any data is read.
+class GovernanceCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("ark_gov_cli_small_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+    ark_ = (root_ / "ark").string();
+    std::string out;
+    ASSERT_EQ(Sh(Ark() + " init " + ark_, &out), 0) << out;
+    ASSERT_EQ(Sh(Ark() + " user add " + ark_ + " admin --roles admin", &out), 0) << out;
+    token_["admin"] = Trim(out);
+    ASSERT_EQ(As("admin", "user add " + ark_ + " ana --roles analyst", &out), 0) << out;
+    token_["ana"] = Trim(out);
+    ASSERT_EQ(As("ana", "project create " + ark_ + " plan --title t --purpose planning --legal-basis b --datasets gp "
+                        "--people ana --start 2020-01-01 --end 2099-12-31", &out), 0) << out;
+    ASSERT_EQ(As("admin", "project approve " + ark_ + " plan", &out), 0) << out;
+    def_ = std::string(ARK_SOURCE_DIR) + "/definitions/diabetes_register.yaml";
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  static std::string Ark() { return std::string("env -u ARK_TOKEN ") + ARK_BINARY; }
+  static std::string Trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    return s;
+  }
+  int As(const std::string& user, const std::string& args, std::string* out) {
+    return Sh("ARK_TOKEN=" + token_[user] + " " + std::string(ARK_BINARY) + " " + args + " --as " + user, out);
+  }
+  std::string Refusals() { return Slurp(fs::path(ark_) / "ledger" / "refusals.log"); }
+
+  fs::path root_;
+  std::string ark_, def_;
+  std::map<std::string, std::string> token_;
+};
+
+TEST_F(GovernanceCli, WrongPurposeIsRefusedAndLogged) {
+  std::string out;
+  EXPECT_NE(As("ana", "run " + ark_ + " " + def_ + " --out " + (root_ / "r").string() + " --project plan --purpose research", &out), 0);
+  EXPECT_NE(out.find("differs from project"), std::string::npos) << out;
+  const std::string log = Refusals();
+  EXPECT_NE(log.find("ana\tpermission denied: --purpose research differs from project 'plan'"), std::string::npos) << log;
+}
+
+TEST_F(GovernanceCli, RequestWithNoTokenOrNoIdentityIsRefusedAndLogged) {
+  std::string out;
+  EXPECT_NE(Sh(Ark() + " run " + ark_ + " " + def_ + " --out " + (root_ / "r").string() + " --project plan --as ana", &out), 0);
+  EXPECT_NE(out.find("no token for 'ana'"), std::string::npos) << out;
+  EXPECT_NE(Refusals().find("ana\tpermission denied: no token for 'ana'"), std::string::npos) << Refusals();
+  EXPECT_NE(Sh(Ark() + " run " + ark_ + " " + def_ + " --out " + (root_ / "r").string() + " --project plan", &out), 0);
+  EXPECT_NE(Refusals().find("-\tpermission denied: say who acts"), std::string::npos) << Refusals();
+  EXPECT_FALSE(fs::exists(root_ / "r"));
+}
+
+TEST_F(GovernanceCli, ImpossibleDateIsRefusedWithAClearError) {
+  std::string out;
+  EXPECT_NE(As("ana", "project create " + ark_ + " bad --title t --purpose planning --legal-basis b --datasets gp "
+                      "--people ana --start 2026-01-01 --end 2026-02-30", &out), 0);
+  EXPECT_NE(out.find("end '2026-02-30' is not a date: month 2026-02 has no day 30"), std::string::npos) << out;
+  EXPECT_NE(As("ana", "project create " + ark_ + " bad --title t --purpose planning --legal-basis b --datasets gp "
+                      "--people ana --start 2026-13-01 --end 2026-12-31", &out), 0);
+  EXPECT_NE(out.find("start '2026-13-01' is not a date: there is no month 13"), std::string::npos) << out;
+}
+
+}  // namespace

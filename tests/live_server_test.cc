@@ -262,6 +262,38 @@ TEST(LiveServer, GovernanceUserTokenIsAccepted) {
   EXPECT_EQ(Http(s.http(), "GET", "/api/live/indicators", "bob:" + token).status, 401);
 }
 
+// Writing data is a role of its own: any governance user may read the API, only a `feed` user
+// (or the interim API token) may POST /fhir.
+TEST(LiveServer, WritingDataNeedsTheFeedRole) {
+  const std::string ark = TempArk("govfeed");
+  std::string admin, feed;
+  {
+    auto cat = Catalog::Open(ark);
+    ASSERT_TRUE(cat.ok());
+    auto t = gov::AddUser(**cat, nullptr, "alice", {"admin", "analyst"});
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    admin = "alice:" + *t;
+    auto alice = gov::Authenticate(**cat, "alice", *t);
+    ASSERT_TRUE(alice.ok());
+    auto f = gov::AddUser(**cat, &*alice, "pas", {"feed"});
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    feed = "pas:" + *f;
+  }
+  LiveServer s(ark);
+  ASSERT_TRUE(s.server);
+  const std::string bundle = R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"fullUrl":"urn:uuid:p1","resource":{"resourceType":"Patient","id":"p1",
+      "identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}],"birthDate":"1950-03-04","gender":"male"}}]})";
+  EXPECT_EQ(Http(s.http(), "GET", "/api/live/indicators", admin).status, 200);
+  auto r = Http(s.http(), "POST", "/fhir", admin, bundle);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("feed"), std::string::npos) << r.body;
+  EXPECT_EQ(s.ingestor->records(), 0u);
+  r = Http(s.http(), "POST", "/fhir", feed, bundle);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_GE(s.ingestor->records(), 1u);
+}
+
 TEST(LiveServer, SecondListenerOnTheSameArkIsRefused) {
   const std::string ark = TempArk("twice");
   LiveServer s(ark);

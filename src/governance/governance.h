@@ -27,7 +27,8 @@ class Store;
 
 namespace ark::gov {
 
-// Roles (a user may hold several): custodian, engineer, analyst, output_checker, admin.
+// Roles (a user may hold several): custodian, engineer, analyst, output_checker, admin, and feed
+// (a system that writes data into the Ark: `ark serve`'s POST /fhir; no other role may).
 bool IsRole(const std::string& role);
 
 struct Actor {
@@ -37,6 +38,9 @@ struct Actor {
 };
 
 Status EnsureGovernanceSchema(Catalog& cat);
+
+// Today's date (UTC) as YYYY-MM-DD.
+std::string Today();
 
 // Adds a user and returns their new API token (shown once; only its hash is stored). The first
 // user of an Ark may be added without an actor and must be an admin (bootstrap); after that only
@@ -64,8 +68,10 @@ struct Project {
 };
 
 Status CreateProject(Catalog& cat, const Actor& by, const Project& p);
-// An admin other than... (any admin) approves; appends "project.approved" to the ledger.
-Status ApproveProject(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& id);
+// An admin approves a pending project whose end date is not before `today`; appends
+// "project.approved" to the ledger. A project that has expired is refused (and logged).
+Status ApproveProject(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& id,
+                      const std::string& today = Today());
 Result<Project> GetProject(Catalog& cat, const std::string& id);
 Result<std::vector<Project>> ListProjects(Catalog& cat);
 nlohmann::ordered_json ProjectJson(const Project& p);  // the public register's view
@@ -113,8 +119,6 @@ Result<int64_t> SpendDpBudget(Catalog& cat, const std::string& project, uint64_t
 
 // The population size band published in the ledger (never the exact count): "<10", "10-99", ...
 std::string SizeBand(int64_t n);
-// Today's date (UTC) as YYYY-MM-DD.
-std::string Today();
 // Appends a refusal (time, actor, reason) to ARK/ledger/refusals.log and returns `s` unchanged.
 Status LogRefusal(const std::string& ark_dir, const std::string& actor, const Status& s);
 

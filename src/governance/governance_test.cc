@@ -104,6 +104,52 @@ TEST_F(GovTest, ExpiredProjectIsRefused) {
   EXPECT_NE(Refusals().find("expired"), std::string::npos);
 }
 
+TEST_F(GovTest, ExpiredProjectCannotBeApproved) {
+  Project old = p_;
+  old.id = "old";
+  old.start = "2020-01-01";
+  old.end = "2020-12-31";
+  ASSERT_TRUE(CreateProject(*cat_, ana_, old).ok());
+  Status s = ApproveProject(*cat_, *ledger_, admin_, "old", "2026-01-01");
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();
+  EXPECT_NE(Refusals().find("project 'old' expired on 2020-12-31: it cannot be approved"), std::string::npos);
+  EXPECT_EQ(GetProject(*cat_, "old")->status, "pending");
+  // On its last day it may still be approved.
+  EXPECT_TRUE(ApproveProject(*cat_, *ledger_, admin_, "old", "2020-12-31").ok());
+}
+
+TEST_F(GovTest, ImpossibleDatesAreRefused) {
+  Project p = p_;
+  p.id = "dates";
+  p.start = "2026-01-01";
+  for (auto [end, why] : {std::pair{"2026-02-30", "month 2026-02 has no day 30"}, {"2026-13-01", "there is no month 13"},
+                          {"2026-1-01", "not a date written YYYY-MM-DD"}, {"2025-02-29", "month 2025-02 has no day 29"}}) {
+    p.end = end;
+    Status s = CreateProject(*cat_, ana_, p);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << end;
+    EXPECT_NE(s.ToString().find(std::string("end '") + end + "' is not a date"), std::string::npos) << s.ToString();
+    EXPECT_NE(s.ToString().find(why), std::string::npos) << s.ToString();
+  }
+  p.end = "2028-02-29";  // a leap day
+  EXPECT_TRUE(CreateProject(*cat_, ana_, p).ok());
+  // A project stored with an impossible date (written before dates were checked) cannot run.
+  auto up = cat_->Prepare("UPDATE gov_projects SET end_date = '2026-02-30' WHERE id = 'p1'").value();
+  ASSERT_TRUE(up->Run().ok());
+  Status s = AuthoriseRun(*cat_, ana_, *GetProject(*cat_, "p1"), {"gp"}, "2026-01-01");
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(Refusals().find("has no valid dates"), std::string::npos);
+}
+
+TEST_F(GovTest, FeedIsARoleOfItsOwn) {
+  EXPECT_TRUE(IsRole("feed"));
+  auto t = AddUser(*cat_, &admin_, "pas", {"feed"});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto a = Authenticate(*cat_, "pas", *t);
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->Has("feed"));
+  EXPECT_FALSE(admin_.Has("feed"));
+}
+
 TEST_F(GovTest, RunOnAnUnapprovedDatasetIsRefused) {
   EXPECT_FALSE(AuthoriseRun(*cat_, ana_, p_, {"social_care"}, "2026-01-01").ok());
   EXPECT_NE(Refusals().find("dataset 'social_care' is not approved"), std::string::npos);

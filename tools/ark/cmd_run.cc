@@ -77,7 +77,8 @@ int Run(int argc, char** argv) {
     const std::string pname = gov::PurposeName(proj.purpose);
     const std::string want = pname == "direct_care" ? "direct-care" : pname;
     if (purpose_opt->count() > 0 && purpose != want && !(purpose == "direct_care" && want == "direct-care")) {
-      return ReportError(Status::InvalidArgument("--purpose " + purpose + " differs from project '" + project + "', approved for " + want));
+      return ReportError(gov::LogRefusal(ark_dir, actor->user, Status::PermissionDenied(
+          "--purpose " + purpose + " differs from project '" + project + "', approved for " + want)));
     }
     // The project's purpose; a recorded opt-out exemption lifts opt-outs as direct care does.
     auto sp = study::ParsePurpose(gov::OptOutsApply(proj) ? want : "direct-care");

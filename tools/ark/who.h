@@ -20,7 +20,8 @@ struct Who {
     app.add_option("--token-file", token_file, "file holding the user's token (default: $ARK_TOKEN)");
   }
   Result<gov::Actor> Resolve(Catalog& cat) const {
-    if (user.empty()) return Status::InvalidArgument("say who acts: --as USER (token in $ARK_TOKEN)");
+    // A request without an identity or a token is a refusal, logged as any other.
+    if (user.empty()) return gov::LogRefusal(cat.ark_dir(), "-", Status::PermissionDenied("say who acts: --as USER (token in $ARK_TOKEN)"));
     std::string token;
     if (!token_file.empty()) {
       ARK_ASSIGN_OR_RETURN(token, ReadFile(token_file));
@@ -28,7 +29,9 @@ struct Who {
     } else if (const char* t = std::getenv("ARK_TOKEN")) {
       token = t;
     }
-    if (token.empty()) return Status::PermissionDenied("no token for '" + user + "': set ARK_TOKEN or give --token-file");
+    if (token.empty()) {
+      return gov::LogRefusal(cat.ark_dir(), user, Status::PermissionDenied("no token for '" + user + "': set ARK_TOKEN or give --token-file"));
+    }
     return gov::Authenticate(cat, user, token);
   }
 };
