@@ -10,9 +10,12 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
+#include <algorithm>
 #include <sstream>
 
 #include "core/process.h"
+#include "governance/gate.h"
 
 namespace {
 
@@ -114,6 +117,147 @@ TEST_F(GovernanceEndToEnd, RunInProjectReleaseAndRefusals) {
   entries[at] = 'D';
   std::ofstream(fs::path(ark_) / "ledger" / "entries.jsonl", std::ios::trunc) << entries;
   EXPECT_NE(Sh(Ark() + " ledger verify " + ark_, &out), 0);
+}
+
+// Every command of `ark` is in one of these two tables: the ones that read the Ark's data (and an
+// invocation of each), and the ones that do not (and why). A command in neither fails the test, so
+// a new command cannot slip past the gate unnoticed. {ARK}, {DEF}, {PATHWAY} and {OUT} are
+// substituted.
+const std::map<std::string, std::string> kGated = {
+    {"run", "run {ARK} {DEF} --out {OUT}"},
+    {"sql", "sql {ARK} {DEF}"},
+    {"export", "export {ARK} --to sqlite:{ARK}/gate.sqlite"},
+    {"scan", "scan {ARK} --codes SNOMED/44054006 --from 2000-01-01 --to 2100-01-01 --json"},
+    {"pathways", "pathways {ARK} {PATHWAY} --out {OUT}"},
+};
+const std::map<std::string, std::string> kNotGated = {
+    {"append", "writes events into the store (a feed's or engineer's job); prints only acks"},
+    {"build", "builds the store from staging (engineer); prints sizes"},
+    {"citizen", "the citizen's own receipt (names projects, no one's data)"},
+    {"compact", "store maintenance; prints sizes"},
+    {"demo", "creates its own synthetic Ark"},
+    {"enforce", "governance itself (admin)"},
+    {"governance-demo", "creates its own users: refused on any Ark that has users, so on every enforced Ark"},
+    {"import-meds", "writes data into the Ark (custodian)"},
+    {"import-omop", "writes data into the Ark (custodian)"},
+    {"ingest", "writes data into the Ark (custodian)"},
+    {"init", "creates an empty Ark"},
+    {"keygen", "custodian tool, no Ark"},
+    {"ledger", "the public ledger"},
+    {"link", "links staged records into persons (engineer); prints linkage counts"},
+    {"link-records", "links CSV files the user gives, no Ark"},
+    {"optout", "loads opt-out lists (custodian, by role)"},
+    {"project", "the public register; create/approve by role"},
+    {"pseudonymise", "custodian tool, no Ark"},
+    {"release", "output checking, by project, run and role"},
+    {"sdc", "checks a table the user gives, no Ark"},
+    {"send-hl7", "an MLLP client, no Ark"},
+    {"serve", "the live server: every route but /healthz needs a token (docs/live.md)"},
+    {"specs", "prints the built-in feed specs, no Ark"},
+    {"stats", "store sizes and totals for the operator"},
+    {"synth", "writes a synthetic region, no Ark"},
+    {"user", "users and tokens, by role"},
+    {"verify", "store checksums; prints sizes"},
+};
+
+std::vector<std::string> ArkCommands() {
+  std::string out;
+  EXPECT_EQ(Sh(std::string(ARK_BINARY) + " --help", &out), 0) << out;
+  std::vector<std::string> names;
+  std::istringstream in(out.substr(out.find("Commands:")));
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("  ", 0) != 0) continue;
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    names.push_back(name);
+  }
+  return names;
+}
+
+std::string Fill(std::string s, const std::map<std::string, std::string>& vars) {
+  for (auto& [k, v] : vars) {
+    for (size_t at; (at = s.find(k)) != std::string::npos;) s.replace(at, k.size(), v);
+  }
+  return s;
+}
+
+TEST_F(GovernanceEndToEnd, EveryCommandThatReadsTheArkGoesThroughTheGate) {
+  const std::vector<std::string> names = ArkCommands();
+  ASSERT_GT(names.size(), 20u);
+  for (const std::string& n : names) {
+    EXPECT_EQ(kGated.count(n) + kNotGated.count(n), 1u)
+        << "command '" << n << "' is not classified: if it reads the Ark's data it must call gov::Admit "
+        << "(src/governance/gate.h) and be listed in kGated; otherwise say why in kNotGated";
+  }
+  std::set<std::string> gated(ark::gov::GatedCommands().begin(), ark::gov::GatedCommands().end());
+  for (auto& [n, args] : kGated) {
+    EXPECT_EQ(gated.count(n), 1u) << n << " is not in gov::GatedCommands()";
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+  }
+  EXPECT_EQ(gated.size(), kGated.size());
+
+  const std::string ledger = (fs::path(ark_) / "ledger" / "entries.jsonl").string();
+  auto vars = [&](const std::string& out) {
+    return std::map<std::string, std::string>{{"{ARK}", ark_}, {"{DEF}", def_}, {"{OUT}", out},
+                                              {"{PATHWAY}", std::string(ARK_SOURCE_DIR) + "/pathways/falls.yaml"}};
+  };
+  std::string out;
+  // Before `ark enforce`: every one works as before, without identity or project.
+  for (auto& [n, args] : kGated) {
+    EXPECT_EQ(Sh(Ark() + " " + Fill(args, vars((root_ / ("w-" + n)).string())), &out), 0) << n << ": " << out;
+  }
+  ASSERT_EQ(As("ADMIN", "admin", "enforce " + ark_, &out), 0) << out;
+  for (auto& [n, args] : kGated) {
+    // No identity, no project: refused by the gate, logged, nothing written.
+    const fs::path dir = root_ / ("refused-" + n);
+    EXPECT_NE(Sh("env -u ARK_TOKEN " + Ark() + " " + Fill(args, vars(dir.string())), &out), 0) << n << ": " << out;
+    EXPECT_NE(out.find("this Ark enforces governance: 'ark " + n + "' needs --project"), std::string::npos) << n << ": " << out;
+    EXPECT_NE(Refusals().find("'ark " + n + "' needs --project"), std::string::npos) << n;
+    EXPECT_FALSE(fs::exists(dir)) << n;
+    // Someone who is not one of the project's people: refused.
+    EXPECT_NE(As("OLU", "olu", Fill(args, vars(dir.string())) + " --project demo-planning", &out), 0) << n << ": " << out;
+    EXPECT_NE(out.find("'olu' is not an approved person"), std::string::npos) << n << ": " << out;
+    // The project's analyst: allowed, and on the ledger before anything is returned.
+    const size_t before = Slurp(ledger).size();
+    ASSERT_EQ(As("ANA", "ana", Fill(args, vars((root_ / ("ok-" + n)).string())) + " --project demo-planning", &out), 0)
+        << n << ": " << out;
+    const std::string added = Slurp(ledger).substr(before);
+    EXPECT_NE(added.find(n == "run" ? "\"type\":\"run.executed\"" : "\"command\":\"" + n + "\""), std::string::npos)
+        << n << ": " << added;
+    EXPECT_NE(added.find("\"project\":\"demo-planning\""), std::string::npos) << n << ": " << added;
+  }
+}
+
+TEST_F(GovernanceEndToEnd, GovernedOutputsPassDisclosureControl) {
+  std::string out;
+  ASSERT_EQ(As("ADMIN", "admin", "enforce " + ark_, &out), 0) << out;
+  // scan: never the exact count: redacted or a multiple of 5.
+  ASSERT_EQ(As("ANA", "ana", "scan " + ark_ + " --codes SNOMED/44054006 --from 2000-01-01 --to 2100-01-01 --json --project demo-planning", &out), 0) << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("\"persons_shown\": \"([^\"]+)\""))) << out;
+  EXPECT_TRUE(m[1] == "[REDACTED]" || std::stoi(m[1]) % 5 == 0) << out;
+  // pathways: only the disclosure-controlled report; the exact files and the event log stay in.
+  const fs::path pw = root_ / "pw";
+  const std::string falls = std::string(ARK_SOURCE_DIR) + "/pathways/falls.yaml";
+  ASSERT_EQ(As("ANA", "ana", "pathways " + ark_ + " " + falls + " --out " + pw.string() + " --project demo-planning", &out), 0) << out;
+  EXPECT_TRUE(fs::exists(pw / "report.html"));
+  EXPECT_FALSE(fs::exists(pw / "variants.csv"));
+  EXPECT_FALSE(fs::exists(pw / "summary.json"));
+  EXPECT_NE(As("ANA", "ana", "pathways " + ark_ + " " + falls + " --out " + (root_ / "pw2").string() +
+                                 " --export-csv " + (root_ / "log.csv").string() + " --project demo-planning", &out), 0);
+  EXPECT_FALSE(fs::exists(root_ / "log.csv"));
+  EXPECT_NE(Refusals().find("patient-level event log"), std::string::npos);
+  // export: patient-level, so only inside the Ark.
+  EXPECT_NE(As("ANA", "ana", "export " + ark_ + " --to sqlite:" + (root_ / "out.sqlite").string() + " --project demo-planning", &out), 0);
+  EXPECT_FALSE(fs::exists(root_ / "out.sqlite"));
+  EXPECT_NE(out.find("stays inside the Ark"), std::string::npos) << out;
+  EXPECT_NE(As("ANA", "ana", "export " + ark_ + " --to sqlite:" + ark_ + "/../escape.sqlite --project demo-planning", &out), 0);
+  EXPECT_NE(As("ANA", "ana", "export " + ark_ + " --schema omop --direct-care --to sqlite:" + ark_ +
+                                 "/export/omop.sqlite --project demo-planning", &out), 0);
+  EXPECT_NE(out.find("opt-outs apply"), std::string::npos) << out;
+  // The ledger still verifies after all of it.
+  EXPECT_EQ(Sh(Ark() + " ledger verify " + ark_, &out), 0) << out;
 }
 
 }  // namespace
