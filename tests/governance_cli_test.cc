@@ -34,6 +34,16 @@ std::string Slurp(const fs::path& p) {
   return ss.str();
 }
 
+// The refusal entries of an Ark's signed ledger.
+std::string RefusalEntries(const std::string& ark) {
+  std::istringstream in(Slurp(fs::path(ark) / "ledger" / "entries.jsonl"));
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"type\":\"refusal\"") != std::string::npos) out += line + "\n";
+  }
+  return out;
+}
+
 class GovernanceEndToEnd : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -58,7 +68,7 @@ class GovernanceEndToEnd : public ::testing::Test {
   int As(const std::string& user, const std::string& who, const std::string& args, std::string* out) {
     return Sh("ARK_TOKEN=" + token_[user] + " " + Ark() + " " + args + " --as " + who, out);
   }
-  std::string Refusals() { return Slurp(fs::path(ark_) / "ledger" / "refusals.log"); }
+  std::string Refusals() { return RefusalEntries(ark_); }
 
   fs::path root_;
   std::string ark_, def_;
@@ -293,7 +303,7 @@ class GovernanceCli : public ::testing::Test {
   int As(const std::string& user, const std::string& args, std::string* out) {
     return Sh("ARK_TOKEN=" + token_[user] + " " + std::string(ARK_BINARY) + " " + args + " --as " + user, out);
   }
-  std::string Refusals() { return Slurp(fs::path(ark_) / "ledger" / "refusals.log"); }
+  std::string Refusals() { return RefusalEntries(ark_); }
 
   fs::path root_;
   std::string ark_, def_;
@@ -305,16 +315,16 @@ TEST_F(GovernanceCli, WrongPurposeIsRefusedAndLogged) {
   EXPECT_NE(As("ana", "run " + ark_ + " " + def_ + " --out " + (root_ / "r").string() + " --project plan --purpose research", &out), 0);
   EXPECT_NE(out.find("differs from project"), std::string::npos) << out;
   const std::string log = Refusals();
-  EXPECT_NE(log.find("ana\tpermission denied: --purpose research differs from project 'plan'"), std::string::npos) << log;
+  EXPECT_NE(log.find("\"by\":\"ana\",\"reason\":\"permission denied: --purpose research differs from project 'plan'"), std::string::npos) << log;
 }
 
 TEST_F(GovernanceCli, RequestWithNoTokenOrNoIdentityIsRefusedAndLogged) {
   std::string out;
   EXPECT_NE(Sh(Ark() + " run " + ark_ + " " + def_ + " --out " + (root_ / "r").string() + " --project plan --as ana", &out), 0);
   EXPECT_NE(out.find("no token for 'ana'"), std::string::npos) << out;
-  EXPECT_NE(Refusals().find("ana\tpermission denied: no token for 'ana'"), std::string::npos) << Refusals();
+  EXPECT_NE(Refusals().find("\"by\":\"ana\",\"reason\":\"permission denied: no token for 'ana'"), std::string::npos) << Refusals();
   EXPECT_NE(Sh(Ark() + " run " + ark_ + " " + def_ + " --out " + (root_ / "r").string() + " --project plan", &out), 0);
-  EXPECT_NE(Refusals().find("-\tpermission denied: say who acts"), std::string::npos) << Refusals();
+  EXPECT_NE(Refusals().find("\"by\":\"-\",\"reason\":\"permission denied: say who acts"), std::string::npos) << Refusals();
   EXPECT_FALSE(fs::exists(root_ / "r"));
 }
 

@@ -119,7 +119,7 @@ Result<GovernanceDemo> RunGovernanceDemo(const std::string& ark_dir, const std::
     released.push_back(o);
   }
 
-  // The security rules, each refused with its reason (and logged in ARK/ledger/refusals.log).
+  // The security rules, each refused with its reason (and put on the signed ledger as "refusal" entries).
   std::vector<std::pair<std::string, std::string>> refusals;
   auto expect_refused = [&](const std::string& what, const Status& s) {
     refusals.emplace_back(what, s.ok() ? "NOT REFUSED" : s.message());

@@ -128,7 +128,12 @@ std::string Today() {
 
 Status LogRefusal(const std::string& ark_dir, const std::string& actor, const Status& s) {
   if (s.ok()) return s;
-  std::string line = UtcNow() + "\t" + (actor.empty() ? "-" : actor) + "\t" + s.ToString() + "\n";
+  Json e = {{"type", "refusal"}, {"by", actor.empty() ? "-" : actor}, {"reason", s.ToString()}};
+  auto seq = AppendToArkLedger(ark_dir, std::move(e));
+  if (seq.ok()) return s;
+  // The ledger cannot take it (it does not verify, or cannot be written): the refusal is not lost.
+  std::string line = UtcNow() + "\t" + (actor.empty() ? "-" : actor) + "\t" + s.ToString() +
+                     "\t(not on the ledger: " + seq.status().ToString() + ")\n";
   if (MakeDirs(ark_dir + "/ledger").ok()) {
     auto f = AppendFile::Open(ark_dir + "/ledger/refusals.log", false);
     if (f.ok()) {
@@ -166,16 +171,29 @@ Result<std::string> AddUser(Catalog& cat, const Actor* by, const std::string& na
   ins->Bind(1, name).Bind(2, Join(roles)).Bind(3, TokenHash(token)).Bind(4, UtcNow()).Bind(5, by ? by->user : std::string("bootstrap"));
   Status s = ins->Run();
   if (!s.ok()) return Status::FailedPrecondition("user '" + name + "' exists");
+  // A role change is on the ledger, or it does not happen.
+  Json e = {{"type", "user.added"}, {"user", name}, {"roles", roles}, {"by", by ? by->user : std::string("bootstrap")}};
+  if (auto seq = AppendToArkLedger(cat.ark_dir(), std::move(e)); !seq.ok()) {
+    auto del = cat.Prepare("DELETE FROM gov_users WHERE name = ?");
+    if (del.ok()) (void)(*del)->Bind(1, name).Run();
+    return seq.status();
+  }
   return token;
 }
 
 Result<std::string> IssueToken(Catalog& cat, const Actor& by, const std::string& name) {
   ARK_RETURN_IF_ERROR(EnsureGovernanceSchema(cat));
   if (by.user != name && !by.Has("admin")) return Refuse(cat, by.user, "only the user or an admin issues a token");
+  ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT 1 FROM gov_users WHERE name = ?"));
+  q->Bind(1, name);
+  ARK_ASSIGN_OR_RETURN(bool exists, q->Step());
+  if (!exists) return Status::NotFound("no user '" + name + "'");
   ARK_ASSIGN_OR_RETURN(std::string token, NewToken());
   ARK_ASSIGN_OR_RETURN(auto up, cat.Prepare("UPDATE gov_users SET token_sha256 = ? WHERE name = ?"));
   up->Bind(1, TokenHash(token)).Bind(2, name);
   ARK_RETURN_IF_ERROR(up->Run());
+  // Tokens are not secret-bearing on the ledger: only who replaced whose.
+  ARK_RETURN_IF_ERROR(AppendToArkLedger(cat.ark_dir(), Json{{"type", "token.issued"}, {"user", name}, {"by", by.user}}).status());
   return token;
 }
 
