@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/fs.h"
 #include "core/process.h"
 #include "governance/governance.h"
 #include "live/sender.h"
@@ -260,6 +261,24 @@ TEST(LiveServer, GovernanceUserTokenIsAccepted) {
   EXPECT_EQ(Http(s.http(), "GET", "/api/live/indicators", "alice:" + token).status, 200);
   EXPECT_EQ(Http(s.http(), "GET", "/api/live/indicators", "alice:" + token + "x").status, 401);
   EXPECT_EQ(Http(s.http(), "GET", "/api/live/indicators", "bob:" + token).status, 401);
+}
+
+// A wrong governance token is refused on the signed ledger, once for a client that retries it.
+TEST(LiveServer, WrongTokenIsRefusedOnTheLedgerOnce) {
+  const std::string ark = TempArk("govwrong");
+  {
+    auto cat = Catalog::Open(ark);
+    ASSERT_TRUE(cat.ok());
+    ASSERT_TRUE(gov::AddUser(**cat, nullptr, "alice", {"admin"}).ok());
+  }
+  LiveServer s(ark);
+  ASSERT_TRUE(s.server);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Http(s.http(), "GET", "/api/live/indicators", "alice:wrong").status, 401);
+  auto entries = ReadFile(ark + "/ledger/entries.jsonl");
+  ASSERT_TRUE(entries.ok());
+  size_t refusals = 0;
+  for (size_t at = 0; (at = entries->find("\"type\":\"refusal\",\"by\":\"alice\"", at)) != std::string::npos; ++at) ++refusals;
+  EXPECT_EQ(refusals, 1u) << *entries;
 }
 
 // Writing data is a role of its own: any governance user may read the API, only a `feed` user

@@ -60,7 +60,7 @@ struct Server::Impl {
   uint64_t webhook_sub = 0;
   // What a bearer token allows: nothing, reading the API, or also writing data (POST /fhir).
   enum class Grant { kNone, kRead, kWrite };
-  // Governance tokens that authenticated recently (token -> expiry, grant).
+  // Governance tokens checked recently, right or wrong (token -> expiry, grant).
   std::mutex auth_mu;
   std::unordered_map<std::string, std::pair<std::chrono::steady_clock::time_point, Grant>> auth_cache;
 
@@ -611,9 +611,10 @@ Server::Impl::Grant Server::Impl::Authorize(const std::string& header) {
   }
   auto cat = Catalog::Open(opts.ark_dir);
   if (!cat.ok()) return Grant::kNone;
+  // A wrong token is refused on the ledger (gov::Authenticate); it is cached like a right one, so
+  // a client retrying with a revoked token is refused on the ledger once a minute, not per request.
   auto actor = gov::Authenticate(**cat, token.substr(0, colon), token.substr(colon + 1));
-  if (!actor.ok()) return Grant::kNone;
-  const Grant g = actor->Has("feed") ? Grant::kWrite : Grant::kRead;
+  const Grant g = !actor.ok() ? Grant::kNone : actor->Has("feed") ? Grant::kWrite : Grant::kRead;
   std::lock_guard<std::mutex> l(auth_mu);
   if (auth_cache.size() > 1000) auth_cache.clear();
   auth_cache[token] = {now + std::chrono::seconds(60), g};
