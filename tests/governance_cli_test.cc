@@ -10,9 +10,12 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
+#include <algorithm>
 #include <sstream>
 
 #include "core/process.h"
+#include "governance/gate.h"
 
 namespace {
 
@@ -29,6 +32,16 @@ std::string Slurp(const fs::path& p) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+// The refusal entries of an Ark's signed ledger.
+std::string RefusalEntries(const std::string& ark) {
+  std::istringstream in(Slurp(fs::path(ark) / "ledger" / "entries.jsonl"));
+  std::string out;
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("\"type\":\"refusal\"") != std::string::npos) out += line + "\n";
+  }
+  return out;
 }
 
 class GovernanceEndToEnd : public ::testing::Test {
@@ -55,7 +68,7 @@ class GovernanceEndToEnd : public ::testing::Test {
   int As(const std::string& user, const std::string& who, const std::string& args, std::string* out) {
     return Sh("ARK_TOKEN=" + token_[user] + " " + Ark() + " " + args + " --as " + who, out);
   }
-  std::string Refusals() { return Slurp(fs::path(ark_) / "ledger" / "refusals.log"); }
+  std::string Refusals() { return RefusalEntries(ark_); }
 
   fs::path root_;
   std::string ark_, def_;
@@ -114,6 +127,215 @@ TEST_F(GovernanceEndToEnd, RunInProjectReleaseAndRefusals) {
   entries[at] = 'D';
   std::ofstream(fs::path(ark_) / "ledger" / "entries.jsonl", std::ios::trunc) << entries;
   EXPECT_NE(Sh(Ark() + " ledger verify " + ark_, &out), 0);
+}
+
+// Every command of `ark` is in one of these two tables: the ones that read the Ark's data (and an
+// invocation of each), and the ones that do not (and why). A command in neither fails the test, so
+// a new command cannot slip past the gate unnoticed. {ARK}, {DEF}, {PATHWAY} and {OUT} are
+// substituted.
+const std::map<std::string, std::string> kGated = {
+    {"run", "run {ARK} {DEF} --out {OUT}"},
+    {"sql", "sql {ARK} {DEF}"},
+    {"export", "export {ARK} --to sqlite:{ARK}/gate.sqlite"},
+    {"scan", "scan {ARK} --codes SNOMED/44054006 --from 2000-01-01 --to 2100-01-01 --json"},
+    {"pathways", "pathways {ARK} {PATHWAY} --out {OUT}"},
+};
+const std::map<std::string, std::string> kNotGated = {
+    {"append", "writes events into the store (a feed's or engineer's job); prints only acks"},
+    {"build", "builds the store from staging (engineer); prints sizes"},
+    {"citizen", "the citizen's own receipt (names projects, no one's data)"},
+    {"compact", "store maintenance; prints sizes"},
+    {"demo", "creates its own synthetic Ark"},
+    {"enforce", "governance itself (admin)"},
+    {"governance-demo", "creates its own users: refused on any Ark that has users, so on every enforced Ark"},
+    {"import-meds", "writes data into the Ark (custodian)"},
+    {"import-omop", "writes data into the Ark (custodian)"},
+    {"ingest", "writes data into the Ark (custodian)"},
+    {"init", "creates an empty Ark"},
+    {"keygen", "custodian tool, no Ark"},
+    {"ledger", "the public ledger"},
+    {"link", "links staged records into persons (engineer); prints linkage counts"},
+    {"link-records", "links CSV files the user gives, no Ark"},
+    {"optout", "loads opt-out lists (custodian, by role)"},
+    {"project", "the public register; create/approve by role"},
+    {"pseudonymise", "custodian tool, no Ark"},
+    {"release", "output checking, by project, run and role"},
+    {"sdc", "checks a table the user gives, no Ark"},
+    {"send-hl7", "an MLLP client, no Ark"},
+    {"serve", "the live server: every route but /healthz needs a token (docs/live.md)"},
+    {"specs", "prints the built-in feed specs, no Ark"},
+    {"stats", "store sizes and totals for the operator"},
+    {"synth", "writes a synthetic region, no Ark"},
+    {"user", "users and tokens, by role"},
+    {"verify", "store checksums; prints sizes"},
+};
+
+std::vector<std::string> ArkCommands() {
+  std::string out;
+  EXPECT_EQ(Sh(std::string(ARK_BINARY) + " --help", &out), 0) << out;
+  std::vector<std::string> names;
+  std::istringstream in(out.substr(out.find("Commands:")));
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("  ", 0) != 0) continue;
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    names.push_back(name);
+  }
+  return names;
+}
+
+std::string Fill(std::string s, const std::map<std::string, std::string>& vars) {
+  for (auto& [k, v] : vars) {
+    for (size_t at; (at = s.find(k)) != std::string::npos;) s.replace(at, k.size(), v);
+  }
+  return s;
+}
+
+TEST_F(GovernanceEndToEnd, EveryCommandThatReadsTheArkGoesThroughTheGate) {
+  const std::vector<std::string> names = ArkCommands();
+  ASSERT_GT(names.size(), 20u);
+  for (const std::string& n : names) {
+    EXPECT_EQ(kGated.count(n) + kNotGated.count(n), 1u)
+        << "command '" << n << "' is not classified: if it reads the Ark's data it must call gov::Admit "
+        << "(src/governance/gate.h) and be listed in kGated; otherwise say why in kNotGated";
+  }
+  std::set<std::string> gated(ark::gov::GatedCommands().begin(), ark::gov::GatedCommands().end());
+  for (auto& [n, args] : kGated) {
+    EXPECT_EQ(gated.count(n), 1u) << n << " is not in gov::GatedCommands()";
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+  }
+  EXPECT_EQ(gated.size(), kGated.size());
+
+  const std::string ledger = (fs::path(ark_) / "ledger" / "entries.jsonl").string();
+  auto vars = [&](const std::string& out) {
+    return std::map<std::string, std::string>{{"{ARK}", ark_}, {"{DEF}", def_}, {"{OUT}", out},
+                                              {"{PATHWAY}", std::string(ARK_SOURCE_DIR) + "/pathways/falls.yaml"}};
+  };
+  std::string out;
+  // Before `ark enforce`: every one works as before, without identity or project.
+  for (auto& [n, args] : kGated) {
+    EXPECT_EQ(Sh(Ark() + " " + Fill(args, vars((root_ / ("w-" + n)).string())), &out), 0) << n << ": " << out;
+  }
+  ASSERT_EQ(As("ADMIN", "admin", "enforce " + ark_, &out), 0) << out;
+  for (auto& [n, args] : kGated) {
+    // No identity, no project: refused by the gate, logged, nothing written.
+    const fs::path dir = root_ / ("refused-" + n);
+    EXPECT_NE(Sh("env -u ARK_TOKEN " + Ark() + " " + Fill(args, vars(dir.string())), &out), 0) << n << ": " << out;
+    EXPECT_NE(out.find("this Ark enforces governance: 'ark " + n + "' needs --project"), std::string::npos) << n << ": " << out;
+    EXPECT_NE(Refusals().find("'ark " + n + "' needs --project"), std::string::npos) << n;
+    EXPECT_FALSE(fs::exists(dir)) << n;
+    // Someone who is not one of the project's people: refused.
+    EXPECT_NE(As("OLU", "olu", Fill(args, vars(dir.string())) + " --project demo-planning", &out), 0) << n << ": " << out;
+    EXPECT_NE(out.find("'olu' is not an approved person"), std::string::npos) << n << ": " << out;
+    // The project's analyst: allowed, and on the ledger before anything is returned.
+    const size_t before = Slurp(ledger).size();
+    ASSERT_EQ(As("ANA", "ana", Fill(args, vars((root_ / ("ok-" + n)).string())) + " --project demo-planning", &out), 0)
+        << n << ": " << out;
+    const std::string added = Slurp(ledger).substr(before);
+    EXPECT_NE(added.find(n == "run" ? "\"type\":\"run.executed\"" : "\"command\":\"" + n + "\""), std::string::npos)
+        << n << ": " << added;
+    EXPECT_NE(added.find("\"project\":\"demo-planning\""), std::string::npos) << n << ": " << added;
+  }
+}
+
+TEST_F(GovernanceEndToEnd, GovernedOutputsPassDisclosureControl) {
+  std::string out;
+  ASSERT_EQ(As("ADMIN", "admin", "enforce " + ark_, &out), 0) << out;
+  // scan: never the exact count: redacted or a multiple of 5.
+  ASSERT_EQ(As("ANA", "ana", "scan " + ark_ + " --codes SNOMED/44054006 --from 2000-01-01 --to 2100-01-01 --json --project demo-planning", &out), 0) << out;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(out, m, std::regex("\"persons_shown\": \"([^\"]+)\""))) << out;
+  EXPECT_TRUE(m[1] == "[REDACTED]" || std::stoi(m[1]) % 5 == 0) << out;
+  // pathways: only the disclosure-controlled report; the exact files and the event log stay in.
+  const fs::path pw = root_ / "pw";
+  const std::string falls = std::string(ARK_SOURCE_DIR) + "/pathways/falls.yaml";
+  ASSERT_EQ(As("ANA", "ana", "pathways " + ark_ + " " + falls + " --out " + pw.string() + " --project demo-planning", &out), 0) << out;
+  EXPECT_TRUE(fs::exists(pw / "report.html"));
+  EXPECT_FALSE(fs::exists(pw / "variants.csv"));
+  EXPECT_FALSE(fs::exists(pw / "summary.json"));
+  EXPECT_NE(As("ANA", "ana", "pathways " + ark_ + " " + falls + " --out " + (root_ / "pw2").string() +
+                                 " --export-csv " + (root_ / "log.csv").string() + " --project demo-planning", &out), 0);
+  EXPECT_FALSE(fs::exists(root_ / "log.csv"));
+  EXPECT_NE(Refusals().find("patient-level event log"), std::string::npos);
+  // export: patient-level, so only inside the Ark.
+  EXPECT_NE(As("ANA", "ana", "export " + ark_ + " --to sqlite:" + (root_ / "out.sqlite").string() + " --project demo-planning", &out), 0);
+  EXPECT_FALSE(fs::exists(root_ / "out.sqlite"));
+  EXPECT_NE(out.find("stays inside the Ark"), std::string::npos) << out;
+  EXPECT_NE(As("ANA", "ana", "export " + ark_ + " --to sqlite:" + ark_ + "/../escape.sqlite --project demo-planning", &out), 0);
+  EXPECT_NE(As("ANA", "ana", "export " + ark_ + " --schema omop --direct-care --to sqlite:" + ark_ +
+                                 "/export/omop.sqlite --project demo-planning", &out), 0);
+  EXPECT_NE(out.find("opt-outs apply"), std::string::npos) << out;
+  // The ledger still verifies after all of it.
+  EXPECT_EQ(Sh(Ark() + " ledger verify " + ark_, &out), 0) << out;
+}
+
+}  // namespace
+
+namespace {
+
+// An Ark with no data but with users and an approved planning project: the refusals that happen
+// before any data is read.
+class GovernanceCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("ark_gov_cli_small_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+    ark_ = (root_ / "ark").string();
+    std::string out;
+    ASSERT_EQ(Sh(Ark() + " init " + ark_, &out), 0) << out;
+    ASSERT_EQ(Sh(Ark() + " user add " + ark_ + " admin --roles admin", &out), 0) << out;
+    token_["admin"] = Trim(out);
+    ASSERT_EQ(As("admin", "user add " + ark_ + " ana --roles analyst", &out), 0) << out;
+    token_["ana"] = Trim(out);
+    ASSERT_EQ(As("ana", "project create " + ark_ + " plan --title t --purpose planning --legal-basis b --datasets gp "
+                        "--people ana --start 2020-01-01 --end 2099-12-31", &out), 0) << out;
+    ASSERT_EQ(As("admin", "project approve " + ark_ + " plan", &out), 0) << out;
+    def_ = std::string(ARK_SOURCE_DIR) + "/definitions/diabetes_register.yaml";
+  }
+  void TearDown() override { fs::remove_all(root_); }
+  static std::string Ark() { return std::string("env -u ARK_TOKEN ") + ARK_BINARY; }
+  static std::string Trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    return s;
+  }
+  int As(const std::string& user, const std::string& args, std::string* out) {
+    return Sh("ARK_TOKEN=" + token_[user] + " " + std::string(ARK_BINARY) + " " + args + " --as " + user, out);
+  }
+  std::string Refusals() { return RefusalEntries(ark_); }
+
+  fs::path root_;
+  std::string ark_, def_;
+  std::map<std::string, std::string> token_;
+};
+
+TEST_F(GovernanceCli, WrongPurposeIsRefusedAndLogged) {
+  std::string out;
+  EXPECT_NE(As("ana", "run " + ark_ + " " + def_ + " --out " + (root_ / "r").string() + " --project plan --purpose research", &out), 0);
+  EXPECT_NE(out.find("differs from project"), std::string::npos) << out;
+  const std::string log = Refusals();
+  EXPECT_NE(log.find("\"by\":\"ana\",\"reason\":\"permission denied: --purpose research differs from project 'plan'"), std::string::npos) << log;
+}
+
+TEST_F(GovernanceCli, RequestWithNoTokenOrNoIdentityIsRefusedAndLogged) {
+  std::string out;
+  EXPECT_NE(Sh(Ark() + " run " + ark_ + " " + def_ + " --out " + (root_ / "r").string() + " --project plan --as ana", &out), 0);
+  EXPECT_NE(out.find("no token for 'ana'"), std::string::npos) << out;
+  EXPECT_NE(Refusals().find("\"by\":\"ana\",\"reason\":\"permission denied: no token for 'ana'"), std::string::npos) << Refusals();
+  EXPECT_NE(Sh(Ark() + " run " + ark_ + " " + def_ + " --out " + (root_ / "r").string() + " --project plan", &out), 0);
+  EXPECT_NE(Refusals().find("\"by\":\"-\",\"reason\":\"permission denied: say who acts"), std::string::npos) << Refusals();
+  EXPECT_FALSE(fs::exists(root_ / "r"));
+}
+
+TEST_F(GovernanceCli, ImpossibleDateIsRefusedWithAClearError) {
+  std::string out;
+  EXPECT_NE(As("ana", "project create " + ark_ + " bad --title t --purpose planning --legal-basis b --datasets gp "
+                      "--people ana --start 2026-01-01 --end 2026-02-30", &out), 0);
+  EXPECT_NE(out.find("end '2026-02-30' is not a date: month 2026-02 has no day 30"), std::string::npos) << out;
+  EXPECT_NE(As("ana", "project create " + ark_ + " bad --title t --purpose planning --legal-basis b --datasets gp "
+                      "--people ana --start 2026-13-01 --end 2026-12-31", &out), 0);
+  EXPECT_NE(out.find("start '2026-13-01' is not a date: there is no month 13"), std::string::npos) << out;
 }
 
 }  // namespace

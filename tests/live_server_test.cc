@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/fs.h"
 #include "core/process.h"
 #include "governance/governance.h"
 #include "live/sender.h"
@@ -260,6 +261,56 @@ TEST(LiveServer, GovernanceUserTokenIsAccepted) {
   EXPECT_EQ(Http(s.http(), "GET", "/api/live/indicators", "alice:" + token).status, 200);
   EXPECT_EQ(Http(s.http(), "GET", "/api/live/indicators", "alice:" + token + "x").status, 401);
   EXPECT_EQ(Http(s.http(), "GET", "/api/live/indicators", "bob:" + token).status, 401);
+}
+
+// A wrong governance token is refused on the signed ledger, once for a client that retries it.
+TEST(LiveServer, WrongTokenIsRefusedOnTheLedgerOnce) {
+  const std::string ark = TempArk("govwrong");
+  {
+    auto cat = Catalog::Open(ark);
+    ASSERT_TRUE(cat.ok());
+    ASSERT_TRUE(gov::AddUser(**cat, nullptr, "alice", {"admin"}).ok());
+  }
+  LiveServer s(ark);
+  ASSERT_TRUE(s.server);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Http(s.http(), "GET", "/api/live/indicators", "alice:wrong").status, 401);
+  auto entries = ReadFile(ark + "/ledger/entries.jsonl");
+  ASSERT_TRUE(entries.ok());
+  size_t refusals = 0;
+  for (size_t at = 0; (at = entries->find("\"type\":\"refusal\",\"by\":\"alice\"", at)) != std::string::npos; ++at) ++refusals;
+  EXPECT_EQ(refusals, 1u) << *entries;
+}
+
+// Writing data is a role of its own: any governance user may read the API, only a `feed` user
+// (or the interim API token) may POST /fhir.
+TEST(LiveServer, WritingDataNeedsTheFeedRole) {
+  const std::string ark = TempArk("govfeed");
+  std::string admin, feed;
+  {
+    auto cat = Catalog::Open(ark);
+    ASSERT_TRUE(cat.ok());
+    auto t = gov::AddUser(**cat, nullptr, "alice", {"admin", "analyst"});
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    admin = "alice:" + *t;
+    auto alice = gov::Authenticate(**cat, "alice", *t);
+    ASSERT_TRUE(alice.ok());
+    auto f = gov::AddUser(**cat, &*alice, "pas", {"feed"});
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    feed = "pas:" + *f;
+  }
+  LiveServer s(ark);
+  ASSERT_TRUE(s.server);
+  const std::string bundle = R"({"resourceType":"Bundle","type":"transaction","entry":[
+    {"fullUrl":"urn:uuid:p1","resource":{"resourceType":"Patient","id":"p1",
+      "identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9434765919"}],"birthDate":"1950-03-04","gender":"male"}}]})";
+  EXPECT_EQ(Http(s.http(), "GET", "/api/live/indicators", admin).status, 200);
+  auto r = Http(s.http(), "POST", "/fhir", admin, bundle);
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(r.body.find("feed"), std::string::npos) << r.body;
+  EXPECT_EQ(s.ingestor->records(), 0u);
+  r = Http(s.http(), "POST", "/fhir", feed, bundle);
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_GE(s.ingestor->records(), 1u);
 }
 
 TEST(LiveServer, SecondListenerOnTheSameArkIsRefused) {

@@ -7,6 +7,7 @@
 
 #include "catalog/catalog.h"
 #include "core/fs.h"
+#include "core/time.h"
 #include "governance/encoding.h"
 #include "governance/governance.h"
 #include "governance/ledger.h"
@@ -28,7 +29,11 @@ std::string Esc(const std::string& s) {
   return o;
 }
 
-std::string AddYear(const std::string& d, int years) { return std::to_string(std::stoi(d.substr(0, 4)) + years) + d.substr(4); }
+// The same day `years` later; 29 February becomes 28 February in a year that has none.
+std::string AddYear(const std::string& d, int years) {
+  std::string out = std::to_string(std::stoi(d.substr(0, 4)) + years) + d.substr(4);
+  return out.substr(4) == "-02-29" && !IsValidDate(std::stoi(out.substr(0, 4)), 2, 29) ? out.substr(0, 8) + "28" : out;
+}
 
 }  // namespace
 
@@ -114,7 +119,7 @@ Result<GovernanceDemo> RunGovernanceDemo(const std::string& ark_dir, const std::
     released.push_back(o);
   }
 
-  // The security rules, each refused with its reason (and logged in ARK/ledger/refusals.log).
+  // The security rules, each refused with its reason (and put on the signed ledger as "refusal" entries).
   std::vector<std::pair<std::string, std::string>> refusals;
   auto expect_refused = [&](const std::string& what, const Status& s) {
     refusals.emplace_back(what, s.ok() ? "NOT REFUSED" : s.message());

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/fs.h"
+#include "core/time.h"
 #include "disclosure/opensafely.h"
 #include "privacy/key.h"
 #include "store/store.h"
@@ -63,8 +64,21 @@ Result<std::string> NewToken() {
 
 bool Contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-bool ValidDate(const std::string& d) {
-  return d.size() == 10 && d[4] == '-' && d[7] == '-' && std::all_of(d.begin(), d.end(), [](char c) { return std::isdigit((unsigned char)c) || c == '-'; });
+// OK when `d` is a calendar date written YYYY-MM-DD; otherwise InvalidArgument naming `field`.
+Status CheckDate(const std::string& field, const std::string& d) {
+  auto digits = [&](size_t at, size_t n) {
+    return std::all_of(d.begin() + at, d.begin() + at + n, [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-' || !digits(0, 4) || !digits(5, 2) || !digits(8, 2)) {
+    return Status::InvalidArgument(field + " '" + d + "' is not a date written YYYY-MM-DD");
+  }
+  const int y = std::stoi(d.substr(0, 4));
+  const unsigned m = static_cast<unsigned>(std::stoi(d.substr(5, 2))), day = static_cast<unsigned>(std::stoi(d.substr(8, 2)));
+  if (m < 1 || m > 12) return Status::InvalidArgument(field + " '" + d + "' is not a date: there is no month " + std::to_string(m));
+  if (day < 1 || !IsValidDate(y, m, day)) {
+    return Status::InvalidArgument(field + " '" + d + "' is not a date: month " + d.substr(0, 7) + " has no day " + std::to_string(day));
+  }
+  return Status::OK();
 }
 
 Status Refuse(Catalog& cat, const std::string& actor, const std::string& why) {
@@ -96,7 +110,7 @@ constexpr const char* kProjectCols =
 }  // namespace
 
 bool IsRole(const std::string& r) {
-  return r == "custodian" || r == "engineer" || r == "analyst" || r == "output_checker" || r == "admin";
+  return r == "custodian" || r == "engineer" || r == "analyst" || r == "output_checker" || r == "admin" || r == "feed";
 }
 
 bool Actor::Has(const std::string& role) const { return Contains(roles, role); }
@@ -114,7 +128,12 @@ std::string Today() {
 
 Status LogRefusal(const std::string& ark_dir, const std::string& actor, const Status& s) {
   if (s.ok()) return s;
-  std::string line = UtcNow() + "\t" + (actor.empty() ? "-" : actor) + "\t" + s.ToString() + "\n";
+  Json e = {{"type", "refusal"}, {"by", actor.empty() ? "-" : actor}, {"reason", s.ToString()}};
+  auto seq = AppendToArkLedger(ark_dir, std::move(e));
+  if (seq.ok()) return s;
+  // The ledger cannot take it (it does not verify, or cannot be written): the refusal is not lost.
+  std::string line = UtcNow() + "\t" + (actor.empty() ? "-" : actor) + "\t" + s.ToString() +
+                     "\t(not on the ledger: " + seq.status().ToString() + ")\n";
   if (MakeDirs(ark_dir + "/ledger").ok()) {
     auto f = AppendFile::Open(ark_dir + "/ledger/refusals.log", false);
     if (f.ok()) {
@@ -137,7 +156,7 @@ Result<std::string> AddUser(Catalog& cat, const Actor* by, const std::string& na
   if (name.empty() || name.find_first_of(" ,\t\n") != std::string::npos) return Status::InvalidArgument("bad user name '" + name + "'");
   if (roles.empty()) return Status::InvalidArgument("a user needs at least one role");
   for (auto& r : roles) {
-    if (!IsRole(r)) return Status::InvalidArgument("unknown role '" + r + "' (custodian, engineer, analyst, output_checker, admin)");
+    if (!IsRole(r)) return Status::InvalidArgument("unknown role '" + r + "' (custodian, engineer, analyst, output_checker, admin, feed)");
   }
   ARK_ASSIGN_OR_RETURN(auto count, cat.Prepare("SELECT COUNT(*) FROM gov_users"));
   ARK_RETURN_IF_ERROR(count->Step().status());
@@ -152,16 +171,29 @@ Result<std::string> AddUser(Catalog& cat, const Actor* by, const std::string& na
   ins->Bind(1, name).Bind(2, Join(roles)).Bind(3, TokenHash(token)).Bind(4, UtcNow()).Bind(5, by ? by->user : std::string("bootstrap"));
   Status s = ins->Run();
   if (!s.ok()) return Status::FailedPrecondition("user '" + name + "' exists");
+  // A role change is on the ledger, or it does not happen.
+  Json e = {{"type", "user.added"}, {"user", name}, {"roles", roles}, {"by", by ? by->user : std::string("bootstrap")}};
+  if (auto seq = AppendToArkLedger(cat.ark_dir(), std::move(e)); !seq.ok()) {
+    auto del = cat.Prepare("DELETE FROM gov_users WHERE name = ?");
+    if (del.ok()) (void)(*del)->Bind(1, name).Run();
+    return seq.status();
+  }
   return token;
 }
 
 Result<std::string> IssueToken(Catalog& cat, const Actor& by, const std::string& name) {
   ARK_RETURN_IF_ERROR(EnsureGovernanceSchema(cat));
   if (by.user != name && !by.Has("admin")) return Refuse(cat, by.user, "only the user or an admin issues a token");
+  ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT 1 FROM gov_users WHERE name = ?"));
+  q->Bind(1, name);
+  ARK_ASSIGN_OR_RETURN(bool exists, q->Step());
+  if (!exists) return Status::NotFound("no user '" + name + "'");
   ARK_ASSIGN_OR_RETURN(std::string token, NewToken());
   ARK_ASSIGN_OR_RETURN(auto up, cat.Prepare("UPDATE gov_users SET token_sha256 = ? WHERE name = ?"));
   up->Bind(1, TokenHash(token)).Bind(2, name);
   ARK_RETURN_IF_ERROR(up->Run());
+  // Tokens are not secret-bearing on the ledger: only who replaced whose.
+  ARK_RETURN_IF_ERROR(AppendToArkLedger(cat.ark_dir(), Json{{"type", "token.issued"}, {"user", name}, {"by", by.user}}).status());
   return token;
 }
 
@@ -192,7 +224,9 @@ Status CreateProject(Catalog& cat, const Actor& by, const Project& p) {
   if (p.id.empty() || p.id.find_first_of(" ,/\t\n") != std::string::npos) return Status::InvalidArgument("bad project id '" + p.id + "'");
   if (p.title.empty() || p.legal_basis.empty()) return Status::InvalidArgument("a project needs a title and a legal basis");
   if (p.datasets.empty() || p.people.empty()) return Status::InvalidArgument("a project needs approved datasets and people");
-  if (!ValidDate(p.start) || !ValidDate(p.end) || p.end < p.start) return Status::InvalidArgument("start and end must be YYYY-MM-DD, start <= end");
+  ARK_RETURN_IF_ERROR(CheckDate("start", p.start));
+  ARK_RETURN_IF_ERROR(CheckDate("end", p.end));
+  if (p.end < p.start) return Status::InvalidArgument("end " + p.end + " is before start " + p.start);
   ARK_ASSIGN_OR_RETURN(auto ins, cat.Prepare(std::string("INSERT INTO gov_projects (") + kProjectCols +
                                              ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, '', '')"));
   ins->Bind(1, p.id).Bind(2, p.title).Bind(3, std::string(PurposeName(p.purpose))).Bind(4, p.legal_basis);
@@ -209,10 +243,14 @@ nlohmann::ordered_json ProjectJson(const Project& p) {
           {"status", p.status}, {"approved_by", p.approved_by}, {"approved_at", p.approved_at}};
 }
 
-Status ApproveProject(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& id) {
+Status ApproveProject(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& id, const std::string& today) {
   ARK_ASSIGN_OR_RETURN(Project p, GetProject(cat, id));
   if (!by.Has("admin")) return Refuse(cat, by.user, "only an admin approves projects");
   if (p.status == "approved") return Status::FailedPrecondition("project '" + id + "' is already approved");
+  if (!CheckDate("start", p.start).ok() || !CheckDate("end", p.end).ok()) {
+    return Refuse(cat, by.user, "project '" + id + "' has no valid dates (" + p.start + ".." + p.end + "): it cannot be approved");
+  }
+  if (today > p.end) return Refuse(cat, by.user, "project '" + id + "' expired on " + p.end + ": it cannot be approved");
   p.status = "approved";
   p.approved_by = by.user;
   p.approved_at = UtcNow();
@@ -249,6 +287,10 @@ Result<std::vector<Project>> ListProjects(Catalog& cat) {
 Status AuthoriseRun(Catalog& cat, const Actor& by, const Project& p, const std::vector<std::string>& datasets,
                     const std::string& today) {
   if (p.status != "approved") return Refuse(cat, by.user, "project '" + p.id + "' is not approved");
+  // Fail closed on dates that are not calendar dates (a catalog written before they were checked).
+  if (!CheckDate("start", p.start).ok() || !CheckDate("end", p.end).ok()) {
+    return Refuse(cat, by.user, "project '" + p.id + "' has no valid dates (" + p.start + ".." + p.end + ")");
+  }
   if (!Contains(p.people, by.user)) return Refuse(cat, by.user, "'" + by.user + "' is not an approved person on project '" + p.id + "'");
   if (today < p.start) return Refuse(cat, by.user, "project '" + p.id + "' starts on " + p.start);
   if (today > p.end) return Refuse(cat, by.user, "project '" + p.id + "' expired on " + p.end);

@@ -5,8 +5,9 @@
 // (gov_* tables, created by EnsureGovernanceSchema). docs/governance.md is the user's guide.
 //
 // Who acts: every mutating function takes an authenticated Actor (Authenticate checks a token).
-// Refusals are PermissionDenied / FailedPrecondition with the reason for a person, and are logged
-// to ARK/ledger/refusals.log (not part of the Merkle log: refusals may name nothing sensitive).
+// Refusals are PermissionDenied / FailedPrecondition with the reason for a person, and are put on
+// the signed ledger ("refusal": who, reason); reasons name users, projects, files and rules, never
+// an exact count of people. Role changes are on the ledger too ("user.added", "token.issued").
 //
 // Thread safety: functions take a Catalog (one per thread) and are otherwise stateless.
 #pragma once
@@ -27,7 +28,8 @@ class Store;
 
 namespace ark::gov {
 
-// Roles (a user may hold several): custodian, engineer, analyst, output_checker, admin.
+// Roles (a user may hold several): custodian, engineer, analyst, output_checker, admin, and feed
+// (a system that writes data into the Ark: `ark serve`'s POST /fhir; no other role may).
 bool IsRole(const std::string& role);
 
 struct Actor {
@@ -38,9 +40,13 @@ struct Actor {
 
 Status EnsureGovernanceSchema(Catalog& cat);
 
+// Today's date (UTC) as YYYY-MM-DD.
+std::string Today();
+
 // Adds a user and returns their new API token (shown once; only its hash is stored). The first
 // user of an Ark may be added without an actor and must be an admin (bootstrap); after that only
 // an admin adds users.
+// Appends "user.added" (user, roles, by) to the ledger; if that fails the user is not added.
 Result<std::string> AddUser(Catalog& cat, const Actor* by, const std::string& name, const std::vector<std::string>& roles);
 // Replaces a user's token (the user themself or an admin); returns the new token.
 Result<std::string> IssueToken(Catalog& cat, const Actor& by, const std::string& name);
@@ -64,8 +70,10 @@ struct Project {
 };
 
 Status CreateProject(Catalog& cat, const Actor& by, const Project& p);
-// An admin other than... (any admin) approves; appends "project.approved" to the ledger.
-Status ApproveProject(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& id);
+// An admin approves a pending project whose end date is not before `today`; appends
+// "project.approved" to the ledger. A project that has expired is refused (and logged).
+Status ApproveProject(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& id,
+                      const std::string& today = Today());
 Result<Project> GetProject(Catalog& cat, const std::string& id);
 Result<std::vector<Project>> ListProjects(Catalog& cat);
 nlohmann::ordered_json ProjectJson(const Project& p);  // the public register's view
@@ -113,9 +121,9 @@ Result<int64_t> SpendDpBudget(Catalog& cat, const std::string& project, uint64_t
 
 // The population size band published in the ledger (never the exact count): "<10", "10-99", ...
 std::string SizeBand(int64_t n);
-// Today's date (UTC) as YYYY-MM-DD.
-std::string Today();
-// Appends a refusal (time, actor, reason) to ARK/ledger/refusals.log and returns `s` unchanged.
+// Appends a refusal ("refusal": actor, reason) to the Ark's signed ledger and returns `s`
+// unchanged. Only when the ledger cannot take it (it does not verify) is the refusal written to
+// ARK/ledger/refusals.log instead, so that it is never lost.
 Status LogRefusal(const std::string& ark_dir, const std::string& actor, const Status& s);
 
 }  // namespace ark::gov

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "core/fs.h"
 #include "governance/release.h"
 #include "privacy/key.h"
@@ -54,9 +56,15 @@ class GovTest : public ::testing::Test {
     cat_.reset();
     (void)RemoveAll(dir_);
   }
+  // The refusal entries of the signed ledger.
   std::string Refusals() {
-    auto r = ReadFile(dir_ + "/ledger/refusals.log");
-    return r.ok() ? *r : std::string();
+    auto r = ReadFile(dir_ + "/ledger/entries.jsonl");
+    std::string out, line;
+    std::stringstream ss(r.ok() ? *r : std::string());
+    while (std::getline(ss, line)) {
+      if (line.find("\"type\":\"refusal\"") != std::string::npos) out += line + "\n";
+    }
+    return out;
   }
   RunRecord Run() {
     uint64_t ex = 0;
@@ -102,6 +110,82 @@ TEST_F(GovTest, ExpiredProjectIsRefused) {
   Status s = AuthoriseRun(*cat_, ana_, p_, {"gp"}, "2100-01-01");
   EXPECT_FALSE(s.ok());
   EXPECT_NE(Refusals().find("expired"), std::string::npos);
+}
+
+TEST_F(GovTest, RefusalsAreOnTheSignedLedgerNotInAFreeTextFile) {
+  const uint64_t before = ledger_->size();
+  EXPECT_FALSE(AuthoriseRun(*cat_, olu_, p_, {"gp"}, "2026-01-01").ok());
+  EXPECT_EQ(ledger_->size(), before + 1);
+  EXPECT_NE(Refusals().find("\"by\":\"olu\",\"reason\":\"permission denied: 'olu' is not an approved person"), std::string::npos)
+      << Refusals();
+  EXPECT_FALSE(PathExists(dir_ + "/ledger/refusals.log"));
+  EXPECT_TRUE(VerifyLedger(dir_ + "/ledger").ok());
+  // A refusal while no ledger is open in the process opens one for it.
+  ledger_.reset();
+  EXPECT_FALSE(Authenticate(*cat_, "mallory", "x").ok());
+  EXPECT_NE(Refusals().find("\"by\":\"mallory\""), std::string::npos);
+  auto rep = VerifyLedger(dir_ + "/ledger");
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_EQ(rep->entries, before + 2);
+}
+
+TEST_F(GovTest, RoleChangesAreOnTheLedger) {
+  auto entries = [&] { return *ReadFile(dir_ + "/ledger/entries.jsonl"); };
+  EXPECT_NE(entries().find("\"type\":\"user.added\",\"user\":\"admin\",\"roles\":[\"admin\"],\"by\":\"bootstrap\""),
+            std::string::npos) << entries();
+  EXPECT_NE(entries().find("\"type\":\"user.added\",\"user\":\"chris\",\"roles\":[\"output_checker\"],\"by\":\"admin\""),
+            std::string::npos);
+  ASSERT_TRUE(IssueToken(*cat_, admin_, "ana").ok());
+  EXPECT_NE(entries().find("\"type\":\"token.issued\",\"user\":\"ana\",\"by\":\"admin\""), std::string::npos);
+  EXPECT_EQ(entries().find("ark_"), std::string::npos);  // never a token
+  EXPECT_EQ(IssueToken(*cat_, admin_, "nobody").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(VerifyLedger(dir_ + "/ledger").ok());
+}
+
+TEST_F(GovTest, ExpiredProjectCannotBeApproved) {
+  Project old = p_;
+  old.id = "old";
+  old.start = "2020-01-01";
+  old.end = "2020-12-31";
+  ASSERT_TRUE(CreateProject(*cat_, ana_, old).ok());
+  Status s = ApproveProject(*cat_, *ledger_, admin_, "old", "2026-01-01");
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied) << s.ToString();
+  EXPECT_NE(Refusals().find("project 'old' expired on 2020-12-31: it cannot be approved"), std::string::npos);
+  EXPECT_EQ(GetProject(*cat_, "old")->status, "pending");
+  // On its last day it may still be approved.
+  EXPECT_TRUE(ApproveProject(*cat_, *ledger_, admin_, "old", "2020-12-31").ok());
+}
+
+TEST_F(GovTest, ImpossibleDatesAreRefused) {
+  Project p = p_;
+  p.id = "dates";
+  p.start = "2026-01-01";
+  for (auto [end, why] : {std::pair{"2026-02-30", "month 2026-02 has no day 30"}, {"2026-13-01", "there is no month 13"},
+                          {"2026-1-01", "not a date written YYYY-MM-DD"}, {"2025-02-29", "month 2025-02 has no day 29"}}) {
+    p.end = end;
+    Status s = CreateProject(*cat_, ana_, p);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << end;
+    EXPECT_NE(s.ToString().find(std::string("end '") + end + "' is not a date"), std::string::npos) << s.ToString();
+    EXPECT_NE(s.ToString().find(why), std::string::npos) << s.ToString();
+  }
+  p.end = "2028-02-29";  // a leap day
+  EXPECT_TRUE(CreateProject(*cat_, ana_, p).ok());
+  // A project stored with an impossible date (written before dates were checked) cannot run.
+  auto up = cat_->Prepare("UPDATE gov_projects SET end_date = '2026-02-30' WHERE id = 'p1'").value();
+  ASSERT_TRUE(up->Run().ok());
+  Status s = AuthoriseRun(*cat_, ana_, *GetProject(*cat_, "p1"), {"gp"}, "2026-01-01");
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(Refusals().find("has no valid dates"), std::string::npos);
+}
+
+TEST_F(GovTest, FeedIsARoleOfItsOwn) {
+  EXPECT_TRUE(IsRole("feed"));
+  auto t = AddUser(*cat_, &admin_, "pas", {"feed"});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  auto a = Authenticate(*cat_, "pas", *t);
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->Has("feed"));
+  EXPECT_FALSE(admin_.Has("feed"));
 }
 
 TEST_F(GovTest, RunOnAnUnapprovedDatasetIsRefused) {

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <map>
 #include <mutex>
 
 #include "catalog/catalog.h"
@@ -198,8 +200,40 @@ Result<LedgerReport> VerifyLedger(const std::string& dir, const std::optional<st
   return rep;
 }
 
+namespace {
+
+// The ledgers this process has open, by canonical directory: a second Ledger on the same
+// directory would wait forever for the first one's lock, so AppendToArkLedger goes through it.
+std::mutex g_open_mu;
+std::map<std::string, Ledger*>& OpenLedgers() {
+  static std::map<std::string, Ledger*> open;
+  return open;
+}
+std::string CanonicalDir(const std::string& dir) {
+  std::error_code ec;
+  auto p = std::filesystem::weakly_canonical(std::filesystem::absolute(dir, ec), ec);
+  return ec ? dir : p.string();
+}
+
+}  // namespace
+
 Ledger::~Ledger() {
+  {
+    std::lock_guard<std::mutex> l(g_open_mu);
+    auto it = OpenLedgers().find(CanonicalDir(dir_));
+    if (it != OpenLedgers().end() && it->second == this) OpenLedgers().erase(it);
+  }
   if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Result<uint64_t> AppendToArkLedger(const std::string& ark_dir, Json entry) {
+  {
+    std::lock_guard<std::mutex> l(g_open_mu);
+    auto it = OpenLedgers().find(CanonicalDir(ark_dir + "/ledger"));
+    if (it != OpenLedgers().end()) return it->second->Append(std::move(entry));
+  }
+  ARK_ASSIGN_OR_RETURN(auto ledger, Ledger::Open(ark_dir));
+  return ledger->Append(std::move(entry));
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& ark_dir) {
@@ -231,6 +265,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& ark_dir) {
     ARK_ASSIGN_OR_RETURN(auto notes, Checkpoints(l->dir_));
     l->checkpoint_ = notes.back();
   }
+  std::lock_guard<std::mutex> g(g_open_mu);
+  OpenLedgers()[CanonicalDir(l->dir_)] = l.get();
   return l;
 }
 

@@ -16,7 +16,7 @@
 // returned). Any other entries beyond the latest checkpoint are not legitimate: `VerifyLedger`
 // reports them as appended behind the ledger's back, and Open refuses to append.
 //
-// Thread safety: one Ledger object per process; it holds the writer lock while open.
+// Thread safety: one Ledger object per process and directory; it holds the writer lock while open.
 #pragma once
 
 #include <memory>
@@ -64,6 +64,11 @@ class Ledger {
   std::string checkpoint_;
   uint64_t file_size_ = 0;
 };
+
+// Appends one entry to the ledger of the Ark at `ark_dir`: through the Ledger this process already
+// has open on it (so a refusal or a role change inside an operation that holds the ledger does not
+// wait for its own lock), else through one opened for the call. Returns the entry's seq.
+Result<uint64_t> AppendToArkLedger(const std::string& ark_dir, Json entry);
 
 struct LedgerReport {
   uint64_t entries = 0;

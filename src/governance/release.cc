@@ -103,8 +103,8 @@ Result<OutputRecord> SubmitOutput(Catalog& cat, Ledger& ledger, const Actor& by,
   }
   const int64_t rows = CountLines(f.body());
   if (population >= 20 && rows * 2 >= population) {
-    return LogRefusal(cat.ark_dir(), by.user, Status::PermissionDenied(file + ": " + std::to_string(rows) + " rows for a population of " +
-                                                                     std::to_string(population) + " looks patient-level: refused"));
+    return LogRefusal(cat.ark_dir(), by.user, Status::PermissionDenied(file + ": at least one row for every two people of the population "
+                                                                     "looks patient-level: refused"));
   }
   // Differencing across the project's releases.
   ARK_ASSIGN_OR_RETURN(auto eq, cat.Prepare("SELECT population FROM gov_outputs WHERE project = ? AND state IN ('submitted', 'approved')"));

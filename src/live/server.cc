@@ -58,11 +58,15 @@ struct Server::Impl {
   size_t max_message_bytes = kDefaultMaxMessageBytes, max_body_bytes = kDefaultMaxBodyBytes;
   size_t max_outstanding_bytes = 0;  // per MLLP connection: reading pauses above it
   uint64_t webhook_sub = 0;
-  // Governance tokens that authenticated recently (token -> expiry).
+  // What a bearer token allows: nothing, reading the API, or also writing data (POST /fhir).
+  enum class Grant { kNone, kRead, kWrite };
+  // Governance tokens checked recently, right or wrong (token -> expiry, grant).
   std::mutex auth_mu;
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> auth_cache;
+  std::unordered_map<std::string, std::pair<std::chrono::steady_clock::time_point, Grant>> auth_cache;
 
-  bool Authorized(const std::string& header);
+  // The interim API token may read and write; a governance user's "user:token" may read, and
+  // write only with the `feed` role (writing data is a role of its own).
+  Grant Authorize(const std::string& header);
   void AcceptMllp();
   void AcceptHttp();
 };
@@ -248,6 +252,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Read() {
     req_ = {};
     authorized_ = false;
+    may_write_ = false;
     parser_.emplace();
     parser_->header_limit(64u << 10);
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());  // checked in OnHeader
@@ -267,12 +272,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const std::string target(h.target());
     const std::string path = target.substr(0, target.find('?'));
     const auto auth = h.find(http::field::authorization);
-    authorized_ = path == "/healthz" ||
-                  (auth != h.end() && srv_->Authorized(std::string(auth->value())));
+    const auto grant = auth == h.end() ? Server::Impl::Grant::kNone : srv_->Authorize(std::string(auth->value()));
+    authorized_ = path == "/healthz" || grant != Server::Impl::Grant::kNone;
+    may_write_ = grant == Server::Impl::Grant::kWrite;
     if (!authorized_) {
       keep_alive_ = parser_->is_done() && keep_alive_;  // an unread body ends the connection
       return Reply(http::status::unauthorized,
                    R"({"error":"a bearer token is required (Authorization: Bearer <token>); see docs/live.md"})");
+    }
+    if (path == "/fhir" && h.method() == http::verb::post && !may_write_) {
+      keep_alive_ = parser_->is_done() && keep_alive_;
+      return Reply(http::status::forbidden,
+                   R"({"error":"writing data needs a user with the 'feed' role (or the interim API token); see docs/live.md"})");
     }
     const auto length = parser_->content_length();
     if (length && *length > srv_->max_body_bytes) return TooLarge();
@@ -372,7 +383,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (get && path == "/api/live/alerts/stream") return StartStream();
     if (get && path == "/metrics")
       return Reply(http::status::ok, srv_->metrics->Prometheus(), "text/plain; version=0.0.4");
-    if (path == "/fhir" && req_.method() == http::verb::post) return Fhir();
+    if (path == "/fhir" && req_.method() == http::verb::post) {
+      if (!may_write_) return Reply(http::status::forbidden, R"({"error":"writing data needs the 'feed' role"})");
+      return Fhir();
+    }
     return Reply(http::status::not_found, R"({"error":"no such endpoint"})");
   }
 
@@ -532,7 +546,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> req_;
   bool streaming_ = false, writing_ = false, closed_ = false;
-  bool authorized_ = false, keep_alive_ = false, replied_ = false;
+  bool authorized_ = false, may_write_ = false, keep_alive_ = false, replied_ = false;
   unsigned version_ = 11;
   uint64_t sub_ = 0;
   std::deque<std::string> queue_;
@@ -578,30 +592,33 @@ Result<std::unique_ptr<tcp::acceptor>> Listen(asio::io_context& ioc, const std::
 
 }  // namespace
 
-bool Server::Impl::Authorized(const std::string& header) {
+Server::Impl::Grant Server::Impl::Authorize(const std::string& header) {
   static const std::string kBearer = "Bearer ";
   if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0)
-    return false;
+    return Grant::kNone;
   const std::string token = header.substr(kBearer.size());
   if (!opts.api_token.empty() && token.size() == opts.api_token.size() &&
       CRYPTO_memcmp(token.data(), opts.api_token.data(), token.size()) == 0) {
-    return true;
+    return Grant::kWrite;
   }
   const size_t colon = token.find(':');
-  if (colon == std::string::npos) return false;
+  if (colon == std::string::npos) return Grant::kNone;
   const auto now = std::chrono::steady_clock::now();
   {
     std::lock_guard<std::mutex> l(auth_mu);
-    if (auto it = auth_cache.find(token); it != auth_cache.end() && it->second > now) return true;
+    if (auto it = auth_cache.find(token); it != auth_cache.end() && it->second.first > now)
+      return it->second.second;
   }
   auto cat = Catalog::Open(opts.ark_dir);
-  if (!cat.ok()) return false;
+  if (!cat.ok()) return Grant::kNone;
+  // A wrong token is refused on the ledger (gov::Authenticate); it is cached like a right one, so
+  // a client retrying with a revoked token is refused on the ledger once a minute, not per request.
   auto actor = gov::Authenticate(**cat, token.substr(0, colon), token.substr(colon + 1));
-  if (!actor.ok()) return false;
+  const Grant g = !actor.ok() ? Grant::kNone : actor->Has("feed") ? Grant::kWrite : Grant::kRead;
   std::lock_guard<std::mutex> l(auth_mu);
   if (auth_cache.size() > 1000) auth_cache.clear();
-  auth_cache[token] = now + std::chrono::seconds(60);
-  return true;
+  auth_cache[token] = {now + std::chrono::seconds(60), g};
+  return g;
 }
 
 void Server::Impl::AcceptMllp() {

@@ -11,7 +11,8 @@
 // GET /api/live/alerts (recent alerts), GET /api/live/alerts/stream (Server-Sent Events),
 // GET /metrics (Prometheus), POST /fhir (FHIR R4 transaction Bundle or NDJSON). Every endpoint but
 // /healthz requires "Authorization: Bearer <token>": the interim API token (ARK/live/api.token), or
-// a governance user's "user:token" (gov::Authenticate); 401 otherwise.
+// a governance user's "user:token" (gov::Authenticate); 401 otherwise. Writing data (POST /fhir)
+// needs the interim token or a user with the `feed` role: 403 for any other user.
 //
 // Robustness: no input stops the server. Every exception escaping the handling of one message
 // or request becomes an AE for that message (or a 500 for that request) and is logged to stderr;

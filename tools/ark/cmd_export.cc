@@ -1,13 +1,39 @@
 // `ark export ARK --to sqlite:FILE|postgresql://… [--schema ark|omop]` (docs/relational-schema.md).
+//
+// Governance (docs/governance.md): the export goes through the one gate (gov::Admit). In a project
+// it is patient-level data, which never leaves the Ark: it may only be written to a SQLite file
+// inside the Ark's directory (where `ark run --engine sqlite` reads it), OMOP exports leave out
+// persons not cleared for secondary use unless the project is for direct care (or exempt), and it
+// is put on the ledger.
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "command.h"
+#include "governance/gate.h"
 #include "sql/connection.h"
 #include "sql/export.h"
+#include "who.h"
 
 namespace ark::cli {
 namespace {
+
+// OK when `to` is "sqlite:FILE" with FILE inside `ark_dir`; otherwise the refusal's reason.
+Status InsideTheArk(const std::string& ark_dir, const std::string& to) {
+  namespace fs = std::filesystem;
+  const std::string why = "a governed export is patient-level data and stays inside the Ark: write it to sqlite:" +
+                          ark_dir + "/export/… (release results through 'ark release')";
+  if (to.rfind("sqlite:", 0) != 0) return Status::PermissionDenied(why);
+  std::error_code ec;
+  const fs::path root = fs::weakly_canonical(fs::absolute(ark_dir, ec), ec);
+  const fs::path file = fs::weakly_canonical(fs::absolute(to.substr(7), ec), ec);
+  if (ec) return Status::PermissionDenied(why);
+  auto r = root.begin(), f = file.begin();
+  for (; r != root.end() && f != file.end() && *r == *f; ++r, ++f) {
+  }
+  if (r != root.end() || f == file.end()) return Status::PermissionDenied(why);
+  return Status::OK();
+}
 
 int Export(int argc, char** argv) {
   CLI::App app("Write an Ark's timelines into SQLite or PostgreSQL, in the Ark schema or OMOP CDM 5.4.", "ark export");
@@ -20,7 +46,22 @@ int Export(int argc, char** argv) {
   app.add_flag("--direct-care", direct_care,
                "omop only: also write persons not cleared for secondary use (opt-outs, unknown status); "
                "for direct care only");
+  GateFlags gate;
+  gate.Add(app);
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  auto access = gate.Admit(dir, "export");
+  if (!access.ok()) return ReportError(access.status());
+  if (access->governed) {
+    const std::string who = access->actor.user;
+    if (Status s = InsideTheArk(dir, to); !s.ok()) return ReportError(gov::LogRefusal(dir, who, s));
+    if (direct_care && access->OptOutsApply()) {
+      return ReportError(gov::LogRefusal(dir, who, Status::PermissionDenied(
+          "--direct-care: project '" + access->project.id + "' is for " + gov::PurposeName(access->project.purpose) +
+          " and opt-outs apply to it")));
+    }
+    // On the ledger before anything is written.
+    if (int rc = ReportError(gov::RecordAccess(dir, *access, {{"schema", schema}, {"to", to}, {"direct_care", direct_care}}))) return rc;
+  }
   auto t0 = std::chrono::steady_clock::now();
   auto conn = sql::Connection::Open(to);
   if (!conn.ok()) return ReportError(conn.status());

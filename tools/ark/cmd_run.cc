@@ -1,12 +1,13 @@
 // `ark run` (a study definition on an Ark: dataset, measures, manifest) and `ark sql` (the SQL a
 // definition compiles to). docs/study-definitions.md has the language and the semantics.
 #include <cstdio>
-#include <set>
 
 #include "catalog/catalog.h"
 #include "command.h"
 #include "core/fs.h"
 #include "governance/governance.h"
+#include "core/fs.h"
+#include "governance/gate.h"
 #include "governance/ledger.h"
 #include "store/store.h"
 #include "study/definition.h"
@@ -36,10 +37,8 @@ int Run(int argc, char** argv) {
   app.add_option("--threads", threads, "worker threads of the native engine")->capture_default_str();
   app.add_flag("--quiet", quiet, "no summary line");
   app.add_flag("--json", json, "print the run's manifest (DIR/manifest.json) on stdout instead of the summary line");
-  std::string project;
-  Who who;
-  app.add_option("--project", project, "the approved project this run belongs to (required when the Ark enforces governance)");
-  who.Add(app);
+  GateFlags gate;
+  gate.Add(app);
   CLI::Option* purpose_opt = app.get_option("--purpose");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
   study::RunOptions o;
@@ -55,53 +54,33 @@ int Run(int argc, char** argv) {
   if (!p.ok()) return ReportError(p.status());
   o.purpose = *p;
 
-  // Governance (docs/governance.md): a run in a project is authorised before it starts and
-  // recorded (population checked against every opt-out list, ledger entry) before anything is
-  // written. Without --project the run is a workspace run: refused when the Ark enforces
-  // governance, otherwise allowed and still put on the ledger as such.
+  // Governance (docs/governance.md): the one gate (gov::Admit) authorises a run in a project
+  // before it starts; RecordRun checks its population against every opt-out list and puts it on
+  // the ledger before anything is written. Without --project the run is a workspace run: refused
+  // when the Ark enforces governance, otherwise allowed and still put on the ledger as such.
   auto cat = Catalog::Open(ark_dir);
   if (!cat.ok()) return ReportError(cat.status());
-  auto enforced = (*cat)->GetMeta("governance_enforced");
-  if (!enforced.ok()) return ReportError(enforced.status());
+  auto access = gate.Admit(**cat, "run", purpose_opt->count() > 0 ? purpose : "");
+  if (!access.ok()) return ReportError(access.status());
   std::unique_ptr<gov::Ledger> ledger;
-  std::optional<gov::Actor> actor;
-  gov::Project proj;
-  std::vector<std::string> datasets;
   std::unique_ptr<Store> store;
   int64_t run_id = 0;
-  if (!project.empty()) {
-    auto a = who.Resolve(**cat);
-    if (!a.ok()) return ReportError(a.status());
-    actor = *a;
-    auto pr = gov::GetProject(**cat, project);
-    if (!pr.ok()) return ReportError(pr.status());
-    proj = *pr;
-    const std::string pname = gov::PurposeName(proj.purpose);
-    const std::string want = pname == "direct_care" ? "direct-care" : pname;
-    if (purpose_opt->count() > 0 && purpose != want && !(purpose == "direct_care" && want == "direct-care")) {
-      return ReportError(Status::InvalidArgument("--purpose " + purpose + " differs from project '" + project + "', approved for " + want));
-    }
+  const std::string& project = gate.project;
+  if (access->governed) {
     // The project's purpose; a recorded opt-out exemption lifts opt-outs as direct care does.
-    auto sp = study::ParsePurpose(gov::OptOutsApply(proj) ? want : "direct-care");
+    const std::string pname = gov::PurposeName(access->project.purpose);
+    auto sp = study::ParsePurpose(!gov::OptOutsApply(access->project) || pname == "direct_care" ? "direct-care" : pname);
     if (!sp.ok()) return ReportError(sp.status());
     o.purpose = *sp;
-    auto batches = (*cat)->Batches();
-    if (!batches.ok()) return ReportError(batches.status());
-    std::set<std::string> feeds;
-    for (auto& b : *batches) feeds.insert(b.feed);
-    datasets.assign(feeds.begin(), feeds.end());
-    if (int rc = ReportError(gov::AuthoriseRun(**cat, *actor, proj, datasets, gov::Today()))) return rc;
-  } else if (enforced->value_or("") == "1") {
-    return ReportError(gov::LogRefusal(ark_dir, who.user.empty() ? "-" : who.user, Status::PermissionDenied(
-        "this Ark enforces governance: a run needs --project and --as (an approved project and one of its people)")));
   }
   auto l = gov::Ledger::Open(ark_dir);
   if (!l.ok()) return ReportError(l.status());
   ledger = std::move(*l);
   o.authorise = [&](const std::vector<PersonKey>& persons, const std::string& sha) -> Status {
-    if (actor) {
+    if (access->governed) {
       ARK_ASSIGN_OR_RETURN(store, Store::Open(ark_dir + "/store"));
-      ARK_ASSIGN_OR_RETURN(gov::RunRecord rec, gov::RecordRun(**cat, *ledger, *store, *actor, proj, datasets, sha, persons, gov::Today()));
+      ARK_ASSIGN_OR_RETURN(gov::RunRecord rec, gov::RecordRun(**cat, *ledger, *store, access->actor, access->project,
+                                                              access->datasets, sha, persons, gov::Today()));
       run_id = rec.id;
       return Status::OK();
     }
@@ -135,16 +114,34 @@ int Sql(int argc, char** argv) {
   app.add_option("definition", yaml, "study definition (YAML)")->required();
   app.add_option("--dialect", dialect, "sqlite or postgres (the SQL is the same portable text)")->capture_default_str();
   app.add_option("--purpose", purpose, "research, planning or direct-care")->capture_default_str();
+  GateFlags gate;
+  gate.Add(app);
+  CLI::Option* purpose_opt = app.get_option("--purpose");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
   if (dialect != "sqlite" && dialect != "postgres" && dialect != "postgresql" && dialect != "duckdb") {
     return ReportError(Status::InvalidArgument("--dialect must be sqlite or postgres"));
   }
   auto p = study::ParsePurpose(purpose);
   if (!p.ok()) return ReportError(p.status());
+  // The gate (gov::Admit): in a project, the SQL is compiled for the project's purpose (opt-outs as
+  // it requires) and put on the ledger before it is printed.
+  auto access = gate.Admit(ark_dir, "sql", purpose_opt->count() > 0 ? purpose : "");
+  if (!access.ok()) return ReportError(access.status());
+  if (access->governed) {
+    const std::string pname = gov::PurposeName(access->project.purpose);
+    p = study::ParsePurpose(!gov::OptOutsApply(access->project) || pname == "direct_care" ? "direct-care" : pname);
+    if (!p.ok()) return ReportError(p.status());
+  }
   auto def = study::ParseDefinitionFile(yaml);
   if (!def.ok()) return ReportError(def.status());
   auto script = study::CompileSql(*def, *p);
   if (!script.ok()) return ReportError(script.status());
+  if (access->governed) {
+    auto text = ReadFile(yaml);
+    if (!text.ok()) return ReportError(text.status());
+    gov::Json details = {{"definition_sha256", merkle::HexOf(merkle::Sha256(*text))}, {"dialect", dialect}};
+    if (int rc = ReportError(gov::RecordAccess(ark_dir, *access, std::move(details)))) return rc;
+  }
   std::fputs(script->Text().c_str(), stdout);
   return 0;
 }

@@ -16,7 +16,10 @@
 #include "core/csv.h"
 #include "core/fs.h"
 #include "core/time.h"
+#include "disclosure/opensafely.h"
+#include "governance/gate.h"
 #include "store/store.h"
+#include "who.h"
 
 namespace ark::cli {
 namespace {
@@ -188,6 +191,37 @@ int Verify(int argc, char** argv) {
   return 0;
 }
 
+// A scan in a project (gov::Admit passed): persons with a code in `set` in [from, to), opt-outs
+// applied as the project's purpose requires, published under the disclosure rules (counts <= 7
+// redacted, others rounded to 5) and put on the ledger before it is shown. Never the exact count.
+Result<std::optional<int64_t>> GovernedScan(const std::string& dir, const Store& store, const gov::Access& access,
+                                            const std::vector<CodeId>& set, Seconds from, Seconds to,
+                                            const nlohmann::ordered_json& asked) {
+  std::vector<bool> wanted;
+  for (CodeId c : set) {
+    if (c >= wanted.size()) wanted.resize(c + 1, false);
+    wanted[c] = true;
+  }
+  std::vector<PersonKey> matched;
+  ARK_RETURN_IF_ERROR(store.ForEachPerson([&](const Person& p, std::span<const Event> events) {
+    for (const Event& e : events) {
+      if (e.code < wanted.size() && wanted[e.code] && e.time >= from && e.time < to) {
+        matched.push_back(p.key);
+        break;
+      }
+    }
+    return Status::OK();
+  }, 1, Store::Columns::kCore));
+  ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(dir));
+  uint64_t excluded = 0;
+  ARK_ASSIGN_OR_RETURN(auto kept, gov::FilterPopulation(*cat, store, access.project, matched, &excluded));
+  ARK_ASSIGN_OR_RETURN(auto published, sdc::PublishCount(static_cast<int64_t>(kept.size())));
+  nlohmann::ordered_json details = asked;
+  details["persons_published"] = sdc::Show(published);
+  ARK_RETURN_IF_ERROR(gov::RecordAccess(dir, access, std::move(details)));
+  return published;
+}
+
 int Scan(int argc, char** argv) {
   CLI::App app("Count persons with any event whose code is in a set, within [--from, --to).", "ark scan");
   std::string dir, codes, from, to;
@@ -200,6 +234,8 @@ int Scan(int argc, char** argv) {
   app.add_option("--threads", threads, "threads")->check(CLI::Range(1, 256));
   app.add_option("--repeat", repeat, "run the scan this many times and report the fastest")->check(CLI::Range(1, 1000));
   app.add_flag("--json", json, "print as JSON");
+  GateFlags gate;
+  gate.Add(app);
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
   auto t_from = ParseTime(from, kTimeFormat);
   if (!t_from.ok()) return ReportError(t_from.status().WithContext("--from"));
@@ -210,6 +246,8 @@ int Scan(int argc, char** argv) {
                                                ": the window [--from, --to) would be empty"));
   }
   if (int rc = ReportError(RequireStore(dir))) return rc;
+  auto access = gate.Admit(dir, "scan");
+  if (!access.ok()) return ReportError(access.status());
   auto store = Store::Open(dir + "/store");
   if (!store.ok()) return ReportError(store.status());
   const auto dicts = (*store)->dicts();
@@ -228,6 +266,22 @@ int Scan(int argc, char** argv) {
     }
   }
   for (const auto& c : unknown) std::fprintf(stderr, "ark: code %s is not in the store (ignored)\n", c.c_str());
+  if (access->governed) {
+    nlohmann::ordered_json asked = {{"codes", codes}, {"from", from}, {"to", to}};
+    auto n = GovernedScan(dir, **store, *access, set, *t_from, *t_to, asked);
+    if (!n.ok()) return ReportError(n.status());
+    if (json) {
+      nlohmann::ordered_json j = {{"persons", *n ? nlohmann::ordered_json(**n) : nlohmann::ordered_json(nullptr)},
+                                  {"persons_shown", sdc::Show(*n)}, {"project", access->project.id},
+                                  {"disclosure", "opensafely: counts <= 7 redacted, others rounded to 5; opt-outs applied"},
+                                  {"unknown_codes", unknown}};
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      std::printf("persons matched %s (project %s: opt-outs applied, counts <= 7 redacted, others rounded to 5)\n",
+                  sdc::Show(*n).c_str(), access->project.id.c_str());
+    }
+    return 0;
+  }
   uint64_t persons = 0;
   double best = 1e300;
   for (int r = 0; r < repeat; ++r) {
