@@ -239,6 +239,37 @@ TEST_F(GovTest, ReleaseNeedsACheckerWhoIsNotTheAuthor) {
   EXPECT_TRUE(VerifyLedger(dir_ + "/ledger").ok());
 }
 
+// A run's measure table goes through output checking as `ark run` wrote it, and is released in
+// the same shape (it was refused: "'interval_start' ... not a whole-number count").
+TEST_F(GovTest, RunMeasureTableIsReleasedInItsOwnShape) {
+  RunRecord r = Run();
+  const std::string measure =
+      "measure,interval_start,interval_end,ratio,numerator,denominator,sex\n"
+      "m,2025-01-01,2025-03-31,0.333333,100,300,F\n"
+      "m,2025-01-01,2025-03-31,[REDACTED],[REDACTED],290,M\n";
+  auto o = SubmitOutput(*cat_, *ledger_, ana_, "p1", r.id, Csv("m.csv", measure), SubmitOptions{});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->status, "pass");
+  ASSERT_TRUE(DecideOutput(*cat_, *ledger_, chris_, o->id, true, "rules applied").ok());
+  auto released = ReadFile(dir_ + "/releases/p1/" + std::to_string(o->id) + "-m.csv");
+  ASSERT_TRUE(released.ok());
+  EXPECT_EQ(*released, measure);
+  // Under ACRO's threshold of 10 nothing changes here either; a count under it is suppressed and
+  // takes its ratio with it.
+  SubmitOptions acro;
+  acro.sdc.rules = sdc::RuleSet::kAcro;
+  acro.differencing_threshold = 0;
+  auto a = SubmitOutput(*cat_, *ledger_, ana_, "p1", r.id,
+                        Csv("a.csv", "measure,interval_start,interval_end,ratio,numerator,denominator\n"
+                                     "m,2025-01-01,2025-03-31,0.0333333,5,150\n"),
+                        acro);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto published = ReadFile(dir_ + "/outputs/" + std::to_string(a->id) + "/a.csv");
+  ASSERT_TRUE(published.ok());
+  EXPECT_EQ(*published, "measure,interval_start,interval_end,ratio,numerator,denominator\n"
+                        "m,2025-01-01,2025-03-31,[REDACTED],[REDACTED],150\n");
+}
+
 TEST_F(GovTest, DifferentiallyPrivateReleaseSpendsTheProjectBudget) {
   RunRecord r = Run();
   SubmitOptions o;

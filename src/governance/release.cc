@@ -4,6 +4,8 @@
 #include <cctype>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "core/csv.h"
 #include "disclosure/dp.h"
 #include "core/fs.h"
@@ -41,6 +43,45 @@ std::string PublishedCsv(const sdc::TableCheck& t) {
   for (size_t c = 0; c < t.col_labels.size(); ++c) s += "," + show(t.col_totals[c]);
   if (t.col_labels.size() > 1) s += "," + show(t.total);
   return s + "\n";
+}
+
+// A measure table (`ark run`'s shape) published as it came: same columns and rows, numerator and
+// denominator as the rules publish them, the ratio kept where both counts are unchanged, redacted
+// where either is hidden, else recomputed from the published counts.
+Result<std::string> PublishedMeasureCsv(const std::string& file, const sdc::TableCheck& t) {
+  ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(file));
+  std::string s;
+  for (size_t c = 0; c < f.header().size(); ++c) {
+    if (c) s += ",";
+    AppendCsvField(&s, f.header()[c]);
+  }
+  s += "\n";
+  CsvParser p(f.body(), f.body_first_line());
+  std::vector<std::string_view> row;
+  for (size_t r = 0;; ++r) {
+    ARK_ASSIGN_OR_RETURN(bool more, p.Next(&row));
+    if (!more) break;
+    if (row.size() == 1 && row[0].empty()) continue;
+    if (r >= t.cells.size()) return Status::Internal(file + ": changed while it was checked");
+    const auto& num = t.cells[r][0].published;
+    const auto& den = t.cells[r][1].published;
+    auto show = [](const std::optional<int64_t>& v) { return v ? std::to_string(*v) : std::string("[REDACTED]"); };
+    std::string ratio;
+    if (!num || !den || *den == 0) {
+      ratio = "[REDACTED]";
+    } else if (show(num) == row[4] && show(den) == row[5]) {
+      ratio = std::string(row[3]);
+    } else {
+      ratio = fmt::format("{:.6g}", static_cast<double>(*num) / static_cast<double>(*den));
+    }
+    for (size_t c = 0; c < row.size(); ++c) {
+      const std::string v = c == 3 ? ratio : c == 4 ? show(num) : c == 5 ? show(den) : std::string(row[c]);
+      if (c) s += ",";
+      AppendCsvField(&s, v);
+    }
+    s += "\n";
+  }
+  return s;
 }
 
 Result<OutputRecord> FromRow(Stmt& q) {
@@ -150,7 +191,11 @@ Result<OutputRecord> SubmitOutput(Catalog& cat, Ledger& ledger, const Actor& by,
     status = tc.status;
     summary = tc.summary;
     checks = SdcTableJsonForResults(tc);
-    published = PublishedCsv(tc);
+    if (t.measures) {
+      ARK_ASSIGN_OR_RETURN(published, PublishedMeasureCsv(file, tc));
+    } else {
+      published = PublishedCsv(tc);
+    }
   } else if (o.kind == "regression") {
     if (o.residual_dof < 0) return Status::InvalidArgument("a regression output needs its residual degrees of freedom");
     auto m = sdc::CheckRegression(o.residual_dof, o.sdc);
