@@ -194,6 +194,7 @@ Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
   lo.cross_source_only = files.size() > 1;
   lo.one_to_one = files.size() > 1;
   lo.threshold_probability = opt.threshold_probability;
+  lo.cluster_bound = opt.cluster_bound;
   lo.threads = opt.threads;
   ARK_ASSIGN_OR_RETURN(rep.outcome, LinkProbabilistic(in, lo));
   rep.linked_pairs = rep.outcome.linked.size();  // the links kept, as the pairs file marks them

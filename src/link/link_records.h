@@ -30,6 +30,7 @@ struct LinkRecordsOptions {
   std::string out_pairs;           // pairs CSV (empty: not written)
   double blip = 0.01;
   std::optional<double> threshold_probability;
+  std::optional<double> cluster_bound;  // LinkOptions::cluster_bound
   int threads = 2;
 };
 

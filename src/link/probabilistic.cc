@@ -1,5 +1,7 @@
 #include "link/probabilistic.h"
 
+#include "link/cluster.h"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -309,31 +311,6 @@ int RefineRuleKeys(const LinkInput& in, const LinkOptions& opt, int rule, std::v
   return bits;
 }
 
-struct UnionFind {
-  std::vector<uint32_t> parent;
-  std::vector<uint32_t> group;
-  std::vector<uint64_t> unique;  // per root: bits of the one-record-per-person sources it holds
-  explicit UnionFind(size_t n) : parent(n), group(n, LinkInput::kNoGroup), unique(n, 0) { std::iota(parent.begin(), parent.end(), 0u); }
-  uint32_t Find(uint32_t x) {
-    while (parent[x] != x) x = parent[x] = parent[parent[x]];
-    return x;
-  }
-  // False if the two clusters hold different groups (a cannot-link constraint).
-  // `same_group`: the two records share a group (an NHS-number pseudonym), which wins over the
-  // one-record-per-person rule when the data contradict each other.
-  bool Union(uint32_t a, uint32_t b, bool same_group = false) {
-    a = Find(a), b = Find(b);
-    if (a == b) return true;
-    if (group[a] != LinkInput::kNoGroup && group[b] != LinkInput::kNoGroup && group[a] != group[b]) return false;
-    if (!same_group && (unique[a] & unique[b])) return false;
-    if (a > b) std::swap(a, b);
-    parent[b] = a;
-    if (group[a] == LinkInput::kNoGroup) group[a] = group[b];
-    unique[a] |= unique[b];
-    return true;
-  }
-};
-
 // EM with u fixed: updates m (fields with data) and *lambda; returns iterations run.
 int RunEm(const std::map<std::vector<uint8_t>, double>& pat_map, std::vector<FieldModel>* model, double* lambda,
           int max_iter) {
@@ -509,6 +486,17 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
       lo = hi;
     }
   }
+  // Small inputs: every pair is a candidate too (scored, not used to train m: its rule index is
+  // past the blocking rules), so that the clustering sees the cross pairs blocking would miss.
+  if (n >= 2 && static_cast<double>(n) * (n - 1) / 2 <= opt.all_pairs_up_to) {
+    o.all_pairs = true;
+    for (uint32_t a = 0; a < n; ++a)
+      for (uint32_t b = a + 1; b < n; ++b) {
+        if (opt.cross_source_only && src(a) == src(b)) continue;
+        if (opt.skip_grouped_pairs && grp(a) != LinkInput::kNoGroup && grp(b) != LinkInput::kNoGroup) continue;
+        packed.push_back(uint64_t(a) << 36 | uint64_t(b) << 8 | nrules);
+      }
+  }
   ParallelSort(packed, opt.threads);
   std::vector<uint32_t> rule_mask;
   size_t np = 0;
@@ -598,7 +586,7 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
       all_patterns[t][pat] += 1;
       for (uint32_t m = rule_mask[p]; m; m &= m - 1) {
         const int r = std::countr_zero(m);
-        if (r < static_cast<int>(rule_fields.size())) rule_patterns[t][r][pat | rule_null[r]] += 1;
+        if (r < static_cast<int>(nrules) && r < static_cast<int>(rule_fields.size())) rule_patterns[t][r][pat | rule_null[r]] += 1;
       }
     }
   });
@@ -739,54 +727,15 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   std::vector<uint8_t>().swap(levels);
   std::vector<uint64_t>().swap(packed);
 
-  // 5. Clustering: accepted pairs by decreasing weight (ties in pair order).
-  UnionFind uf(n);
-  if (!in.unique_source.empty() && !in.source.empty()) {
-    std::vector<int> bit(in.unique_source.size(), -1);
-    int next_bit = 0;
-    for (size_t s = 0; s < in.unique_source.size() && next_bit < 64; ++s)
-      if (in.unique_source[s]) bit[s] = next_bit++;
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint32_t s = in.source[i];
-      if (s < bit.size() && bit[s] >= 0) uf.unique[i] = uint64_t{1} << bit[s];
-    }
-  }
-  if (!in.group.empty()) {
-    std::unordered_map<uint32_t, uint32_t> seen;
-    for (uint32_t i = 0; i < n; ++i) {
-      if (in.group[i] == LinkInput::kNoGroup) continue;
-      uf.group[i] = in.group[i];
-      auto [it, fresh] = seen.emplace(in.group[i], i);
-      if (!fresh) uf.Union(it->second, i, /*same_group=*/true);
-    }
-  }
-  std::vector<uint32_t> order;
-  for (uint32_t i = 0; i < o.pairs.size(); ++i) if (o.pairs[i].weight >= o.threshold_weight) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return o.pairs[x].weight > o.pairs[y].weight; });
-  std::vector<uint8_t> matched(opt.one_to_one ? n : 0, 0);
-  for (uint32_t idx : order) {
-    const ScoredPair& sp = o.pairs[idx];
-    if (grp(sp.a) != LinkInput::kNoGroup && grp(sp.b) != LinkInput::kNoGroup) continue;  // decided by groups
-    if (opt.one_to_one) {
-      if (matched[sp.a] || matched[sp.b]) continue;  // one-to-one: a stronger link was kept
-      if (uf.Union(sp.a, sp.b)) {
-        matched[sp.a] = matched[sp.b] = 1;
-        o.linked.push_back(idx);
-      } else {
-        ++o.refused_merges;
-      }
-    } else if (uf.Union(sp.a, sp.b)) {
-      o.linked.push_back(idx);
-    } else {
-      ++o.refused_merges;
-    }
-  }
-  std::sort(o.linked.begin(), o.linked.end());
-  o.cluster.resize(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    o.cluster[i] = uf.Find(i);
-    if (o.cluster[i] == i) ++o.clusters;
-  }
+  // 5. Clustering (link/cluster.h).
+  const PairScorer score = [&](uint32_t a, uint32_t b) {
+    std::array<uint8_t, kMaxLinkFields> lv;
+    cmp.Levels(std::min(a, b), std::max(a, b), lv.data());
+    double ws = 0;
+    for (size_t f = 0; f < nf; ++f) if (lv[f] != kNull) ws += w[f][lv[f]];
+    return static_cast<double>(static_cast<float>(1.0 / (1.0 + std::exp2(-(ws + prior)))));
+  };
+  ClusterAcceptedPairs(in, opt, &o, &score);
   o.seconds_total = Seconds(t0);
   return o;
 }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "link/cluster.h"
 #include "link/link_records.h"
 
 namespace ark::cli {
@@ -56,6 +57,9 @@ int LinkRecordsCmd(int argc, char** argv) {
   app.add_option("--key", o.key_path, "pprl: programme key file (default: a fresh random key)");
   app.add_option("--blip", o.blip, "pprl: bit-flip probability hardening the field filters");
   app.add_option("--threshold", threshold, "override the estimated threshold: posterior match probability in (0,1)");
+  double cluster_bound = -1;
+  app.add_option("--cluster-bound", cluster_bound,
+                 "mean cross-pair match probability two clusters need to merge (default: the pair threshold)");
   app.add_option("--threads", o.threads, "worker threads");
   app.add_option("--out", o.out_pairs, "write scored pairs (weight, probability, explanation) to this CSV");
   app.add_flag("--json", json, "print the report as JSON");
@@ -63,6 +67,10 @@ int LinkRecordsCmd(int argc, char** argv) {
   if (threshold >= 0) {
     if (threshold <= 0 || threshold >= 1) return ReportError(Status::InvalidArgument("--threshold must be in (0,1)"));
     o.threshold_probability = threshold;
+  }
+  if (cluster_bound >= 0) {
+    if (cluster_bound > 1) return ReportError(Status::InvalidArgument("--cluster-bound must be in [0,1]"));
+    o.cluster_bound = cluster_bound;
   }
   auto r = LinkRecords(o);
   if (!r.ok()) return ReportError(r.status());
@@ -98,6 +106,7 @@ int LinkRecordsCmd(int argc, char** argv) {
   j["threshold_probability"] = lo.threshold_probability;
   j["expected_false_matches"] = lo.expected_false_matches;
   j["expected_missed_matches"] = lo.expected_missed_matches;
+  j["clustering"] = ClusteringJson(lo.clustering, lo.clusters, lo.refused_merges);
   j["em_iterations"] = lo.em_iterations;
   if (!r->key_fingerprint.empty()) j["key_fingerprint"] = r->key_fingerprint;
   j["model"] = ModelJson(lo);
@@ -108,6 +117,11 @@ int LinkRecordsCmd(int argc, char** argv) {
     std::printf("records %llu, candidate pairs %llu, linked pairs %llu, persons %llu\n", (unsigned long long)r->records,
                 (unsigned long long)lo.candidate_pairs, (unsigned long long)r->linked_pairs,
                 (unsigned long long)lo.clusters);
+    std::printf("clusters: largest %llu records; %llu merges, refused %llu incoherent and %llu hard conflicts; "
+                "expected false-merge rate %.4f\n",
+                (unsigned long long)lo.clustering.largest, (unsigned long long)lo.clustering.merges,
+                (unsigned long long)lo.clustering.incoherent_merges, (unsigned long long)lo.refused_merges,
+                lo.clustering.ExpectedFalseMergeRate());
     if (r->quality) {
       std::printf("precision %.4f  recall %.4f  F1 %.4f  (true persons %llu, found %llu)\n", r->quality->precision,
                   r->quality->recall, r->quality->f1, (unsigned long long)r->quality->true_persons,
