@@ -118,6 +118,47 @@ TEST(DiceScan, MatchesScalarDice) {
   EXPECT_GT(want.size(), 10u);
 }
 
+// Splink's term-frequency adjustment: two pairs agreeing exactly on given name, surname and date
+// of birth, one on "smith" (half the records), one on a surname no one else has.
+TEST(TermFrequency, RareSurnameMatchWeighsMore) {
+  const std::vector<std::string> given = {"john", "mary", "ahmed", "li", "olga", "sean", "priya", "tom"};
+  LinkInput in;
+  in.fields = {{"given_name", FieldKind::kName}, {"surname", FieldKind::kName}, {"date_of_birth", FieldKind::kDate}};
+  in.values.resize(3);
+  auto add = [&](const std::string& g, const std::string& s, const std::string& d) {
+    in.values[0].push_back(g);
+    in.values[1].push_back(s);
+    in.values[2].push_back(d);
+    ++in.n;
+  };
+  for (int i = 0; i < 300; ++i) {
+    std::string rare = {char('a' + i % 26), char('a' + i / 26 % 26), 'q', 'x'};
+    char dob[9];
+    std::snprintf(dob, sizeof dob, "%04d%02d%02d", 1940 + i % 60, 1 + i % 12, 1 + i % 28);
+    add(given[i % given.size()], i % 2 ? "smith" : rare, dob);
+  }
+  add("john", "smith", "19800101");  // 300, 301: common surname
+  add("john", "smith", "19800101");
+  add("john", "zebedee", "19810202");  // 302, 303: rare surname
+  add("john", "zebedee", "19810202");
+  auto weight = [](const LinkOutcome& o, uint32_t a, uint32_t b) {
+    for (auto& p : o.pairs)
+      if (p.a == a && p.b == b) return static_cast<double>(p.weight);
+    return -1e9;
+  };
+  LinkOptions opt;
+  auto with = LinkProbabilistic(in, opt);
+  ASSERT_TRUE(with.ok()) << with.status().message();
+  EXPECT_EQ(with->tf_fields, (std::vector<std::string>{"given_name", "surname"}));
+  EXPECT_GT(weight(*with, 302, 303), weight(*with, 300, 301) + 1.0);
+  for (auto& p : with->pairs)
+    if (p.a == 302 && p.b == 303) EXPECT_NE(ExplainPair(*with, p).find("; term frequency (+"), std::string::npos);
+  opt.term_frequencies = false;
+  auto without = LinkProbabilistic(in, opt);
+  ASSERT_TRUE(without.ok());
+  EXPECT_NEAR(weight(*without, 302, 303), weight(*without, 300, 301), 1e-4);
+}
+
 class FebrlTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -361,6 +361,40 @@ int RunEm(const std::map<std::vector<uint8_t>, double>& pat_map, std::vector<Fie
   return it;
 }
 
+// Term-frequency adjustments (Splink's), plaintext only: an exact match on a name or postcode
+// value v is worth log2(m/tf(v)) instead of log2(m/u), i.e. the level weight plus
+// log2(u_exact / tf(v)), where tf(v) is v's share of the records with a value. tf is floored at
+// u_exact / 16 (a rare value gains at most 4 bits).
+struct TermFrequencies {
+  std::vector<size_t> fields;               // fields adjusted
+  std::vector<std::vector<float>> adjust;   // [field][record]: log2(u_exact / tf(value))
+};
+
+TermFrequencies TermFrequencyAdjustments(const LinkInput& in, const std::vector<FieldModel>& model) {
+  TermFrequencies t;
+  if (in.encoded) return t;
+  t.adjust.resize(in.fields.size());
+  for (size_t f = 0; f < in.fields.size(); ++f) {
+    const FieldKind k = in.fields[f].kind;
+    if (k != FieldKind::kName && k != FieldKind::kPostcode) continue;
+    std::unordered_map<std::string_view, uint32_t> count;
+    size_t present = 0;
+    for (const std::string& v : in.values[f])
+      if (!v.empty()) ++count[v], ++present;
+    if (present == 0) continue;
+    const double u = model[f].u[0];
+    t.fields.push_back(f);
+    t.adjust[f].assign(in.n, 0);
+    for (size_t i = 0; i < in.n; ++i) {
+      const std::string& v = in.values[f][i];
+      if (v.empty()) continue;
+      const double share = std::max(static_cast<double>(count[v]) / present, u / 16);
+      t.adjust[f][i] = static_cast<float>(std::log2(u / share));
+    }
+  }
+  return t;
+}
+
 }  // namespace
 
 double JaroWinkler(std::string_view a, std::string_view b) {
@@ -408,6 +442,7 @@ double JaroWinkler(std::string_view a, std::string_view b) {
 
 std::string ExplainPair(const LinkOutcome& o, const ScoredPair& p) {
   std::string s;
+  double level_sum = 0;
   char buf[64];
   for (size_t f = 0; f < o.model.size(); ++f) {
     const FieldModel& fm = o.model[f];
@@ -420,6 +455,11 @@ std::string ExplainPair(const LinkOutcome& o, const ScoredPair& p) {
     double w = std::log2(fm.m[p.levels[f]] / fm.u[p.levels[f]]);
     std::snprintf(buf, sizeof buf, " (%+.1f)", w);
     s += fm.levels[p.levels[f]] + buf;
+    level_sum += w;
+  }
+  if (!o.tf_fields.empty() && std::fabs(p.weight - level_sum) >= 0.05) {
+    std::snprintf(buf, sizeof buf, "; term frequency (%+.1f)", p.weight - level_sum);
+    s += buf;
   }
   return s;
 }
@@ -665,6 +705,8 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   o.lambda = lambda;
   o.seconds_em = Seconds(te);
   const double prior = std::log2(lambda / (1 - lambda));
+  const TermFrequencies tf = opt.term_frequencies ? TermFrequencyAdjustments(in, o.model) : TermFrequencies{};
+  for (size_t f : tf.fields) o.tf_fields.push_back(in.fields[f].name);
   o.threshold_probability = opt.threshold_probability.value_or(0.5);
   o.threshold_weight = std::log2(o.threshold_probability / (1 - o.threshold_probability)) - prior;
 
@@ -677,10 +719,11 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   std::vector<LinkOutcome::GroupConsistency> gc(T);
   ParallelForT(pairs.size(), opt.threads, [&](int t, size_t lo, size_t hi) {
     for (size_t p = lo; p < hi; ++p) {
+      const uint32_t a = pairs[p] >> 32, b = static_cast<uint32_t>(pairs[p]);
       double ws = 0;
       for (size_t f = 0; f < nf; ++f) if (levels[p * nf + f] != kNull) ws += w[f][levels[p * nf + f]];
+      for (size_t f : tf.fields) if (levels[p * nf + f] == 0) ws += tf.adjust[f][a];
       const double prob = 1.0 / (1.0 + std::exp2(-(ws + prior)));
-      const uint32_t a = pairs[p] >> 32, b = static_cast<uint32_t>(pairs[p]);
       const bool match = static_cast<float>(ws) >= o.threshold_weight;
       if (match) exp_false[t] += 1 - static_cast<float>(prob);
       else exp_missed[t] += static_cast<float>(prob);
@@ -733,6 +776,7 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
     cmp.Levels(std::min(a, b), std::max(a, b), lv.data());
     double ws = 0;
     for (size_t f = 0; f < nf; ++f) if (lv[f] != kNull) ws += w[f][lv[f]];
+    for (size_t f : tf.fields) if (lv[f] == 0) ws += tf.adjust[f][a];
     return static_cast<double>(static_cast<float>(1.0 / (1.0 + std::exp2(-(ws + prior)))));
   };
   ClusterAcceptedPairs(in, opt, &o, &score);

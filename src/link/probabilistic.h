@@ -9,6 +9,8 @@
 //      of the per-field Bloom filters, cut into levels. Missing values are a null level (weight 0).
 //   3. u-probabilities from random record pairs; m-probabilities and the match share λ among
 //      candidate pairs by EM. Match weight = Σ log2(m/u); probability = posterior given λ.
+//      Plaintext: an exact match on a name or postcode adds log2(u_exact / share of its value)
+//      (term frequencies: "smith" counts less than a rare surname).
 //   4. The threshold is estimated, not a default: a pair is a match when its posterior
 //      probability is ≥ 0.5 under the estimated model, i.e. weight ≥ log2((1−λ)/λ). It is
 //      returned (and printed by the commands). `threshold_probability` overrides it.
@@ -70,6 +72,9 @@ struct LinkOptions {
   // pairs (unscored pairs count 0) is at least this; unset = the pair threshold probability.
   std::optional<double> cluster_bound;
   size_t cluster_score_limit = 256;  // merges with at most this many cross pairs score them all
+  // Plaintext: an exact match on a name or postcode weighs by how rare the value is (Splink's
+  // term-frequency adjustment; see TermFrequencyAdjustments in probabilistic.cc).
+  bool term_frequencies = true;
   // With CLKs and the standard rules (kNameRules + kLshBands), recompute the LSH bands from the
   // CLKs with as many bits per band as keep each band at <= lsh_pairs_per_record pairs per record,
   // and refine any name rule over that budget with sampled CLK bits (see RefineRuleKeys).
@@ -110,6 +115,7 @@ struct LinkOutcome {
   double threshold_probability = 0.5;
   uint64_t candidate_pairs = 0, skipped_blocks = 0, skipped_block_records = 0, em_iterations = 0;
   std::vector<uint64_t> pairs_per_rule;
+  std::vector<std::string> tf_fields;  // fields with term-frequency adjustments (plaintext)
   bool all_pairs = false;          // every record pair was scored (LinkOptions::all_pairs_up_to)
   std::vector<ScoredPair> pairs;   // scored candidate pairs: accepted, or probability >= keep_min_probability
   // Indices into `pairs` (ascending) of the links the clustering kept: pairs at or above the
