@@ -2,7 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
+#include <cstring>
 #include <regex>
 #include <unordered_map>
 
@@ -91,6 +94,46 @@ Result<Loaded> LoadCsv(const std::string& path, const MappingSpec& spec, const s
 }
 
 }  // namespace
+
+Result<std::vector<uint64_t>> ReadClksJson(const std::string& path) {
+  ARK_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(path + ": not JSON: " + e.what());
+  }
+  if (!j.is_object() || !j.contains("clks") || !j["clks"].is_array()) {
+    return Status::InvalidArgument(path + ": expected anonlink's clks.json: {\"clks\": [base64, ...]}");
+  }
+  std::vector<uint64_t> out;
+  std::string raw;
+  for (size_t i = 0; i < j["clks"].size(); ++i) {
+    const auto& e = j["clks"][i];
+    if (!e.is_string() || !Base64Decode(e.get<std::string>(), &raw)) {
+      return Status::InvalidArgument(path + ": clks[" + std::to_string(i) + "]: not a base64 string");
+    }
+    if (raw.size() != kClkWords * 8) {
+      return Status::InvalidArgument(path + ": clks[" + std::to_string(i) + "]: " + std::to_string(raw.size()) +
+                                     " bytes, expected " + std::to_string(kClkWords * 8) + " (a 1024-bit CLK)");
+    }
+    // Bytes in order, 8 to a word: Dice does not depend on how bits are numbered.
+    uint64_t w[kClkWords];
+    std::memcpy(w, raw.data(), sizeof w);
+    out.insert(out.end(), w, w + kClkWords);
+  }
+  return out;
+}
+
+Status WriteClksJson(const std::string& path, const std::vector<uint64_t>& clks) {
+  std::string out = "{\"clks\": [";
+  for (size_t i = 0; i < clks.size() / kClkWords; ++i) {
+    if (i) out += ", ";
+    out += '"' + Base64Encode(&clks[i * kClkWords], kClkWords * 8) + '"';
+  }
+  out += "]}\n";
+  return WriteFileAtomic(path, out);
+}
 
 Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
   if (opt.mode != "plaintext" && opt.mode != "pprl") {
@@ -188,6 +231,11 @@ Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
         for (size_t b = 0; b < keys.size(); ++b) in.blocking[b][r] = keys[b];
       }
     }
+  }
+  if (!opt.write_clks.empty()) {
+    if (!in.encoded) return Status::InvalidArgument("--write-clks needs --mode pprl");
+    if (files.size() > 1) return Status::InvalidArgument("--write-clks writes one file's CLKs: give --left only");
+    ARK_RETURN_IF_ERROR(WriteClksJson(opt.write_clks, in.clk));
   }
   // From here on, only `in` (encodings, in pprl mode) is used for linking.
   LinkOptions lo;

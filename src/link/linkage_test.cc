@@ -229,6 +229,37 @@ TEST_F(FebrlTest, SplinkFake1000ClustersWithoutChaining) {
   }
 }
 
+// CLKs round-trip through anonlink's clks.json: written by pprl mode (--write-clks), read back
+// equal to the CLKs the encoder makes, written again byte for byte.
+TEST_F(FebrlTest, ClksJsonRoundTrip) {
+  LinkRecordsOptions o = Options("pprl");
+  const std::string key = dir_ + "/clk.key", clks = dir_ + "/clks.json";
+  Digest kb{};
+  kb.fill(5);
+  ASSERT_TRUE(ProgrammeKey::FromBytes(kb).Save(key).ok());
+  o.key_path = key;
+  o.write_clks = clks;
+  o.out_pairs.clear();
+  auto full = LinkRecords(o);
+  ASSERT_TRUE(full.ok()) << full.status().message();
+  auto read = ReadClksJson(clks);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  ASSERT_EQ(read->size(), 1000u * kClkWords);
+  int bits = 0;  // a CLK, not zeros: about half its bits set
+  for (int w = 0; w < kClkWords; ++w) bits += __builtin_popcountll((*read)[w]);
+  EXPECT_GT(bits, 300);
+  EXPECT_LT(bits, 700);
+  ASSERT_TRUE(WriteClksJson(dir_ + "/again.json", *read).ok());
+  EXPECT_EQ(*ReadFile(dir_ + "/again.json"), *ReadFile(clks));
+  auto text = ReadFile(clks);
+  EXPECT_EQ(text->rfind("{\"clks\": [\"", 0), 0u);
+
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/bad.json", "{\"clks\": [\"AAAA\"]}").ok());
+  auto bad = ReadClksJson(dir_ + "/bad.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad.json: clks[0]: 3 bytes"), std::string::npos) << bad.status().message();
+}
+
 // Two files, with ten right-hand records present twice: each of the ten left partners scores the
 // same above the threshold against both copies, and one-to-one keeps one link. The pairs file
 // marks as linked exactly the links kept, as many as the JSON's linked_pairs and found_pairs.

@@ -50,6 +50,7 @@ int LinkRecordsCmd(int argc, char** argv) {
   app.add_option("--left", o.left, "CSV file (deduplicated when --right is absent)")->required();
   app.add_option("--right", o.right, "second CSV file: link --left to it");
   app.add_option("--spec", o.spec_path, "YAML column mapping (columns: {role: column}, id: column)")->required();
+  app.add_option("--write-clks", o.write_clks, "pprl: write the CLKs of --left in anonlink's clks.json");
   app.add_option("--mode", o.mode, "plaintext | pprl (encode both sides as 'ark pseudonymise' would, link on the encodings)")
       ->check(CLI::IsMember({"plaintext", "pprl"}));
   app.add_option("--truth-column", o.truth_column, "column holding the true entity id: score precision and recall");
