@@ -28,6 +28,10 @@ struct LinkRecordsOptions {
   std::string truth_column, truth_pattern;
   std::string key_path;            // pprl: programme key (a fresh random key if empty)
   std::string out_pairs;           // pairs CSV (empty: not written)
+  // Instead of CSV files: pre-encoded CLKs in anonlink's clks.json, linked by the Dice of their
+  // four 256-bit quarters with the model estimated as for CSV files (no spec, no truth).
+  // clks_right empty: dedupe clks_left.
+  std::string clks_left, clks_right;
   // pprl mode, --left only: write the CLKs computed to this file in anonlink's clks.json.
   std::string write_clks;
   double blip = 0.01;

@@ -254,6 +254,22 @@ TEST_F(FebrlTest, ClksJsonRoundTrip) {
   auto text = ReadFile(clks);
   EXPECT_EQ(text->rfind("{\"clks\": [\"", 0), 0u);
 
+  // Linked alone, CLKs find FEBRL1's duplicates.
+  LinkRecordsOptions c;
+  c.clks_left = clks;
+  auto alone = LinkRecords(c);
+  ASSERT_TRUE(alone.ok()) << alone.status().message();
+  auto csv = ReadFile(kFebrl + "dataset1.csv");
+  std::vector<uint64_t> truth, pred(alone->outcome.cluster.begin(), alone->outcome.cluster.end());
+  for (size_t pos = csv->find('\n') + 1; pos < csv->size();) {
+    const size_t end = std::min(csv->find('\n', pos), csv->size());
+    truth.push_back(std::stoull(csv->substr(pos + 4, csv->find('-', pos + 4) - pos - 4)));  // rec-N-...
+    pos = end + 1;
+  }
+  ASSERT_EQ(truth.size(), pred.size());
+  const PairwiseQuality q = ScorePairs(pred, truth);
+  EXPECT_GE(q.f1, 0.95) << q.precision << " " << q.recall;
+
   ASSERT_TRUE(WriteFileAtomic(dir_ + "/bad.json", "{\"clks\": [\"AAAA\"]}").ok());
   auto bad = ReadClksJson(dir_ + "/bad.json");
   ASSERT_FALSE(bad.ok());

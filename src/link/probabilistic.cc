@@ -121,6 +121,11 @@ class Comparer {
       const uint64_t* rb = &rec_[size_t(b) * stride_];
       const size_t pw = stride_ - 1;
       if (!((ra[pw] >> fa) & 1) || !((rb[pw] >> fb) & 1)) return kNull;
+      if (!in_.dice_cuts.empty()) {  // per-field cuts: levels >= c0 / c1 / c2 / else
+        const double d = Dice(ra + fa * kFieldWords, rb + fb * kFieldWords, kFieldWords);
+        const auto& c = in_.dice_cuts[fa];
+        return d >= c[0] ? 0 : d >= c[1] ? 1 : d >= c[2] ? 2 : 3;
+      }
       return EncodedLevel(in_.fields[fa].kind, ra + fa * kFieldWords, rb + fb * kFieldWords);
     }
     return PlainLevel(in_.fields[fa].kind, in_.values[fa][a], in_.values[fb][b]);
@@ -571,6 +576,15 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   for (size_t f = 0; f < nf; ++f) {
     o.model[f].name = in.fields[f].name;
     o.model[f].levels = LevelLabels(in.fields[f].kind, in.encoded);
+    if (!in.dice_cuts.empty()) {
+      o.model[f].levels.clear();
+      char buf[32];
+      for (float c : in.dice_cuts[f]) {
+        std::snprintf(buf, sizeof buf, "dice>=%.3f", c);
+        o.model[f].levels.push_back(buf);
+      }
+      o.model[f].levels.push_back("else");
+    }
     o.model[f].m.assign(o.model[f].levels.size(), 0);
     o.model[f].u.assign(o.model[f].levels.size(), 0);
   }

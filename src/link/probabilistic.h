@@ -47,6 +47,8 @@ struct LinkInput {
   // Per source id (optional): 1 when that source holds at most one record per person (its data
   // say so): no cluster gets two records of it. At most 64 such sources are honoured.
   std::vector<uint8_t> unique_source;
+  // Encoded (optional): per field, Dice cuts of levels 0-2 (else level 3) instead of the kind's.
+  std::vector<std::array<float, 3>> dice_cuts;
   static constexpr uint32_t kNoGroup = 0xffffffffu;
 };
 

@@ -47,9 +47,11 @@ int LinkRecordsCmd(int argc, char** argv) {
   LinkRecordsOptions o;
   bool json = false;
   double threshold = -1;
-  app.add_option("--left", o.left, "CSV file (deduplicated when --right is absent)")->required();
+  app.add_option("--left", o.left, "CSV file (deduplicated when --right is absent)");
   app.add_option("--right", o.right, "second CSV file: link --left to it");
-  app.add_option("--spec", o.spec_path, "YAML column mapping (columns: {role: column}, id: column)")->required();
+  app.add_option("--spec", o.spec_path, "YAML column mapping (columns: {role: column}, id: column)");
+  app.add_option("--clks-left", o.clks_left, "instead of CSV: pre-encoded CLKs in anonlink's clks.json");
+  app.add_option("--clks-right", o.clks_right, "second clks.json: link --clks-left to it (one-to-one)");
   app.add_option("--write-clks", o.write_clks, "pprl: write the CLKs of --left in anonlink's clks.json");
   app.add_option("--mode", o.mode, "plaintext | pprl (encode both sides as 'ark pseudonymise' would, link on the encodings)")
       ->check(CLI::IsMember({"plaintext", "pprl"}));
@@ -65,6 +67,15 @@ int LinkRecordsCmd(int argc, char** argv) {
   app.add_option("--out", o.out_pairs, "write scored pairs (weight, probability, explanation) to this CSV");
   app.add_flag("--json", json, "print the report as JSON");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  if (o.clks_left.empty() && (o.left.empty() || o.spec_path.empty())) {
+    return ReportError(Status::InvalidArgument("give --left and --spec (CSV files) or --clks-left (clks.json)"));
+  }
+  if (!o.clks_left.empty() && (!o.left.empty() || !o.right.empty() || !o.truth_column.empty())) {
+    return ReportError(Status::InvalidArgument("--clks-left links clks.json files: not with --left, --right or --truth-column"));
+  }
+  if (!o.clks_right.empty() && o.clks_left.empty()) {
+    return ReportError(Status::InvalidArgument("--clks-right needs --clks-left"));
+  }
   if (threshold >= 0) {
     if (threshold <= 0 || threshold >= 1) return ReportError(Status::InvalidArgument("--threshold must be in (0,1)"));
     o.threshold_probability = threshold;
@@ -80,7 +91,7 @@ int LinkRecordsCmd(int argc, char** argv) {
   OJson j;
   j["mode"] = r->mode;
   j["records"] = r->records;
-  if (!o.right.empty()) j["left_records"] = r->left_records, j["right_records"] = r->right_records;
+  if (!o.right.empty() || !o.clks_right.empty()) j["left_records"] = r->left_records, j["right_records"] = r->right_records;
   if (r->quality) {
     j["precision"] = r->quality->precision;
     j["recall"] = r->quality->recall;
