@@ -52,6 +52,8 @@ struct LinkageBias {
 struct PprlStats {
   uint64_t records = 0, records_without_nhs = 0, linked_without_nhs = 0;
   uint64_t candidate_pairs = 0, accepted_pairs = 0, refused_merges = 0;
+  uint64_t clusters = 0;
+  ClusterStats clustering;  // cluster sizes, merges refused, expected false merges
   double lambda = 0, threshold_weight = 0, threshold_probability = 0.5;
   double expected_false_matches = 0, expected_missed_matches = 0;
   // Consistency with the NHS-number pseudonyms on candidate pairs where both have one.

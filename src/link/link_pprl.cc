@@ -140,6 +140,8 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   st.records = in.n;
   st.candidate_pairs = out.candidate_pairs;
   st.refused_merges = out.refused_merges;
+  st.clusters = out.clusters;
+  st.clustering = out.clustering;
   st.lambda = out.lambda;
   st.threshold_weight = out.threshold_weight;
   st.threshold_probability = out.threshold_probability;

@@ -28,8 +28,15 @@ struct LinkRecordsOptions {
   std::string truth_column, truth_pattern;
   std::string key_path;            // pprl: programme key (a fresh random key if empty)
   std::string out_pairs;           // pairs CSV (empty: not written)
+  // Instead of CSV files: pre-encoded CLKs in anonlink's clks.json, linked by the Dice of their
+  // four 256-bit quarters with the model estimated as for CSV files (no spec, no truth).
+  // clks_right empty: dedupe clks_left.
+  std::string clks_left, clks_right;
+  // pprl mode, --left only: write the CLKs computed to this file in anonlink's clks.json.
+  std::string write_clks;
   double blip = 0.01;
   std::optional<double> threshold_probability;
+  std::optional<double> cluster_bound;  // LinkOptions::cluster_bound
   int threads = 2;
 };
 
@@ -43,5 +50,10 @@ struct LinkRecordsReport {
 };
 
 Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& options);
+
+// anonlink's clks.json: reads / writes {"clks": [base64, ...]}, kClkWords words per CLK. Errors
+// name the file and the entry.
+Result<std::vector<uint64_t>> ReadClksJson(const std::string& path);
+Status WriteClksJson(const std::string& path, const std::vector<uint64_t>& clks);
 
 }  // namespace ark

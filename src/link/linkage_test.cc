@@ -16,6 +16,7 @@
 #include "link/link_records.h"
 #include "link/probabilistic.h"
 #include "privacy/bloom.h"
+#include "privacy/key.h"
 
 namespace ark {
 namespace {
@@ -117,6 +118,47 @@ TEST(DiceScan, MatchesScalarDice) {
   EXPECT_GT(want.size(), 10u);
 }
 
+// Splink's term-frequency adjustment: two pairs agreeing exactly on given name, surname and date
+// of birth, one on "smith" (half the records), one on a surname no one else has.
+TEST(TermFrequency, RareSurnameMatchWeighsMore) {
+  const std::vector<std::string> given = {"john", "mary", "ahmed", "li", "olga", "sean", "priya", "tom"};
+  LinkInput in;
+  in.fields = {{"given_name", FieldKind::kName}, {"surname", FieldKind::kName}, {"date_of_birth", FieldKind::kDate}};
+  in.values.resize(3);
+  auto add = [&](const std::string& g, const std::string& s, const std::string& d) {
+    in.values[0].push_back(g);
+    in.values[1].push_back(s);
+    in.values[2].push_back(d);
+    ++in.n;
+  };
+  for (int i = 0; i < 300; ++i) {
+    std::string rare = {char('a' + i % 26), char('a' + i / 26 % 26), 'q', 'x'};
+    char dob[9];
+    std::snprintf(dob, sizeof dob, "%04d%02d%02d", 1940 + i % 60, 1 + i % 12, 1 + i % 28);
+    add(given[i % given.size()], i % 2 ? "smith" : rare, dob);
+  }
+  add("john", "smith", "19800101");  // 300, 301: common surname
+  add("john", "smith", "19800101");
+  add("john", "zebedee", "19810202");  // 302, 303: rare surname
+  add("john", "zebedee", "19810202");
+  auto weight = [](const LinkOutcome& o, uint32_t a, uint32_t b) {
+    for (auto& p : o.pairs)
+      if (p.a == a && p.b == b) return static_cast<double>(p.weight);
+    return -1e9;
+  };
+  LinkOptions opt;
+  auto with = LinkProbabilistic(in, opt);
+  ASSERT_TRUE(with.ok()) << with.status().message();
+  EXPECT_EQ(with->tf_fields, (std::vector<std::string>{"given_name", "surname"}));
+  EXPECT_GT(weight(*with, 302, 303), weight(*with, 300, 301) + 1.0);
+  for (auto& p : with->pairs)
+    if (p.a == 302 && p.b == 303) EXPECT_NE(ExplainPair(*with, p).find("; term frequency (+"), std::string::npos);
+  opt.term_frequencies = false;
+  auto without = LinkProbabilistic(in, opt);
+  ASSERT_TRUE(without.ok());
+  EXPECT_NEAR(weight(*without, 302, 303), weight(*without, 300, 301), 1e-4);
+}
+
 class FebrlTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -160,6 +202,78 @@ TEST_F(FebrlTest, PprlDedupeReachesTarget) {
   auto r = LinkRecords(Options("pprl"));
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_GE(r->quality->f1, 0.98);
+}
+
+// Splink's fake_1000 (heavy corruption, no address): union-find over accepted pairs chained
+// clusters (F1 0.89); the coherence check keeps them apart. Fixed key: deterministic.
+TEST_F(FebrlTest, SplinkFake1000ClustersWithoutChaining) {
+  const std::string data = std::string(ARK_SOURCE_DIR) + "/tests/data/linkage/splink_fake_1000/fake_1000.csv";
+  const std::string spec = dir_ + "/fake.yaml", key = dir_ + "/fake.key";
+  ASSERT_TRUE(WriteFileAtomic(spec, "columns:\n  given_name: first_name\n  surname: surname\n  date_of_birth: dob\n"
+                                    "  city: city\n  email: email\nid: unique_id\n").ok());
+  Digest kb{};
+  kb.fill(11);
+  ASSERT_TRUE(ProgrammeKey::FromBytes(kb).Save(key).ok());
+  for (const char* mode : {"plaintext", "pprl"}) {
+    LinkRecordsOptions o;
+    o.left = data;
+    o.spec_path = spec;
+    o.mode = mode;
+    o.key_path = key;
+    o.truth_column = "cluster";
+    auto r = LinkRecords(o);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_GE(r->quality->f1, 0.95) << mode;
+    EXPECT_LE(r->outcome.clustering.largest, 5u * 7u) << mode;  // the largest true cluster has 7
+    EXPECT_GT(r->outcome.clustering.incoherent_merges, 0u) << mode;
+  }
+}
+
+// CLKs round-trip through anonlink's clks.json: written by pprl mode (--write-clks), read back
+// equal to the CLKs the encoder makes, written again byte for byte.
+TEST_F(FebrlTest, ClksJsonRoundTrip) {
+  LinkRecordsOptions o = Options("pprl");
+  const std::string key = dir_ + "/clk.key", clks = dir_ + "/clks.json";
+  Digest kb{};
+  kb.fill(5);
+  ASSERT_TRUE(ProgrammeKey::FromBytes(kb).Save(key).ok());
+  o.key_path = key;
+  o.write_clks = clks;
+  o.out_pairs.clear();
+  auto full = LinkRecords(o);
+  ASSERT_TRUE(full.ok()) << full.status().message();
+  auto read = ReadClksJson(clks);
+  ASSERT_TRUE(read.ok()) << read.status().message();
+  ASSERT_EQ(read->size(), 1000u * kClkWords);
+  int bits = 0;  // a CLK, not zeros: about half its bits set
+  for (int w = 0; w < kClkWords; ++w) bits += __builtin_popcountll((*read)[w]);
+  EXPECT_GT(bits, 300);
+  EXPECT_LT(bits, 700);
+  ASSERT_TRUE(WriteClksJson(dir_ + "/again.json", *read).ok());
+  EXPECT_EQ(*ReadFile(dir_ + "/again.json"), *ReadFile(clks));
+  auto text = ReadFile(clks);
+  EXPECT_EQ(text->rfind("{\"clks\": [\"", 0), 0u);
+
+  // Linked alone, CLKs find FEBRL1's duplicates.
+  LinkRecordsOptions c;
+  c.clks_left = clks;
+  auto alone = LinkRecords(c);
+  ASSERT_TRUE(alone.ok()) << alone.status().message();
+  auto csv = ReadFile(kFebrl + "dataset1.csv");
+  std::vector<uint64_t> truth, pred(alone->outcome.cluster.begin(), alone->outcome.cluster.end());
+  for (size_t pos = csv->find('\n') + 1; pos < csv->size();) {
+    const size_t end = std::min(csv->find('\n', pos), csv->size());
+    truth.push_back(std::stoull(csv->substr(pos + 4, csv->find('-', pos + 4) - pos - 4)));  // rec-N-...
+    pos = end + 1;
+  }
+  ASSERT_EQ(truth.size(), pred.size());
+  const PairwiseQuality q = ScorePairs(pred, truth);
+  EXPECT_GE(q.f1, 0.95) << q.precision << " " << q.recall;
+
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/bad.json", "{\"clks\": [\"AAAA\"]}").ok());
+  auto bad = ReadClksJson(dir_ + "/bad.json");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bad.json: clks[0]: 3 bytes"), std::string::npos) << bad.status().message();
 }
 
 // Two files, with ten right-hand records present twice: each of the ten left partners scores the

@@ -1,5 +1,7 @@
 #include "link/probabilistic.h"
 
+#include "link/cluster.h"
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -119,6 +121,11 @@ class Comparer {
       const uint64_t* rb = &rec_[size_t(b) * stride_];
       const size_t pw = stride_ - 1;
       if (!((ra[pw] >> fa) & 1) || !((rb[pw] >> fb) & 1)) return kNull;
+      if (!in_.dice_cuts.empty()) {  // per-field cuts: levels >= c0 / c1 / c2 / else
+        const double d = Dice(ra + fa * kFieldWords, rb + fb * kFieldWords, kFieldWords);
+        const auto& c = in_.dice_cuts[fa];
+        return d >= c[0] ? 0 : d >= c[1] ? 1 : d >= c[2] ? 2 : 3;
+      }
       return EncodedLevel(in_.fields[fa].kind, ra + fa * kFieldWords, rb + fb * kFieldWords);
     }
     return PlainLevel(in_.fields[fa].kind, in_.values[fa][a], in_.values[fb][b]);
@@ -309,31 +316,6 @@ int RefineRuleKeys(const LinkInput& in, const LinkOptions& opt, int rule, std::v
   return bits;
 }
 
-struct UnionFind {
-  std::vector<uint32_t> parent;
-  std::vector<uint32_t> group;
-  std::vector<uint64_t> unique;  // per root: bits of the one-record-per-person sources it holds
-  explicit UnionFind(size_t n) : parent(n), group(n, LinkInput::kNoGroup), unique(n, 0) { std::iota(parent.begin(), parent.end(), 0u); }
-  uint32_t Find(uint32_t x) {
-    while (parent[x] != x) x = parent[x] = parent[parent[x]];
-    return x;
-  }
-  // False if the two clusters hold different groups (a cannot-link constraint).
-  // `same_group`: the two records share a group (an NHS-number pseudonym), which wins over the
-  // one-record-per-person rule when the data contradict each other.
-  bool Union(uint32_t a, uint32_t b, bool same_group = false) {
-    a = Find(a), b = Find(b);
-    if (a == b) return true;
-    if (group[a] != LinkInput::kNoGroup && group[b] != LinkInput::kNoGroup && group[a] != group[b]) return false;
-    if (!same_group && (unique[a] & unique[b])) return false;
-    if (a > b) std::swap(a, b);
-    parent[b] = a;
-    if (group[a] == LinkInput::kNoGroup) group[a] = group[b];
-    unique[a] |= unique[b];
-    return true;
-  }
-};
-
 // EM with u fixed: updates m (fields with data) and *lambda; returns iterations run.
 int RunEm(const std::map<std::vector<uint8_t>, double>& pat_map, std::vector<FieldModel>* model, double* lambda,
           int max_iter) {
@@ -384,6 +366,40 @@ int RunEm(const std::map<std::vector<uint8_t>, double>& pat_map, std::vector<Fie
   return it;
 }
 
+// Term-frequency adjustments (Splink's), plaintext only: an exact match on a name or postcode
+// value v is worth log2(m/tf(v)) instead of log2(m/u), i.e. the level weight plus
+// log2(u_exact / tf(v)), where tf(v) is v's share of the records with a value. tf is floored at
+// u_exact / 16 (a rare value gains at most 4 bits).
+struct TermFrequencies {
+  std::vector<size_t> fields;               // fields adjusted
+  std::vector<std::vector<float>> adjust;   // [field][record]: log2(u_exact / tf(value))
+};
+
+TermFrequencies TermFrequencyAdjustments(const LinkInput& in, const std::vector<FieldModel>& model) {
+  TermFrequencies t;
+  if (in.encoded) return t;
+  t.adjust.resize(in.fields.size());
+  for (size_t f = 0; f < in.fields.size(); ++f) {
+    const FieldKind k = in.fields[f].kind;
+    if (k != FieldKind::kName && k != FieldKind::kPostcode) continue;
+    std::unordered_map<std::string_view, uint32_t> count;
+    size_t present = 0;
+    for (const std::string& v : in.values[f])
+      if (!v.empty()) ++count[v], ++present;
+    if (present == 0) continue;
+    const double u = model[f].u[0];
+    t.fields.push_back(f);
+    t.adjust[f].assign(in.n, 0);
+    for (size_t i = 0; i < in.n; ++i) {
+      const std::string& v = in.values[f][i];
+      if (v.empty()) continue;
+      const double share = std::max(static_cast<double>(count[v]) / present, u / 16);
+      t.adjust[f][i] = static_cast<float>(std::log2(u / share));
+    }
+  }
+  return t;
+}
+
 }  // namespace
 
 double JaroWinkler(std::string_view a, std::string_view b) {
@@ -431,6 +447,7 @@ double JaroWinkler(std::string_view a, std::string_view b) {
 
 std::string ExplainPair(const LinkOutcome& o, const ScoredPair& p) {
   std::string s;
+  double level_sum = 0;
   char buf[64];
   for (size_t f = 0; f < o.model.size(); ++f) {
     const FieldModel& fm = o.model[f];
@@ -443,6 +460,11 @@ std::string ExplainPair(const LinkOutcome& o, const ScoredPair& p) {
     double w = std::log2(fm.m[p.levels[f]] / fm.u[p.levels[f]]);
     std::snprintf(buf, sizeof buf, " (%+.1f)", w);
     s += fm.levels[p.levels[f]] + buf;
+    level_sum += w;
+  }
+  if (!o.tf_fields.empty() && std::fabs(p.weight - level_sum) >= 0.05) {
+    std::snprintf(buf, sizeof buf, "; term frequency (%+.1f)", p.weight - level_sum);
+    s += buf;
   }
   return s;
 }
@@ -509,6 +531,17 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
       lo = hi;
     }
   }
+  // Small inputs: every pair is a candidate too (scored, not used to train m: its rule index is
+  // past the blocking rules), so that the clustering sees the cross pairs blocking would miss.
+  if (n >= 2 && static_cast<double>(n) * (n - 1) / 2 <= opt.all_pairs_up_to) {
+    o.all_pairs = true;
+    for (uint32_t a = 0; a < n; ++a)
+      for (uint32_t b = a + 1; b < n; ++b) {
+        if (opt.cross_source_only && src(a) == src(b)) continue;
+        if (opt.skip_grouped_pairs && grp(a) != LinkInput::kNoGroup && grp(b) != LinkInput::kNoGroup) continue;
+        packed.push_back(uint64_t(a) << 36 | uint64_t(b) << 8 | nrules);
+      }
+  }
   ParallelSort(packed, opt.threads);
   std::vector<uint32_t> rule_mask;
   size_t np = 0;
@@ -543,6 +576,15 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   for (size_t f = 0; f < nf; ++f) {
     o.model[f].name = in.fields[f].name;
     o.model[f].levels = LevelLabels(in.fields[f].kind, in.encoded);
+    if (!in.dice_cuts.empty()) {
+      o.model[f].levels.clear();
+      char buf[32];
+      for (float c : in.dice_cuts[f]) {
+        std::snprintf(buf, sizeof buf, "dice>=%.3f", c);
+        o.model[f].levels.push_back(buf);
+      }
+      o.model[f].levels.push_back("else");
+    }
     o.model[f].m.assign(o.model[f].levels.size(), 0);
     o.model[f].u.assign(o.model[f].levels.size(), 0);
   }
@@ -598,7 +640,7 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
       all_patterns[t][pat] += 1;
       for (uint32_t m = rule_mask[p]; m; m &= m - 1) {
         const int r = std::countr_zero(m);
-        if (r < static_cast<int>(rule_fields.size())) rule_patterns[t][r][pat | rule_null[r]] += 1;
+        if (r < static_cast<int>(nrules) && r < static_cast<int>(rule_fields.size())) rule_patterns[t][r][pat | rule_null[r]] += 1;
       }
     }
   });
@@ -677,6 +719,8 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   o.lambda = lambda;
   o.seconds_em = Seconds(te);
   const double prior = std::log2(lambda / (1 - lambda));
+  const TermFrequencies tf = opt.term_frequencies ? TermFrequencyAdjustments(in, o.model) : TermFrequencies{};
+  for (size_t f : tf.fields) o.tf_fields.push_back(in.fields[f].name);
   o.threshold_probability = opt.threshold_probability.value_or(0.5);
   o.threshold_weight = std::log2(o.threshold_probability / (1 - o.threshold_probability)) - prior;
 
@@ -689,10 +733,11 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   std::vector<LinkOutcome::GroupConsistency> gc(T);
   ParallelForT(pairs.size(), opt.threads, [&](int t, size_t lo, size_t hi) {
     for (size_t p = lo; p < hi; ++p) {
+      const uint32_t a = pairs[p] >> 32, b = static_cast<uint32_t>(pairs[p]);
       double ws = 0;
       for (size_t f = 0; f < nf; ++f) if (levels[p * nf + f] != kNull) ws += w[f][levels[p * nf + f]];
+      for (size_t f : tf.fields) if (levels[p * nf + f] == 0) ws += tf.adjust[f][a];
       const double prob = 1.0 / (1.0 + std::exp2(-(ws + prior)));
-      const uint32_t a = pairs[p] >> 32, b = static_cast<uint32_t>(pairs[p]);
       const bool match = static_cast<float>(ws) >= o.threshold_weight;
       if (match) exp_false[t] += 1 - static_cast<float>(prob);
       else exp_missed[t] += static_cast<float>(prob);
@@ -739,54 +784,16 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   std::vector<uint8_t>().swap(levels);
   std::vector<uint64_t>().swap(packed);
 
-  // 5. Clustering: accepted pairs by decreasing weight (ties in pair order).
-  UnionFind uf(n);
-  if (!in.unique_source.empty() && !in.source.empty()) {
-    std::vector<int> bit(in.unique_source.size(), -1);
-    int next_bit = 0;
-    for (size_t s = 0; s < in.unique_source.size() && next_bit < 64; ++s)
-      if (in.unique_source[s]) bit[s] = next_bit++;
-    for (uint32_t i = 0; i < n; ++i) {
-      const uint32_t s = in.source[i];
-      if (s < bit.size() && bit[s] >= 0) uf.unique[i] = uint64_t{1} << bit[s];
-    }
-  }
-  if (!in.group.empty()) {
-    std::unordered_map<uint32_t, uint32_t> seen;
-    for (uint32_t i = 0; i < n; ++i) {
-      if (in.group[i] == LinkInput::kNoGroup) continue;
-      uf.group[i] = in.group[i];
-      auto [it, fresh] = seen.emplace(in.group[i], i);
-      if (!fresh) uf.Union(it->second, i, /*same_group=*/true);
-    }
-  }
-  std::vector<uint32_t> order;
-  for (uint32_t i = 0; i < o.pairs.size(); ++i) if (o.pairs[i].weight >= o.threshold_weight) order.push_back(i);
-  std::stable_sort(order.begin(), order.end(), [&](uint32_t x, uint32_t y) { return o.pairs[x].weight > o.pairs[y].weight; });
-  std::vector<uint8_t> matched(opt.one_to_one ? n : 0, 0);
-  for (uint32_t idx : order) {
-    const ScoredPair& sp = o.pairs[idx];
-    if (grp(sp.a) != LinkInput::kNoGroup && grp(sp.b) != LinkInput::kNoGroup) continue;  // decided by groups
-    if (opt.one_to_one) {
-      if (matched[sp.a] || matched[sp.b]) continue;  // one-to-one: a stronger link was kept
-      if (uf.Union(sp.a, sp.b)) {
-        matched[sp.a] = matched[sp.b] = 1;
-        o.linked.push_back(idx);
-      } else {
-        ++o.refused_merges;
-      }
-    } else if (uf.Union(sp.a, sp.b)) {
-      o.linked.push_back(idx);
-    } else {
-      ++o.refused_merges;
-    }
-  }
-  std::sort(o.linked.begin(), o.linked.end());
-  o.cluster.resize(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    o.cluster[i] = uf.Find(i);
-    if (o.cluster[i] == i) ++o.clusters;
-  }
+  // 5. Clustering (link/cluster.h).
+  const PairScorer score = [&](uint32_t a, uint32_t b) {
+    std::array<uint8_t, kMaxLinkFields> lv;
+    cmp.Levels(std::min(a, b), std::max(a, b), lv.data());
+    double ws = 0;
+    for (size_t f = 0; f < nf; ++f) if (lv[f] != kNull) ws += w[f][lv[f]];
+    for (size_t f : tf.fields) if (lv[f] == 0) ws += tf.adjust[f][a];
+    return static_cast<double>(static_cast<float>(1.0 / (1.0 + std::exp2(-(ws + prior)))));
+  };
+  ClusterAcceptedPairs(in, opt, &o, &score);
   o.seconds_total = Seconds(t0);
   return o;
 }

@@ -9,13 +9,16 @@
 //      of the per-field Bloom filters, cut into levels. Missing values are a null level (weight 0).
 //   3. u-probabilities from random record pairs; m-probabilities and the match share λ among
 //      candidate pairs by EM. Match weight = Σ log2(m/u); probability = posterior given λ.
+//      Plaintext: an exact match on a name or postcode adds log2(u_exact / share of its value)
+//      (term frequencies: "smith" counts less than a rare surname).
 //   4. The threshold is estimated, not a default: a pair is a match when its posterior
 //      probability is ≥ 0.5 under the estimated model, i.e. weight ≥ log2((1−λ)/λ). It is
 //      returned (and printed by the commands). `threshold_probability` overrides it.
-//   5. Clustering: pairs above the threshold in decreasing weight; union-find (dedupe) or greedy
-//      one-to-one (two sources), never merging two clusters holding different `group` ids
-//      (e.g. two different valid NHS-number pseudonyms), nor two holding records of the same
-//      `unique_source` (a source with one record per person).
+//   5. Clustering (link/cluster.h): pairs above the threshold in decreasing weight; two clusters
+//      merge only when the mean match probability over all their cross pairs reaches a bound
+//      (no chaining), and never when they hold different `group` ids (e.g. two different valid
+//      NHS-number pseudonyms) or records of the same `unique_source` (one record per person).
+//      Two sources: greedy one-to-one under the same hard constraints.
 #pragma once
 
 #include <array>
@@ -44,6 +47,8 @@ struct LinkInput {
   // Per source id (optional): 1 when that source holds at most one record per person (its data
   // say so): no cluster gets two records of it. At most 64 such sources are honoured.
   std::vector<uint8_t> unique_source;
+  // Encoded (optional): per field, Dice cuts of levels 0-2 (else level 3) instead of the kind's.
+  std::vector<std::array<float, 3>> dice_cuts;
   static constexpr uint32_t kNoGroup = 0xffffffffu;
 };
 
@@ -62,6 +67,16 @@ struct LinkOptions {
   // Scored pairs below this probability that are not accepted are counted, not kept (memory:
   // a dedupe of millions of records has hundreds of millions of weak candidate pairs).
   double keep_min_probability = 0.001;
+  // Inputs with at most this many record pairs score every pair (blocking still picks the pairs
+  // that train m): the clustering then sees every cross pair.
+  double all_pairs_up_to = 1e6;
+  // Clustering: two clusters merge only when the mean match probability over all their cross
+  // pairs (unscored pairs count 0) is at least this; unset = the pair threshold probability.
+  std::optional<double> cluster_bound;
+  size_t cluster_score_limit = 256;  // merges with at most this many cross pairs score them all
+  // Plaintext: an exact match on a name or postcode weighs by how rare the value is (Splink's
+  // term-frequency adjustment; see TermFrequencyAdjustments in probabilistic.cc).
+  bool term_frequencies = true;
   // With CLKs and the standard rules (kNameRules + kLshBands), recompute the LSH bands from the
   // CLKs with as many bits per band as keep each band at <= lsh_pairs_per_record pairs per record,
   // and refine any name rule over that budget with sampled CLK bits (see RefineRuleKeys).
@@ -83,6 +98,18 @@ struct ScoredPair {
   std::array<uint8_t, 16> levels; // per field (at most kMaxFields); 255 = null
 };
 
+// What the clustering did (link/cluster.h), for the linkage-quality report.
+struct ClusterStats {
+  double bound = 0.5;              // the mean cross-pair probability a merge needed
+  uint64_t merges = 0;             // merges done (accepted pairs that joined two clusters)
+  uint64_t incoherent_merges = 0;  // merges refused because the cross pairs did not cohere
+  uint64_t conflict_clusters = 0;  // clusters in which a hard-conflict merge was refused
+  double expected_false_merges = 0;  // Σ (1 − mean cross-pair probability) over the merges done
+  std::vector<uint64_t> sizes;     // clusters per size bucket: 1, 2–3, 4–7, ... (cluster.h)
+  uint64_t largest = 0;            // records in the largest cluster
+  double ExpectedFalseMergeRate() const { return merges ? expected_false_merges / merges : 0; }
+};
+
 struct LinkOutcome {
   std::vector<FieldModel> model;
   double lambda = 0;               // estimated share of matches among candidate pairs
@@ -90,6 +117,8 @@ struct LinkOutcome {
   double threshold_probability = 0.5;
   uint64_t candidate_pairs = 0, skipped_blocks = 0, skipped_block_records = 0, em_iterations = 0;
   std::vector<uint64_t> pairs_per_rule;
+  std::vector<std::string> tf_fields;  // fields with term-frequency adjustments (plaintext)
+  bool all_pairs = false;          // every record pair was scored (LinkOptions::all_pairs_up_to)
   std::vector<ScoredPair> pairs;   // scored candidate pairs: accepted, or probability >= keep_min_probability
   // Indices into `pairs` (ascending) of the links the clustering kept: pairs at or above the
   // threshold that it joined (or found already joined), not those it discarded (one-to-one: a
@@ -104,7 +133,8 @@ struct LinkOutcome {
   } groups;
   std::vector<uint32_t> cluster;   // per record: cluster id (the smallest record index in it)
   uint64_t clusters = 0;
-  uint64_t refused_merges = 0;     // merges refused by the group constraint
+  uint64_t refused_merges = 0;     // merges refused by a hard conflict (groups, one-record-per-person)
+  ClusterStats clustering;
   double expected_false_matches = 0;   // Σ (1 − p) over accepted pairs
   double expected_missed_matches = 0;  // Σ p over rejected candidate pairs
   double seconds_blocking = 0, seconds_em = 0, seconds_total = 0;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "command.h"
+#include "link/cluster.h"
 #include "link/link_records.h"
 
 namespace ark::cli {
@@ -46,9 +47,12 @@ int LinkRecordsCmd(int argc, char** argv) {
   LinkRecordsOptions o;
   bool json = false;
   double threshold = -1;
-  app.add_option("--left", o.left, "CSV file (deduplicated when --right is absent)")->required();
+  app.add_option("--left", o.left, "CSV file (deduplicated when --right is absent)");
   app.add_option("--right", o.right, "second CSV file: link --left to it");
-  app.add_option("--spec", o.spec_path, "YAML column mapping (columns: {role: column}, id: column)")->required();
+  app.add_option("--spec", o.spec_path, "YAML column mapping (columns: {role: column}, id: column)");
+  app.add_option("--clks-left", o.clks_left, "instead of CSV: pre-encoded CLKs in anonlink's clks.json");
+  app.add_option("--clks-right", o.clks_right, "second clks.json: link --clks-left to it (one-to-one)");
+  app.add_option("--write-clks", o.write_clks, "pprl: write the CLKs of --left in anonlink's clks.json");
   app.add_option("--mode", o.mode, "plaintext | pprl (encode both sides as 'ark pseudonymise' would, link on the encodings)")
       ->check(CLI::IsMember({"plaintext", "pprl"}));
   app.add_option("--truth-column", o.truth_column, "column holding the true entity id: score precision and recall");
@@ -56,13 +60,29 @@ int LinkRecordsCmd(int argc, char** argv) {
   app.add_option("--key", o.key_path, "pprl: programme key file (default: a fresh random key)");
   app.add_option("--blip", o.blip, "pprl: bit-flip probability hardening the field filters");
   app.add_option("--threshold", threshold, "override the estimated threshold: posterior match probability in (0,1)");
+  double cluster_bound = -1;
+  app.add_option("--cluster-bound", cluster_bound,
+                 "mean cross-pair match probability two clusters need to merge (default: the pair threshold)");
   app.add_option("--threads", o.threads, "worker threads");
   app.add_option("--out", o.out_pairs, "write scored pairs (weight, probability, explanation) to this CSV");
   app.add_flag("--json", json, "print the report as JSON");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  if (o.clks_left.empty() && (o.left.empty() || o.spec_path.empty())) {
+    return ReportError(Status::InvalidArgument("give --left and --spec (CSV files) or --clks-left (clks.json)"));
+  }
+  if (!o.clks_left.empty() && (!o.left.empty() || !o.right.empty() || !o.truth_column.empty())) {
+    return ReportError(Status::InvalidArgument("--clks-left links clks.json files: not with --left, --right or --truth-column"));
+  }
+  if (!o.clks_right.empty() && o.clks_left.empty()) {
+    return ReportError(Status::InvalidArgument("--clks-right needs --clks-left"));
+  }
   if (threshold >= 0) {
     if (threshold <= 0 || threshold >= 1) return ReportError(Status::InvalidArgument("--threshold must be in (0,1)"));
     o.threshold_probability = threshold;
+  }
+  if (cluster_bound >= 0) {
+    if (cluster_bound > 1) return ReportError(Status::InvalidArgument("--cluster-bound must be in [0,1]"));
+    o.cluster_bound = cluster_bound;
   }
   auto r = LinkRecords(o);
   if (!r.ok()) return ReportError(r.status());
@@ -71,7 +91,7 @@ int LinkRecordsCmd(int argc, char** argv) {
   OJson j;
   j["mode"] = r->mode;
   j["records"] = r->records;
-  if (!o.right.empty()) j["left_records"] = r->left_records, j["right_records"] = r->right_records;
+  if (!o.right.empty() || !o.clks_right.empty()) j["left_records"] = r->left_records, j["right_records"] = r->right_records;
   if (r->quality) {
     j["precision"] = r->quality->precision;
     j["recall"] = r->quality->recall;
@@ -98,6 +118,7 @@ int LinkRecordsCmd(int argc, char** argv) {
   j["threshold_probability"] = lo.threshold_probability;
   j["expected_false_matches"] = lo.expected_false_matches;
   j["expected_missed_matches"] = lo.expected_missed_matches;
+  j["clustering"] = ClusteringJson(lo.clustering, lo.clusters, lo.refused_merges);
   j["em_iterations"] = lo.em_iterations;
   if (!r->key_fingerprint.empty()) j["key_fingerprint"] = r->key_fingerprint;
   j["model"] = ModelJson(lo);
@@ -108,6 +129,11 @@ int LinkRecordsCmd(int argc, char** argv) {
     std::printf("records %llu, candidate pairs %llu, linked pairs %llu, persons %llu\n", (unsigned long long)r->records,
                 (unsigned long long)lo.candidate_pairs, (unsigned long long)r->linked_pairs,
                 (unsigned long long)lo.clusters);
+    std::printf("clusters: largest %llu records; %llu merges, refused %llu incoherent and %llu hard conflicts; "
+                "expected false-merge rate %.4f\n",
+                (unsigned long long)lo.clustering.largest, (unsigned long long)lo.clustering.merges,
+                (unsigned long long)lo.clustering.incoherent_merges, (unsigned long long)lo.refused_merges,
+                lo.clustering.ExpectedFalseMergeRate());
     if (r->quality) {
       std::printf("precision %.4f  recall %.4f  F1 %.4f  (true persons %llu, found %llu)\n", r->quality->precision,
                   r->quality->recall, r->quality->f1, (unsigned long long)r->quality->true_persons,

@@ -5,6 +5,7 @@
 #include "catalog/catalog.h"
 #include "command.h"
 #include "ingest/build.h"
+#include "link/cluster.h"
 #include "link/link.h"
 #include "privacy/bloom.h"
 #include "store/store.h"
@@ -46,6 +47,7 @@ OJson LinkJson(const LinkReport& r) {
                                       {"same_nhs_model_match", p.same_nhs_model_match},
                                       {"same_nhs_model_nonmatch", p.same_nhs_model_nonmatch},
                                       {"different_nhs_model_match", p.diff_nhs_model_match}}},
+                 {"clustering", ClusteringJson(p.clustering, p.clusters, p.refused_merges)},
                  {"model", model}, {"seconds", p.seconds}};
     auto rows = [](const std::vector<RateRow>& v) {
       OJson a = OJson::array();

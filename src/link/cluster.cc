@@ -1,0 +1,200 @@
+#include "link/cluster.h"
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_map>
+
+namespace ark {
+namespace {
+
+// Union-find with the hard constraints and a circular member list per cluster.
+struct Clusters {
+  std::vector<uint32_t> parent, next, size;
+  std::vector<uint32_t> group;   // per root
+  std::vector<uint64_t> unique;  // per root: bits of the one-record-per-person sources it holds
+  explicit Clusters(size_t n) : parent(n), next(n), size(n, 1), group(n, LinkInput::kNoGroup), unique(n, 0) {
+    std::iota(parent.begin(), parent.end(), 0u);
+    std::iota(next.begin(), next.end(), 0u);
+  }
+  uint32_t Find(uint32_t x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  }
+  // True when roots a and b must never merge. `same_group`: the two records share a group (an
+  // NHS-number pseudonym), which wins over the one-record-per-person rule when the data disagree.
+  bool Conflict(uint32_t a, uint32_t b, bool same_group = false) const {
+    if (group[a] != LinkInput::kNoGroup && group[b] != LinkInput::kNoGroup && group[a] != group[b]) return true;
+    return !same_group && (unique[a] & unique[b]);
+  }
+  void Join(uint32_t a, uint32_t b) {  // roots, a != b
+    if (a > b) std::swap(a, b);
+    parent[b] = a;
+    if (group[a] == LinkInput::kNoGroup) group[a] = group[b];
+    unique[a] |= unique[b];
+    size[a] += size[b];
+    std::swap(next[a], next[b]);  // splices the two member cycles
+  }
+};
+
+void SetConstraints(const LinkInput& in, Clusters* c) {
+  const size_t n = in.n;
+  if (!in.unique_source.empty() && !in.source.empty()) {
+    std::vector<int> bit(in.unique_source.size(), -1);
+    int next_bit = 0;
+    for (size_t s = 0; s < in.unique_source.size() && next_bit < 64; ++s)
+      if (in.unique_source[s]) bit[s] = next_bit++;
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint32_t s = in.source[i];
+      if (s < bit.size() && bit[s] >= 0) c->unique[i] = uint64_t{1} << bit[s];
+    }
+  }
+  if (!in.group.empty()) {
+    std::unordered_map<uint32_t, uint32_t> seen;
+    for (uint32_t i = 0; i < n; ++i) {
+      if (in.group[i] == LinkInput::kNoGroup) continue;
+      c->group[i] = in.group[i];
+      auto [it, fresh] = seen.emplace(in.group[i], i);
+      if (fresh) continue;
+      const uint32_t a = c->Find(it->second), b = c->Find(i);
+      if (a != b && !c->Conflict(a, b, /*same_group=*/true)) c->Join(a, b);
+    }
+  }
+}
+
+// Kept pairs per record (CSR): neighbour and match probability.
+struct Adjacency {
+  std::vector<uint32_t> start;
+  std::vector<std::pair<uint32_t, float>> nb;
+  Adjacency(size_t n, const std::vector<ScoredPair>& pairs) : start(n + 1, 0), nb(pairs.size() * 2) {
+    for (auto& p : pairs) ++start[p.a + 1], ++start[p.b + 1];
+    for (size_t i = 0; i < n; ++i) start[i + 1] += start[i];
+    std::vector<uint32_t> at(start.begin(), start.end() - 1);
+    for (auto& p : pairs) {
+      nb[at[p.a]++] = {p.b, p.probability};
+      nb[at[p.b]++] = {p.a, p.probability};
+    }
+  }
+};
+
+void Summarise(size_t n, Clusters& c, const std::vector<uint8_t>& conflicted, LinkOutcome* o) {
+  o->cluster.resize(n);
+  std::vector<uint8_t> conflict_root(n, 0);
+  for (uint32_t i = 0; i < n; ++i) {
+    o->cluster[i] = c.Find(i);
+    if (conflicted[i]) conflict_root[o->cluster[i]] = 1;
+  }
+  for (uint32_t i = 0; i < n; ++i) {
+    if (o->cluster[i] != i) continue;
+    ++o->clusters;
+    o->clustering.conflict_clusters += conflict_root[i];
+    const size_t b = ClusterSizeBucket(c.size[i]);
+    if (o->clustering.sizes.size() <= b) o->clustering.sizes.resize(b + 1, 0);
+    ++o->clustering.sizes[b];
+    o->clustering.largest = std::max<uint64_t>(o->clustering.largest, c.size[i]);
+  }
+}
+
+}  // namespace
+
+size_t ClusterSizeBucket(size_t size) {
+  size_t b = 0;
+  while (size > 1) size >>= 1, ++b;
+  return b;
+}
+
+nlohmann::ordered_json ClusteringJson(const ClusterStats& c, uint64_t clusters, uint64_t refused_merges) {
+  nlohmann::ordered_json sizes = nlohmann::ordered_json::object();
+  for (size_t b = 0; b < c.sizes.size(); ++b)
+    if (c.sizes[b]) sizes[ClusterSizeBucketLabel(b)] = c.sizes[b];
+  return {{"clusters", clusters},
+          {"largest_cluster", c.largest},
+          {"cluster_sizes", sizes},
+          {"bound_mean_cross_pair_probability", c.bound},
+          {"merges", c.merges},
+          {"merges_refused_incoherent", c.incoherent_merges},
+          {"merges_refused_hard_conflict", refused_merges},
+          {"clusters_with_refused_hard_conflict", c.conflict_clusters},
+          {"expected_false_merges", c.expected_false_merges},
+          {"expected_false_merge_rate", c.ExpectedFalseMergeRate()}};
+}
+
+std::string ClusterSizeBucketLabel(size_t bucket) {
+  if (bucket == 0) return "1";
+  return std::to_string(size_t{1} << bucket) + "-" + std::to_string((size_t{2} << bucket) - 1);
+}
+
+void ClusterAcceptedPairs(const LinkInput& in, const LinkOptions& opt, LinkOutcome* o, const PairScorer* score) {
+  const size_t n = in.n;
+  auto grp = [&](uint32_t i) { return in.group.empty() ? LinkInput::kNoGroup : in.group[i]; };
+  Clusters c(n);
+  SetConstraints(in, &c);
+  o->clustering.bound = opt.cluster_bound.value_or(o->threshold_probability);
+  std::vector<uint32_t> order;
+  for (uint32_t i = 0; i < o->pairs.size(); ++i)
+    if (o->pairs[i].weight >= o->threshold_weight) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t x, uint32_t y) { return o->pairs[x].weight > o->pairs[y].weight; });
+  Adjacency adj(opt.one_to_one ? 0 : n, opt.one_to_one ? std::vector<ScoredPair>() : o->pairs);
+  std::vector<uint8_t> matched(opt.one_to_one ? n : 0, 0), conflicted(n, 0);
+  // Refused (root, root) -> their sizes then: unchanged sizes mean unchanged clusters.
+  std::unordered_map<uint64_t, uint64_t> refused;
+  for (uint32_t idx : order) {
+    const ScoredPair& sp = o->pairs[idx];
+    if (grp(sp.a) != LinkInput::kNoGroup && grp(sp.b) != LinkInput::kNoGroup) continue;  // decided by groups
+    if (opt.one_to_one && (matched[sp.a] || matched[sp.b])) continue;  // a stronger link was kept
+    uint32_t ra = c.Find(sp.a), rb = c.Find(sp.b);
+    if (ra == rb) {
+      o->linked.push_back(idx);
+      continue;
+    }
+    if (c.Conflict(ra, rb)) {
+      ++o->refused_merges;
+      conflicted[sp.a] = conflicted[sp.b] = 1;
+      continue;
+    }
+    double mean = sp.probability;
+    if (!opt.one_to_one) {
+      if (c.size[ra] > c.size[rb]) std::swap(ra, rb);
+      const uint32_t lo = std::min(ra, rb), hi = std::max(ra, rb);
+      const uint64_t key = uint64_t{lo} << 32 | hi, sizes = uint64_t{c.size[lo]} << 32 | c.size[hi];
+      if (auto it = refused.find(key); it != refused.end() && it->second == sizes) {
+        ++o->clustering.incoherent_merges;
+        continue;
+      }
+      const double cross = static_cast<double>(c.size[ra]) * c.size[rb];
+      double sum = 0;
+      uint32_t m = ra;
+      if (score && cross <= static_cast<double>(opt.cluster_score_limit)) {
+        do {  // every cross pair, scored now if blocking did not
+          uint32_t x = rb;
+          do {
+            sum += (*score)(m, x);
+            x = c.next[x];
+          } while (x != rb);
+          m = c.next[m];
+        } while (m != ra);
+      } else {
+        do {
+          for (uint32_t k = adj.start[m]; k < adj.start[m + 1]; ++k)
+            if (c.Find(adj.nb[k].first) == rb) sum += adj.nb[k].second;
+          m = c.next[m];
+        } while (m != ra);
+      }
+      mean = sum / cross;
+      if (mean < o->clustering.bound) {
+        ++o->clustering.incoherent_merges;
+        refused[key] = sizes;
+        continue;
+      }
+    }
+    c.Join(ra, rb);
+    if (opt.one_to_one) matched[sp.a] = matched[sp.b] = 1;
+    o->linked.push_back(idx);
+    ++o->clustering.merges;
+    o->clustering.expected_false_merges += 1 - std::min(mean, 1.0);
+  }
+  std::sort(o->linked.begin(), o->linked.end());
+  Summarise(n, c, conflicted, o);
+}
+
+}  // namespace ark
