@@ -594,7 +594,7 @@ TEST(StudyRun, EmptyPopulationFromUnknownOptOutsIsExplained) {
   EXPECT_EQ(OptOutNote(*rep),
             "population 0: 3 index row(s) met the population but were left out by opt-outs (national data opt-out, type-1 dissent, or unknown "
             "status). 2 of 3 persons in this Ark have no known opt-out status (imported OMOP/MEDS persons carry no NHS-number pseudonym) and "
-            "are used only for --purpose direct-care.");
+            "are used only for --purpose direct-care (give the source's opt-outs at import: --optouts FILE or --optouts-none).");
   o.purpose = Purpose::kDirectCare;
   o.out_dir = tmp + "/out2";
   rep = RunStudy(o);

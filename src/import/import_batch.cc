@@ -4,7 +4,9 @@
 
 #include <cstdio>
 
+#include "core/csv.h"
 #include "core/fs.h"
+#include "import/import_util.h"
 #include "ingest/staging_guard.h"
 #include "link/link.h"
 
@@ -18,6 +20,50 @@ uint32_t ImportBatch::Intern(std::vector<std::string>& dict, std::unordered_map<
   auto [it, fresh] = ids.try_emplace(std::string(s), static_cast<uint32_t>(dict.size()));
   if (fresh) dict.emplace_back(s);
   return it->second;
+}
+
+namespace {
+
+// A person id as matched: trimmed; an integer in its plain decimal form.
+std::string CanonicalId(std::string_view id) {
+  while (!id.empty() && (id.front() == ' ' || id.front() == '\t')) id.remove_prefix(1);
+  while (!id.empty() && (id.back() == ' ' || id.back() == '\t' || id.back() == '\r')) id.remove_suffix(1);
+  int64_t n = 0;
+  if (import_util::ParseInt(id, &n)) return std::to_string(n);
+  return std::string(id);
+}
+
+std::string DigestKey(const Digest& d) { return std::string(reinterpret_cast<const char*>(d.data()), d.size()); }
+
+}  // namespace
+
+Digest ImportBatch::HashId(std::string_view id) const { return id_key_->Hmac(CanonicalId(id)); }
+
+Status ImportBatch::DeclareOptOuts(const ImportOptOuts& o) {
+  optouts_declared_ = o.mode != ImportOptOuts::Mode::kUndeclared;
+  optouts_listed_ = false;
+  listed_.clear();
+  if (!optouts_declared_) return Status::OK();
+  if (!id_key_) {
+    ARK_ASSIGN_OR_RETURN(ProgrammeKey k, ProgrammeKey::Generate());
+    id_key_ = k;
+  }
+  optouts_listed_ = o.mode == ImportOptOuts::Mode::kList;
+  if (!optouts_listed_) return Status::OK();
+  ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(o.file));
+  const int col = f.ColumnIndex("person_id");
+  if (col < 0) return Status::InvalidArgument(o.file + ":1: missing column 'person_id' (an opt-out list names the source's opted-out persons)");
+  return f.ForEachRow([&](int64_t line, const std::vector<std::string_view>& row) -> Status {
+    if (CanonicalId(row[col]).empty()) return f.Error(line, "person_id", "empty");
+    listed_.try_emplace(DigestKey(HashId(row[col])), false);
+    return Status::OK();
+  });
+}
+
+void ImportBatch::SetSourceId(uint32_t record, std::string_view id) {
+  if (!optouts_declared_) return;
+  if (source_digest_.size() <= record) source_digest_.resize(b_.records.size());
+  source_digest_[record] = HashId(id);
 }
 
 uint32_t ImportBatch::AddPerson(const ImportedPerson& p) {
@@ -73,11 +119,30 @@ Result<ImportReport> ImportBatch::Commit(Catalog& cat, const std::string& conten
                                         std::to_string(dup->Int(0)) + "): importing it twice is refused");
     }
   }
+  ImportReport rep;
+  if (optouts_declared_) {
+    // Build reads optout_kind "import": every record's status is known, opted out when its
+    // digest (the hashed source id; the NHS-number pseudonym for linked records) is listed.
+    b_.optout_kind = "import";
+    b_.optouts.clear();
+    rep.optouts_declared = true;
+    source_digest_.resize(b_.records.size());
+    for (size_t i = 0; i < b_.records.size(); ++i) {
+      StagedRecord& r = b_.records[i];
+      const bool has_id = source_digest_[i] != Digest{};
+      if (r.nhs_status != NhsStatusCode::kValid) r.pseudonym = source_digest_[i];
+      auto it = has_id ? listed_.find(DigestKey(source_digest_[i])) : listed_.end();
+      if (it == listed_.end()) continue;
+      it->second = true;
+      b_.optouts.push_back(r.pseudonym);
+      ++rep.opted_out;
+    }
+    for (const auto& [d, matched] : listed_) rep.optout_ids_unmatched += matched ? 0 : 1;
+  }
   std::vector<std::string> removed;
   ARK_ASSIGN_OR_RETURN(StagingGuard guard, StagingGuard::Acquire(cat, &removed));
   ReportRemoved(removed);
   ARK_RETURN_IF_ERROR(cat.Begin());
-  ImportReport rep;
   std::string fin, keys_path;
   auto fail = [&](Status s) {
     cat.Rollback();
@@ -158,10 +223,14 @@ Result<ImportReport> ImportBatch::Commit(Catalog& cat, const std::string& conten
   manifest["content_hash"] = content_hash;
   manifest["records"] = rep.persons;
   manifest["events"] = rep.events;
+  manifest["optouts"] = !rep.optouts_declared ? "not declared (persons without an NHS-number pseudonym: status unknown)"
+                        : !optouts_listed_    ? "declared: none"
+                                              : "declared: list";
+  manifest["opted_out"] = rep.opted_out;
   auto ins = cat.Prepare("INSERT INTO batches(id, feed, dir, records, events, optouts, ingested_at, manifest) VALUES (?,?,?,?,?,?,?,?)");
   if (!ins.ok()) return fail(ins.status());
   (*ins)->Bind(1, id).Bind(2, b_.feed).Bind(3, std::string("staging/") + name).Bind(4, static_cast<int64_t>(rep.persons))
-      .Bind(5, static_cast<int64_t>(rep.events)).Bind(6, int64_t{0}).Bind(7, UtcNow()).Bind(8, manifest.dump());
+      .Bind(5, static_cast<int64_t>(rep.events)).Bind(6, static_cast<int64_t>(rep.opted_out)).Bind(7, UtcNow()).Bind(8, manifest.dump());
   s = (*ins)->Run();
   if (s.ok()) s = cat.SetMeta("next_person", std::to_string(next));
   if (s.ok()) s = cat.Commit();

@@ -13,7 +13,12 @@
 //    ingested feeds — and is known for opt-out checks; a person without one gets a fresh key of
 //    its own (catalog `record_keys`) and is NOT known for opt-outs, so it is left out of every
 //    purpose but direct care (fail closed);
-//  - ARK/link/<batch>.keys, as `ark link` writes it; a later `ark link` keeps these keys.
+//  - ARK/link/<batch>.keys, as `ark link` writes it; a later `ark link` keeps these keys;
+//  - opt-outs declared by the source (DeclareOptOuts, by the source's own person ids): every
+//    person of the batch then has a known opt-out status (`ark build` reads the batch's
+//    optout_kind "import"), opted out if its id is on the source's list. The ids are hashed at
+//    once with a one-off random key that is never stored, so neither the ids nor anything that
+//    could be matched back to them enter the Ark.
 // Identifiers never enter: callers pass no source person ids, names or addresses — only the
 // attributes below.
 //
@@ -54,6 +59,20 @@ struct ImportedPerson {
 struct ImportReport {
   int64_t batch = 0;
   uint64_t persons = 0, new_persons = 0, events = 0;
+  bool optouts_declared = false;     // the source declared opt-outs (a list, or none)
+  uint64_t opted_out = 0;            // persons of the batch on the source's opt-out list
+  uint64_t optout_ids_unmatched = 0; // ids on the list that are no person of the batch
+};
+
+// Opt-out information a source gives about its persons (docs/imports.md "Opt-outs").
+//  kUndeclared: none: persons without an NHS-number pseudonym get no known opt-out status and are
+//    left out of every purpose but direct care (fail closed);
+//  kNone: the source states that none of its persons opted out;
+//  kList: `file` is a CSV with a `person_id` column listing the source's opted-out persons.
+struct ImportOptOuts {
+  enum class Mode { kUndeclared, kNone, kList };
+  Mode mode = Mode::kUndeclared;
+  std::string file;
 };
 
 class ImportBatch {
@@ -72,6 +91,13 @@ class ImportBatch {
   void AddEvent(uint32_t record, Seconds time, Seconds end, std::string_view code, double value,
                 std::string_view unit, uint64_t encounter);
 
+  // Declares the source's opt-outs (before Commit). kList reads `o.file`; errors name the file,
+  // line and column (a missing `person_id` column, an empty id). Ids are hashed as they are read.
+  Status DeclareOptOuts(const ImportOptOuts& o);
+  // The source's own id of person `record`, matched against the opt-out list (not kept).
+  // Integer ids match whatever their leading zeros or spaces ("007" = "7").
+  void SetSourceId(uint32_t record, std::string_view id);
+
   size_t persons() const { return b_.records.size(); }
   size_t events() const { return b_.events.size(); }
 
@@ -84,7 +110,13 @@ class ImportBatch {
  private:
   uint32_t Intern(std::vector<std::string>& dict, std::unordered_map<std::string, uint32_t>& ids, std::string_view s);
 
+  Digest HashId(std::string_view id) const;
+
   StagedBatch b_;
+  bool optouts_declared_ = false, optouts_listed_ = false;
+  std::optional<ProgrammeKey> id_key_;          // one-off, never written
+  std::unordered_map<std::string, bool> listed_; // hashed listed id -> matched a person
+  std::vector<Digest> source_digest_;            // per record; all zero = no id given
   std::unordered_map<std::string, uint32_t> code_ids_, unit_ids_, area_ids_, practice_ids_, encounter_ids_;
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -334,6 +335,89 @@ TEST(ImportEndToEnd, CliImportOmopBuildStats) {
   EXPECT_NE(j->find("\"persons\": 28"), std::string::npos) << *j;
   // A second import of the same directory fails with a non-zero exit.
   EXPECT_NE(std::system((ark + " import-omop " + t + "/o " + SyntheaDir() + " 2>/dev/null").c_str()), 0);
+}
+
+
+// Opt-outs of imported persons, by the source's own ids: none declared keeps every person's status
+// unknown (fail closed); a list marks the listed persons opted out and the others known; "none"
+// makes every person known and not opted out. The ids are not stored in the clear.
+std::vector<uint8_t> FlagsAfterMedsImport(const std::string& name, const ImportOptOuts& oo, ImportReport* rep) {
+  const std::string dir = TempDir(name);
+  EXPECT_TRUE(MakeDirs(dir).ok());
+  WriteText(dir + "/m.csv", "subject_id,time,code\n101,2020-01-01,HR\n102,2020-01-02,HR\n0103,2020-01-03,HR\n");
+  auto cat = NewArk(dir + "/ark");
+  auto r = ImportMeds(*cat, dir + "/m.csv", oo);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  if (!r.ok()) return {};
+  *rep = r->batch;
+  EXPECT_TRUE(BuildTimelines(*cat, 1).ok());
+  auto s = Store::Open(cat->ark_dir() + "/store");
+  EXPECT_TRUE(s.ok());
+  std::vector<uint8_t> flags;
+  for (uint32_t k = 0; k < (*s)->num_persons(); ++k) flags.push_back((*s)->person(k).flags);
+  std::string staged;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(cat->ark_dir())) {
+    if (e.is_regular_file()) staged += *ReadFile(e.path().string());
+  }
+  EXPECT_EQ(staged.find("0103"), std::string::npos);
+  return flags;
+}
+
+TEST(ImportOptOuts, UndeclaredListAndNone) {
+  ImportReport rep;
+  auto f = FlagsAfterMedsImport("oo_undeclared", {}, &rep);
+  ASSERT_EQ(f.size(), 3u);
+  for (uint8_t x : f) EXPECT_FALSE(x & kOptOutKnown);
+  EXPECT_FALSE(rep.optouts_declared);
+
+  const std::string list = TempDir("oo_list") + ".csv";
+  WriteText(list, "person_id,reason\n 103 ,x\n999,y\n");
+  f = FlagsAfterMedsImport("oo_list", {ImportOptOuts::Mode::kList, list}, &rep);
+  ASSERT_EQ(f.size(), 3u);
+  for (uint8_t x : f) EXPECT_TRUE(x & kOptOutKnown);
+  EXPECT_EQ(rep.opted_out, 1u);
+  EXPECT_EQ(rep.optout_ids_unmatched, 1u);
+  int usable = 0;
+  for (uint8_t x : f) usable += (x & kOptOutKnown) && !(x & (kOptedOutNational | kOptedOutType1));
+  EXPECT_EQ(usable, 2);
+  EXPECT_TRUE(f[2] & kOptedOutNational);  // subject 0103 = 103
+
+  f = FlagsAfterMedsImport("oo_none", {ImportOptOuts::Mode::kNone, ""}, &rep);
+  ASSERT_EQ(f.size(), 3u);
+  for (uint8_t x : f) EXPECT_EQ(x & (kOptOutKnown | kOptedOutNational | kOptedOutType1), kOptOutKnown);
+  EXPECT_EQ(rep.opted_out, 0u);
+}
+
+TEST(ImportOptOuts, ListErrorsNameFileLineAndColumn) {
+  const std::string dir = TempDir("oo_err");
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  WriteText(dir + "/m.csv", "subject_id,time,code\n1,2020-01-01,HR\n");
+  WriteText(dir + "/nocol.csv", "id\n1\n");
+  WriteText(dir + "/empty.csv", "person_id\n1\n\"\"\n");
+  auto cat = NewArk(dir + "/ark");
+  auto r = ImportMeds(*cat, dir + "/m.csv", {ImportOptOuts::Mode::kList, dir + "/nocol.csv"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("nocol.csv:1: missing column 'person_id'"), std::string::npos) << r.status().message();
+  r = ImportMeds(*cat, dir + "/m.csv", {ImportOptOuts::Mode::kList, dir + "/empty.csv"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("empty.csv:3: column 'person_id'"), std::string::npos) << r.status().message();
+}
+
+// OMOP persons are matched by person.csv's person_id.
+TEST(ImportOptOuts, OmopByPersonId) {
+  const std::string dir = TempDir("oo_omop");
+  ASSERT_TRUE(MakeDirs(dir + "/cdm").ok());
+  WriteText(dir + "/cdm/person.csv", "person_id,gender_concept_id,year_of_birth\n7,8507,1950\n8,8532,1960\n");
+  WriteText(dir + "/oo.csv", "person_id\n8\n");
+  auto cat = NewArk(dir + "/ark");
+  auto r = ImportOmop(*cat, dir + "/cdm", {ImportOptOuts::Mode::kList, dir + "/oo.csv"});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->batch.opted_out, 1u);
+  ASSERT_TRUE(BuildTimelines(*cat, 1).ok());
+  auto s = Store::Open(cat->ark_dir() + "/store");
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(AllowedForSecondaryUse((*s)->person(0)));
+  EXPECT_FALSE(AllowedForSecondaryUse((*s)->person(1)));
 }
 
 }  // namespace

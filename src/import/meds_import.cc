@@ -63,7 +63,7 @@ std::string IgnoredHint(std::string_view col) {
 
 }  // namespace
 
-Result<MedsImportReport> ImportMeds(Catalog& cat, const std::string& path) {
+Result<MedsImportReport> ImportMeds(Catalog& cat, const std::string& path, const ImportOptOuts& optouts) {
   ARK_ASSIGN_OR_RETURN(std::string text, ReadMaybeGzip(path));
   {
     Status u = ValidateUtf8(text);
@@ -94,6 +94,7 @@ Result<MedsImportReport> ImportMeds(Catalog& cat, const std::string& path) {
     if (idx < 0) return Status::InvalidArgument(path + ":1: missing column '" + name + "'");
   }
   ImportBatch batch("meds");
+  ARK_RETURN_IF_ERROR(batch.DeclareOptOuts(optouts));
   std::unordered_map<int64_t, uint32_t> record_of;
   std::vector<ImportedPerson> persons;
   for (;;) {
@@ -112,6 +113,7 @@ Result<MedsImportReport> ImportMeds(Catalog& cat, const std::string& path) {
     auto [it, fresh] = record_of.try_emplace(sid, 0);
     if (fresh) {
       it->second = batch.AddPerson({});
+      batch.SetSourceId(it->second, std::to_string(sid));
       persons.emplace_back();
     }
     const uint32_t r = it->second;

@@ -37,6 +37,7 @@ struct MedsImportReport {
   uint64_t static_skipped = 0;  // rows without a time that are not demographics
 };
 
-Result<MedsImportReport> ImportMeds(Catalog& cat, const std::string& path);
+// `optouts`: the source's opt-out information, matched by subject_id (ImportOptOuts).
+Result<MedsImportReport> ImportMeds(Catalog& cat, const std::string& path, const ImportOptOuts& optouts = {});
 
 }  // namespace ark

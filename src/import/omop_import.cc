@@ -62,7 +62,8 @@ class OmopReader {
  public:
   OmopReader(Catalog& cat, std::string dir) : cat_(cat), dir_(std::move(dir)), batch_("omop") {}
 
-  Result<OmopImportReport> Run() {
+  Result<OmopImportReport> Run(const ImportOptOuts& optouts) {
+    ARK_RETURN_IF_ERROR(batch_.DeclareOptOuts(optouts));
     ARK_RETURN_IF_ERROR(FindFiles());
     if (!files_.count("person")) return Status::InvalidArgument(dir_ + ": no person.csv (an OMOP CDM 5.4 CSV directory is expected)");
     ARK_ASSIGN_OR_RETURN(std::string hash, ContentHash());
@@ -200,6 +201,7 @@ class OmopReader {
       ip.sex = g == 8507 ? 'M' : g == 8532 ? 'F' : 'U';
       if (person_of_.count(id)) return f.Error(line, "person_id", std::to_string(id) + " appears twice");
       person_of_[id] = batch_.AddPerson(ip);
+      batch_.SetSourceId(person_of_[id], std::to_string(id));
       ++rep_.rows["person"];
       return Status::OK();
     }));
@@ -344,6 +346,8 @@ class OmopReader {
 
 }  // namespace
 
-Result<OmopImportReport> ImportOmop(Catalog& cat, const std::string& dir) { return OmopReader(cat, dir).Run(); }
+Result<OmopImportReport> ImportOmop(Catalog& cat, const std::string& dir, const ImportOptOuts& optouts) {
+  return OmopReader(cat, dir).Run(optouts);
+}
 
 }  // namespace ark

@@ -37,6 +37,7 @@ struct OmopImportReport {
   uint64_t concepts_unknown = 0;         // written as OMOP/<id>
 };
 
-Result<OmopImportReport> ImportOmop(Catalog& cat, const std::string& dir);
+// `optouts`: the source's opt-out information, matched by person.csv's person_id (ImportOptOuts).
+Result<OmopImportReport> ImportOmop(Catalog& cat, const std::string& dir, const ImportOptOuts& optouts = {});
 
 }  // namespace ark

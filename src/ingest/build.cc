@@ -99,6 +99,13 @@ Result<BuildReport> BuildTimelines(Catalog& cat, int threads) {
     l.enc_base = enc_base;
     enc_base += static_cast<uint32_t>(l.b.encounters.size());
     const int rank = FeedRank(bi.feed);  // lower wins
+    // Imported batches whose source declared its opt-outs (import_batch.h): every record's
+    // status is known, opted out when its digest is on the batch's list.
+    const bool import_optouts = l.b.optout_kind == "import";
+    std::unordered_set<std::string> import_listed;
+    if (import_optouts) {
+      for (auto& d : l.b.optouts) import_listed.insert(std::string(reinterpret_cast<const char*>(d.data()), d.size()));
+    }
     std::vector<uint32_t> area_map, prac_map;
     for (auto& a : l.b.areas) area_map.push_back(a.empty() ? 0 : areas.Id(a));
     for (auto& p : l.b.practices) prac_map.push_back(p.empty() ? 0 : practices.Id(p));
@@ -109,6 +116,11 @@ Result<BuildReport> BuildTimelines(Catalog& cat, int threads) {
       Person& p = persons[k];
       if (r.nhs_status == NhsStatusCode::kValid) {
         p.flags |= kLinkedByNhsNumber | kOptOutKnown;
+      }
+      if (import_optouts) {
+        p.flags |= kOptOutKnown;
+        if (import_listed.count(std::string(reinterpret_cast<const char*>(r.pseudonym.data()), r.pseudonym.size())))
+          p.flags |= kOptedOutNational;
       }
       if (rank < rank_demo[k] && (r.sex != 'U' || r.birth_year != 0)) {
         rank_demo[k] = rank;
@@ -128,6 +140,7 @@ Result<BuildReport> BuildTimelines(Catalog& cat, int threads) {
       }
     }
     for (auto& d : l.b.optouts) {
+      if (import_optouts) break;
       uint8_t f = l.b.optout_kind == "type1" ? kOptedOutType1 : kOptedOutNational;
       optout_flags[std::string(reinterpret_cast<const char*>(d.data()), d.size())] |= f;
     }

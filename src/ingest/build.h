@@ -20,7 +20,9 @@
 //  - practice: the latest registration event (code REG/<practice>);
 //  - death date: the earliest DEATH/ event;
 //  - opt-outs: a person is known (kOptOutKnown) only if linked by NHS-number pseudonym, and
-//    opted out if that pseudonym is on a loaded opt-out list.
+//    opted out if that pseudonym is on a loaded opt-out list; every person of an imported batch
+//    whose source declared its opt-outs (optout_kind "import", import/import_batch.h) is known,
+//    and opted out if the batch lists its digest.
 #pragma once
 
 #include <string>

@@ -20,7 +20,10 @@ namespace ark {
 enum class NhsStatusCode : uint8_t { kValid = 0, kMissing = 1, kInvalid = 2 };
 
 struct StagedRecord {
-  Digest pseudonym{};  // all zero unless nhs_status == kValid
+  // The NHS-number pseudonym when nhs_status == kValid; otherwise all zero, except in imported
+  // batches with optout_kind "import", where it is the keyed digest of the source's person id
+  // (matched only against the batch's own `optouts`, never used for linkage).
+  Digest pseudonym{};
   NhsStatusCode nhs_status = NhsStatusCode::kMissing;
   int16_t birth_year = 0;
   uint8_t birth_month = 0;
@@ -52,7 +55,7 @@ struct StagedBatch {
   StagedEvents events;               // what ReadStagedBatch returns: one part
   std::vector<StagedEvents> parts;   // for writing: events in parts, concatenated in order
   std::vector<Digest> optouts;
-  std::string optout_kind;  // "national" | "type1" | ""
+  std::string optout_kind;  // "national" | "type1" | "import" (import/import_batch.h) | ""
   // PPRL encodings (privacy/bloom.h), one fixed-size blob per record; empty for extracts
   // pseudonymised without them. encoding_version names the layout ("ark-pprl v1").
   std::string encoding_version;

@@ -129,7 +129,7 @@ std::string OptOutNote(const RunReport& rep) {
   }
   if (rep.optout_unknown > 0) {
     s += std::to_string(rep.optout_unknown) + " of " + std::to_string(rep.persons) +
-         " persons in this Ark have no known opt-out status (imported OMOP/MEDS persons carry no NHS-number pseudonym) and are used only for --purpose direct-care.";
+         " persons in this Ark have no known opt-out status (imported OMOP/MEDS persons carry no NHS-number pseudonym) and are used only for --purpose direct-care (give the source's opt-outs at import: --optouts FILE or --optouts-none).";
   }
   if (s.empty()) return "";
   s = "population 0: " + s;
