@@ -53,7 +53,7 @@ std::vector<double> PredictAll(const LogisticModel& model, const Design& x) {
 Result<LogisticModel> FitLogistic(const Design& x, const std::vector<int>& y, const LogisticOptions& o,
                                   const std::vector<double>& offset, const std::vector<double>& weights) {
   ARK_RETURN_IF_ERROR(Validate(x, y, o, offset, weights));
-  using Mat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  using Mat = Eigen::MatrixXd;  // column-major: the products below run down columns
   const Eigen::Index n = static_cast<Eigen::Index>(x.rows);
   const Eigen::Index k = static_cast<Eigen::Index>(x.cols) + (o.intercept ? 1 : 0);
   // Augmented design: [1, x] (the intercept first when fitted).
@@ -83,7 +83,11 @@ Result<LogisticModel> FitLogistic(const Design& x, const std::vector<int>& y, co
       v(i) = w(i) * p(i) * (1 - p(i));
     }
     const Eigen::VectorXd grad = a.transpose() * (w.cwiseProduct(yy - p)) - penalty.cwiseProduct(beta);
-    Eigen::MatrixXd hess = a.transpose() * v.asDiagonal() * a;
+    // Hessian A' V A as B'B with B = V^1/2 A: one symmetric rank-k update (blocked, fast).
+    const Mat scaled = v.cwiseSqrt().asDiagonal() * a;
+    Eigen::MatrixXd hess = Eigen::MatrixXd::Zero(k, k);
+    hess.selfadjointView<Eigen::Lower>().rankUpdate(scaled.transpose());
+    hess = hess.selfadjointView<Eigen::Lower>();
     hess.diagonal() += penalty;
     Eigen::LDLT<Eigen::MatrixXd> ldlt(hess);
     if (ldlt.info() != Eigen::Success || !ldlt.isPositive() || ldlt.vectorD().minCoeff() <= 1e-12 * hess.diagonal().maxCoeff())
