@@ -16,6 +16,7 @@
 #include "core/csv.h"
 #include "core/fs.h"
 #include "core/time.h"
+#include "stats/metrics.h"
 #include "synth/names.h"
 #include "synth/nhs_number.h"
 
@@ -441,8 +442,16 @@ TEST_F(SynthRegion, EmergencyRiskTruthMatchesWhatHappened) {
   const double n1 = static_cast<double>(events), n0 = static_cast<double>(scored.size() - events);
   const double auroc = (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0);
   EXPECT_GT(auroc, 0.5);
-  std::printf("emergency risk truth: %zu people, %zu admitted, sum p %.1f (sd %.1f), oracle AUROC %.4f\n",
-              scored.size(), events, sum_p, std::sqrt(var), auroc);
+  // The truth is calibrated in shape too: logistic recalibration slope near 1 (its standard
+  // error here is about 0.04; 0.15 is well beyond chance).
+  std::vector<double> p;
+  std::vector<int> y;
+  for (const auto& [score, outcome] : scored) p.push_back(score), y.push_back(outcome);
+  auto cal = stats::Calibrate(p, y);
+  ASSERT_TRUE(cal.ok()) << cal.status().ToString();
+  EXPECT_NEAR(cal->slope, 1, 0.15);
+  std::printf("emergency risk truth: %zu people, %zu admitted, sum p %.1f (sd %.1f), oracle AUROC %.4f, slope %.3f\n",
+              scored.size(), events, sum_p, std::sqrt(var), auroc, cal->slope);
 }
 
 }  // namespace
