@@ -1,6 +1,7 @@
 // `ark model train` through the binary (docs/risk-models.md): in an approved planning project by
 // one of its people it writes the model and its card and records the run; anyone else is
-// refused with nothing written; a bad model file is named with its line.
+// refused with nothing written, and so is a research project; a bad model file is named with
+// its line.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -69,6 +70,17 @@ TEST(ModelCli, TrainInProjectWritesCardAndRefusesOthers) {
   EXPECT_NE(as("OLU", "ana", model + " --out " + (root / "m3").string()), 0);
   EXPECT_FALSE(fs::exists(root / "m2"));
   EXPECT_FALSE(fs::exists(root / "m3"));
+
+  // An approved research project: refused (risk models are for planning or direct care), logged.
+  const std::string project = " project create " + ark_dir + " res --title t --purpose research --legal-basis b "
+                              "--datasets acute,community,deaths,gp,social_care --people ana --start 2000-01-01 --end 2999-12-31";
+  ASSERT_EQ(Sh("ARK_TOKEN=" + token["ANA"] + " " + ark + project + " --as ana", &out), 0) << out;
+  ASSERT_EQ(Sh("ARK_TOKEN=" + token["ADMIN"] + " " + ark + " project approve " + ark_dir + " res --as admin", &out), 0) << out;
+  EXPECT_NE(Sh("ARK_TOKEN=" + token["ANA"] + " " + ark + " model train " + ark_dir + " " + model + " --out " +
+                   (root / "m5").string() + " --project res --as ana", &out), 0);
+  EXPECT_NE(out.find("is for research"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(root / "m5"));
+  EXPECT_NE(Slurp(fs::path(ark_dir) / "ledger" / "refusals.log").find("is for research"), std::string::npos);
 
   // A bad model file: the file and line of the unknown key.
   std::ofstream(root / "bad.yaml") << "name: x\ndefinition: " << src << "/models/emergency_risk.yaml\nfeaturez: [a]\n";
