@@ -5,7 +5,8 @@ PKGS=(cmake ninja-build g++ clang-14 libclang-rt-14-dev pkg-config python3
       libsqlite3-dev sqlite3 libssl-dev libzstd-dev libroaring-dev nlohmann-json3-dev
       libyaml-cpp-dev libcli11-dev libfmt-dev libxxhash-dev libgtest-dev libgmock-dev
       libbenchmark-dev zlib1g-dev graphviz ccache libpq-dev postgresql-15
-      libboost1.81-dev nodejs curl unzip time)
+      libboost1.81-dev nodejs curl unzip time
+      libeigen3-dev r-base-core r-cran-proc)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

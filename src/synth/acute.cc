@@ -188,7 +188,7 @@ void PersonSim::BackgroundAe(int32_t day) {
                                      Complaint::kSyncope, Complaint::kAbdominalPain, Complaint::kLimbPain,
                                      Complaint::kFever};
   Complaint c = age < 16 ? kChild[rng_.Below(7)] : age < 65 ? kAdult[rng_.Below(9)] : kOlder[rng_.Below(7)];
-  double p_adm = std::min(0.7, (age < 16 ? 0.07 : age < 65 ? 0.14 : age < 75 ? 0.28 : 0.42) * (1 + 0.1 * Conditions()));
+  const double p_adm = AeAdmitProbability(age);
   Disposal disp = Disposal::kDischarged;
   double r = rng_.Uniform();
   if (r < p_adm) disp = Disposal::kAdmitted;
@@ -351,7 +351,7 @@ void PersonSim::TerminalAdmission(int32_t day, Icd cause) {
   const int32_t last = std::max(last_acute_, busy_until_);
   int32_t earliest = last == kNoTime ? entry_ : std::max(entry_, DayOfMinutes(last) + 1);
   if (earliest > day) earliest = day;
-  if (rng_.Chance(0.06)) {  // dies in A&E
+  if (rng_.Chance(kDiesInAe)) {  // dies in A&E
     const int32_t dep = AeVisit(AeArrival(day), Complaint::kBreathless, Disposal::kDied, true, group);
     Die(dep, cause);
     return;

@@ -13,7 +13,7 @@ void PersonSim::CopdExacerbation(int32_t day) {
   const double age = AgeAt(day);
   const int d = Decile();
   const uint16_t ep = NewEpisode(P);
-  const bool severe = rng_.Chance(0.25 * (age >= 75 ? 1.4 : 1) * model::DepRR(d, 0.05));
+  const bool severe = rng_.Chance(CopdSevereProbability(age, d));
   if (!severe || rng_.Chance(0.4)) {
     const int32_t gday = Weekday(severe ? day - rng_.Range(1, 3) : day);
     Step(P, ep, Minutes(gday, 8, 18), "gp_consultation");
@@ -76,7 +76,7 @@ void PersonSim::Fall(int32_t day) {
   const uint16_t ep = NewEpisode(P);
   const int32_t fall = Minutes(day, 6, 22);
   Step(P, ep, fall, "fall");
-  if (!rng_.Chance(0.75)) {  // no A&E: seen by the GP
+  if (!rng_.Chance(kFallToAe)) {  // no A&E: seen by the GP
     const int32_t gday = Weekday(day + rng_.Range(1, 10));
     GpEvent(gday, Gp::kConsultation);
     GpEvent(gday, Gp::kFall);
@@ -91,8 +91,8 @@ void PersonSim::Fall(int32_t day) {
   const int32_t arrival = fall + rng_.Range(20, 180);
   Step(P, ep, arrival, "ae_arrival");
   const uint16_t group = NewGroup();
-  const bool hip = rng_.Chance(0.2 * (age >= 80 ? 1.4 : 1) * (sex_ == 'F' ? 1.3 : 1));
-  const bool admit = hip || rng_.Chance(0.28 + 0.08 * frailty_);
+  const bool hip = rng_.Chance(HipFractureProbability(age));
+  const bool admit = hip || rng_.Chance(FallAdmitProbability());
   if (!admit) {
     const int32_t dep = AeVisit(arrival, Complaint::kFall, Disposal::kDischarged, rng_.Chance(0.6), group);
     Step(P, ep, dep, "ae_discharged");
@@ -263,11 +263,11 @@ void PersonSim::CommunityAki(int32_t day) {
     if (t < MinutesOfDay(day) && t >= MinutesOfDay(day - 365)) baseline = std::max(baseline, t);
   if (baseline != kNoTime) Step(P, ep, baseline, "baseline_creatinine");
   GpEvent(day, Gp::kConsultation);
-  const int stage = rng_.Chance(0.6) ? 1 : (rng_.Chance(0.6) ? 2 : 3);
+  const int stage = rng_.Chance(kAkiStage1) ? 1 : (rng_.Chance(0.6) ? 2 : 3);
   const double ratio = stage == 1 ? rng_.Uniform(1.6, 1.9) : stage == 2 ? rng_.Uniform(2.15, 2.8) : rng_.Uniform(3.2, 4.0);
   GpCreatinine(day, Creatinine(ratio));
   Step(P, ep, gp_creatinine_.back(), "creatinine_rise");
-  if (stage == 1 && rng_.Chance(0.6)) {  // managed in primary care
+  if (stage == 1 && rng_.Chance(kAkiStage1AtHome)) {  // managed in primary care
     const int32_t again = Weekday(day + rng_.Range(3, 10));
     GpCreatinine(again, Creatinine(1.1));
     Step(P, ep, gp_creatinine_.back(), "recovered");

@@ -123,6 +123,12 @@ struct PersonTruthRow {
   int32_t practice;        // latest practice, -1 if never registered
   int32_t death_day;       // kNoTime if alive at the end of the window
   bool optout;
+  // truth/emergency_risk.csv: the day the risk is taken (kNoTime: not in the region then), the
+  // probability of at least one emergency admission in the 12 months from it, and whether one
+  // happened.
+  int32_t risk_day = kNoTime;
+  double risk = 0;
+  bool admitted = false;
 };
 
 // Everything generated for one shard of people, in person order.

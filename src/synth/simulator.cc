@@ -30,6 +30,8 @@ void PersonSim::Run(uint32_t index, ShardOutput* out) {
 void PersonSim::Init(uint32_t index) {
   rng_ = Rng::ForStream(world_.seed(), kPersonStream, index);
   index_ = index;
+  risk_day_ = DaysFromCivil(CivilFromDays(world_.end_day()).year, 1, 1);
+  risk12_ = -1;
   // Reset per-person state, keeping buffer capacity.
   for (auto* v : {&buf_.gp_patients, &buf_.acute_patients, &buf_.clients, &buf_.social_people, &buf_.deaths}) v->clear();
   buf_.persons.clear(), buf_.gp_events.clear(), buf_.ae.clear(), buf_.spells.clear(), buf_.labs.clear();
@@ -114,10 +116,8 @@ void PersonSim::SimulateYears() {
     const int d = Decile();
 
     // Natural death: age, sex, deprivation and health.
-    double risk = model::DepRR(d, 0.09) * (copd_ ? 1.8 : 1) * (t2dm_ ? 1.3 : 1) * (ckd_ ? 1.3 : 1) *
-                  (smoking_ == 2 && age > 40 ? 1.5 : 1) * (care_home_ ? 1.8 : 1) *
-                  (frailty_ == 1 ? 1.3 : frailty_ == 2 ? 1.8 : frailty_ == 3 ? 2.6 : 1) / 2.4;
-    if (rng_.Chance(1 - std::exp(-model::Mortality(age, sex_) * risk * frac))) {
+    const double death_hazard = DeathHazard(age, d);
+    if (rng_.Chance(1 - std::exp(-death_hazard * frac))) {
       for (;;) {  // more deaths in winter
         int32_t day = t0 + static_cast<int32_t>(rng_.Below(static_cast<uint32_t>(y1 - t0)));
         double doy = day - y0;
@@ -130,30 +130,33 @@ void PersonSim::SimulateYears() {
 
     GpYear(t0, y1, age);
     if (t2dm_) DiabetesYear(t0, y1);
-    SocialCareYear(t0, y1);
+    SocialCareYear(t0, y1);  // may move the person into a care home: rates after it
+    const YearRates rates = Rates(age, d);
+    if (t0 == risk_day_) {  // truth: the risk of an emergency admission in the 12 months from here
+      risk12_ = EmergencyAdmissionRisk(t0, y1, rates, death_hazard);
+    }
 
     occ.clear();
     auto add = [&](double rate, uint8_t kind) {
       for (int n = rng_.Poisson(rate * frac); n > 0; --n)
         occ.push_back({t0 + static_cast<int32_t>(rng_.Below(static_cast<uint32_t>(y1 - t0))), kind});
     };
-    if (!care_home_) add(model::MoveRate(age), kMove);
-    add(model::AeRate(age) * model::DepRR(d, 0.1), kBackgroundAe);
-    add(model::ElectiveRate(age) * model::DepRR(d, -0.02), kElective);
-    add(model::GpEmergencyRate(age) * model::DepRR(d, 0.1) * (1 + 0.5 * Conditions()), kGpEmergency);
-    if (copd_) add(1.1 * model::DepRR(d, 0.08) * (smoking_ == 2 ? 1.2 : 1), kCopd);
+    // The order of the calls fixes the random stream: keep it.
+    if (rates.move > 0) add(rates.move, kMove);
+    add(rates.ae, kBackgroundAe);
+    add(rates.elective, kElective);
+    add(rates.gp_emergency, kGpEmergency);
+    if (rates.copd > 0) add(rates.copd, kCopd);
     if (age >= 65) {
-      const double by_frailty[4] = {0.025, 0.05, 0.10, 0.18};
-      add(by_frailty[frailty_] * (1 + (age - 65) / 30) * model::DepRR(d, 0.05) * (care_home_ ? 1.5 : 1), kFall);
-      add((ckd_ ? 0.006 : 0.002) * model::DepRR(d, 0.06), kCommunityAki);
+      add(rates.fall, kFall);
+      add(rates.community_aki, kCommunityAki);
     }
-    add(model::SepsisRate(age) * model::DepRR(d, 0.1) * (t2dm_ ? 1.5 : 1) * (copd_ ? 1.5 : 1) *
-            (care_home_ ? 2 : 1) * (1 + 0.3 * frailty_), kSepsis);
+    add(rates.sepsis, kSepsis);
     if (age >= 18 && !care_home_) {
-      add(model::SocialNeedsRate(age) * (1 + 0.6 * frailty_) * model::DepRR(d, 0.06), kSocialNeeds);
-      if (age >= 35 && age < 85) add(0.004, kCarer);
+      add(rates.social_needs, kSocialNeeds);
+      if (rates.carer > 0) add(rates.carer, kCarer);
     }
-    if (!care_home_ && (age >= 80 || frailty_ == 3)) add(frailty_ == 3 ? 0.25 : 0.08, kDistrictNursing);
+    if (rates.district_nursing > 0) add(rates.district_nursing, kDistrictNursing);
     std::sort(occ.begin(), occ.end(), [](const Occurrence& a, const Occurrence& b) {
       return a.day != b.day ? a.day < b.day : a.kind < b.kind;
     });
@@ -177,6 +180,35 @@ void PersonSim::SimulateYears() {
     }
     if (!dead_ && natural_death_day_ != kNoTime && natural_death_day_ < y1) NaturalDeath(natural_death_day_);
   }
+}
+
+PersonSim::YearRates PersonSim::Rates(double age, int d) const {
+  YearRates r;
+  if (!care_home_) r.move = model::MoveRate(age);
+  r.ae = model::AeRate(age) * model::DepRR(d, 0.1);
+  r.elective = model::ElectiveRate(age) * model::DepRR(d, -0.02);
+  r.gp_emergency = model::GpEmergencyRate(age) * model::DepRR(d, 0.1) * (1 + 0.5 * Conditions());
+  if (copd_) r.copd = 1.1 * model::DepRR(d, 0.08) * (smoking_ == 2 ? 1.2 : 1);
+  if (age >= 65) {
+    const double by_frailty[4] = {0.025, 0.05, 0.10, 0.18};
+    r.fall = by_frailty[frailty_] * (1 + (age - 65) / 30) * model::DepRR(d, 0.05) * (care_home_ ? 1.5 : 1);
+    r.community_aki = (ckd_ ? 0.006 : 0.002) * model::DepRR(d, 0.06);
+  }
+  r.sepsis = model::SepsisRate(age) * model::DepRR(d, 0.1) * (t2dm_ ? 1.5 : 1) * (copd_ ? 1.5 : 1) *
+             (care_home_ ? 2 : 1) * (1 + 0.3 * frailty_);
+  if (age >= 18 && !care_home_) {
+    r.social_needs = model::SocialNeedsRate(age) * (1 + 0.6 * frailty_) * model::DepRR(d, 0.06);
+    if (age >= 35 && age < 85) r.carer = 0.004;
+  }
+  if (!care_home_ && (age >= 80 || frailty_ == 3)) r.district_nursing = frailty_ == 3 ? 0.25 : 0.08;
+  return r;
+}
+
+double PersonSim::DeathHazard(double age, int d) const {
+  const double risk = model::DepRR(d, 0.09) * (copd_ ? 1.8 : 1) * (t2dm_ ? 1.3 : 1) * (ckd_ ? 1.3 : 1) *
+                      (smoking_ == 2 && age > 40 ? 1.5 : 1) * (care_home_ ? 1.8 : 1) *
+                      (frailty_ == 1 ? 1.3 : frailty_ == 2 ? 1.8 : frailty_ == 3 ? 2.6 : 1) / 2.4;
+  return model::Mortality(age, sex_) * risk;
 }
 
 void PersonSim::UpdateConditions(int32_t from, int32_t to, double age) {
@@ -271,7 +303,7 @@ void PersonSim::NaturalDeath(int32_t day) {
     Die(minute, cause);  // dies during a stay: the spell ends in death
     return;
   }
-  if (rng_.Chance(care_home_ ? 0.25 : 0.47)) {
+  if (rng_.Chance(TerminalAdmissionProbability())) {
     TerminalAdmission(day, cause);
     return;
   }

@@ -81,6 +81,30 @@ class PersonSim {
   Icd DrawCause(int32_t day);
   void UpdateConditions(int32_t from, int32_t to, double age);
 
+  // ---- hazards (simulator.cc) and the truth risk built from them (risk.cc)
+  // Annual rates of the occurrences of a year, from the person's state at its start; 0 when
+  // the occurrence cannot happen (SimulateYears then draws nothing for it).
+  struct YearRates {
+    double move = 0, ae = 0, elective = 0, gp_emergency = 0, copd = 0, fall = 0, community_aki = 0, sepsis = 0,
+           social_needs = 0, carer = 0, district_nursing = 0;
+  };
+  YearRates Rates(double age, int d) const;
+  // Annual natural-death hazard.
+  double DeathHazard(double age, int d) const;
+  // Probabilities that an occurrence ends in an emergency admission (the draws use them too).
+  double AeAdmitProbability(double age) const;           // background A&E attendance -> admitted
+  double CopdSevereProbability(double age, int d) const; // exacerbation -> severe -> admitted
+  double HipFractureProbability(double age) const;       // fall at A&E -> hip fracture (admitted)
+  double FallAdmitProbability() const;                   // other falls at A&E -> admitted
+  double TerminalAdmissionProbability() const;           // natural death -> admitted to die
+  static constexpr double kFallToAe = 0.75;              // a fall is seen in A&E
+  static constexpr double kAkiStage1 = 0.6;              // community AKI is stage 1
+  static constexpr double kAkiStage1AtHome = 0.6;        // stage 1 managed in primary care
+  static constexpr double kDiesInAe = 0.06;              // a terminal admission dies in A&E instead
+  // Probability of at least one emergency admission in [t0, y1) (a whole calendar year), from
+  // the year's rates and death hazard (docs/synthetic-region.md, "Emergency admission risk").
+  double EmergencyAdmissionRisk(int32_t t0, int32_t y1, const YearRates& rates, double death_hazard) const;
+
   // ---- state
   double AgeAt(int32_t day) const { return (day - dob_) / 365.25; }
   const Residence& ResidenceAt(int32_t day) const;
@@ -168,6 +192,10 @@ class PersonSim {
   int32_t death_minute_ = kNoTime, natural_death_day_ = kNoTime;
   Icd death_cause_ = Icd::kX59;
   bool dead_ = false;
+  // Truth risk: the day it is taken (1 January of the last year of the window) and the
+  // probability, or -1 when the person is not in the region on that day.
+  int32_t risk_day_ = kNoTime;
+  double risk12_ = -1;
 
   // Health.
   bool copd_ = false, asthma_ = false, t2dm_ = false, htn_ = false, ckd_ = false, care_home_ = false;

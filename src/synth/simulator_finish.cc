@@ -213,6 +213,15 @@ void PersonSim::Finish(ShardOutput* out) {
     if (r.from <= limit_day) t.practice = r.practice;
   t.death_day = death_day;
   t.optout = optout_;
+  if (risk12_ >= 0) {
+    t.risk_day = risk_day_;
+    t.risk = risk12_;
+    for (const SpellRow& s : buf_.spells) {
+      const int32_t day = DayOfMinutes(s.admitted);
+      const bool emergency = s.method != AdmissionMethod::kWaitingList && s.method != AdmissionMethod::kBooked;
+      if (emergency && day >= risk_day_ && day < risk_day_ + 365 && day <= end) t.admitted = true;
+    }
+  }
   out->persons.push_back(t);
 }
 

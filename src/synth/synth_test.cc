@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -13,6 +16,7 @@
 #include "core/csv.h"
 #include "core/fs.h"
 #include "core/time.h"
+#include "stats/metrics.h"
 #include "synth/names.h"
 #include "synth/nhs_number.h"
 
@@ -119,7 +123,7 @@ TEST(Synth, SameSeedSameBytesForAnyThreadCount) {
     }
     ++files;
   }
-  EXPECT_EQ(files, 18);  // 13 custodian files, 4 truth files, the manifest
+  EXPECT_EQ(files, 19);  // 13 custodian files, 5 truth files, the manifest
   for (const auto& d : {a, b, c}) (void)RemoveAll(d);
 }
 
@@ -378,6 +382,76 @@ TEST_F(SynthRegion, PathwaysAndServiceLevels) {
   size_t unregistered = 0;
   for (const auto& r : persons.rows) unregistered += r[6].empty();
   EXPECT_NEAR(static_cast<double>(unregistered) / kPeople, 0.02, 0.012);
+}
+
+}  // namespace
+}  // namespace ark::synth
+
+namespace ark::synth {
+namespace {
+
+// truth/emergency_risk.csv: the outcome column agrees with the trust's extract, the true
+// probabilities add up to what happened (within 4 standard errors of the sum of independent
+// Bernoulli(p) outcomes: sqrt(sum p(1-p)), about 27 admissions here), and they rank people
+// better than chance (oracle AUROC by the Mann-Whitney statistic).
+TEST_F(SynthRegion, EmergencyRiskTruthMatchesWhatHappened) {
+  const Table& patients = Get("acute/patients.csv");
+  const auto records = Records();
+  const std::vector<uint32_t>& acute = records.at("acute");
+  ASSERT_EQ(acute.size(), patients.rows.size());
+  std::map<std::string, uint32_t> mrn_person;
+  for (size_t i = 0; i < patients.rows.size(); ++i) mrn_person[patients.rows[i][patients.Col("mrn")]] = acute[i];
+  const Table& spells = Get("acute/inpatient_spells.csv");
+  std::set<uint32_t> admitted;
+  for (const auto& r : spells.rows) {
+    const std::string& method = r[spells.Col("admission_method")];
+    const std::string day = r[spells.Col("admitted")].substr(0, 10);
+    if ((method == "21" || method == "22" || method == "28") && day >= "2025-01-01" && day <= "2025-12-31")
+      admitted.insert(mrn_person.at(r[spells.Col("mrn")]));
+  }
+
+  const Table& risk = Get("truth/emergency_risk.csv");
+  ASSERT_GT(risk.rows.size(), kPeople * 8 / 10);
+  double sum_p = 0, var = 0;
+  size_t events = 0;
+  std::vector<std::pair<double, int>> scored;
+  for (const auto& r : risk.rows) {
+    ASSERT_EQ(r[1], "2025-01-01");
+    const double p = std::stod(r[2]);
+    ASSERT_GE(p, 0.0);
+    ASSERT_LE(p, 1.0);
+    const int y = r[3] == "1" ? 1 : 0;
+    EXPECT_EQ(y, static_cast<int>(admitted.count(static_cast<uint32_t>(std::stoul(r[0]))))) << "person " << r[0];
+    sum_p += p, var += p * (1 - p), events += static_cast<size_t>(y);
+    scored.push_back({p, y});
+  }
+  EXPECT_GT(events, 100u);
+  EXPECT_NEAR(sum_p, static_cast<double>(events), 4 * std::sqrt(var));
+
+  // AUROC = P(score of a case > score of a non-case), ties counting half.
+  std::sort(scored.begin(), scored.end());
+  double rank_sum = 0;
+  for (size_t i = 0; i < scored.size();) {
+    size_t j = i;
+    while (j < scored.size() && scored[j].first == scored[i].first) ++j;
+    const double mid_rank = (static_cast<double>(i + j) + 1) / 2;
+    for (size_t k = i; k < j; ++k)
+      if (scored[k].second) rank_sum += mid_rank;
+    i = j;
+  }
+  const double n1 = static_cast<double>(events), n0 = static_cast<double>(scored.size() - events);
+  const double auroc = (rank_sum - n1 * (n1 + 1) / 2) / (n1 * n0);
+  EXPECT_GT(auroc, 0.5);
+  // The truth is calibrated in shape too: logistic recalibration slope near 1 (its standard
+  // error here is about 0.04; 0.15 is well beyond chance).
+  std::vector<double> p;
+  std::vector<int> y;
+  for (const auto& [score, outcome] : scored) p.push_back(score), y.push_back(outcome);
+  auto cal = stats::Calibrate(p, y);
+  ASSERT_TRUE(cal.ok()) << cal.status().ToString();
+  EXPECT_NEAR(cal->slope, 1, 0.15);
+  std::printf("emergency risk truth: %zu people, %zu admitted, sum p %.1f (sd %.1f), oracle AUROC %.4f, slope %.3f\n",
+              scored.size(), events, sum_p, std::sqrt(var), auroc, cal->slope);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "synth/writer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iterator>
 
 #include "core/csv.h"
@@ -103,9 +104,28 @@ class RegionWriter {
     ARK_RETURN_IF_ERROR(Write("gp", "optouts.csv", "nhs_number", optout_nhs.size(), [&](size_t b, size_t e, std::string* o) {
       for (size_t i = b; i < e; ++i) o->append(FormatNhsNumber(optout_nhs[i], false)), o->push_back('\n');
     }));
-    return Write("truth", "optouts.csv", "person_id", optout_person.size(), [&](size_t b, size_t e, std::string* o) {
+    ARK_RETURN_IF_ERROR(Write("truth", "optouts.csv", "person_id", optout_person.size(), [&](size_t b, size_t e, std::string* o) {
       for (size_t i = b; i < e; ++i) AppendUint(o, optout_person[i] + 1), o->push_back('\n');
-    });
+    }));
+    return EmergencyRisk(persons);
+  }
+
+  // truth/emergency_risk.csv: people in the region on the risk day, their true probability of
+  // an emergency admission in the 12 months from it (6 decimals) and whether they had one.
+  Status EmergencyRisk(const std::vector<PersonTruthRow>& persons) {
+    std::vector<const PersonTruthRow*> at_risk;
+    for (const PersonTruthRow& p : persons)
+      if (p.risk_day != kNoTime) at_risk.push_back(&p);
+    return Write("truth", "emergency_risk.csv", "person_id,reference_date,p_emergency_admission_12m,emergency_admission_12m",
+                 at_risk.size(), [&](size_t b, size_t e, std::string* o) {
+                   for (size_t i = b; i < e; ++i) {
+                     const PersonTruthRow& p = *at_risk[i];
+                     AppendUint(o, p.person + 1), Comma(o), AppendDate(o, p.risk_day, DateStyle::kIso), Comma(o);
+                     const auto micro = static_cast<uint64_t>(std::llround(p.risk * 1e6));
+                     AppendUint(o, micro / 1000000), o->push_back('.'), AppendPadded(o, micro % 1000000, 6), Comma(o);
+                     o->push_back(p.admitted ? '1' : '0'), o->push_back('\n');
+                   }
+                 });
   }
 
   Status Gp() {

@@ -1,0 +1,218 @@
+#include "stats/risk_model.h"
+
+#include <chrono>
+#include <cmath>
+
+#include "stats/metrics.h"
+
+namespace ark::stats {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+double Round(double v, int digits = 4) {
+  const double f = std::pow(10, digits);
+  return std::round(v * f) / f;
+}
+
+// Column means and standard deviations of `x` (sd 1 for a constant column).
+void Moments(const Design& x, std::vector<double>* mean, std::vector<double>* sd) {
+  mean->assign(x.cols, 0), sd->assign(x.cols, 0);
+  for (size_t i = 0; i < x.rows; ++i)
+    for (size_t j = 0; j < x.cols; ++j) (*mean)[j] += x.values[i * x.cols + j];
+  for (double& m : *mean) m /= static_cast<double>(x.rows);
+  for (size_t i = 0; i < x.rows; ++i)
+    for (size_t j = 0; j < x.cols; ++j) {
+      const double d = x.values[i * x.cols + j] - (*mean)[j];
+      (*sd)[j] += d * d;
+    }
+  for (double& s : *sd) s = s > 0 ? std::sqrt(s / static_cast<double>(x.rows)) : 1;
+}
+
+Design Standardise(const Design& x, const std::vector<double>& mean, const std::vector<double>& sd) {
+  Design z = x;
+  for (size_t i = 0; i < x.rows; ++i)
+    for (size_t j = 0; j < x.cols; ++j) z.values[i * x.cols + j] = (x.values[i * x.cols + j] - mean[j]) / sd[j];
+  return z;
+}
+
+Result<Json> Performance(const std::vector<double>& p, const std::vector<int>& y, const FeatureTable& t,
+                         const ModelSpec& spec) {
+  ARK_ASSIGN_OR_RETURN(Roc roc, Auroc(p, y));
+  ARK_ASSIGN_OR_RETURN(double auprc, Auprc(p, y));
+  ARK_ASSIGN_OR_RETURN(double brier, Brier(p, y));
+  ARK_ASSIGN_OR_RETURN(Calibration cal, Calibrate(p, y));
+  ARK_ASSIGN_OR_RETURN(std::vector<RiskBin> bins, CalibrationBins(p, y, 10));
+  ARK_ASSIGN_OR_RETURN(double threshold, TopThreshold(p, spec.top_percent));
+  const ErrorRates rates = RatesAt(p, y, threshold);
+  Json j;
+  j["index_date"] = t.index_date;
+  j["people"] = t.x.rows;
+  j["events"] = roc.cases;
+  j["dropped_missing"] = t.dropped;
+  j["auroc"] = {{"estimate", Round(roc.auc)}, {"ci95", {Round(roc.ci_low), Round(roc.ci_high)}}, {"method", "DeLong"}};
+  j["auprc"] = Round(auprc);
+  j["brier"] = Round(brier, 5);
+  j["calibration"] = {{"mean_predicted", Round(cal.mean_predicted)}, {"observed_rate", Round(cal.observed_rate)},
+                      {"in_the_large_difference", Round(cal.difference)}, {"intercept", Round(cal.intercept)},
+                      {"slope", Round(cal.slope)}};
+  Json deciles = Json::array();
+  for (const RiskBin& b : bins)
+    deciles.push_back({{"people", b.n}, {"mean_predicted", Round(b.mean_predicted)}, {"observed_rate", Round(b.observed_rate)}});
+  j["calibration_by_decile"] = deciles;
+  j["threshold"] = {{"top_percent", spec.top_percent}, {"risk", Round(threshold, 6)}, {"flagged", rates.flagged},
+                    {"false_positive_rate", Round(rates.false_positive_rate)},
+                    {"false_negative_rate", Round(rates.false_negative_rate)}};
+  Json fairness;
+  for (const auto& [var, labels] : t.groups) {
+    ARK_ASSIGN_OR_RETURN(std::vector<GroupMetrics> gs, ByGroup(p, y, labels, spec.top_percent));
+    Json rows = Json::array();
+    for (const GroupMetrics& g : gs) {
+      Json r = {{"group", g.group}};
+      const bool small = g.cases < static_cast<size_t>(spec.min_cell) || g.n - g.cases < static_cast<size_t>(spec.min_cell);
+      if (small) {
+        r["suppressed"] = "fewer than " + std::to_string(spec.min_cell) + " people with or without the outcome";
+      } else {
+        r["people"] = g.n, r["events"] = g.cases;
+        r["mean_predicted"] = Round(g.mean_predicted), r["observed_rate"] = Round(g.observed_rate);
+        r["in_the_large_difference"] = Round(g.difference);
+        r["false_positive_rate"] = Round(g.false_positive_rate), r["false_negative_rate"] = Round(g.false_negative_rate);
+      }
+      rows.push_back(std::move(r));
+    }
+    fairness[var] = rows;
+  }
+  j["fairness"] = fairness;
+  return j;
+}
+
+}  // namespace
+
+Result<TrainedModel> TrainAndValidate(const FeatureTable& train, const FeatureTable& validate, const ModelSpec& spec) {
+  if (train.features != validate.features) return Status::InvalidArgument("training and validation features differ");
+  if (train.x.rows == 0 || validate.x.rows == 0) return Status::InvalidArgument("a training or validation table has no rows");
+  std::vector<double> mean, sd;
+  Moments(train.x, &mean, &sd);
+  const auto t0 = std::chrono::steady_clock::now();
+  ARK_ASSIGN_OR_RETURN(LogisticModel fit, FitLogistic(Standardise(train.x, mean, sd), train.y, {.lambda = spec.lambda}));
+  TrainedModel out;
+  out.seconds_fit = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  Json& m = out.model;
+  m["model"] = spec.name;
+  m["learner"] = "logistic regression, L2 penalty on standardised features (Newton/IRLS)";
+  m["outcome"] = spec.outcome;
+  m["horizon_days"] = spec.horizon_days;
+  m["lambda"] = spec.lambda;
+  m["definition"] = spec.definition;
+  m["definition_sha256"] = spec.definition_sha256;
+  m["trained_at_index"] = train.index_date;
+  // p = 1 / (1 + exp(-(intercept + sum coefficient_j (x_j - mean_j) / sd_j)))
+  m["intercept"] = fit.intercept;
+  Json feats = Json::array();
+  for (size_t j = 0; j < train.features.size(); ++j)
+    feats.push_back({{"name", train.features[j]}, {"mean", mean[j]}, {"sd", sd[j]}, {"coefficient", fit.coefficients[j]}});
+  m["features"] = feats;
+
+  const std::vector<double> p_train = PredictAll(fit, Standardise(train.x, mean, sd));
+  const std::vector<double> p_valid = PredictAll(fit, Standardise(validate.x, mean, sd));
+  ARK_ASSIGN_OR_RETURN(Json perf_train, Performance(p_train, train.y, train, spec));
+  ARK_ASSIGN_OR_RETURN(Json perf_valid, Performance(p_valid, validate.y, validate, spec));
+  out.validation_auroc = perf_valid["auroc"]["estimate"].get<double>();
+
+  Json& c = out.card;
+  c["model"] = spec.name;
+  c["intended_use"] = spec.intended_use;
+  c["purpose"] = spec.purpose;
+  c["outcome"] = spec.outcome + ": at least one emergency admission in the " + std::to_string(spec.horizon_days) +
+                 " days from the index date";
+  c["data"] = {{"definition", spec.definition}, {"definition_sha256", spec.definition_sha256},
+               {"training", {{"index_date", train.index_date}, {"people", train.x.rows}, {"dropped_missing", train.dropped}}},
+               {"validation", {{"index_date", validate.index_date}, {"people", validate.x.rows}, {"dropped_missing", validate.dropped}}}};
+  Json fl = Json::array();
+  for (size_t j = 0; j < train.features.size(); ++j)
+    fl.push_back({{"name", train.features[j]}, {"odds_ratio_per_sd", Round(std::exp(fit.coefficients[j]))}});
+  c["features"] = fl;
+  c["learner"] = m["learner"];
+  c["lambda"] = spec.lambda;
+  c["performance"] = {{"temporal_validation", perf_valid}, {"training_apparent", perf_train}};
+  c["limitations"] = Json::array({
+      "Temporal validation on one later index date in the same region; not validated elsewhere.",
+      "Features are what the linked record shows before the index; conditions never recorded are absent.",
+      "Logistic model: effects are additive on the log-odds scale; interactions are not modelled.",
+      "Subgroups with fewer than " + std::to_string(spec.min_cell) + " people with or without the outcome are suppressed."});
+  return out;
+}
+
+namespace {
+std::string Esc(const std::string& s) {
+  std::string o;
+  for (char ch : s) {
+    if (ch == '<') o += "&lt;";
+    else if (ch == '>') o += "&gt;";
+    else if (ch == '&') o += "&amp;";
+    else if (ch == '"') o += "&quot;";
+    else o += ch;
+  }
+  return o;
+}
+std::string Str(const Json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
+std::string Pct(const Json& j) {
+  if (!j.is_number()) return "";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f%%", 100 * j.get<double>());
+  return b;
+}
+}  // namespace
+
+std::string ModelCardHtml(const Json& card) {
+  std::string h = "<!doctype html><html><head><meta charset=\"utf-8\"><title>Model card: " + Esc(Str(card["model"])) +
+                  "</title><style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+                  "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .5em;text-align:right}"
+                  "th:first-child,td:first-child{text-align:left}</style></head><body>";
+  h += "<h1>Model card: " + Esc(Str(card["model"])) + "</h1>";
+  h += "<h2>Intended use</h2><p>" + Esc(Str(card["intended_use"])) + " (purpose: " + Esc(Str(card["purpose"])) + ")</p>";
+  h += "<p>Outcome: " + Esc(Str(card["outcome"])) + "</p>";
+  const Json& d = card["data"];
+  h += "<h2>Data</h2><p>Definition " + Esc(Str(d["definition"])) + ". Trained on " + Str(d["training"]["people"]) +
+       " people at " + Esc(Str(d["training"]["index_date"])) + "; validated on " + Str(d["validation"]["people"]) +
+       " people at " + Esc(Str(d["validation"]["index_date"])) + ".</p>";
+  h += "<h2>Features</h2><table><tr><th>feature</th><th>odds ratio per SD</th></tr>";
+  for (const Json& f : card["features"]) h += "<tr><td>" + Esc(Str(f["name"])) + "</td><td>" + Str(f["odds_ratio_per_sd"]) + "</td></tr>";
+  h += "</table>";
+  const Json& v = card["performance"]["temporal_validation"];
+  h += "<h2>Performance (temporal validation)</h2><table>";
+  h += "<tr><td>AUROC (95% CI, DeLong)</td><td>" + Str(v["auroc"]["estimate"]) + " (" + Str(v["auroc"]["ci95"][0]) + "&ndash;" +
+       Str(v["auroc"]["ci95"][1]) + ")</td></tr>";
+  h += "<tr><td>AUPRC</td><td>" + Str(v["auprc"]) + "</td></tr><tr><td>Brier score</td><td>" + Str(v["brier"]) + "</td></tr>";
+  const Json& cal = v["calibration"];
+  h += "<tr><td>Mean predicted / observed</td><td>" + Pct(cal["mean_predicted"]) + " / " + Pct(cal["observed_rate"]) + "</td></tr>";
+  h += "<tr><td>Calibration intercept / slope</td><td>" + Str(cal["intercept"]) + " / " + Str(cal["slope"]) + "</td></tr>";
+  h += "<tr><td>Top " + Str(v["threshold"]["top_percent"]) + "%: false-positive / false-negative rate</td><td>" +
+       Pct(v["threshold"]["false_positive_rate"]) + " / " + Pct(v["threshold"]["false_negative_rate"]) + "</td></tr></table>";
+  h += "<h2>Calibration by risk decile</h2><table><tr><th>decile</th><th>people</th><th>mean predicted</th><th>observed</th></tr>";
+  int k = 1;
+  for (const Json& b : v["calibration_by_decile"])
+    h += "<tr><td>" + std::to_string(k++) + "</td><td>" + Str(b["people"]) + "</td><td>" + Pct(b["mean_predicted"]) + "</td><td>" +
+         Pct(b["observed_rate"]) + "</td></tr>";
+  h += "</table><h2>Fairness</h2>";
+  for (const auto& [var, rows] : v["fairness"].items()) {
+    h += "<h3>" + Esc(var) + "</h3><table><tr><th>group</th><th>people</th><th>mean predicted</th><th>observed</th>"
+         "<th>false-positive rate</th><th>false-negative rate</th></tr>";
+    for (const Json& r : rows) {
+      if (r.contains("suppressed")) {
+        h += "<tr><td>" + Esc(Str(r["group"])) + "</td><td colspan=5>suppressed</td></tr>";
+        continue;
+      }
+      h += "<tr><td>" + Esc(Str(r["group"])) + "</td><td>" + Str(r["people"]) + "</td><td>" + Pct(r["mean_predicted"]) + "</td><td>" +
+           Pct(r["observed_rate"]) + "</td><td>" + Pct(r["false_positive_rate"]) + "</td><td>" + Pct(r["false_negative_rate"]) +
+           "</td></tr>";
+    }
+    h += "</table>";
+  }
+  h += "<h2>Limitations</h2><ul>";
+  for (const Json& l : card["limitations"]) h += "<li>" + Esc(Str(l)) + "</li>";
+  return h + "</ul></body></html>\n";
+}
+
+}  // namespace ark::stats

@@ -1,0 +1,276 @@
+// `ark model train ARK MODEL.yaml --out DIR --project P --as USER`: a risk model from a study
+// definition's variables, fitted at one index date and validated at a later one, with its model
+// card (docs/risk-models.md). Runs only inside an approved project for planning or direct care,
+// gated and recorded as `ark run` is (governance::AuthoriseRun, then RecordRun before writing).
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+#include "catalog/catalog.h"
+#include "command.h"
+#include "core/fs.h"
+#include "core/time.h"
+#include "governance/governance.h"
+#include "governance/ledger.h"
+#include "stats/risk_model.h"
+#include "store/store.h"
+#include "study/definition.h"
+#include "study/run.h"
+#include "who.h"
+
+namespace ark::cli {
+
+int DispatchGroup(const char* group, const std::vector<std::pair<const char*, int (*)(int, char**)>>& subs, int argc,
+                  char** argv);
+
+namespace {
+
+struct ModelFile {
+  stats::ModelSpec spec;
+  std::string definition_path;
+  std::vector<std::string> features, groups;
+  int32_t train_day = 0, validate_day = 0;
+};
+
+Result<int32_t> Day(const YAML::Node& n, const std::string& where) {
+  auto t = ParseTime(n.as<std::string>(), "%Y-%m-%d");
+  if (!t.ok()) return Status::InvalidArgument(where + ": " + t.status().message());
+  return DayOf(*t);
+}
+
+Status Check(bool ok, const std::string& file, const YAML::Node& n, const std::string& what) {
+  if (ok) return Status::OK();
+  return Status::InvalidArgument(file + ":" + std::to_string(n.Mark().line + 1) + ": " + what);
+}
+
+// Parses MODEL.yaml; the definition path is relative to the model file's folder.
+Result<ModelFile> ParseModelFile(const std::string& path) {
+  ARK_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  ARK_RETURN_IF_ERROR(Check(root.IsMap(), path, root, "expected a mapping"));
+  static const std::set<std::string> kKeys = {"name", "definition", "outcome", "features", "groups", "train_index",
+                                              "validate_index", "lambda", "top_percent", "intended_use", "min_cell"};
+  for (const auto& kv : root)
+    ARK_RETURN_IF_ERROR(Check(kKeys.count(kv.first.as<std::string>()) > 0, path, kv.first, "unknown key '" + kv.first.as<std::string>() + "'"));
+  for (const char* k : {"name", "definition", "outcome", "features", "train_index", "validate_index"})
+    ARK_RETURN_IF_ERROR(Check(static_cast<bool>(root[k]), path, root, std::string("missing key '") + k + "'"));
+  ModelFile m;
+  try {
+    m.spec.name = root["name"].as<std::string>();
+    m.spec.outcome = root["outcome"].as<std::string>();
+    const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+    const std::string def = root["definition"].as<std::string>();
+    m.definition_path = !def.empty() && def[0] == '/' ? def : dir + "/" + def;
+    ARK_RETURN_IF_ERROR(Check(root["features"].IsSequence() && root["features"].size() > 0, path, root["features"], "features: a list of variable names"));
+    for (const auto& f : root["features"]) m.features.push_back(f.as<std::string>());
+    if (root["groups"]) for (const auto& g : root["groups"]) m.groups.push_back(g.as<std::string>());
+    ARK_ASSIGN_OR_RETURN(m.train_day, Day(root["train_index"], path + ": train_index"));
+    ARK_ASSIGN_OR_RETURN(m.validate_day, Day(root["validate_index"], path + ": validate_index"));
+    ARK_RETURN_IF_ERROR(Check(m.validate_day > m.train_day, path, root["validate_index"], "validate_index must be after train_index"));
+    if (root["lambda"]) m.spec.lambda = root["lambda"].as<double>();
+    if (root["top_percent"]) m.spec.top_percent = root["top_percent"].as<double>();
+    if (root["min_cell"]) m.spec.min_cell = root["min_cell"].as<int>();
+    ARK_RETURN_IF_ERROR(Check(m.spec.lambda >= 0, path, root["lambda"], "lambda must be >= 0"));
+    ARK_RETURN_IF_ERROR(Check(m.spec.top_percent > 0 && m.spec.top_percent <= 100, path, root["top_percent"], "top_percent must be in (0, 100]"));
+    m.spec.intended_use = root["intended_use"] ? root["intended_use"].as<std::string>()
+                                               : "Find people at high risk of emergency admission so that services reach them first.";
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  return m;
+}
+
+// Splits one CSV line (quoted fields allowed).
+std::vector<std::string> SplitCsv(std::string_view line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
+      else if (c == '"') quoted = false;
+      else out.back() += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.emplace_back();
+    } else {
+      out.back() += c;
+    }
+  }
+  return out;
+}
+
+// A dataset field (the shared formatter's text: bool T/F, numbers) as a number; false if empty.
+bool Number(study::Type t, const std::string& text, double* v) {
+  if (t == study::Type::kBool) {
+    if (text == "T" || text == "F") return *v = text == "T", true;
+    return false;
+  }
+  char* end = nullptr;
+  *v = std::strtod(text.c_str(), &end);
+  return !text.empty() && end == text.c_str() + text.size();
+}
+
+// The definition's dataset at `day` as a feature table. Rows with a missing feature or outcome
+// are dropped (counted).
+Result<stats::FeatureTable> Table(study::Definition def, int32_t day, const ModelFile& mf, const std::string& ark_dir,
+                                  study::Purpose purpose, int threads, std::vector<PersonKey>* persons) {
+  def.index.day = day;
+  ARK_ASSIGN_OR_RETURN(study::EngineResult r, study::Evaluate(def, ark_dir, study::Engine::kNative, purpose, "", threads));
+  const std::vector<std::string> header = SplitCsv(study::DatasetHeader(def));
+  auto column = [&](const std::string& name) -> Result<size_t> {
+    for (size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return i;
+    return Status::InvalidArgument(mf.definition_path + ": no variable '" + name + "' (named in the model file)");
+  };
+  auto type_of = [&](const std::string& name) {
+    for (const auto& v : def.variables)
+      if (v.name == name) return v.type;
+    return study::Type::kStr;
+  };
+  stats::FeatureTable t;
+  t.index_date = FormatDate(day);
+  t.features = mf.features;
+  t.x.cols = mf.features.size();
+  std::vector<size_t> fcol;
+  for (const auto& f : mf.features) {
+    ARK_ASSIGN_OR_RETURN(size_t c, column(f));
+    const study::Type ty = type_of(f);
+    if (ty != study::Type::kBool && ty != study::Type::kInt && ty != study::Type::kFloat)
+      return Status::InvalidArgument(mf.definition_path + ": feature '" + f + "' is " + study::TypeName(ty) + ", not bool, int or float");
+    fcol.push_back(c);
+  }
+  ARK_ASSIGN_OR_RETURN(size_t ycol, column(mf.spec.outcome));
+  if (type_of(mf.spec.outcome) != study::Type::kBool)
+    return Status::InvalidArgument(mf.definition_path + ": outcome '" + mf.spec.outcome + "' must be bool");
+  std::vector<size_t> gcol;
+  for (const auto& g : mf.groups) {
+    ARK_ASSIGN_OR_RETURN(size_t c, column(g));
+    gcol.push_back(c);
+    t.groups[g];
+  }
+  auto add_line = [&](std::string_view line) {
+    const std::vector<std::string> f = SplitCsv(line);
+    if (f.size() != header.size()) return;
+    std::vector<double> row;
+    for (size_t k = 0; k < fcol.size(); ++k) {
+      double v = 0;
+      if (!Number(type_of(mf.features[k]), f[fcol[k]], &v)) return void(++t.dropped);
+      row.push_back(v);
+    }
+    if (f[ycol] != "T" && f[ycol] != "F") return void(++t.dropped);
+    t.x.values.insert(t.x.values.end(), row.begin(), row.end());
+    ++t.x.rows;
+    t.y.push_back(f[ycol] == "T");
+    for (size_t k = 0; k < gcol.size(); ++k) t.groups[mf.groups[k]].push_back(f[gcol[k]].empty() ? "unknown" : f[gcol[k]]);
+    persons->push_back(static_cast<PersonKey>(std::stoull(f[0])));
+  };
+  for (const auto& row : r.rows) add_line(row.line);
+  for (const std::string& part : r.text_parts)
+    for (size_t pos = 0; pos < part.size();) {
+      size_t nl = part.find('\n', pos);
+      if (nl == std::string::npos) nl = part.size();
+      add_line(std::string_view(part).substr(pos, nl - pos));
+      pos = nl + 1;
+    }
+  return t;
+}
+
+int Train(int argc, char** argv) {
+  CLI::App app(
+      "Train a risk model: a study definition's variables at one index date, validated at a later one.\n"
+      "  ark model train ARK MODEL.yaml --out DIR --project P --as USER\n"
+      "Writes DIR/model.json (coefficients), DIR/model_card.json and DIR/model_card.html (no person-level data).\n"
+      "Only inside an approved project for planning or direct care.",
+      "ark model train");
+  std::string ark_dir, yaml, out, project;
+  int threads = 2;
+  Who who;
+  app.add_option("ark", ark_dir, "Ark directory")->required();
+  app.add_option("model", yaml, "model file (YAML; docs/risk-models.md)")->required();
+  app.add_option("--out", out, "output directory")->required();
+  app.add_option("--project", project, "the approved project (planning or direct care) this model belongs to")->required();
+  app.add_option("--threads", threads, "worker threads of the study engine")->capture_default_str();
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  const auto t0 = std::chrono::steady_clock::now();
+  auto mf = ParseModelFile(yaml);
+  if (!mf.ok()) return ReportError(mf.status());
+  auto def = study::ParseDefinitionFile(mf->definition_path);
+  if (!def.ok()) return ReportError(def.status());
+  if (def->index.kind != study::IndexSpec::Kind::kFixed)
+    return ReportError(Status::InvalidArgument(mf->definition_path + ": a model needs a fixed index_date (it is moved to the training and validation dates)"));
+  for (const auto& v : def->variables)
+    if (v.name == mf->spec.outcome && v.kind == study::Variable::Kind::kAggregate && v.window.to)
+      mf->spec.horizon_days = *v.window.to + 1 - v.window.from.value_or(0);
+
+  // The gate of `ark run`: an approved project, one of its people, its dates and datasets.
+  auto cat = Catalog::Open(ark_dir);
+  if (!cat.ok()) return ReportError(cat.status());
+  auto actor = who.Resolve(**cat);
+  if (!actor.ok()) return ReportError(actor.status());
+  auto proj = gov::GetProject(**cat, project);
+  if (!proj.ok()) return ReportError(proj.status());
+  if (proj->purpose == gov::Purpose::kResearch)
+    return ReportError(gov::LogRefusal(ark_dir, who.user, Status::PermissionDenied(
+        "project '" + project + "' is for research: risk models are trained for planning or direct care")));
+  auto batches = (*cat)->Batches();
+  if (!batches.ok()) return ReportError(batches.status());
+  std::set<std::string> feeds;
+  for (auto& b : *batches) feeds.insert(b.feed);
+  const std::vector<std::string> datasets(feeds.begin(), feeds.end());
+  if (int rc = ReportError(gov::AuthoriseRun(**cat, *actor, *proj, datasets, gov::Today()))) return rc;
+  const std::string pname = gov::PurposeName(proj->purpose);
+  mf->spec.purpose = pname;
+  auto sp = study::ParsePurpose(gov::OptOutsApply(*proj) ? (pname == "direct_care" ? "direct-care" : pname) : "direct-care");
+  if (!sp.ok()) return ReportError(sp.status());
+
+  std::vector<PersonKey> persons;
+  auto train = Table(*def, mf->train_day, *mf, ark_dir, *sp, threads, &persons);
+  if (!train.ok()) return ReportError(train.status());
+  auto validate = Table(*def, mf->validate_day, *mf, ark_dir, *sp, threads, &persons);
+  if (!validate.ok()) return ReportError(validate.status());
+  mf->spec.definition = mf->definition_path.substr(mf->definition_path.rfind('/') + 1);
+  mf->spec.definition_sha256 = def->sha256;
+  auto model = stats::TrainAndValidate(*train, *validate, mf->spec);
+  if (!model.ok()) return ReportError(model.status());
+
+  // Recorded (and checked against opt-outs) before anything is written, as `ark run` does.
+  std::sort(persons.begin(), persons.end());
+  persons.erase(std::unique(persons.begin(), persons.end()), persons.end());
+  auto ledger = gov::Ledger::Open(ark_dir);
+  if (!ledger.ok()) return ReportError(ledger.status());
+  auto store = Store::Open(ark_dir + "/store");
+  if (!store.ok()) return ReportError(store.status());
+  auto rec = gov::RecordRun(**cat, **ledger, **store, *actor, *proj, datasets, def->sha256, persons, gov::Today());
+  if (!rec.ok()) return ReportError(rec.status());
+  model->card["run_id"] = rec->id;
+
+  if (int rc = ReportError(MakeDirs(out))) return rc;
+  if (int rc = ReportError(WriteFileAtomic(out + "/model.json", model->model.dump(2) + "\n"))) return rc;
+  if (int rc = ReportError(WriteFileAtomic(out + "/model_card.json", model->card.dump(2) + "\n"))) return rc;
+  if (int rc = ReportError(WriteFileAtomic(out + "/model_card.html", stats::ModelCardHtml(model->card)))) return rc;
+  const auto& v = model->card["performance"]["temporal_validation"];
+  std::printf("%s: trained on %zu people at %s, validated on %zu at %s: AUROC %.4f (%.4f-%.4f), calibration slope %.3f; "
+              "fit %.3f s, total %.2f s; run %lld in project %s; outputs in %s\n",
+              mf->spec.name.c_str(), train->x.rows, train->index_date.c_str(), validate->x.rows, validate->index_date.c_str(),
+              v["auroc"]["estimate"].get<double>(), v["auroc"]["ci95"][0].get<double>(), v["auroc"]["ci95"][1].get<double>(),
+              v["calibration"]["slope"].get<double>(), model->seconds_fit,
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), static_cast<long long>(rec->id),
+              project.c_str(), out.c_str());
+  return 0;
+}
+
+int Model(int argc, char** argv) { return DispatchGroup("model", {{"train", Train}}, argc, argv); }
+ARK_COMMAND(kModel, "model", "risk models: train (with a model card)", Model);
+
+}  // namespace
+}  // namespace ark::cli
