@@ -80,7 +80,13 @@ TEST(ModelCli, TrainInProjectWritesCardAndRefusesOthers) {
                    (root / "m5").string() + " --project res --as ana", &out), 0);
   EXPECT_NE(out.find("is for research"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(root / "m5"));
-  EXPECT_NE(Slurp(fs::path(ark_dir) / "ledger" / "refusals.log").find("is for research"), std::string::npos);
+  // Refusals are on the signed ledger (docs/governance.md).
+  const std::string entries = Slurp(fs::path(ark_dir) / "ledger" / "entries.jsonl");
+  const size_t refusal = entries.find("is for research");
+  ASSERT_NE(refusal, std::string::npos);
+  const size_t line = entries.rfind('\n', refusal);
+  EXPECT_NE(entries.substr(line == std::string::npos ? 0 : line, refusal - (line == std::string::npos ? 0 : line)).find("\"type\":\"refusal\""),
+            std::string::npos);
 
   // A bad model file: the file and line of the unknown key.
   std::ofstream(root / "bad.yaml") << "name: x\ndefinition: " << src << "/models/emergency_risk.yaml\nfeaturez: [a]\n";
