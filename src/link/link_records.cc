@@ -16,6 +16,17 @@
 namespace ark {
 namespace {
 
+// Linking one file dedupes it; two files link across them one-to-one.
+LinkOptions ModelOptions(const LinkRecordsOptions& opt, size_t files) {
+  LinkOptions lo;
+  lo.cross_source_only = files > 1;
+  lo.one_to_one = files > 1;
+  lo.threshold_probability = opt.threshold_probability;
+  lo.cluster_bound = opt.cluster_bound;
+  lo.threads = opt.threads;
+  return lo;
+}
+
 struct MappingSpec {
   std::vector<std::pair<std::string, std::string>> columns;  // role -> column
   std::string id;
@@ -145,13 +156,7 @@ Result<LinkRecordsReport> LinkClks(const LinkRecordsOptions& opt) {
   rep.records = in.n;
   rep.left_records = files[0].size() / kClkWords;
   rep.right_records = files.size() > 1 ? files[1].size() / kClkWords : 0;
-  LinkOptions lo;
-  lo.cross_source_only = files.size() > 1;
-  lo.one_to_one = files.size() > 1;
-  lo.threshold_probability = opt.threshold_probability;
-  lo.cluster_bound = opt.cluster_bound;
-  lo.threads = opt.threads;
-  ARK_ASSIGN_OR_RETURN(rep.outcome, LinkProbabilistic(in, lo));
+  ARK_ASSIGN_OR_RETURN(rep.outcome, LinkProbabilistic(in, ModelOptions(opt, files.size())));
   rep.linked_pairs = rep.outcome.linked.size();
   return rep;
 }
@@ -302,13 +307,7 @@ Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
     ARK_RETURN_IF_ERROR(WriteClksJson(opt.write_clks, in.clk));
   }
   // From here on, only `in` (encodings, in pprl mode) is used for linking.
-  LinkOptions lo;
-  lo.cross_source_only = files.size() > 1;
-  lo.one_to_one = files.size() > 1;
-  lo.threshold_probability = opt.threshold_probability;
-  lo.cluster_bound = opt.cluster_bound;
-  lo.threads = opt.threads;
-  ARK_ASSIGN_OR_RETURN(rep.outcome, LinkProbabilistic(in, lo));
+  ARK_ASSIGN_OR_RETURN(rep.outcome, LinkProbabilistic(in, ModelOptions(opt, files.size())));
   rep.linked_pairs = rep.outcome.linked.size();  // the links kept, as the pairs file marks them
   if (!opt.truth_column.empty()) {
     std::vector<uint64_t> pred(rep.outcome.cluster.begin(), rep.outcome.cluster.end());
