@@ -164,7 +164,10 @@ Result<std::string> LiveDemo(const std::string& region, const std::string& ark, 
   const double a50 = HistogramQuantile(metrics, "ark_live_ack_latency_seconds", "", 0.5);
   const double a99 = HistogramQuantile(metrics, "ark_live_ack_latency_seconds", "", 0.99);
   auto num = [](const OJson& j, const char* k) { return j.contains(k) && j[k].is_number() ? j[k].get<double>() : 0.0; };
-  std::string h = "<section><h2>Live: HL7 feed to alerts</h2>";
+  std::string h = "<section><h2>Live: HL7 feed to alerts</h2><p>What a hospital's own messages tell a service manager "
+                  "seconds after each event, not months later: beds in use, A&amp;E waits, kidney injury and "
+                  "early-warning scores, and alerts raised for the care teams. Counts of people are shown under the "
+                  "same disclosure rules as the rest of this report.</p>";
   h += fmt::format(
       "<p>The acute trust's last {} days of HL7 v2 messages ({} messages: admissions, transfers, discharges, A&amp;E "
       "attendances, lab results and vital signs) were replayed over MLLP into <code>ark serve</code>, one connection "
