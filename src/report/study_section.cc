@@ -131,7 +131,9 @@ Result<std::string> MeasureHtml(const std::string& path) {
   }
   std::string group_cols;
   for (size_t c = 6; c < head.size(); ++c) group_cols += (c > 6 ? ", " : "") + head[c];
-  const std::string title = Humanise(name) + (grouped ? " by " + Humanise(group_cols) : "");
+  // "readmission_30d_by_deprivation" already says what it is grouped by.
+  const bool says_group = name.find("_by_") != std::string::npos;
+  const std::string title = Humanise(name) + (grouped && !says_group ? " by " + Humanise(group_cols) : "");
   std::string h = "<h4>" + Escape(title) + "</h4>";
   h += "<div class=row>" +
        svg::LineChart(intervals, series,
