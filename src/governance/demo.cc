@@ -141,10 +141,11 @@ Result<GovernanceDemo> RunGovernanceDemo(const std::string& ark_dir, const std::
   {
     ARK_RETURN_IF_ERROR(WriteFileAtomic(work_dir + "/patients.csv", "pseudonym,age\nabc,40\n"));
     expect_refused("patient-level file submitted", SubmitOutput(*cat, *ledger, ana, p.id, run.id, work_dir + "/patients.csv", SubmitOptions{}).status());
-    SubmitOptions near;
-    near.population = static_cast<int64_t>(pop.size()) - 3;
+    // A second run whose population is 3 people smaller: its output would reveal those 3.
+    std::vector<PersonKey> fewer(pop.begin(), pop.end() - std::min<std::ptrdiff_t>(3, static_cast<std::ptrdiff_t>(pop.size())));
+    ARK_ASSIGN_OR_RETURN(RunRecord near, RecordRun(*cat, *ledger, *store, ana, p, p.datasets, merkle::HexOf(merkle::Sha256(def)), fewer, today));
     expect_refused("release differing from an earlier one by 3 people",
-                   SubmitOutput(*cat, *ledger, ana, p.id, run.id, work_dir + "/deprivation.csv", near).status());
+                   SubmitOutput(*cat, *ledger, ana, p.id, near.id, work_dir + "/deprivation.csv", SubmitOptions{}).status());
   }
   ARK_RETURN_IF_ERROR(WriteFileAtomic(work_dir + "/age_sex_v2.csv", t1));
   {

@@ -132,7 +132,7 @@ Result<OutputRecord> SubmitOutput(Catalog& cat, Ledger& ledger, const Actor& by,
   rq->Bind(1, run);
   ARK_ASSIGN_OR_RETURN(bool has_run, rq->Step());
   if (!has_run || rq->Text(0) != project_id) return LogRefusal(cat.ark_dir(), by.user, Status::PermissionDenied("run " + std::to_string(run) + " is not a run of project '" + project_id + "'"));
-  const int64_t population = o.population >= 0 ? o.population : rq->Int(1);
+  const int64_t population = rq->Int(1);  // computed by the Ark when the run was recorded
 
   // Nothing patient-level leaves: a file with an identifier-like column, or with about one row per
   // person of the population, is refused outright.

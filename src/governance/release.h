@@ -24,10 +24,10 @@ struct OutputRecord {
   int64_t run = 0, population = 0;
 };
 
+// The output's population is always the run's, as the Ark recorded it (never a number given).
 struct SubmitOptions {
   std::string kind = "table";  // table | regression
   sdc::SdcOptions sdc;         // the rule set (default opensafely)
-  int64_t population = -1;     // the run's population if -1
   int64_t residual_dof = -1;   // regression outputs: required
   int64_t differencing_threshold = 10;
   // Differential privacy instead of redaction and rounding (tables only): every cell gets

@@ -215,7 +215,7 @@ int ReleaseSubmit(int argc, char** argv) {
   CLI::App app("Submit a run's output for checking: automatic checks, results.json; held until a checker decides.",
                "ark release submit");
   std::string dir, project, file, rules = "opensafely", kind = "table";
-  int64_t run = 0, population = -1, dof = -1;
+  int64_t run = 0, dof = -1;
   Who who;
   app.add_option("ark", dir, "Ark directory")->required();
   app.add_option("file", file, "the output (CSV table: labels, then counts)")->required();
@@ -223,7 +223,6 @@ int ReleaseSubmit(int argc, char** argv) {
   app.add_option("--run", run, "the run that produced it")->required();
   app.add_option("--rules", rules, "opensafely | acro")->check(CLI::IsMember({"opensafely", "acro"}));
   app.add_option("--kind", kind, "table | regression")->check(CLI::IsMember({"table", "regression"}));
-  app.add_option("--population", population, "the output's population (default: the run's)");
   app.add_option("--residual-dof", dof, "regression: residual degrees of freedom");
   std::string dp;
   app.add_option("--dp-epsilon", dp, "tables: differentially private counts at this epsilon, spent from the project's budget");
@@ -237,7 +236,6 @@ int ReleaseSubmit(int argc, char** argv) {
   o.dp_epsilon = dp;
   o.kind = kind;
   o.sdc.rules = rules == "acro" ? sdc::RuleSet::kAcro : sdc::RuleSet::kOpenSafely;
-  o.population = population;
   o.residual_dof = dof;
   auto r = gov::SubmitOutput(cat, **ledger, by, project, run, file, o);
   if (!r.ok()) return ReportError(r.status());
