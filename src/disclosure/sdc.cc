@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <functional>
+#include <regex>
 
 #include "core/csv.h"
 
@@ -92,6 +93,35 @@ int Secondary(std::vector<std::vector<CellCheck>>& cells) {
   return added;
 }
 
+// Counts written into row or column labels: "n=3", "(3)", "3 patients".
+struct LabelCounts {
+  bool small = false;   // one of them is at or below the rule set's small-count limit
+  std::string reasons;  // for the summary, each label named
+};
+
+LabelCounts CountsInLabels(const CountTable& t, const SdcOptions& o) {
+  LabelCounts lc;
+  if (t.measures) return lc;  // group values come from the definition's variables, not free text
+  static const std::regex kCount(
+      R"((?:\bn\s*=\s*(\d+))|(?:\(\s*(\d+)\s*\))|(?:\b(\d+)\s+(?:people|persons|patients|cases|deaths|admissions|children|men|women)\b))",
+      std::regex::icase);
+  const int64_t limit = o.rules == RuleSet::kOpenSafely ? o.redact_at_or_below : o.threshold - 1;
+  auto scan = [&](const std::string& label) {
+    for (auto it = std::sregex_iterator(label.begin(), label.end(), kCount); it != std::sregex_iterator(); ++it) {
+      const std::string digits = (*it)[1].matched ? (*it)[1] : (*it)[2].matched ? (*it)[2] : (*it)[3];
+      const int64_t n = digits.size() > 12 ? INT64_MAX : std::stoll(digits);
+      const bool small = n <= limit;
+      lc.small |= small;
+      if (!lc.reasons.empty()) lc.reasons += "; ";
+      lc.reasons += "label '" + label + "' contains a count (" + digits + ")" +
+                    (small ? ": at or below " + std::to_string(limit) + ", refused" : ": a checker must confirm it may be released");
+    }
+  };
+  for (const std::string& l : t.row_labels) scan(l);
+  for (const std::string& l : t.col_labels) scan(l);
+  return lc;
+}
+
 }  // namespace
 
 Result<TableCheck> CheckTable(const CountTable& t, const SdcOptions& o) {
@@ -129,6 +159,7 @@ Result<TableCheck> CheckTable(const CountTable& t, const SdcOptions& o) {
     }
   }
   const int hidden = out.primary + out.secondary;
+  const LabelCounts labels = CountsInLabels(t, o);
   if (o.rules == RuleSet::kOpenSafely) {
     out.status = "pass";
     out.summary = "opensafely: " + std::to_string(out.primary) + " redacted (<= " + std::to_string(o.redact_at_or_below) +
@@ -140,6 +171,12 @@ Result<TableCheck> CheckTable(const CountTable& t, const SdcOptions& o) {
     out.summary = hidden ? "acro: fail; suppression applied (" + std::to_string(out.primary) + " primary, " +
                                std::to_string(out.secondary) + " secondary); totals from published cells"
                          : "acro: pass";
+  }
+  // A count written into a label ("A (n=3)") is not protected by the rules above: a small one
+  // fails the table, any other needs a checker's eye (ACRO flags free text the same way).
+  if (!labels.reasons.empty()) {
+    out.status = labels.small ? "fail" : (out.status == "fail" ? "fail" : "review");
+    out.summary += "; " + labels.reasons;
   }
   return out;
 }

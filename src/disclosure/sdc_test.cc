@@ -177,5 +177,26 @@ TEST(Sdc, RunMeasureTablesAreCheckedAsTheyAre) {
   EXPECT_NE(beside.status().message().find("beside a redacted count"), std::string::npos) << beside.status().message();
 }
 
+
+// "A (n=3)" in a label was released: the rules only looked at the count cells.
+TEST(Sdc, CountsInsideLabelsAreCheckedOrRefused) {
+  CountTable t;
+  t.col_labels = {"count"};
+  t.row_labels = {"A (n=3)", "B"};
+  t.counts = {{100}, {200}};
+  auto c = CheckTable(t, SdcOptions{});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->status, "fail");
+  EXPECT_NE(c->summary.find("label 'A (n=3)' contains a count (3)"), std::string::npos) << c->summary;
+  t.row_labels = {"A (n=120)", "B"};
+  EXPECT_EQ(CheckTable(t, SdcOptions{})->status, "review");
+  t.row_labels = {"5 patients", "B"};
+  EXPECT_EQ(CheckTable(t, SdcOptions{})->status, "fail");
+  t.row_labels = {"0-17", "65+"};  // age bands, deciles and years are labels, not counts
+  EXPECT_EQ(CheckTable(t, SdcOptions{})->status, "pass");
+  t.row_labels = {"2025", "decile 1"};
+  EXPECT_EQ(CheckTable(t, SdcOptions{})->status, "pass");
+}
+
 }  // namespace
 }  // namespace ark::sdc
