@@ -15,6 +15,7 @@
 #include "core/fs.h"
 #include "ingest/feed_spec.h"
 #include "ingest/staging.h"
+#include "privacy/key.h"
 #include "ingest/staging_guard.h"
 #include "privacy/bloom.h"
 
@@ -346,7 +347,8 @@ class FeedLoader {
       return Status::InvalidArgument(dir_ + "/records.csv: " + std::to_string(b_.records.size()) +
                                      " records but the manifest says " + m["records"].dump() + " (truncated file?)");
     }
-    if (spec_.optouts) ARK_RETURN_IF_ERROR(OptOuts());
+    ARK_RETURN_IF_ERROR(DeclaredOptOuts(m));
+    if (spec_.optouts) ARK_RETURN_IF_ERROR(OptOuts(m));
     std::map<std::string, std::vector<size_t>> by_file;
     for (size_t i = 0; i < spec_.events.size(); ++i) by_file[spec_.events[i].file].push_back(i);
     for (auto& [file, idx] : by_file) ARK_RETURN_IF_ERROR(Events(file, idx));
@@ -526,7 +528,25 @@ class FeedLoader {
     return Status::OK();
   }
 
-  Status OptOuts() {
+  // A custodian that declares opt-outs (manifest "optouts") cannot be ingested without them:
+  // opt-outs fail closed, also when feed.yaml has lost its opt-out list.
+  Status DeclaredOptOuts(const Json& m) const {
+    if (!m.contains("optouts")) return Status::OK();
+    const Json& n = m["optouts"];
+    if (!n.is_number_unsigned() && !(n.is_number_integer() && n.get<int64_t>() >= 0)) {
+      return Status::InvalidArgument(dir_ + "/manifest.json: field 'optouts' must be a count, found " + n.dump());
+    }
+    if (n.get<uint64_t>() > 0 && !spec_.optouts) {
+      return Status::InvalidArgument(dir_ + "/feed.yaml: the manifest declares " + n.dump() +
+                                     " opt-outs but the feed spec names no opt-out list: refusing to ingest "
+                                     "without them (opt-outs fail closed)");
+    }
+    return Status::OK();
+  }
+
+  // The opt-out list, checked against the custodian's manifest: its count ("optouts") and, when
+  // given, its fingerprint ("optouts_sha256", written by `ark pseudonymise`).
+  Status OptOuts(const Json& m) {
     ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(dir_ + "/" + kOptOutsFile));
     XXH3_64bits_update(hash_, f.body().data(), f.body().size());
     if (f.ColumnIndex("nhs_pseudonym") != 0) return f.Error(1, "expected the column 'nhs_pseudonym'");
@@ -542,6 +562,19 @@ class FeedLoader {
     }
     b_.optout_kind = spec_.optouts->kind;
     report_.rows[kOptOutsFile] = b_.optouts.size();
+    if (m.contains("optouts") && m["optouts"].get<uint64_t>() != b_.optouts.size()) {
+      return Status::InvalidArgument(dir_ + "/" + kOptOutsFile + ": " + std::to_string(b_.optouts.size()) +
+                                     " opt-outs but the manifest declares " + m["optouts"].dump() +
+                                     " (opt-outs fail closed)");
+    }
+    if (m.contains("optouts_sha256")) {
+      ARK_ASSIGN_OR_RETURN(std::string bytes, ReadFile(dir_ + "/" + kOptOutsFile));
+      if (!m["optouts_sha256"].is_string() || Sha256Hex(bytes) != m["optouts_sha256"].get<std::string>()) {
+        return Status::InvalidArgument(dir_ + "/" + kOptOutsFile +
+                                       ": does not match the fingerprint in manifest.json (optouts_sha256): the "
+                                       "custodian's opt-out list was altered or replaced");
+      }
+    }
     return Status::OK();
   }
 

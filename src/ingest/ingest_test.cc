@@ -243,7 +243,25 @@ TEST_F(BadInputTest, EventsTruncatedAtALineEnd) {
 
 TEST_F(BadInputTest, OptOutsTruncated) {
   Expect([&] { Write("out/gp/optouts.csv", "nhs_pseudonym\n"); },
-         "optouts.csv: expected 1 rows (manifest.json), found 0");
+         "optouts.csv: 0 opt-outs but the manifest declares 1 (opt-outs fail closed)");
+}
+
+// The Ark built without an extract's opt-outs when its feed spec lost the opt-out list: a
+// custodian that declares opt-outs cannot be ingested without them.
+TEST_F(BadInputTest, FeedSpecWithoutItsOptOutList) {
+  Expect([&] {
+    std::string spec = *ReadFile(P("out/gp/feed.yaml"));
+    const size_t at = spec.find("\noptouts:");
+    ASSERT_NE(at, std::string::npos) << spec;
+    spec.erase(at + 1, spec.find('\n', at + 1) - at);
+    Write("out/gp/feed.yaml", spec);
+  }, "the manifest declares 1 opt-outs but the feed spec names no opt-out list");
+}
+
+// Another list of the same length: only the custodian's fingerprint shows it.
+TEST_F(BadInputTest, OptOutListReplaced) {
+  Expect([&] { Write("out/gp/optouts.csv", "nhs_pseudonym\n" + std::string(64, 'a') + "\n"); },
+         "optouts.csv: does not match the fingerprint in manifest.json (optouts_sha256)");
 }
 
 TEST_F(BadInputTest, ManifestRowCountAltered) {

@@ -270,6 +270,7 @@ class Pseudonymiser {
       ++report_.optouts;
     }
     report_.files[kOptOutsFile] = report_.optouts;
+    report_.optouts_sha256 = Sha256Hex(out);
     return WriteOut(out_, kOptOutsFile, out);
   }
 
@@ -406,6 +407,7 @@ Result<PseudonymiseReport> Pseudonymise(const FeedSpec& spec, const ProgrammeKey
   m["sex_unknown"] = r.sex_unknown;
   m["optouts"] = r.optouts;
   m["optouts_invalid"] = r.optouts_invalid;
+  if (!r.optouts_sha256.empty()) m["optouts_sha256"] = r.optouts_sha256;  // the list's fingerprint
   m["orphan_rows"] = r.orphan_rows;
   m["files"] = r.files;
   {

@@ -26,6 +26,7 @@ struct PseudonymiseReport {
   uint64_t sex_unknown = 0;
   uint64_t optouts = 0;         // opt-out list entries with a valid NHS number
   uint64_t optouts_invalid = 0;
+  std::string optouts_sha256;  // SHA-256 of the written optouts.csv (empty: the spec has no opt-out list)
   uint64_t orphan_rows = 0;     // event rows whose local id is not in the identity file (dropped)
   std::map<std::string, uint64_t> files;  // output file -> data rows
   std::string key_fingerprint;

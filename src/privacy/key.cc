@@ -98,4 +98,10 @@ Digest ProgrammeKey::Derive(std::string_view purpose) const {
   return out;
 }
 
+std::string Sha256Hex(std::string_view data) {
+  uint8_t md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const uint8_t*>(data.data()), data.size(), md);
+  return ToHex(md, sizeof md);
+}
+
 }  // namespace ark

@@ -42,6 +42,8 @@ class ProgrammeKey {
 };
 
 std::string ToHex(const uint8_t* data, size_t n);
+// SHA-256 of `data` as 64 lowercase hex digits (a file's fingerprint, e.g. an opt-out list's).
+std::string Sha256Hex(std::string_view data);
 inline std::string ToHex(const Digest& d) { return ToHex(d.data(), d.size()); }
 // Parses 64 hex digits; false on anything else.
 bool FromHex(std::string_view hex, Digest* out);
