@@ -270,8 +270,11 @@ std::string VariantsHtml(const Analysis& a, size_t top) {
     if (a.disclosure && v.count <= static_cast<uint64_t>(sdc::kRedactAtOrBelow)) continue;  // rare sequences not shown
     char bar[128];
     std::snprintf(bar, sizeof bar, "<span class=\"bar\" style=\"width:%.0fpx\"></span>", 160 * v.share / max_share);
+    // Under disclosure the share is computed from the published (rounded) counts, as every other rate in the report.
+    auto num = SdcValue(v.count, a.disclosure), den = SdcValue(a.core.cases, a.disclosure);
+    std::string share = num && den && *den > 0 ? Pct(*num / *den) : "";
     s += "<tr><td class=\"n\">" + std::to_string(i + 1) + "</td><td class=\"n\">" + show(v.count) + "</td><td class=\"n\">" +
-         (a.disclosure ? "" : Pct(v.share)) + "</td><td>" + bar + "</td><td>";
+         share + "</td><td>" + bar + "</td><td>";
     for (auto x : v.activities)
       s += "<span class=\"chip\" style=\"background:" + svg::Palette(x) + "\">" + Esc(log.activities[x]) + "</span>";
     s += "</td></tr>\n";
@@ -286,6 +289,15 @@ std::string VariantsHtml(const Analysis& a, size_t top) {
 
 }  // namespace
 
+// Distinct variants; under disclosure only those with more cases than the redaction threshold are counted, since the
+// rest are not shown.
+std::string VariantCount(const Core& c, bool disclosure) {
+  if (!disclosure) return std::to_string(c.variants.size());
+  size_t n = 0;
+  for (const Variant& v : c.variants) n += v.count > static_cast<uint64_t>(sdc::kRedactAtOrBelow);
+  return std::to_string(n);
+}
+
 std::string SectionHtml(const Analysis& a, int hl) {
   const EventLog& log = *a.log;
   const Core& c = a.core;
@@ -296,8 +308,7 @@ std::string SectionHtml(const Analysis& a, int hl) {
   for (auto n : c.activity_events) acts += n > 0;
   s += "<div><span class=\"kpi\"><b>" + show(c.cases) + "</b>cases</span><span class=\"kpi\"><b>" + show(c.events) +
        "</b>events</span><span class=\"kpi\"><b>" + std::to_string(acts) + "</b>activities</span><span class=\"kpi\"><b>" +
-       (a.disclosure ? std::string("—") : std::to_string(c.variants.size())) +
-       "</b>variants</span><span class=\"kpi\"><b>" + HumanDuration(c.duration.median) +
+       VariantCount(c, a.disclosure) + "</b>" + (a.disclosure ? "variants of 8+ cases" : "variants") + "</span><span class=\"kpi\"><b>" + HumanDuration(c.duration.median) +
        "</b>median case duration</span></div>\n";
   if (c.approximate_quantiles)
     s += "<p class=\"note\">Medians and percentiles are from log-scale histograms (within 1.6%).</p>\n";

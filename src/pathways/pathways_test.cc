@@ -11,6 +11,7 @@
 #include "core/fs.h"
 #include "pathways/analysis.h"
 #include "pathways/log_io.h"
+#include "pathways/output.h"
 #include "pathways/pathway.h"
 
 namespace ark::pathways {
@@ -419,6 +420,37 @@ TEST(PathwaysLog, GzipBombIsRefusedAtTheDecompressedLimit) {
   EXPECT_NE(m.find("more than 1048576 bytes"), std::string::npos) << m;
   EXPECT_NE(m.find("ARK_MAX_DECOMPRESSED_BYTES"), std::string::npos) << m;
   std::remove(gz.c_str());
+}
+
+// Under disclosure the variants table gives each share from the published (rounded) counts, and the
+// "variants" figure counts the variants it can show; a variant of 7 cases or fewer is neither shown
+// nor counted.
+TEST(PathwaysOutput, DisclosedVariantSharesComeFromRoundedCounts) {
+  std::vector<std::tuple<std::string, std::string, int64_t>> rows;
+  auto add = [&](int n, const std::string& seq, const std::string& prefix) {
+    for (int i = 0; i < n; ++i)
+      for (size_t k = 0; k < seq.size(); ++k) rows.push_back({prefix + std::to_string(i), seq.substr(k, 1), int64_t(k)});
+  };
+  add(31, "ABC", "x");  // published 30
+  add(12, "AB", "y");   // published 10
+  add(3, "AC", "z");    // redacted
+  EventLog log = Tiny(rows);
+  Analysis a;
+  a.log = &log;
+  a.core = Analyse(log);
+  a.disclosure = true;
+  std::string html = SectionHtml(a);
+  // 46 cases publish as 45: 30/45 and 10/45.
+  EXPECT_NE(html.find(">66.7%<"), std::string::npos);
+  EXPECT_NE(html.find(">22.2%<"), std::string::npos);
+  EXPECT_NE(html.find("<b>2</b>variants of 8+ cases"), std::string::npos);
+  size_t bars = 0;
+  for (size_t at = html.find("class=\"bar\""); at != std::string::npos; at = html.find("class=\"bar\"", at + 1)) ++bars;
+  EXPECT_EQ(bars, 2u);  // the variant of 3 cases is not shown
+  a.disclosure = false;
+  html = SectionHtml(a);
+  EXPECT_NE(html.find("<b>3</b>variants"), std::string::npos);
+  EXPECT_NE(html.find(">67.4%<"), std::string::npos);  // 31/46
 }
 
 }  // namespace
