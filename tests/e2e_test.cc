@@ -134,6 +134,12 @@ TEST_F(EndToEnd, DemoWritesReport) {
   const std::string html = Slurp(d / "report.html");
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("Emergency admissions per 1,000"), std::string::npos);
+  // The released file is shown as a table, not as raw CSV; the governance tables of words are left-aligned.
+  const size_t released = html.find("<h3>Released: ");
+  ASSERT_NE(released, std::string::npos);
+  EXPECT_EQ(html.compare(html.find("</h3>", released) + 6, 11, "<table><tr>"), 0);
+  EXPECT_NE(html.find("<h3>Refused, as they must be</h3>\n<table class=\"text\">"), std::string::npos);
+  EXPECT_NE(html.find("table.text td"), std::string::npos);
   Json s = Json::parse(Slurp(d / "summary.json"));
   EXPECT_TRUE(fs::is_directory(s["ark"].get<std::string>()));
   // Running it again replaces the earlier output (idempotent).

@@ -29,6 +29,31 @@ std::string Esc(const std::string& s) {
   return o;
 }
 
+// A released CSV as an HTML table (header row first). A file with quoted fields is shown as text, as it is.
+std::string CsvAsTable(const std::string& csv) {
+  if (csv.find('"') != std::string::npos) return "<pre>" + Esc(csv) + "</pre>\n";
+  std::string h = "<table>";
+  size_t start = 0;
+  for (bool header = true; start < csv.size(); header = false) {
+    size_t end = csv.find('\n', start);
+    if (end == std::string::npos) end = csv.size();
+    std::string line = csv.substr(start, end - start);
+    start = end + 1;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    h += "<tr>";
+    for (size_t at = 0;;) {
+      size_t comma = line.find(',', at);
+      std::string cell = line.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+      h += (header ? "<th>" : "<td>") + Esc(cell) + (header ? "</th>" : "</td>");
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+    h += "</tr>";
+  }
+  return h + "</table>\n";
+}
+
 // The same day `years` later; 29 February becomes 28 February in a year that has none.
 std::string AddYear(const std::string& d, int years) {
   std::string out = std::to_string(std::stoi(d.substr(0, 4)) + years) + d.substr(4);
@@ -163,7 +188,7 @@ Result<GovernanceDemo> RunGovernanceDemo(const std::string& ark_dir, const std::
   h += "<p>Every use of the region's data happens in an approved project, by an approved person, on approved datasets, "
        "with opt-outs applied (fail closed); outputs leave only after disclosure control and a second person's check. "
        "Each step is an entry in an append-only Merkle log with a signed checkpoint anyone can verify "
-       "(<code>ark ledger verify</code>).</p>\n<h3>Projects</h3>\n<table><tr><th>id</th><th>title</th><th>purpose</th>"
+       "(<code>ark ledger verify</code>).</p>\n<h3>Projects</h3>\n<table class=\"text\"><tr><th>id</th><th>title</th><th>purpose</th>"
        "<th>legal basis</th><th>datasets</th><th>people</th><th>dates</th><th>opt-out exemption</th><th>approved by</th></tr>\n";
   ARK_ASSIGN_OR_RETURN(auto projects, ListProjects(*cat));
   for (auto& q : projects) {
@@ -174,7 +199,7 @@ Result<GovernanceDemo> RunGovernanceDemo(const std::string& ark_dir, const std::
          "</td><td>" + Esc(ds) + "</td><td>" + Esc(pe) + "</td><td>" + q.start + " to " + q.end + "</td><td>" +
          (q.optout_exemption.empty() ? "none" : Esc(q.optout_exemption)) + "</td><td>" + Esc(q.approved_by) + "</td></tr>\n";
   }
-  h += "</table>\n<h3>Outputs</h3>\n<table><tr><th>#</th><th>project</th><th>file</th><th>checks</th><th>decision</th>"
+  h += "</table>\n<h3>Outputs</h3>\n<table class=\"text\"><tr><th>#</th><th>project</th><th>file</th><th>checks</th><th>decision</th>"
        "<th>author</th><th>checker</th><th>reason</th><th>SHA-256</th></tr>\n";
   ARK_ASSIGN_OR_RETURN(auto outputs, ListOutputs(*cat));
   nlohmann::ordered_json rel = nlohmann::ordered_json::array();
@@ -187,9 +212,9 @@ Result<GovernanceDemo> RunGovernanceDemo(const std::string& ark_dir, const std::
   h += "</table>\n";
   {
     ARK_ASSIGN_OR_RETURN(std::string published, ReadFile(ark_dir + "/" + released[0].path));
-    h += "<h3>Released: " + Esc(released[0].name) + " (opensafely rules)</h3>\n<pre>" + Esc(published) + "</pre>\n";
+    h += "<h3>Released: " + Esc(released[0].name) + " (opensafely rules)</h3>\n" + CsvAsTable(published);
   }
-  h += "<h3>Refused, as they must be</h3>\n<table><tr><th>attempt</th><th>reason logged</th></tr>\n";
+  h += "<h3>Refused, as they must be</h3>\n<table class=\"text\"><tr><th>attempt</th><th>reason logged</th></tr>\n";
   nlohmann::ordered_json ref = nlohmann::ordered_json::array();
   for (auto& [what, why] : refusals) {
     h += "<tr><td>" + Esc(what) + "</td><td>" + Esc(why) + "</td></tr>\n";

@@ -429,7 +429,7 @@ h1 {{ font-size: 1.6rem; margin-bottom: .2rem; }} h2 {{ font-size: 1.2rem; borde
 table {{ border-collapse: collapse; margin: .8rem 0; font-size: .85rem; }} th, td {{ border: 1px solid #ddd; padding: .2rem .5rem; text-align: right; }}
 nav.toc {{ background: #f4f7f9; border-radius: 6px; padding: .5rem 1rem; margin: 1rem 0; columns: 2; }} nav.toc ol {{ margin: .3rem 0; }}
 svg {{ max-width: 100%; height: auto; }}
-th {{ background: #f4f7f9; }} td:first-child, th:first-child {{ text-align: left; }} .muted {{ color: #666; }}
+th {{ background: #f4f7f9; }} td:first-child, th:first-child {{ text-align: left; }} table.text td, table.text th {{ text-align: left; }} .muted {{ color: #666; }}
 </style></head><body>
 <h1>{0}</h1><p class=muted>Generated {1} from the Ark at <code>{2}</code>. All data are synthetic.</p>
 {3}
