@@ -14,6 +14,7 @@
 #include "core/fs.h"
 #include "disclosure/opensafely.h"
 #include "report/svg.h"
+#include "study/definition.h"
 
 namespace ark {
 namespace {
@@ -69,7 +70,9 @@ std::string Humanise(std::string s) {
 
 // One measure file (OpenSAFELY columns: measure, interval_start, interval_end, ratio, numerator,
 // denominator, then the group-by columns).
-Result<std::string> MeasureHtml(const std::string& path) {
+// `counts`: names of the measures whose numerator is a count (not a yes/no variable), whose ratio is
+// a rate per person, never a percentage. Measures not in `counts` are judged from their rows.
+Result<std::string> MeasureHtml(const std::string& path, const std::map<std::string, bool>& counts) {
   ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(path));
   const auto& head = f.header();
   if (head.size() < 6 || head[1] != "interval_start" || head[3] != "ratio") {
@@ -107,6 +110,7 @@ Result<std::string> MeasureHtml(const std::string& path) {
     }
   }
   std::stable_sort(groups.begin(), groups.end(), NaturalLess);
+  if (auto k = counts.find(name); k != counts.end() && k->second) proportion = false;
   const double scale = proportion ? 100 : 1;
   auto show_ratio = [&](const std::string& text) {
     const auto r = Number(text);
@@ -193,13 +197,21 @@ Result<std::string> StudySectionHtml(const std::string& definition, const std::s
                    pop, Show(m.value("optout_excluded_rounded", nlohmann::json())),
                    Escape(m.value("engine", std::string())), Escape(m.value("purpose", std::string())),
                    Escape(m.value("definition_sha256", std::string()).substr(0, 16)) + "…");
+  // A measure whose numerator is a count (admissions per patient) is a rate, even where every
+  // numerator happens to be at most its denominator.
+  std::map<std::string, bool> counts;
+  if (auto def = study::ParseDefinitionFile(definition); def.ok()) {
+    for (const auto& me : def->measures) {
+      if (me.numerator >= 0) counts[me.name] = def->variables[me.numerator].type != study::Type::kBool;
+    }
+  }
   std::vector<std::string> files;
   if (fs::exists(run_dir + "/measures")) {
     for (auto& e : fs::directory_iterator(run_dir + "/measures")) files.push_back(e.path().string());
   }
   std::sort(files.begin(), files.end());
   for (auto& f : files) {
-    ARK_ASSIGN_OR_RETURN(std::string part, MeasureHtml(f));
+    ARK_ASSIGN_OR_RETURN(std::string part, MeasureHtml(f, counts));
     h += part;
   }
   return h;

@@ -183,7 +183,9 @@ std::string BarChart(const std::vector<std::string>& cats, const std::vector<Ser
 }
 
 std::string LineChart(const std::vector<std::string>& cats, const std::vector<Series>& series, const ChartOptions& o) {
-  const int left = 56, top = 28, right = LegendWidth(series), bottom = 40;
+  // The last label is centred on the right end of the axis: leave room for its half.
+  const int last_half = cats.empty() ? 0 : static_cast<int>(3.25 * static_cast<double>(cats.back().size())) + 6;
+  const int left = 56, top = 28, right = std::max(LegendWidth(series), last_half), bottom = 40;
   const int pw = o.width - left - right, ph = o.height - top - bottom;
   double nice;
   std::string out = Header(o) + Axis(MaxOf(series), left, top, pw, ph, o, &nice);

@@ -73,5 +73,22 @@ TEST(Svg, NumbersAreGroupedAndOrderedSeriesGetASequentialPalette) {
   EXPECT_EQ(SeriesColor(deciles, 9, true), "#b5de2b");
 }
 
+// The last date under a line chart was cut at the chart's edge ("2025-01-"): every category label
+// must end inside the chart's width.
+TEST(Svg, LineChartLabelsFitInsideTheChart) {
+  ChartOptions o;
+  o.width = 680;
+  std::vector<Series> one = {{"all", {1.0, 2.0, 3.0}, ""}};
+  const std::string svg = LineChart({"2018-01-01", "2019-01-01", "2025-01-01"}, one, o);
+  std::regex re("<text x=\"([0-9.]+)\" y=\"[0-9]+\" text-anchor=\"middle\" fill=\"#333\">([0-9-]+)</text>");
+  int labels = 0;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), re); it != std::sregex_iterator(); ++it, ++labels) {
+    const double centre = std::stod((*it)[1]);
+    const double half = 3.25 * static_cast<double>((*it)[2].length());
+    EXPECT_LE(centre + half, o.width) << (*it)[2];
+  }
+  EXPECT_EQ(labels, 3);
+}
+
 }  // namespace
 }  // namespace ark::svg
