@@ -154,7 +154,16 @@ const std::string& Palette(size_t i) {
 }
 
 std::string BarChart(const std::vector<std::string>& cats, const std::vector<Series>& series, const ChartOptions& o) {
-  const int left = 56, top = 28, right = LegendWidth(series), bottom = 40;
+  // Turned labels (35 degrees, ending under their bar) need room below the axis and, for the first
+  // one, to the left of it.
+  size_t longest = 0;
+  for (auto& c : cats) longest = std::max(longest, c.size());
+  const double text = 6.5 * static_cast<double>(longest);
+  const double rough_group = cats.empty() ? 0 : (o.width - 56.0 - LegendWidth(series)) / static_cast<double>(cats.size());
+  const bool turned = !cats.empty() && LabelsCollide(cats, rough_group);
+  const int first = cats.empty() ? 0 : static_cast<int>(6.5 * 0.82 * static_cast<double>(cats[0].size()) - rough_group / 2) + 8;
+  const int left = turned ? std::max(56, first) : 56, top = 28, right = LegendWidth(series);
+  const int bottom = turned ? std::min(o.height / 2, static_cast<int>(text * 0.58) + 24) : 40;
   const int pw = o.width - left - right, ph = o.height - top - bottom;
   double nice;
   std::string out = Header(o) + Axis(MaxOf(series), left, top, pw, ph, o, &nice);
@@ -176,7 +185,7 @@ std::string BarChart(const std::vector<std::string>& cats, const std::vector<Ser
                          x, top + ph - h, std::max(1.0, bw - 1), h, col, Escape(series[s].name), Escape(cats[c]),
                          Num(*v, o.decimals));
     }
-    out += CategoryLabel(left + group * c + group / 2, top + ph + 14, cats[c], LabelsCollide(cats, group));
+    out += CategoryLabel(left + group * c + group / 2, top + ph + 14, cats[c], turned);
   }
   out += Legend(series, left + pw + 10, top + 12, o.ordered);
   return out + "</svg>";

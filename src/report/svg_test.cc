@@ -90,5 +90,23 @@ TEST(Svg, LineChartLabelsFitInsideTheChart) {
   EXPECT_EQ(labels, 3);
 }
 
+// Turned category labels under a bar chart ran off its left and bottom edges: each must stay inside.
+TEST(Svg, TurnedBarLabelsStayInsideTheChart) {
+  ChartOptions o;
+  o.width = 460;
+  o.height = 300;
+  const std::vector<std::string> cats = {"AKI stage 2 or more", "emergency readmission within 30 days", "NEWS2 5 or more",
+                                         "NEWS2 single parameter 3"};
+  const std::string svg = BarChart(cats, {{"alerts", {1.0, 2.0, 60.0, 20.0}, ""}}, o);
+  std::regex re("<text x=\"([0-9.]+)\" y=\"([0-9]+)\" text-anchor=\"end\" fill=\"#333\" transform=\"rotate\\(-35 [^\"]*\">([^<]*)</text>");
+  int labels = 0;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), re); it != std::sregex_iterator(); ++it, ++labels) {
+    const double x = std::stod((*it)[1]), y = std::stod((*it)[2]), len = 6.5 * static_cast<double>((*it)[3].length());
+    EXPECT_GE(x - 0.82 * len, 0) << (*it)[3];
+    EXPECT_LE(y + 0.58 * len, o.height) << (*it)[3];
+  }
+  EXPECT_EQ(labels, 4);
+}
+
 }  // namespace
 }  // namespace ark::svg

@@ -119,6 +119,23 @@ double HistogramQuantile(const std::string& metrics, const std::string& name, co
   return buckets.back().first;
 }
 
+// An alert rule's name in words: "aki_stage_2_or_more" -> "AKI stage 2 or more",
+// "emergency_readmission_30d" -> "emergency readmission within 30 days".
+std::string RuleLabel(const std::string& name) {
+  std::string out, word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    std::string w = word == "aki" ? "AKI" : word == "news2" ? "NEWS2" : word == "ae" ? "A&E" : word;
+    if (w.size() > 1 && w.back() == 'd' && std::all_of(w.begin(), w.end() - 1, ::isdigit))
+      w = "within " + w.substr(0, w.size() - 1) + " days";
+    out += (out.empty() ? "" : " ") + w;
+    word.clear();
+  };
+  for (char c : name) c == '_' ? flush() : void(word += c);
+  flush();
+  return out;
+}
+
 std::string Ms(double seconds) {
   if (seconds < 0) return "&ndash;";
   if (seconds >= 1e299) return "&gt; the largest bucket";
@@ -230,9 +247,9 @@ Result<std::string> LiveDemo(const std::string& region, const std::string& ark, 
   if (ind["alerts"].contains("by_rule"))
     for (auto& [rule, n] : ind["alerts"]["by_rule"].items()) {
       const auto p = pub(n.get<uint64_t>());
-      rules.push_back(rule);
+      rules.push_back(RuleLabel(rule));
       fired.push_back(p ? std::optional<double>(static_cast<double>(*p)) : std::nullopt);
-      rt += "<tr><td>" + svg::Escape(rule) + "</td><td class=num>" + show(p) + "</td></tr>";
+      rt += "<tr><td>" + svg::Escape(RuleLabel(rule)) + "</td><td class=num>" + show(p) + "</td></tr>";
     }
   h += "<div class=row>";
   if (!rules.empty()) h += svg::BarChart(rules, {{"alerts", fired, ""}}, {.title = "Alerts raised, by rule", .y_label = "alerts", .width = 460, .height = 300, .decimals = 0});
