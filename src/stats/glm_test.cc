@@ -39,6 +39,34 @@ TEST(Glm, LogisticOnTwoByTwoGivesTheLogOddsRatio) {
   EXPECT_NEAR(fit->null_deviance, -2 * 8 * std::log(0.5), 1e-12);
 }
 
+TEST(Glm, GroupedBinomialWithTrialsAsWeightsEqualsTheRowsItSums) {
+  // Three covariate patterns with 3/10, 7/12 and 2/9 events: as proportions weighted by trials,
+  // and as 31 rows of 0/1; the same coefficients and standard errors (deviances differ by design).
+  const double x[3] = {0, 1, 2}, events[3] = {3, 7, 2}, trials[3] = {10, 12, 9};
+  GlmData grouped{3, 2, {}, {}, {}, {}}, rows;
+  rows.cols = 2;
+  for (int g = 0; g < 3; ++g) {
+    grouped.x.insert(grouped.x.end(), {1, x[g]});
+    grouped.y.push_back(events[g] / trials[g]);
+    grouped.weights.push_back(trials[g]);
+    for (int i = 0; i < trials[g]; ++i) {
+      rows.x.insert(rows.x.end(), {1, x[g]});
+      rows.y.push_back(i < events[g] ? 1 : 0);
+      ++rows.rows;
+    }
+  }
+  const GlmOptions tight{.epsilon = 1e-14, .max_iterations = 100};
+  auto a = FitGlm(grouped, GlmFamily::kBinomial, tight), b = FitGlm(rows, GlmFamily::kBinomial, tight);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  for (int j = 0; j < 2; ++j) {
+    EXPECT_NEAR(a->beta[j], b->beta[j], 1e-10);
+    EXPECT_NEAR(a->se[j], b->se[j], 1e-8);
+  }
+  EXPECT_EQ(a->n, 3);
+  EXPECT_EQ(b->n, 31);
+}
+
 TEST(Glm, BadInputNamesTheRowAndSingularDesignsAreRefused) {
   GlmData d{3, 1, {1, 1, 1}, {0, 2, 1}, {}, {}};
   auto c = GlmContribute(d, GlmFamily::kBinomial, {});
