@@ -1,5 +1,6 @@
 #include "synth/model.h"
 
+#include <array>
 #include <cmath>
 #include <initializer_list>
 #include <utility>
@@ -33,8 +34,15 @@ double DepRR(int decile, double strength) { return std::exp(strength * (5.5 - de
 
 double BornInWindowShare(int years) { return kBirthRate * years / (1.0 + kBirthRate * years); }
 
-void DrawStartAgeSex(Rng& rng, double* age, char* sex) {
-  size_t band = rng.Weighted(kBandShare);
+void DrawStartAgeSex(Rng& rng, double* age, char* sex, const double* band_weight) {
+  size_t band;
+  if (band_weight == nullptr) {
+    band = rng.Weighted(kBandShare);
+  } else {
+    std::array<double, 20> w;
+    for (size_t b = 0; b < w.size(); ++b) w[b] = kBandShare[b] * band_weight[b];
+    band = rng.Weighted(w);
+  }
   *age = 5.0 * static_cast<double>(band) + rng.Uniform(0, 5);
   *sex = rng.Chance(kFemaleShare[band]) ? 'F' : 'M';
 }

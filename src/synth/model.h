@@ -17,8 +17,9 @@ double DepRR(int decile, double strength);
 constexpr double kBirthRate = 0.0105;
 double BornInWindowShare(int years);
 
-// Age (years, fractional) and sex of a resident at the start of the window.
-void DrawStartAgeSex(Rng& rng, double* age, char* sex);
+// Age (years, fractional) and sex of a resident at the start of the window. `band_weight`
+// (20 values, or null for England's structure) multiplies each five-year band's share.
+void DrawStartAgeSex(Rng& rng, double* age, char* sex, const double* band_weight = nullptr);
 
 // Annual all-cause death hazard before person-level multipliers.
 double Mortality(double age, char sex);

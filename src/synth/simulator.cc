@@ -55,7 +55,8 @@ void PersonSim::Init(uint32_t index) {
     dob_ = start + static_cast<int32_t>(rng_.Below(static_cast<uint32_t>(end - start + 1)));
     entry_ = dob_;
   } else {
-    model::DrawStartAgeSex(rng_, &age, &sex_);
+    const RegionProfile& profile = world_.profile();
+    model::DrawStartAgeSex(rng_, &age, &sex_, profile.is_default ? nullptr : profile.age_weight.data());
     dob_ = start - 1 - static_cast<int32_t>(age * 365.25);
     entry_ = start;
   }

@@ -69,6 +69,7 @@ Status WriteManifest(const SynthOptions& o, const World& world, const WriteResul
   m["people"] = o.people;
   m["years"] = o.years;
   m["seed"] = o.seed;
+  if (!world.profile().is_default) m["profile"] = world.profile().name;  // default: as before
   m["start"] = FormatDate(world.start_day());
   m["end"] = FormatDate(world.end_day());
   nlohmann::ordered_json custodians = nlohmann::ordered_json::object();
@@ -114,6 +115,7 @@ Status ValidateOptions(const SynthOptions& o) {
   if (o.years < 1 || o.years > 50)
     return Status::InvalidArgument("--years must be between 1 and 50 (got " + std::to_string(o.years) + ")");
   if (o.out_dir.empty()) return Status::InvalidArgument("--out is required");
+  if (auto p = FindRegionProfile(o.profile); !p.ok()) return p.status();
   if (o.threads < 1 || o.threads > 64)
     return Status::InvalidArgument("--threads must be between 1 and 64 (got " + std::to_string(o.threads) + ")");
   return Status::OK();
@@ -128,7 +130,8 @@ Result<SynthSummary> GenerateRegion(const SynthOptions& o) {
   ARK_RETURN_IF_ERROR(MakeDirs(o.out_dir + "/truth"));
 
   if (o.progress) o.progress("building the region frame");
-  const World world(o.people, o.years, o.seed);
+  ARK_ASSIGN_OR_RETURN(const RegionProfile profile, FindRegionProfile(o.profile));
+  const World world(o.people, o.years, o.seed, profile);
   std::vector<ShardOutput> shards = Simulate(world, o);
   WriteResult written;
   ARK_RETURN_IF_ERROR(WriteRegion(world, &shards, o.out_dir, o.threads, o.progress, &written));

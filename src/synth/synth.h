@@ -3,7 +3,7 @@
 // GenerateRegion simulates `people` persons over a window of `years` ending 2025-12-31 and
 // writes each custodian's extract (GP, acute trust, community services, social care, death
 // registrations) plus truth files and, last of all, manifest.json. The output is a pure
-// function of (people, years, seed): byte-identical for any thread count. The layouts, rates
+// function of (people, years, seed, profile): byte-identical for any thread count. The layouts, rates
 // and codes are specified in docs/synthetic-region.md.
 //
 // Example:
@@ -31,6 +31,10 @@ struct SynthOptions {
   int years = 10;
   // Seed of every random stream. Default: 1.
   uint64_t seed = 1;
+  // Region profile (profile.h): age structure and deprivation. "default" writes the region as
+  // before profiles existed; `people` is not changed by it (the command line takes the
+  // profile's size when --people is not given).
+  std::string profile = "default";
   // Output directory; created if missing. It must be missing or empty unless `force`.
   std::string out_dir;
   // Write into a non-empty out_dir: a previous region's custodian folders, truth/ and

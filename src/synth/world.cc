@@ -44,12 +44,12 @@ const char* const kAreas[] = {"LS", "BD", "WF", "HX", "HD", "HG", "YO", "DN", "H
 // Letters used in the unit part of real postcodes (no C I K M O V).
 const char kUnitLetters[] = "ABDEFGHJLNPQRSTUWXYZ";
 // Share of small areas in each IMD decile: a city region skewed towards deprivation.
-const double kDecileShare[10] = {0.16, 0.13, 0.11, 0.10, 0.10, 0.09, 0.09, 0.08, 0.07, 0.07};
 
 }  // namespace
 
-World::World(uint64_t people, int years, uint64_t seed)
-    : people_(people), years_(years), seed_(seed), nhs_(people, seed) {
+World::World(uint64_t people, int years, uint64_t seed, const RegionProfile& profile)
+    : people_(people), years_(years), seed_(seed), profile_(profile), nhs_(people, seed) {
+  const auto& share = profile_.decile_share;
   Rng rng = Rng::ForStream(seed, kWorldStream);
   end_day_ = DaysFromCivil(2025, 12, 31);
   start_day_ = DaysFromCivil(2025 - years + 1, 1, 1);
@@ -84,7 +84,7 @@ World::World(uint64_t people, int years, uint64_t seed)
   double cumulative = 0;
   uint32_t decile = 0;
   for (uint32_t rank = 0; rank < num_lsoas; ++rank) {
-    while (decile < 9 && rank >= (cumulative + kDecileShare[decile]) * num_lsoas) cumulative += kDecileShare[decile++];
+    while (decile < 9 && rank >= (cumulative + share[decile]) * num_lsoas) cumulative += share[decile++];
     lsoas_[order[rank]].imd_decile = static_cast<uint8_t>(decile + 1);
   }
   lsoas_by_decile_.assign(11, {});

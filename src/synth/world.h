@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "synth/nhs_number.h"
+#include "synth/profile.h"
 #include "synth/rng.h"
 
 namespace ark::synth {
@@ -58,12 +59,14 @@ constexpr uint32_t kMaxRegistrations = 8;
 
 class World {
  public:
-  // REQUIRES: people >= 1, 1 <= years <= 50.
-  World(uint64_t people, int years, uint64_t seed);
+  // REQUIRES: people >= 1, 1 <= years <= 50. The profile sets the small areas' deprivation
+  // deciles and the age structure (profile.h); the default is the region as always.
+  World(uint64_t people, int years, uint64_t seed, const RegionProfile& profile = RegionProfiles()[0]);
 
   uint64_t people() const { return people_; }
   int years() const { return years_; }
   uint64_t seed() const { return seed_; }
+  const RegionProfile& profile() const { return profile_; }
   int32_t start_day() const { return start_day_; }  // first day of the window
   int32_t end_day() const { return end_day_; }      // 2025-12-31, inclusive
 
@@ -93,6 +96,7 @@ class World {
   uint64_t people_;
   int years_;
   uint64_t seed_;
+  RegionProfile profile_;
   int32_t start_day_;
   int32_t end_day_;
   std::vector<Lsoa> lsoas_;

@@ -4,6 +4,7 @@
 
 #include "command.h"
 #include "synth/hl7_feed.h"
+#include "synth/profile.h"
 #include "synth/synth.h"
 
 namespace {
@@ -14,6 +15,10 @@ int RunSynth(int argc, char** argv) {
   app.add_option("--people", o.people, "distinct people ever in the region, births included")->capture_default_str();
   app.add_option("--years", o.years, "window length in years, ending 2025-12-31")->capture_default_str();
   app.add_option("--seed", o.seed, "random seed (same seed, same bytes)")->capture_default_str();
+  app.add_option("--profile", o.profile,
+                 "region profile: default, young-deprived (14,000 people), old-affluent (6,000) or mixed (9,000); "
+                 "sets age structure, deprivation and, without --people, size")
+      ->capture_default_str();
   app.add_option("--out", o.out_dir, "output directory: new or empty (created if missing)")->required();
   app.add_flag("--force", o.force,
                "write into a non-empty --out: a region written there before (custodian folders, truth/, "
@@ -23,6 +28,11 @@ int RunSynth(int argc, char** argv) {
   app.add_flag("--quiet", quiet, "no progress messages on stderr");
   app.add_flag("--hl7", hl7, "also write the acute trust's HL7 v2 feed, acute/feed.hl7 (docs/hl7-fhir.md)");
   if (int rc = ark::cli::Parse(app, argc, argv); rc >= 0) return rc;
+  if (app.get_option("--people")->count() == 0) {
+    auto profile = ark::synth::FindRegionProfile(o.profile);
+    if (!profile.ok()) return ark::cli::ReportError(profile.status());
+    o.people = profile->people;
+  }
 
   const auto start = std::chrono::steady_clock::now();
   if (!quiet) {
