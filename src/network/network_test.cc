@@ -28,10 +28,12 @@
 #include "governance/ledger.h"
 #include "network/client.h"
 #include "network/coordinator.h"
+#include "network/glm.h"
 #include "network/identity.h"
 #include "network/measure.h"
 #include "network/network_file.h"
 #include "network/site.h"
+#include "stats/glm.h"
 #include "study/definition.h"
 #include "study/dummy.h"
 #include "study/run.h"
@@ -450,6 +452,103 @@ TEST_F(NetworkTest, KilledOrSilentSiteIsNamedAndNothingHangs) {
   StartServer(2);
   auto back = Broadcast(a, "ping", "fed-dm", "ana", Json::object(), 20s);
   for (const auto& x : back) EXPECT_TRUE(x.ok()) << x.site << ": " << x.reason;
+}
+
+// The design of the GLM tests: a definition over the dummy Arks' codelists.
+std::string GlmDefinition(const fs::path& root) {
+  const fs::path dir = root / "glmdef";
+  fs::create_directories(dir / "codelists");
+  for (const char* f : {"diabetes-snomed.csv", "hba1c-snomed.csv"}) {
+    fs::copy_file(fs::path(ARK_SOURCE_DIR) / "definitions" / "codelists" / f, dir / "codelists" / f, fs::copy_options::overwrite_existing);
+  }
+  std::ofstream(dir / "fed_glm.yaml") << "name: fed_glm\n"
+      "codelists:\n"
+      "  diabetes: {file: codelists/diabetes-snomed.csv, system: SNOMED}\n"
+      "  hba1c:    {file: codelists/hba1c-snomed.csv, system: SNOMED}\n"
+      "index_date: 2025-03-31\n"
+      "population: {registered: true, alive: true, age: [17, 120]}\n"
+      "variables:\n"
+      "  has_diabetes: {exists: diabetes, to: 0d}\n"
+      "  hba1c_tests:  {count: hba1c, from: -455d, to: 0d}\n"
+      "  age_years:    age\n"
+      "  female:       \"sex = 'F'\"\n"
+      "  deprivation:  imd_decile\n";
+  return (dir / "fed_glm.yaml").string();
+}
+
+void ExpectSameFit(const stats::GlmFit& fed, const stats::GlmFit& pooled) {
+  ASSERT_EQ(fed.beta.size(), pooled.beta.size());
+  for (size_t j = 0; j < fed.beta.size(); ++j) {
+    EXPECT_NEAR(fed.beta[j], pooled.beta[j], 1e-8 * std::max(1.0, std::abs(pooled.beta[j]))) << j;
+    EXPECT_NEAR(fed.se[j], pooled.se[j], 1e-6 * std::max(1.0, std::abs(pooled.se[j]))) << j;
+  }
+  EXPECT_NEAR(fed.deviance, pooled.deviance, 1e-8 * std::max(1.0, std::abs(pooled.deviance)));
+  EXPECT_EQ(fed.n, pooled.n);
+  EXPECT_EQ(fed.iterations, pooled.iterations);
+}
+
+// The pooled fit on the union of the three sites' rows, in one process.
+stats::GlmFit PooledFit(const std::vector<TestSite>& sites, const std::string& def, const GlmSpec& spec) {
+  stats::GlmData all;
+  for (int i = 0; i < 3; ++i) {
+    auto d = GlmDesign(sites[i].ark, def, spec, study::Purpose::kResearch, nullptr);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    all.cols = d->cols;
+    all.rows += d->rows;
+    all.x.insert(all.x.end(), d->x.begin(), d->x.end());
+    all.y.insert(all.y.end(), d->y.begin(), d->y.end());
+    all.offset.insert(all.offset.end(), d->offset.begin(), d->offset.end());
+  }
+  auto f = stats::FitGlm(all, spec.family);
+  EXPECT_TRUE(f.ok()) << f.status().ToString();
+  return f.ok() ? *f : stats::GlmFit{};
+}
+
+TEST_F(NetworkTest, FederatedGlmEqualsThePooledFitWithOneRoundTripPerIteration) {
+  Site a = LoadAs(0, net_);
+  const std::string def = GlmDefinition(root_);
+  for (auto family : {stats::GlmFamily::kBinomial, stats::GlmFamily::kPoisson, stats::GlmFamily::kGaussian}) {
+    GlmSpec spec;
+    spec.family = family;
+    spec.outcome = family == stats::GlmFamily::kBinomial ? "has_diabetes" : "hba1c_tests";
+    spec.covariates = {"age_years", "female", "deprivation"};
+    auto run = RunFederatedGlm(a, def, spec, "fed-dm", "ana", {});
+    ASSERT_TRUE(run.ok()) << run.status().ToString();
+    ExpectSameFit(run->fit, PooledFit(sites_, def, spec));
+    EXPECT_EQ(run->exchanges, 3 * run->fit.round_trips);  // one exchange per site per round trip
+    EXPECT_EQ(run->fit.round_trips, run->fit.iterations + 1);
+    EXPECT_EQ(run->retried, 0);
+  }
+  // Each site recorded the fit's run once, and every round trip on both ledgers.
+  const auto ea = Entries(sites_[0].ark);
+  for (int i = 0; i < 3; ++i) {
+    int answered = 0;
+    for (const auto& e : Entries(sites_[i].ark)) answered += e.value("type", "") == "network.answered" && e.value("op", "") == "glm";
+    int requested = 0;
+    for (const auto& e : ea) requested += e.value("type", "") == "network.requested" && e.value("op", "") == "glm" && e.value("to", "") == sites_[i].name;
+    EXPECT_EQ(answered, requested) << sites_[i].name;
+    EXPECT_GT(answered, 3) << sites_[i].name;
+  }
+  // A site that is down for the fit's start and comes back: its step is retried and the fit goes on.
+  StopServer(2);
+  GlmSpec spec;
+  spec.outcome = "has_diabetes";
+  spec.covariates = {"age_years", "female"};
+  std::thread restart([] {
+    std::this_thread::sleep_for(1500ms);
+    StartServer(2);
+  });
+  auto resumed = RunFederatedGlm(a, def, spec, "fed-dm", "ana", {.deadline = 20s, .retries = 60, .retry_pause = 250ms});
+  restart.join();
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_GT(resumed->retried, 0);
+  ExpectSameFit(resumed->fit, PooledFit(sites_, def, spec));
+  // Down for longer than the retries: the fit fails naming the site.
+  StopServer(2);
+  auto failed = RunFederatedGlm(a, def, spec, "fed-dm", "ana", {.deadline = 5s, .retries = 2, .retry_pause = 100ms});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("site-c did not answer"), std::string::npos) << failed.status().ToString();
+  StartServer(2);
 }
 
 TEST(NetworkFile, BadFilesAreRefusedNamingTheMemberAndField) {

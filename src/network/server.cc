@@ -12,6 +12,7 @@
 #include <exception>
 #include <thread>
 
+#include "network/glm.h"
 #include "network/measure.h"
 
 namespace ark::net {
@@ -44,7 +45,8 @@ Status CheckRequest(const Site& site, const std::string& peer_fp, X509* peer_cer
 Result<Json> RunOp(const Site& site, const Request& r) {
   if (r.op == "ping") return Json{{"site", site.config.name}};
   if (r.op == "measure") return MeasureAtSite(site, r);
-  return Status::InvalidArgument("unknown operation '" + r.op + "' (this site answers ping, measure)");
+  if (r.op == "glm") return GlmAtSite(site, r);
+  return Status::InvalidArgument("unknown operation '" + r.op + "' (this site answers ping, measure, glm)");
 }
 
 }  // namespace
@@ -122,7 +124,7 @@ void ServeConnection(const Site& site, const ServeOptions& o, int fd, const std:
   try {
     auto ch = Channel::Accept(*site.key, fd, Clock::now() + std::chrono::seconds(o.handshake_seconds));
     if (!ch.ok()) {
-      const std::string& m = ch.status().message();
+      const std::string m = ch.status().message();
       // A peer that connects and sends nothing (a port probe) is not a refusal; a failed handshake is.
       if (m.find("stream truncated") == std::string::npos && m.find("End of file") == std::string::npos) {
         (void)AppendNetworkEntry(site.ark_dir, {{"type", "network.refused"}, {"network", site.network.name}, {"stage", "tls"},

@@ -10,6 +10,7 @@
 #include "command.h"
 #include "core/fs.h"
 #include "network/coordinator.h"
+#include "network/glm.h"
 #include "network/identity.h"
 #include "network/network_file.h"
 #include "network/server.h"
@@ -135,6 +136,71 @@ int RunFederated(int argc, char** argv) {
   return 0;
 }
 
+int Glm(int argc, char** argv) {
+  CLI::App app("Fit a GLM across the network by Fisher scoring: one round trip to every site per iteration, each site\n"
+               "returning only XᵀWX, XᵀWz and its deviance at the current coefficients.\n"
+               "  ark network glm net.yaml --definition DEF.yaml --ark ARK --project P --as USER --outcome Y --covariates A,B\n"
+               "      [--offset O] [--family binomial|poisson|gaussian] [--deadline S] [--retries N] [--out FIT.json]",
+               "ark network glm");
+  std::string file, def, dir, project, outcome, covariates, offset, family = "binomial", out;
+  double deadline = 60, pause = 1;
+  int retries = 5;
+  Who who;
+  app.add_option("network", file, "the accepted network file")->required();
+  app.add_option("--definition", def, "study definition whose variables are the design")->required();
+  app.add_option("--ark", dir, "this site's Ark")->required();
+  app.add_option("--project", project, "the federated project")->required();
+  app.add_option("--outcome", outcome, "outcome variable (bool, int or float)")->required();
+  app.add_option("--covariates", covariates, "covariate variables, comma-separated (an intercept is added)")->required();
+  app.add_option("--offset", offset, "offset variable (e.g. log person-years), optional");
+  app.add_option("--family", family, "binomial (logit), poisson (log) or gaussian (identity)")->capture_default_str();
+  app.add_option("--deadline", deadline, "seconds each site has per round trip")->capture_default_str();
+  app.add_option("--retries", retries, "times a site's step is retried when it does not answer")->capture_default_str();
+  app.add_option("--retry-pause", pause, "seconds between retries")->capture_default_str();
+  app.add_option("--out", out, "write the fit as JSON here");
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  std::signal(SIGPIPE, SIG_IGN);
+  auto site = net::LoadSite(dir, file);
+  if (!site.ok()) return ReportError(site.status());
+  auto token = who.Token();
+  if (!token.ok()) return ReportError(token.status());
+  if (int rc = ReportError(net::AuthoriseCoordinator(*site, who.user, *token, project))) return rc;
+  net::GlmSpec spec;
+  spec.outcome = outcome;
+  spec.offset = offset;
+  for (size_t a = 0; a <= covariates.size();) {
+    size_t b = covariates.find(',', a);
+    if (b == std::string::npos) b = covariates.size();
+    if (b > a) spec.covariates.push_back(covariates.substr(a, b - a));
+    a = b + 1;
+  }
+  auto fam = stats::ParseGlmFamily(family);
+  if (!fam.ok()) return ReportError(fam.status());
+  spec.family = *fam;
+  net::GlmRunOptions o;
+  o.deadline = std::chrono::milliseconds(static_cast<int64_t>(deadline * 1000));
+  o.retries = retries;
+  o.retry_pause = std::chrono::milliseconds(static_cast<int64_t>(pause * 1000));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto run = net::RunFederatedGlm(*site, def, spec, project, who.user, o);
+  if (!run.ok()) return ReportError(run.status());
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("%-24s %14s %14s\n", "term", "estimate", "std.error");
+  for (size_t j = 0; j < run->names.size(); ++j) std::printf("%-24s %14.8g %14.8g\n", run->names[j].c_str(), run->fit.beta[j], run->fit.se[j]);
+  std::printf("deviance %.10g on %lld residual df (n %lld); %d iterations, %d round trips, %d exchanges (%d retried), %llu bytes, %.3f s\n",
+              run->fit.deviance, static_cast<long long>(run->fit.df_residual), static_cast<long long>(run->fit.n), run->fit.iterations,
+              run->fit.round_trips, run->exchanges, run->retried, static_cast<unsigned long long>(run->bytes), secs);
+  if (!out.empty()) {
+    nlohmann::ordered_json j = {{"family", family}, {"terms", run->names}, {"beta", run->fit.beta}, {"se", run->fit.se},
+                                {"deviance", run->fit.deviance}, {"n", run->fit.n}, {"iterations", run->fit.iterations},
+                                {"round_trips", run->fit.round_trips}, {"exchanges", run->exchanges}, {"bytes", run->bytes},
+                                {"seconds", secs}};
+    if (int rc = ReportError(WriteFileAtomic(out, j.dump(2) + "\n"))) return rc;
+  }
+  return 0;
+}
+
 int Network(int argc, char** argv) {
   const char* usage =
       "ark network: a network of Arks that answer each other with aggregates only (docs/network.md).\n"
@@ -142,7 +208,8 @@ int Network(int argc, char** argv) {
       "  ark network file --network NAME --out net.yaml CERT...  write a network file\n"
       "  ark network accept ARK net.yaml --as ADMIN            accept it at this Ark (ledger)\n"
       "  ark network serve ARK --network net.yaml              answer the network's requests\n"
-      "  ark network run net.yaml DEF --ark ARK --project P --as USER --out DIR   federated measures\n";
+      "  ark network run net.yaml DEF --ark ARK --project P --as USER --out DIR   federated measures\n"
+      "  ark network glm net.yaml --definition DEF --ark ARK --project P --as USER --outcome Y --covariates A,B\n";
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
@@ -157,12 +224,13 @@ int Network(int argc, char** argv) {
   if (sub == "accept") return Accept(n, args.data());
   if (sub == "serve") return Serve(n, args.data());
   if (sub == "run") return RunFederated(n, args.data());
+  if (sub == "glm") return Glm(n, args.data());
   std::fprintf(stderr, "ark network: unknown subcommand '%s'\n%s", sub.c_str(), usage);
   return 2;
 }
 
 }  // namespace
 
-ARK_COMMAND(kNetwork, "network", "a network of Arks: sites, trust, federated measures", Network);
+ARK_COMMAND(kNetwork, "network", "a network of Arks: sites, trust, federated measures and GLMs", Network);
 
 }  // namespace ark::cli
