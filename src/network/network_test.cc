@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -549,6 +551,32 @@ TEST_F(NetworkTest, FederatedGlmEqualsThePooledFitWithOneRoundTripPerIteration) 
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.status().message().find("site-c did not answer"), std::string::npos) << failed.status().ToString();
   StartServer(2);
+}
+
+TEST_F(NetworkTest, PeerWithoutACertificateFailsTheHandshakeAndIsLedgered) {
+  namespace asio = boost::asio;
+  asio::io_context io;
+  asio::ssl::context ctx(asio::ssl::context::tls_client);  // no certificate of its own
+  ctx.set_verify_mode(asio::ssl::verify_none);
+  asio::ssl::stream<asio::ip::tcp::socket> s(io, ctx);
+  std::string host;
+  uint16_t port = 0;
+  ASSERT_TRUE(SplitAddress(sites_[1].listen, &host, &port, "x").ok());
+  s.lowest_layer().connect({asio::ip::make_address(host), port});
+  boost::system::error_code ec;
+  s.handshake(asio::ssl::stream_base::client, ec);
+  if (!ec) {  // TLS 1.3: the server's verdict on the client arrives after the client's Finished
+    char c;
+    asio::read(s, asio::buffer(&c, 1), ec);
+  }
+  EXPECT_TRUE(ec) << "a peer without a certificate was served";
+  s.lowest_layer().close();
+  bool logged = false;
+  for (int k = 0; k < 200 && !logged; ++k) {  // the server writes its entry as the handshake fails
+    for (const auto& e : Entries(sites_[1].ark)) logged = logged || (e.value("type", "") == "network.refused" && e.value("stage", "") == "tls");
+    if (!logged) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(logged);
 }
 
 TEST(NetworkFile, BadFilesAreRefusedNamingTheMemberAndField) {
