@@ -145,6 +145,8 @@ const std::map<std::string, std::string> kGated = {
 const std::map<std::string, std::string> kAlwaysInAProject = {
     {"model", "model train: an approved planning or direct-care project and one of its people, always "
               "(gov::AuthoriseRun, then RecordRun on the ledger); tests/model_cli_test.cc"},
+    {"network", "network run (and every request a site answers): a project approved at every site with USER@SITE "
+                "among its people (gov::AuthoriseRun, RecordRun), aggregates only; src/network/network_test.cc"},
 };
 const std::map<std::string, std::string> kNotGated = {
     {"append", "writes events into the store (a feed's or engineer's job); prints only acks"},

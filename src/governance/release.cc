@@ -45,6 +45,40 @@ std::string PublishedCsv(const sdc::TableCheck& t) {
   return s + "\n";
 }
 
+
+Result<OutputRecord> FromRow(Stmt& q) {
+  OutputRecord r;
+  r.id = q.Int(0);
+  r.project = q.Text(1);
+  r.run = q.Int(2);
+  r.author = q.Text(3);
+  r.name = q.Text(4);
+  r.path = q.Text(5);
+  r.sha256 = q.Text(6);
+  r.kind = q.Text(7);
+  r.population = q.Int(8);
+  r.status = q.Text(9);
+  r.state = q.Text(10);
+  r.checker = q.Text(11);
+  r.reason = q.Text(12);
+  r.decided_at = q.Text(13);
+  r.submitted_at = q.Text(14);
+  return r;
+}
+
+constexpr const char* kCols =
+    "id, project, run, author, name, path, sha256, kind, population, status, state, checker, reason, decided_at, submitted_at";
+
+Result<OutputRecord> GetOutput(Catalog& cat, int64_t id) {
+  ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare(std::string("SELECT ") + kCols + " FROM gov_outputs WHERE id = ?"));
+  q->Bind(1, id);
+  ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+  if (!row) return Status::NotFound("no output " + std::to_string(id));
+  return FromRow(*q);
+}
+
+}  // namespace
+
 // A measure table (`ark run`'s shape) published as it came: same columns and rows, numerator and
 // denominator as the rules publish them, the ratio kept where both counts are unchanged, redacted
 // where either is hidden, else recomputed from the published counts.
@@ -83,39 +117,6 @@ Result<std::string> PublishedMeasureCsv(const std::string& file, const sdc::Tabl
   }
   return s;
 }
-
-Result<OutputRecord> FromRow(Stmt& q) {
-  OutputRecord r;
-  r.id = q.Int(0);
-  r.project = q.Text(1);
-  r.run = q.Int(2);
-  r.author = q.Text(3);
-  r.name = q.Text(4);
-  r.path = q.Text(5);
-  r.sha256 = q.Text(6);
-  r.kind = q.Text(7);
-  r.population = q.Int(8);
-  r.status = q.Text(9);
-  r.state = q.Text(10);
-  r.checker = q.Text(11);
-  r.reason = q.Text(12);
-  r.decided_at = q.Text(13);
-  r.submitted_at = q.Text(14);
-  return r;
-}
-
-constexpr const char* kCols =
-    "id, project, run, author, name, path, sha256, kind, population, status, state, checker, reason, decided_at, submitted_at";
-
-Result<OutputRecord> GetOutput(Catalog& cat, int64_t id) {
-  ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare(std::string("SELECT ") + kCols + " FROM gov_outputs WHERE id = ?"));
-  q->Bind(1, id);
-  ARK_ASSIGN_OR_RETURN(bool row, q->Step());
-  if (!row) return Status::NotFound("no output " + std::to_string(id));
-  return FromRow(*q);
-}
-
-}  // namespace
 
 nlohmann::ordered_json OutputJson(const OutputRecord& r) {
   return {{"id", r.id}, {"project", r.project}, {"run", r.run}, {"author", r.author}, {"name", r.name},

@@ -42,6 +42,11 @@ Result<OutputRecord> SubmitOutput(Catalog& cat, Ledger& ledger, const Actor& by,
 // approve=true releases; a reason is always required.
 Result<OutputRecord> DecideOutput(Catalog& cat, Ledger& ledger, const Actor& by, int64_t output, bool approve,
                                   const std::string& reason);
+// A measure table (`ark run`'s shape, in `file`) published under its check `t` (sdc::CheckTable of
+// sdc::ReadCountCsv(file)): same columns and rows, numerator and denominator as the rules publish
+// them, the ratio redacted where either count is hidden, else recomputed from the published counts.
+// This is the released form (`ark release`), and what a network site answers (src/network/).
+Result<std::string> PublishedMeasureCsv(const std::string& file, const sdc::TableCheck& t);
 Result<std::vector<OutputRecord>> ListOutputs(Catalog& cat, const std::string& project = "");
 nlohmann::ordered_json OutputJson(const OutputRecord& r);
 

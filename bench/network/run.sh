@@ -1,0 +1,57 @@
+#!/bin/sh
+# Times a federated measure and a federated logistic regression across four sites on loopback
+# (each a dummy-data Ark with its own key, served by `ark network serve`). Prints figures; not a test.
+#   bench/network/run.sh [PEOPLE_PER_SITE] [ARK_BINARY]
+set -eu
+PEOPLE=${1:-2000}
+ARK=${2:-build/ark}
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+DEF=$SRC/definitions/diabetes_register.yaml
+W=$(mktemp -d /tmp/ark-netbench-XXXXXX)
+PIDS=""
+cleanup() { for p in $PIDS; do kill "$p" 2>/dev/null || true; done; rm -rf "$W"; }
+trap cleanup EXIT INT TERM
+tok() { grep -o 'ark_[0-9a-f]*' | head -1; }
+BASE=$(( 20000 + $$ % 20000 ))
+i=0
+for s in a b c d; do
+  i=$((i + 1))
+  "$ARK" dummy "$DEF" --people "$PEOPLE" --seed $i --out "$W/$s" >/dev/null
+  "$ARK" network init "$W/$s" --site site-$s --listen 127.0.0.1:$((BASE + i)) >/dev/null
+  "$ARK" user add "$W/$s" admin --roles admin | tok > "$W/$s.admin"
+done
+"$ARK" network file --network bench --out "$W/net.yaml" "$W/a" "$W/b" "$W/c" "$W/d" >/dev/null
+ARK_TOKEN=$(cat "$W/a.admin") "$ARK" user add "$W/a" ana --roles analyst --as admin | tok > "$W/ana"
+# The GLM's design: the register's codelists, age, sex and deprivation.
+mkdir -p "$W/def/codelists" && cp "$SRC"/definitions/codelists/diabetes-snomed.csv "$SRC"/definitions/codelists/hba1c-snomed.csv "$W/def/codelists/"
+cat > "$W/def/glm.yaml" <<'YAML'
+name: bench_glm
+codelists:
+  diabetes: {file: codelists/diabetes-snomed.csv, system: SNOMED}
+  hba1c:    {file: codelists/hba1c-snomed.csv, system: SNOMED}
+index_date: 2025-03-31
+population: {registered: true, alive: true, age: [17, 120]}
+variables:
+  has_diabetes: {exists: diabetes, to: 0d}
+  age_years:    age
+  female:       "sex = 'F'"
+  deprivation:  imd_decile
+YAML
+for s in a b c d; do
+  export ARK_TOKEN=$(cat "$W/$s.admin")
+  "$ARK" network accept "$W/$s" "$W/net.yaml" --as admin >/dev/null
+  "$ARK" project create "$W/$s" fed --as admin --title bench --purpose research --legal-basis bench \
+    --datasets dummy --people ana@site-a --start 2020-01-01 --end 2099-12-31 >/dev/null
+  "$ARK" project approve "$W/$s" fed --as admin >/dev/null
+  "$ARK" network serve "$W/$s" --network "$W/net.yaml" > "$W/$s.log" 2>&1 &
+  PIDS="$PIDS $!"
+done
+sleep 1
+export ARK_TOKEN=$(cat "$W/ana")
+echo "4 sites x $PEOPLE dummy persons, mutual TLS on loopback"
+t0=$(date +%s.%N)
+"$ARK" network run "$W/net.yaml" "$DEF" --ark "$W/a" --project fed --as ana --out "$W/out" >/dev/null
+t1=$(date +%s.%N)
+echo "federated measure (3 measures, diabetes_register.yaml): $(echo "$t1 - $t0" | bc) s wall"
+"$ARK" network glm "$W/net.yaml" --definition "$W/def/glm.yaml" --ark "$W/a" --project fed --as ana \
+  --outcome has_diabetes --covariates age_years,female,deprivation | tail -1
