@@ -6,7 +6,7 @@ PKGS=(cmake ninja-build g++ clang-14 libclang-rt-14-dev pkg-config python3
       libyaml-cpp-dev libcli11-dev libfmt-dev libxxhash-dev libgtest-dev libgmock-dev
       libbenchmark-dev zlib1g-dev graphviz ccache libpq-dev postgresql-15
       libboost1.81-dev nodejs curl unzip time
-      libeigen3-dev r-base-core r-cran-proc r-cran-metafor r-cran-spdep)
+      libeigen3-dev r-base-core r-cran-proc r-cran-metafor r-cran-spdep libxgboost-dev)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -7,7 +7,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
+#include <regex>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -93,6 +96,200 @@ TEST(ModelCli, TrainInProjectWritesCardAndRefusesOthers) {
   EXPECT_NE(as("ANA", "ana", (root / "bad.yaml").string() + " --out " + (root / "m4").string()), 0);
   EXPECT_NE(out.find("bad.yaml:3: unknown key 'featurez'"), std::string::npos) << out;
   fs::remove_all(root);
+}
+
+}  // namespace
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// A demo Ark and its users' tokens, in a temporary directory removed at the end.
+struct DemoArk {
+  fs::path root;
+  std::string ark = ARK_BINARY, src = ARK_SOURCE_DIR, dir, out;
+  std::map<std::string, std::string> token;
+  explicit DemoArk(const std::string& name) {
+    root = fs::temp_directory_path() / (name + std::to_string(::getpid()));
+    fs::remove_all(root);
+    fs::create_directories(root);
+    EXPECT_EQ(Sh(ark + " demo --people 3000 --years 3 --out " + (root / "d").string(), &out), 0) << out;
+    dir = (root / "d" / "ark").string();
+    std::istringstream tokens(Slurp(root / "d" / "governance" / "tokens.env"));
+    for (std::string line; std::getline(tokens, line);)
+      if (const size_t eq = line.find('='); !line.empty() && line[0] != '#' && eq != std::string::npos)
+        token[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  ~DemoArk() { fs::remove_all(root); }
+  // `ark model CMD ARK ARGS` as `who` (ana's token unless told).
+  int Model(const std::string& cmd, const std::string& args, const std::string& who = "ana") {
+    std::string user = who;
+    for (char& c : user) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return Sh("ARK_TOKEN=" + token[user] + " " + ark + " model " + cmd + " " + dir + " " + args + " --as " + who, &out);
+  }
+  // An approved project run by ana.
+  void Project(const std::string& id, const std::string& purpose, const std::string& extra = "") {
+    ASSERT_EQ(Sh("ARK_TOKEN=" + token["ANA"] + " " + ark + " project create " + dir + " " + id + " --title t --purpose " + purpose +
+                     " --legal-basis b --datasets acute,community,deaths,gp,social_care --people ana --start 2000-01-01 "
+                     "--end 2999-12-31 --as ana " + extra, &out), 0) << out;
+    ASSERT_EQ(Sh("ARK_TOKEN=" + token["ADMIN"] + " " + ark + " project approve " + dir + " " + id + " --as admin", &out), 0) << out;
+  }
+};
+
+double Sum(const std::vector<double>& v) {
+  double s = 0;
+  for (double x : v) s += x;
+  return s;
+}
+
+// The risks in a case-finding list (person_key,risk,rank).
+std::vector<double> ListRisks(const fs::path& csv) {
+  std::vector<double> r;
+  std::istringstream in(Slurp(csv));
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "person_key,risk,rank");
+  while (std::getline(in, line)) r.push_back(std::stod(line.substr(line.find(',') + 1)));
+  return r;
+}
+
+// `ark model score`: direct care gets case-finding lists per practice; planning gets aggregate
+// need with every count of people under the disclosure rules, and the same expected admissions
+// (sum of risks) as the lists hold; research is refused and logged with nothing written.
+TEST(ModelCli, ScoreGivesListsForDirectCareAggregatesForPlanningAndRefusesResearch) {
+  DemoArk d("ark_model_score_");
+  const fs::path& root = d.root;
+  ASSERT_EQ(d.Model("train", d.src + "/models/emergency_admission_12m.yaml --out " + (root / "m").string() + " --project demo-planning"), 0) << d.out;
+  d.Project("dc", "direct_care");
+  d.Project("plx", "planning", "--optout-exemption 'illustrative s251 exemption'");  // same population as direct care
+  d.Project("res", "research");
+  const std::string m = (root / "m").string() + " --at 2025-06-01";
+
+  // Direct care, everyone (threshold 0): one list per practice, highest risk first.
+  ASSERT_EQ(d.Model("score", m + " --threshold 0 --out " + (root / "all").string() + " --project dc"), 0) << d.out;
+  auto all = nlohmann::json::parse(Slurp(root / "all" / "summary.json"));
+  EXPECT_EQ(all["purpose"], "direct_care");
+  ASSERT_GT(all["case_finding"].size(), 1u);
+  // Planning over the same population (an opt-out exemption): each practice's expected admissions
+  // are the sum of its people's scores in the direct-care list, and the total is every score's.
+  ASSERT_EQ(d.Model("score", m + " --out " + (root / "plx").string() + " --project plx"), 0) << d.out;
+  auto plx = nlohmann::json::parse(Slurp(root / "plx" / "summary.json"));
+  EXPECT_FALSE(fs::exists(root / "plx" / "case_finding"));
+  std::map<std::string, double> expected;
+  {
+    std::istringstream in(Slurp(root / "plx" / "need_by_practice.csv"));
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      const size_t a = line.find(','), b = line.find(',', a + 1), c = line.find(',', b + 1);
+      expected[line.substr(0, a)] = line[a + 1] == '[' ? -1 : std::stod(line.substr(b + 1, c - b - 1));
+    }
+  }
+  double listed = 0;
+  size_t people = 0;
+  for (const auto& f : all["case_finding"]) {
+    const std::vector<double> r = ListRisks(root / "all" / f["file"].get<std::string>());
+    EXPECT_EQ(r.size(), f["people"].get<size_t>());
+    EXPECT_TRUE(std::is_sorted(r.rbegin(), r.rend()));
+    EXPECT_NEAR(Sum(r), expected[f["practice"].get<std::string>()], 0.051) << f["practice"];
+    listed += Sum(r), people += r.size();
+  }
+  EXPECT_EQ(people + all["people_without_practice"].get<size_t>(), all["people_scored"].get<size_t>());
+  const double unregistered = all["people_without_practice"].get<size_t>() ? expected["unknown"] : 0;
+  EXPECT_NEAR(listed + unregistered, plx["expected_admissions"].get<double>(), 0.1);
+  EXPECT_NEAR(all["expected_admissions"].get<double>(), plx["expected_admissions"].get<double>(), 0.051);
+
+  // Top 5% for direct care: lists hold only people at or above the threshold.
+  ASSERT_EQ(d.Model("score", m + " --out " + (root / "top").string() + " --project dc"), 0) << d.out;
+  auto top = nlohmann::json::parse(Slurp(root / "top" / "summary.json"));
+  EXPECT_EQ(top["threshold"]["top_percent"], 5);
+  size_t flagged = 0;
+  for (const auto& f : top["case_finding"]) {
+    for (double r : ListRisks(root / "top" / f["file"].get<std::string>())) EXPECT_GE(r, top["threshold"]["risk"].get<double>() - 1e-6);
+    flagged += f["people"].get<size_t>();
+  }
+  EXPECT_GE(flagged, people / 20);
+  EXPECT_LT(flagged, people / 10);
+
+  // Planning (opt-outs apply): no person keys; every count of people redacted or rounded.
+  ASSERT_EQ(d.Model("score", m + " --out " + (root / "pl").string() + " --project demo-planning"), 0) << d.out;
+  EXPECT_FALSE(fs::exists(root / "pl" / "case_finding"));
+  auto pl = nlohmann::json::parse(Slurp(root / "pl" / "summary.json"));
+  int redacted = 0;
+  std::set<std::string> totals;
+  for (const char* t : {"need_by_practice.csv", "need_by_lsoa.csv", "need_by_deprivation_decile.csv"}) {
+    std::istringstream in(Slurp(root / "pl" / t));
+    std::string line;
+    std::getline(in, line);
+    EXPECT_NE(line.find(",people,expected_admissions,people_at_or_above_threshold"), std::string::npos) << line;
+    while (std::getline(in, line)) {
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      for (std::string c; std::getline(ss, c, ',');) f.push_back(c);
+      ASSERT_EQ(f.size(), 4u) << line;
+      for (int c : {1, 3}) {
+        if (f[c] == "[REDACTED]") { ++redacted; continue; }
+        const long n = std::stol(f[c]);
+        EXPECT_TRUE(n > 7 && n % 5 == 0) << t << ": " << line;
+      }
+      if (f[1] == "[REDACTED]") EXPECT_EQ(f[2], "[REDACTED]") << line;
+      if (f[0] == "total") totals.insert(line.substr(line.find(',')));
+    }
+  }
+  // Planning output over an earlier direct-care output: the person-level lists do not survive;
+  // a directory that is not an earlier score's is refused.
+  ASSERT_EQ(d.Model("score", m + " --out " + (root / "top").string() + " --project demo-planning"), 0) << d.out;
+  EXPECT_FALSE(fs::exists(root / "top" / "case_finding"));
+  EXPECT_TRUE(fs::exists(root / "top" / "need_by_lsoa.csv"));
+  EXPECT_NE(d.Model("score", m + " --out " + (root / "d").string() + " --project demo-planning"), 0);
+  EXPECT_NE(d.out.find("not an earlier `ark model score` output"), std::string::npos) << d.out;
+  EXPECT_GT(redacted, 0);         // small areas have small counts
+  EXPECT_EQ(totals.size(), 1u);   // the same total in every table
+  EXPECT_LE(pl["expected_admissions"].get<double>(), plx["expected_admissions"].get<double>());
+  const std::string entries = Slurp(fs::path(d.dir) / "ledger" / "entries.jsonl");
+  EXPECT_NE(entries.find("\"project\":\"dc\""), std::string::npos);
+  EXPECT_NE(entries.find("\"project\":\"plx\""), std::string::npos);
+
+  // Research: refused, logged, nothing written.
+  EXPECT_NE(d.Model("score", m + " --out " + (root / "res").string() + " --project res"), 0);
+  EXPECT_NE(d.out.find("is for research"), std::string::npos) << d.out;
+  EXPECT_FALSE(fs::exists(root / "res"));
+  EXPECT_NE(Slurp(fs::path(d.dir) / "ledger" / "entries.jsonl").find("risk scores are for direct care"), std::string::npos);
+  // Not one of the project's people: refused.
+  EXPECT_NE(d.Model("score", m + " --out " + (root / "olu").string() + " --project dc", "olu"), 0);
+  EXPECT_FALSE(fs::exists(root / "olu"));
+}
+
+// Boosted trees through the CLI: trained and compared with logistic regression in the card,
+// saved in xgboost's JSON format, scored; a bad parameter is named with its line.
+TEST(ModelCli, GbtTrainsComparesAndScores) {
+  DemoArk d("ark_model_gbt_");
+  const fs::path& root = d.root;
+  const std::string model = Slurp(d.src + "/models/emergency_admission_12m_gbt.yaml");
+  std::ofstream(root / "gbt.yaml") << std::regex_replace(model, std::regex("definition: emergency_risk.yaml"),
+                                                          "definition: " + d.src + "/models/emergency_risk.yaml");
+  ASSERT_EQ(d.Model("train", (root / "gbt.yaml").string() + " --out " + (root / "g").string() + " --project demo-planning"), 0) << d.out;
+  EXPECT_NE(d.out.find("(gbt)"), std::string::npos) << d.out;
+  const auto card = nlohmann::json::parse(Slurp(root / "g" / "model_card.json"));
+  EXPECT_GT(card["comparison"]["gbt"]["auroc"]["estimate"].get<double>(), 0.6);
+  EXPECT_GT(card["comparison"]["logistic"]["auroc"]["estimate"].get<double>(), 0.6);
+  EXPECT_TRUE(card["performance"]["temporal_validation"]["fairness"].contains("deprivation_quintile"));
+  EXPECT_EQ(nlohmann::json::parse(Slurp(root / "g" / "booster.json"))["learner"]["objective"]["name"], "binary:logistic");
+  ASSERT_EQ(d.Model("score", (root / "g").string() + " --at 2025-06-01 --out " + (root / "s").string() + " --project demo-planning"), 0)
+      << d.out;
+  EXPECT_EQ(nlohmann::json::parse(Slurp(root / "s" / "summary.json"))["type"], "gbt");
+
+  std::ofstream(root / "bad.yaml") << "name: x\ndefinition: " << d.src << "/models/emergency_risk.yaml\noutcome: emergency_admission_12m\n"
+                                   << "features: [age_years]\ntrain_index: 2024-01-01\nvalidate_index: 2025-01-01\n"
+                                   << "model:\n  type: gbt\n  max_depth: 0\n";
+  EXPECT_NE(d.Model("train", (root / "bad.yaml").string() + " --out " + (root / "b").string() + " --project demo-planning"), 0);
+  EXPECT_NE(d.out.find("bad.yaml:9: model.max_depth must be between 1 and 16"), std::string::npos) << d.out;
+  std::ofstream(root / "bad2.yaml") << "name: x\ndefinition: " << d.src << "/models/emergency_risk.yaml\noutcome: emergency_admission_12m\n"
+                                    << "features: [age_years]\ntrain_index: 2024-01-01\nvalidate_index: 2025-01-01\n"
+                                    << "model: {type: gbt, depth: 3}\n";
+  EXPECT_NE(d.Model("train", (root / "bad2.yaml").string() + " --out " + (root / "b").string() + " --project demo-planning"), 0);
+  EXPECT_NE(d.out.find("bad2.yaml:7: model: unknown key 'depth' for type gbt"), std::string::npos) << d.out;
+  EXPECT_FALSE(fs::exists(root / "b"));
 }
 
 }  // namespace

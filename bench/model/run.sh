@@ -3,7 +3,9 @@
 # (fit at 2024-01-01, temporal validation at 2025-01-01) in its planning project, and the
 # region's oracle AUROC (people ranked by their true probability, truth/emergency_risk.csv,
 # computed by R's pROC with a DeLong interval). Prints AUROC, oracle AUROC, the gap,
-# calibration, the false-negative gap between the most and least deprived quintiles, seconds.
+# calibration, the false-negative gap between the most and least deprived quintiles, seconds;
+# then the same with gradient-boosted trees (models/emergency_admission_12m_gbt.yaml), both
+# learners beside the oracle, and `ark model score` over the Ark at 2025-01-01 (planning).
 #
 #   bash bench/model/run.sh [BUILD_DIR] [PEOPLE]      (defaults: build, 100000)
 #
@@ -23,13 +25,19 @@ token=$(grep '^ANA=' "$dir/d/governance/tokens.env" | cut -d= -f2)
 ARK_TOKEN=$token "$ark" model train "$dir/d/ark" "$root/models/emergency_admission_12m.yaml" --out "$dir/m" \
   --project demo-planning --as ana | tee "$dir/train.log"
 t2=$(date +%s.%N)
+ARK_TOKEN=$token "$ark" model train "$dir/d/ark" "$root/models/emergency_admission_12m_gbt.yaml" --out "$dir/g" \
+  --project demo-planning --as ana | tee "$dir/train_gbt.log"
+t3=$(date +%s.%N)
+ARK_TOKEN=$token "$ark" model score "$dir/d/ark" "$dir/g" --at 2025-01-01 --out "$dir/s" \
+  --project demo-planning --as ana | tee "$dir/score.log"
 oracle=$(Rscript -e 'suppressMessages(library(pROC)); d <- read.csv(commandArgs(TRUE)[1]);
   r <- roc(d$emergency_admission_12m, d$p_emergency_admission_12m, levels = c(0, 1), direction = "<", quiet = TRUE);
   ci <- ci.auc(r, method = "delong"); cat(sprintf("%.4f %.4f %.4f %d", ci[2], ci[1], ci[3], nrow(d)))' \
   "$dir/d/region/truth/emergency_risk.csv")
-python3 - "$dir/m/model_card.json" "$oracle" "$t0" "$t1" "$t2" <<'PY'
+python3 - "$dir/m/model_card.json" "$oracle" "$t0" "$t1" "$t2" "$t3" "$dir/g/model_card.json" <<'PY'
 import json, sys
-card = json.load(open(sys.argv[1])); o = sys.argv[2].split(); t0, t1, t2 = map(float, sys.argv[3:6])
+card = json.load(open(sys.argv[1])); o = sys.argv[2].split(); t0, t1, t2, t3 = map(float, sys.argv[3:7])
+gbt = json.load(open(sys.argv[7]))
 v = card["performance"]["temporal_validation"]; a = v["auroc"]; cal = v["calibration"]
 print(f"people in the validation table {v['people']:,}, events {v['events']:,}")
 print(f"model AUROC {a['estimate']:.4f} ({a['ci95'][0]:.4f}-{a['ci95'][1]:.4f}); "
@@ -42,5 +50,16 @@ for r in rows:
           f"FPR {100*r['false_positive_rate']:.1f}%, FNR {100*r['false_negative_rate']:.1f}% at the top {v['threshold']['top_percent']}%")
 if len(rows) >= 2:
     print(f"FNR gap, most minus least deprived: {100*(rows[0]['false_negative_rate'] - rows[-1]['false_negative_rate']):+.1f} points")
-print(f"seconds: demo (synth, ingest, link, ...) {t1-t0:.1f}, ark model train {t2-t1:.1f}")
+print(f"seconds: demo (synth, ingest, link, ...) {t1-t0:.1f}, ark model train {t2-t1:.1f}, with gbt {t3-t2:.1f}")
+print("learner    AUROC (95% CI)            gap to oracle  slope   in the large  FNR gap (most - least deprived)")
+for name, c in (("logistic", card), ("gbt", gbt)):
+    v = c["performance"]["temporal_validation"]; a = v["auroc"]; cal = v["calibration"]
+    q = [r for r in v["fairness"]["deprivation_quintile"] if "suppressed" not in r]
+    gap = f"{100*(q[0]['false_negative_rate'] - q[-1]['false_negative_rate']):+.1f} points" if len(q) >= 2 else "n/a"
+    print(f"{name:10} {a['estimate']:.4f} ({a['ci95'][0]:.4f}-{a['ci95'][1]:.4f})  {float(o[0]) - a['estimate']:+.4f}        "
+          f"{cal['slope']:.3f}   {100*cal['in_the_large_difference']:+.2f} points  {gap}")
+print(f"oracle     {float(o[0]):.4f} ({float(o[1]):.4f}-{float(o[2]):.4f})")
+cmp = gbt["comparison"]
+print(f"fit seconds: logistic {cmp['logistic']['seconds_fit']}, gbt {cmp['gbt']['seconds_fit']} "
+      f"({gbt['parameters']['trees']} trees, depth {gbt['parameters']['max_depth']}, {gbt['parameters']['threads']} threads)")
 PY

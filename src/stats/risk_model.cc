@@ -91,31 +91,62 @@ Result<Json> Performance(const std::vector<double>& p, const std::vector<int>& y
 Result<TrainedModel> TrainAndValidate(const FeatureTable& train, const FeatureTable& validate, const ModelSpec& spec) {
   if (train.features != validate.features) return Status::InvalidArgument("training and validation features differ");
   if (train.x.rows == 0 || validate.x.rows == 0) return Status::InvalidArgument("a training or validation table has no rows");
+  const bool gbt = spec.type == "gbt";
+  if (!gbt && spec.type != "logistic") return Status::InvalidArgument("model type '" + spec.type + "' (logistic or gbt)");
   std::vector<double> mean, sd;
   Moments(train.x, &mean, &sd);
-  const auto t0 = std::chrono::steady_clock::now();
-  ARK_ASSIGN_OR_RETURN(LogisticModel fit, FitLogistic(Standardise(train.x, mean, sd), train.y, {.lambda = spec.lambda}));
+  const Design z_train = Standardise(train.x, mean, sd), z_valid = Standardise(validate.x, mean, sd);
+  auto t0 = std::chrono::steady_clock::now();
+  ARK_ASSIGN_OR_RETURN(LogisticModel fit, FitLogistic(z_train, train.y, {.lambda = spec.lambda}));
   TrainedModel out;
   out.seconds_fit = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::vector<double> p_train = PredictAll(fit, z_train), p_valid = PredictAll(fit, z_valid);
+  Json comparison;
+  GbtModel trees;
+  if (gbt) {
+    ARK_ASSIGN_OR_RETURN(Roc logit_roc, Auroc(p_valid, validate.y));
+    ARK_ASSIGN_OR_RETURN(Calibration logit_cal, Calibrate(p_valid, validate.y));
+    comparison["logistic"] = {{"auroc", {{"estimate", Round(logit_roc.auc)}, {"ci95", {Round(logit_roc.ci_low), Round(logit_roc.ci_high)}}}},
+                              {"calibration_slope", Round(logit_cal.slope)}, {"seconds_fit", Round(out.seconds_fit, 3)}};
+    t0 = std::chrono::steady_clock::now();
+    ARK_ASSIGN_OR_RETURN(trees, FitGbt(train.x, train.y, spec.gbt));
+    out.seconds_fit = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ARK_ASSIGN_OR_RETURN(p_train, PredictGbt(trees, train.x, spec.gbt.threads));
+    ARK_ASSIGN_OR_RETURN(p_valid, PredictGbt(trees, validate.x, spec.gbt.threads));
+    out.booster_json = trees.json;
+  }
 
   Json& m = out.model;
   m["model"] = spec.name;
-  m["learner"] = "logistic regression, L2 penalty on standardised features (Newton/IRLS)";
+  m["type"] = spec.type;
+  m["learner"] = gbt ? "gradient-boosted trees (xgboost binary:logistic, hist)" : "logistic regression, L2 penalty on standardised features (Newton/IRLS)";
   m["outcome"] = spec.outcome;
   m["horizon_days"] = spec.horizon_days;
-  m["lambda"] = spec.lambda;
+  if (gbt) {
+    const GbtParams& g = spec.gbt;
+    m["parameters"] = {{"trees", g.trees}, {"max_depth", g.max_depth}, {"eta", g.eta}, {"min_child_weight", g.min_child_weight},
+                       {"subsample", g.subsample}, {"colsample", g.colsample}, {"lambda", g.lambda}, {"seed", g.seed},
+                       {"threads", g.threads}};
+    m["booster"] = "booster.json";
+  } else {
+    m["lambda"] = spec.lambda;
+  }
   m["definition"] = spec.definition;
   m["definition_sha256"] = spec.definition_sha256;
   m["trained_at_index"] = train.index_date;
-  // p = 1 / (1 + exp(-(intercept + sum coefficient_j (x_j - mean_j) / sd_j)))
-  m["intercept"] = fit.intercept;
+  m["top_percent"] = spec.top_percent;
   Json feats = Json::array();
-  for (size_t j = 0; j < train.features.size(); ++j)
-    feats.push_back({{"name", train.features[j]}, {"mean", mean[j]}, {"sd", sd[j]}, {"coefficient", fit.coefficients[j]}});
+  if (gbt) {
+    for (size_t j = 0; j < train.features.size(); ++j)
+      feats.push_back({{"name", train.features[j]}, {"gain_share", Round(trees.gain_share[j])}});
+  } else {
+    // p = 1 / (1 + exp(-(intercept + sum coefficient_j (x_j - mean_j) / sd_j)))
+    m["intercept"] = fit.intercept;
+    for (size_t j = 0; j < train.features.size(); ++j)
+      feats.push_back({{"name", train.features[j]}, {"mean", mean[j]}, {"sd", sd[j]}, {"coefficient", fit.coefficients[j]}});
+  }
   m["features"] = feats;
 
-  const std::vector<double> p_train = PredictAll(fit, Standardise(train.x, mean, sd));
-  const std::vector<double> p_valid = PredictAll(fit, Standardise(validate.x, mean, sd));
   ARK_ASSIGN_OR_RETURN(Json perf_train, Performance(p_train, train.y, train, spec));
   ARK_ASSIGN_OR_RETURN(Json perf_valid, Performance(p_valid, validate.y, validate, spec));
   out.validation_auroc = perf_valid["auroc"]["estimate"].get<double>();
@@ -130,16 +161,27 @@ Result<TrainedModel> TrainAndValidate(const FeatureTable& train, const FeatureTa
                {"training", {{"index_date", train.index_date}, {"people", train.x.rows}, {"dropped_missing", train.dropped}}},
                {"validation", {{"index_date", validate.index_date}, {"people", validate.x.rows}, {"dropped_missing", validate.dropped}}}};
   Json fl = Json::array();
-  for (size_t j = 0; j < train.features.size(); ++j)
-    fl.push_back({{"name", train.features[j]}, {"odds_ratio_per_sd", Round(std::exp(fit.coefficients[j]))}});
+  for (size_t j = 0; j < train.features.size(); ++j) {
+    if (gbt) fl.push_back({{"name", train.features[j]}, {"gain_share", Round(trees.gain_share[j])}});
+    else fl.push_back({{"name", train.features[j]}, {"odds_ratio_per_sd", Round(std::exp(fit.coefficients[j]))}});
+  }
   c["features"] = fl;
   c["learner"] = m["learner"];
-  c["lambda"] = spec.lambda;
+  if (gbt) c["parameters"] = m["parameters"];
+  else c["lambda"] = spec.lambda;
   c["performance"] = {{"temporal_validation", perf_valid}, {"training_apparent", perf_train}};
+  if (gbt) {
+    comparison["gbt"] = {{"auroc", perf_valid["auroc"]}, {"calibration_slope", perf_valid["calibration"]["slope"]},
+                         {"seconds_fit", Round(out.seconds_fit, 3)}};
+    comparison["note"] = "both fitted on the same training rows and validated on the same later rows";
+    c["comparison"] = comparison;
+  }
   c["limitations"] = Json::array({
       "Temporal validation on one later index date in the same region; not validated elsewhere.",
       "Features are what the linked record shows before the index; conditions never recorded are absent.",
-      "Logistic model: effects are additive on the log-odds scale; interactions are not modelled.",
+      gbt ? "Boosted trees: interactions up to the tree depth are modelled; effects are not summarised by one coefficient "
+            "(the features' share of the split gain is shown instead)."
+          : "Logistic model: effects are additive on the log-odds scale; interactions are not modelled.",
       "Subgroups with fewer than " + std::to_string(spec.min_cell) + " people with or without the outcome are suppressed."});
   return out;
 }
@@ -177,9 +219,23 @@ std::string ModelCardHtml(const Json& card) {
   h += "<h2>Data</h2><p>Definition " + Esc(Str(d["definition"])) + ". Trained on " + Str(d["training"]["people"]) +
        " people at " + Esc(Str(d["training"]["index_date"])) + "; validated on " + Str(d["validation"]["people"]) +
        " people at " + Esc(Str(d["validation"]["index_date"])) + ".</p>";
-  h += "<h2>Features</h2><table><tr><th>feature</th><th>odds ratio per SD</th></tr>";
-  for (const Json& f : card["features"]) h += "<tr><td>" + Esc(Str(f["name"])) + "</td><td>" + Str(f["odds_ratio_per_sd"]) + "</td></tr>";
+  const bool gain = !card["features"].empty() && card["features"][0].contains("gain_share");
+  h += "<h2>Features</h2><p>Learner: " + Esc(Str(card["learner"])) + "</p><table><tr><th>feature</th><th>" +
+       (gain ? "share of split gain" : "odds ratio per SD") + "</th></tr>";
+  for (const Json& f : card["features"])
+    h += "<tr><td>" + Esc(Str(f["name"])) + "</td><td>" + (gain ? Pct(f["gain_share"]) : Str(f["odds_ratio_per_sd"])) + "</td></tr>";
   h += "</table>";
+  if (card.contains("comparison")) {
+    const Json& cmp = card["comparison"];
+    h += "<h2>Compared with logistic regression</h2><table><tr><th>learner</th><th>AUROC (95% CI)</th><th>calibration slope</th>"
+         "<th>fit (s)</th></tr>";
+    for (const char* k : {"gbt", "logistic"}) {
+      const Json& r = cmp[k];
+      h += std::string("<tr><td>") + k + "</td><td>" + Str(r["auroc"]["estimate"]) + " (" + Str(r["auroc"]["ci95"][0]) + "&ndash;" +
+           Str(r["auroc"]["ci95"][1]) + ")</td><td>" + Str(r["calibration_slope"]) + "</td><td>" + Str(r["seconds_fit"]) + "</td></tr>";
+    }
+    h += "</table><p>" + Esc(Str(cmp["note"])) + "</p>";
+  }
   const Json& v = card["performance"]["temporal_validation"];
   h += "<h2>Performance (temporal validation)</h2><table>";
   h += "<tr><td>AUROC (95% CI, DeLong)</td><td>" + Str(v["auroc"]["estimate"]) + " (" + Str(v["auroc"]["ci95"][0]) + "&ndash;" +

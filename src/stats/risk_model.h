@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ark/status.h"
+#include "stats/gbt.h"
 #include "stats/logistic.h"
 
 namespace ark::stats {
@@ -34,7 +35,9 @@ struct ModelSpec {
   std::string name;
   std::string outcome;
   int horizon_days = 365;
-  double lambda = 1;          // on standardised features
+  std::string type = "logistic";  // or "gbt" (gradient-boosted trees, `gbt` below)
+  double lambda = 1;          // logistic: L2 penalty on standardised features
+  GbtParams gbt;
   double top_percent = 5;     // the threshold a service would use
   std::string purpose;        // planning or direct_care
   std::string intended_use;
@@ -45,14 +48,17 @@ struct ModelSpec {
 };
 
 struct TrainedModel {
-  nlohmann::ordered_json model;  // coefficients and standardisation (model.json)
+  nlohmann::ordered_json model;  // model.json: coefficients and standardisation, or for gbt the features
+  std::string booster_json;      // gbt: xgboost's JSON model (booster.json beside model.json)
   nlohmann::ordered_json card;   // the model card (model_card.json)
   double validation_auroc = 0;
   double seconds_fit = 0;
 };
 
 // Standardises features on the training rows (constant columns are kept with sd 1), fits the
-// L2 logistic model, and measures it on the validation rows. Errors: InvalidArgument when the
+// L2 logistic model, and measures it on the validation rows. For type "gbt" it fits boosted trees
+// on the raw features and measures them, and the card compares them with the logistic model
+// fitted on the same rows ("comparison"). Errors: InvalidArgument when the
 // tables' features differ or a table has no rows; the fit's and metrics' errors.
 Result<TrainedModel> TrainAndValidate(const FeatureTable& train, const FeatureTable& validate, const ModelSpec& spec);
 

@@ -2,11 +2,15 @@
 // definition's variables, fitted at one index date and validated at a later one, with its model
 // card (docs/risk-models.md). Runs only inside an approved project for planning or direct care,
 // gated and recorded as `ark run` is (governance::AuthoriseRun, then RecordRun before writing).
+// The learner is logistic regression or gradient-boosted trees (`model:` in the model file).
+// `ark model score` is in cmd_model_score.cc.
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <set>
+#include <type_traits>
 
 #include "catalog/catalog.h"
 #include "command.h"
@@ -14,6 +18,7 @@
 #include "core/time.h"
 #include "governance/governance.h"
 #include "governance/ledger.h"
+#include "model_features.h"
 #include "stats/risk_model.h"
 #include "store/store.h"
 #include "study/definition.h"
@@ -22,6 +27,7 @@
 
 namespace ark::cli {
 
+int ModelScore(int argc, char** argv);  // cmd_model_score.cc
 int DispatchGroup(const char* group, const std::vector<std::pair<const char*, int (*)(int, char**)>>& subs, int argc,
                   char** argv);
 
@@ -45,6 +51,37 @@ Status Check(bool ok, const std::string& file, const YAML::Node& n, const std::s
   return Status::InvalidArgument(file + ":" + std::to_string(n.Mark().line + 1) + ": " + what);
 }
 
+// The `model:` mapping: {type: logistic, lambda: L} or {type: gbt, trees: N, max_depth: D, ...}.
+// A bad or unknown parameter is named with its line.
+Status ParseLearner(const std::string& path, const YAML::Node& n, stats::ModelSpec* spec) {
+  ARK_RETURN_IF_ERROR(Check(n.IsMap(), path, n, "model: a mapping with 'type' (logistic or gbt) and its parameters"));
+  ARK_RETURN_IF_ERROR(Check(static_cast<bool>(n["type"]), path, n, "model: missing key 'type' (logistic or gbt)"));
+  spec->type = n["type"].as<std::string>();
+  ARK_RETURN_IF_ERROR(Check(spec->type == "logistic" || spec->type == "gbt", path, n["type"],
+                            "model.type: '" + spec->type + "' is not logistic or gbt"));
+  const std::set<std::string> keys = spec->type == "gbt"
+      ? std::set<std::string>{"type", "trees", "max_depth", "eta", "min_child_weight", "subsample", "colsample", "lambda", "seed", "threads"}
+      : std::set<std::string>{"type", "lambda"};
+  for (const auto& kv : n)
+    ARK_RETURN_IF_ERROR(Check(keys.count(kv.first.as<std::string>()) > 0, path, kv.first,
+                              "model: unknown key '" + kv.first.as<std::string>() + "' for type " + spec->type));
+  if (spec->type == "logistic") {
+    if (n["lambda"]) spec->lambda = n["lambda"].as<double>();
+    return Check(spec->lambda >= 0, path, n["lambda"], "model.lambda must be >= 0");
+  }
+  stats::GbtParams& g = spec->gbt;
+  auto num = [&](const char* k, auto* v) { if (n[k]) *v = n[k].as<std::remove_pointer_t<decltype(v)>>(); };
+  num("trees", &g.trees), num("max_depth", &g.max_depth), num("eta", &g.eta), num("min_child_weight", &g.min_child_weight);
+  num("subsample", &g.subsample), num("colsample", &g.colsample), num("lambda", &g.lambda), num("seed", &g.seed);
+  num("threads", &g.threads);
+  if (Status st = stats::CheckGbtParams(g); !st.ok()) {
+    // The field named in the message, with its line.
+    const std::string field = st.message().substr(0, st.message().find(' '));
+    return Check(false, path, n[field] ? n[field] : n, "model." + st.message());
+  }
+  return Status::OK();
+}
+
 // Parses MODEL.yaml; the definition path is relative to the model file's folder.
 Result<ModelFile> ParseModelFile(const std::string& path) {
   ARK_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
@@ -56,7 +93,7 @@ Result<ModelFile> ParseModelFile(const std::string& path) {
   }
   ARK_RETURN_IF_ERROR(Check(root.IsMap(), path, root, "expected a mapping"));
   static const std::set<std::string> kKeys = {"name", "definition", "outcome", "features", "groups", "train_index",
-                                              "validate_index", "lambda", "top_percent", "intended_use", "min_cell"};
+                                              "validate_index", "lambda", "top_percent", "intended_use", "min_cell", "model"};
   for (const auto& kv : root)
     ARK_RETURN_IF_ERROR(Check(kKeys.count(kv.first.as<std::string>()) > 0, path, kv.first, "unknown key '" + kv.first.as<std::string>() + "'"));
   for (const char* k : {"name", "definition", "outcome", "features", "train_index", "validate_index"})
@@ -77,6 +114,7 @@ Result<ModelFile> ParseModelFile(const std::string& path) {
     if (root["lambda"]) m.spec.lambda = root["lambda"].as<double>();
     if (root["top_percent"]) m.spec.top_percent = root["top_percent"].as<double>();
     if (root["min_cell"]) m.spec.min_cell = root["min_cell"].as<int>();
+    if (root["model"]) ARK_RETURN_IF_ERROR(ParseLearner(path, root["model"], &m.spec));
     ARK_RETURN_IF_ERROR(Check(m.spec.lambda >= 0, path, root["lambda"], "lambda must be >= 0"));
     ARK_RETURN_IF_ERROR(Check(m.spec.top_percent > 0 && m.spec.top_percent <= 100, path, root["top_percent"], "top_percent must be in (0, 100]"));
     m.spec.intended_use = root["intended_use"] ? root["intended_use"].as<std::string>()
@@ -85,103 +123,6 @@ Result<ModelFile> ParseModelFile(const std::string& path) {
     return Status::InvalidArgument(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   return m;
-}
-
-// Splits one CSV line (quoted fields allowed).
-std::vector<std::string> SplitCsv(std::string_view line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else out.back() += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
-
-// A dataset field (the shared formatter's text: bool T/F, numbers) as a number; false if empty.
-bool Number(study::Type t, const std::string& text, double* v) {
-  if (t == study::Type::kBool) {
-    if (text == "T" || text == "F") return *v = text == "T", true;
-    return false;
-  }
-  char* end = nullptr;
-  *v = std::strtod(text.c_str(), &end);
-  return !text.empty() && end == text.c_str() + text.size();
-}
-
-// The definition's dataset at `day` as a feature table. Rows with a missing feature or outcome
-// are dropped (counted).
-Result<stats::FeatureTable> Table(study::Definition def, int32_t day, const ModelFile& mf, const std::string& ark_dir,
-                                  study::Purpose purpose, int threads, std::vector<PersonKey>* persons) {
-  def.index.day = day;
-  ARK_ASSIGN_OR_RETURN(study::EngineResult r, study::Evaluate(def, ark_dir, study::Engine::kNative, purpose, "", threads));
-  const std::vector<std::string> header = SplitCsv(study::DatasetHeader(def));
-  auto column = [&](const std::string& name) -> Result<size_t> {
-    for (size_t i = 0; i < header.size(); ++i)
-      if (header[i] == name) return i;
-    return Status::InvalidArgument(mf.definition_path + ": no variable '" + name + "' (named in the model file)");
-  };
-  auto type_of = [&](const std::string& name) {
-    for (const auto& v : def.variables)
-      if (v.name == name) return v.type;
-    return study::Type::kStr;
-  };
-  stats::FeatureTable t;
-  t.index_date = FormatDate(day);
-  t.features = mf.features;
-  t.x.cols = mf.features.size();
-  std::vector<size_t> fcol;
-  for (const auto& f : mf.features) {
-    ARK_ASSIGN_OR_RETURN(size_t c, column(f));
-    const study::Type ty = type_of(f);
-    if (ty != study::Type::kBool && ty != study::Type::kInt && ty != study::Type::kFloat)
-      return Status::InvalidArgument(mf.definition_path + ": feature '" + f + "' is " + study::TypeName(ty) + ", not bool, int or float");
-    fcol.push_back(c);
-  }
-  ARK_ASSIGN_OR_RETURN(size_t ycol, column(mf.spec.outcome));
-  if (type_of(mf.spec.outcome) != study::Type::kBool)
-    return Status::InvalidArgument(mf.definition_path + ": outcome '" + mf.spec.outcome + "' must be bool");
-  std::vector<size_t> gcol;
-  for (const auto& g : mf.groups) {
-    ARK_ASSIGN_OR_RETURN(size_t c, column(g));
-    gcol.push_back(c);
-    t.groups[g];
-  }
-  auto add_line = [&](std::string_view line) {
-    const std::vector<std::string> f = SplitCsv(line);
-    if (f.size() != header.size()) return;
-    std::vector<double> row;
-    for (size_t k = 0; k < fcol.size(); ++k) {
-      double v = 0;
-      if (!Number(type_of(mf.features[k]), f[fcol[k]], &v)) return void(++t.dropped);
-      row.push_back(v);
-    }
-    if (f[ycol] != "T" && f[ycol] != "F") return void(++t.dropped);
-    t.x.values.insert(t.x.values.end(), row.begin(), row.end());
-    ++t.x.rows;
-    t.y.push_back(f[ycol] == "T");
-    for (size_t k = 0; k < gcol.size(); ++k) t.groups[mf.groups[k]].push_back(f[gcol[k]].empty() ? "unknown" : f[gcol[k]]);
-    persons->push_back(static_cast<PersonKey>(std::stoull(f[0])));
-  };
-  for (const auto& row : r.rows) add_line(row.line);
-  for (const std::string& part : r.text_parts)
-    for (size_t pos = 0; pos < part.size();) {
-      size_t nl = part.find('\n', pos);
-      if (nl == std::string::npos) nl = part.size();
-      add_line(std::string_view(part).substr(pos, nl - pos));
-      pos = nl + 1;
-    }
-  return t;
 }
 
 int Train(int argc, char** argv) {
@@ -234,9 +175,10 @@ int Train(int argc, char** argv) {
   if (!sp.ok()) return ReportError(sp.status());
 
   std::vector<PersonKey> persons;
-  auto train = Table(*def, mf->train_day, *mf, ark_dir, *sp, threads, &persons);
+  const FeatureRequest req{mf->definition_path, mf->features, mf->groups, mf->spec.outcome};
+  auto train = FeatureTableAt(*def, mf->train_day, req, ark_dir, *sp, threads, &persons);
   if (!train.ok()) return ReportError(train.status());
-  auto validate = Table(*def, mf->validate_day, *mf, ark_dir, *sp, threads, &persons);
+  auto validate = FeatureTableAt(*def, mf->validate_day, req, ark_dir, *sp, threads, &persons);
   if (!validate.ok()) return ReportError(validate.status());
   mf->spec.definition = mf->definition_path.substr(mf->definition_path.rfind('/') + 1);
   mf->spec.definition_sha256 = def->sha256;
@@ -253,15 +195,20 @@ int Train(int argc, char** argv) {
   auto rec = gov::RecordRun(**cat, **ledger, **store, *actor, *proj, datasets, def->sha256, persons, gov::Today());
   if (!rec.ok()) return ReportError(rec.status());
   model->card["run_id"] = rec->id;
+  // `ark model score` evaluates the same definition (checked against its SHA-256) at a new date.
+  std::error_code ec;
+  model->model["definition_path"] = std::filesystem::absolute(mf->definition_path, ec).lexically_normal().string();
 
   if (int rc = ReportError(MakeDirs(out))) return rc;
+  if (!model->booster_json.empty())
+    if (int rc = ReportError(WriteFileAtomic(out + "/booster.json", model->booster_json))) return rc;
   if (int rc = ReportError(WriteFileAtomic(out + "/model.json", model->model.dump(2) + "\n"))) return rc;
   if (int rc = ReportError(WriteFileAtomic(out + "/model_card.json", model->card.dump(2) + "\n"))) return rc;
   if (int rc = ReportError(WriteFileAtomic(out + "/model_card.html", stats::ModelCardHtml(model->card)))) return rc;
   const auto& v = model->card["performance"]["temporal_validation"];
-  std::printf("%s: trained on %zu people at %s, validated on %zu at %s: AUROC %.4f (%.4f-%.4f), calibration slope %.3f; "
+  std::printf("%s (%s): trained on %zu people at %s, validated on %zu at %s: AUROC %.4f (%.4f-%.4f), calibration slope %.3f; "
               "fit %.3f s, total %.2f s; run %lld in project %s; outputs in %s\n",
-              mf->spec.name.c_str(), train->x.rows, train->index_date.c_str(), validate->x.rows, validate->index_date.c_str(),
+              mf->spec.name.c_str(), mf->spec.type.c_str(), train->x.rows, train->index_date.c_str(), validate->x.rows, validate->index_date.c_str(),
               v["auroc"]["estimate"].get<double>(), v["auroc"]["ci95"][0].get<double>(), v["auroc"]["ci95"][1].get<double>(),
               v["calibration"]["slope"].get<double>(), model->seconds_fit,
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), static_cast<long long>(rec->id),
@@ -269,8 +216,8 @@ int Train(int argc, char** argv) {
   return 0;
 }
 
-int Model(int argc, char** argv) { return DispatchGroup("model", {{"train", Train}}, argc, argv); }
-ARK_COMMAND(kModel, "model", "risk models: train (with a model card)", Model);
+int Model(int argc, char** argv) { return DispatchGroup("model", {{"train", Train}, {"score", ModelScore}}, argc, argv); }
+ARK_COMMAND(kModel, "model", "risk models: train (with a model card), score (case finding or aggregate need)", Model);
 
 }  // namespace
 }  // namespace ark::cli

@@ -1,0 +1,113 @@
+#include "model_features.h"
+
+#include <cstdlib>
+
+#include "core/time.h"
+#include "study/run.h"
+
+namespace ark::cli {
+namespace {
+
+// Splits one CSV line (quoted fields allowed).
+std::vector<std::string> SplitCsv(std::string_view line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
+      else if (c == '"') quoted = false;
+      else out.back() += c;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.emplace_back();
+    } else {
+      out.back() += c;
+    }
+  }
+  return out;
+}
+
+// A dataset field (the shared formatter's text: bool T/F, numbers) as a number; false if empty.
+bool Number(study::Type t, const std::string& text, double* v) {
+  if (t == study::Type::kBool) {
+    if (text == "T" || text == "F") return *v = text == "T", true;
+    return false;
+  }
+  char* end = nullptr;
+  *v = std::strtod(text.c_str(), &end);
+  return !text.empty() && end == text.c_str() + text.size();
+}
+
+}  // namespace
+
+Result<stats::FeatureTable> FeatureTableAt(study::Definition def, int32_t day, const FeatureRequest& mf, const std::string& ark_dir,
+                                           study::Purpose purpose, int threads, std::vector<PersonKey>* persons) {
+  def.index.day = day;
+  ARK_ASSIGN_OR_RETURN(study::EngineResult r, study::Evaluate(def, ark_dir, study::Engine::kNative, purpose, "", threads));
+  const std::vector<std::string> header = SplitCsv(study::DatasetHeader(def));
+  auto column = [&](const std::string& name) -> Result<size_t> {
+    for (size_t i = 0; i < header.size(); ++i)
+      if (header[i] == name) return i;
+    return Status::InvalidArgument(mf.definition_path + ": no variable '" + name + "' (named in the model file)");
+  };
+  auto type_of = [&](const std::string& name) {
+    for (const auto& v : def.variables)
+      if (v.name == name) return v.type;
+    return study::Type::kStr;
+  };
+  stats::FeatureTable t;
+  t.index_date = FormatDate(day);
+  t.features = mf.features;
+  t.x.cols = mf.features.size();
+  std::vector<size_t> fcol;
+  for (const auto& f : mf.features) {
+    ARK_ASSIGN_OR_RETURN(size_t c, column(f));
+    const study::Type ty = type_of(f);
+    if (ty != study::Type::kBool && ty != study::Type::kInt && ty != study::Type::kFloat)
+      return Status::InvalidArgument(mf.definition_path + ": feature '" + f + "' is " + study::TypeName(ty) + ", not bool, int or float");
+    fcol.push_back(c);
+  }
+  const bool outcome = !mf.outcome.empty();
+  size_t ycol = 0;
+  if (outcome) {
+    ARK_ASSIGN_OR_RETURN(ycol, column(mf.outcome));
+    if (type_of(mf.outcome) != study::Type::kBool)
+      return Status::InvalidArgument(mf.definition_path + ": outcome '" + mf.outcome + "' must be bool");
+  }
+  std::vector<size_t> gcol;
+  for (const auto& g : mf.groups) {
+    ARK_ASSIGN_OR_RETURN(size_t c, column(g));
+    gcol.push_back(c);
+    t.groups[g];
+  }
+  auto add_line = [&](std::string_view line) {
+    const std::vector<std::string> f = SplitCsv(line);
+    if (f.size() != header.size()) return;
+    std::vector<double> row;
+    for (size_t k = 0; k < fcol.size(); ++k) {
+      double v = 0;
+      if (!Number(type_of(mf.features[k]), f[fcol[k]], &v)) return void(++t.dropped);
+      row.push_back(v);
+    }
+    if (outcome && f[ycol] != "T" && f[ycol] != "F") return void(++t.dropped);
+    t.x.values.insert(t.x.values.end(), row.begin(), row.end());
+    ++t.x.rows;
+    if (outcome) t.y.push_back(f[ycol] == "T");
+    for (size_t k = 0; k < gcol.size(); ++k) t.groups[mf.groups[k]].push_back(f[gcol[k]].empty() ? "unknown" : f[gcol[k]]);
+    persons->push_back(static_cast<PersonKey>(std::stoull(f[0])));
+  };
+  for (const auto& row : r.rows) add_line(row.line);
+  for (const std::string& part : r.text_parts)
+    for (size_t pos = 0; pos < part.size();) {
+      size_t nl = part.find('\n', pos);
+      if (nl == std::string::npos) nl = part.size();
+      add_line(std::string_view(part).substr(pos, nl - pos));
+      pos = nl + 1;
+    }
+  return t;
+}
+
+
+}  // namespace ark::cli

@@ -1,0 +1,29 @@
+// The feature table of a risk model: a study definition's dataset at one index date, evaluated by
+// the native engine, as rows of numbers (`ark model train` and `ark model score`).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ark/status.h"
+#include "core/event.h"
+#include "stats/risk_model.h"
+#include "study/definition.h"
+#include "study/engine.h"
+
+namespace ark::cli {
+
+struct FeatureRequest {
+  std::string definition_path;  // for messages
+  std::vector<std::string> features, groups;
+  std::string outcome;          // "" when scoring: no outcome is read and none is required
+};
+
+// The definition's dataset at `day`. Features must be bool, int or float variables; the outcome
+// (when given) a bool. Rows with a missing feature (or outcome) are dropped and counted.
+// `persons` gets each kept row's person key, in row order (appended).
+Result<stats::FeatureTable> FeatureTableAt(study::Definition def, int32_t day, const FeatureRequest& req,
+                                           const std::string& ark_dir, study::Purpose purpose, int threads,
+                                           std::vector<PersonKey>* persons);
+
+}  // namespace ark::cli
