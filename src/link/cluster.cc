@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace ark {
 namespace {
@@ -12,6 +13,9 @@ struct Clusters {
   std::vector<uint32_t> parent, next, size;
   std::vector<uint32_t> group;   // per root
   std::vector<uint64_t> unique;  // per root: bits of the one-record-per-person sources it holds
+  // Reviewed non-matches: per record its cannot-link partners; per root the records of the
+  // cluster that have any (both empty without decisions).
+  std::vector<std::vector<uint32_t>> cannot, with_cannot;
   explicit Clusters(size_t n) : parent(n), next(n), size(n, 1), group(n, LinkInput::kNoGroup), unique(n, 0) {
     std::iota(parent.begin(), parent.end(), 0u);
     std::iota(next.begin(), next.end(), 0u);
@@ -20,11 +24,28 @@ struct Clusters {
     while (parent[x] != x) x = parent[x] = parent[parent[x]];
     return x;
   }
-  // True when roots a and b must never merge. `same_group`: the two records share a group (an
-  // NHS-number pseudonym), which wins over the one-record-per-person rule when the data disagree.
-  bool Conflict(uint32_t a, uint32_t b, bool same_group = false) const {
-    if (group[a] != LinkInput::kNoGroup && group[b] != LinkInput::kNoGroup && group[a] != group[b]) return true;
-    return !same_group && (unique[a] & unique[b]);
+  // The hard rule roots a and b would break by merging, or nullptr. `same_group`: the two records
+  // share a group (an NHS-number pseudonym), which wins over the one-record-per-person rule when
+  // the data disagree.
+  const char* Conflict(uint32_t a, uint32_t b, bool same_group = false) {
+    if (group[a] != LinkInput::kNoGroup && group[b] != LinkInput::kNoGroup && group[a] != group[b]) {
+      return "different valid NHS pseudonyms";
+    }
+    if (!same_group && (unique[a] & unique[b])) return "two records of a one-record-per-person source";
+    if (!with_cannot.empty()) {
+      if (with_cannot[a].size() > with_cannot[b].size()) std::swap(a, b);
+      for (uint32_t r : with_cannot[a])
+        for (uint32_t p : cannot[r])
+          if (Find(p) == b) return "a reviewed non-match";
+    }
+    return nullptr;
+  }
+  void CannotLink(uint32_t x, uint32_t y) {  // records
+    if (cannot.empty()) cannot.resize(parent.size()), with_cannot.resize(parent.size());
+    for (uint32_t r : {x, y}) {
+      if (cannot[r].empty()) with_cannot[Find(r)].push_back(r);
+      cannot[r].push_back(r == x ? y : x);
+    }
   }
   void Join(uint32_t a, uint32_t b) {  // roots, a != b
     if (a > b) std::swap(a, b);
@@ -33,6 +54,10 @@ struct Clusters {
     unique[a] |= unique[b];
     size[a] += size[b];
     std::swap(next[a], next[b]);  // splices the two member cycles
+    if (!with_cannot.empty() && !with_cannot[b].empty()) {
+      with_cannot[a].insert(with_cannot[a].end(), with_cannot[b].begin(), with_cannot[b].end());
+      std::vector<uint32_t>().swap(with_cannot[b]);
+    }
   }
 };
 
@@ -123,19 +148,84 @@ std::string ClusterSizeBucketLabel(size_t bucket) {
   return std::to_string(size_t{1} << bucket) + "-" + std::to_string((size_t{2} << bucket) - 1);
 }
 
+namespace {
+
+// Reviewed decisions first: non-matches become cannot-links, then matches merge in the order
+// given unless a hard rule forbids it. Returns the decided pairs (min << 32 | max).
+std::unordered_set<uint64_t> ApplyMatchDecisions(const LinkInput& in, const LinkOptions& opt, Clusters* c,
+                                                 std::vector<uint8_t>* matched, LinkOutcome* o) {
+  std::unordered_set<uint64_t> decided;
+  std::unordered_map<uint64_t, uint32_t> pair_index;
+  auto key = [](uint32_t a, uint32_t b) { return uint64_t{std::min(a, b)} << 32 | std::max(a, b); };
+  for (const auto& d : in.decisions) {
+    decided.insert(key(d.a, d.b));
+    if (!d.match) c->CannotLink(d.a, d.b);
+  }
+  if (in.decisions.empty()) return decided;
+  for (uint32_t i = 0; i < o->pairs.size(); ++i) {
+    const uint64_t k = key(o->pairs[i].a, o->pairs[i].b);
+    if (decided.count(k)) pair_index.emplace(k, i);
+  }
+  o->decisions.assign(in.decisions.size(), {LinkOutcome::DecisionResult::kKeptApart, ""});
+  for (size_t i = 0; i < in.decisions.size(); ++i) {
+    const auto& d = in.decisions[i];
+    if (!d.match) continue;
+    auto& out = o->decisions[i];
+    const uint32_t ra = c->Find(d.a), rb = c->Find(d.b);
+    const char* why = ra == rb ? nullptr : c->Conflict(ra, rb);
+    if (!why && opt.one_to_one && ((*matched)[d.a] || (*matched)[d.b])) why = "one-to-one: a record already linked";
+    if (why) {
+      out = {LinkOutcome::DecisionResult::kConflict, why};
+      continue;
+    }
+    out.result = LinkOutcome::DecisionResult::kLinked;
+    if (ra == rb) continue;
+    c->Join(ra, rb);
+    if (opt.one_to_one) (*matched)[d.a] = (*matched)[d.b] = 1;
+    if (auto it = pair_index.find(key(d.a, d.b)); it != pair_index.end()) o->linked.push_back(it->second);
+  }
+  return decided;
+}
+
+// After clustering: a non-match whose records ended up together (only a shared NHS pseudonym
+// can do that) is reported as a conflict.
+void CheckNonMatchDecisions(const LinkInput& in, Clusters* c, LinkOutcome* o) {
+  for (size_t i = 0; i < in.decisions.size(); ++i) {
+    const auto& d = in.decisions[i];
+    if (d.match || c->Find(d.a) != c->Find(d.b)) continue;
+    o->decisions[i] = {LinkOutcome::DecisionResult::kConflict, "the same valid NHS pseudonym"};
+  }
+}
+
+}  // namespace
+
 void ClusterAcceptedPairs(const LinkInput& in, const LinkOptions& opt, LinkOutcome* o, const PairScorer* score) {
   const size_t n = in.n;
   auto grp = [&](uint32_t i) { return in.group.empty() ? LinkInput::kNoGroup : in.group[i]; };
   Clusters c(n);
   SetConstraints(in, &c);
   o->clustering.bound = opt.cluster_bound.value_or(o->threshold_probability);
+  std::vector<uint8_t> matched(opt.one_to_one ? n : 0, 0), conflicted(n, 0);
+  const std::unordered_set<uint64_t> decided = ApplyMatchDecisions(in, opt, &c, &matched, o);
+  auto is_decided = [&](const ScoredPair& p) {
+    return !decided.empty() && decided.count(uint64_t{std::min(p.a, p.b)} << 32 | std::max(p.a, p.b));
+  };
+  auto in_band = [&](const ScoredPair& p) {
+    return opt.review_band && p.probability >= (*opt.review_band)[0] && p.probability < (*opt.review_band)[1];
+  };
   std::vector<uint32_t> order;
-  for (uint32_t i = 0; i < o->pairs.size(); ++i)
-    if (o->pairs[i].weight >= o->threshold_weight) order.push_back(i);
+  for (uint32_t i = 0; i < o->pairs.size(); ++i) {
+    const ScoredPair& p = o->pairs[i];
+    if (is_decided(p)) continue;
+    if (in_band(p)) {
+      if (grp(p.a) == LinkInput::kNoGroup || grp(p.b) == LinkInput::kNoGroup) o->review.push_back(i);
+      continue;
+    }
+    if (p.weight >= o->threshold_weight) order.push_back(i);
+  }
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t x, uint32_t y) { return o->pairs[x].weight > o->pairs[y].weight; });
   Adjacency adj(opt.one_to_one ? 0 : n, opt.one_to_one ? std::vector<ScoredPair>() : o->pairs);
-  std::vector<uint8_t> matched(opt.one_to_one ? n : 0, 0), conflicted(n, 0);
   // Refused (root, root) -> their sizes then: unchanged sizes mean unchanged clusters.
   std::unordered_map<uint64_t, uint64_t> refused;
   for (uint32_t idx : order) {
@@ -194,6 +284,7 @@ void ClusterAcceptedPairs(const LinkInput& in, const LinkOptions& opt, LinkOutco
     o->clustering.expected_false_merges += 1 - std::min(mean, 1.0);
   }
   std::sort(o->linked.begin(), o->linked.end());
+  CheckNonMatchDecisions(in, &c, o);
   Summarise(n, c, conflicted, o);
 }
 

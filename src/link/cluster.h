@@ -15,7 +15,13 @@
 //
 // Two sources (one_to_one): greedy one-to-one by weight, with the hard conflicts of (a).
 //
-// Fills o->cluster, clusters, linked, refused_merges and clustering.
+// Clerical review (LinkInput::decisions, LinkOptions::review_band): reviewed non-matches are
+// cannot-links, a hard conflict like those of (a); reviewed matches merge first, in the order
+// given, unless that breaks a hard conflict (reported in o->decisions). Pairs in the review band
+// that no decision covers are listed in o->review and never linked; decided pairs are never
+// linked automatically.
+//
+// Fills o->cluster, clusters, linked, review, decisions, refused_merges and clustering.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -89,6 +89,42 @@ TEST(Clustering, OneRecordPerPersonSourceNeverMerges) {
   EXPECT_EQ(o.refused_merges, 2u);
 }
 
+// Review band: pairs inside it are held, not linked; the strong pair outside it links.
+TEST(Clustering, ReviewBandHoldsPairsBack) {
+  LinkOutcome o = Scored({Pair(0, 1, 0.99f), Pair(1, 2, 0.7f), Pair(2, 3, 0.3f), Pair(3, 4, 0.05f)});
+  LinkOptions opt;
+  opt.review_band = {0.2, 0.9};
+  ClusterAcceptedPairs(Records(5), opt, &o);
+  EXPECT_EQ(o.review, (std::vector<uint32_t>{1, 2}));
+  EXPECT_EQ(o.linked, (std::vector<uint32_t>{0}));
+  EXPECT_EQ(o.clusters, 4u);  // 0-1 linked; 1-2 (above the pair threshold) held for review
+}
+
+// Reviewed decisions: a non-match splits a strong pair, a match joins a weak one, and a match
+// across two valid NHS pseudonyms or against a reviewed non-match is refused and reported.
+TEST(Clustering, ReviewDecisionsApplyOrReportConflicts) {
+  LinkInput in = Records(6);
+  in.group = {LinkInput::kNoGroup, LinkInput::kNoGroup, LinkInput::kNoGroup, LinkInput::kNoGroup, 7, 8};
+  in.decisions = {{0, 1, false}, {2, 3, true}, {4, 5, true}, {1, 2, true}, {0, 2, true}};
+  LinkOutcome o = Scored({Pair(0, 1, 0.99f), Pair(1, 2, 0.2f), Pair(2, 3, 0.01f), Pair(0, 2, 0.1f), Pair(4, 5, 0.99f)});
+  ClusterAcceptedPairs(in, LinkOptions{}, &o);
+  using R = LinkOutcome::DecisionResult;
+  ASSERT_EQ(o.decisions.size(), 5u);
+  EXPECT_EQ(o.decisions[0].result, R::kKeptApart);
+  EXPECT_NE(o.cluster[0], o.cluster[1]);
+  EXPECT_EQ(o.decisions[1].result, R::kLinked);
+  EXPECT_EQ(o.cluster[2], o.cluster[3]);
+  EXPECT_EQ(o.decisions[2].result, R::kConflict);
+  EXPECT_EQ(o.decisions[2].conflict_reason, "different valid NHS pseudonyms");
+  EXPECT_NE(o.cluster[4], o.cluster[5]);
+  EXPECT_EQ(o.decisions[3].result, R::kLinked);  // 1 joins {2, 3}
+  EXPECT_EQ(o.cluster[1], o.cluster[3]);
+  EXPECT_EQ(o.decisions[4].result, R::kConflict);  // 0 with 2 would put 0 with 1
+  EXPECT_EQ(o.decisions[4].conflict_reason, "a reviewed non-match");
+  EXPECT_NE(o.cluster[0], o.cluster[2]);
+  EXPECT_EQ(o.linked, (std::vector<uint32_t>{1, 2}));  // the two reviewed matches that merged
+}
+
 TEST(Clustering, SizeBuckets) {
   EXPECT_EQ(ClusterSizeBucket(1), 0u);
   EXPECT_EQ(ClusterSizeBucket(3), 1u);

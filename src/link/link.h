@@ -10,6 +10,7 @@
 // atomically, then ARK/link/summary.json.
 #pragma once
 
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@
 #include "ark/status.h"
 #include "catalog/catalog.h"
 #include "link/probabilistic.h"
+#include "link/review.h"
 
 namespace ark {
 
@@ -63,6 +65,23 @@ struct PprlStats {
   double seconds = 0;
 };
 
+// Clerical review on the Ark (`ark link --mode pprl --review-band LOW,HIGH --decisions FILE`):
+// record ids are "<batch>:<record>" (catalog batch id, 1-based record number in its extract).
+struct LinkReviewOptions {
+  std::optional<std::array<double, 2>> band;  // LinkOptions::review_band
+  std::string review_out;                     // the review file; default ARK/link/review.csv
+  std::string decisions_path;                 // new decisions: recorded in the catalog, then applied
+};
+
+struct LinkReviewReport {
+  std::optional<std::array<double, 2>> band;
+  uint64_t pairs_in_band = 0;
+  std::string review_file;
+  std::vector<ReviewDecision> decisions;  // every decision applied (recorded earlier, then new)
+  std::vector<LinkOutcome::DecisionOutcome> outcomes;
+  uint64_t recorded = 0;  // new decisions recorded in the catalog (link_decisions) by this run
+};
+
 struct LinkReport {
   std::string mode = "deterministic";
   uint64_t persons = 0;  // person keys in use
@@ -70,6 +89,7 @@ struct LinkReport {
   std::optional<PairwiseQuality> quality;  // with a truth directory
   std::optional<PprlStats> pprl;           // --mode pprl
   LinkageBias bias;                        // filled by LinkPprl
+  std::optional<LinkReviewReport> review;  // pprl, with a band or decisions
 };
 
 // `truth_dir`, if not empty, is a synthetic region's truth/ folder (records.csv) used only to
@@ -81,7 +101,24 @@ Result<LinkReport> LinkDeterministic(Catalog& catalog, const std::string& truth_
 // constraint that two different valid pseudonyms never merge. Incremental: clusters keep the
 // person keys they had (catalog tables person_keys, record_keys and pprl_record_keys).
 // REQUIRES: batches carry encodings (extracts from `ark pseudonymise` of this version).
-Result<LinkReport> LinkPprl(Catalog& catalog, const std::string& truth_dir, int threads = 2);
+//
+// Batches are linked in a fixed order (custodian, then content hash), not the order they were
+// ingested: linking is always a full re-link of every batch, so a link after a further batch gives
+// the same clusters as linking all batches at once, whatever the order they arrived in.
+// Person keys across re-links: a cluster with a pseudonym takes its key; the other clusters take
+// previous keys by most records first (a key goes to the cluster holding most of its records;
+// ties: the smaller key, then the cluster with the smaller first record), else a new key. So a
+// person the re-link did not change keeps its key; a merge keeps the key most of its records had
+// (the others are recorded in person_key_moves); a split leaves the key with the larger part.
+//
+// Review (`review`): decisions are recorded in the catalog table link_decisions (with reviewer,
+// source line and time) and applied to this and every later link; a later decision on a pair
+// replaces an earlier one. With a band, the pairs in it are written to the review file.
+Result<LinkReport> LinkPprl(Catalog& catalog, const std::string& truth_dir, int threads,
+                            const LinkReviewOptions& review);
+inline Result<LinkReport> LinkPprl(Catalog& catalog, const std::string& truth_dir, int threads = 2) {
+  return LinkPprl(catalog, truth_dir, threads, LinkReviewOptions{});
+}
 
 // Reads ARK/link/<batch>.keys; FailedPrecondition if the batch has not been linked.
 Result<std::vector<uint32_t>> ReadPersonKeys(const std::string& ark_dir, int64_t batch, size_t records);

@@ -1,12 +1,15 @@
 // `ark link --mode pprl`: see link.h and docs/linkage.md.
 #include <algorithm>
 #include <chrono>
+#include <memory>
+#include <tuple>
 #include <set>
 #include <unordered_map>
 
 #include "core/fs.h"
 #include "ingest/staging.h"
 #include "link/link.h"
+#include "link/review.h"
 #include "privacy/bloom.h"
 
 namespace ark {
@@ -30,9 +33,90 @@ std::string AgeBand(int age) {
   return "80+";
 }
 
+// Sorts batches by custodian, then the content hash ingest recorded (then id): the records are
+// linked in an order that does not depend on the order their batches arrived in.
+Status CanonicalBatchOrder(Catalog& cat, std::vector<BatchInfo>* batches) {
+  std::map<int64_t, std::string> hash;
+  ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT id, COALESCE(json_extract(manifest, '$.content_hash'), '') FROM batches"));
+  for (;;) {
+    ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) break;
+    hash[q->Int(0)] = q->Text(1);
+  }
+  std::stable_sort(batches->begin(), batches->end(), [&](const BatchInfo& a, const BatchInfo& b) {
+    return std::tie(a.feed, hash[a.id], a.id) < std::tie(b.feed, hash[b.id], b.id);
+  });
+  return Status::OK();
+}
+
+// "<batch>:<record>" ids of the review file and decisions, resolved against the records linked.
+RecordIdResolver ArkRecordIds(const std::vector<RecordInfo>& info) {
+  auto first = std::make_shared<std::map<int64_t, std::pair<uint32_t, uint32_t>>>();  // batch -> (index, records)
+  for (uint32_t i = 0; i < info.size(); ++i) {
+    auto [it, fresh] = first->try_emplace(info[i].batch, i, 0);
+    ++it->second.second;
+  }
+  return [first](const std::string& id, bool) -> Result<uint32_t> {
+    const size_t colon = id.find(':');
+    int64_t b = -1, r = -1;
+    try {
+      size_t u1 = 0, u2 = 0;
+      if (colon != std::string::npos) {
+        b = std::stoll(id.substr(0, colon), &u1);
+        r = std::stoll(id.substr(colon + 1), &u2);
+      }
+      if (u1 != colon || u2 != id.size() - colon - 1) b = -1;
+    } catch (...) {
+      b = -1;
+    }
+    if (b < 0) return Status::InvalidArgument("'" + id + "' is not a record id <batch>:<record>");
+    auto it = first->find(b);
+    if (it == first->end()) return Status::InvalidArgument("no linked batch " + std::to_string(b) + " in '" + id + "'");
+    if (r < 1 || r > it->second.second) {
+      return Status::InvalidArgument("batch " + std::to_string(b) + " has no record " + std::to_string(r) + " ('" + id + "')");
+    }
+    return it->second.first + static_cast<uint32_t>(r - 1);
+  };
+}
+
+// Decisions to apply: those recorded earlier (catalog link_decisions; the latest per pair) that
+// the new file does not decide again, then the new file's. *fresh gets the new file's.
+Result<std::vector<ReviewDecision>> GatherDecisions(Catalog& cat, const LinkReviewOptions& review,
+                                                    const RecordIdResolver& ids, std::vector<ReviewDecision>* fresh,
+                                                    std::vector<LinkInput::Decision>* resolved) {
+  ARK_RETURN_IF_ERROR(cat.Exec(
+      "CREATE TABLE IF NOT EXISTS link_decisions (seq INTEGER PRIMARY KEY, left_id TEXT NOT NULL, right_id TEXT NOT NULL, "
+      "decision TEXT NOT NULL, reviewer TEXT NOT NULL, source TEXT NOT NULL, recorded_at TEXT NOT NULL)"));
+  if (!review.decisions_path.empty()) {
+    ARK_ASSIGN_OR_RETURN(*fresh, ReadDecisions(review.decisions_path));
+  }
+  ARK_ASSIGN_OR_RETURN(std::vector<LinkInput::Decision> fresh_resolved, ResolveDecisions(*fresh, ids));
+  auto pair_key = [](const LinkInput::Decision& d) { return std::minmax(d.a, d.b); };
+  std::set<std::pair<uint32_t, uint32_t>> decided_again;
+  for (auto& d : fresh_resolved) decided_again.insert(pair_key(d));
+  std::map<std::pair<uint32_t, uint32_t>, std::pair<ReviewDecision, LinkInput::Decision>> latest;
+  ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT left_id, right_id, decision, reviewer, source FROM link_decisions ORDER BY seq"));
+  for (;;) {
+    ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) break;
+    ReviewDecision d{q->Text(0), q->Text(1), q->Text(3), q->Text(2) == "match", q->Text(4)};
+    auto r = ResolveDecisions({d}, ids);
+    if (!r.ok()) return Status::FailedPrecondition("catalog link_decisions: " + std::string(r.status().message()));
+    if (!decided_again.count(pair_key((*r)[0]))) latest.insert_or_assign(pair_key((*r)[0]), std::make_pair(d, (*r)[0]));
+  }
+  std::vector<ReviewDecision> all;
+  for (auto& [k, v] : latest) {
+    all.push_back(v.first);
+    resolved->push_back(v.second);
+  }
+  all.insert(all.end(), fresh->begin(), fresh->end());
+  resolved->insert(resolved->end(), fresh_resolved.begin(), fresh_resolved.end());
+  return all;
+}
+
 }  // namespace
 
-Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int threads) {
+Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int threads, const LinkReviewOptions& review) {
   auto t0 = std::chrono::steady_clock::now();
   const std::string ark = cat.ark_dir();
   ARK_ASSIGN_OR_RETURN(auto all_batches, cat.Batches());
@@ -49,6 +133,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   }
   std::vector<BatchInfo> batches;
   for (auto& b : all_batches) if (!imported.count(b.id)) batches.push_back(b);
+  ARK_RETURN_IF_ERROR(CanonicalBatchOrder(cat, &batches));
   if (batches.empty()) return Status::FailedPrecondition("nothing to link: run 'ark ingest' first (imported batches are linked at import)");
   std::map<std::string, std::vector<int64_t>> truth;
   if (!truth_dir.empty()) {
@@ -130,12 +215,35 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
     for (size_t bi = 0; bi < batches.size(); ++bi) in.unique_source[bi] = unique.count(batches[bi].id) ? 1 : 0;
   }
 
+  // Clerical review decisions (recorded earlier, and new ones from review.decisions_path).
+  const RecordIdResolver ids = ArkRecordIds(info);
+  std::vector<ReviewDecision> fresh_decisions;
+  ARK_ASSIGN_OR_RETURN(std::vector<ReviewDecision> decisions,
+                       GatherDecisions(cat, review, ids, &fresh_decisions, &in.decisions));
+
   // 2. Probabilistic linkage with the NHS groups and one-record-per-person sources as
   // cannot-link constraints.
   LinkOptions lo;
   lo.skip_grouped_pairs = false;  // train on every candidate pair; grouped pairs are decided by the groups
   lo.threads = threads;
+  lo.review_band = review.band;
   ARK_ASSIGN_OR_RETURN(LinkOutcome out, LinkProbabilistic(in, lo));
+  ARK_RETURN_IF_ERROR(MakeDirs(ark + "/link"));
+  std::optional<LinkReviewReport> review_report;
+  if (review.band || !decisions.empty()) {
+    LinkReviewReport rr;
+    rr.band = review.band;
+    rr.pairs_in_band = out.review.size();
+    rr.decisions = std::move(decisions);
+    rr.outcomes = out.decisions;
+    rr.recorded = fresh_decisions.size();
+    if (review.band) {
+      rr.review_file = review.review_out.empty() ? ark + "/link/review.csv" : review.review_out;
+      auto id = [&](uint32_t x) { return std::to_string(info[x].batch) + ":" + std::to_string(info[x].record); };
+      ARK_RETURN_IF_ERROR(WriteFileAtomic(rr.review_file, ReviewCsv(out, id)));
+    }
+    review_report = std::move(rr);
+  }
   PprlStats st;
   st.records = in.n;
   st.candidate_pairs = out.candidate_pairs;
@@ -187,44 +295,53 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   std::vector<uint32_t> key(in.n, 0);
   std::unordered_map<uint32_t, bool> claimed;
   std::vector<std::pair<std::string, uint32_t>> new_pseudonyms;
-  // Clusters with a pseudonym first (their keys are fixed), then the rest.
-  for (int pass = 0; pass < 2; ++pass) {
-    for (auto& [root, members] : clusters) {
-      // (A plain loop, not a lambda: clang 14 cannot capture structured bindings.)
-      uint32_t g = LinkInput::kNoGroup;
-      for (uint32_t m : members) {
-        if (in.group[m] != LinkInput::kNoGroup) {
-          g = in.group[m];
-          break;
-        }
+  // Clusters with a pseudonym take its key.
+  std::vector<const std::vector<uint32_t>*> unkeyed;  // the others, in root order
+  for (auto& [root, members] : clusters) {
+    uint32_t g = LinkInput::kNoGroup;
+    for (uint32_t m : members) {
+      if (in.group[m] != LinkInput::kNoGroup) {
+        g = in.group[m];
+        break;
       }
-      if ((pass == 0) != (g != LinkInput::kNoGroup)) continue;
-      uint32_t k;
-      if (g != LinkInput::kNoGroup) {
-        auto [it, fresh] = by_pseudonym.try_emplace(pseudonyms[g], next);
-        if (fresh) {
-          ++next;
-          new_pseudonyms.emplace_back(pseudonyms[g], it->second);
-        }
-        k = it->second;
-      } else {
-        std::map<uint32_t, int> votes;
-        for (uint32_t m : members) {
-          auto it = prev.find({info[m].batch, info[m].record});
-          if (it != prev.end() && !claimed.count(it->second)) ++votes[it->second];
-        }
-        k = next;
-        int best = 0;
-        for (auto& [cand, v] : votes) if (v > best) best = v, k = cand;
-        if (best == 0) ++next;
-      }
-      claimed[k] = true;
-      for (uint32_t m : members) key[m] = k;
     }
+    if (g == LinkInput::kNoGroup) {
+      unkeyed.push_back(&members);
+      continue;
+    }
+    auto [it, fresh] = by_pseudonym.try_emplace(pseudonyms[g], next);
+    if (fresh) {
+      ++next;
+      new_pseudonyms.emplace_back(pseudonyms[g], it->second);
+    }
+    claimed[it->second] = true;
+    for (uint32_t m : members) key[m] = it->second;
+  }
+  // The others take previous keys, most records first: (records holding the key, key, cluster).
+  std::vector<std::tuple<int, uint32_t, size_t>> votes;
+  for (size_t c = 0; c < unkeyed.size(); ++c) {
+    std::map<uint32_t, int> v;
+    for (uint32_t m : *unkeyed[c]) {
+      auto it = prev.find({info[m].batch, info[m].record});
+      if (it != prev.end() && !claimed.count(it->second)) ++v[it->second];
+    }
+    for (auto& [k, n] : v) votes.emplace_back(-n, k, c);
+  }
+  std::sort(votes.begin(), votes.end());
+  std::vector<uint8_t> has_key(unkeyed.size(), 0);
+  for (auto& [n, k, c] : votes) {
+    if (has_key[c] || claimed.count(k)) continue;
+    has_key[c] = 1;
+    claimed[k] = true;
+    for (uint32_t m : *unkeyed[c]) key[m] = k;
+  }
+  for (size_t c = 0; c < unkeyed.size(); ++c) {
+    if (has_key[c]) continue;
+    for (uint32_t m : *unkeyed[c]) key[m] = next;
+    ++next;
   }
 
   // 4. Write the keys and the catalog in one transaction.
-  ARK_RETURN_IF_ERROR(MakeDirs(ark + "/link"));
   ARK_RETURN_IF_ERROR(cat.Begin());
   Status s;
   {
@@ -251,6 +368,18 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   for (size_t bi = 0, at = 0; bi < batches.size(); ++bi) {
     while (at < in.n && info[at].batch_index == bi) new_keys[bi].push_back(key[at++]);
     old_keys.push_back(ReadPreviousKeys(ark, batches[bi].id, new_keys[bi].size()));
+  }
+  if (s.ok() && !fresh_decisions.empty()) {
+    auto ins_d = cat.Prepare("INSERT INTO link_decisions(left_id, right_id, decision, reviewer, source, recorded_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?)");
+    if (!ins_d.ok()) s = ins_d.status();
+    const std::string now = UtcNow();
+    for (size_t i = 0; i < fresh_decisions.size() && s.ok(); ++i) {
+      const ReviewDecision& d = fresh_decisions[i];
+      (*ins_d)->Bind(1, d.left_id).Bind(2, d.right_id).Bind(3, std::string(d.match ? "match" : "non-match"));
+      (*ins_d)->Bind(4, d.reviewer).Bind(5, d.where).Bind(6, now);
+      s = (*ins_d)->Run();
+    }
   }
   if (s.ok()) s = RecordKeyMoves(cat, old_keys, new_keys);
   if (s.ok()) s = cat.SetMeta("next_person", std::to_string(next));
@@ -344,6 +473,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   if (r1 >= 0 && r10 >= 0) rep.bias.decile_gap = 100.0 * (r10 - r1);
   st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   rep.pprl = std::move(st);
+  rep.review = std::move(review_report);
   return rep;
 }
 

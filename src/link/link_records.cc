@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <regex>
 #include <unordered_map>
 
@@ -23,6 +24,7 @@ LinkOptions ModelOptions(const LinkRecordsOptions& opt, size_t files) {
   lo.one_to_one = files > 1;
   lo.threshold_probability = opt.threshold_probability;
   lo.cluster_bound = opt.cluster_bound;
+  lo.review_band = opt.review_band;
   lo.threads = opt.threads;
   return lo;
 }
@@ -108,6 +110,9 @@ Result<Loaded> LoadCsv(const std::string& path, const MappingSpec& spec, const s
 // CLKs share many bits, so a quarter's Dice levels sit at 80%, 60% and 40% of the way from the
 // mean Dice of random pairs (sampled with a fixed seed) to 1. LSH bands from the CLKs block.
 Result<LinkRecordsReport> LinkClks(const LinkRecordsOptions& opt) {
+  if (opt.review_band || !opt.decisions_path.empty()) {
+    return Status::InvalidArgument("--review-band and --decisions are for CSV inputs, not --clks-left");
+  }
   std::vector<std::vector<uint64_t>> files;
   ARK_ASSIGN_OR_RETURN(auto left, ReadClksJson(opt.clks_left));
   files.push_back(std::move(left));
@@ -161,6 +166,28 @@ Result<LinkRecordsReport> LinkClks(const LinkRecordsOptions& opt) {
   return rep;
 }
 
+// Record ids of the decisions file: left ids name records of --left; right ids records of --right
+// (of --left when deduplicating). An id must name exactly one record.
+RecordIdResolver IdResolver(const std::vector<Loaded>& files, const LinkRecordsOptions& opt) {
+  auto index = std::make_shared<std::vector<std::unordered_map<std::string, int64_t>>>(files.size());
+  uint32_t base = 0;
+  for (size_t fi = 0; fi < files.size(); ++fi) {
+    for (size_t i = 0; i < files[fi].n; ++i) {
+      auto [it, fresh] = (*index)[fi].emplace(files[fi].ids[i], base + i);
+      if (!fresh) it->second = -1;  // ambiguous
+    }
+    base += static_cast<uint32_t>(files[fi].n);
+  }
+  return [index, left = opt.left, right = opt.right](const std::string& id, bool is_right) -> Result<uint32_t> {
+    const size_t fi = is_right && index->size() > 1 ? 1 : 0;
+    const std::string& file = fi ? right : left;
+    auto it = (*index)[fi].find(id);
+    if (it == (*index)[fi].end()) return Status::InvalidArgument("no record '" + id + "' in " + file);
+    if (it->second < 0) return Status::InvalidArgument("'" + id + "' names more than one record of " + file);
+    return static_cast<uint32_t>(it->second);
+  };
+}
+
 }  // namespace
 
 Result<std::vector<uint64_t>> ReadClksJson(const std::string& path) {
@@ -205,6 +232,7 @@ Status WriteClksJson(const std::string& path, const std::vector<uint64_t>& clks)
 
 Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
   if (!opt.clks_left.empty()) return LinkClks(opt);
+  if (opt.review_band && opt.review_out.empty()) return Status::InvalidArgument("--review-band needs --review-out FILE");
   if (opt.mode != "plaintext" && opt.mode != "pprl") {
     return Status::InvalidArgument("--mode must be plaintext or pprl, not '" + opt.mode + "'");
   }
@@ -306,8 +334,16 @@ Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
     if (files.size() > 1) return Status::InvalidArgument("--write-clks writes one file's CLKs: give --left only");
     ARK_RETURN_IF_ERROR(WriteClksJson(opt.write_clks, in.clk));
   }
+  if (!opt.decisions_path.empty()) {
+    ARK_ASSIGN_OR_RETURN(rep.decisions, ReadDecisions(opt.decisions_path));
+    ARK_ASSIGN_OR_RETURN(in.decisions, ResolveDecisions(rep.decisions, IdResolver(files, opt)));
+  }
   // From here on, only `in` (encodings, in pprl mode) is used for linking.
   ARK_ASSIGN_OR_RETURN(rep.outcome, LinkProbabilistic(in, ModelOptions(opt, files.size())));
+  auto id = [&](uint32_t x) -> std::string {
+    return x < files[0].n ? files[0].ids[x] : files[1].ids[x - files[0].n];
+  };
+  if (opt.review_band) ARK_RETURN_IF_ERROR(WriteFileAtomic(opt.review_out, ReviewCsv(rep.outcome, id)));
   rep.linked_pairs = rep.outcome.linked.size();  // the links kept, as the pairs file marks them
   if (!opt.truth_column.empty()) {
     std::vector<uint64_t> pred(rep.outcome.cluster.begin(), rep.outcome.cluster.end());
@@ -319,9 +355,6 @@ Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
     if (in.encoded) out += ",clk_dice";
     for (auto& f : in.fields) out += ",level_" + f.name;
     out += ",explanation\n";
-    auto id = [&](uint32_t x) -> const std::string& {
-      return x < files[0].n ? files[0].ids[x] : files[1].ids[x - files[0].n];
-    };
     char buf[96];
     const std::vector<uint32_t>& kept = rep.outcome.linked;  // ascending
     size_t next_kept = 0;

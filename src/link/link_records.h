@@ -18,6 +18,7 @@
 #include "ark/status.h"
 #include "link/link.h"
 #include "link/probabilistic.h"
+#include "link/review.h"
 
 namespace ark {
 
@@ -37,6 +38,11 @@ struct LinkRecordsOptions {
   double blip = 0.01;
   std::optional<double> threshold_probability;
   std::optional<double> cluster_bound;  // LinkOptions::cluster_bound
+  // Clerical review (link/review.h): pairs with a match probability in [low, high) are written to
+  // review_out (required with a band) instead of being linked; decisions_path feeds decisions back
+  // (ids as in the pairs file: the spec's `id` column, or the 1-based row number).
+  std::optional<std::array<double, 2>> review_band;
+  std::string review_out, decisions_path;
   int threads = 2;
 };
 
@@ -47,6 +53,7 @@ struct LinkRecordsReport {
   LinkOutcome outcome;  // model, threshold, pairs, clusters
   std::optional<PairwiseQuality> quality;
   std::string key_fingerprint;  // pprl
+  std::vector<ReviewDecision> decisions;  // as read from decisions_path (outcome.decisions: what became of them)
 };
 
 Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& options);

@@ -328,6 +328,134 @@ TEST_F(FebrlTest, PairsFileMarksOnlyTheLinksKept) {
   EXPECT_EQ(r->linked_pairs, r->quality->found_pairs);
 }
 
+// Rows of a CSV file as fields (no quoted commas in the files read here).
+std::vector<std::vector<std::string>> CsvRows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t end = std::min(text.find('\n', pos), text.size());
+    std::vector<std::string> row;
+    for (size_t a = pos;;) {
+      const size_t c = std::min(text.find(',', a), end);
+      row.push_back(text.substr(a, c - a));
+      if (c >= end) break;
+      a = c + 1;
+    }
+    rows.push_back(row);
+    pos = end + 1;
+  }
+  return rows;
+}
+
+// Clerical review on Splink's fake_1000 (plaintext, deterministic): pairs in the band are written
+// to the review file and not linked; decisions fed back change the clusters exactly as given.
+TEST_F(FebrlTest, ReviewBandAndDecisionsOnFake1000) {
+  const std::string data = std::string(ARK_SOURCE_DIR) + "/tests/data/linkage/splink_fake_1000/fake_1000.csv";
+  const std::string spec = dir_ + "/fake.yaml", review = dir_ + "/review.csv", dec = dir_ + "/decisions.csv";
+  ASSERT_TRUE(WriteFileAtomic(spec, "columns:\n  given_name: first_name\n  surname: surname\n  date_of_birth: dob\n"
+                                    "  city: city\n  email: email\nid: unique_id\n").ok());
+  LinkRecordsOptions o;
+  o.left = data;
+  o.spec_path = spec;
+  o.truth_column = "cluster";
+  auto plain = LinkRecords(o);  // no band
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  o.review_band = {0.2, 0.9};
+  o.review_out = review;
+  auto r = LinkRecords(o);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  const LinkOutcome& lo = r->outcome;
+  uint64_t in_band = 0;
+  for (const ScoredPair& p : lo.pairs) in_band += p.probability >= 0.2f && p.probability < 0.9f;
+  EXPECT_GT(in_band, 20u);
+  EXPECT_EQ(lo.review.size(), in_band);
+  for (uint32_t i : lo.linked) EXPECT_GE(lo.pairs[i].probability, 0.9f);
+  EXPECT_LT(r->linked_pairs, plain->linked_pairs);  // the band held links back
+  auto rows = CsvRows(*ReadFile(review));
+  ASSERT_EQ(rows.size(), in_band + 1);
+  EXPECT_EQ(rows[0][0], "left_id");
+  EXPECT_EQ(rows[0][5], "level_given_name");
+  EXPECT_EQ(rows[0].back(), "reviewer");
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const double p = std::stod(rows[i][3]);
+    EXPECT_TRUE(p >= 0.2 && p < 0.9) << p;
+  }
+  for (const auto& row : rows) EXPECT_EQ(row.size(), rows[0].size());
+  auto j = ReviewJson(o.review_band, lo.review.size(), review, r->decisions, lo.decisions);
+  EXPECT_EQ(j["pairs_in_band"], in_band);
+
+  // Decisions: the first held pair (not yet together) is a match; the strongest link of the
+  // banded run a non-match; two records nothing alike a match. The review file itself is the
+  // decisions file: rows left undecided are skipped.
+  size_t held = 0;
+  for (size_t i = 1; i < rows.size() && !held; ++i) if (rows[i][4] == "0") held = i;
+  ASSERT_GT(held, 0u);
+  uint32_t strongest = lo.linked[0];
+  for (uint32_t i : lo.linked) if (lo.pairs[i].weight > lo.pairs[strongest].weight) strongest = i;
+  const std::string sa = std::to_string(lo.pairs[strongest].a), sb = std::to_string(lo.pairs[strongest].b);
+  std::string text = *ReadFile(review);
+  const std::string before = rows[held][0] + "," + rows[held][1] + ",";
+  const size_t at = text.find(before);
+  const size_t eol = text.find('\n', at);
+  text.replace(eol - 2, 2, ",match,alice");  // fills decision,reviewer (the row ends with ",,")
+  const std::string blanks(rows[0].size() - 3, ',');  // the columns between the ids and the decision
+  text += sa + "," + sb + blanks + "non-match,bob\n";
+  text += "0,999" + blanks + "match,carol\n";
+  ASSERT_TRUE(WriteFileAtomic(dec, text).ok());
+  o.decisions_path = dec;
+  auto d = LinkRecords(o);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  ASSERT_EQ(d->decisions.size(), 3u);
+  const auto& c = d->outcome.cluster;
+  EXPECT_EQ(c[std::stoul(rows[held][0])], c[std::stoul(rows[held][1])]);
+  EXPECT_NE(c[lo.pairs[strongest].a], c[lo.pairs[strongest].b]);
+  EXPECT_EQ(c[0], c[999]);
+  EXPECT_NE(lo.cluster[0], lo.cluster[999]);
+  using R = LinkOutcome::DecisionResult;
+  EXPECT_EQ(d->outcome.decisions[0].result, R::kLinked);
+  EXPECT_EQ(d->outcome.decisions[1].result, R::kKeptApart);
+  EXPECT_EQ(d->outcome.decisions[2].result, R::kLinked);
+  EXPECT_EQ(d->outcome.review.size(), in_band - 1);  // the decided pair is no longer held
+  // Only clusters reached from the decided records changed: outside the records linked to them
+  // before or after (closed under both), every pair is together exactly when it was.
+  std::set<uint32_t> touched = {0u, 999u, lo.pairs[strongest].a, lo.pairs[strongest].b,
+                                static_cast<uint32_t>(std::stoul(rows[held][0])),
+                                static_cast<uint32_t>(std::stoul(rows[held][1]))};
+  for (size_t size = 0; size != touched.size();) {
+    size = touched.size();
+    for (uint32_t y = 0; y < c.size(); ++y)
+      for (uint32_t x : std::vector<uint32_t>(touched.begin(), touched.end()))
+        if (lo.cluster[y] == lo.cluster[x] || c[y] == c[x]) touched.insert(y);
+  }
+  EXPECT_LT(touched.size(), 60u);
+  for (uint32_t x = 0; x < c.size(); ++x)
+    for (uint32_t y = x + 1; y < c.size(); ++y)
+      if (!touched.count(x) && !touched.count(y)) ASSERT_EQ(lo.cluster[x] == lo.cluster[y], c[x] == c[y]) << x << " " << y;
+}
+
+// A bad decisions line is named by file, line and column.
+TEST_F(FebrlTest, BadDecisionsLineIsNamed) {
+  auto o = Options("plaintext");
+  o.out_pairs.clear();
+  const std::string dec = dir_ + "/d.csv";
+  auto expect = [&](const std::string& body, const std::string& want) {
+    ASSERT_TRUE(WriteFileAtomic(dec, "left_id,right_id,decision,reviewer\n" + body).ok());
+    o.decisions_path = dec;
+    auto r = LinkRecords(o);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_NE(r.status().message().find(want), std::string::npos) << r.status().message();
+  };
+  expect("rec-1-org,rec-1-dup-0,match,ann\nrec-2-org,rec-2-dup-0,maybe,ann\n",
+         "d.csv:3: column 'decision': 'maybe' is not match or non-match");
+  expect("rec-1-org,rec-1-dup-0,match,\n", "d.csv:2: column 'reviewer': empty");
+  expect("rec-1-org,nobody,match,ann\n", "d.csv:2: column 'right_id': no record 'nobody' in");
+  expect("rec-1-org,rec-1-dup-0,match,ann\nrec-1-dup-0,rec-1-org,non-match,bob\n",
+         "d.csv:3: column 'decision': contradicts");
+  ASSERT_TRUE(WriteFileAtomic(dec, "left,right_id,decision,reviewer\n").ok());
+  auto r = LinkRecords(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("d.csv:1: no column 'left_id'"), std::string::npos) << r.status().message();
+}
+
 TEST_F(FebrlTest, SpecNamingMissingColumnIsAnError) {
   ASSERT_TRUE(WriteFileAtomic(spec_, "columns:\n  given_name: nickname\n").ok());
   auto r = LinkRecords(Options("plaintext"));
@@ -470,6 +598,175 @@ TEST_F(PprlArkTest, CountsMissingAndInvalidNhsNumbersLikeDeterministic) {
   ASSERT_TRUE(det.ok()) << det.status().ToString();
   EXPECT_EQ(det->feeds["gp"].missing_nhs, p.missing_nhs);
   EXPECT_EQ(det->feeds["gp"].invalid_nhs, p.invalid_nhs);
+}
+
+// Writes a gp extract with these patients.csv rows and pseudonymises it under `key` into `out`.
+void GpExtract(const std::string& root, const std::string& name, const std::string& rows, const ProgrammeKey& key) {
+  const std::string raw = root + "/raw_" + name;
+  std::filesystem::create_directories(raw);
+  ASSERT_TRUE(WriteFileAtomic(raw + "/patients.csv",
+                              "patient_id,nhs_number,given_name,family_name,date_of_birth,sex,postcode,lsoa,imd_decile,"
+                              "practice_code,registered_from,registered_to\n" + rows).ok());
+  ASSERT_TRUE(WriteFileAtomic(raw + "/events.csv", "patient_id,event_date,snomed_code,value,unit\n").ok());
+  ASSERT_TRUE(WriteFileAtomic(raw + "/optouts.csv", "nhs_number\n").ok());
+  auto spec = BuiltinFeedSpec("gp");
+  ASSERT_TRUE(spec.ok());
+  auto r = Pseudonymise(*spec, key, raw, root + "/out/" + name);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+}
+
+// Clerical decisions on the Ark: recorded in the catalog, applied to this and later links. A
+// split leaves the person key with the larger part, a merge keeps one of the two keys (the other
+// moves), and persons the decisions do not touch keep their keys.
+TEST_F(PprlArkTest, ReviewDecisionsRecordedAppliedAndKeysStable) {
+  auto key = ProgrammeKey::Generate();
+  ASSERT_TRUE(key.ok());
+  GpExtract(root_, "d", "P1,9434765919,Alice,Brown,1950-03-04,F,LS1 1AA,E01000001,3,B86001,2015-01-01,\n"
+                        "P2,,Alice,Browne,1950-03-04,F,LS1 1AA,E01000001,3,B86001,2016-05-01,\n"
+                        "P3,9434765870,Carol,White,1988-02-10,F,LS3 3CC,E01000002,7,B86002,2017-01-01,\n"
+                        "P4,,Dan,Black,1999-01-01,M,LS4 4DD,E01000003,5,B86002,2018-01-01,\n"
+                        "P5,,Dan,Black,1999-01-01,M,LS4 4DD,E01000003,5,B86002,2018-01-01,\n"
+                        "P6,,Dan,Black,1999-01-01,M,LS4 4DD,E01000003,5,B86002,2018-01-01,\n"
+                        "P7,,Eve,Green,1970-12-31,F,LS2 2BB,E01000002,7,B86001,2016-05-01,\n"
+                        "P8,,Fay,Grey,1971-01-31,F,LS2 2BC,E01000002,7,B86001,2016-05-01,\n"
+                        "P9,,George,King,1960-06-06,M,LS9 9GG,E01000004,2,B86001,2016-05-01,\n", *key);
+  auto cat = Catalog::Create(root_ + "/ark");
+  ASSERT_TRUE(cat.ok());
+  ASSERT_TRUE(Ingest(**cat, {root_ + "/out/d"}, IngestOptions{}).ok());
+  ASSERT_TRUE(LinkPprl(**cat, "").ok());
+  const int64_t b = (*(*cat)->Batches())[0].id;
+  auto k1 = ReadPersonKeys(root_ + "/ark", b, 9);
+  ASSERT_TRUE(k1.ok());
+  ASSERT_EQ((*k1)[0], (*k1)[1]);  // Alice Browne joins Alice Brown
+  ASSERT_EQ((*k1)[3], (*k1)[4]);  // the three Dan Blacks are one person
+  ASSERT_EQ((*k1)[3], (*k1)[5]);
+  ASSERT_NE((*k1)[6], (*k1)[7]);  // Eve Green and Fay Grey are two
+
+  // Dan 1 is not Dan 2 nor Dan 3; Eve and Fay are one person.
+  const std::string bs = std::to_string(b), dec = root_ + "/decisions.csv";
+  ASSERT_TRUE(WriteFileAtomic(dec, "left_id,right_id,decision,reviewer\n" + bs + ":4," + bs + ":5,non-match,ann\n" +
+                                       bs + ":6," + bs + ":4,non-match,ann\n" + bs + ":7," + bs + ":8,match,bob\n")
+                  .ok());
+  LinkReviewOptions review;
+  review.decisions_path = dec;
+  auto r2 = LinkPprl(**cat, "", 2, review);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  ASSERT_TRUE(r2->review);
+  EXPECT_EQ(r2->review->recorded, 3u);
+  ASSERT_EQ(r2->review->outcomes.size(), 3u);
+  EXPECT_EQ(r2->review->outcomes[2].result, LinkOutcome::DecisionResult::kLinked);
+  auto k2 = ReadPersonKeys(root_ + "/ark", b, 9);
+  ASSERT_TRUE(k2.ok());
+  EXPECT_NE((*k2)[3], (*k2)[4]);
+  EXPECT_EQ((*k2)[4], (*k2)[5]);
+  EXPECT_EQ((*k2)[4], (*k1)[4]);  // the larger part keeps the key (Dan 1 comes first, and gets a new one)
+  EXPECT_NE((*k2)[3], (*k1)[3]);
+  EXPECT_EQ((*k2)[6], (*k2)[7]);
+  EXPECT_EQ((*k2)[6], std::min((*k1)[6], (*k1)[7]));
+  auto moves = LoadKeyMoves(**cat);
+  ASSERT_TRUE(moves.ok());
+  EXPECT_EQ(moves->at(std::max((*k1)[6], (*k1)[7])), (*k2)[6]);
+  for (int i : {0, 1, 2, 8}) EXPECT_EQ((*k2)[i], (*k1)[i]) << i;  // untouched persons keep their keys
+
+  // Recorded: a later link without the file applies them again.
+  auto q = (*cat)->Prepare("SELECT COUNT(*), SUM(reviewer = 'bob') FROM link_decisions");
+  ASSERT_TRUE(q.ok() && *(*q)->Step());
+  EXPECT_EQ((*q)->Int(0), 3);
+  EXPECT_EQ((*q)->Int(1), 1);
+  ASSERT_TRUE(LinkPprl(**cat, "").ok());
+  EXPECT_EQ(*ReadPersonKeys(root_ + "/ark", b, 9), *k2);
+
+  // A band writes pseudonymous record ids and levels only.
+  review = {};
+  review.band = {0.001, 1.0};
+  auto r4 = LinkPprl(**cat, "", 2, review);
+  ASSERT_TRUE(r4.ok()) << r4.status().ToString();
+  auto text = ReadFile(root_ + "/ark/link/review.csv");
+  ASSERT_TRUE(text.ok());
+  EXPECT_GT(r4->review->pairs_in_band, 0u);
+  EXPECT_EQ(text->find("Dan"), std::string::npos);
+  EXPECT_EQ(text->find("LS4"), std::string::npos);
+  EXPECT_NE(text->find("\n" + bs + ":"), std::string::npos) << *text;
+  // A bad decisions line is named.
+  ASSERT_TRUE(WriteFileAtomic(dec, "left_id,right_id,decision,reviewer\n" + bs + ":4," + bs + ":99,match,ann\n").ok());
+  review = {};
+  review.decisions_path = dec;
+  auto bad = LinkPprl(**cat, "", 2, review);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("decisions.csv:2: column 'right_id': batch " + bs + " has no record 99"),
+            std::string::npos)
+      << bad.status().message();
+}
+
+// FEBRL dataset1 and Splink's fake_1000, each as two gp extracts A (400 records) and B (600), no
+// NHS numbers: every link is by encodings. Linking after each batch arrives, in either order,
+// gives the same persons as linking both at once (ingested as A, B or as B, A).
+TEST_F(PprlArkTest, IncrementalLinkEqualsFullRelinkInAnyBatchOrder) {
+  auto trim = [](std::string v) {
+    while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+    return v;
+  };
+  auto febrl = ReadFile(kFebrl + "dataset1.csv");
+  auto fake = ReadFile(std::string(ARK_SOURCE_DIR) + "/tests/data/linkage/splink_fake_1000/fake_1000.csv");
+  ASSERT_TRUE(febrl.ok() && fake.ok());
+  auto key = ProgrammeKey::Generate();
+  ASSERT_TRUE(key.ok());
+  for (const std::string data : {"febrl", "fake"}) {
+    auto rows = CsvRows(data == "febrl" ? *febrl : *fake);
+    std::string a, b;
+    for (size_t i = 1; i < rows.size(); ++i) {
+      std::string row;
+      if (data == "febrl" && rows[i].size() == 11) {  // rec_id, given_name, surname, ..., postcode, ..., date_of_birth
+        std::string dob = trim(rows[i][9]);
+        dob = dob.size() == 8 ? dob.substr(0, 4) + "-" + dob.substr(4, 2) + "-" + dob.substr(6, 2) : "";
+        row = trim(rows[i][0]) + ",," + trim(rows[i][1]) + "," + trim(rows[i][2]) + "," + dob + ",," + trim(rows[i][7]);
+      } else if (data == "fake" && rows[i].size() == 7) {  // unique_id,first_name,surname,dob,city,email,cluster
+        row = "F" + rows[i][0] + ",," + rows[i][1] + "," + rows[i][2] + "," + rows[i][3] + ",,";
+      } else {
+        continue;
+      }
+      (i % 5 < 2 ? a : b) += row + ",E01000001,5,B86001,2015-01-01,\n";  // interleaved: persons span both
+    }
+    GpExtract(root_, data + "a", a, *key);
+    GpExtract(root_, data + "b", b, *key);
+    // Persons as sets of (extract, record); an extract is told by its record count (400 / 600).
+    auto persons = [&](Catalog& cat, const std::string& ark) {
+      std::map<uint32_t, std::set<std::pair<int64_t, size_t>>> by_key;
+      auto batches = cat.Batches();
+      EXPECT_TRUE(batches.ok());
+      for (const BatchInfo& bi : *batches) {
+        auto keys = ReadPersonKeys(ark, bi.id, static_cast<size_t>(bi.records));
+        if (!keys.ok()) {
+          ADD_FAILURE() << keys.status().ToString();
+          continue;
+        }
+        for (size_t i = 0; i < keys->size(); ++i) by_key[(*keys)[i]].insert({bi.records, i});
+      }
+      std::set<std::set<std::pair<int64_t, size_t>>> out;
+      for (auto& [k, members] : by_key) out.insert(members);
+      return out;
+    };
+    std::vector<std::set<std::set<std::pair<int64_t, size_t>>>> results;
+    for (const auto& order : std::vector<std::vector<std::string>>{{"a", "b"}, {"b", "a"}, {"ab"}, {"ba"}}) {
+      const std::string ark = root_ + "/ark_" + data + "_" + order[0] + (order.size() > 1 ? "_" + order[1] : "");
+      auto cat = Catalog::Create(ark);
+      ASSERT_TRUE(cat.ok());
+      for (const std::string& step : order) {
+        std::vector<std::string> dirs;
+        for (char c : step) dirs.push_back(root_ + "/out/" + data + c);
+        ASSERT_TRUE(Ingest(**cat, dirs, IngestOptions{}).ok()) << step;
+        auto r = LinkPprl(**cat, "");
+        ASSERT_TRUE(r.ok()) << r.status().ToString();
+      }
+      results.push_back(persons(**cat, ark));
+    }
+    size_t across = 0;  // persons with records in both extracts
+    for (const auto& members : results[2]) across += members.begin()->first != members.rbegin()->first;
+    EXPECT_GT(across, 50u) << data;
+    EXPECT_EQ(results[0], results[2]) << data << ": A then B differs from A and B at once";
+    EXPECT_EQ(results[1], results[2]) << data << ": B then A differs from A and B at once";
+    EXPECT_EQ(results[3], results[2]) << data << ": B and A at once differs from A and B at once";
+  }
 }
 
 TEST_F(PprlArkTest, BadClkNamesFileLineAndColumn) {

@@ -12,6 +12,7 @@
 #include <numeric>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <xxhash.h>
 
@@ -479,6 +480,18 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
                                    std::to_string(nf));
   }
   if (n >= (size_t{1} << 28)) return Status::InvalidArgument("too many records (at most 2^28)");
+  if (opt.review_band) {
+    const auto [lo, hi] = *opt.review_band;
+    if (!(lo >= opt.keep_min_probability && lo < hi && hi <= 1)) {
+      return Status::InvalidArgument("review band [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                                     "): need " + std::to_string(opt.keep_min_probability) + " <= LOW < HIGH <= 1");
+    }
+  }
+  std::unordered_set<uint64_t> decided;  // (min << 32 | max) of the decided pairs
+  for (const auto& d : in.decisions) {
+    if (d.a >= n || d.b >= n || d.a == d.b) return Status::InvalidArgument("a review decision names a record out of range");
+    decided.insert(uint64_t{std::min(d.a, d.b)} << 32 | std::max(d.a, d.b));
+  }
   auto src = [&](uint32_t i) { return in.source.empty() ? 0u : in.source[i]; };
   auto grp = [&](uint32_t i) { return in.group.empty() ? LinkInput::kNoGroup : in.group[i]; };
 
@@ -542,6 +555,8 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
         packed.push_back(uint64_t(a) << 36 | uint64_t(b) << 8 | nrules);
       }
   }
+  // Decided pairs are always scored (not used to train m), whatever the blocking found.
+  for (uint64_t d : decided) packed.push_back((d >> 32) << 36 | (d & 0xffffffffu) << 8 | nrules);
   ParallelSort(packed, opt.threads);
   std::vector<uint32_t> rule_mask;
   size_t np = 0;
@@ -749,7 +764,7 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
       } else if (match) {
         ++gc[t].ungrouped_accepted;
       }
-      if (!match && prob < opt.keep_min_probability) continue;
+      if (!match && prob < opt.keep_min_probability && !(!decided.empty() && decided.count(pairs[p]))) continue;
       ScoredPair sp;
       sp.a = a;
       sp.b = b;

@@ -49,6 +49,15 @@ struct LinkInput {
   std::vector<uint8_t> unique_source;
   // Encoded (optional): per field, Dice cuts of levels 0-2 (else level 3) instead of the kind's.
   std::vector<std::array<float, 3>> dice_cuts;
+  // Clerical review decisions (link/review.h), in the order given: a non-match is a cannot-link
+  // (the two records never end up in one cluster); a match is a must-link, applied before any
+  // automatic link unless it breaks a hard rule (groups, one-record-per-person sources, a reviewed
+  // non-match), which LinkOutcome::decisions reports. Decided pairs are always scored and kept.
+  struct Decision {
+    uint32_t a, b;  // record indices, a != b
+    bool match;
+  };
+  std::vector<Decision> decisions;
   static constexpr uint32_t kNoGroup = 0xffffffffu;
 };
 
@@ -74,6 +83,9 @@ struct LinkOptions {
   // pairs (unscored pairs count 0) is at least this; unset = the pair threshold probability.
   std::optional<double> cluster_bound;
   size_t cluster_score_limit = 256;  // merges with at most this many cross pairs score them all
+  // Clerical review band [low, high) of match probability: pairs in it are neither linked nor
+  // discarded but listed in LinkOutcome::review (unless decided). low >= keep_min_probability.
+  std::optional<std::array<double, 2>> review_band;
   // Plaintext: an exact match on a name or postcode weighs by how rare the value is (Splink's
   // term-frequency adjustment; see TermFrequencyAdjustments in probabilistic.cc).
   bool term_frequencies = true;
@@ -125,6 +137,20 @@ struct LinkOutcome {
   // record already linked by a stronger pair; a cannot-link constraint) nor those decided by
   // groups. A subset of the pairs at or above the threshold.
   std::vector<uint32_t> linked;
+  // Indices into `pairs` (ascending) of the pairs in LinkOptions::review_band that no decision
+  // covers: held for clerical review, not linked.
+  std::vector<uint32_t> review;
+  // Per LinkInput::decisions entry, what the clustering did with it.
+  enum class DecisionResult : uint8_t {
+    kLinked,          // match: the two records are in one cluster
+    kKeptApart,       // non-match: they are not
+    kConflict,        // match refused: it would break a hard rule (conflict_reason)
+  };
+  struct DecisionOutcome {
+    DecisionResult result;
+    std::string conflict_reason;  // kConflict: "different valid NHS pseudonyms", ...
+  };
+  std::vector<DecisionOutcome> decisions;
   int lsh_bits = 0;                // bits per LSH band when recomputed (adaptive_lsh), else 0
   std::vector<int> rule_refine_bits;  // per rule: CLK bits added to keep it in budget (adaptive_lsh)
   struct GroupConsistency {        // over all candidate pairs, against LinkInput::group

@@ -63,6 +63,12 @@ int LinkRecordsCmd(int argc, char** argv) {
   double cluster_bound = -1;
   app.add_option("--cluster-bound", cluster_bound,
                  "mean cross-pair match probability two clusters need to merge (default: the pair threshold)");
+  std::string band;
+  app.add_option("--review-band", band,
+                 "LOW,HIGH: pairs with a match probability in [LOW,HIGH) go to --review-out, neither linked nor discarded");
+  app.add_option("--review-out", o.review_out, "review file (CSV) for --review-band: record ids, levels and weights");
+  app.add_option("--decisions", o.decisions_path,
+                 "reviewed pairs (CSV: left_id,right_id,decision,reviewer; decision match|non-match), applied to this run");
   app.add_option("--threads", o.threads, "worker threads");
   app.add_option("--out", o.out_pairs, "write scored pairs (weight, probability, explanation) to this CSV");
   app.add_flag("--json", json, "print the report as JSON");
@@ -83,6 +89,11 @@ int LinkRecordsCmd(int argc, char** argv) {
   if (cluster_bound >= 0) {
     if (cluster_bound > 1) return ReportError(Status::InvalidArgument("--cluster-bound must be in [0,1]"));
     o.cluster_bound = cluster_bound;
+  }
+  if (!band.empty()) {
+    auto b = ParseReviewBand(band);
+    if (!b.ok()) return ReportError(b.status());
+    o.review_band = *b;
   }
   auto r = LinkRecords(o);
   if (!r.ok()) return ReportError(r.status());
@@ -119,6 +130,9 @@ int LinkRecordsCmd(int argc, char** argv) {
   j["expected_false_matches"] = lo.expected_false_matches;
   j["expected_missed_matches"] = lo.expected_missed_matches;
   j["clustering"] = ClusteringJson(lo.clustering, lo.clusters, lo.refused_merges);
+  if (o.review_band || !o.decisions_path.empty()) {
+    j["review"] = ReviewJson(o.review_band, lo.review.size(), o.review_out, r->decisions, lo.decisions);
+  }
   j["em_iterations"] = lo.em_iterations;
   if (!r->key_fingerprint.empty()) j["key_fingerprint"] = r->key_fingerprint;
   j["model"] = ModelJson(lo);
@@ -134,6 +148,19 @@ int LinkRecordsCmd(int argc, char** argv) {
                 (unsigned long long)lo.clustering.largest, (unsigned long long)lo.clustering.merges,
                 (unsigned long long)lo.clustering.incoherent_merges, (unsigned long long)lo.refused_merges,
                 lo.clustering.ExpectedFalseMergeRate());
+    if (j.contains("review")) {
+      const auto& d = j["review"]["decisions"];
+      if (o.review_band) {
+        std::printf("review: %zu pairs in [%g, %g) written to %s\n", lo.review.size(), (*o.review_band)[0],
+                    (*o.review_band)[1], o.review_out.c_str());
+      }
+      std::printf("decisions: %llu given, %llu linked, %llu kept apart, %zu refused (hard rule)\n",
+                  (unsigned long long)d["given"].get<uint64_t>(), (unsigned long long)d["linked"].get<uint64_t>(),
+                  (unsigned long long)d["kept_apart"].get<uint64_t>(), d["conflicts"].size());
+      for (auto& c : d["conflicts"]) {
+        std::printf("  refused: %s: %s\n", c["at"].get<std::string>().c_str(), c["reason"].get<std::string>().c_str());
+      }
+    }
     if (r->quality) {
       std::printf("precision %.4f  recall %.4f  F1 %.4f  (true persons %llu, found %llu)\n", r->quality->precision,
                   r->quality->recall, r->quality->f1, (unsigned long long)r->quality->true_persons,

@@ -7,6 +7,7 @@
 #include "ingest/build.h"
 #include "link/cluster.h"
 #include "link/link.h"
+#include "link/review.h"
 #include "privacy/bloom.h"
 #include "store/store.h"
 
@@ -62,6 +63,11 @@ OJson LinkJson(const LinkReport& r) {
                  {"by_age_band", rows(r.bias.by_age_band)}, {"by_sex", rows(r.bias.by_sex)},
                  {"decile_gap_pp", r.bias.decile_gap}};
   }
+  if (r.review) {
+    const LinkReviewReport& v = *r.review;
+    j["review"] = ReviewJson(v.band, v.pairs_in_band, v.review_file, v.decisions, v.outcomes);
+    j["review"]["decisions"]["recorded_now"] = v.recorded;
+  }
   if (r.quality) {
     const PairwiseQuality& q = *r.quality;
     j["precision"] = q.precision;
@@ -86,11 +92,26 @@ int Link(int argc, char** argv) {
       ->check(CLI::IsMember({"deterministic", "pprl"}));
   app.add_option("--threads", threads, "worker threads (pprl)");
   app.add_option("--truth", truth, "a synthetic region's truth/ folder: score precision and recall");
+  std::string band;
+  LinkReviewOptions review;
+  app.add_option("--review-band", band,
+                 "pprl: LOW,HIGH: pairs with a match probability in [LOW,HIGH) are held for clerical review, not linked");
+  app.add_option("--review-out", review.review_out, "pprl: review file (default ARK/link/review.csv)");
+  app.add_option("--decisions", review.decisions_path,
+                 "pprl: reviewed pairs (CSV: left_id,right_id,decision,reviewer), recorded and applied from now on");
   app.add_flag("--json", json, "print the report as JSON");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  if (mode != "pprl" && (!band.empty() || !review.decisions_path.empty())) {
+    return ReportError(Status::InvalidArgument("--review-band and --decisions need --mode pprl"));
+  }
+  if (!band.empty()) {
+    auto b = ParseReviewBand(band);
+    if (!b.ok()) return ReportError(b.status());
+    review.band = *b;
+  }
   auto cat = Catalog::Open(dir);
   if (!cat.ok()) return ReportError(cat.status());
-  auto r = mode == "pprl" ? LinkPprl(**cat, truth, threads) : LinkDeterministic(**cat, truth);
+  auto r = mode == "pprl" ? LinkPprl(**cat, truth, threads, review) : LinkDeterministic(**cat, truth);
   if (!r.ok()) return ReportError(r.status());
   if (r->pprl) {
     std::fprintf(json ? stderr : stdout,
@@ -112,6 +133,20 @@ int Link(int argc, char** argv) {
                 c.records ? 100.0 * c.linked / c.records : 0.0);
   }
   std::printf("persons: %llu\n", (unsigned long long)r->persons);
+  if (j.contains("review")) {
+    const auto& d = j["review"]["decisions"];
+    if (r->review->band) {
+      std::printf("review: %llu pairs held in the band, written to %s\n", (unsigned long long)r->review->pairs_in_band,
+                  r->review->review_file.c_str());
+    }
+    std::printf("decisions: %llu applied (%llu recorded now), %llu linked, %llu kept apart, %zu refused (hard rule)\n",
+                (unsigned long long)d["given"].get<uint64_t>(), (unsigned long long)r->review->recorded,
+                (unsigned long long)d["linked"].get<uint64_t>(), (unsigned long long)d["kept_apart"].get<uint64_t>(),
+                d["conflicts"].size());
+    for (auto& c : d["conflicts"]) {
+      std::printf("  refused: %s: %s\n", c["at"].get<std::string>().c_str(), c["reason"].get<std::string>().c_str());
+    }
+  }
   if (r->quality) {
     std::printf("precision %.4f  recall %.4f  F1 %.4f  (true persons %llu, found %llu)\n", r->quality->precision,
                 r->quality->recall, r->quality->f1, (unsigned long long)r->quality->true_persons,
