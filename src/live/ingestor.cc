@@ -387,16 +387,21 @@ Status Ingestor::Replay() {
     }
     last_seq_ = std::max<uint64_t>(last_seq_, r.seq);
     Remember(DedupHash(r));
-    if (!r.nhs_pseudonym.empty() && r.person != kNoPerson && !keys_.count(r.nhs_pseudonym) &&
-        new_nhs_keys_.size() < 100000) {
-      new_nhs_keys_.push_back(r.nhs_pseudonym);  // re-offered to the catalog (INSERT OR IGNORE)
-      new_nhs_values_.push_back(r.person);
+    if (r.person != kNoPerson) {
+      // One hash lookup per pseudonym (the key map is most of a replay's time).
+      for (const std::string* s :
+           {&r.nhs_pseudonym, &r.mrn_pseudonym, &r.merged_nhs_pseudonym, &r.merged_mrn_pseudonym}) {
+        if (s->empty()) continue;
+        const auto [it, fresh] = keys_.try_emplace(*s, r.person);
+        if (!fresh) {
+          it->second = r.person;
+        } else if (s == &r.nhs_pseudonym && new_nhs_keys_.size() < 100000) {
+          new_nhs_keys_.push_back(r.nhs_pseudonym);  // re-offered to the catalog (INSERT OR IGNORE)
+          new_nhs_values_.push_back(r.person);
+        }
+      }
+      next_key_ = std::max<PersonKey>(next_key_, r.person + 1);
     }
-    for (const std::string* s :
-         {&r.nhs_pseudonym, &r.mrn_pseudonym, &r.merged_nhs_pseudonym, &r.merged_mrn_pseudonym}) {
-      if (!s->empty() && r.person != kNoPerson) keys_[*s] = r.person;
-    }
-    if (r.person != kNoPerson) next_key_ = std::max<PersonKey>(next_key_, r.person + 1);
     state_->Apply(r);
     if (store_ && r.seq > marker) tail.push_back(std::move(r));
     return Status::OK();
