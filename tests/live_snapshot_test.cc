@@ -168,10 +168,20 @@ TEST(LiveSnapshot, RecordsAfterTheSnapshotAreReplayedSameAsFullReplay) {
     EXPECT_EQ(x.seq, y.seq);
   }
   EXPECT_EQ(a->IndicatorsJson(), b->IndicatorsJson());
+  // An alert raised after the restart gets the same id in both (ids derive from record numbers).
+  std::vector<uint64_t> ids_a, ids_b;
+  a->Subscribe([&](const Alert& x, const std::string&) { ids_a.push_back(x.id); });
+  b->Subscribe([&](const Alert& x, const std::string&) { ids_b.push_back(x.id); });
+  const std::string aki = Result("c4", Nhs(1), "20250106080000", {{"14682-9", 400.0, "umol/L"}});
+  EXPECT_EQ(Feed(*a, aki).code, "AA");
+  EXPECT_EQ(Feed(*b, aki).code, "AA");
+  EXPECT_FALSE(ids_a.empty()) << "a creatinine of 400 after 70 raises an AKI alert";
+  EXPECT_EQ(ids_a, ids_b);
+  EXPECT_EQ(a->IndicatorsJson(), b->IndicatorsJson());
   a.reset();
   b.reset();
-  EXPECT_EQ(StoreEventCount(ark), first.size() + second.size() + 3);
-  EXPECT_EQ(StoreEventCount(full), first.size() + second.size() + 3);
+  EXPECT_EQ(StoreEventCount(ark), first.size() + second.size() + 4);
+  EXPECT_EQ(StoreEventCount(full), first.size() + second.size() + 4);
   (void)RemoveAll(full);
 }
 
@@ -272,6 +282,51 @@ TEST(LiveSnapshot, HalfWrittenSnapshotIsIgnored) {
   EXPECT_EQ(in->restored(), msgs.size());
   EXPECT_EQ(in->replayed(), more.size());
   EXPECT_EQ(in->IndicatorsJson(), ind);
+}
+
+// The live log of an earlier release holds JSON records (type 16); they are still replayed, and
+// give the same state as the binary records (type 18) written now.
+TEST(LiveSnapshot, JsonRecordsOfAnEarlierReleaseAreReplayed) {
+  const std::string ark = TempArk("snap_json");
+  Metrics m;
+  const auto msgs = Messages("a", 0, 12);
+  std::string ind;
+  {
+    auto in = OpenIngestor(ark, &m);
+    ASSERT_TRUE(in);
+    FeedAll(*in, msgs);
+    ind = in->IndicatorsJson();
+  }
+  ASSERT_EQ(::unlink((ark + "/live/snapshot").c_str()), 0);
+  size_t converted = 0;
+  for (const auto& e : std::filesystem::directory_iterator(ark + "/live/log")) {
+    const std::string path = e.path().string();
+    std::string records;
+    auto res = store::ReadWal(path, [&](uint8_t type, std::string_view payload) -> Status {
+      if (type == 18) {
+        ARK_ASSIGN_OR_RETURN(PseudoRecord r, DecodePseudo(payload));
+        store::AppendWalRecord(&records, static_cast<store::WalRecordType>(16), ToJson(r));
+        ++converted;
+      } else {
+        store::AppendWalRecord(&records, static_cast<store::WalRecordType>(type), payload);
+      }
+      return Status::OK();
+    });
+    ASSERT_TRUE(res.ok()) << res.status().ToString();
+    auto w = store::WalWriter::Create(path);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->WriteAndSync(records).ok());
+  }
+  ASSERT_EQ(converted, msgs.size());
+  auto in = OpenIngestor(ark, &m);
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->restored(), 0u);
+  EXPECT_EQ(in->replayed(), msgs.size());
+  EXPECT_EQ(in->records(), msgs.size());
+  EXPECT_EQ(in->IndicatorsJson(), ind);
+  EXPECT_TRUE(Feed(*in, msgs[5]).duplicate);
+  in.reset();
+  EXPECT_EQ(StoreEventCount(ark), msgs.size());
 }
 
 // Snapshots are taken while running (every N records), by the helper thread.

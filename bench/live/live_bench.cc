@@ -2,7 +2,8 @@
 // as `ark send-hl7` (live/sender.h). Prints figures; `--json` prints them as one JSON object.
 //
 //   live_bench [--suite throughput,single,latency,crash,soak,restart] [--full] [--soak-minutes M]
-//              [--restarts R] [--restart-sizes N,N] [--ark-binary PATH] [--dir DIR] [--json]
+//              [--restarts R] [--restart-sizes N,N] [--restart-persons P] [--ark-binary PATH]
+//              [--dir DIR] [--json]
 //
 // Suites (short by default; --full gives the sizes of the proof):
 //   throughput  ADT messages from 64 connections (window 8 each), durable ACKs: messages/s
@@ -13,7 +14,8 @@
 //   soak        RSS of `ark serve` over time at 2,000 messages/s (default 20 s; --soak-minutes)
 //   restart     start → /healthz after N acknowledged messages (default 100k and 300k;
 //               --restart-sizes): after kill -9 (snapshot + the log after it), after a clean stop,
-//               and without the snapshot (the whole log replayed)
+//               and without the snapshot (the whole log replayed); persons N/10, or P for every N
+//               (--restart-persons), with the server's own account of its start-up time
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -495,11 +497,24 @@ double TimedStart(const std::string& ark, Serve* s) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-void Restart(const std::vector<size_t>& sizes) {
+// The last "ark serve: open ..." line of the server's log: where its start-up time went.
+std::string OpenPhases(const std::string& ark) {
+  auto text = ReadFile(ark + ".serve.log");
+  if (!text.ok()) return "";
+  const size_t at = text->rfind("ark serve: open ");
+  if (at == std::string::npos) return "";
+  const size_t end = text->find('\n', at);
+  return text->substr(at + 11, end == std::string::npos ? std::string::npos : end - at - 11);
+}
+
+// persons = 0: N/10 (1,000 to 200,000), as in the first figures; else that many for every N,
+// so that the sizes differ only in history.
+void Restart(const std::vector<size_t>& sizes, size_t persons) {
   json out = json::array();
   for (size_t n : sizes) {
     const std::string ark = NewArk("restart");
-    auto nhs = NhsNumbers(std::min<size_t>(200000, std::max<size_t>(1000, n / 10)));
+    auto nhs = NhsNumbers(persons > 0 ? persons
+                                      : std::min<size_t>(200000, std::max<size_t>(1000, n / 10)));
     Serve s = Start(ark);
     uint64_t acked = 0;
     double p99_max = 0, secs = 0;
@@ -527,25 +542,35 @@ void Restart(const std::vector<size_t>& sizes) {
     Stop(s, SIGKILL);
     Serve a, b, c;
     const double kill_ms = TimedStart(ark, &a);
+    const std::string kill_phases = OpenPhases(ark);
     const uint64_t records = Records(a);
     Stop(a);
     const double clean_ms = TimedStart(ark, &b);
+    const std::string clean_phases = OpenPhases(ark);
     Stop(b);
     const uint64_t snapshot_bytes = DiskUsage(ark + "/live/snapshot");
     const uint64_t log_bytes = DiskUsage(ark + "/live/log");
     (void)RemoveAll(ark + "/live/snapshot");
     const double full_ms = TimedStart(ark, &c);
+    const std::string full_phases = OpenPhases(ark);
     Stop(c);
     std::printf(
-        "restart: %llu messages ACKed (%.0f msgs/s, 64 connections; worst ACK p99 of a 100k chunk "
-        "%.1f ms; %.0f snapshots, %.1f ms each to encode), %llu records; start to /healthz: after "
-        "kill -9 %.0f ms, after a clean stop %.0f ms, without the snapshot (whole log) %.0f ms; "
-        "snapshot %.1f MB, live log %.1f MB\n",
-        (unsigned long long)acked, secs > 0 ? acked / secs : 0.0, p99_max, encodes, encode_ms,
-        (unsigned long long)records, kill_ms, clean_ms, full_ms, snapshot_bytes / 1048576.0,
-        log_bytes / 1048576.0);
+        "restart: %llu messages ACKed (%zu persons; %.0f msgs/s, 64 connections; worst ACK p99 of "
+        "a 100k chunk %.1f ms; %.0f snapshots, %.1f ms each to encode), %llu records; start to "
+        "/healthz: after kill -9 %.0f ms, after a clean stop %.0f ms, without the snapshot (whole "
+        "log) %.0f ms; snapshot %.1f MB, live log %.1f MB\n",
+        (unsigned long long)acked, nhs.size(), secs > 0 ? acked / secs : 0.0, p99_max, encodes,
+        encode_ms, (unsigned long long)records, kill_ms, clean_ms, full_ms,
+        snapshot_bytes / 1048576.0, log_bytes / 1048576.0);
+    std::printf("restart:   after kill -9:     %s\nrestart:   after a clean stop: %s\n"
+                "restart:   whole log:         %s\n",
+                kill_phases.c_str(), clean_phases.c_str(), full_phases.c_str());
     std::fflush(stdout);
     out.push_back({{"messages", n},
+                   {"persons", nhs.size()},
+                   {"open_after_kill", kill_phases},
+                   {"open_after_clean_stop", clean_phases},
+                   {"open_whole_log", full_phases},
                    {"acked", acked},
                    {"records", records},
                    {"ack_p99_ms_worst_chunk", p99_max},
@@ -568,6 +593,7 @@ int main(int argc, char** argv) {
   int restarts = -1, soak_minutes = -1;
   std::string dir;
   std::vector<size_t> restart_sizes;
+  size_t restart_persons = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -582,7 +608,9 @@ int main(int argc, char** argv) {
     else if (a == "--restart-sizes") {
       std::stringstream in(next());
       for (std::string x; std::getline(in, x, ',');) restart_sizes.push_back(std::stoull(x));
-    } else if (a == "--soak-minutes")
+    } else if (a == "--restart-persons")
+      restart_persons = std::stoull(next());
+    else if (a == "--soak-minutes")
       soak_minutes = std::atoi(next().c_str());
     else if (a == "--ark-binary")
       g_ark_binary = next();
@@ -591,7 +619,8 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: live_bench [--suite LIST] [--full] [--restarts N] [--soak-minutes M] "
-                   "[--restart-sizes N,N] [--ark-binary P] [--dir D] [--json]\n");
+                   "[--restart-sizes N,N] [--restart-persons P] [--ark-binary P] [--dir D] "
+                   "[--json]\n");
       return 2;
     }
   }
@@ -608,7 +637,8 @@ int main(int argc, char** argv) {
   if (has("restart"))
     Restart(!restart_sizes.empty() ? restart_sizes
             : full                  ? std::vector<size_t>{1000000, 3000000}
-                                    : std::vector<size_t>{100000, 300000});
+                                    : std::vector<size_t>{100000, 300000},
+            restart_persons);
   if (has("soak")) Soak(soak_minutes > 0 ? soak_minutes * 60 : full ? 1800 : 20);
   if (as_json) std::printf("%s\n", g_out.dump(2).c_str());
   if (dir.empty()) (void)RemoveAll(g_root);

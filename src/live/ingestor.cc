@@ -22,8 +22,9 @@
 namespace ark::live {
 namespace {
 
-constexpr uint8_t kLogRecord = 16;   // payload: PseudoRecord JSON
+constexpr uint8_t kLogRecordJson = 16;  // payload: PseudoRecord JSON (logs of earlier releases)
 constexpr uint8_t kLogApplied = 17;  // payload: decimal seq; records up to it are in the store
+constexpr uint8_t kLogRecord = 18;   // payload: EncodePseudo (binary)
 constexpr const char* kSource = "live";
 
 std::string Vocabulary(const std::string& s) {
@@ -45,13 +46,6 @@ uint64_t DedupHash(const PseudoRecord& r) {
   k.push_back('\x1f');
   k += r.control_id;
   return XXH3_64bits(k.data(), k.size());
-}
-
-uint64_t ValueBits(double v) {
-  if (std::isnan(v)) return 0x7ff8000000000000ULL;  // every NaN is "no value"
-  uint64_t b = 0;
-  std::memcpy(&b, &v, sizeof b);
-  return b;
 }
 
 std::string Raw(const std::string& hex) {
@@ -106,6 +100,7 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(IngestOptions opts, Metrics* me
   const std::string& ark = in->opts_.ark_dir;
   in->log_dir_ = ark + "/live/log";
   ARK_RETURN_IF_ERROR(MakeDirs(in->log_dir_));
+  const int64_t t0 = NowMicros();
   {
     auto lock = store::FileLock::TryLock(ark + "/live/LOCK");
     if (!lock.ok()) {
@@ -127,15 +122,25 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(IngestOptions opts, Metrics* me
     }
     ARK_ASSIGN_OR_RETURN(in->next_key_, cat->NextPerson());
   }
+  const int64_t t1 = NowMicros();
   if (in->opts_.use_store) {
     ARK_ASSIGN_OR_RETURN(in->store_, Store::Open(ark + "/store"));
   }
+  const int64_t t2 = NowMicros();
   ARK_RETURN_IF_ERROR(in->Replay());
+  const int64_t t3 = NowMicros();
   if (in->store_ && in->store_->Stats().delta_events == 0) {
     // Take the store's writer LOCK now (Compact of an empty delta does only that), so that
     // `ark append`/`ark compact` are refused from the start rather than at our first append.
     ARK_RETURN_IF_ERROR(in->store_->Compact().WithContext(ark + "/store"));
   }
+  const int64_t t4 = NowMicros();
+  std::fprintf(stderr,
+               "ark serve: open %.0f ms: catalog keys %.0f ms, store %.0f ms (%llu delta events), "
+               "live state %.0f ms (%s), store lock %.0f ms\n",
+               (t4 - t0) / 1e3, (t1 - t0) / 1e3, (t2 - t1) / 1e3,
+               static_cast<unsigned long long>(in->store_ ? in->store_->Stats().delta_events : 0),
+               (t3 - t2) / 1e3, in->replay_report_.c_str(), (t4 - t3) / 1e3);
   in->HandOverKeys();
   in->committer_ = std::thread([p = in.get()] { p->CommitLoop(); });
   in->snap_thread_ = std::thread([p = in.get()] { p->SnapshotLoop(); });
@@ -351,7 +356,9 @@ Status Ingestor::Replay() {
   std::sort(files.begin(), files.end());
   size_t first_file = 0;
   uint64_t offset = 0, marker = 0;
+  const int64_t t0 = NowMicros();
   LoadSnapshot(files, &first_file, &offset, &marker);
+  const int64_t t1 = NowMicros();
   const uint64_t covered = last_seq_.load();  // records the snapshot's state already holds
   // Streaming in log order from the snapshot's position: rebuild keys, retransmit window and
   // indicators (alerts are not emitted); keep only the records after the latest "applied" marker.
@@ -370,8 +377,9 @@ Status Ingestor::Replay() {
       while (!tail.empty() && tail.front().seq <= marker) tail.pop_front();
       return Status::OK();
     }
-    if (type != kLogRecord) return Status::OK();
-    ARK_ASSIGN_OR_RETURN(PseudoRecord r, PseudoFromJson(payload));
+    if (type != kLogRecord && type != kLogRecordJson) return Status::OK();
+    ARK_ASSIGN_OR_RETURN(PseudoRecord r,
+                         type == kLogRecord ? DecodePseudo(payload) : PseudoFromJson(payload));
     ++replayed_;
     if (r.seq <= covered) {  // in the snapshot's state; read only for the store
       if (store_ && r.seq > marker) tail.push_back(std::move(r));
@@ -379,29 +387,45 @@ Status Ingestor::Replay() {
     }
     last_seq_ = std::max<uint64_t>(last_seq_, r.seq);
     Remember(DedupHash(r));
-    if (!r.nhs_pseudonym.empty() && r.person != kNoPerson && !keys_.count(r.nhs_pseudonym) &&
-        new_nhs_keys_.size() < 100000) {
-      new_nhs_keys_.push_back(r.nhs_pseudonym);  // re-offered to the catalog (INSERT OR IGNORE)
-      new_nhs_values_.push_back(r.person);
+    if (r.person != kNoPerson) {
+      // One hash lookup per pseudonym (the key map is most of a replay's time).
+      for (const std::string* s :
+           {&r.nhs_pseudonym, &r.mrn_pseudonym, &r.merged_nhs_pseudonym, &r.merged_mrn_pseudonym}) {
+        if (s->empty()) continue;
+        const auto [it, fresh] = keys_.try_emplace(*s, r.person);
+        if (!fresh) {
+          it->second = r.person;
+        } else if (s == &r.nhs_pseudonym && new_nhs_keys_.size() < 100000) {
+          new_nhs_keys_.push_back(r.nhs_pseudonym);  // re-offered to the catalog (INSERT OR IGNORE)
+          new_nhs_values_.push_back(r.person);
+        }
+      }
+      next_key_ = std::max<PersonKey>(next_key_, r.person + 1);
     }
-    for (const std::string* s :
-         {&r.nhs_pseudonym, &r.mrn_pseudonym, &r.merged_nhs_pseudonym, &r.merged_mrn_pseudonym}) {
-      if (!s->empty() && r.person != kNoPerson) keys_[*s] = r.person;
-    }
-    if (r.person != kNoPerson) next_key_ = std::max<PersonKey>(next_key_, r.person + 1);
     state_->Apply(r);
     if (store_ && r.seq > marker) tail.push_back(std::move(r));
     return Status::OK();
   }));
+  const int64_t t2 = NowMicros();
   marker_logged_ = marker;
   applied_seq_ = marker;
+  size_t recovered = 0;
   if (store_) {
     const uint64_t threshold = std::max(marker, store_->max_tag());
     while (!tail.empty() && tail.front().seq <= threshold) tail.pop_front();
+    recovered = tail.size();
     if (!tail.empty())
       ARK_RETURN_IF_ERROR(Recover(std::vector<PseudoRecord>(tail.begin(), tail.end()), threshold));
     applied_seq_ = last_seq_.load();
   }
+  const int64_t t3 = NowMicros();
+  char report[200];
+  std::snprintf(report, sizeof report,
+                "snapshot %.0f ms for %llu records, log %.0f ms for %llu records, store recovery "
+                "%.0f ms for %zu records",
+                (t1 - t0) / 1e3, static_cast<unsigned long long>(restored_), (t2 - t1) / 1e3,
+                static_cast<unsigned long long>(replayed_), (t3 - t2) / 1e3, recovered);
+  replay_report_ = report;
   since_snapshot_ = last_seq_.load() - restored_;
   last_snapshot_ = std::chrono::steady_clock::now();
   // A new log file for this run.
@@ -482,7 +506,7 @@ void Ingestor::SubmitError(std::string code, Status error, Done done) {
 
 void Ingestor::CommitLoop() {
   std::vector<Item> batch;
-  std::string buf;
+  std::string buf, payload;
   for (;;) {
     {
       std::unique_lock<std::mutex> l(queue_mu_);
@@ -527,7 +551,9 @@ void Ingestor::CommitLoop() {
       o.code = "AA";
       o.person = r.person;
       o.seq = r.seq;
-      store::AppendWalRecord(&buf, static_cast<store::WalRecordType>(kLogRecord), ToJson(r));
+      payload.clear();
+      EncodePseudo(r, &payload);
+      store::AppendWalRecord(&buf, static_cast<store::WalRecordType>(kLogRecord), payload);
       fresh.push_back(i);
     }
     const uint64_t applied = applied_seq_.load();

@@ -161,6 +161,7 @@ class Ingestor {
   uint64_t marker_logged_ = 0;
   uint64_t replayed_ = 0;
   uint64_t restored_ = 0;
+  std::string replay_report_;  // where Open's replay time went (stderr)
   std::string log_name_;  // this run's live-log file (a name in log_dir_)
   // Groups written by this run whose records may not be in the store yet: (last seq, offset of
   // the group in log_name_). A snapshot's replay starts at the first of them.

@@ -7,8 +7,8 @@
 // numbers HMAC("visit:" + number) (16 hex digits). Names, full dates of birth, postcodes,
 // observation free text and NTE comments are dropped; year and month of birth and sex are kept.
 //
-// Log format: one JSON object per record (ToJson / PseudoFromJson), keys documented in
-// docs/live.md ("The live log").
+// Log format: binary (EncodePseudo / DecodePseudo, live/pseudo_codec.cc), the form the live log
+// writes; JSON (ToJson / PseudoFromJson) is what logs written before it hold, still read.
 #pragma once
 
 #include <cstdint>
@@ -64,6 +64,11 @@ PseudoRecord Pseudonymise(const LiveRecord& r, const ProgrammeKey& key);
 std::string ToJson(const PseudoRecord& r);
 // Errors: Corruption naming the field.
 Result<PseudoRecord> PseudoFromJson(std::string_view json);
+
+// Binary form (live-log record type 18): appends to *out. DecodePseudo gives back every field
+// exactly (doubles bit for bit); errors: Corruption saying what is wrong.
+void EncodePseudo(const PseudoRecord& r, std::string* out);
+Result<PseudoRecord> DecodePseudo(std::string_view bytes);
 
 const char* KindName(LiveRecord::Kind k);
 
