@@ -23,6 +23,7 @@
 #include "core/net.h"
 #include "core/process.h"
 #include "governance/governance.h"
+#include "server/api.h"
 #include "server/serve_process.h"
 
 namespace ark::server {
@@ -257,6 +258,26 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_NE(check.output.find(std::to_string(recorded.size()) + " responses checked"), std::string::npos)
       << check.output;
+}
+
+// One source of truth: the binary serves the checked-in description, and serves exactly its routes.
+TEST(ApiSpec, EmbeddedDocumentIsTheCheckedInFileAndMatchesTheRoutes) {
+  auto file = ReadFile(std::string(ARK_SOURCE_DIR) + "/docs/api/openapi.json");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(std::string(OpenApiSpec()), *file) << "rebuild: the embedded description is stale";
+  const json doc = json::parse(OpenApiSpec());
+  std::set<std::string> described;
+  for (const auto& [path, item] : doc.at("paths").items()) {
+    for (const auto& [method, op] : item.items()) {
+      std::string m = method;
+      for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      described.insert(m + " " + path);
+    }
+  }
+  Auth auth("unused", "");
+  Api api("unused", nullptr, &auth);
+  const auto routes = api.Routes();
+  EXPECT_EQ(std::set<std::string>(routes.begin(), routes.end()), described);
 }
 
 TEST(ApiSession, CookieCsrfSignOutAndTheLedger) {

@@ -143,6 +143,12 @@ Api::Api(std::string ark_dir, live::Ingestor* ingestor, Auth* auth)
   };
 }
 
+std::vector<std::string> Api::Routes() const {
+  std::vector<std::string> out;
+  for (const Entry& e : routes_) out.push_back(e.method + " " + e.tmpl);
+  return out;
+}
+
 bool Api::Serves(std::string_view path) {
   return path == "/healthz" || path == "/api/v1" || path.substr(0, 8) == "/api/v1/";
 }

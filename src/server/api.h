@@ -74,6 +74,8 @@ class Api {
   static bool Traversal(std::string_view path);
   RouteInfo Route(const std::string& method, const std::string& path) const;
   ApiResponse Handle(const ApiRequest& r);
+  // "METHOD /path/{param}" of every route served (tests compare them with the description).
+  std::vector<std::string> Routes() const;
   // Puts a refusal the server decided from the head (401 before the body) on the ledger.
   void LogRefusal(const ApiRequest& r, const std::string& route, int status, const std::string& why);
 
