@@ -165,7 +165,8 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
       ASSERT_TRUE(gov::CreateProject(**cat, admin, p).ok());
     }
   }
-  const auto [cookie, csrf] = SignIn(port, s.tokens["analyst"]);
+  const auto signed_in = SignIn(port, s.tokens["analyst"]);
+  const std::string cookie = signed_in.first, csrf = signed_in.second;  // (clang 14: no lambda capture of bindings)
   ASSERT_FALSE(cookie.empty());
 
   const std::vector<std::string> roles = {"anonymous", "interim", "admin", "analyst", "output_checker",
