@@ -319,6 +319,29 @@ TEST(ApiSession, CookieCsrfSignOutAndTheLedger) {
   EXPECT_EQ(rej.status, 200) << rej.body;
   EXPECT_EQ(json::parse(rej.body).at("status"), "rejected");
   EXPECT_NE(s.Ledger().find("\"type\":\"project.rejected\",\"id\":\"csrf-1\""), std::string::npos);
+  // The latest entry is provable under the latest checkpoint, and the proof verifies (also after
+  // the ledger grew since the last proof was served).
+  uint64_t previous = 0;
+  for (int round = 0; round < 2; ++round) {
+    Reply cp = Request(port, "GET", "/api/v1/ledger/checkpoint");
+    ASSERT_EQ(cp.status, 200);
+    const uint64_t size = json::parse(cp.body).at("size");
+    EXPECT_GT(size, previous);
+    previous = size;
+    Reply proof = Request(port, "GET", "/api/v1/ledger/proof/" + std::to_string(size - 1));
+    ASSERT_EQ(proof.status, 200) << proof.body;
+    EXPECT_EQ(json::parse(proof.body).at("treeSize"), size);
+    const std::string file = s.ark + "/proof" + std::to_string(round) + ".json";
+    ASSERT_TRUE(WriteFileAtomic(file, proof.body).ok());
+    const CommandOutput v = RunCommand(std::string(ARK_BINARY) + " ledger verify-proof '" + file + "' 2>&1");
+    EXPECT_EQ(v.exit_code, 0) << v.output;
+    EXPECT_EQ(Request(port, "GET", "/api/v1/ledger/proof/" + std::to_string(size)).status, 404);
+    // The ledger grows: a refusal of a request without a valid credential (once a minute per address).
+    EXPECT_EQ(Request(port, "POST", "/api/v1/projects", {{"Authorization", "Bearer wrong-" + std::to_string(round)}},
+                      ProjectBody("x").dump())
+                  .status,
+              401);
+  }
   // A decided project cannot be decided again.
   EXPECT_EQ(Request(port, "POST", "/api/v1/projects/csrf-1/decision", {{"Authorization", "Bearer " + s.tokens["admin"]}},
                     json{{"decision", "approve"}, {"reason", "second thoughts"}}.dump())

@@ -348,6 +348,16 @@ ApiResponse Api::Checkpoint(Ctx&) {
                          {"verifier_key", s->vkey}});
 }
 
+std::shared_ptr<const gov::LoadedLog> Api::Log(uint64_t at_least) {
+  std::lock_guard<std::mutex> l(log_mu_);
+  if (!log_ || log_->tree.size() < at_least) {
+    auto loaded = gov::LoadLog(gov::LedgerDirOf(ark_dir_));
+    if (!loaded.ok()) return nullptr;
+    log_ = std::make_shared<const gov::LoadedLog>(std::move(*loaded));
+  }
+  return log_;
+}
+
 ApiResponse Api::Proof(Ctx& c) {
   const std::string& arg = c.params[0];
   if (arg.size() > 18 || arg.find_first_not_of("0123456789") != std::string::npos)
@@ -357,8 +367,9 @@ ApiResponse Api::Proof(Ctx& c) {
   if (!s.ok()) return FromStatus(s.status());
   if (seq >= s->cp.size)
     return Error(404, "no entry " + arg + " under the latest checkpoint (" + std::to_string(s->cp.size) + " entries)");
-  auto log = gov::LoadLog(gov::LedgerDirOf(ark_dir_));
-  if (!log.ok()) return FromStatus(log.status());
+  auto log = Log(s->cp.size);
+  if (!log) return Error(500, "the ledger's entries cannot be read");
+  if (log->tree.size() < s->cp.size) return Error(500, "the ledger holds fewer entries than its checkpoint");
   auto proof = log->tree.InclusionProof(seq, s->cp.size);
   if (!proof.ok()) return FromStatus(proof.status());
   auto b64 = [](const merkle::Hash& h) { return gov::Base64Encode(merkle::View(h)); };

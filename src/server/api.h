@@ -19,6 +19,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "ark/status.h"
+#include "governance/ledger.h"
 #include "live/ingestor.h"
 #include "server/auth.h"
 
@@ -113,6 +115,11 @@ class Api {
   live::Ingestor* ingestor_;
   Auth* auth_;
   std::vector<Entry> routes_;
+  // The ledger's tree for proofs, reloaded only when a checkpoint covers more entries than it holds
+  // (the log is append-only and only checkpointed prefixes are proved).
+  std::shared_ptr<const gov::LoadedLog> Log(uint64_t at_least);
+  std::mutex log_mu_;
+  std::shared_ptr<const gov::LoadedLog> log_;
   std::mutex once_mu_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> once_;
 };
