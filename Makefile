@@ -11,9 +11,10 @@ deps:
 	@bash scripts/deps.sh
 
 # npm packages of the independent test clients (installed from package-lock.json, once).
-NODE_DIRS = tests/interop
+# Installed again only when package-lock.json is newer than the installed tree.
+NODE_DIRS = tests/interop tests/api
 node-deps:
-	@for d in $(NODE_DIRS); do [ -d $$d/node_modules ] || (cd $$d && npm ci --no-audit --no-fund --loglevel=error) || exit 1; done
+	@for d in $(NODE_DIRS); do [ $$d/node_modules/.package-lock.json -nt $$d/package-lock.json ] || npm ci --prefix $$d --no-audit --no-fund --loglevel=error || exit 1; done
 
 $(BUILD)/build.ninja:
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release

@@ -1,7 +1,7 @@
 // MLLP framing (live/mllp.h): the input's first two bytes choose the frame limit and the read
 // size, the rest is fed to one decoder in reads of that size, as a connection would deliver it;
 // each completed frame is parsed and mapped as the listener does. Also the file splitter
-// (live/server.h SplitHl7Messages) over the same bytes.
+// (live/mllp.h SplitHl7Messages) over the same bytes.
 #include <cstdint>
 #include <string>
 
@@ -9,7 +9,7 @@
 #include "hl7/hl7.h"
 #include "live/mllp.h"
 #include "live/record.h"
-#include "live/server.h"
+#include "live/mllp.h"
 
 using namespace ark;
 

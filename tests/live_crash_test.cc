@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "core/net.h"
-#include "live/serve_process.h"
+#include "server/serve_process.h"
 #include "live/sender.h"
-#include "live/test_util.h"
+#include "server/test_util.h"
 #include "store/store.h"
 
 namespace ark::live {
@@ -23,7 +23,7 @@ using namespace testing;
 using Child = ServeProcess;
 
 Child StartServe(const std::string& ark, const std::vector<std::string>& args = {}) {
-  auto c = live::StartServe(ARK_BINARY, ark, ark + ".serve.log", args);
+  auto c = server::StartServe(ARK_BINARY, ark, ark + ".serve.log", args);
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return c.ok() ? *c : Child{};
 }

@@ -8,7 +8,7 @@
 #include <cstdio>
 
 #include "core/process.h"
-#include "live/test_util.h"
+#include "server/test_util.h"
 
 namespace ark::live {
 namespace {

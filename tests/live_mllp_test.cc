@@ -3,7 +3,7 @@
 
 #include "live/mllp.h"
 #include "live/sender.h"
-#include "live/server.h"
+#include "live/mllp.h"
 
 namespace ark::live {
 namespace {

@@ -12,8 +12,8 @@
 #include "core/process.h"
 #include "hl7/charset.h"
 #include "live/sender.h"
-#include "live/serve_process.h"
-#include "live/test_util.h"
+#include "server/serve_process.h"
+#include "server/test_util.h"
 
 namespace ark::live {
 namespace {

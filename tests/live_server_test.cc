@@ -12,7 +12,7 @@
 #include "core/process.h"
 #include "governance/governance.h"
 #include "live/sender.h"
-#include "live/test_util.h"
+#include "server/test_util.h"
 #include "store/store.h"
 
 namespace ark::live {

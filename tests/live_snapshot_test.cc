@@ -14,7 +14,7 @@
 #include "hl7/hl7.h"
 #include "live/record.h"
 #include "live/snapshot.h"
-#include "live/test_util.h"
+#include "server/test_util.h"
 #include "store/store.h"
 #include "store/wal.h"
 

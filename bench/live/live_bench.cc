@@ -42,13 +42,14 @@
 #include "core/net.h"
 #include "live/mllp.h"
 #include "live/sender.h"
-#include "live/serve_process.h"
+#include "server/serve_process.h"
 #include "privacy/nhs_number.h"
 
 namespace {
 
 using namespace ark;
 using namespace ark::live;
+using namespace ark::server;
 using Clock = std::chrono::steady_clock;
 using nlohmann::json;
 

@@ -243,10 +243,11 @@ nlohmann::ordered_json ProjectJson(const Project& p) {
           {"status", p.status}, {"approved_by", p.approved_by}, {"approved_at", p.approved_at}};
 }
 
-Status ApproveProject(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& id, const std::string& today) {
+Status ApproveProject(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& id, const std::string& today,
+                      const std::string& reason) {
   ARK_ASSIGN_OR_RETURN(Project p, GetProject(cat, id));
   if (!by.Has("admin")) return Refuse(cat, by.user, "only an admin approves projects");
-  if (p.status == "approved") return Status::FailedPrecondition("project '" + id + "' is already approved");
+  if (p.status != "pending") return Status::FailedPrecondition("project '" + id + "' is " + p.status + ", not pending");
   if (!CheckDate("start", p.start).ok() || !CheckDate("end", p.end).ok()) {
     return Refuse(cat, by.user, "project '" + id + "' has no valid dates (" + p.start + ".." + p.end + "): it cannot be approved");
   }
@@ -259,7 +260,19 @@ Status ApproveProject(Catalog& cat, Ledger& ledger, const Actor& by, const std::
   ARK_RETURN_IF_ERROR(up->Run());
   Json e = {{"type", "project.approved"}};
   e.update(ProjectJson(p));
+  if (!reason.empty()) e["reason"] = reason;
   return ledger.Append(std::move(e)).status();
+}
+
+Status RejectProject(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& id, const std::string& reason) {
+  ARK_ASSIGN_OR_RETURN(Project p, GetProject(cat, id));
+  if (!by.Has("admin")) return Refuse(cat, by.user, "only an admin rejects projects");
+  if (reason.empty()) return Status::InvalidArgument("a rejection needs a reason");
+  if (p.status != "pending") return Status::FailedPrecondition("project '" + id + "' is " + p.status + ", not pending");
+  ARK_ASSIGN_OR_RETURN(auto up, cat.Prepare("UPDATE gov_projects SET status = 'rejected', approved_by = ?, approved_at = ? WHERE id = ?"));
+  up->Bind(1, by.user).Bind(2, UtcNow()).Bind(3, id);
+  ARK_RETURN_IF_ERROR(up->Run());
+  return ledger.Append(Json{{"type", "project.rejected"}, {"id", id}, {"by", by.user}, {"reason", reason}}).status();
 }
 
 Result<Project> GetProject(Catalog& cat, const std::string& id) {

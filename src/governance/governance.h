@@ -65,15 +65,20 @@ struct Project {
   std::vector<std::string> people;    // users who may run analyses
   std::string start, end;             // YYYY-MM-DD, inclusive
   std::string optout_exemption;       // empty: none; else the recorded basis (shown publicly)
-  std::string status = "pending";     // pending | approved
+  std::string status = "pending";     // pending | approved | rejected
   std::string created_by, approved_by, approved_at;
 };
 
 Status CreateProject(Catalog& cat, const Actor& by, const Project& p);
 // An admin approves a pending project whose end date is not before `today`; appends
 // "project.approved" to the ledger. A project that has expired is refused (and logged).
+// `reason` (optional here, required by the HTTP API) goes into the ledger entry.
 Status ApproveProject(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& id,
-                      const std::string& today = Today());
+                      const std::string& today = Today(), const std::string& reason = "");
+// An admin rejects a pending project with a reason (required); appends "project.rejected" (id,
+// by, reason). A rejected project never runs (AuthoriseRun needs "approved").
+Status RejectProject(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& id,
+                     const std::string& reason);
 Result<Project> GetProject(Catalog& cat, const std::string& id);
 Result<std::vector<Project>> ListProjects(Catalog& cat);
 nlohmann::ordered_json ProjectJson(const Project& p);  // the public register's view

@@ -82,4 +82,21 @@ void MllpDecoder::Feed(std::string_view bytes,
   }
 }
 
+std::vector<std::string> SplitHl7Messages(std::string_view text) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t j = i;
+    while (j < text.size() && text[j] != '\r' && text[j] != '\n') ++j;
+    std::string_view line = text.substr(i, j - i);
+    if (j < text.size() && text[j] == '\r' && j + 1 < text.size() && text[j + 1] == '\n') ++j;
+    i = j + 1;
+    if (line.empty()) continue;
+    if (line.substr(0, 3) == "MSH" || out.empty()) out.emplace_back();
+    out.back().append(line);
+    out.back().push_back('\r');
+  }
+  return out;
+}
+
 }  // namespace ark::live

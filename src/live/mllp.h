@@ -14,6 +14,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ark/status.h"
 
@@ -55,5 +56,9 @@ class MllpDecoder {
   std::string buf_;
   uint64_t skipped_ = 0;
 };
+
+// Splits a file's text into HL7 messages: a message starts at each line beginning "MSH"; segment
+// ends CR, LF or CRLF become CR; empty lines are dropped.
+std::vector<std::string> SplitHl7Messages(std::string_view text);
 
 }  // namespace ark::live

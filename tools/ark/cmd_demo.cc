@@ -21,7 +21,7 @@
 #include "core/net.h"
 #include "core/process.h"
 #include "disclosure/opensafely.h"
-#include "live/serve_process.h"
+#include "server/serve_process.h"
 #include "governance/demo.h"
 #include "pathways/pathway.h"
 #include "ingest/build.h"
@@ -151,9 +151,9 @@ Result<std::string> LiveDemo(const std::string& region, const std::string& ark, 
   ARK_RETURN_IF_ERROR(MakeDirs(work));
   const std::string self = fs::read_symlink("/proc/self/exe").string();
   std::fflush(stdout);
-  ARK_ASSIGN_OR_RETURN(live::ServeProcess serve,
-                       live::StartServe(self, ark, work + "/serve.log", {"--key", key_file}, /*wait_ms=*/10000));
-  auto stop = [&] { live::StopServe(serve); };
+  ARK_ASSIGN_OR_RETURN(server::ServeProcess serve,
+                       server::StartServe(self, ark, work + "/serve.log", {"--key", key_file}, /*wait_ms=*/10000));
+  auto stop = [&] { server::StopServe(serve); };
   const uint16_t mllp = serve.mllp, http = serve.http;
   const CommandOutput send = RunCommand(self + " send-hl7 " + region + "/acute/feed.hl7 --to 127.0.0.1:" +
                                         std::to_string(mllp) + " --connections 1 --json 2>" + work + "/send.log");

@@ -4,7 +4,7 @@
 #include "command.h"
 #include "core/fs.h"
 #include "live/sender.h"
-#include "live/server.h"
+#include "live/mllp.h"
 
 namespace ark::cli {
 namespace {

@@ -1,5 +1,6 @@
-// `ark serve`: the live feed listener (HL7 v2 over MLLP, FHIR over HTTP) with indicators, alerts
-// and metrics. docs/live.md is the user's guide.
+// `ark serve`: the Ark's one server (src/server/): the HTTP API /api/v1 (docs/api.md) and the live
+// feed listener (HL7 v2 over MLLP, FHIR over HTTP) with indicators, alerts and metrics
+// (docs/live.md).
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <signal.h>
@@ -16,7 +17,7 @@
 #include "core/fs.h"
 #include "live/ingestor.h"
 #include "live/sender.h"
-#include "live/server.h"
+#include "server/server.h"
 
 namespace ark::cli {
 namespace {
@@ -61,8 +62,9 @@ Result<std::string> ApiToken(const std::string& ark) {
 
 int Serve(int argc, char** argv) {
   CLI::App app(
-      "Listen for HL7 v2 over MLLP and FHIR over HTTP; keep live indicators, raise alerts.\n"
-      "Every message is pseudonymised at the edge and durable before its AA. See docs/live.md.",
+      "Serve the HTTP API (/api/v1, docs/api.md); listen for HL7 v2 over MLLP and FHIR over HTTP;\n"
+      "keep live indicators, raise alerts. Every message is pseudonymised at the edge and durable\n"
+      "before its AA. See docs/live.md.",
       "ark serve");
   std::string ark, mllp = "127.0.0.1:2575", http = "127.0.0.1:8080", key_file, rules_file;
   std::vector<std::string> webhooks;
@@ -105,7 +107,7 @@ int Serve(int argc, char** argv) {
                "do not append to the timeline store (live log and indicators only; benchmarks)");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
 
-  live::ServeOptions so;
+  server::ServeOptions so;
   so.ark_dir = ark;
   so.threads = threads;
   so.max_message_bytes = max_message_bytes;  // 0: the environment variable, then the default
@@ -151,10 +153,11 @@ int Serve(int argc, char** argv) {
   auto ingestor = live::Ingestor::Open(io, &metrics);
   const double open_ms = (live::NowMicros() - open_t0) / 1000.0;
   if (!ingestor.ok()) return ReportError(ingestor.status());
-  auto server = live::Server::Start(so, ingestor->get(), &metrics);
+  auto server = server::Server::Start(so, ingestor->get(), &metrics);
   if (!server.ok()) return ReportError(server.status());
-  std::printf("ark serve: MLLP on %s:%u, HTTP on %s:%u (threads %d)\n", so.mllp_host.c_str(),
-              (*server)->mllp_port(), so.http_host.c_str(), (*server)->http_port(), threads);
+  std::printf("ark serve: MLLP on %s:%u, HTTP on %s:%u (API: http://%s:%u/api/v1/openapi.json; threads %d)\n",
+              so.mllp_host.c_str(), (*server)->mllp_port(), so.http_host.c_str(), (*server)->http_port(),
+              so.http_host.c_str(), (*server)->http_port(), threads);
   std::printf(
       "ark serve: restored %llu records from the live snapshot, replayed %llu from %s (%.0f ms); "
       "API token in %s/live/api.token (or a governance user's \"user:token\")\n",
@@ -176,6 +179,6 @@ int Serve(int argc, char** argv) {
 }  // namespace
 
 ARK_COMMAND(kServe, "serve",
-            "live feeds: HL7 v2 over MLLP and FHIR over HTTP, indicators and alerts", Serve);
+            "the server: HTTP API (/api/v1), live feeds over MLLP and FHIR, indicators and alerts", Serve);
 
 }  // namespace ark::cli

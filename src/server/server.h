@@ -7,12 +7,16 @@
 // position for a message that cannot be parsed or mapped (AR for an unsupported message type).
 // ACKs go back in the order the messages arrived on the connection, each in one write.
 //
-// HTTP (Boost.Beast): GET /healthz (no authentication), GET /api/live/indicators,
-// GET /api/live/alerts (recent alerts), GET /api/live/alerts/stream (Server-Sent Events),
-// GET /metrics (Prometheus), POST /fhir (FHIR R4 transaction Bundle or NDJSON). Every endpoint but
-// /healthz requires "Authorization: Bearer <token>": the interim API token (ARK/live/api.token), or
-// a governance user's "user:token" (gov::Authenticate); 401 otherwise. Writing data (POST /fhir)
-// needs the interim token or a user with the `feed` role: 403 for any other user.
+// HTTP (Boost.Beast): the API under /api/v1 and GET /healthz (api.h; docs/api.md, described by
+// docs/api/openapi.json), with the old live paths /api/live/... as aliases of /api/v1/live/...;
+// GET /metrics (Prometheus) and POST /fhir (FHIR R4 transaction Bundle or NDJSON), which need
+// "Authorization: Bearer <token>" (the interim API token, ARK/live/api.token, or a governance
+// user's "user:token"); 401 otherwise. Writing data (POST /fhir) needs the interim token or a
+// user with the `feed` role: 403 for any other user. Who asks, the route and the body's announced
+// size are decided from the request head, before any of the body is read (auth.h).
+//
+// This is the layer above governance: the only one that catches exceptions and maps a Status to
+// an HTTP status or an ACK.
 //
 // Robustness: no input stops the server. Every exception escaping the handling of one message
 // or request becomes an AE for that message (or a 500 for that request) and is logged to stderr;
@@ -29,8 +33,9 @@
 #include "ark/status.h"
 #include "live/ingestor.h"
 #include "live/metrics.h"
+#include "server/auth.h"
 
-namespace ark::live {
+namespace ark::server {
 
 struct ServeOptions {
   std::string ark_dir;
@@ -48,6 +53,7 @@ struct ServeOptions {
   // (chunked); a request without a valid token gets 401 before its body is read.
   size_t max_message_bytes = 0;  // ARK_SERVE_MAX_MESSAGE_BYTES, default kDefaultMaxMessageBytes
   size_t max_body_bytes = 0;     // ARK_SERVE_MAX_BODY_BYTES, default kDefaultMaxBodyBytes
+  SignInLimits sign_in;          // throttling of POST /api/v1/session (auth.h)
 };
 
 constexpr size_t kDefaultMaxMessageBytes = 8u << 20;  // 8 MiB
@@ -56,8 +62,8 @@ constexpr size_t kDefaultMaxBodyBytes = 32u << 20;    // 32 MiB
 class Server {
  public:
   // Binds both listeners and starts the threads. Errors: IOError naming the address.
-  static Result<std::unique_ptr<Server>> Start(const ServeOptions& opts, Ingestor* ingestor,
-                                               Metrics* metrics);
+  static Result<std::unique_ptr<Server>> Start(const ServeOptions& opts, live::Ingestor* ingestor,
+                                               live::Metrics* metrics);
   // Shutdown order: Stop(), then destroy the Ingestor, then the Server (pending ACK handlers the
   // ingestor posts after Stop() are dropped with the Server). Metrics must outlive both.
   ~Server();  // Stop()
@@ -72,8 +78,4 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-// Splits a file's text into HL7 messages: a message starts at each line beginning "MSH"; segment
-// ends CR, LF or CRLF become CR; empty lines are dropped.
-std::vector<std::string> SplitHl7Messages(std::string_view text);
-
-}  // namespace ark::live
+}  // namespace ark::server

@@ -1,11 +1,11 @@
-#include "live/webhook.h"
+#include "server/webhook.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 
-namespace ark::live {
+namespace ark::server {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -48,7 +48,7 @@ Status PostJson(const std::string& url, const std::string& body, int timeout_ms)
   }
 }
 
-WebhookSender::WebhookSender(std::vector<std::string> urls, Metrics* metrics)
+WebhookSender::WebhookSender(std::vector<std::string> urls, live::Metrics* metrics)
     : urls_(std::move(urls)), metrics_(metrics), thread_([this] { Loop(); }) {}
 
 WebhookSender::~WebhookSender() {
@@ -95,4 +95,4 @@ void WebhookSender::Loop() {
   }
 }
 
-}  // namespace ark::live
+}  // namespace ark::server

@@ -14,18 +14,18 @@
 #include "ark/status.h"
 #include "live/metrics.h"
 
-namespace ark::live {
+namespace ark::server {
 
 class WebhookSender {
  public:
-  WebhookSender(std::vector<std::string> urls, Metrics* metrics);
+  WebhookSender(std::vector<std::string> urls, live::Metrics* metrics);
   ~WebhookSender();  // stops after the attempt in progress; queued alerts are dropped
   void Enqueue(std::string json);
 
  private:
   void Loop();
   std::vector<std::string> urls_;
-  Metrics* metrics_;
+  live::Metrics* metrics_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::string> queue_;
@@ -36,4 +36,4 @@ class WebhookSender {
 // One POST; OK for a 2xx answer. `url` is http://host[:port]/path.
 Status PostJson(const std::string& url, const std::string& body, int timeout_ms);
 
-}  // namespace ark::live
+}  // namespace ark::server

@@ -1,4 +1,4 @@
-#include "live/serve_process.h"
+#include "server/serve_process.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -11,7 +11,7 @@
 
 #include "core/net.h"
 
-namespace ark::live {
+namespace ark::server {
 
 Result<ServeProcess> StartServe(const std::string& binary, const std::string& ark, const std::string& log,
                                 const std::vector<std::string>& args, int wait_ms) {
@@ -59,4 +59,4 @@ void StopServe(const ServeProcess& p, int sig) {
   while (::waitpid(p.pid, &st, 0) < 0 && errno == EINTR) {}
 }
 
-}  // namespace ark::live
+}  // namespace ark::server

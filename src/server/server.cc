@@ -1,4 +1,4 @@
-#include "live/server.h"
+#include "server/server.h"
 
 #include <openssl/crypto.h>
 #include <xxhash.h>
@@ -10,41 +10,26 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <unordered_map>
 
-#include "catalog/catalog.h"
-#include "governance/governance.h"
 #include "hl7/hl7.h"
 #include "live/mllp.h"
 #include "live/record.h"
-#include "live/webhook.h"
+#include "server/api.h"
+#include "server/auth.h"
+#include "server/webhook.h"
 
-namespace ark::live {
+namespace ark::server {
+
+using namespace ark::live;  // the ingestor, records, metrics: the layer below
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-
-std::vector<std::string> SplitHl7Messages(std::string_view text) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t j = i;
-    while (j < text.size() && text[j] != '\r' && text[j] != '\n') ++j;
-    std::string_view line = text.substr(i, j - i);
-    if (j < text.size() && text[j] == '\r' && j + 1 < text.size() && text[j + 1] == '\n') ++j;
-    i = j + 1;
-    if (line.empty()) continue;
-    if (line.substr(0, 3) == "MSH" || out.empty()) out.emplace_back();
-    out.back().append(line);
-    out.back().push_back('\r');
-  }
-  return out;
-}
 
 struct Server::Impl {
   ServeOptions opts;
@@ -58,15 +43,9 @@ struct Server::Impl {
   size_t max_message_bytes = kDefaultMaxMessageBytes, max_body_bytes = kDefaultMaxBodyBytes;
   size_t max_outstanding_bytes = 0;  // per MLLP connection: reading pauses above it
   uint64_t webhook_sub = 0;
-  // What a bearer token allows: nothing, reading the API, or also writing data (POST /fhir).
-  enum class Grant { kNone, kRead, kWrite };
-  // Governance tokens checked recently, right or wrong (token -> expiry, grant).
-  std::mutex auth_mu;
-  std::unordered_map<std::string, std::pair<std::chrono::steady_clock::time_point, Grant>> auth_cache;
+  std::unique_ptr<Auth> auth;
+  std::unique_ptr<Api> api;
 
-  // The interim API token may read and write; a governance user's "user:token" may read, and
-  // write only with the `feed` role (writing data is a role of its own).
-  Grant Authorize(const std::string& header);
   void AcceptMllp();
   void AcceptHttp();
 };
@@ -251,8 +230,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // is read, so an unauthenticated or oversized upload costs its headers only.
   void Read() {
     req_ = {};
-    authorized_ = false;
-    may_write_ = false;
+    who_ = {};
     parser_.emplace();
     parser_->header_limit(64u << 10);
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());  // checked in OnHeader
@@ -265,33 +243,72 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         }));
   }
 
+  // Only the request head is known here: who asks, the route, and the body's announced size.
   void OnHeader() {
     const auto& h = parser_->get();
     version_ = h.version();
     keep_alive_ = h.keep_alive();
     const std::string target(h.target());
-    const std::string path = target.substr(0, target.find('?'));
+    path_ = target.substr(0, target.find('?'));
+    query_ = path_.size() < target.size() ? target.substr(path_.size() + 1) : "";
+    method_ = std::string(h.method_string());
+    const auto csrf = h.find("X-CSRF-Token");
+    csrf_ = csrf == h.end() ? "" : std::string(csrf->value());
+    // The old live paths are aliases of /api/v1/live/...
+    if (path_.rfind("/api/live/", 0) == 0) path_ = "/api/v1/live/" + path_.substr(10);
     const auto auth = h.find(http::field::authorization);
-    const auto grant = auth == h.end() ? Server::Impl::Grant::kNone : srv_->Authorize(std::string(auth->value()));
-    authorized_ = path == "/healthz" || grant != Server::Impl::Grant::kNone;
-    may_write_ = grant == Server::Impl::Grant::kWrite;
-    if (!authorized_) {
+    if (auth != h.end()) {
+      who_ = srv_->auth->FromBearer(std::string(auth->value()));
+    } else if (const auto cookie = h.find(http::field::cookie); cookie != h.end() && Api::Serves(path_)) {
+      who_ = srv_->auth->FromCookie(std::string(cookie->value()));  // browsers: the API only
+    } else {
+      who_ = {};
+    }
+    if (Api::Serves(path_)) return OnApiHeader();
+    // /metrics and POST /fhir: bearer tokens only.
+    if (who_.anonymous()) {
       keep_alive_ = parser_->is_done() && keep_alive_;  // an unread body ends the connection
       return Reply(http::status::unauthorized,
                    R"({"error":"a bearer token is required (Authorization: Bearer <token>); see docs/live.md"})");
     }
-    if (path == "/fhir" && h.method() == http::verb::post && !may_write_) {
+    if (path_ == "/fhir" && h.method() == http::verb::post && !MayWrite()) {
       keep_alive_ = parser_->is_done() && keep_alive_;
       return Reply(http::status::forbidden,
                    R"({"error":"writing data needs a user with the 'feed' role (or the interim API token); see docs/live.md"})");
     }
+    ReadBodyUpTo(srv_->max_body_bytes, [this] { Handle(); });
+  }
+
+  bool MayWrite() const { return who_.kind == Principal::Kind::kInterim || who_.Has("feed"); }
+
+  void OnApiHeader() {
+    if (Api::Traversal(path_)) {
+      keep_alive_ = parser_->is_done() && keep_alive_;
+      return Reply(http::status::bad_request,
+                   nlohmann::json({{"error", "path traversal refused: '" + path_ + "' has a '.' or '..' segment"}}).dump(
+                       -1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
+    route_ = srv_->api->Route(method_, path_);
+    if (!route_.method_ok || (route_.needs_principal && who_.anonymous())) {
+      keep_alive_ = parser_->is_done() && keep_alive_;  // refused from the head: the body is not read
+      return Guard([&] { HandleApi(); });
+    }
+    ReadBodyUpTo(std::min(route_.max_body, srv_->max_body_bytes), [this] { HandleApi(); });
+  }
+
+  // Reads the body (up to `limit` bytes: 413 beyond, before it is read when announced), then `then`.
+  template <typename F>
+  void ReadBodyUpTo(size_t limit, F then) {
     const auto length = parser_->content_length();
-    if (length && *length > srv_->max_body_bytes) return TooLarge();
-    parser_->body_limit(srv_->max_body_bytes);
+    if (length && *length > limit) return TooLarge(limit);
+    parser_->body_limit(limit);
     if (parser_->is_done()) {
       req_ = parser_->release();
-      return Handle();
+      return Guard(then);
     }
+    body_limit_ = limit;
+    after_body_ = then;
+    const auto& h = parser_->get();
     const auto expect = h.find(http::field::expect);
     if (expect != h.end() && beast::iequals(expect->value(), "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
@@ -306,22 +323,39 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     ReadBody();
   }
 
+  void HandleApi() {
+    ApiRequest r;
+    r.method = method_;
+    r.path = path_;
+    r.query = query_;
+    r.body = req_.body();
+    beast::error_code ec;
+    const auto peer = stream_.socket().remote_endpoint(ec);
+    r.address = ec ? "unknown" : peer.address().to_string();
+    r.csrf = csrf_;
+    r.who = who_;
+    ApiResponse res = srv_->api->Handle(r);
+    if (res.stream) return StartStream();
+    Reply(static_cast<http::status>(res.status), std::move(res.body), res.content_type.c_str(), res.headers);
+  }
+
   void ReadBody() {
     http::async_read(
         stream_, buffer_, *parser_,
         asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
-          if (ec == http::error::body_limit) return self->TooLarge();
+          if (ec == http::error::body_limit) return self->TooLarge(self->body_limit_);
           if (ec) return self->Close();
           self->req_ = self->parser_->release();
-          self->Guard([&] { self->Handle(); });
+          self->Guard(self->after_body_);
         }));
   }
 
-  void TooLarge() {
+  void TooLarge(size_t limit) {
     keep_alive_ = false;  // the rest of the body is not read
     Reply(http::status::payload_too_large,
-          nlohmann::json({{"error", "request body larger than " + std::to_string(srv_->max_body_bytes) +
-                                        " bytes (the limit, ARK_SERVE_MAX_BODY_BYTES)"}})
+          nlohmann::json({{"error", "request body larger than " + std::to_string(limit) + " bytes (the limit" +
+                                        (limit == srv_->max_body_bytes ? ", ARK_SERVE_MAX_BODY_BYTES" : " of this route") +
+                                        ")"}})
               .dump());
   }
 
@@ -340,11 +374,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
   }
 
-  void Reply(http::status st, std::string body, const char* type = "application/json") {
+  void Reply(http::status st, std::string body, const char* type = "application/json",
+             const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     replied_ = true;
     auto res = std::make_shared<Response>(st, version_);
     res->set(http::field::server, "ark");
     res->set(http::field::content_type, type);
+    res->set("X-Content-Type-Options", "nosniff");
+    for (const auto& [k, v] : headers) res->set(k, v);
     if (st == http::status::unauthorized)
       res->set(http::field::www_authenticate, "Bearer realm=\"ark\"");
     res->keep_alive(keep_alive_);
@@ -359,35 +396,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                           }));
   }
 
+  // /metrics and POST /fhir (the API, /api/v1 and /healthz, is Api's).
   void Handle() {
-    std::string target(req_.target());
-    const std::string path = target.substr(0, target.find('?'));
-    if (path == "/healthz") {
-      nlohmann::json j = {{"status", "ok"}, {"records", srv_->ingestor->records()}};
-      return Reply(http::status::ok, j.dump());
-    }
-    if (!authorized_) return Reply(http::status::unauthorized, R"({"error":"a bearer token is required"})");
-    const bool get = req_.method() == http::verb::get;
-    if (get && path == "/api/live/indicators")
-      return Reply(http::status::ok, srv_->ingestor->IndicatorsJson());
-    if (get && path == "/api/live/alerts") {
-      std::string body = "[";
-      bool first = true;
-      for (const std::string& a : srv_->ingestor->RecentAlerts()) {
-        if (!first) body += ",";
-        body += a;
-        first = false;
-      }
-      return Reply(http::status::ok, body + "]");
-    }
-    if (get && path == "/api/live/alerts/stream") return StartStream();
-    if (get && path == "/metrics")
+    if (req_.method() == http::verb::get && path_ == "/metrics")
       return Reply(http::status::ok, srv_->metrics->Prometheus(), "text/plain; version=0.0.4");
-    if (path == "/fhir" && req_.method() == http::verb::post) {
-      if (!may_write_) return Reply(http::status::forbidden, R"({"error":"writing data needs the 'feed' role"})");
+    if (path_ == "/fhir" && req_.method() == http::verb::post) {
+      if (!MayWrite()) return Reply(http::status::forbidden, R"({"error":"writing data needs the 'feed' role"})");
       return Fhir();
     }
-    return Reply(http::status::not_found, R"({"error":"no such endpoint"})");
+    return Reply(http::status::not_found, "{\"error\":\"no such endpoint (the API is under /api/v1: see /api/v1/openapi.json)\"}");
   }
 
   void Fhir() {
@@ -546,7 +563,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::request<http::string_body> req_;
   bool streaming_ = false, writing_ = false, closed_ = false;
-  bool authorized_ = false, may_write_ = false, keep_alive_ = false, replied_ = false;
+  bool keep_alive_ = false, replied_ = false;
+  std::string method_, path_, query_, csrf_;
+  Principal who_;
+  RouteInfo route_;
+  size_t body_limit_ = 0;
+  std::function<void()> after_body_;
   unsigned version_ = 11;
   uint64_t sub_ = 0;
   std::deque<std::string> queue_;
@@ -592,35 +614,6 @@ Result<std::unique_ptr<tcp::acceptor>> Listen(asio::io_context& ioc, const std::
 
 }  // namespace
 
-Server::Impl::Grant Server::Impl::Authorize(const std::string& header) {
-  static const std::string kBearer = "Bearer ";
-  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0)
-    return Grant::kNone;
-  const std::string token = header.substr(kBearer.size());
-  if (!opts.api_token.empty() && token.size() == opts.api_token.size() &&
-      CRYPTO_memcmp(token.data(), opts.api_token.data(), token.size()) == 0) {
-    return Grant::kWrite;
-  }
-  const size_t colon = token.find(':');
-  if (colon == std::string::npos) return Grant::kNone;
-  const auto now = std::chrono::steady_clock::now();
-  {
-    std::lock_guard<std::mutex> l(auth_mu);
-    if (auto it = auth_cache.find(token); it != auth_cache.end() && it->second.first > now)
-      return it->second.second;
-  }
-  auto cat = Catalog::Open(opts.ark_dir);
-  if (!cat.ok()) return Grant::kNone;
-  // A wrong token is refused on the ledger (gov::Authenticate); it is cached like a right one, so
-  // a client retrying with a revoked token is refused on the ledger once a minute, not per request.
-  auto actor = gov::Authenticate(**cat, token.substr(0, colon), token.substr(colon + 1));
-  const Grant g = !actor.ok() ? Grant::kNone : actor->Has("feed") ? Grant::kWrite : Grant::kRead;
-  std::lock_guard<std::mutex> l(auth_mu);
-  if (auth_cache.size() > 1000) auth_cache.clear();
-  auth_cache[token] = {now + std::chrono::seconds(60), g};
-  return g;
-}
-
 void Server::Impl::AcceptMllp() {
   mllp->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
     if (stopped) return;
@@ -640,8 +633,8 @@ void Server::Impl::AcceptHttp() {
   });
 }
 
-Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& opts, Ingestor* ingestor,
-                                              Metrics* metrics) {
+Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& opts, live::Ingestor* ingestor,
+                                              live::Metrics* metrics) {
   std::unique_ptr<Server> s(new Server());
   s->impl_ = std::make_unique<Impl>();
   Impl& im = *s->impl_;
@@ -653,6 +646,8 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& opts, Ingestor
   im.max_body_bytes =
       LimitFromEnv(opts.max_body_bytes, "ARK_SERVE_MAX_BODY_BYTES", kDefaultMaxBodyBytes);
   im.max_outstanding_bytes = std::max<size_t>(64u << 20, 2 * im.max_message_bytes);
+  im.auth = std::make_unique<Auth>(opts.ark_dir, opts.api_token, opts.sign_in);
+  im.api = std::make_unique<Api>(opts.ark_dir, ingestor, im.auth.get());
   ARK_ASSIGN_OR_RETURN(im.mllp, Listen(im.ioc, opts.mllp_host, opts.mllp_port, "MLLP"));
   ARK_ASSIGN_OR_RETURN(im.web, Listen(im.ioc, opts.http_host, opts.http_port, "HTTP"));
   if (!opts.webhooks.empty()) {
@@ -697,4 +692,4 @@ void Server::Stop() {
 
 Server::~Server() { Stop(); }
 
-}  // namespace ark::live
+}  // namespace ark::server

@@ -11,7 +11,7 @@
 
 #include "ark/status.h"
 
-namespace ark::live {
+namespace ark::server {
 
 struct ServeProcess {
   pid_t pid = -1;
@@ -28,4 +28,4 @@ Result<ServeProcess> StartServe(const std::string& binary, const std::string& ar
 // Sends `sig` (SIGTERM: a clean stop; SIGKILL: a crash) and reaps the process.
 void StopServe(const ServeProcess& p, int sig = SIGTERM);
 
-}  // namespace ark::live
+}  // namespace ark::server

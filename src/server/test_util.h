@@ -1,5 +1,5 @@
 // Test helpers for the live feed (tests/live_*_test.cc): a temporary Ark, an in-process server on
-// free ports, a blocking MLLP client, tiny HTTP requests, and hand-made HL7 messages. Header-only.
+// free ports (src/server), a blocking MLLP client, tiny HTTP requests, and hand-made HL7 messages. Header-only.
 #pragma once
 
 #include <arpa/inet.h>
@@ -19,9 +19,19 @@
 #include "core/net.h"
 #include "live/ingestor.h"
 #include "live/mllp.h"
-#include "live/server.h"
+#include "server/serve_process.h"
+#include "server/server.h"
 
 namespace ark::live::testing {
+
+// The network front moved to src/server/; the live tests use it by its short names.
+using server::kDefaultMaxBodyBytes;
+using server::kDefaultMaxMessageBytes;
+using server::ServeOptions;
+using server::ServeProcess;
+using server::Server;
+using server::StartServe;
+using server::StopServe;
 
 inline std::string TempArk(const std::string& name) {
   static int counter = 0;

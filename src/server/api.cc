@@ -1,0 +1,533 @@
+#include "server/api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "core/fs.h"
+#include "governance/checkpoint.h"
+#include "governance/encoding.h"
+#include "governance/gate.h"
+#include "governance/governance.h"
+#include "governance/ledger.h"
+#include "governance/release.h"
+
+namespace ark::server {
+
+using OJson = nlohmann::ordered_json;
+
+constexpr size_t kJsonBodyLimit = 64u << 10;  // sign-in, applications, decisions
+
+int HttpStatusOf(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kFailedPrecondition: return 409;
+    default: return 500;
+  }
+}
+
+namespace {
+
+ApiResponse Json(int status, const OJson& j) {
+  ApiResponse r;
+  r.status = status;
+  r.body = j.dump(-1, ' ', false, OJson::error_handler_t::replace);
+  return r;
+}
+
+ApiResponse Error(int status, const std::string& message) { return Json(status, OJson{{"error", message}}); }
+
+ApiResponse FromStatus(const Status& s) { return Error(HttpStatusOf(s), s.message()); }
+
+bool Unsafe(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+
+// Percent-decodes a path segment; false for a malformed escape.
+bool Decode(std::string_view in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size() || !std::isxdigit(static_cast<unsigned char>(in[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(in[i + 2])))
+      return false;
+    out->push_back(static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16)));
+    i += 2;
+  }
+  return true;
+}
+
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
+  size_t at = 1;
+  while (at <= path.size()) {
+    const size_t end = std::min(path.find('/', at), path.size());
+    out.push_back(path.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
+// The JSON object of a request body, or a 400 naming the problem.
+Result<OJson> BodyObject(const std::string& body) {
+  OJson j;
+  try {
+    j = OJson::parse(body);
+  } catch (const OJson::parse_error& e) {
+    return Status::InvalidArgument(std::string("malformed JSON in the request body: ") + e.what());
+  }
+  if (!j.is_object()) return Status::InvalidArgument("the request body must be a JSON object");
+  return j;
+}
+
+Result<std::string> Text(const OJson& j, const char* field, bool required = true) {
+  auto it = j.find(field);
+  if (it == j.end() || it->is_null()) {
+    if (required) return Status::InvalidArgument(std::string("field '") + field + "' is missing");
+    return std::string();
+  }
+  if (!it->is_string()) return Status::InvalidArgument(std::string("field '") + field + "' must be a string");
+  return it->get<std::string>();
+}
+
+Result<std::vector<std::string>> Texts(const OJson& j, const char* field) {
+  auto it = j.find(field);
+  if (it == j.end()) return Status::InvalidArgument(std::string("field '") + field + "' is missing");
+  if (!it->is_array()) return Status::InvalidArgument(std::string("field '") + field + "' must be an array of strings");
+  std::vector<std::string> out;
+  for (const auto& v : *it) {
+    if (!v.is_string()) return Status::InvalidArgument(std::string("field '") + field + "' must be an array of strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+OJson PrincipalJson(const Principal& p) {
+  const char* kind = p.kind == Principal::Kind::kUser ? "user" : "interim-token";
+  return {{"user", p.kind == Principal::Kind::kUser ? OJson(p.user) : OJson(nullptr)},
+          {"kind", kind},
+          {"roles", p.roles},
+          {"via", p.session.empty() ? "bearer" : "session"}};
+}
+
+}  // namespace
+
+struct Api::Ctx {
+  const ApiRequest& req;
+  const Entry& route;
+  std::vector<std::string> params;
+  bool ledgered = false;  // the handler (or governance) already put this request on the ledger
+};
+
+Api::Api(std::string ark_dir, live::Ingestor* ingestor, Auth* auth)
+    : ark_dir_(std::move(ark_dir)), ingestor_(ingestor), auth_(auth) {
+  routes_ = {
+      {"GET", "/healthz", false, 0, &Api::Health},
+      {"GET", "/api/v1/openapi.json", false, 0, &Api::Spec},
+      {"GET", "/api/v1/projects", false, 0, &Api::Projects},
+      {"POST", "/api/v1/projects", true, kJsonBodyLimit, &Api::ProjectApply},
+      {"GET", "/api/v1/projects/{id}", false, 0, &Api::ProjectShow},
+      {"POST", "/api/v1/projects/{id}/decision", true, kJsonBodyLimit, &Api::ProjectDecision},
+      {"GET", "/api/v1/releases", false, 0, &Api::Releases},
+      {"GET", "/api/v1/ledger/checkpoint", false, 0, &Api::Checkpoint},
+      {"GET", "/api/v1/ledger/proof/{seq}", false, 0, &Api::Proof},
+      {"POST", "/api/v1/session", false, kJsonBodyLimit, &Api::SignIn},
+      {"DELETE", "/api/v1/session", true, 0, &Api::SignOut},
+      {"GET", "/api/v1/me", true, 0, &Api::Me},
+      {"GET", "/api/v1/live/indicators", true, 0, &Api::LiveIndicators},
+      {"GET", "/api/v1/live/alerts", true, 0, &Api::LiveAlerts},
+      {"GET", "/api/v1/live/alerts/stream", true, 0, &Api::LiveStream},
+  };
+}
+
+std::vector<std::string> Api::Routes() const {
+  std::vector<std::string> out;
+  for (const Entry& e : routes_) out.push_back(e.method + " " + e.tmpl);
+  return out;
+}
+
+bool Api::Serves(std::string_view path) {
+  return path == "/healthz" || path == "/api/v1" || path.substr(0, 8) == "/api/v1/";
+}
+
+bool Api::Traversal(std::string_view path) {
+  for (std::string_view seg : Segments(path)) {
+    std::string d;
+    if (!Decode(seg, &d)) d = std::string(seg);
+    for (std::string_view part : {std::string_view(seg), std::string_view(d)}) {
+      if (part == "." || part == "..") return true;
+    }
+    if (d.find("/../") != std::string::npos || d.rfind("../", 0) == 0 || d.find("/..") != std::string::npos) return true;
+  }
+  return false;
+}
+
+const Api::Entry* Api::Find(const std::string& method, const std::string& path, std::vector<std::string>* params,
+                            std::string* allow) const {
+  const auto segs = Segments(path);
+  const Entry* hit = nullptr;
+  for (const Entry& e : routes_) {
+    const auto tsegs = Segments(e.tmpl);
+    if (tsegs.size() != segs.size()) continue;
+    std::vector<std::string> ps;
+    bool match = true;
+    for (size_t i = 0; i < segs.size() && match; ++i) {
+      if (!tsegs[i].empty() && tsegs[i].front() == '{') {
+        ps.emplace_back(segs[i]);
+      } else {
+        match = tsegs[i] == segs[i];
+      }
+    }
+    if (!match) continue;
+    if (allow) *allow += (allow->empty() ? "" : ", ") + e.method;
+    if (e.method == method && !hit) {
+      hit = &e;
+      if (params) *params = std::move(ps);
+    }
+  }
+  return hit;
+}
+
+RouteInfo Api::Route(const std::string& method, const std::string& path) const {
+  RouteInfo info;
+  const Entry* e = Find(method, path, nullptr, &info.allow);
+  info.found = e != nullptr || !info.allow.empty();
+  info.method_ok = e != nullptr;
+  if (e) {
+    info.needs_principal = e->needs_principal;
+    info.max_body = e->max_body;
+    info.name = e->method + " " + e->tmpl;
+  }
+  return info;
+}
+
+bool Api::Once(const std::string& key) {
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> l(once_mu_);
+  auto it = once_.find(key);
+  if (it != once_.end() && now - it->second < std::chrono::seconds(60)) return false;
+  if (once_.size() > 100000) once_.clear();
+  once_[key] = now;
+  return true;
+}
+
+void Api::LogRefusal(const ApiRequest& r, const std::string& route, int status, const std::string& why) {
+  const std::string who = r.who.anonymous() ? "-" : r.who.Name();
+  const std::string key = "refusal " + (r.who.anonymous() ? "addr:" + r.address : who) + " " + route + " " +
+                          std::to_string(status);
+  if (!Once(key)) return;
+  std::lock_guard<std::mutex> g(LedgerMutex());
+  (void)gov::LogRefusal(ark_dir_, who,
+                        Status::PermissionDenied("HTTP " + std::to_string(status) + " on " + route + " (from " +
+                                                 r.address + "): " + why));
+}
+
+void Api::Record(const Ctx& c, const ApiResponse& res) {
+  if (c.ledgered) return;
+  const std::string route = c.route.method + " " + c.route.tmpl;
+  if (res.status == 401 || res.status == 403 || res.status == 429) {
+    std::string why;
+    try {
+      why = OJson::parse(res.body).value("error", "");
+    } catch (const std::exception&) {
+    }
+    return LogRefusal(c.req, route, res.status, why);
+  }
+  if (c.req.who.anonymous() || res.status >= 400) return;
+  const bool write = Unsafe(c.req.method);
+  if (!write && !Once("access " + c.req.who.Name() + " " + route)) return;
+  std::lock_guard<std::mutex> g(LedgerMutex());
+  (void)gov::AppendToArkLedger(ark_dir_, gov::Json{{"type", "api.access"},
+                                                   {"by", c.req.who.Name()},
+                                                   {"route", route},
+                                                   {"status", res.status}});
+}
+
+ApiResponse Api::Handle(const ApiRequest& r) {
+  std::vector<std::string> params;
+  std::string allow;
+  const Entry* e = Find(r.method, r.path, &params, &allow);
+  if (!e && !allow.empty()) {
+    ApiResponse res = Error(405, r.method + " is not allowed on " + r.path + " (allowed: " + allow + ")");
+    res.headers.emplace_back("Allow", allow);
+    return res;
+  }
+  if (!e) return Error(404, "no such route: " + r.method + " " + r.path + " (see /api/v1/openapi.json)");
+  Ctx c{r, *e, {}};
+  for (const std::string& raw : params) {
+    std::string v;
+    if (!Decode(raw, &v) || v.empty() || v.find_first_of("/\\") != std::string::npos || v[0] == '.' ||
+        v.find('\0') != std::string::npos)
+      return Error(400, "bad path parameter '" + raw + "' in " + r.path + " (no '/', '\\', leading '.' or bad escapes)");
+    c.params.push_back(std::move(v));
+  }
+  ApiResponse res;
+  if (e->needs_principal && r.who.anonymous()) {
+    res = Error(401, "sign in (POST /api/v1/session) or send Authorization: Bearer user:token");
+  } else if (Unsafe(r.method) && !r.who.session.empty() && r.csrf != r.who.csrf) {
+    res = Error(403, "missing or wrong X-CSRF-Token header (the csrf_token returned at sign-in)");
+  } else {
+    res = (this->*(e->handler))(c);
+  }
+  Record(c, res);
+  return res;
+}
+
+// ------------------------------------------------------------------ public
+
+ApiResponse Api::Health(Ctx&) {
+  return Json(200, OJson{{"status", "ok"}, {"records", ingestor_ ? ingestor_->records() : 0}});
+}
+
+ApiResponse Api::Spec(Ctx&) {
+  ApiResponse r;
+  r.body = std::string(OpenApiSpec());
+  return r;
+}
+
+ApiResponse Api::Projects(Ctx&) {
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  auto ps = gov::ListProjects(**cat);
+  if (!ps.ok()) return FromStatus(ps.status());
+  OJson j = OJson::array();
+  for (const auto& p : *ps) j.push_back(gov::ProjectJson(p));
+  return Json(200, j);
+}
+
+ApiResponse Api::ProjectShow(Ctx& c) {
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  auto p = gov::GetProject(**cat, c.params[0]);
+  if (!p.ok()) return FromStatus(p.status());
+  return Json(200, gov::ProjectJson(*p));
+}
+
+ApiResponse Api::Releases(Ctx&) {
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  auto outs = gov::ListOutputs(**cat);
+  if (!outs.ok()) return FromStatus(outs.status());
+  OJson j = OJson::array();
+  for (const auto& o : *outs) {
+    if (o.state == "approved") j.push_back(gov::OutputJson(o));
+  }
+  return Json(200, j);
+}
+
+namespace {
+// The latest signed checkpoint, checked against the ledger's verifier key.
+struct SignedCheckpoint {
+  std::string note, vkey;
+  gov::Checkpoint cp;
+};
+Result<SignedCheckpoint> LatestCheckpoint(const std::string& ark_dir) {
+  const std::string dir = gov::LedgerDirOf(ark_dir);
+  if (!PathExists(dir + "/checkpoint")) return Status::NotFound("this Ark has no ledger yet");
+  SignedCheckpoint s;
+  ARK_ASSIGN_OR_RETURN(s.note, ReadFile(dir + "/checkpoint"));
+  ARK_ASSIGN_OR_RETURN(s.vkey, ReadFile(dir + "/ledger.pub"));
+  while (!s.vkey.empty() && (s.vkey.back() == '\n' || s.vkey.back() == '\r')) s.vkey.pop_back();
+  ARK_ASSIGN_OR_RETURN(auto verifier, gov::NoteVerifier::Parse(s.vkey));
+  ARK_ASSIGN_OR_RETURN(std::string body, verifier.Open(s.note));
+  ARK_ASSIGN_OR_RETURN(s.cp, gov::Checkpoint::ParseBody(body));
+  return s;
+}
+}  // namespace
+
+ApiResponse Api::Checkpoint(Ctx&) {
+  auto s = LatestCheckpoint(ark_dir_);
+  if (!s.ok()) return FromStatus(s.status());
+  return Json(200, OJson{{"origin", s->cp.origin},
+                         {"size", s->cp.size},
+                         {"root", gov::Base64Encode(merkle::View(s->cp.root))},
+                         {"checkpoint", s->note},
+                         {"verifier_key", s->vkey}});
+}
+
+std::shared_ptr<const gov::LoadedLog> Api::Log(uint64_t at_least) {
+  std::lock_guard<std::mutex> l(log_mu_);
+  if (!log_ || log_->tree.size() < at_least) {
+    auto loaded = gov::LoadLog(gov::LedgerDirOf(ark_dir_));
+    if (!loaded.ok()) return nullptr;
+    log_ = std::make_shared<const gov::LoadedLog>(std::move(*loaded));
+  }
+  return log_;
+}
+
+ApiResponse Api::Proof(Ctx& c) {
+  const std::string& arg = c.params[0];
+  if (arg.size() > 18 || arg.find_first_not_of("0123456789") != std::string::npos)
+    return Error(400, "seq '" + arg + "' is not an entry number (0, 1, 2, ...)");
+  const uint64_t seq = std::stoull(arg);
+  auto s = LatestCheckpoint(ark_dir_);
+  if (!s.ok()) return FromStatus(s.status());
+  if (seq >= s->cp.size)
+    return Error(404, "no entry " + arg + " under the latest checkpoint (" + std::to_string(s->cp.size) + " entries)");
+  auto log = Log(s->cp.size);
+  if (!log) return Error(500, "the ledger's entries cannot be read");
+  if (log->tree.size() < s->cp.size) return Error(500, "the ledger holds fewer entries than its checkpoint");
+  auto proof = log->tree.InclusionProof(seq, s->cp.size);
+  if (!proof.ok()) return FromStatus(proof.status());
+  auto b64 = [](const merkle::Hash& h) { return gov::Base64Encode(merkle::View(h)); };
+  OJson hashes = OJson::array();
+  for (const auto& h : *proof) hashes.push_back(b64(h));
+  return Json(200, OJson{{"leafIdx", seq},
+                         {"treeSize", s->cp.size},
+                         {"root", b64(s->cp.root)},
+                         {"leafHash", b64(log->tree.leaf(seq))},
+                         {"entry", log->lines[seq]},
+                         {"proof", hashes},
+                         {"checkpoint", s->note}});
+}
+
+// ------------------------------------------------------------------ sessions
+
+ApiResponse Api::SignIn(Ctx& c) {
+  auto j = BodyObject(c.req.body);
+  if (!j.ok()) return FromStatus(j.status());
+  auto user = Text(*j, "user");
+  if (!user.ok()) return FromStatus(user.status());
+  auto token = Text(*j, "token");
+  if (!token.ok()) return FromStatus(token.status());
+  SignInResult s = auth_->SignIn(*user, *token, c.req.address);
+  if (s.http == 401) c.ledgered = true;  // governance put the wrong token on the ledger
+  if (s.http == 429) {
+    ApiResponse r = Error(429, s.error);
+    r.headers.emplace_back("Retry-After", std::to_string(s.retry_after_s));
+    return r;
+  }
+  if (s.http != 201) return Error(s.http, s.error);
+  std::lock_guard<std::mutex> g(LedgerMutex());
+  (void)gov::AppendToArkLedger(ark_dir_, gov::Json{{"type", "session.started"}, {"by", *user}, {"from", c.req.address}});
+  c.ledgered = true;
+  OJson body = PrincipalJson(s.who);
+  body["csrf_token"] = s.csrf;
+  ApiResponse r = Json(201, body);
+  r.headers.emplace_back("Set-Cookie", "ark_session=" + s.session + "; Path=/; HttpOnly; SameSite=Strict" +
+                                           (c.req.tls ? "; Secure" : ""));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+ApiResponse Api::SignOut(Ctx& c) {
+  if (!c.req.who.session.empty()) {
+    auth_->SignOut(c.req.who.session);
+    std::lock_guard<std::mutex> g(LedgerMutex());
+    (void)gov::AppendToArkLedger(ark_dir_, gov::Json{{"type", "session.ended"}, {"by", c.req.who.Name()}});
+    c.ledgered = true;
+  }
+  ApiResponse r;
+  r.status = 204;
+  r.headers.emplace_back("Set-Cookie", std::string("ark_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0") +
+                                           (c.req.tls ? "; Secure" : ""));
+  return r;
+}
+
+ApiResponse Api::Me(Ctx& c) { return Json(200, PrincipalJson(c.req.who)); }
+
+// ------------------------------------------------------------------ committee
+
+namespace {
+// Only a governance user acts in governance; the interim token never does.
+std::optional<ApiResponse> NeedsUser(const Principal& p) {
+  if (p.kind == Principal::Kind::kUser) return std::nullopt;
+  return Error(403, "the interim API token cannot act in governance: sign in as a user");
+}
+gov::Actor ActorOf(const Principal& p) { return gov::Actor{p.user, p.roles}; }
+}  // namespace
+
+ApiResponse Api::ProjectApply(Ctx& c) {
+  if (auto r = NeedsUser(c.req.who)) return *r;
+  auto j = BodyObject(c.req.body);
+  if (!j.ok()) return FromStatus(j.status());
+  gov::Project p;
+  Status s = [&]() -> Status {
+    ARK_ASSIGN_OR_RETURN(p.id, Text(*j, "id"));
+    ARK_ASSIGN_OR_RETURN(p.title, Text(*j, "title"));
+    ARK_ASSIGN_OR_RETURN(std::string purpose, Text(*j, "purpose"));
+    ARK_ASSIGN_OR_RETURN(p.purpose, gov::ParsePurpose(purpose));
+    ARK_ASSIGN_OR_RETURN(p.legal_basis, Text(*j, "legal_basis"));
+    ARK_ASSIGN_OR_RETURN(p.datasets, Texts(*j, "datasets"));
+    ARK_ASSIGN_OR_RETURN(p.people, Texts(*j, "people"));
+    ARK_ASSIGN_OR_RETURN(p.start, Text(*j, "start"));
+    ARK_ASSIGN_OR_RETURN(p.end, Text(*j, "end"));
+    ARK_ASSIGN_OR_RETURN(p.optout_exemption, Text(*j, "optout_exemption", false));
+    return Status::OK();
+  }();
+  if (!s.ok()) return FromStatus(s);
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  {
+    std::lock_guard<std::mutex> g(LedgerMutex());
+    s = gov::CreateProject(**cat, ActorOf(c.req.who), p);
+  }
+  if (s.code() == StatusCode::kPermissionDenied) c.ledgered = true;  // governance logged it
+  if (!s.ok()) return FromStatus(s);
+  auto created = gov::GetProject(**cat, p.id);
+  if (!created.ok()) return FromStatus(created.status());
+  return Json(201, gov::ProjectJson(*created));
+}
+
+ApiResponse Api::ProjectDecision(Ctx& c) {
+  if (auto r = NeedsUser(c.req.who)) return *r;
+  auto j = BodyObject(c.req.body);
+  if (!j.ok()) return FromStatus(j.status());
+  auto decision = Text(*j, "decision");
+  if (!decision.ok()) return FromStatus(decision.status());
+  auto reason = Text(*j, "reason");
+  if (!reason.ok()) return FromStatus(reason.status());
+  if (*decision != "approve" && *decision != "reject")
+    return Error(400, "field 'decision' must be \"approve\" or \"reject\", not \"" + *decision + "\"");
+  if (reason->empty()) return Error(400, "field 'reason' must not be empty: every decision has a reason");
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  Status s;
+  {
+    std::lock_guard<std::mutex> g(LedgerMutex());
+    auto ledger = gov::Ledger::Open(ark_dir_);
+    if (!ledger.ok()) return FromStatus(ledger.status());
+    const gov::Actor by = ActorOf(c.req.who);
+    s = *decision == "approve" ? gov::ApproveProject(**cat, **ledger, by, c.params[0], gov::Today(), *reason)
+                               : gov::RejectProject(**cat, **ledger, by, c.params[0], *reason);
+  }
+  // Governance logged its refusal, or the decision itself.
+  if (s.ok() || s.code() == StatusCode::kPermissionDenied) c.ledgered = true;
+  if (!s.ok()) return FromStatus(s);
+  auto p = gov::GetProject(**cat, c.params[0]);
+  if (!p.ok()) return FromStatus(p.status());
+  return Json(200, gov::ProjectJson(*p));
+}
+
+// ------------------------------------------------------------------ live
+
+ApiResponse Api::LiveIndicators(Ctx&) {
+  ApiResponse r;
+  r.body = ingestor_->IndicatorsJson();
+  return r;
+}
+
+ApiResponse Api::LiveAlerts(Ctx&) {
+  ApiResponse r;
+  r.body = "[";
+  bool first = true;
+  for (const std::string& a : ingestor_->RecentAlerts()) {
+    if (!first) r.body += ",";
+    r.body += a;
+    first = false;
+  }
+  r.body += "]";
+  return r;
+}
+
+ApiResponse Api::LiveStream(Ctx&) {
+  ApiResponse r;
+  r.stream = true;
+  r.content_type = "text/event-stream";
+  return r;
+}
+
+}  // namespace ark::server

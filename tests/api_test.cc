@@ -1,0 +1,415 @@
+// The HTTP API /api/v1 of a real `ark serve` on a loopback port, walked with real HTTP requests
+// (docs/api.md):
+//  - ApiMatrix.EveryRoleOnEveryRoute: every role (anonymous included) × every route of the served
+//    OpenAPI description → the expected status; fails on a route of the description that has no
+//    row (and on a row whose route is not described). Every response is then validated against
+//    its schema in the description by ajv (tests/api/validate_responses.mjs, pinned in
+//    tests/api/package-lock.json; `make test` installs it).
+//  - ApiSession.*: the cookie's attributes, CSRF, sign-out, throttling, and the ledger.
+//  - ApiBadInput.*: oversized bodies, malformed JSON, path traversal, unknown routes, each refused
+//    while /healthz keeps answering.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "catalog/catalog.h"
+#include "core/fs.h"
+#include "core/net.h"
+#include "core/process.h"
+#include "governance/governance.h"
+#include "server/api.h"
+#include "server/serve_process.h"
+
+namespace ark::server {
+namespace {
+
+using nlohmann::json;
+
+struct Reply {
+  int status = 0;
+  std::string head, body;
+  std::string Header(const std::string& name) const {
+    std::string lower_head = head, key = "\r\n" + name + ":";
+    for (auto& c : lower_head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const size_t at = lower_head.find(key);
+    if (at == std::string::npos) return "";
+    const size_t from = at + key.size(), to = head.find("\r\n", from);
+    std::string v = head.substr(from, to == std::string::npos ? std::string::npos : to - from);
+    while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+    return v;
+  }
+};
+
+// One HTTP/1.1 request with Connection: close. An event stream is read up to its first event.
+Reply Request(uint16_t port, const std::string& method, const std::string& target,
+              const std::vector<std::pair<std::string, std::string>>& headers = {}, const std::string& body = "",
+              bool send_length = true) {
+  Reply r;
+  const int fd = ConnectLocal(port);
+  if (fd < 0) return r;
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  if (send_length && (!body.empty() || method == "POST"))
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string resp;
+  char buf[65536];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 10000) <= 0) break;
+    const ssize_t k = ::recv(fd, buf, sizeof buf, 0);
+    if (k <= 0) break;
+    resp.append(buf, static_cast<size_t>(k));
+    const size_t e = resp.find("\r\n\r\n");
+    if (e != std::string::npos && resp.find("text/event-stream") < e && resp.find("\n\n", e + 4) != std::string::npos)
+      break;
+  }
+  ::close(fd);
+  const size_t sp = resp.find(' ');
+  if (sp != std::string::npos) r.status = std::atoi(resp.c_str() + sp + 1);
+  const size_t e = resp.find("\r\n\r\n");
+  r.head = resp.substr(0, e);
+  if (e != std::string::npos) r.body = resp.substr(e + 4);
+  return r;
+}
+
+// An Ark with a user of each role and projects to decide, served by `ark serve` on free ports.
+struct Served {
+  std::string ark, log;
+  std::map<std::string, std::string> tokens;  // role -> "user:token"
+  std::string interim;
+  ServeProcess proc;
+
+  explicit Served(const std::string& name) {
+    ark = ::testing::TempDir() + "ark_api_" + name + "_" + std::to_string(::getpid());
+    (void)RemoveAll(ark);
+    log = ark + ".serve.log";
+    (void)RemoveAll(log);
+    auto cat = Catalog::Create(ark);
+    EXPECT_TRUE(cat.ok()) << cat.status().ToString();
+    if (!cat.ok()) return;
+    auto admin_token = gov::AddUser(**cat, nullptr, "admin", {"admin"});
+    EXPECT_TRUE(admin_token.ok()) << admin_token.status().ToString();
+    tokens["admin"] = "admin:" + *admin_token;
+    const gov::Actor admin{"admin", {"admin"}};
+    for (const char* role : {"analyst", "output_checker", "custodian", "engineer", "feed"}) {
+      auto t = gov::AddUser(**cat, &admin, role, {role});
+      EXPECT_TRUE(t.ok()) << t.status().ToString();
+      tokens[role] = std::string(role) + ":" + *t;
+    }
+    auto started = StartServe(ARK_BINARY, ark, log, {}, 20000);
+    EXPECT_TRUE(started.ok()) << started.status().ToString();
+    if (started.ok()) proc = *started;
+    auto t = ReadFile(ark + "/live/api.token");
+    EXPECT_TRUE(t.ok());
+    interim = t.ok() ? t->substr(0, t->find('\n')) : "";
+  }
+  ~Served() { StopServe(proc); }
+  bool ok() const { return proc.pid > 0; }
+  uint16_t http() const { return proc.http; }
+  std::string Ledger() const {
+    auto t = ReadFile(ark + "/ledger/entries.jsonl");
+    return t.ok() ? *t : "";
+  }
+};
+
+json ProjectBody(const std::string& id) {
+  return {{"id", id},          {"title", "COPD admissions"}, {"purpose", "research"},
+          {"legal_basis", "UK GDPR 6(1)(e), 9(2)(j)"}, {"datasets", {"gp", "acute"}},
+          {"people", {"analyst"}}, {"start", "2026-01-01"},   {"end", "2099-12-31"}};
+}
+
+// Signs in; returns the session cookie and the CSRF token.
+std::pair<std::string, std::string> SignIn(uint16_t port, const std::string& user_token) {
+  const size_t colon = user_token.find(':');
+  json body = {{"user", user_token.substr(0, colon)}, {"token", user_token.substr(colon + 1)}};
+  Reply r = Request(port, "POST", "/api/v1/session", {}, body.dump());
+  EXPECT_EQ(r.status, 201) << r.body;
+  const std::string cookie = r.Header("Set-Cookie");
+  const std::string session = cookie.substr(0, cookie.find(';'));
+  auto j = json::parse(r.body, nullptr, false);
+  return {session, j.is_object() ? j.value("csrf_token", "") : ""};
+}
+
+TEST(ApiMatrix, EveryRoleOnEveryRoute) {
+  const std::string node_dir = std::string(ARK_SOURCE_DIR) + "/tests/api";
+  if (!PathExists(node_dir + "/node_modules/ajv/package.json")) {
+    FAIL() << node_dir << "/node_modules is missing: run `make test` (it runs `npm ci --prefix tests/api`)";
+  }
+  Served s("matrix");
+  ASSERT_TRUE(s.ok());
+  const uint16_t port = s.http();
+  // Pending projects for the decision rows, one per role (created as the CLI does).
+  {
+    auto cat = Catalog::Open(s.ark);
+    ASSERT_TRUE(cat.ok());
+    const gov::Actor admin{"admin", {"admin"}};
+    for (const char* who : {"anonymous", "interim", "admin", "analyst", "output_checker", "custodian", "engineer", "feed",
+                            "session"}) {
+      gov::Project p;
+      p.id = std::string("d-") + who;
+      p.title = "to decide";
+      p.legal_basis = "UK GDPR 6(1)(e)";
+      p.datasets = {"gp"};
+      p.people = {"analyst"};
+      p.start = "2026-01-01";
+      p.end = "2099-12-31";
+      ASSERT_TRUE(gov::CreateProject(**cat, admin, p).ok());
+    }
+  }
+  const auto signed_in = SignIn(port, s.tokens["analyst"]);
+  const std::string cookie = signed_in.first, csrf = signed_in.second;  // (clang 14: no lambda capture of bindings)
+  ASSERT_FALSE(cookie.empty());
+
+  const std::vector<std::string> roles = {"anonymous", "interim", "admin", "analyst", "output_checker",
+                                          "custodian", "engineer", "feed", "session"};
+  auto headers_of = [&](const std::string& role, bool unsafe) {
+    std::vector<std::pair<std::string, std::string>> h;
+    if (role == "interim") h.emplace_back("Authorization", "Bearer " + s.interim);
+    else if (role == "session") {
+      h.emplace_back("Cookie", cookie);
+      if (unsafe) h.emplace_back("X-CSRF-Token", csrf);
+    } else if (role != "anonymous") h.emplace_back("Authorization", "Bearer " + s.tokens[role]);
+    return h;
+  };
+  auto sign_in_body = [&](const std::string& role) {
+    if (role == "anonymous") return json{{"user", "nobody"}, {"token", "ark_wrong"}}.dump();
+    if (role == "interim") return json{{"user", "interim"}, {"token", s.interim}}.dump();
+    const std::string ut = s.tokens[role == "session" ? "analyst" : role];
+    return json{{"user", ut.substr(0, ut.find(':'))}, {"token", ut.substr(ut.find(':') + 1)}}.dump();
+  };
+
+  struct Row {
+    std::string method, route;
+    std::function<std::string(const std::string&)> path, body;
+    std::map<std::string, int> expect;  // role -> status; roles not named get `others`
+    int others;
+  };
+  auto fixed = [](std::string p) { return [p](const std::string&) { return p; }; };
+  auto none = [](const std::string&) { return std::string(); };
+  const std::map<std::string, int> kAnon401 = {{"anonymous", 401}};
+  const std::vector<Row> rows = {
+      {"GET", "/healthz", fixed("/healthz"), none, {}, 200},
+      {"GET", "/api/v1/openapi.json", fixed("/api/v1/openapi.json"), none, {}, 200},
+      {"GET", "/api/v1/projects", fixed("/api/v1/projects"), none, {}, 200},
+      {"POST", "/api/v1/projects", fixed("/api/v1/projects"),
+       [](const std::string& role) { return ProjectBody("apply-" + role).dump(); },
+       {{"anonymous", 401}, {"admin", 201}, {"analyst", 201}, {"session", 201}}, 403},
+      {"GET", "/api/v1/projects/{id}", fixed("/api/v1/projects/d-admin"), none, {}, 200},
+      {"POST", "/api/v1/projects/{id}/decision",
+       [](const std::string& role) { return "/api/v1/projects/d-" + role + "/decision"; },
+       [](const std::string&) { return json{{"decision", "approve"}, {"reason", "meets the criteria"}}.dump(); },
+       {{"anonymous", 401}, {"admin", 200}}, 403},
+      {"GET", "/api/v1/releases", fixed("/api/v1/releases"), none, {}, 200},
+      {"GET", "/api/v1/ledger/checkpoint", fixed("/api/v1/ledger/checkpoint"), none, {}, 200},
+      {"GET", "/api/v1/ledger/proof/{seq}", fixed("/api/v1/ledger/proof/0"), none, {}, 200},
+      {"POST", "/api/v1/session", fixed("/api/v1/session"), sign_in_body, {{"anonymous", 401}, {"interim", 401}}, 201},
+      {"GET", "/api/v1/me", fixed("/api/v1/me"), none, kAnon401, 200},
+      {"GET", "/api/v1/live/indicators", fixed("/api/v1/live/indicators"), none, kAnon401, 200},
+      {"GET", "/api/v1/live/alerts", fixed("/api/v1/live/alerts"), none, kAnon401, 200},
+      {"GET", "/api/v1/live/alerts/stream", fixed("/api/v1/live/alerts/stream"), none, kAnon401, 200},
+      // Last: it ends the session of the "session" role.
+      {"DELETE", "/api/v1/session", fixed("/api/v1/session"), none, kAnon401, 204},
+  };
+
+  // Every route of the served description has a row, and every row a route.
+  Reply spec = Request(port, "GET", "/api/v1/openapi.json");
+  ASSERT_EQ(spec.status, 200);
+  const json doc = json::parse(spec.body);
+  std::set<std::string> described, tabled;
+  for (const auto& [path, item] : doc.at("paths").items()) {
+    for (const auto& [method, op] : item.items()) {
+      std::string m = method;
+      for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      described.insert(m + " " + path);
+    }
+  }
+  for (const Row& r : rows) tabled.insert(r.method + " " + r.route);
+  for (const auto& d : described) EXPECT_TRUE(tabled.count(d)) << "route " << d << " has no row in the role matrix";
+  for (const auto& t : tabled) EXPECT_TRUE(described.count(t)) << "row " << t << " is not in the OpenAPI description";
+
+  json recorded = json::array();
+  for (const Row& row : rows) {
+    for (const std::string& role : roles) {
+      const bool unsafe = row.method != "GET";
+      const int want = row.expect.count(role) ? row.expect.at(role) : row.others;
+      Reply r = Request(port, row.method, row.path(role), headers_of(role, unsafe), row.body(role));
+      EXPECT_EQ(r.status, want) << role << " " << row.method << " " << row.path(role) << ": " << r.body;
+      recorded.push_back({{"method", row.method}, {"route", row.route}, {"status", r.status},
+                          {"content_type", r.Header("Content-Type")}, {"body", r.body}, {"role", role}});
+    }
+  }
+  // The old live paths are aliases.
+  EXPECT_EQ(Request(port, "GET", "/api/live/indicators", headers_of("interim", false)).status, 200);
+  EXPECT_EQ(Request(port, "GET", "/api/live/indicators").status, 401);
+
+  const std::string file = s.ark + "/recorded_responses.json";
+  ASSERT_TRUE(WriteFileAtomic(file, recorded.dump()).ok());
+  ASSERT_TRUE(WriteFileAtomic(s.ark + "/openapi.json", spec.body).ok());
+  const CommandOutput check = RunCommand("cd '" + node_dir + "' && node validate_responses.mjs '" + s.ark +
+                                         "/openapi.json' '" + file + "' 2>&1");
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_NE(check.output.find(std::to_string(recorded.size()) + " responses checked"), std::string::npos)
+      << check.output;
+}
+
+// One source of truth: the binary serves the checked-in description, and serves exactly its routes.
+TEST(ApiSpec, EmbeddedDocumentIsTheCheckedInFileAndMatchesTheRoutes) {
+  auto file = ReadFile(std::string(ARK_SOURCE_DIR) + "/docs/api/openapi.json");
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(std::string(OpenApiSpec()), *file) << "rebuild: the embedded description is stale";
+  const json doc = json::parse(OpenApiSpec());
+  std::set<std::string> described;
+  for (const auto& [path, item] : doc.at("paths").items()) {
+    for (const auto& [method, op] : item.items()) {
+      std::string m = method;
+      for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      described.insert(m + " " + path);
+    }
+  }
+  Auth auth("unused", "");
+  Api api("unused", nullptr, &auth);
+  const auto routes = api.Routes();
+  EXPECT_EQ(std::set<std::string>(routes.begin(), routes.end()), described);
+}
+
+TEST(ApiSession, CookieCsrfSignOutAndTheLedger) {
+  Served s("session");
+  ASSERT_TRUE(s.ok());
+  const uint16_t port = s.http();
+  const std::string& ana = s.tokens["analyst"];
+  json body = {{"user", "analyst"}, {"token", ana.substr(ana.find(':') + 1)}};
+  Reply in = Request(port, "POST", "/api/v1/session", {}, body.dump());
+  ASSERT_EQ(in.status, 201) << in.body;
+  const std::string set_cookie = in.Header("Set-Cookie");
+  EXPECT_NE(set_cookie.find("HttpOnly"), std::string::npos) << set_cookie;
+  EXPECT_NE(set_cookie.find("SameSite=Strict"), std::string::npos) << set_cookie;
+  EXPECT_EQ(set_cookie.find("Secure"), std::string::npos) << "no TLS here: " << set_cookie;
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const std::string csrf = json::parse(in.body).at("csrf_token");
+  Reply me = Request(port, "GET", "/api/v1/me", {{"Cookie", cookie}});
+  ASSERT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(json::parse(me.body).at("user"), "analyst");
+  EXPECT_EQ(json::parse(me.body).at("via"), "session");
+  // An unsafe request of the session without (or with a wrong) CSRF token is refused.
+  const std::string apply = ProjectBody("csrf-1").dump();
+  EXPECT_EQ(Request(port, "POST", "/api/v1/projects", {{"Cookie", cookie}}, apply).status, 403);
+  EXPECT_EQ(Request(port, "POST", "/api/v1/projects", {{"Cookie", cookie}, {"X-CSRF-Token", "00"}}, apply).status, 403);
+  EXPECT_EQ(Request(port, "POST", "/api/v1/projects", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}, apply).status, 201);
+  // Sign-out ends the session.
+  EXPECT_EQ(Request(port, "DELETE", "/api/v1/session", {{"Cookie", cookie}, {"X-CSRF-Token", csrf}}).status, 204);
+  EXPECT_EQ(Request(port, "GET", "/api/v1/me", {{"Cookie", cookie}}).status, 401);
+  // On the ledger: the sign-in, the refusals (CSRF), the application, the sign-out.
+  const std::string ledger = s.Ledger();
+  EXPECT_NE(ledger.find("\"type\":\"session.started\",\"by\":\"analyst\""), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("X-CSRF-Token"), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("\"route\":\"POST /api/v1/projects\""), std::string::npos) << ledger;
+  EXPECT_NE(ledger.find("\"type\":\"session.ended\",\"by\":\"analyst\""), std::string::npos) << ledger;
+  // The committee's decision through the API: reject with a reason, on the ledger.
+  Reply rej = Request(port, "POST", "/api/v1/projects/csrf-1/decision", {{"Authorization", "Bearer " + s.tokens["admin"]}},
+                      json{{"decision", "reject"}, {"reason", "no legal basis for the acute feed"}}.dump());
+  EXPECT_EQ(rej.status, 200) << rej.body;
+  EXPECT_EQ(json::parse(rej.body).at("status"), "rejected");
+  EXPECT_NE(s.Ledger().find("\"type\":\"project.rejected\",\"id\":\"csrf-1\""), std::string::npos);
+  // The latest entry is provable under the latest checkpoint, and the proof verifies (also after
+  // the ledger grew since the last proof was served).
+  uint64_t previous = 0;
+  for (int round = 0; round < 2; ++round) {
+    Reply cp = Request(port, "GET", "/api/v1/ledger/checkpoint");
+    ASSERT_EQ(cp.status, 200);
+    const uint64_t size = json::parse(cp.body).at("size");
+    EXPECT_GT(size, previous);
+    previous = size;
+    Reply proof = Request(port, "GET", "/api/v1/ledger/proof/" + std::to_string(size - 1));
+    ASSERT_EQ(proof.status, 200) << proof.body;
+    EXPECT_EQ(json::parse(proof.body).at("treeSize"), size);
+    const std::string file = s.ark + "/proof" + std::to_string(round) + ".json";
+    ASSERT_TRUE(WriteFileAtomic(file, proof.body).ok());
+    const CommandOutput v = RunCommand(std::string(ARK_BINARY) + " ledger verify-proof '" + file + "' 2>&1");
+    EXPECT_EQ(v.exit_code, 0) << v.output;
+    EXPECT_EQ(Request(port, "GET", "/api/v1/ledger/proof/" + std::to_string(size)).status, 404);
+    // The ledger grows: a refusal of a request without a valid credential (once a minute per address).
+    EXPECT_EQ(Request(port, "POST", "/api/v1/projects", {{"Authorization", "Bearer wrong-" + std::to_string(round)}},
+                      ProjectBody("x").dump())
+                  .status,
+              401);
+  }
+  // A decided project cannot be decided again.
+  EXPECT_EQ(Request(port, "POST", "/api/v1/projects/csrf-1/decision", {{"Authorization", "Bearer " + s.tokens["admin"]}},
+                    json{{"decision", "approve"}, {"reason", "second thoughts"}}.dump())
+                .status,
+            409);
+}
+
+TEST(ApiSession, SignInIsThrottledPerUser) {
+  Served s("throttle");
+  ASSERT_TRUE(s.ok());
+  const std::string& ana = s.tokens["analyst"];
+  const json wrong = {{"user", "analyst"}, {"token", "ark_wrong"}};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Request(s.http(), "POST", "/api/v1/session", {}, wrong.dump()).status, 401);
+  // Throttled now, even with the right token.
+  Reply r = Request(s.http(), "POST", "/api/v1/session", {},
+                    json{{"user", "analyst"}, {"token", ana.substr(ana.find(':') + 1)}}.dump());
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_FALSE(r.Header("Retry-After").empty());
+  EXPECT_NE(s.Ledger().find("HTTP 429 on POST /api/v1/session"), std::string::npos);
+  // Another user is not throttled (5 failures from this address are under its limit of 20).
+  const std::string& adm = s.tokens["admin"];
+  EXPECT_EQ(Request(s.http(), "POST", "/api/v1/session", {},
+                    json{{"user", "admin"}, {"token", adm.substr(adm.find(':') + 1)}}.dump())
+                .status,
+            201);
+}
+
+TEST(ApiBadInput, RefusedCleanlyWhileHealthzAnswers) {
+  Served s("bad");
+  ASSERT_TRUE(s.ok());
+  const uint16_t port = s.http();
+  const std::vector<std::pair<std::string, std::string>> admin = {{"Authorization", "Bearer " + s.tokens["admin"]}};
+  // Oversized: the JSON routes take 64 KiB.
+  Reply big = Request(port, "POST", "/api/v1/projects", admin, std::string(70000, ' '));
+  EXPECT_EQ(big.status, 413) << big.body;
+  // Announced but never sent: refused from the head.
+  Reply announced = Request(port, "POST", "/api/v1/session", {{"Content-Length", "100000000"}}, "", false);
+  EXPECT_EQ(announced.status, 413) << announced.body;
+  // Malformed JSON: 400 naming the problem and the place.
+  Reply bad = Request(port, "POST", "/api/v1/projects", admin, "{\"id\": \"x\",");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("malformed JSON"), std::string::npos) << bad.body;
+  EXPECT_NE(bad.body.find("column"), std::string::npos) << bad.body;
+  json wrong_type = ProjectBody("t");
+  wrong_type["datasets"] = "gp";
+  Reply typed = Request(port, "POST", "/api/v1/projects", admin, wrong_type.dump());
+  EXPECT_EQ(typed.status, 400);
+  EXPECT_NE(typed.body.find("'datasets'"), std::string::npos) << typed.body;
+  // Path traversal, raw and escaped.
+  for (const char* t : {"/api/v1/../../etc/passwd", "/api/v1/projects/..%2F..%2Fetc%2Fpasswd",
+                        "/api/v1/projects/%2e%2e", "/api/v1/ledger/proof/..%2f..%2fledger.key"}) {
+    Reply r = Request(port, "GET", t);
+    EXPECT_EQ(r.status, 400) << t << ": " << r.body;
+    EXPECT_EQ(r.body.find("root:"), std::string::npos) << t;
+  }
+  // Unknown routes, a wrong method, a bad sequence number.
+  EXPECT_EQ(Request(port, "GET", "/api/v1/nope").status, 404);
+  EXPECT_EQ(Request(port, "GET", "/api/v1/projects/no-such-project").status, 404);
+  Reply method = Request(port, "PUT", "/api/v1/projects", admin, "{}");
+  EXPECT_EQ(method.status, 405);
+  EXPECT_EQ(method.Header("Allow"), "GET, POST");
+  EXPECT_EQ(Request(port, "GET", "/api/v1/ledger/proof/abc").status, 400);
+  EXPECT_EQ(Request(port, "GET", "/api/v1/ledger/proof/999999").status, 404);
+  // Still serving.
+  Reply h = Request(port, "GET", "/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_NE(h.body.find("\"status\":\"ok\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ark::server
