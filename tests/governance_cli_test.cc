@@ -143,7 +143,7 @@ const std::map<std::string, std::string> kGated = {
 // Commands that read the Ark only inside an approved project, enforced or not (their own tests
 // cover refusals and the ledger).
 const std::map<std::string, std::string> kAlwaysInAProject = {
-    {"model", "model train: an approved planning or direct-care project and one of its people, always "
+    {"model", "model train and model score: an approved planning or direct-care project and one of its people, always "
               "(gov::AuthoriseRun, then RecordRun on the ledger); tests/model_cli_test.cc"},
     {"network", "network run (and every request a site answers): a project approved at every site with USER@SITE "
                 "among its people (gov::AuthoriseRun, RecordRun), aggregates only; src/network/network_test.cc"},
