@@ -23,8 +23,12 @@
 #include "core/net.h"
 #include "core/process.h"
 #include "governance/governance.h"
+#include "governance/ledger.h"
+#include "governance/release.h"
 #include "server/api.h"
 #include "server/serve_process.h"
+#include "store/store.h"
+#include "store/store_test_util.h"
 
 namespace ark::server {
 namespace {
@@ -165,6 +169,50 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
       ASSERT_TRUE(gov::CreateProject(**cat, admin, p).ok());
     }
   }
+  // A run of the analyst's approved project, and one submitted output of it per role (each role
+  // reviews its own), as the CLI records them (`ark run`, `ark release submit`).
+  std::map<std::string, int64_t> output_of;
+  int64_t run_id = 0;
+  {
+    auto cat = Catalog::Open(s.ark);
+    ASSERT_TRUE(cat.ok());
+    auto ledger = gov::Ledger::Open(s.ark);
+    ASSERT_TRUE(ledger.ok());
+    const gov::Actor admin{"admin", {"admin"}}, analyst{"analyst", {"analyst"}};
+    gov::Project p;
+    p.id = "p-out";
+    p.title = "outputs";
+    p.legal_basis = "UK GDPR 6(1)(e)";
+    p.datasets = {"gp"};
+    p.people = {"analyst"};
+    p.start = "2020-01-01";
+    p.end = "2099-12-31";
+    ASSERT_TRUE(gov::CreateProject(**cat, admin, p).ok());
+    ASSERT_TRUE(gov::ApproveProject(**cat, **ledger, admin, "p-out", gov::Today(), "meets the criteria").ok());
+    auto approved = gov::GetProject(**cat, "p-out");
+    ASSERT_TRUE(approved.ok());
+    const std::string store_dir = s.ark + ".store";
+    (void)RemoveAll(store_dir);
+    auto data = store::testing::MakeData(60, 2, 3, 7);
+    for (auto& person : data.persons) person.flags = kLinkedByNhsNumber | kOptOutKnown;
+    ASSERT_TRUE(store::testing::WriteData(store_dir, data).ok());
+    auto store = Store::Open(store_dir);
+    ASSERT_TRUE(store.ok());
+    std::vector<PersonKey> all;
+    for (PersonKey k = 0; k < 60; ++k) all.push_back(k);
+    auto run = gov::RecordRun(**cat, **ledger, **store, analyst, *approved, {"gp"}, "def", all, gov::Today());
+    ASSERT_TRUE(run.ok()) << run.status().ToString();
+    run_id = run->id;
+    const std::string csv = s.ark + ".table.csv";
+    ASSERT_TRUE(WriteFileAtomic(csv, "group,count\na,30\nb,80\nc,160\n").ok());
+    for (const char* who : {"anonymous", "interim", "admin", "analyst", "output_checker", "custodian", "engineer", "feed",
+                            "session"}) {
+      auto o = gov::SubmitOutput(**cat, **ledger, analyst, "p-out", run_id, csv, gov::SubmitOptions{});
+      ASSERT_TRUE(o.ok()) << o.status().ToString();
+      output_of[who] = o->id;
+    }
+  }
+  const std::string first_output = std::to_string(output_of["admin"]), run_path = "/api/v1/runs/" + std::to_string(run_id);
   const auto signed_in = SignIn(port, s.tokens["analyst"]);
   const std::string cookie = signed_in.first, csrf = signed_in.second;  // (clang 14: no lambda capture of bindings)
   ASSERT_FALSE(cookie.empty());
@@ -213,6 +261,20 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
       {"GET", "/api/v1/ledger/proof/{seq}", fixed("/api/v1/ledger/proof/0"), none, {}, 200},
       {"POST", "/api/v1/session", fixed("/api/v1/session"), sign_in_body, {{"anonymous", 401}, {"interim", 401}}, 201},
       {"GET", "/api/v1/me", fixed("/api/v1/me"), none, kAnon401, 200},
+      {"GET", "/api/v1/outputs", fixed("/api/v1/outputs"), none,
+       {{"anonymous", 401}, {"admin", 200}, {"output_checker", 200}, {"analyst", 200}, {"session", 200}}, 403},
+      {"GET", "/api/v1/outputs/{id}", fixed("/api/v1/outputs/" + first_output), none,
+       {{"anonymous", 401}, {"admin", 200}, {"output_checker", 200}, {"analyst", 200}, {"session", 200}}, 403},
+      {"POST", "/api/v1/outputs/{id}/review",
+       [&](const std::string& role) { return "/api/v1/outputs/" + std::to_string(output_of[role]) + "/review"; },
+       [](const std::string&) { return json{{"decision", "approve"}, {"reason", "rules applied"}}.dump(); },
+       {{"anonymous", 401}, {"output_checker", 200}}, 403},
+      {"GET", "/api/v1/runs", fixed("/api/v1/runs"), none, {{"anonymous", 401}, {"interim", 403}}, 200},
+      {"GET", "/api/v1/runs/{id}", fixed(run_path), none,
+       {{"anonymous", 401}, {"admin", 200}, {"analyst", 200}, {"session", 200}}, 403},
+      {"GET", "/api/v1/users", fixed("/api/v1/users"), none, {{"anonymous", 401}, {"admin", 200}}, 403},
+      {"GET", "/api/v1/ledger/entries", fixed("/api/v1/ledger/entries?from=0&limit=5"), none,
+       {{"anonymous", 401}, {"admin", 200}}, 403},
       {"GET", "/api/v1/live/indicators", fixed("/api/v1/live/indicators"), none, kAnon401, 200},
       {"GET", "/api/v1/live/alerts", fixed("/api/v1/live/alerts"), none, kAnon401, 200},
       {"GET", "/api/v1/live/alerts/stream", fixed("/api/v1/live/alerts/stream"), none, kAnon401, 200},
@@ -247,9 +309,26 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
                           {"content_type", r.Header("Content-Type")}, {"body", r.body}, {"role", role}});
     }
   }
+  // The checker's approval is on the ledger and in the public releases; it cannot be decided again.
+  const std::string released = std::to_string(output_of["output_checker"]);
+  EXPECT_NE(s.Ledger().find("\"type\":\"output.released\""), std::string::npos);
+  EXPECT_NE(Request(port, "GET", "/api/v1/releases").body.find("\"id\":" + released + ","), std::string::npos);
+  EXPECT_EQ(Request(port, "POST", "/api/v1/outputs/" + released + "/review", headers_of("output_checker", true),
+                    json{{"decision", "reject"}, {"reason", "second thoughts"}}.dump())
+                .status,
+            409);
+  // Bad ids and queries are 400s; an unknown output 404.
+  EXPECT_EQ(Request(port, "GET", "/api/v1/outputs/abc", headers_of("admin", false)).status, 400);
+  EXPECT_EQ(Request(port, "GET", "/api/v1/outputs/99999", headers_of("admin", false)).status, 404);
+  EXPECT_EQ(Request(port, "GET", "/api/v1/ledger/entries?limit=0", headers_of("admin", false)).status, 400);
+  Reply entries = Request(port, "GET", "/api/v1/ledger/entries?from=1&limit=2", headers_of("admin", false));
+  ASSERT_EQ(entries.status, 200);
+  EXPECT_EQ(json::parse(entries.body).at("entries").size(), 2u);
+  EXPECT_EQ(json::parse(entries.body).at("entries")[0].at("seq"), 1);
   // The old live paths are aliases.
   EXPECT_EQ(Request(port, "GET", "/api/live/indicators", headers_of("interim", false)).status, 200);
   EXPECT_EQ(Request(port, "GET", "/api/live/indicators").status, 401);
+  EXPECT_EQ(Request(port, "GET", "/api/v1/healthz").status, 200);
 
   const std::string file = s.ark + "/recorded_responses.json";
   ASSERT_TRUE(WriteFileAtomic(file, recorded.dump()).ok());
@@ -409,6 +488,40 @@ TEST(ApiBadInput, RefusedCleanlyWhileHealthzAnswers) {
   Reply h = Request(port, "GET", "/healthz");
   EXPECT_EQ(h.status, 200);
   EXPECT_NE(h.body.find("\"status\":\"ok\""), std::string::npos);
+}
+
+// The public web app at / of a real `ark serve`: under the CSP, only its embedded assets, no
+// traversal out of /assets (raw or percent-encoded), and the API it reads is public.
+TEST(ApiWeb, AppAtRootUnderCspAndNoTraversal) {
+  Served s("web");
+  ASSERT_TRUE(s.ok());
+  const uint16_t port = s.http();
+  const std::string csp =
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+      "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+  for (const char* p : {"/", "/index.html", "/assets/app.js", "/assets/app.css"}) {
+    Reply r = Request(port, "GET", p);
+    EXPECT_EQ(r.status, 200) << p;
+    EXPECT_EQ(r.Header("Content-Security-Policy"), csp) << p;
+    EXPECT_EQ(r.Header("X-Content-Type-Options"), "nosniff") << p;
+  }
+  Reply root = Request(port, "GET", "/");
+  EXPECT_EQ(root.Header("Content-Type").rfind("text/html", 0), 0u) << root.head;
+  EXPECT_NE(root.body.find("<script src=\"/assets/app.js\""), std::string::npos);
+  for (const char* p : {"/assets/../../etc/passwd", "/assets/..%2f..%2f..%2f..%2fetc%2fpasswd",
+                        "/assets/%2e%2e/%2e%2e/etc/passwd", "/../../../../etc/passwd", "/assets/nope.js",
+                        "/assets/..%2f..%2fledger%2fledger.key"}) {
+    Reply r = Request(port, "GET", p);
+    EXPECT_TRUE(r.status == 400 || r.status == 404) << p << ": " << r.status << " " << r.body;
+    EXPECT_EQ(r.body.find("root:"), std::string::npos) << p;
+    EXPECT_EQ(r.Header("Content-Security-Policy"), csp) << p;
+  }
+  EXPECT_EQ(Request(port, "GET", "/assets/../../etc/passwd").status, 400);
+  EXPECT_EQ(Request(port, "POST", "/", {}, "{}").status, 405);
+  // What the page reads answers without credentials.
+  for (const char* p : {"/api/v1/projects", "/api/v1/releases", "/api/v1/ledger/checkpoint"})
+    EXPECT_EQ(Request(port, "GET", p).status, 200) << p;
+  EXPECT_EQ(Request(port, "GET", "/healthz").status, 200);
 }
 
 }  // namespace

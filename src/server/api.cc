@@ -9,6 +9,7 @@
 #include "governance/gate.h"
 #include "governance/governance.h"
 #include "governance/ledger.h"
+#include "governance/listing.h"
 #include "governance/release.h"
 
 namespace ark::server {
@@ -137,6 +138,13 @@ Api::Api(std::string ark_dir, live::Ingestor* ingestor, Auth* auth)
       {"POST", "/api/v1/session", false, kJsonBodyLimit, &Api::SignIn},
       {"DELETE", "/api/v1/session", true, 0, &Api::SignOut},
       {"GET", "/api/v1/me", true, 0, &Api::Me},
+      {"GET", "/api/v1/outputs", true, 0, &Api::Outputs},
+      {"GET", "/api/v1/outputs/{id}", true, 0, &Api::OutputShow},
+      {"POST", "/api/v1/outputs/{id}/review", true, kJsonBodyLimit, &Api::OutputReview},
+      {"GET", "/api/v1/runs", true, 0, &Api::Runs},
+      {"GET", "/api/v1/runs/{id}", true, 0, &Api::RunShow},
+      {"GET", "/api/v1/users", true, 0, &Api::Users},
+      {"GET", "/api/v1/ledger/entries", true, 0, &Api::LedgerEntries},
       {"GET", "/api/v1/live/indicators", true, 0, &Api::LiveIndicators},
       {"GET", "/api/v1/live/alerts", true, 0, &Api::LiveAlerts},
       {"GET", "/api/v1/live/alerts/stream", true, 0, &Api::LiveStream},
@@ -500,6 +508,199 @@ ApiResponse Api::ProjectDecision(Ctx& c) {
   auto p = gov::GetProject(**cat, c.params[0]);
   if (!p.ok()) return FromStatus(p.status());
   return Json(200, gov::ProjectJson(*p));
+}
+
+
+// ------------------------------------------------------------------ outputs, runs, users, ledger
+
+namespace {
+// A positive decimal id ("12"), or a 400 naming it.
+Result<int64_t> IdOf(const std::string& what, const std::string& s) {
+  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
+    return Status::InvalidArgument(what + " '" + s + "' is not a number (1, 2, ...)");
+  return static_cast<int64_t>(std::stoll(s));
+}
+
+// The value of `key` in a query string ("from=3&limit=10"), or "" when absent.
+std::string QueryValue(const std::string& query, const std::string& key) {
+  size_t at = 0;
+  while (at <= query.size()) {
+    const size_t end = std::min(query.find('&', at), query.size());
+    const std::string_view kv(query.data() + at, end - at);
+    if (kv.substr(0, key.size() + 1) == key + "=") return std::string(kv.substr(key.size() + 1));
+    at = end + 1;
+  }
+  return "";
+}
+
+// Output checkers and admins see every output; anyone else only the outputs they wrote.
+bool SeesEveryOutput(const Principal& p) { return p.Has("output_checker") || p.Has("admin"); }
+
+// The ACRO-style results.json of an output (per-cell SDC outcomes), or null when unreadable.
+OJson ResultsOf(const std::string& ark_dir, int64_t id) {
+  auto text = ReadFile(ark_dir + "/outputs/" + std::to_string(id) + "/results.json");
+  if (!text.ok()) return nullptr;
+  try {
+    return OJson::parse(*text);
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+OJson RunJson(const gov::RunRecord& r) {
+  return {{"id", r.id}, {"project", r.project}, {"user", r.user}, {"definition_hash", r.definition_hash},
+          {"at", r.at}, {"population_band", gov::SizeBand(r.population)}};
+}
+
+// Runs are seen by admins, and by the people of the run's project.
+Result<bool> SeesRun(Catalog& cat, const Principal& p, const gov::RunRecord& r) {
+  if (p.Has("admin")) return true;
+  ARK_ASSIGN_OR_RETURN(gov::Project proj, gov::GetProject(cat, r.project));
+  for (const std::string& u : proj.people) {
+    if (u == p.user) return true;
+  }
+  return false;
+}
+}  // namespace
+
+ApiResponse Api::Outputs(Ctx& c) {
+  if (auto r = NeedsUser(c.req.who)) return *r;
+  const Principal& who = c.req.who;
+  if (!SeesEveryOutput(who) && !who.Has("analyst"))
+    return Error(403, "the review queue is for output checkers and admins; analysts see their own outputs");
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  auto outs = gov::ListOutputs(**cat);
+  if (!outs.ok()) return FromStatus(outs.status());
+  OJson j = OJson::array();
+  for (const auto& o : *outs) {
+    if (SeesEveryOutput(who) || o.author == who.user) j.push_back(gov::OutputJson(o));
+  }
+  return Json(200, j);
+}
+
+ApiResponse Api::OutputShow(Ctx& c) {
+  if (auto r = NeedsUser(c.req.who)) return *r;
+  auto id = IdOf("output", c.params[0]);
+  if (!id.ok()) return FromStatus(id.status());
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  auto outs = gov::ListOutputs(**cat);
+  if (!outs.ok()) return FromStatus(outs.status());
+  for (const auto& o : *outs) {
+    if (o.id != *id) continue;
+    if (!SeesEveryOutput(c.req.who) && o.author != c.req.who.user)
+      return Error(403, "output " + c.params[0] + " is seen by its author, output checkers and admins");
+    OJson j = gov::OutputJson(o);
+    j["results"] = ResultsOf(ark_dir_, o.id);
+    return Json(200, j);
+  }
+  return Error(404, "no output " + c.params[0]);
+}
+
+ApiResponse Api::OutputReview(Ctx& c) {
+  if (auto r = NeedsUser(c.req.who)) return *r;
+  auto id = IdOf("output", c.params[0]);
+  if (!id.ok()) return FromStatus(id.status());
+  auto j = BodyObject(c.req.body);
+  if (!j.ok()) return FromStatus(j.status());
+  auto decision = Text(*j, "decision");
+  if (!decision.ok()) return FromStatus(decision.status());
+  auto reason = Text(*j, "reason");
+  if (!reason.ok()) return FromStatus(reason.status());
+  if (*decision != "approve" && *decision != "reject")
+    return Error(400, "field 'decision' must be \"approve\" or \"reject\", not \"" + *decision + "\"");
+  if (reason->empty()) return Error(400, "field 'reason' must not be empty: every decision has a reason");
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  Result<gov::OutputRecord> r = Status::Internal("unset");
+  {
+    std::lock_guard<std::mutex> g(LedgerMutex());
+    auto ledger = gov::Ledger::Open(ark_dir_);
+    if (!ledger.ok()) return FromStatus(ledger.status());
+    r = gov::DecideOutput(**cat, **ledger, ActorOf(c.req.who), *id, *decision == "approve", *reason);
+  }
+  // Governance logged its refusal, or the decision itself.
+  if (r.ok() || r.status().code() == StatusCode::kPermissionDenied) c.ledgered = true;
+  if (!r.ok()) return FromStatus(r.status());
+  return Json(200, gov::OutputJson(*r));
+}
+
+ApiResponse Api::Runs(Ctx& c) {
+  if (auto r = NeedsUser(c.req.who)) return *r;
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  auto runs = gov::ListRuns(**cat);
+  if (!runs.ok()) return FromStatus(runs.status());
+  OJson j = OJson::array();
+  for (const auto& r : *runs) {
+    auto sees = SeesRun(**cat, c.req.who, r);
+    if (!sees.ok()) return FromStatus(sees.status());
+    if (*sees) j.push_back(RunJson(r));
+  }
+  return Json(200, j);
+}
+
+ApiResponse Api::RunShow(Ctx& c) {
+  if (auto r = NeedsUser(c.req.who)) return *r;
+  auto id = IdOf("run", c.params[0]);
+  if (!id.ok()) return FromStatus(id.status());
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  auto runs = gov::ListRuns(**cat);
+  if (!runs.ok()) return FromStatus(runs.status());
+  for (const auto& r : *runs) {
+    if (r.id != *id) continue;
+    auto sees = SeesRun(**cat, c.req.who, r);
+    if (!sees.ok()) return FromStatus(sees.status());
+    if (!*sees) return Error(403, "run " + c.params[0] + " is seen by the people of project " + r.project + " and admins");
+    return Json(200, RunJson(r));
+  }
+  return Error(404, "no run " + c.params[0]);
+}
+
+ApiResponse Api::Users(Ctx& c) {
+  if (!c.req.who.Has("admin") || c.req.who.kind != Principal::Kind::kUser)
+    return Error(403, "the list of users is for admins");
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  auto users = gov::ListUsers(**cat);
+  if (!users.ok()) return FromStatus(users.status());
+  OJson j = OJson::array();
+  for (const auto& u : *users)
+    j.push_back({{"name", u.name}, {"roles", u.roles}, {"created_at", u.created_at}, {"created_by", u.created_by}});
+  return Json(200, j);
+}
+
+// Admin only: entries name users and hold client addresses (sign-ins, refusals).
+ApiResponse Api::LedgerEntries(Ctx& c) {
+  if (!c.req.who.Has("admin") || c.req.who.kind != Principal::Kind::kUser)
+    return Error(403, "the ledger's entries are for admins (they name users and client addresses)");
+  const std::string from_s = QueryValue(c.req.query, "from"), limit_s = QueryValue(c.req.query, "limit");
+  uint64_t from = 0, limit = 100;
+  auto number = [](const std::string& s, uint64_t* out) {
+    if (s.empty()) return true;
+    if (s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    *out = std::stoull(s);
+    return true;
+  };
+  if (!number(from_s, &from)) return Error(400, "query 'from' must be an entry number (0, 1, ...), not '" + from_s + "'");
+  if (!number(limit_s, &limit) || limit < 1 || limit > 1000)
+    return Error(400, "query 'limit' must be a number from 1 to 1000, not '" + limit_s + "'");
+  auto loaded = gov::LoadLog(gov::LedgerDirOf(ark_dir_));
+  if (!loaded.ok()) return FromStatus(loaded.status());
+  const uint64_t size = loaded->lines.size();
+  OJson entries = OJson::array();
+  for (uint64_t i = from; i < size && i < from + limit; ++i) {
+    OJson e;
+    try {
+      e = OJson::parse(loaded->lines[i]);
+    } catch (const std::exception&) {
+      e = loaded->lines[i];
+    }
+    entries.push_back({{"seq", i}, {"entry", e}});
+  }
+  return Json(200, OJson{{"size", size}, {"from", from}, {"entries", entries}});
 }
 
 // ------------------------------------------------------------------ live

@@ -107,6 +107,13 @@ class Api {
   ApiResponse SignIn(Ctx&);
   ApiResponse SignOut(Ctx&);
   ApiResponse Me(Ctx&);
+  ApiResponse Outputs(Ctx&);
+  ApiResponse OutputShow(Ctx&);
+  ApiResponse OutputReview(Ctx&);
+  ApiResponse Runs(Ctx&);
+  ApiResponse RunShow(Ctx&);
+  ApiResponse Users(Ctx&);
+  ApiResponse LedgerEntries(Ctx&);
   ApiResponse LiveIndicators(Ctx&);
   ApiResponse LiveAlerts(Ctx&);
   ApiResponse LiveStream(Ctx&);

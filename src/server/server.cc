@@ -20,6 +20,7 @@
 #include "live/record.h"
 #include "server/api.h"
 #include "server/auth.h"
+#include "server/web.h"
 #include "server/webhook.h"
 
 namespace ark::server {
@@ -256,6 +257,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     csrf_ = csrf == h.end() ? "" : std::string(csrf->value());
     // The old live paths are aliases of /api/v1/live/...
     if (path_.rfind("/api/live/", 0) == 0) path_ = "/api/v1/live/" + path_.substr(10);
+    // Health also under the API's base (clients that resolve every path against /api/v1).
+    if (path_ == "/api/v1/healthz") path_ = "/healthz";
     const auto auth = h.find(http::field::authorization);
     if (auth != h.end()) {
       who_ = srv_->auth->FromBearer(std::string(auth->value()));
@@ -265,6 +268,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       who_ = {};
     }
     if (Api::Serves(path_)) return OnApiHeader();
+    // The web app (only its embedded assets), and any other path that tries to climb out.
+    if (WebServes(path_) || Api::Traversal(path_)) {
+      keep_alive_ = parser_->is_done() && keep_alive_;  // no body is read
+      ApiResponse res = ServeWeb(method_, path_);
+      return Reply(static_cast<http::status>(res.status), std::move(res.body), res.content_type.c_str(), res.headers);
+    }
     // /metrics and POST /fhir: bearer tokens only.
     if (who_.anonymous()) {
       keep_alive_ = parser_->is_done() && keep_alive_;  // an unread body ends the connection
