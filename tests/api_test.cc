@@ -421,6 +421,11 @@ TEST(ApiSession, CookieCsrfSignOutAndTheLedger) {
                   .status,
               401);
   }
+  // The ledger is public (proofs, bundles): no client address is written onto it, for a sign-in or a
+  // refusal.
+  const std::string after = s.Ledger();
+  EXPECT_NE(after.find("\"type\":\"refusal\""), std::string::npos) << after;
+  EXPECT_EQ(after.find("127.0.0.1"), std::string::npos) << after;
   // A decided project cannot be decided again.
   EXPECT_EQ(Request(port, "POST", "/api/v1/projects/csrf-1/decision", {{"Authorization", "Bearer " + s.tokens["admin"]}},
                     json{{"decision", "approve"}, {"reason", "second thoughts"}}.dump())

@@ -1,5 +1,6 @@
 #include "server/api.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
@@ -228,9 +229,11 @@ void Api::LogRefusal(const ApiRequest& r, const std::string& route, int status, 
                           std::to_string(status);
   if (!Once(key)) return;
   std::lock_guard<std::mutex> g(LedgerMutex());
-  (void)gov::LogRefusal(ark_dir_, who,
-                        Status::PermissionDenied("HTTP " + std::to_string(status) + " on " + route + " (from " +
-                                                 r.address + "): " + why));
+  // The ledger is public (proofs, bundles): the client's address goes to the server's own log on
+  // stderr, never onto the ledger.
+  std::fprintf(stderr, "api: refused HTTP %d on %s for %s from %s: %s\n", status, route.c_str(), who.c_str(),
+               r.address.c_str(), why.c_str());
+  (void)gov::LogRefusal(ark_dir_, who, Status::PermissionDenied("HTTP " + std::to_string(status) + " on " + route + ": " + why));
 }
 
 void Api::Record(const Ctx& c, const ApiResponse& res) {
@@ -410,7 +413,8 @@ ApiResponse Api::SignIn(Ctx& c) {
   }
   if (s.http != 201) return Error(s.http, s.error);
   std::lock_guard<std::mutex> g(LedgerMutex());
-  (void)gov::AppendToArkLedger(ark_dir_, gov::Json{{"type", "session.started"}, {"by", *user}, {"from", c.req.address}});
+  std::fprintf(stderr, "api: session started for %s from %s\n", user->c_str(), c.req.address.c_str());
+  (void)gov::AppendToArkLedger(ark_dir_, gov::Json{{"type", "session.started"}, {"by", *user}});
   c.ledgered = true;
   OJson body = PrincipalJson(s.who);
   body["csrf_token"] = s.csrf;
@@ -675,7 +679,7 @@ ApiResponse Api::Users(Ctx& c) {
 // Admin only: entries name users and hold client addresses (sign-ins, refusals).
 ApiResponse Api::LedgerEntries(Ctx& c) {
   if (!c.req.who.Has("admin") || c.req.who.kind != Principal::Kind::kUser)
-    return Error(403, "the ledger's entries are for admins (they name users and client addresses)");
+    return Error(403, "the ledger's entries are for admins (they name users)");
   const std::string from_s = QueryValue(c.req.query, "from"), limit_s = QueryValue(c.req.query, "limit");
   uint64_t from = 0, limit = 100;
   auto number = [](const std::string& s, uint64_t* out) {
