@@ -93,10 +93,10 @@ std::string FunnelPart(const NeedCounts& c, const Dictionaries& dicts, int year,
                  "being large while small practices' limits stay nearly as chance alone would draw them.</p>"
                : "<p>Practices here vary no more than chance explains, so the limits are chance alone (an additive "
                  "allowance for extra spread between practices was estimated and is zero).</p>";
-  h += fmt::format(
-      "<p>To protect privacy, each ratio is computed from the practice's admissions rounded to the nearest 5, and the "
-      "{} practice{} with 7 or fewer admissions {} not plotted at all (neither a dot nor a count).</p>",
-      hidden, hidden == 1 ? "" : "s", hidden == 1 ? "is" : "are");
+  h += "<p>To protect privacy, each ratio is computed from the practice's admissions rounded to the nearest 5, and a "
+       "practice with 7 or fewer admissions is not plotted at all (neither a dot nor a count): " +
+       (hidden == 0 ? std::string("here there are none.</p>")
+                    : fmt::format("{} practice{} left out.</p>", hidden, hidden == 1 ? " is" : "s are"));
   std::vector<svg::FunnelDot> dots;
   std::vector<std::vector<std::string>> rows;
   OJson pj = OJson::array();
