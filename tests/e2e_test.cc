@@ -134,6 +134,11 @@ TEST_F(EndToEnd, DemoWritesReport) {
   const std::string html = Slurp(d / "report.html");
   EXPECT_NE(html.find("<svg"), std::string::npos);
   EXPECT_NE(html.find("Emergency admissions per 1,000"), std::string::npos);
+  // The practices and small areas section: in the contents, with its funnel plot and shrunk rates.
+  EXPECT_NE(html.find("<a href=\"#where-need-is-highest-practices-and-small-areas\">"), std::string::npos);
+  EXPECT_NE(html.find("<h2 id=\"where-need-is-highest-practices-and-small-areas\">"), std::string::npos);
+  EXPECT_NE(html.find("<title>99.8% limit (upper)</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>shrunk rate</title>"), std::string::npos);
   // The released file is shown as a table, not as raw CSV; the governance tables of words are left-aligned.
   const size_t released = html.find("<h3>Released: ");
   ASSERT_NE(released, std::string::npos);

@@ -11,6 +11,7 @@
 #include "core/fs.h"
 #include "disclosure/opensafely.h"
 #include "ingest/staging.h"
+#include "report/need_section.h"
 #include "report/svg.h"
 #include "store/store.h"
 
@@ -53,6 +54,8 @@ struct Figures {
   // Linkage by decile: records, records with a valid NHS number (linked by it), and records linked
   // after probabilistic linkage too (valid NHS number, or sharing a person with another record).
   std::array<int64_t, 11> link_records{}, link_linked{}, link_after{};
+  // The same admissions and registered people by practice and stratum, and by small area.
+  NeedCounts need;
 };
 
 Status Compute(const ReportContext& ctx, Figures* f) {
@@ -111,6 +114,16 @@ Status Compute(const ReportContext& ctx, Figures* f) {
     if (registered) {
       ++f->den[p.imd_decile][AgeBand(age)];
       f->adm[p.imd_decile][AgeBand(age)] += n;
+      if (p.practice != 0) {
+        NeedCell& cell = f->need.practice[p.practice][NeedStratum(AgeBand(age), p.sex)];
+        ++cell.people;
+        cell.admissions += n;
+      }
+      if (p.lsoa != 0) {
+        NeedCell& cell = f->need.area[p.lsoa];
+        ++cell.people;
+        cell.admissions += n;
+      }
     }
     return Status::OK();
   }));
@@ -408,6 +421,9 @@ Result<OJson> WriteRegionReport(const ReportContext& ctx, const std::string& htm
   body += "</div><details><summary>Table (counts after disclosure control)</summary>" +
           Table({"deprivation decile", "age band", "admissions", "registered people", "per 1,000"}, adm_rows) + "</details></section>";
   out["emergency_admissions"] = {{"year", f.ref_year}, {"cells", adm_j}};
+
+  // --- Practices and small areas.
+  body += NeedSectionHtml(f.need, *store->dicts(), f.ref_year, &out);
 
   // --- Pipeline.
   if (!ctx.steps.empty()) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace ark::svg {
 namespace {
@@ -250,6 +251,117 @@ std::string Pyramid(const std::vector<std::string>& bands, const std::vector<std
                      mid - half / 2, o.height - 8, Palette(0), mid + half / 2, o.height - 8, Palette(1));
   out += fmt::format(R"svg(<text x="{}" y="{}" text-anchor="start" fill="#777">{}</text><text x="{}" y="{}" text-anchor="end" fill="#777">{}</text>)svg",
                      4, o.height - 8, Num(nice, 0), o.width - 4, o.height - 8, Num(nice, 0));
+  return out + "</svg>";
+}
+
+}  // namespace ark::svg
+
+namespace ark::svg {
+namespace {
+
+// The frame of a scatter chart: plot area, x and y axes from 0 with round ticks, both labels.
+struct Frame {
+  std::string clip;  // id of the plot's clip path, unique per chart title
+  int left = 56, top = 28, pw = 0, ph = 0;
+  double xmax = 1, ymax = 1;
+  double X(double x) const { return left + pw * std::clamp(x / xmax, 0.0, 1.0); }
+  double Y(double y) const { return top + ph - ph * std::clamp(y / ymax, 0.0, 1.0); }
+};
+
+std::string DrawFrame(double xmax, double ymax, const ChartOptions& o, int right, Frame* f) {
+  const int bottom = 46;
+  f->clip = fmt::format("plot{:x}", std::hash<std::string>{}(o.title + std::to_string(o.width)));
+  f->pw = o.width - f->left - right;
+  f->ph = o.height - f->top - bottom;
+  std::string out = Header(o) + Axis(ymax, f->left, f->top, f->pw, f->ph, o, &f->ymax);
+  const Ticks t = NiceTicks(xmax);
+  f->xmax = t.top();
+  for (int i = 0; i <= t.n; ++i) {
+    const double x = f->left + f->pw * static_cast<double>(i) / t.n;
+    out += fmt::format(R"svg(<line x1="{0:.1f}" y1="{1}" x2="{0:.1f}" y2="{2}" stroke="#ccc"/>)svg", x, f->top + f->ph, f->top + f->ph + 4);
+    out += fmt::format(R"svg(<text x="{:.1f}" y="{}" text-anchor="middle" fill="#555">{}</text>)svg", x, f->top + f->ph + 16,
+                       TickLabel(t.step * i, t));
+  }
+  out += fmt::format(R"svg(<text x="{}" y="{}" text-anchor="middle" fill="#333">{}</text>)svg", f->left + f->pw / 2, o.height - 8,
+                     Escape(o.x_label));
+  return out;
+}
+
+std::string Polyline(const Frame& f, const std::vector<std::pair<double, double>>& xy, const std::string& colour,
+                     const std::string& dash, const std::string& name) {
+  std::string d;
+  for (auto& [x, y] : xy) d += fmt::format("{}{:.1f},{:.1f} ", d.empty() ? "M" : "L", x, y);
+  return fmt::format(R"svg(<path d="{}" fill="none" stroke="{}" stroke-width="1.5"{} clip-path="url(#{})"><title>{}</title></path>)svg",
+                     d, colour, dash.empty() ? "" : " stroke-dasharray=\"" + dash + "\"", f.clip, Escape(name));
+}
+
+std::string ClipPath(const Frame& f) {
+  return fmt::format(R"svg(<clipPath id="{}"><rect x="{}" y="{}" width="{}" height="{}"/></clipPath>)svg", f.clip, f.left, f.top, f.pw, f.ph);
+}
+
+std::string LegendRow(int x, int y, const std::string& colour, const std::string& dash, bool dot, const std::string& text) {
+  std::string mark = dot ? fmt::format(R"svg(<circle cx="{}" cy="{}" r="3.5" fill="{}"/>)svg", x + 8, y - 4, colour)
+                         : fmt::format(R"svg(<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1.5"{}/>)svg", x, y - 4,
+                                       x + 16, y - 4, colour, dash.empty() ? "" : " stroke-dasharray=\"" + dash + "\"");
+  return mark + fmt::format(R"svg(<text x="{}" y="{}">{}</text>)svg", x + 22, y, Escape(text));
+}
+
+}  // namespace
+
+std::string FunnelChart(const std::vector<FunnelDot>& dots, const std::vector<stats::FunnelLimits>& curve, const ChartOptions& o) {
+  double xmax = 0, ymax = 2;
+  for (auto& d : dots) {
+    xmax = std::max(xmax, d.expected);
+    ymax = std::max(ymax, d.ratio * 1.05);
+  }
+  Frame f;
+  std::string out = DrawFrame(xmax * 1.05, ymax, o, 150, &f);
+  out += ClipPath(f);
+  out += fmt::format(R"svg(<line x1="{}" y1="{:.1f}" x2="{}" y2="{:.1f}" stroke="#333"/>)svg", f.left, f.Y(1), f.left + f.pw, f.Y(1));
+  auto curve_xy = [&](double stats::FunnelLimits::*m) {
+    std::vector<std::pair<double, double>> xy;
+    for (auto& c : curve)
+      if (c.expected <= f.xmax) xy.emplace_back(f.X(c.expected), f.top + f.ph - f.ph * std::min(c.*m / f.ymax, 1.02));
+    return xy;
+  };
+  const std::string lc = "#7f8c8d";
+  out += Polyline(f, curve_xy(&stats::FunnelLimits::low95), lc, "5 3", "95% limit (lower)");
+  out += Polyline(f, curve_xy(&stats::FunnelLimits::high95), lc, "5 3", "95% limit (upper)");
+  out += Polyline(f, curve_xy(&stats::FunnelLimits::low998), lc, "", "99.8% limit (lower)");
+  out += Polyline(f, curve_xy(&stats::FunnelLimits::high998), lc, "", "99.8% limit (upper)");
+  for (auto& d : dots) {
+    const std::string c = std::abs(d.flag) >= 2 ? Palette(1) : Palette(0);
+    out += fmt::format(R"svg(<circle cx="{:.1f}" cy="{:.1f}" r="3.5" fill="{}" fill-opacity="0.85"><title>{}: ratio {}, expected {}</title></circle>)svg",
+                       f.X(d.expected), f.Y(d.ratio), c, Escape(d.name), Num(d.ratio, 2), Num(d.expected, 1));
+  }
+  const int lx = f.left + f.pw + 12, ly = f.top + 14;
+  out += LegendRow(lx, ly, Palette(0), "", true, "practice");
+  out += LegendRow(lx, ly + 16, Palette(1), "", true, "beyond 99.8%");
+  out += LegendRow(lx, ly + 32, lc, "5 3", false, "95% limits");
+  out += LegendRow(lx, ly + 48, lc, "", false, "99.8% limits");
+  return out + "</svg>";
+}
+
+std::string RankChart(const std::vector<std::string>& names, const std::vector<std::optional<double>>& raw,
+                      const std::vector<double>& shrunk, const ChartOptions& o) {
+  double ymax = 0;
+  for (auto& v : raw) if (v) ymax = std::max(ymax, *v);
+  for (double v : shrunk) ymax = std::max(ymax, v);
+  Frame f;
+  const double n = static_cast<double>(std::max<size_t>(1, names.size()));
+  std::string out = DrawFrame(n, ymax, o, 150, &f);
+  std::vector<std::pair<double, double>> line;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const double x = f.X(static_cast<double>(i) + 0.5);
+    if (i < raw.size() && raw[i])
+      out += fmt::format(R"svg(<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="{}" fill-opacity="0.6"><title>{}: raw {}</title></circle>)svg", x,
+                         f.Y(*raw[i]), Palette(1), Escape(names[i]), Num(*raw[i], 1));
+    if (i < shrunk.size()) line.emplace_back(x, f.Y(shrunk[i]));
+  }
+  out += ClipPath(f) + Polyline(f, line, Palette(0), "", "shrunk rate");
+  const int lx = f.left + f.pw + 12, ly = f.top + 14;
+  out += LegendRow(lx, ly, Palette(1), "", true, "raw rate");
+  out += LegendRow(lx, ly + 16, Palette(0), "", false, "shrunk rate");
   return out + "</svg>";
 }
 

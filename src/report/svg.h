@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "stats/funnel.h"
+
 namespace ark::svg {
 
 struct Series {
@@ -22,6 +24,7 @@ struct ChartOptions {
   int height = 300;
   int decimals = 0;  // in value labels
   bool ordered = false;  // series are ordered groups (deciles, age bands): a sequential palette
+  std::string x_label;   // scatter charts (FunnelChart, RankChart) only
 };
 
 // `v` with `decimals` decimals and thousands separated by commas: Grouped(1234567, 0) is
@@ -44,5 +47,21 @@ std::string LineChart(const std::vector<std::string>& categories, const std::vec
 // A population pyramid: age bands bottom (youngest) to top, males left, females right.
 std::string Pyramid(const std::vector<std::string>& bands, const std::vector<std::optional<double>>& male,
                     const std::vector<std::optional<double>>& female, const ChartOptions& o);
+
+// A funnel plot: one dot per unit (ratio against expected count), a line at 1 and the 95% (dashed)
+// and 99.8% (solid) limit curves, clipped to the plot. Units beyond 99.8% are drawn in a second
+// colour. The x axis runs from 0 to past the largest expected count; the y axis from 0 to past the
+// largest ratio (at least 2), limits above it leave the plot at its top edge.
+struct FunnelDot {
+  std::string name;
+  double expected = 0, ratio = 0;
+  int flag = 0;  // as stats::FunnelPoint::flag
+};
+std::string FunnelChart(const std::vector<FunnelDot>& dots, const std::vector<stats::FunnelLimits>& curve,
+                        const ChartOptions& o);
+// Raw against shrunk rates, one column per area in the given order: shrunk rates as a line, raw
+// rates as dots (missing raw rates, e.g. redacted, left out).
+std::string RankChart(const std::vector<std::string>& names, const std::vector<std::optional<double>>& raw,
+                      const std::vector<double>& shrunk, const ChartOptions& o);
 
 }  // namespace ark::svg

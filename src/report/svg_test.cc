@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <regex>
 #include <set>
 
@@ -106,6 +107,69 @@ TEST(Svg, TurnedBarLabelsStayInsideTheChart) {
     EXPECT_LE(y + 0.58 * len, o.height) << (*it)[3];
   }
   EXPECT_EQ(labels, 4);
+}
+
+// The funnel plot: titled, both pairs of limit curves drawn and clipped to the plot, every
+// practice a dot inside the plot area, higher ratios higher up, units beyond 99.8% marked.
+TEST(Svg, FunnelChartDrawsLimitsAndKeepsPointsInside) {
+  std::vector<stats::FunnelUnit> units = {{"A", 10, 12}, {"B", 45, 40}, {"C", 300, 210}, {"D", 95, 100},
+                                          {"E", 20, 35},  {"F", 150, 148}, {"G", 60, 58}};
+  auto fit = stats::Funnel(units, {.overdispersion = stats::Overdispersion::kNone});
+  ASSERT_TRUE(fit.ok()) << fit.status().ToString();
+  std::vector<FunnelDot> dots;
+  for (auto& p : fit->points) dots.push_back({p.name, p.expected, p.ratio, p.flag});
+  ChartOptions o{.title = "Practices & <ratios>", .y_label = "observed / expected", .width = 700, .height = 360};
+  o.x_label = "expected admissions";
+  const std::string svg = FunnelChart(dots, fit->curve, o);
+  EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
+  EXPECT_NE(svg.find("<title>Practices &amp; &lt;ratios&gt;</title>"), std::string::npos);
+  EXPECT_NE(svg.find("aria-label=\"Practices &amp; &lt;ratios&gt;\""), std::string::npos);
+  EXPECT_NE(svg.find(">expected admissions</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">observed / expected</text>"), std::string::npos);
+  ExpectNoStrayText(svg);
+  // Four limit curves, each with many points, clipped to a clip path defined in the chart.
+  std::smatch clip;
+  ASSERT_TRUE(std::regex_search(svg, clip, std::regex("<clipPath id=\"([a-z0-9]+)\"><rect x=\"([0-9]+)\" y=\"([0-9]+)\" width=\"([0-9]+)\" height=\"([0-9]+)\"/>")));
+  const double left = std::stod(clip[2]), top = std::stod(clip[3]), pw = std::stod(clip[4]), ph = std::stod(clip[5]);
+  EXPECT_LE(left + pw, o.width);
+  EXPECT_LE(top + ph, o.height);
+  for (const char* name : {"95% limit (lower)", "95% limit (upper)", "99.8% limit (lower)", "99.8% limit (upper)"}) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(svg, m, std::regex("<path d=\"([^\"]*)\"[^>]*clip-path=\"url\\(#" + std::string(clip[1]) +
+                                                     "\\)\"><title>" + std::regex_replace(name, std::regex("[.()]"), "\\$&") + "</title>")))
+        << name;
+    EXPECT_GE(std::count(m[1].first, m[1].second, 'L'), 50) << name;
+  }
+  // Each practice is a dot inside the plot area.
+  std::regex dot_re("<circle cx=\"([0-9.]+)\" cy=\"([0-9.]+)\" r=\"3.5\" fill=\"(#[0-9a-f]+)\" fill-opacity=\"0.85\"><title>([A-Z]): ratio");
+  std::map<std::string, std::pair<double, double>> at;
+  std::map<std::string, std::string> colour;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), dot_re); it != std::sregex_iterator(); ++it) {
+    const double cx = std::stod((*it)[1]), cy = std::stod((*it)[2]);
+    EXPECT_GE(cx, left);
+    EXPECT_LE(cx, left + pw);
+    EXPECT_GE(cy, top);
+    EXPECT_LE(cy, top + ph);
+    at[(*it)[4]] = {cx, cy};
+    colour[(*it)[4]] = (*it)[3];
+  }
+  ASSERT_EQ(at.size(), units.size());
+  EXPECT_LT(at["C"].second, at["B"].second);  // ratio 1.43 above 1.125
+  EXPECT_GT(at["C"].first, at["F"].first);    // expected 210 right of 148
+  // C (300 vs 210) is beyond 99.8% and drawn apart from F (inside).
+  ASSERT_EQ(std::abs(fit->points[2].flag), 2);
+  ASSERT_EQ(fit->points[5].flag, 0);
+  EXPECT_NE(colour["C"], colour["F"]);
+}
+
+TEST(Svg, RankChartDrawsShrunkLineAndRawDots) {
+  ChartOptions o{.title = "Raw and shrunk", .y_label = "per 1,000", .width = 600, .height = 300};
+  const std::string svg = RankChart({"a", "b", "c"}, {10.0, std::nullopt, 40.0}, {12.0, 20.0, 30.0}, o);
+  EXPECT_NE(svg.find("<title>Raw and shrunk</title>"), std::string::npos);
+  ExpectNoStrayText(svg);
+  EXPECT_NE(svg.find("<title>shrunk rate</title>"), std::string::npos);
+  std::regex raw_re("<title>[a-c]: raw ");
+  EXPECT_EQ(std::distance(std::sregex_iterator(svg.begin(), svg.end(), raw_re), std::sregex_iterator()), 2);  // b is missing
 }
 
 }  // namespace
