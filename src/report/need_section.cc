@@ -125,11 +125,20 @@ std::string FunnelPart(const NeedCounts& c, const Dictionaries& dicts, int year,
 std::string AreaPart(const NeedCounts& c, const Dictionaries& dicts, OJson* out) {
   std::vector<uint32_t> ids;
   std::vector<double> n, x;
+  // Shrinkage works on the published counts only (rounded to 5; an area where either count is 7 or
+  // fewer is left out), so a shrunk rate, given with the region's constants, reveals nothing finer
+  // than the rounded counts.
+  size_t left_out = 0;
   for (auto& [id, cell] : c.area) {
     if (cell.people <= 0) continue;
+    const Opt p = Pub(cell.people), a = Pub(cell.admissions);
+    if (!p || !a || *p <= 0) {
+      ++left_out;
+      continue;
+    }
     ids.push_back(id);
-    n.push_back(static_cast<double>(cell.admissions));
-    x.push_back(static_cast<double>(cell.people));
+    n.push_back(static_cast<double>(*a));
+    x.push_back(static_cast<double>(*p));
   }
   std::string h = "<h3>Small areas: rates that borrow strength</h3>";
   if (ids.size() < 2) return h + "<p>Fewer than two small areas with registered people.</p>";
@@ -152,9 +161,10 @@ std::string AreaPart(const NeedCounts& c, const Dictionaries& dicts, OJson* out)
       "area of a few hundred people, two or three admissions more or fewer swing the rate a long way, so the "
       "areas with the highest raw rates are often just the smallest. Each area's rate is therefore shrunk towards "
       "the region's rate ({:.1f} per 1,000), the more so the fewer people it has (empirical Bayes): an area keeps "
-      "a high rate only if its numbers are large enough to show it is real. Raw rates are from counts rounded to "
-      "5 and are left out where either count is 7 or fewer.</p>",
-      ids.size(), 1000 * eb->b);
+      "a high rate only if its numbers are large enough to show it is real. Both rates are computed from counts "
+      "rounded to 5; {} where either count is 7 or fewer {} left out.</p>",
+      ids.size(), 1000 * eb->b, left_out == 1 ? std::string("1 area") : std::to_string(left_out) + " areas",
+      left_out == 1 ? "is" : "are");
   h += "<div class=row>" +
        svg::RankChart(names, raw, shrunk,
                       {.title = "Emergency admissions per 1,000 by small area: raw and shrunk", .y_label = "per 1,000",

@@ -5,8 +5,8 @@
 // Disclosure (OpenSAFELY's rules, disclosure/opensafely.h): every count shown is redacted at 7 or
 // less and rounded to 5. A practice's ratio is computed from its rounded observed count, and a
 // practice whose count is redacted is neither plotted nor fitted (the text says how many). Raw
-// small-area rates are from rounded counts (redacted when either count is); shrunk rates are model
-// estimates computed from the true counts, shown per 1,000 to one decimal.
+// small-area rates, raw and shrunk, are computed from rounded counts only; an area where either
+// count is 7 or fewer is left out.
 //
 // Example:
 //   NeedCounts c;  // filled while scanning the store: c.practice[p][Stratum(band, sex)] ...

@@ -2,13 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "stats/eb.h"
+
 #include <cmath>
 
 namespace ark {
 namespace {
 
 // A practice with 7 or fewer admissions is neither plotted nor named; the others' ratios use
-// their counts rounded to 5; a small area's raw rate is redacted when its counts are.
+// their counts rounded to 5; a small area whose counts are redacted is left out of the shrinkage.
 TEST(NeedSection, HidesSmallPracticesAndUsesRoundedCounts) {
   Dictionaries d;
   d.practices = {"", "P-SMALL", "P-B", "P-C", "P-D"};
@@ -35,16 +37,19 @@ TEST(NeedSection, HidesSmallPracticesAndUsesRoundedCounts) {
     EXPECT_NEAR(p["ratio"].get<double>(), o / p["expected"].get<double>(), 1e-12);
   }
   EXPECT_EQ(pts[0]["observed_rounded"], 45);  // 43 rounded
+  // Shrinkage sees only published counts: the area with 6 admissions is left out, and the others'
+  // shrunk rates are those of the rounded counts (52 -> 50, 139 -> 140).
   const auto& top = out["need"]["small_areas"]["top10"];
-  ASSERT_EQ(top.size(), 3u);
+  ASSERT_EQ(top.size(), 2u);
+  auto eb = stats::EmpiricalBayesRates({50, 140}, {400, 900});
+  ASSERT_TRUE(eb.ok());
   for (auto& a : top) {
-    if (a["area"] == "AREA-2") {
-      EXPECT_EQ(a["admissions"], "[REDACTED]");
-      EXPECT_EQ(a["raw_per_1000"], "[REDACTED]");
-    } else {
-      EXPECT_EQ(a["admissions"].get<int64_t>() % 5, 0);
-    }
+    EXPECT_NE(a["area"], "AREA-2");
+    EXPECT_EQ(a["admissions"].get<int64_t>() % 5, 0);
+    const double want = 1000 * eb->estimate[a["area"] == "AREA-1" ? 0 : 1];
+    EXPECT_NEAR(a["shrunk_per_1000"].get<double>(), want, 1e-9) << a.dump();
   }
+  EXPECT_NE(html.find("1 area where either count is 7 or fewer is left out"), std::string::npos);
 }
 
 }  // namespace
