@@ -162,9 +162,11 @@ std::string AreaPart(const NeedCounts& c, const Dictionaries& dicts, OJson* out)
       "areas with the highest raw rates are often just the smallest. Each area's rate is therefore shrunk towards "
       "the region's rate ({:.1f} per 1,000), the more so the fewer people it has (empirical Bayes): an area keeps "
       "a high rate only if its numbers are large enough to show it is real. Both rates are computed from counts "
-      "rounded to 5; {} where either count is 7 or fewer {} left out.</p>",
-      ids.size(), 1000 * eb->b, left_out == 1 ? std::string("1 area") : std::to_string(left_out) + " areas",
-      left_out == 1 ? "is" : "are");
+      "rounded to 5; {}.</p>",
+      ids.size(), 1000 * eb->b,
+      left_out == 0   ? std::string("no area has a count of 7 or fewer, so none is left out")
+      : left_out == 1 ? std::string("1 area where either count is 7 or fewer is left out")
+                      : std::to_string(left_out) + " areas where either count is 7 or fewer are left out");
   h += "<div class=row>" +
        svg::RankChart(names, raw, shrunk,
                       {.title = "Emergency admissions per 1,000 by small area: raw and shrunk", .y_label = "per 1,000",
