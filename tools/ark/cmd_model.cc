@@ -154,21 +154,12 @@ int Train(int argc, char** argv) {
       mf->spec.horizon_days = *v.window.to + 1 - v.window.from.value_or(0);
 
   // The gate of `ark run`: an approved project, one of its people, its dates and datasets.
-  auto cat = Catalog::Open(ark_dir);
-  if (!cat.ok()) return ReportError(cat.status());
-  auto actor = who.Resolve(**cat);
-  if (!actor.ok()) return ReportError(actor.status());
-  auto proj = gov::GetProject(**cat, project);
-  if (!proj.ok()) return ReportError(proj.status());
-  if (proj->purpose == gov::Purpose::kResearch)
-    return ReportError(gov::LogRefusal(ark_dir, who.user, Status::PermissionDenied(
-        "project '" + project + "' is for research: risk models are trained for planning or direct care")));
-  auto batches = (*cat)->Batches();
-  if (!batches.ok()) return ReportError(batches.status());
-  std::set<std::string> feeds;
-  for (auto& b : *batches) feeds.insert(b.feed);
-  const std::vector<std::string> datasets(feeds.begin(), feeds.end());
-  if (int rc = ReportError(gov::AuthoriseRun(**cat, *actor, *proj, datasets, gov::Today()))) return rc;
+  auto gate = AdmitModelProject(ark_dir, who, project, "risk models are trained for planning or direct care");
+  if (!gate.ok()) return ReportError(gate.status());
+  std::unique_ptr<Catalog>* cat = &gate->cat;
+  const gov::Actor* actor = &gate->actor;
+  const gov::Project* proj = &gate->project;
+  const std::vector<std::string>& datasets = gate->datasets;
   const std::string pname = gov::PurposeName(proj->purpose);
   mf->spec.purpose = pname;
   auto sp = study::ParsePurpose(gov::OptOutsApply(*proj) ? (pname == "direct_care" ? "direct-care" : pname) : "direct-care");

@@ -155,21 +155,12 @@ int ModelScore(int argc, char** argv) {
   if (!model.ok()) return ReportError(model.status());
 
   // The gate of `ark model train`: an approved project, one of its people, its dates and datasets.
-  auto cat = Catalog::Open(ark_dir);
-  if (!cat.ok()) return ReportError(cat.status());
-  auto actor = who.Resolve(**cat);
-  if (!actor.ok()) return ReportError(actor.status());
-  auto proj = gov::GetProject(**cat, project);
-  if (!proj.ok()) return ReportError(proj.status());
-  if (proj->purpose == gov::Purpose::kResearch)
-    return ReportError(gov::LogRefusal(ark_dir, who.user, Status::PermissionDenied(
-        "project '" + project + "' is for research: risk scores are for direct care (case finding) or planning (aggregate need)")));
-  auto batches = (*cat)->Batches();
-  if (!batches.ok()) return ReportError(batches.status());
-  std::set<std::string> feeds;
-  for (auto& b : *batches) feeds.insert(b.feed);
-  const std::vector<std::string> datasets(feeds.begin(), feeds.end());
-  if (int rc = ReportError(gov::AuthoriseRun(**cat, *actor, *proj, datasets, gov::Today()))) return rc;
+  auto gate = AdmitModelProject(ark_dir, who, project, "risk scores are for direct care (case finding) or planning (aggregate need)");
+  if (!gate.ok()) return ReportError(gate.status());
+  std::unique_ptr<Catalog>* cat = &gate->cat;
+  const gov::Actor* actor = &gate->actor;
+  const gov::Project* proj = &gate->project;
+  const std::vector<std::string>& datasets = gate->datasets;
   const bool direct = proj->purpose == gov::Purpose::kDirectCare;
   // As `ark run`: opt-outs apply unless the purpose is direct care or the project has an exemption.
   auto sp = study::ParsePurpose(gov::OptOutsApply(*proj) ? "planning" : "direct-care");

@@ -1,6 +1,7 @@
 #include "model_features.h"
 
 #include <cstdlib>
+#include <set>
 
 #include "core/time.h"
 #include "study/run.h"
@@ -109,5 +110,21 @@ Result<stats::FeatureTable> FeatureTableAt(study::Definition def, int32_t day, c
   return t;
 }
 
+
+Result<ModelAccess> AdmitModelProject(const std::string& ark_dir, const Who& who, const std::string& project,
+                                      const std::string& research_reason) {
+  ModelAccess a;
+  ARK_ASSIGN_OR_RETURN(a.cat, Catalog::Open(ark_dir));
+  ARK_ASSIGN_OR_RETURN(a.actor, who.Resolve(*a.cat));
+  ARK_ASSIGN_OR_RETURN(a.project, gov::GetProject(*a.cat, project));
+  if (a.project.purpose == gov::Purpose::kResearch)
+    return gov::LogRefusal(ark_dir, who.user, Status::PermissionDenied("project '" + project + "' is for research: " + research_reason));
+  ARK_ASSIGN_OR_RETURN(auto batches, a.cat->Batches());
+  std::set<std::string> feeds;
+  for (auto& b : batches) feeds.insert(b.feed);
+  a.datasets.assign(feeds.begin(), feeds.end());
+  ARK_RETURN_IF_ERROR(gov::AuthoriseRun(*a.cat, a.actor, a.project, a.datasets, gov::Today()));
+  return a;
+}
 
 }  // namespace ark::cli

@@ -6,10 +6,12 @@
 #include <vector>
 
 #include "ark/status.h"
+#include "catalog/catalog.h"
 #include "core/event.h"
 #include "stats/risk_model.h"
 #include "study/definition.h"
 #include "study/engine.h"
+#include "who.h"
 
 namespace ark::cli {
 
@@ -25,5 +27,17 @@ struct FeatureRequest {
 Result<stats::FeatureTable> FeatureTableAt(study::Definition def, int32_t day, const FeatureRequest& req,
                                            const std::string& ark_dir, study::Purpose purpose, int threads,
                                            std::vector<PersonKey>* persons);
+
+// The gate of `ark model train` and `ark model score`: who asks is identified, the project exists and
+// is not for research (refused and logged with `research_reason`), and gov::AuthoriseRun admits
+// them to it over every feed of the Ark (`datasets`).
+struct ModelAccess {
+  std::unique_ptr<Catalog> cat;
+  gov::Actor actor;
+  gov::Project project;
+  std::vector<std::string> datasets;
+};
+Result<ModelAccess> AdmitModelProject(const std::string& ark_dir, const Who& who, const std::string& project,
+                                      const std::string& research_reason);
 
 }  // namespace ark::cli
