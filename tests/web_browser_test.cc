@@ -90,6 +90,7 @@ class WebBrowser : public ::testing::Test {
     fx_["projects"] = {"copd-2026", "asthma-2027", "flu-2027"};
     fx_["to_admit"] = "asthma-2027";
     fx_["to_deny"] = "flu-2027";
+    fx_["to_apply"] = "hf-2027";
 
     // A run of the approved project on a small store, as `ark run` records it.
     const std::string store_dir = ark_ + ".store";
@@ -201,7 +202,15 @@ TEST_F(WebBrowser, CommitteeApprovesAndRejectsApplications) {
   EXPECT_NE(Ledger().find("no legal basis for these datasets"), std::string::npos);
 }
 
-TEST_F(WebBrowser, AnalystSeesRunsAndOutputsAndNoOtherRolesActions) { Browse("analyst"); }
+TEST_F(WebBrowser, AnalystSeesRunsAndOutputsAppliesAndNoOtherRolesActions) {
+  Browse("analyst");
+  auto cat = Catalog::Open(ark_);
+  ASSERT_TRUE(cat.ok());
+  auto applied = gov::GetProject(**cat, "hf-2027");
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(gov::ProjectJson(*applied).value("status", ""), "pending");
+  EXPECT_EQ(applied->people, std::vector<std::string>{"ana"});
+}
 
 }  // namespace
 }  // namespace ark::server

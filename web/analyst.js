@@ -1,10 +1,35 @@
 // The analyst's view: the runs of their projects (GET /api/v1/runs: recorded runs, population as a
 // size band) and the outputs they submitted with their review state (GET /api/v1/outputs).
 // The API has no job route yet, so a run appears here once it is recorded (state "recorded").
-import { get } from './api.js';
+// An analyst also applies for a project here (POST /api/v1/projects; the committee decides).
+import { get, post } from './api.js';
 import { byId, fillTable, plural, setStatus } from './dom.js';
 
+const words = (id) => byId(id).value.split(',').map((w) => w.trim()).filter((w) => w);
+
+async function apply(event) {
+  event.preventDefault();
+  const status = byId('apply-status');
+  try {
+    const p = await post('/projects', {
+      id: byId('apply-id').value.trim(), title: byId('apply-title').value.trim(), purpose: byId('apply-purpose').value,
+      legal_basis: byId('apply-basis').value.trim(), datasets: words('apply-datasets'), people: words('apply-people'),
+      start: byId('apply-start').value, end: byId('apply-end').value,
+    });
+    setStatus(status, 'Application ' + p.id + ' submitted: ' + p.status + ' until the committee decides.', 'ok');
+  } catch (e) {
+    setStatus(status, 'Not submitted: ' + e.message, 'error');
+  }
+}
+
+let wired = false;
+
 export async function show(who) {
+  if (!wired) {
+    byId('apply-form').addEventListener('submit', apply);
+    wired = true;
+  }
+  if (!byId('apply-people').value) byId('apply-people').value = who.user;
   const [runs, all] = await Promise.all([get('/runs'), get('/outputs')]);
   const outputs = all.filter((o) => o.author === who.user);  // a checker's queue holds others' too
   fillTable(byId('analyst-runs'), runs, [

@@ -221,6 +221,20 @@ const scenarios = {
     check((await text(page, '#analyst-outputs tbody')).includes('approved by chris'), 'an output shows who approved it');
     const nav = await text(page, '#nav');
     check(!nav.includes('Committee') && !nav.includes('Output checking'), 'the analyst has no committee or checking view in the menu');
+    // An application from the browser: a malformed one is refused with the server's reason.
+    await page.fill('#apply-id', fx.to_apply);
+    await page.fill('#apply-title', 'Heart failure readmissions');
+    await page.selectOption('#apply-purpose', 'research');
+    await page.fill('#apply-basis', 'UK GDPR 6(1)(e), 9(2)(j)');
+    await page.fill('#apply-datasets', 'gp, acute');
+    await page.fill('#apply-start', '2027-12-31');
+    await page.fill('#apply-end', '2027-01-01');
+    await page.click('#apply-submit');
+    check(await waitText(page, '#apply-status', /^Not submitted: /), 'an application ending before it starts is refused: ' + await text(page, '#apply-status'));
+    await page.fill('#apply-start', '2027-01-01');
+    await page.fill('#apply-end', '2027-12-31');
+    await page.click('#apply-submit');
+    check(await waitText(page, '#apply-status', new RegExp('^Application ' + fx.to_apply + ' submitted: pending')), 'ana applies for ' + fx.to_apply + ' from the browser');
     await audit(page, 'analyst');
     await page.goto(fx.base + '/#review');
     check(await waitText(page, '#review-denied', /This view is for output_checker or admin users; you are signed in as ana/), 'the analyst is told the checking view is not theirs');
