@@ -33,7 +33,7 @@ test: build node-deps
 $(SAN_BUILD)/build.ninja:
 	CC=clang-14 CXX=clang++-14 cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DARK_SANITIZE=ON -DARK_BUILD_BENCH=OFF
 
-# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (slow end-to-end tests excluded),
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (slow end-to-end and browser tests excluded),
 # then every fuzz harness over its regressions and seeds and briefly fuzzing (fuzz/run.sh).
 FUZZ_SMOKE_SECONDS ?= 10
 # The smoke run inside `make test` uses a fixed seed, so a clean clone fuzzes the same inputs on
@@ -42,7 +42,7 @@ FUZZ_SMOKE_FLAGS ?= -seed=1
 FUZZ_SECONDS ?= 300
 test-asan: deps $(SAN_BUILD)/build.ninja
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
-	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -E 'EndToEnd|Crash'
+	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS) -E 'EndToEnd|Crash|WebBrowser'
 	BUILD=$(SAN_BUILD) FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) FUZZ_FLAGS='$(FUZZ_SMOKE_FLAGS)' bash fuzz/run.sh
 
 # libFuzzer harnesses (docs/fuzzing.md), long: every crash ever found, then FUZZ_SECONDS each.

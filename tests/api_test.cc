@@ -504,7 +504,7 @@ TEST(ApiWeb, AppAtRootUnderCspAndNoTraversal) {
   const std::string csp =
       "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
       "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-  for (const char* p : {"/", "/index.html", "/assets/app.js", "/assets/app.css"}) {
+  for (const char* p : {"/", "/index.html", "/assets/app.js", "/assets/proof.js", "/assets/app.css"}) {
     Reply r = Request(port, "GET", p);
     EXPECT_EQ(r.status, 200) << p;
     EXPECT_EQ(r.Header("Content-Security-Policy"), csp) << p;
@@ -512,7 +512,7 @@ TEST(ApiWeb, AppAtRootUnderCspAndNoTraversal) {
   }
   Reply root = Request(port, "GET", "/");
   EXPECT_EQ(root.Header("Content-Type").rfind("text/html", 0), 0u) << root.head;
-  EXPECT_NE(root.body.find("<script src=\"/assets/app.js\""), std::string::npos);
+  EXPECT_NE(root.body.find("<script type=\"module\" src=\"/assets/app.js\""), std::string::npos);
   for (const char* p : {"/assets/../../etc/passwd", "/assets/..%2f..%2f..%2f..%2fetc%2fpasswd",
                         "/assets/%2e%2e/%2e%2e/etc/passwd", "/../../../../etc/passwd", "/assets/nope.js",
                         "/assets/..%2f..%2fledger%2fledger.key"}) {

@@ -1,87 +1,92 @@
-// The Ark's public register: reads /api/v1/projects, /api/v1/releases and
-// /api/v1/ledger/checkpoint and renders them with textContent only (never as HTML).
-'use strict';
+// The Ark's web app: one page, one view at a time (chosen by the URL's #fragment), each read from
+// the API /api/v1 with the signed-in session's cookie. Plain ES modules, no framework; all text
+// goes into the page with textContent (never as HTML), under a strict Content-Security-Policy.
+import { ApiError, me, signIn, signOut } from './api.js';
+import * as analyst from './analyst.js';
+import * as committee from './committee.js';
+import { byId, el, setStatus } from './dom.js';
+import * as publicView from './public.js';
+import * as review from './review.js';
 
-function cell(row, text, cls) {
-  const td = document.createElement('td');
-  td.textContent = text === undefined || text === null ? '' : String(text);
-  if (cls) td.className = cls;
-  row.appendChild(td);
+// view → its title, the roles that may use it (none: anyone), and how it loads.
+const VIEWS = {
+  public: { title: 'Public register', show: publicView.show },
+  'sign-in': { title: 'Sign in', show: async () => {} },
+  review: { title: 'Output checking', roles: ['output_checker', 'admin'], show: review.show },
+  committee: { title: 'Committee', roles: ['admin'], show: committee.show },
+  analyst: { title: 'My runs and outputs', roles: ['analyst'], show: analyst.show },
+};
+
+let who = null;
+
+const allowed = (view) => !view.roles || (who && view.roles.some((r) => who.roles.includes(r)));
+
+function renderNav() {
+  const links = Object.entries(VIEWS).filter(([name, v]) => allowed(v) && !(name === 'sign-in' && who));
+  byId('nav').replaceChildren(...links.map(([name, v]) => el('li', {}, el('a', { href: '#' + name, 'data-view': name }, v.title))));
+  const box = byId('who');
+  if (!who) return box.replaceChildren();
+  box.replaceChildren(el('span', { id: 'who-name' }, 'Signed in as ' + who.user + ' (' + who.roles.join(', ') + ')'),
+    el('button', { type: 'button', id: 'sign-out', class: 'small', onclick: doSignOut }, 'Sign out'));
 }
 
-function setStatus(id, text, error) {
-  const el = document.getElementById(id);
-  el.textContent = text;
-  el.classList.toggle('error', !!error);
-}
-
-async function getJson(path) {
-  const res = await fetch(path, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
-  const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new Error((body && body.error) || ('HTTP ' + res.status));
-  return body;
-}
-
-function fill(tableId, statusId, rows, columns, noun) {
-  const tbody = document.querySelector('#' + tableId + ' tbody');
-  tbody.replaceChildren();
-  for (const r of rows) {
-    const tr = document.createElement('tr');
-    for (const c of columns) cell(tr, c.get(r), c.cls);
-    tbody.appendChild(tr);
+async function route() {
+  const name = VIEWS[location.hash.slice(1)] ? location.hash.slice(1) : 'public';
+  const view = VIEWS[name];
+  for (const s of document.querySelectorAll('main > section')) s.hidden = s.id !== name;
+  for (const a of document.querySelectorAll('#nav a')) a.toggleAttribute('aria-current', a.dataset.view === name);
+  document.title = 'Ark — ' + view.title;
+  const denied = byId(name + '-denied');
+  if (denied) denied.hidden = allowed(view);
+  if (!allowed(view)) {
+    byId(name + '-body').hidden = true;
+    denied.textContent = who
+      ? 'This view is for ' + view.roles.join(' or ') + ' users; you are signed in as ' + who.user + ' (' + who.roles.join(', ') + ').'
+      : 'This view is for ' + view.roles.join(' or ') + ' users: sign in first.';
+    return;
   }
-  setStatus(statusId, rows.length + ' ' + noun + (rows.length === 1 ? '' : 's') + '.', false);
-}
-
-const list = (v) => (Array.isArray(v) ? v.join(', ') : v);
-
-async function loadProjects() {
+  if (byId(name + '-body')) byId(name + '-body').hidden = false;
   try {
-    const rows = await getJson('/api/v1/projects');
-    fill('projects', 'projects-status', rows, [
-      { get: (p) => p.id }, { get: (p) => p.title }, { get: (p) => p.purpose },
-      { get: (p) => p.legal_basis }, { get: (p) => list(p.datasets) }, { get: (p) => p.start },
-      { get: (p) => p.end }, { get: (p) => p.status },
-    ], 'project');
+    await view.show(who);
   } catch (e) {
-    setStatus('projects-status', 'Could not load the register: ' + e.message, true);
-  }
-}
-
-async function loadReleases() {
-  try {
-    const rows = await getJson('/api/v1/releases');
-    fill('releases', 'releases-status', rows, [
-      { get: (o) => o.id }, { get: (o) => o.project }, { get: (o) => o.name },
-      { get: (o) => o.status }, { get: (o) => o.decided_at }, { get: (o) => o.sha256, cls: 'hash' },
-    ], 'released output');
-  } catch (e) {
-    setStatus('releases-status', 'Could not load the releases: ' + e.message, true);
-  }
-}
-
-async function loadCheckpoint() {
-  try {
-    const cp = await getJson('/api/v1/ledger/checkpoint');
-    const dl = document.getElementById('ledger');
-    dl.replaceChildren();
-    for (const [k, v] of [['Origin', cp.origin], ['Entries', cp.size], ['Root (SHA-256)', cp.root],
-      ['Verifier key', cp.verifier_key]]) {
-      const dt = document.createElement('dt');
-      dt.textContent = k;
-      const dd = document.createElement('dd');
-      dd.textContent = String(v);
-      dl.append(dt, dd);
+    if (e instanceof ApiError && e.status === 401) {
+      who = null;
+      renderNav();
     }
-    document.getElementById('checkpoint-note').value = cp.checkpoint;
-    setStatus('ledger-status', 'Checkpoint over ' + cp.size + ' ledger entries.', false);
-  } catch (e) {
-    setStatus('ledger-status', 'Could not load the checkpoint: ' + e.message, true);
+    if (denied) {
+      denied.hidden = false;
+      denied.textContent = 'Could not load this view: ' + e.message;
+    }
   }
 }
 
-document.addEventListener('DOMContentLoaded', () => {
-  loadProjects();
-  loadReleases();
-  loadCheckpoint();
+async function doSignIn(event) {
+  event.preventDefault();
+  const status = byId('sign-in-status');
+  try {
+    who = await signIn(byId('sign-in-user').value.trim(), byId('sign-in-token').value.trim());
+    byId('sign-in-token').value = '';
+    renderNav();
+    const first = Object.entries(VIEWS).find(([n, v]) => v.roles && allowed(v));
+    location.hash = first ? first[0] : 'public';
+  } catch (e) {
+    setStatus(status, 'Not signed in: ' + e.message, 'error');
+  }
+}
+
+async function doSignOut() {
+  await signOut().catch(() => {});
+  who = null;
+  renderNav();
+  location.hash = 'public';
+  route();
+}
+
+document.addEventListener('DOMContentLoaded', async () => {
+  byId('sign-in-form').addEventListener('submit', doSignIn);
+  window.addEventListener('hashchange', route);
+  who = await me().catch(() => null);
+  renderNav();
+  await route();
+  document.body.dataset.ready = 'true';
 });

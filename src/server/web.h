@@ -1,6 +1,6 @@
-// The public web app (web/: index.html, app.js, app.css), embedded at build time and served by
-// `ark serve` at / and /assets/...: the register of projects, released outputs and the ledger's
-// latest signed checkpoint, read from the public API.
+// The web app (every .html/.js/.css file of web/), embedded at build time and served by `ark serve`:
+// index.html at /, every other file at /assets/<name> (docs/api.md, "The web app"): the public
+// register with in-browser inclusion proofs, and the signed-in views, read from the API.
 //
 // Only the embedded table is served, never a file from disk; every response carries a strict
 // Content-Security-Policy (no inline script or style, nothing from another origin) and

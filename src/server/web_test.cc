@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "core/fs.h"
 
 namespace ark::server {
@@ -19,6 +21,7 @@ TEST(Web, IndexAndAssetsAreTheCheckedInFilesUnderTheCsp) {
   for (const auto& [path, file, type] : {std::tuple<const char*, const char*, const char*>{"/", "index.html", "text/html"},
                                          {"/index.html", "index.html", "text/html"},
                                          {"/assets/app.js", "app.js", "text/javascript"},
+                                         {"/assets/proof.js", "proof.js", "text/javascript"},
                                          {"/assets/app.css", "app.css", "text/css"}}) {
     ApiResponse r = ServeWeb("GET", path);
     EXPECT_EQ(r.status, 200) << path;
@@ -29,6 +32,17 @@ TEST(Web, IndexAndAssetsAreTheCheckedInFilesUnderTheCsp) {
     EXPECT_EQ(HeaderOf(r, "Content-Security-Policy"), kWebCsp) << path;
     EXPECT_EQ(HeaderOf(r, "X-Content-Type-Options"), "nosniff") << path;
   }
+  // Every file of web/ is embedded, and nothing else.
+  size_t served = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(src)) {
+    const std::string f = entry.path().filename().string(), ext = entry.path().extension().string();
+    if (ext != ".html" && ext != ".js" && ext != ".css") continue;
+    const std::string url = f == "index.html" ? "/" : "/assets/" + f;
+    ApiResponse r = ServeWeb("GET", url);
+    EXPECT_EQ(r.status, 200) << url << ": rebuild (re-run cmake) to embed web/" << f;
+    ++served;
+  }
+  EXPECT_EQ(WebAssets().size(), served);
 }
 
 TEST(Web, NoInlineScriptOrStyleAndNoOtherOrigin) {
@@ -39,7 +53,11 @@ TEST(Web, NoInlineScriptOrStyleAndNoOtherOrigin) {
   EXPECT_EQ(html.find("<script>"), std::string::npos);  // only <script src=...>
   for (const char* s : {"onclick=", "onload=", "http://", "https://", "javascript:"})
     EXPECT_EQ(html.find(s), std::string::npos) << s;
-  EXPECT_EQ(std::string(ServeWeb("GET", "/assets/app.js").body).find("innerHTML"), std::string::npos);
+  // Text goes into the page with textContent only: no asset writes HTML.
+  for (const WebAsset& a : WebAssets()) {
+    for (const char* s : {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("})
+      EXPECT_EQ(std::string(a.body).find(s), std::string::npos) << a.path << " uses " << s;
+  }
 }
 
 TEST(Web, TraversalUnknownAssetsAndOtherMethodsAreRefused) {

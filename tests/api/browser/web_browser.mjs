@@ -1,0 +1,261 @@
+// Browser tests of the Ark's web app (docs/api.md, "The web app"): Debian's Chromium driven by the
+// pinned playwright-core, axe-core (pinned) run in each view. Started by tests/web_browser_test.cc,
+// which makes an Ark, starts `ark serve` on it and writes the fixture:
+//   node web_browser.mjs FIXTURE.json SCENARIO
+// FIXTURE: {base, shots, tokens: {user: token}, ...ids}. Prints "ok"/"FAIL" per check and
+// "<N> checks, <F> failed"; exits 1 on any failure. Each view is screenshotted into fixture.shots.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const fx = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const scenario = process.argv[3];
+
+let checks = 0, failed = 0;
+function check(cond, what) {
+  checks += 1;
+  if (!cond) failed += 1;
+  console.log((cond ? 'ok   ' : 'FAIL ') + what);
+}
+
+// A page that records CSP violations (console reports and securitypolicyviolation events),
+// uncaught script errors, and the requests it sends.
+async function newPage(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.cspReports = [];
+  page.errors = [];
+  page.sent = [];
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) page.cspReports.push(m.text()); });
+  page.on('pageerror', (e) => page.errors.push(e.message));
+  page.on('request', (r) => page.sent.push({ method: r.method(), url: r.url(), headers: r.headers() }));
+  await page.addInitScript(() => {
+    window.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
+  });
+  return page;
+}
+
+async function cspViolations(page) {
+  return page.cspReports.concat(await page.evaluate(() => window.cspViolations));
+}
+
+// axe-core in the page (evaluated through the DevTools protocol, as a person's extension would:
+// the page's own CSP still forbids inline script), then the CSP and script-error checks, then a
+// screenshot.
+async function audit(page, name) {
+  await page.evaluate(AXE + '\n;undefined');
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  check(bad.length === 0, name + ': axe-core finds no serious or critical violation' +
+    bad.map((v) => ' [' + v.impact + ' ' + v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join('; ') + ']').join(''));
+  const csp = await cspViolations(page);
+  check(csp.length === 0, name + ': no Content-Security-Policy violation' + (csp.length ? ': ' + csp.join(' | ') : ''));
+  check(page.errors.length === 0, name + ': no script error' + (page.errors.length ? ': ' + page.errors.join(' | ') : ''));
+  await page.screenshot({ path: fx.shots + '/' + name + '.png', fullPage: true });
+}
+
+const text = (page, sel) => page.locator(sel).innerText();
+
+async function waitText(page, sel, re) {
+  try {
+    await page.waitForFunction(([s, src]) => {
+      const e = document.querySelector(s);
+      return e && new RegExp(src).test(e.textContent);
+    }, [sel, re.source], { timeout: 15000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function signIn(page, user) {
+  await page.goto(fx.base + '/#sign-in');
+  await page.fill('#sign-in-user', user);
+  await page.fill('#sign-in-token', fx.tokens[user]);
+  await page.click('#sign-in-submit');
+  check(await waitText(page, '#who-name', new RegExp('Signed in as ' + user)), user + ' signs in through the form');
+}
+
+const scenarios = {
+  async public(page) {
+    await page.goto(fx.base + '/');
+    check(await waitText(page, '#projects-status', /^\d+ projects?\.$/), 'the register loads');
+    const projects = await text(page, '#projects tbody');
+    for (const id of fx.projects) check(projects.includes(id), 'the register lists project ' + id);
+    check(await waitText(page, '#releases-status', /^1 released output\.$/), 'one released output');
+    check((await text(page, '#releases tbody')).includes(fx.released_name), 'the release is listed by name');
+    check(await waitText(page, '#ledger-status', /^Checkpoint over \d+ ledger entries\.$/), 'the checkpoint loads');
+    check((await page.inputValue('#checkpoint-note')).includes('\n\n\u2014 '), 'the signed note is shown');
+    const nav = await text(page, '#nav');
+    check(!/Output checking|Committee|My runs/.test(nav), 'an anonymous visitor sees no signed-in view in the menu');
+    await audit(page, 'public');
+    // The detector itself: an inline script injected now must be reported as a CSP violation.
+    await page.evaluate(() => { const s = document.createElement('script'); s.textContent = 'window.inlineRan = true'; document.body.append(s); });
+    await page.waitForTimeout(200);
+    check((await cspViolations(page)).length > 0 && !(await page.evaluate(() => window.inlineRan)), 'an injected inline script is blocked and reported (the CSP check can fail)');
+  },
+
+  async proof(page) {
+    await page.goto(fx.base + '/');
+    check(await waitText(page, '#ledger-status', /^Checkpoint over/), 'the checkpoint loads');
+    const prove = async (seq, held = '') => {
+      await page.fill('#proof-seq', String(seq));
+      await page.fill('#proof-held', held);
+      await page.evaluate(() => { document.getElementById('proof-result').textContent = ''; });
+      await page.click('#proof-check');
+      await waitText(page, '#proof-result', /^(Verified|Not verified)/);
+      return text(page, '#proof-result');
+    };
+    for (const seq of new Set([0, 1, Math.floor(fx.ledger_size / 2), fx.released_seq, fx.ledger_size - 1])) {
+      const r = await prove(seq);
+      check(r.startsWith('Verified: entry ' + seq + ' '), 'entry ' + seq + ' verifies in the browser: ' + r);
+    }
+    const entry = await text(page, '#proof-entry');
+    check(entry.includes('"type":"output.released"') || fx.released_seq === fx.ledger_size - 1, 'the proved entry is shown');
+    await prove(fx.released_seq);
+    await audit(page, 'proof-verified');
+    // What the person holds: the true entry verifies, an altered copy does not.
+    await prove(fx.released_seq);
+    const served = await text(page, '#proof-entry');
+    check((await prove(fx.released_seq, served)).startsWith('Verified'), 'the held copy of the entry verifies');
+    const forged = served.replace('"type":"', '"type":"x');
+    check(forged !== served, 'the forged entry differs');
+    const r1 = await prove(fx.released_seq, forged);
+    check(/^Not verified: the audit path does not lead to the signed root/.test(r1), 'an altered entry is not verified: ' + r1);
+    // A tampered server: one hash of the audit path flipped.
+    const tamper = async (edit) => {
+      await page.route('**/api/v1/ledger/proof/*', async (route) => {
+        const res = await route.fetch();
+        const body = await res.json();
+        edit(body);
+        await route.fulfill({ response: res, json: body });
+      });
+    };
+    await tamper((b) => { b.proof[0] = (b.proof[0][0] === 'A' ? 'B' : 'A') + b.proof[0].slice(1); });
+    const r2 = await prove(fx.released_seq);
+    check(/^Not verified: the audit path does not lead to the signed root/.test(r2), 'a tampered audit path is not verified: ' + r2);
+    await audit(page, 'proof-tampered');
+    await page.unrouteAll();
+    // A forged checkpoint: another root under the old signature.
+    await tamper((b) => {
+      const lines = b.checkpoint.split('\n');
+      lines[2] = Buffer.alloc(32, 7).toString('base64');
+      b.checkpoint = lines.join('\n');
+    });
+    const r3 = await prove(fx.released_seq);
+    check(/^Not verified: the checkpoint's signature does not verify/.test(r3), 'a forged checkpoint is not verified: ' + r3);
+    await page.unrouteAll();
+    // Another key than the one that signed.
+    await page.fill('#proof-key', fx.other_vkey);
+    const r4 = await prove(fx.released_seq);
+    check(/^Not verified: the checkpoint carries no signature by the key/.test(r4), 'another verifier key does not verify it: ' + r4);
+    await page.evaluate(() => { document.getElementById('proof-result').textContent = ''; });
+    await page.fill('#proof-seq', String(fx.ledger_size + 5));
+    await page.click('#proof-check');
+    check(!(await page.$eval('#proof-seq', (e) => e.validity.valid)) && (await text(page, '#proof-result')) === '',
+      'the form does not ask for an entry past the checkpoint');
+  },
+
+  async review(page) {
+    await signIn(page, 'chris');
+    check(await waitText(page, '#review-list-status', /outputs?, \d+ waiting for you\./), 'the checker lands on the review queue');
+    check(!(await text(page, '#nav')).includes('Committee'), 'the checker has no committee view in the menu');
+    await audit(page, 'review-queue');
+    const decide = async (id, button, reason) => {
+      await page.click('button[data-output="' + id + '"]');
+      await page.waitForSelector('#review-reason');
+      check((await text(page, '#review-detail')).includes('Disclosure checks per cell'), 'output ' + id + ' shows its per-cell checks');
+      if (reason) await page.fill('#review-reason', reason);
+      await page.click(button);
+    };
+    await decide(fx.to_approve, '#review-approve', '');
+    check(await waitText(page, '#review-status', /^Give a reason/), 'a decision without a reason is refused in the page');
+    await audit(page, 'review-detail');
+    await page.fill('#review-reason', 'rounded and suppressed as the rules require');
+    await page.click('#review-approve');
+    check(await waitText(page, '#review-list-status', new RegExp('^Output ' + fx.to_approve + ' approved')), 'output ' + fx.to_approve + ' is approved from the browser');
+    await decide(fx.to_refuse, '#review-refuse', 'the table still identifies a small practice');
+    check(await waitText(page, '#review-list-status', new RegExp('^Output ' + fx.to_refuse + ' rejected')), 'output ' + fx.to_refuse + ' is refused from the browser');
+    const posts = page.sent.filter((r) => r.method === 'POST' && r.url.includes('/review'));
+    check(posts.length === 2 && posts.every((r) => r.headers['x-csrf-token'] && r.headers['x-csrf-token'].length > 10),
+      'each decision was sent with the session\'s CSRF token');
+    await page.goto(fx.base + '/#committee');
+    check(await waitText(page, '#committee-denied', /This view is for admin users; you are signed in as chris/), 'the checker is told the committee view is not theirs');
+    check((await page.locator('#committee button[data-decision]').count()) === 0, 'the checker sees no committee decision');
+  },
+
+  async twoPerson(page) {
+    await signIn(page, 'carol');
+    check(await waitText(page, '#review-list-status', /waiting for you/), 'carol (analyst and checker) sees the queue');
+    await page.click('button[data-output="' + fx.carols + '"]');
+    check(await waitText(page, '#review-blocked', /you wrote it: another checker must review it/), 'carol cannot decide her own output');
+    check((await page.locator('#review-approve, #review-refuse').count()) === 0, 'no approve or refuse button on her own output');
+    await audit(page, 'review-own-output');
+  },
+
+  async committee(page) {
+    await signIn(page, 'admin');
+    await page.goto(fx.base + '/#committee');
+    check(await waitText(page, '#committee-status', /projects?, 2 waiting for a decision\./), 'the committee sees two applications waiting');
+    await audit(page, 'committee');
+    await page.click('button[data-decision="approve"][data-project="' + fx.to_admit + '"]');
+    check(await waitText(page, '#committee-status', /^Give a reason/), 'a decision without a reason is refused in the page');
+    await page.fill('#reason-' + fx.to_admit, 'meets the criteria');
+    await page.click('button[data-decision="approve"][data-project="' + fx.to_admit + '"]');
+    check(await waitText(page, '#committee-status', new RegExp('^Project ' + fx.to_admit + ' is now approved')), fx.to_admit + ' approved from the browser');
+    await page.fill('#reason-' + fx.to_deny, 'no legal basis for these datasets');
+    await page.click('button[data-decision="reject"][data-project="' + fx.to_deny + '"]');
+    check(await waitText(page, '#committee-status', new RegExp('^Project ' + fx.to_deny + ' is now rejected')), fx.to_deny + ' rejected from the browser');
+    check((await page.locator('button[data-decision]').count()) === 0, 'no decision is left open');
+    const posts = page.sent.filter((r) => r.method === 'POST' && r.url.includes('/decision'));
+    check(posts.length === 2 && posts.every((r) => r.headers['x-csrf-token']), 'each decision was sent with the CSRF token');
+  },
+
+  async analyst(page) {
+    await signIn(page, 'ana');
+    check(await waitText(page, '#analyst-runs-status', /^1 run\.$/), 'the analyst lands on their runs');
+    check(await waitText(page, '#analyst-outputs-status', /outputs?, \d+ waiting for review\./), 'and their outputs');
+    check((await text(page, '#analyst-outputs tbody')).includes('approved by chris'), 'an output shows who approved it');
+    const nav = await text(page, '#nav');
+    check(!nav.includes('Committee') && !nav.includes('Output checking'), 'the analyst has no committee or checking view in the menu');
+    // An application from the browser: a malformed one is refused with the server's reason.
+    await page.fill('#apply-id', fx.to_apply);
+    await page.fill('#apply-title', 'Heart failure readmissions');
+    await page.selectOption('#apply-purpose', 'research');
+    await page.fill('#apply-basis', 'UK GDPR 6(1)(e), 9(2)(j)');
+    await page.fill('#apply-datasets', 'gp, acute');
+    await page.fill('#apply-start', '2027-12-31');
+    await page.fill('#apply-end', '2027-01-01');
+    await page.click('#apply-submit');
+    check(await waitText(page, '#apply-status', /^Not submitted: /), 'an application ending before it starts is refused: ' + await text(page, '#apply-status'));
+    await page.fill('#apply-start', '2027-01-01');
+    await page.fill('#apply-end', '2027-12-31');
+    await page.click('#apply-submit');
+    check(await waitText(page, '#apply-status', new RegExp('^Application ' + fx.to_apply + ' submitted: pending')), 'ana applies for ' + fx.to_apply + ' from the browser');
+    await audit(page, 'analyst');
+    await page.goto(fx.base + '/#review');
+    check(await waitText(page, '#review-denied', /This view is for output_checker or admin users; you are signed in as ana/), 'the analyst is told the checking view is not theirs');
+    check((await page.locator('#review-approve, button[data-output]').count()) === 0, 'the analyst sees no review action');
+    await page.goto(fx.base + '/#committee');
+    check(await waitText(page, '#committee-denied', /This view is for admin users/), 'the analyst is told the committee view is not theirs');
+    check((await page.locator('button[data-decision]').count()) === 0, 'the analyst sees no committee decision');
+    await audit(page, 'analyst-denied');
+    await page.click('#sign-out');
+    check(await waitText(page, '#projects-status', /projects?\./) && (await page.locator('#who-name').count()) === 0, 'signing out returns to the public view');
+  },
+};
+
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+try {
+  if (!scenarios[scenario]) throw new Error('no scenario ' + scenario);
+  await scenarios[scenario](await newPage(browser));
+} catch (e) {
+  check(false, scenario + ' ran to the end: ' + e.stack);
+} finally {
+  await browser.close();
+}
+console.log(checks + ' checks, ' + failed + ' failed');
+process.exit(failed ? 1 : 0);

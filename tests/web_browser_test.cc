@@ -1,0 +1,216 @@
+// The web app in a real browser (docs/api.md, "The web app"): each test makes a small Ark (users
+// of each role, projects, a run, outputs), starts a real `ark serve` on it, and runs
+// tests/api/browser/web_browser.mjs, which drives Debian's Chromium with the pinned playwright-core
+// and runs the pinned axe-core in every view (no serious or critical violation), checking that no
+// Content-Security-Policy violation is reported. What the browser did is then checked on the Ark
+// itself (the ledger, the release folder, the project's status). Screenshots of every view go to
+// the test's temporary directory (printed), or to $ARK_WEB_SHOTS when set.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "catalog/catalog.h"
+#include "core/fs.h"
+#include "core/process.h"
+#include "governance/checkpoint.h"
+#include "governance/governance.h"
+#include "governance/ledger.h"
+#include "governance/release.h"
+#include "server/serve_process.h"
+#include "store/store.h"
+#include "store/store_test_util.h"
+
+namespace ark::server {
+namespace {
+
+using nlohmann::json;
+
+const std::string kNodeDir = std::string(ARK_SOURCE_DIR) + "/tests/api";
+
+gov::Project MakeProject(const std::string& id, const std::string& title, const std::vector<std::string>& people) {
+  gov::Project p;
+  p.id = id;
+  p.title = title;
+  p.legal_basis = "UK GDPR 6(1)(e), 9(2)(j)";
+  p.datasets = {"gp", "acute"};
+  p.people = people;
+  p.start = "2026-01-01";
+  p.end = "2099-12-31";
+  return p;
+}
+
+// A demo-like Ark: admin, an analyst (ana), an output checker (chris), and carol who is both; an
+// approved project with a run and outputs (one released, two to decide, one carol wrote), and two
+// applications waiting for the committee. Served by `ark serve` on free loopback ports.
+class WebBrowser : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!PathExists(kNodeDir + "/node_modules/playwright-core/package.json") ||
+        !PathExists(kNodeDir + "/node_modules/axe-core/axe.min.js"))
+      GTEST_FAIL() << kNodeDir << "/node_modules is missing: run `make test` (it runs `npm ci --prefix tests/api`)";
+    if (!PathExists("/usr/bin/chromium")) GTEST_FAIL() << "/usr/bin/chromium is missing: run `make deps`";
+    const std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    ark_ = ::testing::TempDir() + "ark_web_" + name + "_" + std::to_string(::getpid());
+    (void)RemoveAll(ark_);
+    (void)RemoveAll(ark_ + ".files");
+    const char* shots = std::getenv("ARK_WEB_SHOTS");
+    shots_ = shots && *shots ? shots : ark_ + ".shots";
+    ASSERT_TRUE(MakeDirs(shots_).ok());
+    MakeArk();
+    auto started = StartServe(ARK_BINARY, ark_, ark_ + ".serve.log", {}, 20000);
+    ASSERT_TRUE(started.ok()) << started.status().ToString();
+    proc_ = *started;
+  }
+  void TearDown() override {
+    if (proc_.pid > 0) StopServe(proc_);
+  }
+
+  void MakeArk() {
+    auto cat = Catalog::Create(ark_);
+    ASSERT_TRUE(cat.ok()) << cat.status().ToString();
+    auto admin_token = gov::AddUser(**cat, nullptr, "admin", {"admin"});
+    ASSERT_TRUE(admin_token.ok());
+    fx_["tokens"]["admin"] = *admin_token;
+    const gov::Actor admin{"admin", {"admin"}};
+    for (const auto& [user, roles] : std::map<std::string, std::vector<std::string>>{
+             {"ana", {"analyst"}}, {"chris", {"output_checker"}}, {"carol", {"analyst", "output_checker"}}}) {
+      auto t = gov::AddUser(**cat, &admin, user, roles);
+      ASSERT_TRUE(t.ok()) << t.status().ToString();
+      fx_["tokens"][user] = *t;
+    }
+    auto ledger = gov::Ledger::Open(ark_);
+    ASSERT_TRUE(ledger.ok());
+    ASSERT_TRUE(gov::CreateProject(**cat, admin, MakeProject("copd-2026", "COPD admissions", {"ana", "carol"})).ok());
+    ASSERT_TRUE(gov::ApproveProject(**cat, **ledger, admin, "copd-2026", gov::Today(), "meets the criteria").ok());
+    ASSERT_TRUE(gov::CreateProject(**cat, admin, MakeProject("asthma-2027", "Asthma in children", {"ana"})).ok());
+    ASSERT_TRUE(gov::CreateProject(**cat, admin, MakeProject("flu-2027", "Influenza vaccine uptake", {"ana"})).ok());
+    fx_["projects"] = {"copd-2026", "asthma-2027", "flu-2027"};
+    fx_["to_admit"] = "asthma-2027";
+    fx_["to_deny"] = "flu-2027";
+    fx_["to_apply"] = "hf-2027";
+
+    // A run of the approved project on a small store, as `ark run` records it.
+    const std::string store_dir = ark_ + ".store";
+    (void)RemoveAll(store_dir);
+    auto data = store::testing::MakeData(60, 2, 3, 7);
+    for (auto& person : data.persons) person.flags = kLinkedByNhsNumber | kOptOutKnown;
+    ASSERT_TRUE(store::testing::WriteData(store_dir, data).ok());
+    auto store = Store::Open(store_dir);
+    ASSERT_TRUE(store.ok());
+    std::vector<PersonKey> all;
+    for (PersonKey k = 0; k < 60; ++k) all.push_back(k);
+    auto approved = gov::GetProject(**cat, "copd-2026");
+    ASSERT_TRUE(approved.ok());
+    const gov::Actor ana{"ana", {"analyst"}}, carol{"carol", {"analyst", "output_checker"}},
+        chris{"chris", {"output_checker"}};
+    auto run = gov::RecordRun(**cat, **ledger, **store, ana, *approved, {"gp"}, "def", all, gov::Today());
+    ASSERT_TRUE(run.ok()) << run.status().ToString();
+    ASSERT_TRUE(MakeDirs(ark_ + ".files").ok());
+    auto submit = [&](const gov::Actor& by, const std::string& file) -> int64_t {
+      const std::string csv = ark_ + ".files/" + file;
+      EXPECT_TRUE(WriteFileAtomic(csv, "group,count\na,30\nb,80\nc,160\n").ok());
+      auto o = gov::SubmitOutput(**cat, **ledger, by, "copd-2026", run->id, csv, gov::SubmitOptions{});
+      EXPECT_TRUE(o.ok()) << o.status().ToString();
+      return o.ok() ? o->id : -1;
+    };
+    const int64_t released = submit(ana, "admissions_by_age.csv");
+    fx_["to_approve"] = submit(ana, "admissions_by_ward.csv");
+    fx_["to_refuse"] = submit(ana, "admissions_by_practice.csv");
+    fx_["carols"] = submit(carol, "readmissions.csv");
+    ASSERT_TRUE(gov::DecideOutput(**cat, **ledger, chris, released, true, "rules applied").ok());
+    fx_["released_name"] = "admissions_by_age.csv";
+    // The entry of that release on the ledger, and the ledger's size.
+    auto lines = ReadFile(ark_ + "/ledger/entries.jsonl");
+    ASSERT_TRUE(lines.ok());
+    int64_t seq = 0, released_seq = -1;
+    for (size_t at = 0; at < lines->size(); ++seq) {
+      const size_t nl = lines->find('\n', at);
+      if (lines->substr(at, nl - at).find("\"type\":\"output.released\"") != std::string::npos) released_seq = seq;
+      at = nl + 1;
+    }
+    ASSERT_GE(released_seq, 0);
+    fx_["released_seq"] = released_seq;
+    fx_["ledger_size"] = seq;
+    auto other = gov::NoteSigner::Generate("ark.ledger/0000000000000000");
+    ASSERT_TRUE(other.ok());
+    fx_["other_vkey"] = other->VerifierKey();
+  }
+
+  // Runs one scenario of web_browser.mjs; returns its output (and fails the test on a failed check).
+  std::string Browse(const std::string& scenario) {
+    fx_["base"] = "http://127.0.0.1:" + std::to_string(proc_.http);
+    fx_["shots"] = shots_;
+    const std::string file = ark_ + ".fixture.json";
+    EXPECT_TRUE(WriteFileAtomic(file, fx_.dump()).ok());
+    const CommandOutput out = RunCommand("cd '" + kNodeDir + "' && node browser/web_browser.mjs '" + file + "' " +
+                                         scenario + " 2>&1");
+    EXPECT_EQ(out.exit_code, 0) << out.output;
+    EXPECT_NE(out.output.find(" checks, 0 failed"), std::string::npos) << out.output;
+    std::printf("%s(screenshots in %s)\n", out.output.c_str(), shots_.c_str());
+    return out.output;
+  }
+
+  std::string Ledger() const {
+    auto t = ReadFile(ark_ + "/ledger/entries.jsonl");
+    return t.ok() ? *t : "";
+  }
+
+  std::string ark_, shots_;
+  json fx_;
+  ServeProcess proc_;
+};
+
+TEST_F(WebBrowser, PublicViewShowsTheRegisterUnderTheCsp) { Browse("public"); }
+
+TEST_F(WebBrowser, InclusionProofIsVerifiedInTheBrowserAndATamperedOneIsNot) { Browse("proof"); }
+
+TEST_F(WebBrowser, OutputCheckerApprovesAndRefusesWithCsrf) {
+  Browse("review");
+  // The browser's decisions are governance's: on the ledger, and the approved file copied.
+  const std::string ledger = Ledger();
+  EXPECT_NE(ledger.find("\"type\":\"output.released\",\"project\":\"copd-2026\",\"output\":" +
+                        fx_["to_approve"].dump() + ","), std::string::npos);
+  EXPECT_NE(ledger.find("\"type\":\"output.rejected\",\"project\":\"copd-2026\",\"output\":" +
+                        fx_["to_refuse"].dump() + ","), std::string::npos);
+  EXPECT_TRUE(PathExists(ark_ + "/releases/copd-2026/" + fx_["to_approve"].dump() + "-admissions_by_ward.csv"));
+  EXPECT_FALSE(PathExists(ark_ + "/releases/copd-2026/" + fx_["to_refuse"].dump() + "-admissions_by_practice.csv"));
+}
+
+TEST_F(WebBrowser, AnAuthorCannotReviewTheirOwnOutput) {
+  Browse("twoPerson");
+  auto cat = Catalog::Open(ark_);
+  ASSERT_TRUE(cat.ok());
+  auto outs = gov::ListOutputs(**cat);
+  ASSERT_TRUE(outs.ok());
+  for (const auto& o : *outs) {
+    if (o.id == fx_["carols"].get<int64_t>()) EXPECT_EQ(o.state, "submitted");
+  }
+}
+
+TEST_F(WebBrowser, CommitteeApprovesAndRejectsApplications) {
+  Browse("committee");
+  auto cat = Catalog::Open(ark_);
+  ASSERT_TRUE(cat.ok());
+  auto admitted = gov::GetProject(**cat, "asthma-2027");
+  auto denied = gov::GetProject(**cat, "flu-2027");
+  ASSERT_TRUE(admitted.ok() && denied.ok());
+  EXPECT_EQ(gov::ProjectJson(*admitted).value("status", ""), "approved");
+  EXPECT_EQ(gov::ProjectJson(*denied).value("status", ""), "rejected");
+  EXPECT_NE(Ledger().find("no legal basis for these datasets"), std::string::npos);
+}
+
+TEST_F(WebBrowser, AnalystSeesRunsAndOutputsAppliesAndNoOtherRolesActions) {
+  Browse("analyst");
+  auto cat = Catalog::Open(ark_);
+  ASSERT_TRUE(cat.ok());
+  auto applied = gov::GetProject(**cat, "hf-2027");
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(gov::ProjectJson(*applied).value("status", ""), "pending");
+  EXPECT_EQ(applied->people, std::vector<std::string>{"ana"});
+}
+
+}  // namespace
+}  // namespace ark::server
