@@ -138,7 +138,7 @@ TEST_F(EndToEnd, DemoWritesReport) {
   EXPECT_NE(html.find("<a href=\"#where-need-is-highest-practices-and-small-areas\">"), std::string::npos);
   EXPECT_NE(html.find("<h2 id=\"where-need-is-highest-practices-and-small-areas\">"), std::string::npos);
   EXPECT_NE(html.find("<title>99.8% limit (upper)</title>"), std::string::npos);
-  EXPECT_NE(html.find("<title>shrunk rate</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>shrunk ratio</title>"), std::string::npos);
   // Small areas as a grid of tiles (said not to be a map) and ranked by excess admissions.
   EXPECT_NE(html.find("<figcaption>Not a map: the synthetic region has no coordinates"), std::string::npos);
   EXPECT_NE(html.find("Where extra capacity would prevent the most admissions"), std::string::npos);

@@ -260,7 +260,8 @@ std::string AreaPart(const NeedCounts& c, const Dictionaries& dicts, int year, O
   h += "<div class=row>" +
        svg::RankChart(names, raw, shrunk,
                       {.title = "Emergency admissions by small area: observed / expected, raw and shrunk",
-                       .y_label = "observed / expected", .width = 760, .height = 340, .x_label = "small areas, ordered by shrunk ratio"}) +
+                       .y_label = "observed / expected", .width = 760, .height = 340, .x_label = "small areas, ordered by shrunk ratio"},
+                      "raw ratio", "shrunk ratio") +
        "</div>";
   // The grid: every area, ordered by IMD decile (most deprived first), then by code.
   std::vector<uint32_t> grid_ids;

@@ -343,7 +343,8 @@ std::string FunnelChart(const std::vector<FunnelDot>& dots, const std::vector<st
 }
 
 std::string RankChart(const std::vector<std::string>& names, const std::vector<std::optional<double>>& raw,
-                      const std::vector<double>& shrunk, const ChartOptions& o) {
+                      const std::vector<double>& shrunk, const ChartOptions& o, const std::string& raw_name,
+                      const std::string& shrunk_name) {
   double ymax = 0;
   for (auto& v : raw) if (v) ymax = std::max(ymax, *v);
   for (double v : shrunk) ymax = std::max(ymax, v);
@@ -354,14 +355,14 @@ std::string RankChart(const std::vector<std::string>& names, const std::vector<s
   for (size_t i = 0; i < names.size(); ++i) {
     const double x = f.X(static_cast<double>(i) + 0.5);
     if (i < raw.size() && raw[i])
-      out += fmt::format(R"svg(<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="{}" fill-opacity="0.6"><title>{}: raw {}</title></circle>)svg", x,
-                         f.Y(*raw[i]), Palette(1), Escape(names[i]), Num(*raw[i], 1));
+      out += fmt::format(R"svg(<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="{}" fill-opacity="0.6"><title>{}: {} {}</title></circle>)svg", x,
+                         f.Y(*raw[i]), Palette(1), Escape(names[i]), Escape(raw_name), Num(*raw[i], raw_name.find("ratio") != std::string::npos ? 2 : 1));
     if (i < shrunk.size()) line.emplace_back(x, f.Y(shrunk[i]));
   }
-  out += ClipPath(f) + Polyline(f, line, Palette(0), "", "shrunk rate");
+  out += ClipPath(f) + Polyline(f, line, Palette(0), "", shrunk_name);
   const int lx = f.left + f.pw + 12, ly = f.top + 14;
-  out += LegendRow(lx, ly, Palette(1), "", true, "raw rate");
-  out += LegendRow(lx, ly + 16, Palette(0), "", false, "shrunk rate");
+  out += LegendRow(lx, ly, Palette(1), "", true, raw_name);
+  out += LegendRow(lx, ly + 16, Palette(0), "", false, shrunk_name);
   return out + "</svg>";
 }
 

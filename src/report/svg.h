@@ -59,10 +59,12 @@ struct FunnelDot {
 };
 std::string FunnelChart(const std::vector<FunnelDot>& dots, const std::vector<stats::FunnelLimits>& curve,
                         const ChartOptions& o);
-// Raw against shrunk rates, one column per area in the given order: shrunk rates as a line, raw
-// rates as dots (missing raw rates, e.g. redacted, left out).
+// Raw against shrunk rates (or ratios), one column per area in the given order: shrunk values as a
+// line, raw values as dots (missing raw values, e.g. redacted, left out); the legend and hover
+// titles name them `raw_name` and `shrunk_name`.
 std::string RankChart(const std::vector<std::string>& names, const std::vector<std::optional<double>>& raw,
-                      const std::vector<double>& shrunk, const ChartOptions& o);
+                      const std::vector<double>& shrunk, const ChartOptions& o, const std::string& raw_name = "raw rate",
+                      const std::string& shrunk_name = "shrunk rate");
 
 // A calibration plot: one dot per risk group (e.g. decile), mean predicted risk (x) against the
 // share observed (y), both in percent, with the diagonal where they agree. Both axes run from 0 to

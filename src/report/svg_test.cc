@@ -172,6 +172,11 @@ TEST(Svg, RankChartDrawsShrunkLineAndRawDots) {
   EXPECT_NE(svg.find("<title>shrunk rate</title>"), std::string::npos);
   std::regex raw_re("<title>[a-c]: raw ");
   EXPECT_EQ(std::distance(std::sregex_iterator(svg.begin(), svg.end(), raw_re), std::sregex_iterator()), 2);  // b is missing
+  // Ratios are named as ratios (legend and hover titles), with two decimals.
+  const std::string ratios = RankChart({"a"}, {1.234}, {1.1}, o, "raw ratio", "shrunk ratio");
+  EXPECT_NE(ratios.find("<title>a: raw ratio 1.23</title>"), std::string::npos);
+  EXPECT_NE(ratios.find("<title>shrunk ratio</title>"), std::string::npos);
+  EXPECT_EQ(ratios.find("rate"), std::string::npos);
 }
 
 // Each risk group is a dot at (predicted, observed) in the same units on both axes, a redacted
