@@ -138,7 +138,19 @@ TEST_F(EndToEnd, DemoWritesReport) {
   EXPECT_NE(html.find("<a href=\"#where-need-is-highest-practices-and-small-areas\">"), std::string::npos);
   EXPECT_NE(html.find("<h2 id=\"where-need-is-highest-practices-and-small-areas\">"), std::string::npos);
   EXPECT_NE(html.find("<title>99.8% limit (upper)</title>"), std::string::npos);
-  EXPECT_NE(html.find("<title>shrunk rate</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>shrunk ratio</title>"), std::string::npos);
+  // Small areas as a grid of tiles (said not to be a map) and ranked by excess admissions.
+  EXPECT_NE(html.find("<figcaption>Not a map: the synthetic region has no coordinates"), std::string::npos);
+  EXPECT_NE(html.find("Where extra capacity would prevent the most admissions"), std::string::npos);
+  // The targeting section: a model trained in its own approved planning project, its card's
+  // headline figures beside the oracle's, calibration and fairness charts, and the remedy.
+  EXPECT_NE(html.find("<h2 id=\"targeting-who-is-most-likely-to-be-admitted-as-an-emergency\">"), std::string::npos);
+  EXPECT_NE(html.find("<code>demo-targeting</code>"), std::string::npos);
+  EXPECT_NE(html.find("The best possible on this region: its true risks (the oracle)"), std::string::npos);
+  EXPECT_NE(html.find("Predicted against observed, by risk decile"), std::string::npos);
+  EXPECT_NE(html.find("Errors at the top-5% threshold, by deprivation quintile"), std::string::npos);
+  EXPECT_NE(html.find("A remedy for the gap"), std::string::npos);
+  EXPECT_TRUE(fs::exists(d / "targeting" / "model_remedy" / "model.json"));
   // The released file is shown as a table, not as raw CSV; the governance tables of words are left-aligned.
   const size_t released = html.find("<h3>Released: ");
   ASSERT_NE(released, std::string::npos);
@@ -147,6 +159,8 @@ TEST_F(EndToEnd, DemoWritesReport) {
   EXPECT_NE(html.find("table.text td"), std::string::npos);
   Json s = Json::parse(Slurp(d / "summary.json"));
   EXPECT_TRUE(fs::is_directory(s["ark"].get<std::string>()));
+  EXPECT_GT(s["targeting"]["auroc"]["estimate"].get<double>(), 0.5);
+  EXPECT_EQ(s["targeting"]["project"], "demo-targeting");
   // Running it again replaces the earlier output (idempotent).
   ASSERT_EQ(Sh(Ark() + " demo --people 1500 --out " + d.string(), &out), 0) << out;
 }

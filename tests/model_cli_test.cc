@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <algorithm>
@@ -290,6 +291,75 @@ TEST(ModelCli, GbtTrainsComparesAndScores) {
   EXPECT_NE(d.Model("train", (root / "bad2.yaml").string() + " --out " + (root / "b").string() + " --project demo-planning"), 0);
   EXPECT_NE(d.out.find("bad2.yaml:7: model: unknown key 'depth' for type gbt"), std::string::npos) << d.out;
   EXPECT_FALSE(fs::exists(root / "b"));
+}
+
+}  // namespace
+
+namespace {
+
+// `--remedy recalibrate-by-deprivation` (the demo trains the model with and without it in its
+// project demo-targeting): the model file carries each quintile's recalibration, the card the gap
+// and calibration before and after, and `ark model score` applies it: every remedied risk is the
+// plain model's risk recalibrated by one of the quintiles' intercept and slope. A model file
+// without the quintile among its groups, or an unknown remedy, is refused with nothing written.
+TEST(ModelCli, RemedyIsInTheCardAndAppliedWhenScoring) {
+  DemoArk d("ark_model_remedy_");
+  const fs::path t = d.root / "d" / "targeting";
+  const auto card = nlohmann::json::parse(Slurp(t / "model_remedy" / "model_card.json"));
+  ASSERT_TRUE(card.contains("remedy")) << card.dump();
+  EXPECT_TRUE(card["remedy"]["before"]["fnr_gap"].is_object());
+  EXPECT_TRUE(card["remedy"]["after"]["fnr_gap"].is_object());
+  EXPECT_NE(Slurp(t / "model_remedy" / "model_card.html").find("Remedy: recalibrate-by-deprivation"), std::string::npos);
+  const auto m = nlohmann::json::parse(Slurp(t / "model_remedy" / "model.json"));
+  ASSERT_EQ(m["remedy"]["group_variable"], "deprivation_quintile");
+  EXPECT_EQ(m["features"], nlohmann::json::parse(Slurp(t / "model" / "model.json"))["features"]);  // only recalibrated
+  d.Project("dc", "direct_care");
+  std::map<std::string, std::map<std::string, double>> risk;  // model -> person -> risk
+  for (const char* which : {"model", "model_remedy"}) {
+    const fs::path out = d.root / (std::string("s_") + which);
+    ASSERT_EQ(d.Model("score", (t / which).string() + " --at 2025-01-01 --threshold 0 --out " + out.string() + " --project dc"), 0) << d.out;
+    for (const auto& f : fs::directory_iterator(out / "case_finding")) {
+      std::istringstream in(Slurp(f.path()));
+      std::string line;
+      std::getline(in, line);
+      while (std::getline(in, line)) {
+        const size_t a = line.find(','), b = line.find(',', a + 1);
+        risk[which][line.substr(0, a)] = std::stod(line.substr(a + 1, b - a - 1));
+      }
+    }
+  }
+  ASSERT_EQ(risk["model"].size(), risk["model_remedy"].size());
+  ASSERT_GT(risk["model"].size(), 1000u);
+  std::set<size_t> used;
+  size_t changed = 0;
+  for (const auto& [person, p] : risk["model"]) {
+    const double q = risk["model_remedy"].at(person), lp = std::log(p / (1 - p));
+    size_t best = 0;
+    double err = 1;
+    for (size_t g = 0; g < m["remedy"]["groups"].size(); ++g) {
+      const auto& c = m["remedy"]["groups"][g];
+      const double r = c["fitted"].get<bool>() ? 1 / (1 + std::exp(-(c["intercept"].get<double>() + c["slope"].get<double>() * lp))) : p;
+      if (std::abs(r - q) < err) err = std::abs(r - q), best = g;
+    }
+    EXPECT_LT(err, 1e-4) << person;
+    used.insert(best);
+    changed += std::abs(q - p) > 1e-6;
+  }
+  EXPECT_GE(used.size(), 2u);
+  EXPECT_GT(changed, risk["model"].size() / 2);
+
+  // No deprivation quintile among the groups; an unknown remedy: refused, nothing written.
+  std::string yaml = Slurp(d.src + "/models/emergency_admission_12m.yaml");
+  yaml = std::regex_replace(yaml, std::regex("definition: emergency_risk.yaml"), "definition: " + d.src + "/models/emergency_risk.yaml");
+  yaml = std::regex_replace(yaml, std::regex("groups: \\[[^\\]]*\\]"), "groups: [sex_recorded]");
+  std::ofstream(d.root / "m.yaml") << yaml;
+  EXPECT_NE(d.Model("train", (d.root / "m.yaml").string() + " --out " + (d.root / "r1").string() +
+                                 " --project demo-targeting --remedy recalibrate-by-deprivation"), 0);
+  EXPECT_NE(d.out.find("m.yaml: groups: --remedy recalibrate-by-deprivation needs 'deprivation_quintile'"), std::string::npos) << d.out;
+  EXPECT_NE(d.Model("train", d.src + "/models/emergency_admission_12m.yaml --out " + (d.root / "r2").string() +
+                                 " --project demo-targeting --remedy magic"), 0);
+  EXPECT_FALSE(fs::exists(d.root / "r1"));
+  EXPECT_FALSE(fs::exists(d.root / "r2"));
 }
 
 }  // namespace

@@ -1,12 +1,18 @@
 // The report section "Where need is highest: practices and small areas": a funnel plot of GP
-// practices' indirectly standardised emergency admission ratios (src/stats/funnel.h) and
-// empirical-Bayes shrunk emergency admission rates by small area (src/stats/eb.h).
+// practices' indirectly standardised emergency admission ratios (src/stats/funnel.h); the same
+// ratios (observed / expected from the region's age-band x sex rates) by small area (LSOA),
+// shrunk by empirical Bayes (src/stats/eb.h, with the expected count as the population at risk),
+// drawn raw against shrunk and as a grid of tiles coloured by shrunk ratio; and a ranking of
+// areas and of practices by excess admissions, E x (shrunk ratio - 1): the emergency admissions
+// a year above what the region's age and sex rates predict, where extra preventive capacity
+// (e.g. community matron caseload) has the most admissions to work against
+// (docs/risk-models.md, "Small-area need").
 //
 // Disclosure (OpenSAFELY's rules, disclosure/opensafely.h): every count shown is redacted at 7 or
-// less and rounded to 5. A practice's ratio is computed from its rounded observed count, and a
-// practice whose count is redacted is neither plotted nor fitted (the text says how many). Raw
-// small-area rates, raw and shrunk, are computed from rounded counts only; an area where either
-// count is 7 or fewer is left out.
+// less and rounded to 5. Ratios, raw and shrunk, and excess admissions are computed from the
+// rounded observed counts only; a practice or area whose admissions or registered people are 7
+// or fewer is neither plotted, shrunk nor ranked (the text says how many). Expected counts come
+// from the region's rates and are shown to 0.1.
 //
 // Example:
 //   NeedCounts c;  // filled while scanning the store: c.practice[p][Stratum(band, sex)] ...
@@ -33,7 +39,8 @@ struct NeedCell {
 
 struct NeedCounts {
   std::map<uint32_t, std::array<NeedCell, kNeedStrata>> practice;  // practice id -> strata
-  std::map<uint32_t, NeedCell> area;                                // small area (LSOA) id
+  std::map<uint32_t, std::array<NeedCell, kNeedStrata>> area;      // small area (LSOA) id -> strata
+  std::map<uint32_t, int> area_decile;  // small area -> its IMD decile (1 most deprived; absent: unknown)
 };
 
 // The section's HTML (<section> .. </section>); its published figures go to (*out)["need"].

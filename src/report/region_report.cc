@@ -120,9 +120,10 @@ Status Compute(const ReportContext& ctx, Figures* f) {
         cell.admissions += n;
       }
       if (p.lsoa != 0) {
-        NeedCell& cell = f->need.area[p.lsoa];
+        NeedCell& cell = f->need.area[p.lsoa][NeedStratum(AgeBand(age), p.sex)];
         ++cell.people;
         cell.admissions += n;
+        if (p.imd_decile) f->need.area_decile.emplace(p.lsoa, p.imd_decile);
       }
     }
     return Status::OK();
@@ -445,6 +446,7 @@ h1 {{ font-size: 1.6rem; margin-bottom: .2rem; }} h2 {{ font-size: 1.2rem; borde
 table {{ border-collapse: collapse; margin: .8rem 0; font-size: .85rem; }} th, td {{ border: 1px solid #ddd; padding: .2rem .5rem; text-align: right; }}
 nav.toc {{ background: #f4f7f9; border-radius: 6px; padding: .5rem 1rem; margin: 1rem 0; columns: 2; }} nav.toc ol {{ margin: .3rem 0; }}
 svg {{ max-width: 100%; height: auto; }}
+figure.tiles {{ margin: 0; }} figcaption {{ color: #555; font-size: .85rem; max-width: 760px; }}
 th {{ background: #f4f7f9; }} td:first-child, th:first-child {{ text-align: left; }} table.text td, table.text th {{ text-align: left; }} .muted {{ color: #666; }}
 </style></head><body>
 <h1>{0}</h1><p class=muted>Generated {1} from the Ark at <code>{2}</code>. All data are synthetic.</p>

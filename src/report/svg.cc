@@ -343,7 +343,8 @@ std::string FunnelChart(const std::vector<FunnelDot>& dots, const std::vector<st
 }
 
 std::string RankChart(const std::vector<std::string>& names, const std::vector<std::optional<double>>& raw,
-                      const std::vector<double>& shrunk, const ChartOptions& o) {
+                      const std::vector<double>& shrunk, const ChartOptions& o, const std::string& raw_name,
+                      const std::string& shrunk_name) {
   double ymax = 0;
   for (auto& v : raw) if (v) ymax = std::max(ymax, *v);
   for (double v : shrunk) ymax = std::max(ymax, v);
@@ -354,15 +355,87 @@ std::string RankChart(const std::vector<std::string>& names, const std::vector<s
   for (size_t i = 0; i < names.size(); ++i) {
     const double x = f.X(static_cast<double>(i) + 0.5);
     if (i < raw.size() && raw[i])
-      out += fmt::format(R"svg(<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="{}" fill-opacity="0.6"><title>{}: raw {}</title></circle>)svg", x,
-                         f.Y(*raw[i]), Palette(1), Escape(names[i]), Num(*raw[i], 1));
+      out += fmt::format(R"svg(<circle cx="{:.1f}" cy="{:.1f}" r="2.5" fill="{}" fill-opacity="0.6"><title>{}: {} {}</title></circle>)svg", x,
+                         f.Y(*raw[i]), Palette(1), Escape(names[i]), Escape(raw_name), Num(*raw[i], raw_name.find("ratio") != std::string::npos ? 2 : 1));
     if (i < shrunk.size()) line.emplace_back(x, f.Y(shrunk[i]));
   }
-  out += ClipPath(f) + Polyline(f, line, Palette(0), "", "shrunk rate");
+  out += ClipPath(f) + Polyline(f, line, Palette(0), "", shrunk_name);
   const int lx = f.left + f.pw + 12, ly = f.top + 14;
-  out += LegendRow(lx, ly, Palette(1), "", true, "raw rate");
-  out += LegendRow(lx, ly + 16, Palette(0), "", false, "shrunk rate");
+  out += LegendRow(lx, ly, Palette(1), "", true, raw_name);
+  out += LegendRow(lx, ly + 16, Palette(0), "", false, shrunk_name);
   return out + "</svg>";
+}
+
+}  // namespace ark::svg
+
+namespace ark::svg {
+
+std::string CalibrationChart(const std::vector<CalibrationDot>& dots, const ChartOptions& o) {
+  double top = 0;
+  for (auto& d : dots) top = std::max({top, d.predicted, d.observed.value_or(0)});
+  Frame f;
+  std::string out = DrawFrame(top * 1.05, top * 1.05, o, 150, &f);
+  // Same scale on both axes, so the diagonal is where predicted equals observed.
+  const double m = std::min(f.xmax, f.ymax);
+  out += ClipPath(f) + Polyline(f, {{f.X(0), f.Y(0)}, {f.X(m), f.Y(m)}}, "#7f8c8d", "5 3", "predicted = observed");
+  std::vector<std::pair<double, double>> line;
+  for (auto& d : dots) {
+    if (!d.observed) continue;
+    line.emplace_back(f.X(d.predicted), f.Y(*d.observed));
+    out += fmt::format(R"svg(<circle cx="{:.1f}" cy="{:.1f}" r="4" fill="{}"><title>{}: predicted {}%, observed {}%</title></circle>)svg",
+                       f.X(d.predicted), f.Y(*d.observed), Palette(0), Escape(d.name), Num(d.predicted, 1), Num(*d.observed, 1));
+  }
+  out += Polyline(f, line, Palette(0), "", "observed");
+  const int lx = f.left + f.pw + 12, ly = f.top + 14;
+  out += LegendRow(lx, ly, Palette(0), "", true, "observed");
+  out += LegendRow(lx, ly + 16, "#7f8c8d", "5 3", false, "perfect agreement");
+  return out + "</svg>";
+}
+
+std::string DivergingColor(double value, double centre, double span) {
+  // ColorBrewer RdBu ends and a near-white middle.
+  const double t = std::clamp(std::log(value / centre) / std::log(span), -1.0, 1.0);
+  const double lo[3] = {33, 102, 172}, mid[3] = {247, 247, 247}, hi[3] = {178, 24, 43};
+  const double* end = t < 0 ? lo : hi;
+  const double a = std::abs(t);
+  int c[3];
+  for (int k = 0; k < 3; ++k) c[k] = static_cast<int>(std::lround(mid[k] + a * (end[k] - mid[k])));
+  return fmt::format("#{:02x}{:02x}{:02x}", c[0], c[1], c[2]);
+}
+
+std::string TileGrid(const std::vector<Tile>& tiles, int columns, double centre, double span, const std::string& caption,
+                     const ChartOptions& o) {
+  columns = std::max(1, columns);
+  const int rows = static_cast<int>((tiles.size() + columns - 1) / columns);
+  const int left = 12, top = 28, legend_w = 150;
+  const double cell = std::min(44.0, (o.width - left - legend_w - 12) / static_cast<double>(columns));
+  ChartOptions oo = o;
+  oo.height = std::max(o.height, top + static_cast<int>(std::ceil(cell * rows)) + 12);
+  std::string out = Header(oo);
+  for (size_t i = 0; i < tiles.size(); ++i) {
+    const double x = left + cell * static_cast<double>(i % columns), y = top + cell * static_cast<double>(i / columns);
+    const Tile& t = tiles[i];
+    const std::string fill = t.value ? DivergingColor(*t.value, centre, span) : "#c8c8c8";
+    const bool dark = t.value && std::abs(std::log(*t.value / centre) / std::log(span)) > 0.55;
+    out += fmt::format(R"svg(<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}" stroke="#fff"><title>{}: {}</title></rect>)svg",
+                       x, y, cell, cell, fill, Escape(t.name), t.value ? Num(*t.value, 2) : std::string("left out"));
+    if (cell >= 26)
+      out += fmt::format(R"svg(<text x="{:.1f}" y="{:.1f}" text-anchor="middle" font-size="9" fill="{}" pointer-events="none">{}</text>)svg",
+                         x + cell / 2, y + cell / 2 + 3, dark ? "#fff" : "#333", t.value ? Num(*t.value, 2) : std::string("–"));
+  }
+  // Legend: the scale at five points, and grey.
+  const int lx = left + static_cast<int>(std::ceil(cell * columns)) + 16;
+  int ly = top + 4;
+  out += fmt::format(R"svg(<text x="{}" y="{}" font-weight="600">{}</text>)svg", lx, ly + 8, Escape(o.y_label));
+  for (double v : {centre * span, centre * std::sqrt(span), centre, centre / std::sqrt(span), centre / span}) {
+    ly += 18;
+    out += fmt::format(R"svg(<rect x="{}" y="{}" width="14" height="14" fill="{}" stroke="#999" stroke-width="0.5"/><text x="{}" y="{}">{}{}</text>)svg",
+                       lx, ly, DivergingColor(v, centre, span), lx + 20, ly + 11, v == centre * span ? "≥ " : v == centre / span ? "≤ " : "",
+                       Num(v, 2));
+  }
+  ly += 18;
+  out += fmt::format(R"svg(<rect x="{}" y="{}" width="14" height="14" fill="#c8c8c8"/><text x="{}" y="{}">left out</text>)svg", lx, ly, lx + 20, ly + 11);
+  return "<figure class=tiles>" + out + "</svg><figcaption>" + Escape(caption) + "</figcaption></figure>";
 }
 
 }  // namespace ark::svg

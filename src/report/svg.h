@@ -59,9 +59,35 @@ struct FunnelDot {
 };
 std::string FunnelChart(const std::vector<FunnelDot>& dots, const std::vector<stats::FunnelLimits>& curve,
                         const ChartOptions& o);
-// Raw against shrunk rates, one column per area in the given order: shrunk rates as a line, raw
-// rates as dots (missing raw rates, e.g. redacted, left out).
+// Raw against shrunk rates (or ratios), one column per area in the given order: shrunk values as a
+// line, raw values as dots (missing raw values, e.g. redacted, left out); the legend and hover
+// titles name them `raw_name` and `shrunk_name`.
 std::string RankChart(const std::vector<std::string>& names, const std::vector<std::optional<double>>& raw,
-                      const std::vector<double>& shrunk, const ChartOptions& o);
+                      const std::vector<double>& shrunk, const ChartOptions& o, const std::string& raw_name = "raw rate",
+                      const std::string& shrunk_name = "shrunk rate");
+
+// A calibration plot: one dot per risk group (e.g. decile), mean predicted risk (x) against the
+// share observed (y), both in percent, with the diagonal where they agree. Both axes run from 0 to
+// past the largest value; a group without an observed value (redacted) is left out.
+struct CalibrationDot {
+  std::string name;  // "decile 3"
+  double predicted = 0;
+  std::optional<double> observed;
+};
+std::string CalibrationChart(const std::vector<CalibrationDot>& dots, const ChartOptions& o);
+
+// A grid of tiles, one per unit (e.g. small area), `columns` to a row in the given order, each
+// coloured by its value on a diverging scale centred on `centre` (blue below, red above, equal
+// steps of log ratio, full colour at centre x/÷ `span`), the value written in the tile, and a hover
+// title. A unit without a value (e.g. left out for disclosure) is grey. Returned as an HTML
+// <figure> with `caption` as its <figcaption> (plain text, escaped).
+struct Tile {
+  std::string name;               // hover title, e.g. "E01900012 (IMD decile 2)"
+  std::optional<double> value;
+};
+std::string TileGrid(const std::vector<Tile>& tiles, int columns, double centre, double span, const std::string& caption,
+                     const ChartOptions& o);
+// The tile colour of `value` on that scale (exposed for tests).
+std::string DivergingColor(double value, double centre, double span);
 
 }  // namespace ark::svg

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
+#include <tuple>
 #include <regex>
 #include <set>
 
@@ -170,6 +172,66 @@ TEST(Svg, RankChartDrawsShrunkLineAndRawDots) {
   EXPECT_NE(svg.find("<title>shrunk rate</title>"), std::string::npos);
   std::regex raw_re("<title>[a-c]: raw ");
   EXPECT_EQ(std::distance(std::sregex_iterator(svg.begin(), svg.end(), raw_re), std::sregex_iterator()), 2);  // b is missing
+  // Ratios are named as ratios (legend and hover titles), with two decimals.
+  const std::string ratios = RankChart({"a"}, {1.234}, {1.1}, o, "raw ratio", "shrunk ratio");
+  EXPECT_NE(ratios.find("<title>a: raw ratio 1.23</title>"), std::string::npos);
+  EXPECT_NE(ratios.find("<title>shrunk ratio</title>"), std::string::npos);
+  EXPECT_EQ(ratios.find("rate"), std::string::npos);
+}
+
+// Each risk group is a dot at (predicted, observed) in the same units on both axes, a redacted
+// group is left out, and the diagonal of perfect agreement is drawn.
+TEST(Svg, CalibrationChartPlotsGroupsAgainstTheDiagonal) {
+  ChartOptions o{.title = "Calibration", .y_label = "admitted (%)", .width = 560, .height = 340, .x_label = "predicted (%)"};
+  const std::string svg = CalibrationChart({{"decile 1", 1.0, 1.2}, {"decile 2", 5.0, std::nullopt}, {"decile 3", 20.0, 18.0}}, o);
+  ExpectNoStrayText(svg);
+  EXPECT_NE(svg.find("<title>predicted = observed</title>"), std::string::npos);
+  EXPECT_NE(svg.find("<title>decile 3: predicted 20.0%, observed 18.0%</title>"), std::string::npos);
+  EXPECT_EQ(svg.find("decile 2"), std::string::npos);
+  // The diagonal runs from the origin to the corner: equal scales.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(svg, m, std::regex("<path d=\"M([0-9.]+),([0-9.]+) L([0-9.]+),([0-9.]+) \"[^>]*stroke-dasharray")));
+  const double x0 = std::stod(m[1]), y0 = std::stod(m[2]), x1 = std::stod(m[3]), y1 = std::stod(m[4]);
+  EXPECT_GT(x1, x0);
+  EXPECT_LT(y1, y0);
+  // Both points lie where the scale puts them: decile 3's observed is 0.9 of its predicted.
+  std::regex dot("<circle cx=\"([0-9.]+)\" cy=\"([0-9.]+)\" r=\"4\"");
+  std::vector<std::pair<double, double>> xy;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), dot); it != std::sregex_iterator(); ++it)
+    xy.emplace_back(std::stod((*it)[1]), std::stod((*it)[2]));
+  ASSERT_EQ(xy.size(), 2u);
+  const double sx = (x1 - x0), sy = (y0 - y1);  // pixels for the same data span on each axis
+  EXPECT_NEAR((xy[1].first - x0) / sx * 0.9, (y0 - xy[1].second) / sy, 0.01);
+}
+
+// Tiles in the given order, `columns` to a row, coloured on a diverging scale centred on 1 (blue
+// below, red above, saturated at the span), grey without a value, with a caption.
+TEST(Svg, TileGridColoursByValueInOrder) {
+  EXPECT_EQ(DivergingColor(1.0, 1.0, 1.5), "#f7f7f7");
+  EXPECT_EQ(DivergingColor(1.5, 1.0, 1.5), "#b2182b");
+  EXPECT_EQ(DivergingColor(3.0, 1.0, 1.5), "#b2182b");  // clipped
+  EXPECT_EQ(DivergingColor(1 / 1.5, 1.0, 1.5), "#2166ac");
+  ChartOptions o{.title = "Areas", .y_label = "ratio", .width = 760, .height = 200};
+  const std::string html = TileGrid({{"A", 1.5}, {"B", std::nullopt}, {"C", 1.0}, {"D & E", 0.5}}, 3, 1.0, 1.5, "Not a map <really>", o);
+  EXPECT_EQ(html.rfind("<figure class=tiles><svg", 0), 0u);
+  EXPECT_NE(html.find("<figcaption>Not a map &lt;really&gt;</figcaption></figure>"), std::string::npos);
+  const std::string svg = html.substr(html.find("<svg"), html.find("</svg>") + 6 - html.find("<svg"));
+  ExpectNoStrayText(svg);
+  std::regex tile("<rect x=\"([0-9.]+)\" y=\"([0-9.]+)\" width=\"[0-9.]+\" height=\"[0-9.]+\" fill=\"(#[0-9a-f]+)\" stroke=\"#fff\"><title>([^<]*)</title>");
+  std::vector<std::tuple<double, double, std::string, std::string>> t;
+  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), tile); it != std::sregex_iterator(); ++it)
+    t.emplace_back(std::stod((*it)[1]), std::stod((*it)[2]), (*it)[3], (*it)[4]);
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(std::get<3>(t[0]), "A: 1.50");
+  EXPECT_EQ(std::get<2>(t[0]), "#b2182b");
+  EXPECT_EQ(std::get<3>(t[1]), "B: left out");
+  EXPECT_EQ(std::get<2>(t[1]), "#c8c8c8");
+  EXPECT_EQ(std::get<3>(t[3]), "D &amp; E: 0.50");
+  EXPECT_EQ(std::get<2>(t[3]), "#2166ac");
+  // Three to a row: D starts the second row under A.
+  EXPECT_EQ(std::get<0>(t[3]), std::get<0>(t[0]));
+  EXPECT_GT(std::get<1>(t[3]), std::get<1>(t[0]));
+  EXPECT_GT(std::get<0>(t[1]), std::get<0>(t[0]));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "stats/metrics.h"
+#include "stats/remedy.h"
 
 namespace ark::stats {
 namespace {
@@ -58,7 +59,8 @@ Result<Json> Performance(const std::vector<double>& p, const std::vector<int>& y
                       {"slope", Round(cal.slope)}};
   Json deciles = Json::array();
   for (const RiskBin& b : bins)
-    deciles.push_back({{"people", b.n}, {"mean_predicted", Round(b.mean_predicted)}, {"observed_rate", Round(b.observed_rate)}});
+    deciles.push_back({{"people", b.n}, {"events", std::llround(b.observed_rate * static_cast<double>(b.n))},
+                       {"mean_predicted", Round(b.mean_predicted)}, {"observed_rate", Round(b.observed_rate)}});
   j["calibration_by_decile"] = deciles;
   j["threshold"] = {{"top_percent", spec.top_percent}, {"risk", Round(threshold, 6)}, {"flagged", rates.flagged},
                     {"false_positive_rate", Round(rates.false_positive_rate)},
@@ -77,12 +79,46 @@ Result<Json> Performance(const std::vector<double>& p, const std::vector<int>& y
         r["mean_predicted"] = Round(g.mean_predicted), r["observed_rate"] = Round(g.observed_rate);
         r["in_the_large_difference"] = Round(g.difference);
         r["false_positive_rate"] = Round(g.false_positive_rate), r["false_negative_rate"] = Round(g.false_negative_rate);
+        // The counts behind the rates, so that a report can publish them rounded (disclosure).
+        r["false_positives"] = std::llround(g.false_positive_rate * static_cast<double>(g.n - g.cases));
+        r["false_negatives"] = std::llround(g.false_negative_rate * static_cast<double>(g.cases));
       }
       rows.push_back(std::move(r));
     }
     fairness[var] = rows;
   }
   j["fairness"] = fairness;
+  return j;
+}
+
+// The figures a remedy is judged by, from a Performance(): discrimination, calibration, and the
+// false-negative rate at the top-k% threshold overall and by `var`, with the gap between its last
+// and first group ("unknown" aside): for deprivation quintiles, least minus most deprived.
+Json RemedyFigures(const Json& perf, const std::string& var) {
+  Json j;
+  j["auroc"] = perf["auroc"]["estimate"];
+  j["brier"] = perf["brier"];
+  j["calibration"] = {{"in_the_large_difference", perf["calibration"]["in_the_large_difference"]},
+                      {"intercept", perf["calibration"]["intercept"]}, {"slope", perf["calibration"]["slope"]}};
+  j["false_negative_rate"] = perf["threshold"]["false_negative_rate"];
+  Json by = Json::array();
+  const Json* first = nullptr;
+  const Json* last = nullptr;
+  for (const Json& r : perf["fairness"][var]) {
+    if (r["group"] == "unknown") continue;
+    const bool shown = !r.contains("suppressed");
+    by.push_back({{"group", r["group"]}, {"false_negative_rate", shown ? r["false_negative_rate"] : Json(nullptr)},
+                  {"in_the_large_difference", shown ? r["in_the_large_difference"] : Json(nullptr)},
+                  {"events", shown ? r["events"] : Json(nullptr)}, {"false_negatives", shown ? r["false_negatives"] : Json(nullptr)}});
+    if (!first) first = &r;
+    last = &r;
+  }
+  j["by_group"] = by;
+  if (first && last && first != last && !first->contains("suppressed") && !last->contains("suppressed"))
+    j["fnr_gap"] = {{"from", (*first)["group"]}, {"to", (*last)["group"]},
+                    {"difference", Round((*last)["false_negative_rate"].get<double>() - (*first)["false_negative_rate"].get<double>())}};
+  else
+    j["fnr_gap"] = nullptr;
   return j;
 }
 
@@ -114,6 +150,25 @@ Result<TrainedModel> TrainAndValidate(const FeatureTable& train, const FeatureTa
     ARK_ASSIGN_OR_RETURN(p_train, PredictGbt(trees, train.x, spec.gbt.threads));
     ARK_ASSIGN_OR_RETURN(p_valid, PredictGbt(trees, validate.x, spec.gbt.threads));
     out.booster_json = trees.json;
+  }
+
+  // The remedy: the learner's risks recalibrated within each group, fitted on the training rows.
+  Json remedy_card;
+  if (!spec.remedy.empty()) {
+    if (spec.remedy != "recalibrate-by-deprivation")
+      return Status::InvalidArgument("remedy '" + spec.remedy + "' (the one remedy is recalibrate-by-deprivation)");
+    const auto gt = train.groups.find(spec.remedy_group), gv = validate.groups.find(spec.remedy_group);
+    if (gt == train.groups.end() || gv == validate.groups.end())
+      return Status::InvalidArgument("remedy " + spec.remedy + " needs '" + spec.remedy_group + "' among the model's groups");
+    ARK_ASSIGN_OR_RETURN(Json before, Performance(p_valid, validate.y, validate, spec));
+    ARK_ASSIGN_OR_RETURN(Recalibration rc, FitGroupRecalibration(p_train, train.y, gt->second, spec.min_cell));
+    rc.group_variable = spec.remedy_group;
+    p_train = ApplyRecalibration(rc, p_train, gt->second);
+    p_valid = ApplyRecalibration(rc, p_valid, gv->second);
+    out.model["remedy"] = RecalibrationJson(rc);
+    remedy_card = RecalibrationJson(rc);
+    remedy_card["fitted_on"] = "training rows (" + train.index_date + ")";
+    remedy_card["before"] = RemedyFigures(before, spec.remedy_group);
   }
 
   Json& m = out.model;
@@ -150,6 +205,13 @@ Result<TrainedModel> TrainAndValidate(const FeatureTable& train, const FeatureTa
   ARK_ASSIGN_OR_RETURN(Json perf_train, Performance(p_train, train.y, train, spec));
   ARK_ASSIGN_OR_RETURN(Json perf_valid, Performance(p_valid, validate.y, validate, spec));
   out.validation_auroc = perf_valid["auroc"]["estimate"].get<double>();
+  if (!remedy_card.is_null()) {
+    remedy_card["after"] = RemedyFigures(perf_valid, spec.remedy_group);
+    const Json &b = remedy_card["before"]["fnr_gap"], &a = remedy_card["after"]["fnr_gap"];
+    if (!b.is_null() && !a.is_null())
+      remedy_card["fnr_gap_reduced"] = std::abs(a["difference"].get<double>()) < std::abs(b["difference"].get<double>());
+    remedy_card["note"] = "measured on the validation rows; the performance above is the remedied model's";
+  }
 
   Json& c = out.card;
   c["model"] = spec.name;
@@ -170,6 +232,7 @@ Result<TrainedModel> TrainAndValidate(const FeatureTable& train, const FeatureTa
   if (gbt) c["parameters"] = m["parameters"];
   else c["lambda"] = spec.lambda;
   c["performance"] = {{"temporal_validation", perf_valid}, {"training_apparent", perf_train}};
+  if (!remedy_card.is_null()) c["remedy"] = remedy_card;
   if (gbt) {
     comparison["gbt"] = {{"auroc", perf_valid["auroc"]}, {"calibration_slope", perf_valid["calibration"]["slope"]},
                          {"seconds_fit", Round(out.seconds_fit, 3)}};
@@ -264,6 +327,31 @@ std::string ModelCardHtml(const Json& card) {
            Pct(r["observed_rate"]) + "</td><td>" + Pct(r["false_positive_rate"]) + "</td><td>" + Pct(r["false_negative_rate"]) +
            "</td></tr>";
     }
+    h += "</table>";
+  }
+  if (card.contains("remedy")) {
+    const Json& r = card["remedy"];
+    const Json &b = r["before"], &a = r["after"];
+    auto gap = [&](const Json& f) {
+      return f["fnr_gap"].is_null() ? std::string("suppressed")
+                                    : Pct(f["fnr_gap"]["difference"]) + " (" + Esc(Str(f["fnr_gap"]["to"])) + " minus " +
+                                          Esc(Str(f["fnr_gap"]["from"])) + ")";
+    };
+    h += "<h2>Remedy: " + Esc(Str(r["type"])) + "</h2><p>Risks recalibrated within each group of " + Esc(Str(r["group_variable"])) +
+         " (intercept and slope on the log-odds, fitted on the " + Esc(Str(r["fitted_on"])) + "); " + Esc(Str(r["note"])) +
+         ".</p><table><tr><th></th><th>before</th><th>after</th></tr>";
+    h += "<tr><td>false-negative-rate gap at the top " + Str(v["threshold"]["top_percent"]) + "%</td><td>" + gap(b) + "</td><td>" +
+         gap(a) + "</td></tr>";
+    h += "<tr><td>false-negative rate, overall</td><td>" + Pct(b["false_negative_rate"]) + "</td><td>" + Pct(a["false_negative_rate"]) + "</td></tr>";
+    h += "<tr><td>AUROC</td><td>" + Str(b["auroc"]) + "</td><td>" + Str(a["auroc"]) + "</td></tr>";
+    h += "<tr><td>Brier score</td><td>" + Str(b["brier"]) + "</td><td>" + Str(a["brier"]) + "</td></tr>";
+    h += "<tr><td>calibration in the large</td><td>" + Pct(b["calibration"]["in_the_large_difference"]) + "</td><td>" +
+         Pct(a["calibration"]["in_the_large_difference"]) + "</td></tr>";
+    h += "<tr><td>calibration intercept / slope</td><td>" + Str(b["calibration"]["intercept"]) + " / " + Str(b["calibration"]["slope"]) +
+         "</td><td>" + Str(a["calibration"]["intercept"]) + " / " + Str(a["calibration"]["slope"]) + "</td></tr>";
+    for (size_t k = 0; k < b["by_group"].size() && k < a["by_group"].size(); ++k)
+      h += "<tr><td>false-negative rate, " + Esc(Str(b["by_group"][k]["group"])) + "</td><td>" + Pct(b["by_group"][k]["false_negative_rate"]) +
+           "</td><td>" + Pct(a["by_group"][k]["false_negative_rate"]) + "</td></tr>";
     h += "</table>";
   }
   h += "<h2>Limitations</h2><ul>";

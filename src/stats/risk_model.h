@@ -45,6 +45,12 @@ struct ModelSpec {
   std::string definition_sha256;
   // Subgroups (and error rates) with fewer than this many cases or non-cases are suppressed.
   int min_cell = 10;
+  // "" or "recalibrate-by-deprivation": group-wise logistic recalibration (stats/remedy.h) on
+  // the training rows by `remedy_group`, which must be one of the tables' groups. The card then
+  // gives the false-negative-rate gap and calibration before and after ("remedy"), and the
+  // performance is the remedied model's.
+  std::string remedy;
+  std::string remedy_group = "deprivation_quintile";
 };
 
 struct TrainedModel {
@@ -59,7 +65,8 @@ struct TrainedModel {
 // L2 logistic model, and measures it on the validation rows. For type "gbt" it fits boosted trees
 // on the raw features and measures them, and the card compares them with the logistic model
 // fitted on the same rows ("comparison"). Errors: InvalidArgument when the
-// tables' features differ or a table has no rows; the fit's and metrics' errors.
+// tables' features differ, a table has no rows, or the remedy is unknown or its group variable
+// is not among the tables' groups; the fit's and metrics' errors.
 Result<TrainedModel> TrainAndValidate(const FeatureTable& train, const FeatureTable& validate, const ModelSpec& spec);
 
 // A small self-contained HTML page for a model card.

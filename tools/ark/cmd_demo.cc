@@ -23,6 +23,7 @@
 #include "disclosure/opensafely.h"
 #include "server/serve_process.h"
 #include "governance/demo.h"
+#include "governance/governance.h"
 #include "pathways/pathway.h"
 #include "ingest/build.h"
 #include "ingest/feed_spec.h"
@@ -33,6 +34,8 @@
 #include "report/contents.h"
 #include "report/region_report.h"
 #include "report/study_section.h"
+#include "report/targeting_section.h"
+#include "stats/metrics.h"
 #include "report/svg.h"
 #include "synth/hl7_feed.h"
 #include "store/store.h"
@@ -276,6 +279,105 @@ std::string PathwayDefinition(const std::string& name) {
   return "";
 }
 
+
+// The example risk model `name`: beside the binary's source tree, or in ./models.
+std::string ModelFile(const std::string& name) {
+  for (const std::string dir : {std::string(ARK_SOURCE_DIR) + "/models", std::string("models")}) {
+    const std::string p = dir + "/" + name;
+    if (PathExists(p)) return p;
+  }
+  return "";
+}
+
+// The oracle: the AUROC of the synthetic region's true risks (truth/emergency_risk.csv), the best
+// any model can reach on it. NotFound without the file.
+Result<std::tuple<stats::Roc, int64_t, std::string>> OracleAuroc(const std::string& region) {
+  const std::string path = region + "/truth/emergency_risk.csv";
+  ARK_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  std::vector<double> p;
+  std::vector<int> y;
+  std::string date;
+  size_t pos = text.find('\n'), line = 1;
+  while (pos != std::string::npos && pos + 1 < text.size()) {
+    const size_t end = text.find('\n', pos + 1);
+    const std::string row = text.substr(pos + 1, (end == std::string::npos ? text.size() : end) - pos - 1);
+    pos = end;
+    ++line;
+    if (row.empty()) continue;
+    const size_t a = row.find(','), b = row.find(',', a + 1), c = row.find(',', b + 1);
+    if (c == std::string::npos) return Status::InvalidArgument(path + ":" + std::to_string(line) + ": expected 4 fields");
+    if (date.empty()) date = row.substr(a + 1, b - a - 1);
+    p.push_back(std::atof(row.substr(b + 1, c - b - 1).c_str()));
+    y.push_back(row.substr(c + 1) == "1");
+  }
+  ARK_ASSIGN_OR_RETURN(stats::Roc roc, stats::Auroc(p, y));
+  return std::make_tuple(roc, static_cast<int64_t>(p.size()), date);
+}
+
+// The targeting part of the demo: a planning project of its own for the risk model (proposed by
+// the analyst, approved by the admin, both on the ledger), `ark model train` in it with the
+// deprivation remedy, and the report section from its card. Returns the section.
+Result<std::string> TargetingDemo(const std::string& out, const std::string& ark, const std::string& region,
+                                  Catalog& cat, int years, int threads, OJson* summary) {
+  const std::string model = ModelFile("emergency_admission_12m.yaml");
+  auto note = [](const std::string& why) {
+    return "<section><h2>Targeting: who is most likely to be admitted as an emergency</h2><p>" + svg::Escape(why) + "</p></section>";
+  };
+  if (model.empty()) return note("No risk model was trained: models/emergency_admission_12m.yaml was not found.");
+  if (years < 2)
+    return note("No risk model was trained: it is fitted at 1 January 2024 and checked on 2025, so the region needs at "
+                "least two years of history (ark demo --years 2 or more).");
+  const std::string tokens = out + "/governance/tokens.env";
+  const std::string ana = DemoToken(tokens, "ANA"), admin = DemoToken(tokens, "ADMIN");
+  if (ana.empty() || admin.empty()) return Status::NotFound(tokens + ": no token for the demo's analyst or admin");
+  ARK_ASSIGN_OR_RETURN(gov::Project planning, gov::GetProject(cat, "demo-planning"));
+  std::string datasets;
+  for (const std::string& d : planning.datasets) datasets += (datasets.empty() ? "" : ",") + d;
+  const std::string today = gov::Today();
+  std::string end = std::to_string(std::stoi(today.substr(0, 4)) + 1) + today.substr(4);
+  if (end.substr(4) == "-02-29") end = end.substr(0, 8) + "28";
+  const std::string project = "demo-targeting";
+  auto as = [&](const std::string& token, std::vector<std::string> args) {
+    ::setenv("ARK_TOKEN", token.c_str(), 1);
+    Status st = RunSelf(args);
+    ::unsetenv("ARK_TOKEN");
+    return st;
+  };
+  ARK_RETURN_IF_ERROR(as(ana, {"project", "create", ark, project, "--title",
+                               "Targeting community services to the risk of emergency admission (risk model and need)",
+                               "--purpose", "planning", "--legal-basis",
+                               "UK GDPR 6(1)(e) and 9(2)(h); NHS Act 2006 s251 support (illustrative)", "--datasets", datasets,
+                               "--people", "ana", "--start", today, "--end", end, "--as", "ana"}));
+  ARK_RETURN_IF_ERROR(as(admin, {"project", "approve", ark, project, "--as", "admin"}));
+  // The model, and a second copy with the remedy for the false-negative-rate gap between
+  // deprivation quintiles (its card gives the gap and calibration before and after).
+  const std::string dir = out + "/targeting/model", remedied = out + "/targeting/model_remedy";
+  ARK_RETURN_IF_ERROR(as(ana, {"model", "train", ark, model, "--out", dir, "--project", project, "--as", "ana", "--threads",
+                               std::to_string(threads)}));
+  ARK_RETURN_IF_ERROR(as(ana, {"model", "train", ark, model, "--out", remedied, "--project", project, "--as", "ana",
+                               "--threads", std::to_string(threads), "--remedy", "recalibrate-by-deprivation"}));
+  auto card = [](const std::string& d) -> Result<OJson> {
+    ARK_ASSIGN_OR_RETURN(std::string text, ReadFile(d + "/model_card.json"));
+    OJson j = OJson::parse(text, nullptr, false);
+    if (j.is_discarded()) return Status::InvalidArgument(d + "/model_card.json: not JSON");
+    return j;
+  };
+  TargetingInputs in;
+  ARK_ASSIGN_OR_RETURN(in.card, card(dir));
+  ARK_ASSIGN_OR_RETURN(in.remedy_card, card(remedied));
+  in.project = project;
+  if (auto oracle = OracleAuroc(region); oracle.ok()) {
+    std::tie(in.oracle, in.oracle_people, in.oracle_date) = *oracle;
+  } else {
+    std::printf("      no oracle: %s\n", oracle.status().ToString().c_str());
+  }
+  OJson figures;
+  ARK_ASSIGN_OR_RETURN(std::string html, TargetingSectionHtml(in, &figures));
+  *summary = figures["targeting"];
+  (*summary)["model_dir"] = fs::absolute(dir).string();
+  return html;
+}
+
 int Demo(int argc, char** argv) {
   CLI::App app("Run the whole pipeline on a synthetic region and write a report.", "ark demo");
   std::string out = "out/demo";
@@ -301,7 +403,7 @@ int Demo(int argc, char** argv) {
   std::vector<std::pair<std::string, double>> steps;
   auto t_all = Clock::now();
   auto step = [&](const std::string& name, const std::function<Status()>& fn) -> Status {
-    std::printf("[%zu/11] %s ...\n", steps.size() + 1, name.c_str());
+    std::printf("[%zu/12] %s ...\n", steps.size() + 1, name.c_str());
     std::fflush(stdout);
     auto t0 = Clock::now();
     Status s = fn();
@@ -446,6 +548,16 @@ int Demo(int argc, char** argv) {
   });
   if (!s.ok()) return ReportError(s);
 
+  OJson targeting;
+  s = step("targeting: a risk model in its own planning project, with the deprivation remedy", [&]() -> Status {
+    ARK_ASSIGN_OR_RETURN(std::string html, TargetingDemo(out, fs::absolute(ark).string(), region, *cat, years, threads, &targeting));
+    if (targeting.contains("auroc"))
+      std::printf("      AUROC %.3f%s\n", targeting["auroc"]["estimate"].get<double>(),
+                  targeting.contains("oracle_auroc") ? fmt::format(" (oracle {:.3f})", targeting["oracle_auroc"]["estimate"].get<double>()).c_str() : "");
+    return InsertIntoReport(out + "/report.html", html);
+  });
+  if (!s.ok()) return ReportError(s);
+
   OJson live;
   s = step(fmt::format("live: the acute trust's last {} days of HL7 messages through ark serve", live_days), [&]() -> Status {
     ARK_ASSIGN_OR_RETURN(std::string html, LiveDemo(region, fs::absolute(ark).string(), cust + "/programme.key",
@@ -463,6 +575,7 @@ int Demo(int argc, char** argv) {
   summary["ark"] = fs::absolute(ark).string();
   summary["studies"] = studies;
   summary["live"] = live;
+  summary["targeting"] = targeting;
   summary["report"] = fs::absolute(out + "/report.html").string();
   summary["people"] = people;
   summary["years"] = years;

@@ -6,6 +6,7 @@
 // `ark model score` is in cmd_model_score.cc.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -140,11 +141,20 @@ int Train(int argc, char** argv) {
   app.add_option("--out", out, "output directory")->required();
   app.add_option("--project", project, "the approved project (planning or direct care) this model belongs to")->required();
   app.add_option("--threads", threads, "worker threads of the study engine")->capture_default_str();
+  std::string remedy;
+  app.add_option("--remedy", remedy,
+                 "recalibrate-by-deprivation: recalibrate risks within each deprivation_quintile (the model's groups must "
+                 "name it); the card gives the false-negative-rate gap and calibration before and after")
+      ->check(CLI::IsMember({"recalibrate-by-deprivation"}));
   who.Add(app);
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
   const auto t0 = std::chrono::steady_clock::now();
   auto mf = ParseModelFile(yaml);
   if (!mf.ok()) return ReportError(mf.status());
+  mf->spec.remedy = remedy;
+  if (!remedy.empty() && std::find(mf->groups.begin(), mf->groups.end(), mf->spec.remedy_group) == mf->groups.end())
+    return ReportError(Status::InvalidArgument(yaml + ": groups: --remedy " + remedy + " needs '" + mf->spec.remedy_group +
+                                               "' among the model's groups"));
   auto def = study::ParseDefinitionFile(mf->definition_path);
   if (!def.ok()) return ReportError(def.status());
   if (def->index.kind != study::IndexSpec::Kind::kFixed)
@@ -197,6 +207,13 @@ int Train(int argc, char** argv) {
   if (int rc = ReportError(WriteFileAtomic(out + "/model_card.json", model->card.dump(2) + "\n"))) return rc;
   if (int rc = ReportError(WriteFileAtomic(out + "/model_card.html", stats::ModelCardHtml(model->card)))) return rc;
   const auto& v = model->card["performance"]["temporal_validation"];
+  if (model->card.contains("remedy") && !model->card["remedy"]["before"]["fnr_gap"].is_null() &&
+      !model->card["remedy"]["after"]["fnr_gap"].is_null())
+    std::printf("remedy %s: false-negative-rate gap %.1f -> %.1f points, calibration slope %.3f -> %.3f\n", remedy.c_str(),
+                100 * model->card["remedy"]["before"]["fnr_gap"]["difference"].get<double>(),
+                100 * model->card["remedy"]["after"]["fnr_gap"]["difference"].get<double>(),
+                model->card["remedy"]["before"]["calibration"]["slope"].get<double>(),
+                model->card["remedy"]["after"]["calibration"]["slope"].get<double>());
   std::printf("%s (%s): trained on %zu people at %s, validated on %zu at %s: AUROC %.4f (%.4f-%.4f), calibration slope %.3f; "
               "fit %.3f s, total %.2f s; run %lld in project %s; outputs in %s\n",
               mf->spec.name.c_str(), mf->spec.type.c_str(), train->x.rows, train->index_date.c_str(), validate->x.rows, validate->index_date.c_str(),

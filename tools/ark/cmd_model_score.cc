@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <numeric>
+#include <optional>
 #include <set>
 
 #include "catalog/catalog.h"
@@ -29,6 +30,7 @@
 #include "model_features.h"
 #include "stats/metrics.h"
 #include "stats/need.h"
+#include "stats/remedy.h"
 #include "stats/score.h"
 #include "store/store.h"
 #include "study/definition.h"
@@ -166,14 +168,23 @@ int ModelScore(int argc, char** argv) {
   auto sp = study::ParsePurpose(gov::OptOutsApply(*proj) ? "planning" : "direct-care");
   if (!sp.ok()) return ReportError(sp.status());
 
+  // A remedy (`ark model train --remedy`) recalibrates each person's risk within their group.
+  std::optional<stats::Recalibration> remedy;
+  if (model->json.contains("remedy")) {
+    auto r = stats::RecalibrationFromJson(model->json["remedy"]);
+    if (!r.ok()) return ReportError(Status::InvalidArgument(model_dir + "/model.json: " + r.status().message()));
+    remedy = std::move(*r);
+  }
   std::vector<PersonKey> persons;
-  const FeatureRequest req{model->json.value("definition_path", std::string()), model->scorer.features, {}, ""};
+  const FeatureRequest req{model->json.value("definition_path", std::string()), model->scorer.features,
+                           remedy ? std::vector<std::string>{remedy->group_variable} : std::vector<std::string>{}, ""};
   auto table = FeatureTableAt(model->def, DayOf(*day), req, ark_dir, *sp, threads, &persons);
   if (!table.ok()) return ReportError(table.status());
   if (persons.empty()) return ReportError(Status::FailedPrecondition("nobody in the population at " + at + ": nothing to score"));
   const auto ts = std::chrono::steady_clock::now();
   auto risk = model->scorer.Score(table->x, threads);
   if (!risk.ok()) return ReportError(risk.status());
+  if (remedy) *risk = stats::ApplyRecalibration(*remedy, *risk, table->groups[remedy->group_variable]);
   const double seconds_score = std::chrono::duration<double>(std::chrono::steady_clock::now() - ts).count();
   if (!thr->count()) {
     const double k = top->count() ? top_percent : model->json.value("top_percent", 5.0);
