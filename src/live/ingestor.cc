@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -54,6 +55,41 @@ std::string Raw(const std::string& hex) {
   return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
+// The catalog's person keys (the batch side), read on a helper thread at start.
+struct CatalogKeys {
+  Status status;
+  std::vector<std::pair<std::array<char, KeyTable::kRawBytes>, PersonKey>> raw;
+  std::vector<std::pair<std::string, PersonKey>> text;  // pseudonyms that are not 32 bytes
+  PersonKey next = 0;
+  double ms = 0;
+};
+
+CatalogKeys ReadCatalogKeys(const std::string& ark) {
+  const int64_t t0 = NowMicros();
+  CatalogKeys out;
+  out.status = [&]() -> Status {
+    ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(ark));
+    ARK_ASSIGN_OR_RETURN(auto st, cat->Prepare("SELECT pseudonym, person FROM person_keys"));
+    for (;;) {
+      ARK_ASSIGN_OR_RETURN(bool row, st->Step());
+      if (!row) break;
+      const std::string b = st->Blob(0);
+      const auto v = static_cast<PersonKey>(st->Int(1));
+      if (b.size() == KeyTable::kRawBytes) {
+        out.raw.emplace_back();
+        std::memcpy(out.raw.back().first.data(), b.data(), b.size());
+        out.raw.back().second = v;
+      } else {
+        out.text.emplace_back(ToHex(reinterpret_cast<const uint8_t*>(b.data()), b.size()), v);
+      }
+    }
+    ARK_ASSIGN_OR_RETURN(out.next, cat->NextPerson());
+    return Status::OK();
+  }();
+  out.ms = (NowMicros() - t0) / 1e3;
+  return out;
+}
+
 }  // namespace
 
 std::vector<AppendEvent> StoreEvents(const PseudoRecord& r) {
@@ -97,6 +133,7 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(IngestOptions opts, Metrics* me
   in->opts_ = std::move(opts);
   in->metrics_ = metrics;
   in->state_ = std::make_unique<LiveState>(in->opts_.rules);
+  in->seen_ = RetransmitWindow(in->opts_.dedup_window);
   const std::string& ark = in->opts_.ark_dir;
   in->log_dir_ = ark + "/live/log";
   ARK_RETURN_IF_ERROR(MakeDirs(in->log_dir_));
@@ -109,38 +146,55 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(IngestOptions opts, Metrics* me
     }
     in->lock_ = std::move(*lock);
   }
-  // Person keys of the batch side.
-  {
-    ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(ark));
-    ARK_ASSIGN_OR_RETURN(auto st, cat->Prepare("SELECT pseudonym, person FROM person_keys"));
-    for (;;) {
-      ARK_ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
-      const std::string b = st->Blob(0);
-      in->keys_[ToHex(reinterpret_cast<const uint8_t*>(b.data()), b.size())] =
-          static_cast<PersonKey>(st->Int(1));
-    }
-    ARK_ASSIGN_OR_RETURN(in->next_key_, cat->NextPerson());
-  }
-  const int64_t t1 = NowMicros();
+  // Three reads at once: the catalog's person keys (the batch side) and the timeline store's open
+  // on helper threads, the live snapshot here. The catalog's keys then go under the snapshot's
+  // (a pseudonym the live side re-keyed, by an A40 merge, keeps its live key) and the log tail is
+  // replayed on top of both, as if they had been loaded one after the other.
+  CatalogKeys cat;
+  std::jthread cat_thread([&] { cat = ReadCatalogKeys(ark); });
+  Result<std::unique_ptr<Store>> store = std::unique_ptr<Store>();
+  double store_ms = 0;
+  std::jthread store_thread;
   if (in->opts_.use_store) {
-    ARK_ASSIGN_OR_RETURN(in->store_, Store::Open(ark + "/store"));
+    store_thread = std::jthread([&] {
+      const int64_t s0 = NowMicros();
+      store = Store::Open(ark + "/store");
+      store_ms = (NowMicros() - s0) / 1e3;
+    });
   }
+  ARK_ASSIGN_OR_RETURN(const std::vector<std::string> files, in->LogFiles());
+  size_t first_file = 0;
+  uint64_t offset = 0, marker = 0;
+  const int64_t t1 = NowMicros();
+  in->LoadSnapshot(files, &first_file, &offset, &marker);
   const int64_t t2 = NowMicros();
-  ARK_RETURN_IF_ERROR(in->Replay());
+  cat_thread.join();
+  ARK_RETURN_IF_ERROR(cat.status);
+  for (const auto& [raw, v] : cat.raw) in->keys_.SetRaw(raw.data(), v, /*overwrite=*/false);
+  for (const auto& [text, v] : cat.text) in->keys_.SetIfAbsent(text, v);
+  in->next_key_ = std::max(in->next_key_, cat.next);
+  if (store_thread.joinable()) store_thread.join();
+  ARK_RETURN_IF_ERROR(store.status());
+  in->store_ = std::move(*store);
   const int64_t t3 = NowMicros();
+  ARK_RETURN_IF_ERROR(in->Replay(files, first_file, offset, marker));
+  const int64_t t4 = NowMicros();
   if (in->store_ && in->store_->Stats().delta_events == 0) {
     // Take the store's writer LOCK now (Compact of an empty delta does only that), so that
     // `ark append`/`ark compact` are refused from the start rather than at our first append.
     ARK_RETURN_IF_ERROR(in->store_->Compact().WithContext(ark + "/store"));
   }
-  const int64_t t4 = NowMicros();
+  const int64_t t5 = NowMicros();
   std::fprintf(stderr,
-               "ark serve: open %.0f ms: catalog keys %.0f ms, store %.0f ms (%llu delta events), "
-               "live state %.0f ms (%s), store lock %.0f ms\n",
-               (t4 - t0) / 1e3, (t1 - t0) / 1e3, (t2 - t1) / 1e3,
+               "ark serve: open %.0f ms: catalog keys %.0f ms, store %.0f ms (%llu delta events) "
+               "(both on helper threads while the snapshot loads), live state %.0f ms (snapshot "
+               "%.0f ms for %llu records, waiting for the helpers and merging %zu catalog keys "
+               "%.0f ms, %s), store lock %.0f ms\n",
+               (t5 - t0) / 1e3, cat.ms, store_ms,
                static_cast<unsigned long long>(in->store_ ? in->store_->Stats().delta_events : 0),
-               (t3 - t2) / 1e3, in->replay_report_.c_str(), (t4 - t3) / 1e3);
+               (t4 - t1) / 1e3, (t2 - t1) / 1e3, static_cast<unsigned long long>(in->restored_),
+               cat.raw.size() + cat.text.size(), (t3 - t2) / 1e3, in->replay_report_.c_str(),
+               (t5 - t4) / 1e3);
   in->HandOverKeys();
   in->committer_ = std::thread([p = in.get()] { p->CommitLoop(); });
   in->snap_thread_ = std::thread([p = in.get()] { p->SnapshotLoop(); });
@@ -191,51 +245,59 @@ void Ingestor::MaybeSnapshot(bool final) {
     std::lock_guard<std::mutex> l(snap_mu_);
     if (snap_busy_) return;  // the previous one is still being written: try after the next group
   }
-  SnapshotSource src;
-  const uint64_t applied = store_ ? applied_seq_.load() : last_seq_.load();
-  while (!unapplied_.empty() && unapplied_.front().first <= applied) unapplied_.pop_front();
-  src.pos.last_seq = last_seq_.load();
-  src.pos.applied = std::min(applied, src.pos.last_seq);
-  src.pos.log_file = log_name_;
-  src.pos.replay_offset = unapplied_.empty() ? log_->size() : unapplied_.front().second;
-  src.next_key = next_key_;
-  src.keys = &keys_;
-  src.window = &seen_order_;
-  std::vector<std::pair<std::string, PersonKey>> backlog;
-  {
-    std::lock_guard<std::mutex> l(store_mu_);
-    for (size_t i = 0; i < pending_nhs_keys_.size() && backlog.size() < 100000; ++i)
-      backlog.emplace_back(pending_nhs_keys_[i], pending_nhs_values_[i]);
-  }
-  for (size_t i = 0; i < new_nhs_keys_.size() && backlog.size() < 100000; ++i)
-    backlog.emplace_back(new_nhs_keys_[i], new_nhs_values_[i]);
-  src.catalog_backlog = &backlog;
-  std::deque<std::string> alerts;
-  {
-    std::lock_guard<std::mutex> l(sub_mu_);
-    alerts = recent_;
-  }
-  src.alerts = &alerts;
-  src.state = state_.get();  // only this thread changes it
+  // ACKs wait only for the cut (copies), not for encoding, checksumming and writing.
   const int64_t t0 = NowMicros();
-  std::string bytes = EncodeSnapshot(src);
-  metrics_->snapshot_encode.Observe((NowMicros() - t0) / 1e6);
-  metrics_->snapshot_bytes = bytes.size();
+  TakeCut();
+  metrics_->snapshot_stall.Observe((NowMicros() - t0) / 1e6);
   since_snapshot_ = 0;
   last_snapshot_ = std::chrono::steady_clock::now();
   if (final) {
-    WriteSnapshotFile(bytes);
+    WriteCut();
     return;
   }
   {
     std::lock_guard<std::mutex> l(snap_mu_);
-    snap_bytes_ = std::move(bytes);
     snap_busy_ = true;
   }
   snap_cv_.notify_one();
 }
 
-void Ingestor::WriteSnapshotFile(const std::string& bytes) {
+void Ingestor::TakeCut() {
+  const uint64_t applied = store_ ? applied_seq_.load() : last_seq_.load();
+  while (!unapplied_.empty() && unapplied_.front().first <= applied) unapplied_.pop_front();
+  SnapshotCut& c = cut_;
+  c.pos.last_seq = last_seq_.load();
+  c.pos.applied = std::min(applied, c.pos.last_seq);
+  c.pos.log_file = log_name_;
+  c.pos.replay_offset = unapplied_.empty() ? log_->size() : unapplied_.front().second;
+  c.next_key = next_key_;
+  c.keys = keys_;  // one memcpy of the slots (the cut keeps its capacity between snapshots)
+  c.window.clear();
+  seen_.AppendOrder(&c.window);
+  c.catalog_backlog.clear();
+  {
+    std::lock_guard<std::mutex> l(store_mu_);
+    for (size_t i = 0; i < pending_nhs_keys_.size() && c.catalog_backlog.size() < 100000; ++i)
+      c.catalog_backlog.emplace_back(pending_nhs_keys_[i], pending_nhs_values_[i]);
+  }
+  for (size_t i = 0; i < new_nhs_keys_.size() && c.catalog_backlog.size() < 100000; ++i)
+    c.catalog_backlog.emplace_back(new_nhs_keys_[i], new_nhs_values_[i]);
+  {
+    std::lock_guard<std::mutex> l(sub_mu_);
+    c.alerts.assign(recent_.begin(), recent_.end());
+  }
+  // Only this thread changes state_; copy-assignment reuses the previous cut's nodes.
+  if (!cut_state_)
+    cut_state_ = std::make_unique<LiveState>(*state_);
+  else
+    *cut_state_ = *state_;
+}
+
+void Ingestor::WriteCut() {
+  const int64_t t0 = NowMicros();
+  const std::string bytes = EncodeSnapshot(cut_, *cut_state_);
+  metrics_->snapshot_encode.Observe((NowMicros() - t0) / 1e6);
+  metrics_->snapshot_bytes = bytes.size();
   Status s = WriteSnapshot(snapshot_path(), bytes);
   if (!s.ok()) {
     std::fprintf(stderr, "ark serve: live snapshot not written: %s\n", s.ToString().c_str());
@@ -247,36 +309,21 @@ void Ingestor::WriteSnapshotFile(const std::string& bytes) {
 
 void Ingestor::SnapshotLoop() {
   for (;;) {
-    std::string bytes;
     {
       std::unique_lock<std::mutex> l(snap_mu_);
       snap_cv_.wait(l, [&] { return snap_stop_ || snap_busy_; });
       if (!snap_busy_) return;  // stopping with nothing to write
-      bytes.swap(snap_bytes_);
     }
-    WriteSnapshotFile(bytes);
+    WriteCut();
     std::lock_guard<std::mutex> l(snap_mu_);
     snap_busy_ = false;
   }
 }
 
-void Ingestor::Remember(uint64_t h) {
-  if (!seen_.insert(h)) return;
-  seen_order_.push_back(h);
-  while (seen_order_.size() > opts_.dedup_window) {
-    seen_.erase(seen_order_.front());
-    seen_order_.pop_front();
-  }
-}
-
 PersonKey Ingestor::Resolve(const std::string& nhs, const std::string& mrn, bool create) {
   PersonKey k = kNoPerson;
-  if (!nhs.empty()) {
-    if (auto it = keys_.find(nhs); it != keys_.end()) k = it->second;
-  }
-  if (k == kNoPerson && !mrn.empty()) {
-    if (auto it = keys_.find(mrn); it != keys_.end()) k = it->second;
-  }
+  if (!nhs.empty()) k = keys_.Find(nhs);
+  if (k == kNoPerson && !mrn.empty()) k = keys_.Find(mrn);
   if (k == kNoPerson && create && (!nhs.empty() || !mrn.empty())) {
     k = next_key_++;
     if (!nhs.empty()) {
@@ -285,8 +332,8 @@ PersonKey Ingestor::Resolve(const std::string& nhs, const std::string& mrn, bool
     }
   }
   if (k != kNoPerson && create) {
-    if (!nhs.empty()) keys_[nhs] = k;
-    if (!mrn.empty()) keys_[mrn] = k;
+    if (!nhs.empty()) keys_.Set(nhs, k);
+    if (!mrn.empty()) keys_.Set(mrn, k);
   }
   return k;
 }
@@ -328,11 +375,10 @@ void Ingestor::LoadSnapshot(const std::vector<std::string>& files, size_t* first
   LiveState state(opts_.rules);
   if (Status s = state.Decode(snap->state); !s.ok()) return warn(s.message());
   *state_ = std::move(state);
-  keys_.reserve(keys_.size() + snap->keys.size());
-  for (auto& [k, v] : snap->keys) keys_[std::move(k)] = v;
+  keys_ = std::move(snap->keys);  // called first: the catalog's keys go under these afterwards
   next_key_ = std::max(next_key_, snap->next_key);
   seen_.reserve(std::min<size_t>(snap->window.size(), opts_.dedup_window) + 1024);
-  for (uint64_t h : snap->window) Remember(h);
+  for (uint64_t h : snap->window) seen_.Remember(h);
   for (auto& [k, v] : snap->catalog_backlog) {
     new_nhs_keys_.push_back(std::move(k));
     new_nhs_values_.push_back(v);
@@ -345,7 +391,7 @@ void Ingestor::LoadSnapshot(const std::vector<std::string>& files, size_t* first
   *offset = snap->pos.replay_offset;
 }
 
-Status Ingestor::Replay() {
+Result<std::vector<std::string>> Ingestor::LogFiles() const {
   std::vector<std::string> files;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(log_dir_, ec)) {
@@ -354,10 +400,11 @@ Status Ingestor::Replay() {
   }
   if (ec) return Status::IOError("live log: " + log_dir_ + ": " + ec.message());
   std::sort(files.begin(), files.end());
-  size_t first_file = 0;
-  uint64_t offset = 0, marker = 0;
-  const int64_t t0 = NowMicros();
-  LoadSnapshot(files, &first_file, &offset, &marker);
+  return files;
+}
+
+Status Ingestor::Replay(const std::vector<std::string>& files, size_t first_file,
+                        uint64_t offset, uint64_t marker) {
   const int64_t t1 = NowMicros();
   const uint64_t covered = last_seq_.load();  // records the snapshot's state already holds
   // Streaming in log order from the snapshot's position: rebuild keys, retransmit window and
@@ -386,16 +433,14 @@ Status Ingestor::Replay() {
       return Status::OK();
     }
     last_seq_ = std::max<uint64_t>(last_seq_, r.seq);
-    Remember(DedupHash(r));
+    seen_.Remember(DedupHash(r));
     if (r.person != kNoPerson) {
       // One hash lookup per pseudonym (the key map is most of a replay's time).
       for (const std::string* s :
            {&r.nhs_pseudonym, &r.mrn_pseudonym, &r.merged_nhs_pseudonym, &r.merged_mrn_pseudonym}) {
         if (s->empty()) continue;
-        const auto [it, fresh] = keys_.try_emplace(*s, r.person);
-        if (!fresh) {
-          it->second = r.person;
-        } else if (s == &r.nhs_pseudonym && new_nhs_keys_.size() < 100000) {
+        const bool fresh = keys_.Set(*s, r.person);
+        if (fresh && s == &r.nhs_pseudonym && new_nhs_keys_.size() < 100000) {
           new_nhs_keys_.push_back(r.nhs_pseudonym);  // re-offered to the catalog (INSERT OR IGNORE)
           new_nhs_values_.push_back(r.person);
         }
@@ -420,11 +465,9 @@ Status Ingestor::Replay() {
   }
   const int64_t t3 = NowMicros();
   char report[200];
-  std::snprintf(report, sizeof report,
-                "snapshot %.0f ms for %llu records, log %.0f ms for %llu records, store recovery "
-                "%.0f ms for %zu records",
-                (t1 - t0) / 1e3, static_cast<unsigned long long>(restored_), (t2 - t1) / 1e3,
-                static_cast<unsigned long long>(replayed_), (t3 - t2) / 1e3, recovered);
+  std::snprintf(report, sizeof report, "log %.0f ms for %llu records, store recovery %.0f ms for %zu records",
+                (t2 - t1) / 1e3, static_cast<unsigned long long>(replayed_), (t3 - t2) / 1e3,
+                recovered);
   replay_report_ = report;
   since_snapshot_ = last_seq_.load() - restored_;
   last_snapshot_ = std::chrono::steady_clock::now();
@@ -534,7 +577,7 @@ void Ingestor::CommitLoop() {
         continue;
       }
       if (!r.control_id.empty()) {
-        Remember(h);
+        seen_.Remember(h);
         hashes.push_back(h);
       }
       r.seq = ++last_seq_;
@@ -542,8 +585,8 @@ void Ingestor::CommitLoop() {
         r.person = Resolve(r.nhs_pseudonym, r.mrn_pseudonym, true);
         r.merged_person = Resolve(r.merged_nhs_pseudonym, r.merged_mrn_pseudonym, false);
         if (r.person != kNoPerson) {
-          if (!r.merged_nhs_pseudonym.empty()) keys_[r.merged_nhs_pseudonym] = r.person;
-          if (!r.merged_mrn_pseudonym.empty()) keys_[r.merged_mrn_pseudonym] = r.person;
+          if (!r.merged_nhs_pseudonym.empty()) keys_.Set(r.merged_nhs_pseudonym, r.person);
+          if (!r.merged_mrn_pseudonym.empty()) keys_.Set(r.merged_mrn_pseudonym, r.person);
         }
       } else {
         r.person = Resolve(r.nhs_pseudonym, r.mrn_pseudonym, true);
@@ -571,7 +614,7 @@ void Ingestor::CommitLoop() {
         for (size_t i : fresh) {
           outcomes[i] = Outcome{"AE", Status::IOError("not stored: " + s.message())};
         }
-        for (uint64_t h : hashes) seen_.erase(h);
+        for (uint64_t h : hashes) seen_.Forget(h);
         fresh.clear();
       } else {
         if (applied > marker_logged_) marker_logged_ = applied;
@@ -653,7 +696,11 @@ void Ingestor::HandOverKeys() {
 }
 
 void Ingestor::StoreLoop() {
-  auto last_compact = std::chrono::steady_clock::now();
+  // The first check comes at once: a server restarted more often than the interval (kill -9
+  // trials) would otherwise never compact, and the store's WAL delta — replayed at every start —
+  // would grow with history.
+  auto last_compact =
+      std::chrono::steady_clock::now() - std::chrono::seconds(opts_.compact_interval_s + 1);
   std::unique_ptr<Catalog> cat;
   PersonKey catalog_next = 0;
   for (;;) {

@@ -9,8 +9,11 @@
 // recent alerts as of a log position) and replays only the log records after it, with alerts
 // suppressed, so a restart emits no duplicates and its time does not grow with history. Without a
 // usable snapshot (none, or corrupt: a warning) the whole log is replayed. The committer takes a
-// snapshot every `snapshot_records` records or `snapshot_interval_s` seconds (encoded on the
-// committer thread, written and fsynced by a helper thread) and at a clean stop.
+// snapshot every `snapshot_records` records or `snapshot_interval_s` seconds and at a clean stop:
+// it copies a consistent cut (the flat key table and window with memcpy, the live state by
+// copy-assignment: milliseconds of ACK delay) and the snapshot thread encodes, writes and fsyncs
+// it while acknowledgements go on. Open reads the catalog's person keys and opens the store on
+// helper threads while it loads the snapshot.
 //
 // The store receives each record's events after the log, tagged with the record's seq
 // (Store::Append's tag, written atomically with the events). Open re-appends the events of the
@@ -45,9 +48,11 @@
 #include <vector>
 
 #include "ark/status.h"
+#include "live/key_table.h"
 #include "live/metrics.h"
 #include "live/pseudo.h"
 #include "live/rules.h"
+#include "live/snapshot.h"
 #include "live/state.h"
 #include "live/window_set.h"
 #include "privacy/key.h"
@@ -72,7 +77,7 @@ struct IngestOptions {
   int compact_interval_s = 60;     // background compaction period (0 = never)
   uint64_t compact_min_events = 50000;
   int store_gather_ms = 25;  // the store thread gathers records this long per append
-  uint64_t snapshot_records = 100000;  // a live snapshot after this many records (0 = never) ...
+  uint64_t snapshot_records = 25000;   // a live snapshot after this many records (0 = never) ...
   int snapshot_interval_s = 60;        // ... or after this many seconds with new records
 };
 
@@ -123,7 +128,11 @@ class Ingestor {
     Done done;
   };
   Ingestor() = default;
-  Status Replay();
+  Result<std::vector<std::string>> LogFiles() const;  // live-log file names, in order
+  // Replays the log from (first_file, offset): records after the snapshot's last_seq go into the
+  // state; those after `marker` (and the store's tag) are re-appended to the store.
+  Status Replay(const std::vector<std::string>& files, size_t first_file, uint64_t offset,
+                uint64_t marker);
   // Loads the snapshot if usable; sets the replay start (file index, offset). Never fails: an
   // unusable snapshot is reported on stderr and leaves the state as it was.
   void LoadSnapshot(const std::vector<std::string>& files, size_t* first_file, uint64_t* offset,
@@ -134,12 +143,12 @@ class Ingestor {
   Status AppendTagged(const std::vector<PseudoRecord>& recs, uint64_t after, size_t* events);
   Status Recover(const std::vector<PseudoRecord>& tail, uint64_t threshold);
   void MaybeSnapshot(bool final);  // committer thread (or the destructor once it stopped)
+  void TakeCut();                  // fills cut_ / cut_state_ (committer thread; snap_busy_ false)
   void SnapshotLoop();
-  void WriteSnapshotFile(const std::string& bytes);  // writes, counts; a failure is logged
+  void WriteCut();  // encodes cut_, writes it, counts; a failure is logged
   PersonKey Resolve(const std::string& nhs, const std::string& mrn, bool create);
   void CommitLoop();
   void StoreLoop();
-  void Remember(uint64_t h);
   void HandOverKeys();  // committer → store thread; REQUIRES store_mu_ held (or no threads yet)
 
   IngestOptions opts_;
@@ -151,10 +160,9 @@ class Ingestor {
   Status log_error_;
 
   // Committer-thread state.
-  std::unordered_map<std::string, PersonKey> keys_;
+  KeyTable keys_;
   PersonKey next_key_ = 0;
-  WindowSet seen_;
-  std::deque<uint64_t> seen_order_;
+  RetransmitWindow seen_;
   std::vector<std::string> new_nhs_keys_;  // pseudonyms (hex) with fresh keys, for the catalog
   std::vector<PersonKey> new_nhs_values_;
   std::atomic<uint64_t> last_seq_{0};
@@ -170,10 +178,12 @@ class Ingestor {
   bool started_ = false;  // Open completed (the threads run)
   std::chrono::steady_clock::time_point last_snapshot_;
 
-  // Snapshot writer thread: writes the bytes the committer encoded.
+  // Snapshot thread: encodes and writes the cut the committer took. cut_ and cut_state_ belong to
+  // the committer while snap_busy_ is false, to the snapshot thread while it is true.
   std::mutex snap_mu_;
   std::condition_variable snap_cv_;
-  std::string snap_bytes_;
+  SnapshotCut cut_;
+  std::unique_ptr<LiveState> cut_state_;
   bool snap_busy_ = false, snap_stop_ = false;
   std::atomic<uint64_t> snapshots_{0};
   std::thread snap_thread_;

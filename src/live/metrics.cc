@@ -65,6 +65,7 @@ Metrics::Metrics()
       action_receipt(LatencyBuckets()),
       action_event(EventLatencyBuckets()),
       commit_latency(LatencyBuckets()),
+      snapshot_stall(LatencyBuckets()),
       snapshot_encode(LatencyBuckets()) {
   started_us = NowMicros();
 }
@@ -143,8 +144,12 @@ std::string Metrics::Prometheus() const {
   o += "# HELP ark_live_commit_seconds One group commit of the live log (write + fdatasync).\n# "
        "TYPE ark_live_commit_seconds histogram\n";
   commit_latency.Write("ark_live_commit_seconds", "", &o);
-  o += "# HELP ark_live_snapshot_encode_seconds Encoding one live snapshot on the committer thread "
-       "(acknowledgements wait meanwhile; the write and fsync run on a helper thread).\n# TYPE "
+  o += "# HELP ark_live_snapshot_stall_seconds Taking one live snapshot's cut (copies of the "
+       "live state) on the committer thread: acknowledgements wait meanwhile.\n# TYPE "
+       "ark_live_snapshot_stall_seconds histogram\n";
+  snapshot_stall.Write("ark_live_snapshot_stall_seconds", "", &o);
+  o += "# HELP ark_live_snapshot_encode_seconds Encoding one live snapshot on the snapshot thread "
+       "(acknowledgements go on; the write and fsync follow on the same thread).\n# TYPE "
        "ark_live_snapshot_encode_seconds histogram\n";
   snapshot_encode.Write("ark_live_snapshot_encode_seconds", "", &o);
   o += "# HELP ark_live_data_action_latency_seconds Time to an emitted alert, from our receipt of "

@@ -47,7 +47,8 @@ struct Metrics {
   Histogram action_receipt;  // receipt → alert emitted
   Histogram action_event;    // EVN-6 event time → alert emitted
   Histogram commit_latency;  // one group commit (write + fdatasync)
-  Histogram snapshot_encode;  // encoding a live snapshot on the committer (ACKs wait meanwhile)
+  Histogram snapshot_stall;   // taking a live snapshot's cut on the committer (ACKs wait meanwhile)
+  Histogram snapshot_encode;  // encoding it on the snapshot thread (ACKs go on)
   std::atomic<uint64_t> snapshots{0}, snapshot_bytes{0};
 
   void CountType(const std::string& type);

@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include <cstring>
+
 #include "core/fs.h"
 #include "store/coding.h"
 
@@ -18,24 +20,6 @@ using store::PutVarint;
 constexpr char kMagic[] = "ARKLSNP1";
 constexpr size_t kHeaderSize = 8 + 4 + 8 + 8;
 
-int Nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;  // upper case too: those keys are kept as text, so that they come back unchanged
-}
-
-// 64 lowercase hex digits -> 32 bytes; false for anything else. (A snapshot encodes ~2 keys per
-// person on the committer thread: this is its hot loop.)
-bool LowerHex64(const std::string& s, char* raw) {
-  if (s.size() != 64) return false;
-  for (size_t i = 0; i < 32; ++i) {
-    const int hi = Nibble(s[2 * i]), lo = Nibble(s[2 * i + 1]);
-    if ((hi | lo) < 0) return false;
-    raw[i] = static_cast<char>(hi << 4 | lo);
-  }
-  return true;
-}
-
 std::string Hex(std::string_view raw) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out(raw.size() * 2, '0');
@@ -49,8 +33,8 @@ std::string Hex(std::string_view raw) {
 
 // A person-key map entry: 0 + 32 raw bytes for a lowercase 64-hex-digit pseudonym, else 1 + text.
 void PutKey(std::string* out, const std::string& k, PersonKey v) {
-  char raw[32];
-  if (LowerHex64(k, raw)) {
+  char raw[KeyTable::kRawBytes];
+  if (KeyTable::ToRaw(k, raw)) {
     PutU8(out, 0);
     out->append(raw, sizeof raw);
   } else {
@@ -81,27 +65,79 @@ bool Count(ByteReader& r, uint64_t* n) {
   return r.ok() && *n <= r.remaining();
 }
 
+constexpr size_t kEntryBytes = KeyTable::kRawBytes + 4;
+
+// Version 2's person-key map: the raw entries as one dense run, then the others as text.
+void PutKeyTable(std::string* out, const KeyTable& keys) {
+  PutVarint(out, keys.raw_size());
+  out->reserve(out->size() + keys.raw_size() * kEntryBytes + 16);
+  keys.ForEach(
+      [&](const char* raw, PersonKey v) {
+        out->append(raw, KeyTable::kRawBytes);
+        PutU32(out, v);
+      },
+      [](const std::string&, PersonKey) {});
+  PutVarint(out, keys.size() - keys.raw_size());
+  keys.ForEach([](const char*, PersonKey) {},
+               [&](const std::string& k, PersonKey v) {
+                 PutString(out, k);
+                 PutVarint(out, v);
+               });
+}
+
+bool GetKeyTable(ByteReader& r, KeyTable* keys) {
+  uint64_t n = r.Varint();
+  if (!r.ok() || n > r.remaining() / kEntryBytes) return false;
+  keys->reserve(n);
+  const std::string_view run = r.Bytes(n * kEntryBytes);
+  for (const char* p = run.data(); p < run.data() + run.size(); p += kEntryBytes) {
+    const PersonKey v = store::LoadU32(p + KeyTable::kRawBytes);
+    if (v == kNoPerson) return false;
+    keys->SetRaw(p, v);
+  }
+  if (!Count(r, &n)) return false;
+  for (uint64_t i = 0; i < n; ++i) {
+    const std::string_view k = r.String();
+    const uint64_t v = r.Varint();
+    if (!r.ok() || v >= kNoPerson) return false;
+    keys->Set(k, static_cast<PersonKey>(v));
+  }
+  return r.ok();
+}
+
+// Version 1's person-key map: PutKey entries.
+bool GetKeyTableV1(ByteReader& r, KeyTable* keys) {
+  uint64_t n = 0;
+  if (!Count(r, &n)) return false;
+  keys->reserve(n);
+  std::pair<std::string, PersonKey> kv;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!GetKey(r, &kv)) return false;
+    keys->Set(kv.first, kv.second);
+  }
+  return true;
+}
+
 }  // namespace
 
-std::string EncodeSnapshot(const SnapshotSource& s) {
+std::string EncodeSnapshot(const SnapshotCut& s, const LiveState& state) {
   std::string body;
-  body.reserve(64 + s.keys->size() * 40 + s.window->size() * 9);
+  body.reserve(64 + s.keys.raw_size() * kEntryBytes + s.window.size() * 8);
   PutVarint(&body, s.pos.last_seq);
   PutVarint(&body, s.pos.applied);
   PutString(&body, s.pos.log_file);
   PutVarint(&body, s.pos.replay_offset);
   PutVarint(&body, s.next_key);
-  PutVarint(&body, s.keys->size());
-  for (const auto& [k, v] : *s.keys) PutKey(&body, k, v);
-  PutVarint(&body, s.window->size());
-  for (uint64_t h : *s.window) PutU64(&body, h);
-  PutVarint(&body, s.catalog_backlog->size());
-  for (const auto& [k, v] : *s.catalog_backlog) PutKey(&body, k, v);
-  PutVarint(&body, s.alerts->size());
-  for (const std::string& a : *s.alerts) PutString(&body, a);
-  std::string state;
-  s.state->Encode(&state);
-  PutString(&body, state);
+  PutKeyTable(&body, s.keys);
+  PutVarint(&body, s.window.size());
+  body.append(reinterpret_cast<const char*>(s.window.data()), s.window.size() * 8);
+  PutVarint(&body, s.catalog_backlog.size());
+  for (const auto& [k, v] : s.catalog_backlog) PutKey(&body, k, v);
+  PutVarint(&body, s.alerts.size());
+  for (const std::string& a : s.alerts) PutString(&body, a);
+  std::string encoded;
+  state.Encode(&encoded);
+  PutString(&body, encoded);
 
   std::string out(kMagic, 8);
   PutU32(&out, kSnapshotFormatVersion);
@@ -115,9 +151,9 @@ Result<LiveSnapshot> DecodeSnapshot(std::string_view file, const std::string& pa
   auto bad = [&](const std::string& what) { return Status::Corruption(path + ": " + what); };
   if (file.size() < kHeaderSize || file.substr(0, 8) != std::string_view(kMagic, 8))
     return bad("not a live snapshot (bad magic)");
-  if (store::LoadU32(file.data() + 8) != kSnapshotFormatVersion)
-    return bad("unsupported snapshot format version " +
-               std::to_string(store::LoadU32(file.data() + 8)));
+  const uint32_t version = store::LoadU32(file.data() + 8);
+  if (version != kSnapshotFormatVersion && version != 1)
+    return bad("unsupported snapshot format version " + std::to_string(version));
   const uint64_t size = store::LoadU64(file.data() + 12);
   if (size != file.size() - kHeaderSize)
     return bad("size mismatch (header says " + std::to_string(size) + " bytes, file has " +
@@ -135,15 +171,13 @@ Result<LiveSnapshot> DecodeSnapshot(std::string_view file, const std::string& pa
   const uint64_t next = r.Varint();
   if (!r.ok() || next > kNoPerson || s.pos.applied > s.pos.last_seq) return bad("bad position");
   s.next_key = static_cast<PersonKey>(next);
+  if (!(version == 1 ? GetKeyTableV1(r, &s.keys) : GetKeyTable(r, &s.keys)))
+    return bad("bad person-key map");
   uint64_t n = 0;
-  if (!Count(r, &n)) return bad("bad person-key count");
-  s.keys.resize(n);
-  for (auto& kv : s.keys) {
-    if (!GetKey(r, &kv)) return bad("bad person-key entry");
-  }
-  if (!Count(r, &n) || n * 8 > r.remaining()) return bad("bad retransmit window");
+  if (!Count(r, &n) || n > r.remaining() / 8) return bad("bad retransmit window");
   s.window.resize(n);
-  for (uint64_t& h : s.window) h = r.U64();
+  const std::string_view window = r.Bytes(n * 8);
+  if (n > 0) std::memcpy(s.window.data(), window.data(), n * 8);
   if (!Count(r, &n)) return bad("bad catalog backlog count");
   s.catalog_backlog.resize(n);
   for (auto& kv : s.catalog_backlog) {

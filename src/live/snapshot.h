@@ -6,28 +6,29 @@
 //
 // File: "ARKLSNP1" | u32 format version | u64 body size | u64 XXH3-64 of the body | body.
 // Body (store/coding.h varints and strings): last_seq, applied, log file name, replay offset,
-// next person key, the person-key map (64-hex-digit pseudonyms as 32 raw bytes), the retransmit
-// window oldest first, the NHS pseudonyms not yet confirmed in the catalog, the recent alerts
+// next person key, the person-key map (count, then per 64-hex-digit pseudonym 32 raw bytes + u32
+// key; then count and text + varint key of any other pseudonyms), the retransmit window (count,
+// u64 each, oldest first), the NHS pseudonyms not yet confirmed in the catalog, the recent alerts
 // (JSON, oldest first) and the LiveState (LiveState::Encode).
 //
 // Thread-safe (stateless functions).
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "ark/status.h"
+#include "live/key_table.h"
 #include "live/pseudo.h"
 #include "live/state.h"
 
 namespace ark::live {
 
-constexpr uint32_t kSnapshotFormatVersion = 1;
+// 2: the person-key map as one dense run of 36-byte entries. Version 1 files are still read.
+constexpr uint32_t kSnapshotFormatVersion = 2;
 
 // Where replay resumes and what the store already holds.
 struct SnapshotPosition {
@@ -40,29 +41,26 @@ struct SnapshotPosition {
   uint64_t replay_offset = 0;
 };
 
-// What EncodeSnapshot reads (the ingestor's own containers, not copies).
-struct SnapshotSource {
+// A consistent cut of the ingestor's state at one log position: what a snapshot holds. The
+// committer fills one in a few milliseconds (the key table and the window are flat arrays,
+// copied with memcpy; containers keep their capacity from one cut to the next) and a helper
+// thread encodes and writes it while the committer goes on acknowledging.
+struct SnapshotCut {
   SnapshotPosition pos;
   PersonKey next_key = 0;
-  const std::unordered_map<std::string, PersonKey>* keys = nullptr;
-  const std::deque<uint64_t>* window = nullptr;
-  const std::vector<std::pair<std::string, PersonKey>>* catalog_backlog = nullptr;
-  const std::deque<std::string>* alerts = nullptr;
-  const LiveState* state = nullptr;
-};
-
-struct LiveSnapshot {
-  SnapshotPosition pos;
-  PersonKey next_key = 0;
-  std::vector<std::pair<std::string, PersonKey>> keys;
-  std::vector<uint64_t> window;  // oldest first
+  KeyTable keys;
+  std::vector<uint64_t> window;  // the retransmit window, oldest first
   std::vector<std::pair<std::string, PersonKey>> catalog_backlog;
   std::vector<std::string> alerts;  // oldest first
-  std::string state;                // LiveState::Encode bytes
+};
+
+// A decoded snapshot: the cut and the live state's bytes (LiveState::Decode).
+struct LiveSnapshot : SnapshotCut {
+  std::string state;
 };
 
 // The whole file (header included).
-std::string EncodeSnapshot(const SnapshotSource& s);
+std::string EncodeSnapshot(const SnapshotCut& cut, const LiveState& state);
 // Errors: Corruption naming `path` and what is wrong (magic, version, size, checksum, part).
 Result<LiveSnapshot> DecodeSnapshot(std::string_view file, const std::string& path);
 // Reads and decodes the snapshot at `path`. NotFound when there is none.

@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <xxhash.h>
+
+#include <map>
 
 #include "core/fs.h"
 #include "hl7/hl7.h"
+#include "store/coding.h"
 
 namespace ark::live {
 namespace {
@@ -114,60 +118,133 @@ TEST(LiveStateCodec, DecodeRefusesDamagedBytesAndKeepsTheState) {
 }
 
 struct Parts {
-  std::unordered_map<std::string, PersonKey> keys;
-  std::deque<uint64_t> window;
-  std::vector<std::pair<std::string, PersonKey>> backlog;
-  std::deque<std::string> alerts;
+  SnapshotCut cut;
   LiveState state{Default()};
 };
 
-SnapshotSource Source(const Parts& p) {
-  SnapshotSource s;
-  s.pos = {12, 10, "00000002.wal", 4096};
-  s.next_key = 77;
-  s.keys = &p.keys;
-  s.window = &p.window;
-  s.catalog_backlog = &p.backlog;
-  s.alerts = &p.alerts;
-  s.state = &p.state;
-  return s;
-}
-
 Parts SampleParts() {
   Parts p;
-  p.keys[std::string(64, 'a')] = 3;                                          // raw form
-  p.keys["0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"] = 4;
-  p.keys["ABCDEF"] = 5;  // not a lowercase 64-hex pseudonym: kept as text
-  p.window = {1, 2, 0xffffffffffffffffull};
-  p.backlog = {{std::string(64, 'b'), 9}};
-  p.alerts = {"{\"id\":65}", "{\"id\":130}"};
+  p.cut.pos = {12, 10, "00000002.wal", 4096};
+  p.cut.next_key = 77;
+  p.cut.keys.Set(std::string(64, 'a'), 3);  // raw form
+  p.cut.keys.Set("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 4);
+  p.cut.keys.Set("ABCDEF", 5);  // not a lowercase 64-hex pseudonym: kept as text
+  p.cut.window = {1, 2, 0xffffffffffffffffull};
+  p.cut.catalog_backlog = {{std::string(64, 'b'), 9}};
+  p.cut.alerts = {"{\"id\":65}", "{\"id\":130}"};
   for (const auto& r : History()) p.state.Apply(r);
   return p;
 }
 
+std::map<std::string, PersonKey> Entries(const KeyTable& t) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::map<std::string, PersonKey> out;
+  t.ForEach(
+      [&](const char* raw, PersonKey v) {
+        std::string hex;
+        for (size_t i = 0; i < KeyTable::kRawBytes; ++i) {
+          hex.push_back(kDigits[static_cast<uint8_t>(raw[i]) >> 4]);
+          hex.push_back(kDigits[static_cast<uint8_t>(raw[i]) & 15]);
+        }
+        out[hex] = v;
+      },
+      [&](const std::string& k, PersonKey v) { out[k] = v; });
+  return out;
+}
+
+void ExpectSameAsSample(const LiveSnapshot& s, const Parts& p) {
+  EXPECT_EQ(s.pos.last_seq, 12u);
+  EXPECT_EQ(s.pos.applied, 10u);
+  EXPECT_EQ(s.pos.log_file, "00000002.wal");
+  EXPECT_EQ(s.pos.replay_offset, 4096u);
+  EXPECT_EQ(s.next_key, 77u);
+  EXPECT_EQ(Entries(s.keys), Entries(p.cut.keys));
+  EXPECT_EQ(s.keys.size(), 3u);
+  EXPECT_EQ(s.window, p.cut.window);
+  EXPECT_EQ(s.catalog_backlog, p.cut.catalog_backlog);
+  EXPECT_EQ(s.alerts, p.cut.alerts);
+  LiveState st(Default());
+  ASSERT_TRUE(st.Decode(s.state).ok());
+  EXPECT_EQ(st.IndicatorsJson(), p.state.IndicatorsJson());
+}
+
 TEST(LiveSnapshotFile, RoundTrip) {
   const Parts p = SampleParts();
-  const std::string bytes = EncodeSnapshot(Source(p));
+  const std::string bytes = EncodeSnapshot(p.cut, p.state);
+  EXPECT_EQ(store::LoadU32(bytes.data() + 8), kSnapshotFormatVersion);
   auto s = DecodeSnapshot(bytes, "snap");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(s->pos.last_seq, 12u);
-  EXPECT_EQ(s->pos.applied, 10u);
-  EXPECT_EQ(s->pos.log_file, "00000002.wal");
-  EXPECT_EQ(s->pos.replay_offset, 4096u);
-  EXPECT_EQ(s->next_key, 77u);
-  std::unordered_map<std::string, PersonKey> keys(s->keys.begin(), s->keys.end());
-  EXPECT_EQ(keys, p.keys);
-  EXPECT_EQ(std::deque<uint64_t>(s->window.begin(), s->window.end()), p.window);
-  EXPECT_EQ(s->catalog_backlog, p.backlog);
-  EXPECT_EQ(std::deque<std::string>(s->alerts.begin(), s->alerts.end()), p.alerts);
-  LiveState st(Default());
-  ASSERT_TRUE(st.Decode(s->state).ok());
-  EXPECT_EQ(st.IndicatorsJson(), p.state.IndicatorsJson());
+  ExpectSameAsSample(*s, p);
+}
+
+// The header and body around `body` (a snapshot body of format `version`).
+std::string Framed(uint32_t version, const std::string& body) {
+  std::string out("ARKLSNP1", 8);
+  store::PutU32(&out, version);
+  store::PutU64(&out, body.size());
+  store::PutU64(&out, XXH3_64bits(body.data(), body.size()));
+  return out + body;
+}
+
+// A snapshot written by the previous release (format 1: one PutKey entry per pseudonym) is read.
+TEST(LiveSnapshotFile, ReadsFormatOne) {
+  const Parts p = SampleParts();
+  std::string body;
+  for (uint64_t v : {uint64_t{12}, uint64_t{10}}) store::PutVarint(&body, v);
+  store::PutString(&body, "00000002.wal");
+  store::PutVarint(&body, 4096);
+  store::PutVarint(&body, 77);
+  store::PutVarint(&body, 3);
+  store::PutU8(&body, 0);
+  body.append(32, static_cast<char>(0xaa));
+  store::PutVarint(&body, 3);
+  store::PutU8(&body, 0);
+  for (int i = 0; i < 4; ++i) body += "\x01\x23\x45\x67\x89\xab\xcd\xef";
+  store::PutVarint(&body, 4);
+  store::PutU8(&body, 1);
+  store::PutString(&body, "ABCDEF");
+  store::PutVarint(&body, 5);
+  store::PutVarint(&body, 3);
+  for (uint64_t h : p.cut.window) store::PutU64(&body, h);
+  store::PutVarint(&body, 1);
+  store::PutU8(&body, 0);
+  body.append(32, static_cast<char>(0xbb));
+  store::PutVarint(&body, 9);
+  store::PutVarint(&body, 2);
+  for (const std::string& a : p.cut.alerts) store::PutString(&body, a);
+  std::string state;
+  p.state.Encode(&state);
+  store::PutString(&body, state);
+  auto s = DecodeSnapshot(Framed(1, body), "old");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ExpectSameAsSample(*s, p);
+}
+
+// Bytes that pass the checksum but break the key map (a key of kNoPerson, a count past the end)
+// are refused by name, not loaded.
+TEST(LiveSnapshotFile, MalformedKeyMapIsCorruption) {
+  const Parts p = SampleParts();
+  const std::string bytes = EncodeSnapshot(p.cut, p.state);
+  std::string body = bytes.substr(28);
+  // Body: 12, 10, "00000002.wal" (1 + 12), 4096 (2 bytes), 77, then the raw-entry count.
+  const size_t run = 1 + 1 + 13 + 2 + 1;
+  ASSERT_EQ(body[run], 2) << "two raw entries";
+  std::string no_person = body;
+  store::StoreU32(no_person.data() + run + 1 + 32, kNoPerson);
+  auto s = DecodeSnapshot(Framed(kSnapshotFormatVersion, no_person), "ARK/live/snapshot");
+  ASSERT_EQ(s.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(s.status().message().find("ARK/live/snapshot: bad person-key map"),
+            std::string::npos)
+      << s.status().message();
+  std::string too_many = body;
+  too_many[run] = 0x7f;
+  EXPECT_EQ(DecodeSnapshot(Framed(kSnapshotFormatVersion, too_many), "f").status().code(),
+            StatusCode::kCorruption);
 }
 
 TEST(LiveSnapshotFile, DamageIsCorruptionNamingTheFile) {
   const Parts p = SampleParts();
-  const std::string bytes = EncodeSnapshot(Source(p));
+  const std::string bytes = EncodeSnapshot(p.cut, p.state);
   std::string flipped = bytes;
   flipped[flipped.size() / 2] ^= 0x40;
   auto s = DecodeSnapshot(flipped, "ARK/live/snapshot");
@@ -187,7 +264,7 @@ TEST(LiveSnapshotFile, DamageIsCorruptionNamingTheFile) {
 
 TEST(LiveSnapshotFile, WrittenWithMode0600) {
   const std::string path = ::testing::TempDir() + "ark_snapshot_mode_" + std::to_string(getpid());
-  ASSERT_TRUE(WriteSnapshot(path, EncodeSnapshot(Source(SampleParts()))).ok());
+  ASSERT_TRUE(WriteSnapshot(path, EncodeSnapshot(SampleParts().cut, SampleParts().state)).ok());
   struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);

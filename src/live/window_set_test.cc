@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <random>
 #include <unordered_set>
@@ -32,6 +33,34 @@ TEST(WindowSet, AgreesWithUnorderedSet) {
       ASSERT_EQ(a.size(), b.size());
     }
     for (uint64_t h : order) EXPECT_TRUE(a.count(h));
+  }
+}
+
+// The window remembers the last `capacity` distinct hashes: membership and order (oldest first)
+// agree with a deque model through wrap-around, and a copy of the order rebuilds the same window.
+TEST(RetransmitWindow, KeepsTheLastNInOrder) {
+  for (size_t capacity : {size_t{1}, size_t{7}, size_t{1000}}) {
+    std::mt19937_64 rng(capacity);
+    RetransmitWindow w(capacity);
+    std::deque<uint64_t> model;
+    for (int i = 0; i < 20000; ++i) {
+      const uint64_t h = rng() % 3000;
+      const bool known = std::find(model.begin(), model.end(), h) != model.end();
+      ASSERT_EQ(w.Remember(h), !known) << i;
+      if (!known) model.push_back(h);
+      if (model.size() > capacity) model.pop_front();
+      ASSERT_EQ(w.size(), model.size());
+      const uint64_t q = rng() % 3000;
+      ASSERT_EQ(w.count(q), std::find(model.begin(), model.end(), q) != model.end()) << i;
+    }
+    std::vector<uint64_t> order;
+    w.AppendOrder(&order);
+    EXPECT_EQ(order, std::vector<uint64_t>(model.begin(), model.end()));
+    RetransmitWindow again(capacity);
+    for (uint64_t h : order) again.Remember(h);
+    std::vector<uint64_t> order2;
+    again.AppendOrder(&order2);
+    EXPECT_EQ(order2, order);
   }
 }
 

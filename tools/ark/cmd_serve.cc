@@ -71,7 +71,7 @@ int Serve(int argc, char** argv) {
   int threads = 2, compact_interval = 60;
   bool no_store = false;
   size_t dedup_window = 1u << 20;
-  uint64_t snapshot_records = 100000;
+  uint64_t snapshot_records = 25000;
   int snapshot_interval = 60;
   size_t max_message_bytes = 0, max_body_bytes = 0;
   app.add_option("ark", ark, "Ark directory")->required();
@@ -91,7 +91,7 @@ int Serve(int argc, char** argv) {
                  "retransmits are recognised within the last N messages (default 1048576)")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30));
   app.add_option("--snapshot-records", snapshot_records,
-                 "snapshot the live state after this many records (0 = never; default 100000)");
+                 "snapshot the live state after this many records (0 = never; default 25000)");
   app.add_option("--snapshot-interval", snapshot_interval,
                  "... or after this many seconds with new records (default 60)")
       ->check(CLI::Range(1, 86400));
