@@ -49,6 +49,8 @@ struct Metrics {
   Histogram commit_latency;  // one group commit (write + fdatasync)
   Histogram snapshot_encode;  // encoding a live snapshot on the committer (ACKs wait meanwhile)
   std::atomic<uint64_t> snapshots{0}, snapshot_bytes{0};
+  Histogram risk_rescore;        // live risk (risk.h): one re-score (feature update + model)
+  Histogram risk_from_receipt;   // receipt of the message → its person re-scored
 
   void CountType(const std::string& type);
   std::string Prometheus() const;
