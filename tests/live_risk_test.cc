@@ -46,16 +46,23 @@ std::vector<std::string> Split(const std::string& line) {
 double Logit(double p) { return std::log(p / (1 - p)); }
 double Sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 
-// Three emergency admissions (A01, PV1-4 EM) of one person on 2025-06-02..04, control ids
-// <tag>1..<tag>3.
-std::string Admissions(const std::string& nhs, const std::string& tag) {
+// Three messages for one person on 2025-06-02..04 (control ids <tag>1..<tag>3), each adding one
+// to the count feature `feature`: an emergency admission (A01, PV1-4 EM) for admissions_1y, an A&E
+// arrival (A04, patient class E) for ae_1y, a coded fall (ORU^R01, OBX SNOMED 161898004) for falls_2y.
+std::string Messages(const std::string& feature, const std::string& nhs, const std::string& tag) {
   std::string s;
   for (int i = 1; i <= 3; ++i) {
-    const std::string ts = "2025060" + std::to_string(i + 1) + "100000";
-    s += "MSH|^~\\&|PAS|RXX01|ARK|ARK|" + ts + "||ADT^A01^ADT_A01|" + tag + std::to_string(i) + "|P|2.4\r";
-    s += "EVN|A01|" + ts + "|||U1|" + ts + "\r";
-    s += "PID|1||" + nhs + "^^^NHS^NH||TEST^PATIENT||19500101|F\r";
-    s += "PV1|1|I|WARD1^B" + std::to_string(i) + "^^RXX01|EM\r\n";
+    const std::string ts = "2025060" + std::to_string(i + 1) + "100000", id = tag + std::to_string(i);
+    const std::string pid = "PID|1||" + nhs + "^^^NHS^NH||TEST^PATIENT||19500101|F\r";
+    if (feature == "falls_2y") {
+      s += "MSH|^~\\&|LIMS|RXX01|ARK|ARK|" + ts + "||ORU^R01^ORU_R01|" + id + "|P|2.4\r" + pid + "OBR|1|||FALL|||" + ts +
+           "\rOBX|1|CE|161898004^Fall^SCT||Y||||||F|||" + ts + "\r\n";
+    } else {
+      const bool ae = feature == "ae_1y";
+      s += "MSH|^~\\&|PAS|RXX01|ARK|ARK|" + ts + "||ADT^" + (ae ? "A04" : "A01") + "^ADT_A01|" + id + "|P|2.4\r";
+      s += std::string("EVN|") + (ae ? "A04" : "A01") + "|" + ts + "|||U1|" + ts + "\r" + pid;
+      s += ae ? "PV1|1|E|AE^^^RXX01\r\n" : "PV1|1|I|WARD1^B" + std::to_string(i) + "^^RXX01|EM\r\n";
+    }
   }
   return s;
 }
@@ -123,14 +130,17 @@ TEST(LiveRisk, ServeAlertsThePersonWhoCrossesTheThresholdAndNotTheOther) {
   }
   ASSERT_GT(nhs_of.size(), 1000u);
 
-  // A: the person with risk nearest 0.08; the threshold half way (on the logit scale) between
-  // their risk after one and after two more emergency admissions. B: a person whose risk stays
-  // below the threshold after all three.
+  // The count feature a live message raises most (the coefficient per unit). A: the person with
+  // risk nearest 0.08; the threshold half way (on the logit scale) between their risk after one
+  // and after two more such events. B: a person whose risk stays below it after all three.
   const auto model = nlohmann::json::parse(Slurp(root / "m" / "model.json"));
   double beta = 0;
+  std::string feature;
   for (const auto& f : model["features"])
-    if (f["name"] == "admissions_1y") beta = f["coefficient"].get<double>() / f["sd"].get<double>();
-  ASSERT_GT(beta, 0.05);
+    for (const char* name : {"admissions_1y", "ae_1y", "falls_2y"})
+      if (f["name"] == name && f["coefficient"].get<double>() / f["sd"].get<double>() > beta)
+        beta = f["coefficient"].get<double>() / f["sd"].get<double>(), feature = name;
+  ASSERT_GT(beta, 0.05) << model.dump();
   uint32_t a = 0, b = 0;
   double best = 1;
   for (const auto& [k, r] : risk)
@@ -154,19 +164,19 @@ TEST(LiveRisk, ServeAlertsThePersonWhoCrossesTheThresholdAndNotTheOther) {
                                         "--risk-alert", thr},
                                        60000);
   ASSERT_TRUE(serve.ok()) << serve.status().ToString() << Slurp(root / "serve.log");
-  std::ofstream(root / "feed.hl7") << Admissions(nhs_of[a], "RA") << Admissions(nhs_of[b], "RB");
+  std::ofstream(root / "feed.hl7") << Messages(feature, nhs_of[a], "RA") << Messages(feature, nhs_of[b], "RB");
   const int sent = Sh(ark + " send-hl7 " + (root / "feed.hl7").string() + " --to 127.0.0.1:" + std::to_string(serve->mllp) + " --json", &out);
   const std::string api_token = Slurp(fs::path(dir) / "live" / "api.token").substr(0, 48);
   auto alerts = ark::HttpGetLocal(serve->http, "/api/v1/live/alerts", api_token);
   auto ind = ark::HttpGetLocal(serve->http, "/api/v1/live/indicators", api_token);
   ark::server::StopServe(*serve);
   ASSERT_EQ(sent, 0) << out;
-  EXPECT_NE(out.find("\"acknowledged\":6"), std::string::npos) << out;
+  EXPECT_EQ(nlohmann::json::parse(out.substr(out.find('{')), nullptr, false).value("acknowledged", 0), 6) << out;
   ASSERT_TRUE(alerts.ok() && alerts->status == 200);
   ASSERT_TRUE(ind.ok() && ind->status == 200);
 
-  // Exactly one risk alert: person A, at the second admission, with the risk the model gives
-  // two more admissions; none for B.
+  // Exactly one risk alert: person A, at the second message, with the risk the model gives two
+  // more events; none for B.
   std::vector<nlohmann::json> risk_alerts;
   for (const auto& x : nlohmann::json::parse(alerts->body))
     if (x["signal"] == "risk") risk_alerts.push_back(x);
