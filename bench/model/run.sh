@@ -9,7 +9,11 @@
 #
 #   bash bench/model/run.sh [BUILD_DIR] [PEOPLE]      (defaults: build, 100000)
 #
-# Needs Rscript and pROC (scripts/deps.sh). Scratch: $BENCH_DIR (default /tmp/ark-model-bench).
+# Then scikit-learn's LogisticRegression and HistGradientBoostingClassifier on the same feature
+# matrix (written by --dump-features: same rows, same temporal split; bench/model/sklearn_compare.py),
+# their AUROC and fit time beside Ark's.
+#
+# Needs Rscript and pROC, and /usr/bin/python3 with sklearn and statsmodels (scripts/deps.sh). Scratch: $BENCH_DIR (default /tmp/ark-model-bench).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -23,7 +27,7 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 token=$(grep '^ANA=' "$dir/d/governance/tokens.env" | cut -d= -f2)
 ARK_TOKEN=$token "$ark" model train "$dir/d/ark" "$root/models/emergency_admission_12m.yaml" --out "$dir/m" \
-  --project demo-planning --as ana | tee "$dir/train.log"
+  --project demo-planning --as ana --dump-features "$dir/features" | tee "$dir/train.log"
 t2=$(date +%s.%N)
 ARK_TOKEN=$token "$ark" model train "$dir/d/ark" "$root/models/emergency_admission_12m_gbt.yaml" --out "$dir/g" \
   --project demo-planning --as ana | tee "$dir/train_gbt.log"
@@ -63,3 +67,9 @@ cmp = gbt["comparison"]
 print(f"fit seconds: logistic {cmp['logistic']['seconds_fit']}, gbt {cmp['gbt']['seconds_fit']} "
       f"({gbt['parameters']['trees']} trees, depth {gbt['parameters']['max_depth']}, {gbt['parameters']['threads']} threads)")
 PY
+if /usr/bin/python3 -c 'import sklearn, statsmodels' 2>/dev/null; then
+  /usr/bin/python3 "$here/sklearn_compare.py" "$dir/features" "$dir/m/model_card.json" "$dir/g/model_card.json" \
+    "$(echo "$oracle" | cut -d' ' -f1)"
+else
+  echo "scikit-learn comparison skipped: /usr/bin/python3 has no sklearn/statsmodels (scripts/deps.sh)"
+fi

@@ -16,6 +16,7 @@
 
 #include "catalog/catalog.h"
 #include "core/fs.h"
+#include "live/risk.h"
 #include "live/snapshot.h"
 #include "store/store.h"
 #include "store/wal.h"
@@ -634,6 +635,8 @@ void Ingestor::CommitLoop() {
       std::lock_guard<std::mutex> l(state_mu_);
       for (size_t i : fresh) {
         for (Alert& a : state_->Apply(batch[i].rec)) alerts.push_back(std::move(a));
+        if (risk_)
+          for (Alert& a : risk_->Apply(batch[i].rec)) alerts.push_back(std::move(a));
       }
     } catch (const std::exception& e) {
       std::fprintf(stderr, "ark serve: indicators not updated for a batch: %s\n", e.what());
@@ -808,7 +811,17 @@ Status Ingestor::FlushStore() {
 
 std::string Ingestor::IndicatorsJson() const {
   std::lock_guard<std::mutex> l(state_mu_);
-  return state_->IndicatorsJson();
+  std::string j = state_->IndicatorsJson();
+  if (risk_ && !j.empty() && j.back() == '}') {
+    j.pop_back();
+    j += ",\"risk\":" + risk_->Json() + "}";
+  }
+  return j;
+}
+
+void Ingestor::SetRisk(std::unique_ptr<LiveRisk> risk) {
+  std::lock_guard<std::mutex> l(state_mu_);
+  risk_ = std::move(risk);
 }
 
 uint64_t Ingestor::Subscribe(AlertFn fn) {

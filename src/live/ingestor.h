@@ -68,6 +68,8 @@ class WalWriter;
 
 namespace ark::live {
 
+class LiveRisk;  // risk.h
+
 struct IngestOptions {
   std::string ark_dir;
   ProgrammeKey key;
@@ -106,7 +108,12 @@ class Ingestor {
   // Queues an error outcome (AE/AR) behind the caller's earlier submissions, keeping ACK order.
   void SubmitError(std::string code, Status error, Done done);
 
+  // Indicators; with live risk, its figures under "risk" (LiveRisk::Json).
   std::string IndicatorsJson() const;
+  // Live risk (risk.h): every record made durable from now on also updates it, and the alerts
+  // of its "risk" rules go out with the others. Records replayed at Open do not (the risk
+  // baseline is evaluated from the store after Open). Call before records arrive.
+  void SetRisk(std::unique_ptr<LiveRisk> risk);
   uint64_t Subscribe(AlertFn fn);
   void Unsubscribe(uint64_t id);
   std::vector<std::string> RecentAlerts() const;  // up to the last 1000, oldest first
@@ -196,6 +203,7 @@ class Ingestor {
 
   mutable std::mutex state_mu_;
   std::unique_ptr<LiveState> state_;
+  std::unique_ptr<LiveRisk> risk_;  // under state_mu_
   mutable std::mutex sub_mu_;
   std::map<uint64_t, AlertFn> subs_;
   uint64_t next_sub_ = 1;

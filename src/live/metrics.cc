@@ -66,7 +66,9 @@ Metrics::Metrics()
       action_event(EventLatencyBuckets()),
       commit_latency(LatencyBuckets()),
       snapshot_stall(LatencyBuckets()),
-      snapshot_encode(LatencyBuckets()) {
+      snapshot_encode(LatencyBuckets()),
+      risk_rescore(LatencyBuckets()),
+      risk_from_receipt(LatencyBuckets()) {
   started_us = NowMicros();
 }
 
@@ -157,6 +159,14 @@ std::string Metrics::Prometheus() const {
        "ark_live_data_action_latency_seconds histogram\n";
   action_receipt.Write("ark_live_data_action_latency_seconds", "from=\"receipt\"", &o);
   action_event.Write("ark_live_data_action_latency_seconds", "from=\"event\"", &o);
+  if (risk_rescore.count() > 0) {
+    o += "# HELP ark_live_risk_rescore_seconds Live risk: re-scoring one person after an event (the "
+         "feature update and the model).\n# TYPE ark_live_risk_rescore_seconds histogram\n";
+    risk_rescore.Write("ark_live_risk_rescore_seconds", "", &o);
+    o += "# HELP ark_live_risk_latency_seconds Live risk: our receipt of the message to the person's "
+         "new score (includes the live log's fdatasync).\n# TYPE ark_live_risk_latency_seconds histogram\n";
+    risk_from_receipt.Write("ark_live_risk_latency_seconds", "from=\"receipt\"", &o);
+  }
   return o;
 }
 

@@ -50,6 +50,8 @@ struct Metrics {
   Histogram snapshot_stall;   // taking a live snapshot's cut on the committer (ACKs wait meanwhile)
   Histogram snapshot_encode;  // encoding it on the snapshot thread (ACKs go on)
   std::atomic<uint64_t> snapshots{0}, snapshot_bytes{0};
+  Histogram risk_rescore;        // live risk (risk.h): one re-score (feature update + model)
+  Histogram risk_from_receipt;   // receipt of the message → its person re-scored
 
   void CountType(const std::string& type);
   std::string Prometheus() const;

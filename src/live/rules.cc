@@ -24,7 +24,8 @@ const std::vector<std::string>& KnownSignals() {
                                              "news2_any_single_3",
                                              "news2_complete",
                                              "emergency_readmission_30d",
-                                             "ae_4h_breach"};
+                                             "ae_4h_breach",
+                                             "risk"};
   return s;
 }
 

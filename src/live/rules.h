@@ -1,6 +1,7 @@
 // Alert rules (YAML): a rule fires when a message produces a signal (aki_stage, news2_score, ...,
 // see docs/live.md) and `signal op value` holds. Default rules: live/rules.yaml in the source tree,
-// compiled in as DefaultRulesYaml() (a test checks they are the same).
+// compiled in as DefaultRulesYaml() (a test checks they are the same). Signal `risk` (live risk,
+// risk.h: `ark serve --model`) fires on crossing: when the new risk matches and the previous did not.
 //
 //   rules:
 //     - {name: aki_stage_2_or_more, signal: aki_stage, op: ">=", value: 2, severity: high}

@@ -65,6 +65,7 @@ std::string AlertJson(const Alert& a) {
       {"event_time", a.event_time == kNoTime ? json(nullptr) : json(FormatTime(a.event_time))},
       {"received_us", a.received_us},
       {"emitted_us", a.emitted_us}};
+  if (!a.practice.empty()) j["practice"] = a.practice;
   return j.dump(-1, ' ', false, json::error_handler_t::replace);  // never throws on bad UTF-8
 }
 

@@ -39,6 +39,7 @@ struct Alert {
   double value = 0;
   PersonKey person = kNoPerson;
   std::string site, ward, message_type, control_id;
+  std::string practice;  // live risk alerts: the person's registered practice (JSON only when set)
   Seconds event_time = kNoTime;
   int64_t received_us = 0, emitted_us = 0;
 };

@@ -135,4 +135,49 @@ Result<std::vector<double>> PredictGbt(const GbtModel& m, const Design& x, int t
   return std::vector<double>(res, res + x.rows);
 }
 
+Result<GbtPredictor> GbtPredictor::Load(const GbtModel& m, size_t cols) {
+  BoosterHandle bh = nullptr;
+  ARK_RETURN_IF_ERROR(Xgb(XGBoosterCreate(nullptr, 0, &bh), "booster"));
+  Booster b(bh);
+  if (XGBoosterLoadModelFromBuffer(bh, m.json.data(), m.json.size()) != 0)
+    return Status::InvalidArgument(std::string("not an xgboost model: ") + XGBGetLastError());
+  ARK_RETURN_IF_ERROR(Set(bh, "nthread", "1"));
+  bst_ulong nfeat = 0;
+  ARK_RETURN_IF_ERROR(Xgb(XGBoosterGetNumFeature(bh, &nfeat), "features"));
+  if (nfeat != cols)
+    return Status::InvalidArgument("the model has " + std::to_string(nfeat) + " features, the table " + std::to_string(cols));
+  GbtPredictor p;
+  p.booster_ = b.release();
+  p.cols_ = cols;
+  return p;
+}
+
+GbtPredictor::GbtPredictor(GbtPredictor&& o) noexcept : booster_(o.booster_), cols_(o.cols_) { o.booster_ = nullptr; }
+GbtPredictor& GbtPredictor::operator=(GbtPredictor&& o) noexcept {
+  if (this != &o) {
+    if (booster_) XGBoosterFree(booster_);
+    booster_ = o.booster_, cols_ = o.cols_;
+    o.booster_ = nullptr;
+  }
+  return *this;
+}
+GbtPredictor::~GbtPredictor() {
+  if (booster_) XGBoosterFree(booster_);
+}
+
+Result<double> GbtPredictor::Predict(const double* row) const {
+  Design x;
+  x.rows = 1, x.cols = cols_;
+  x.values.assign(row, row + cols_);
+  ARK_ASSIGN_OR_RETURN(Matrix mat, MakeMatrix(x));
+  const bst_ulong* shape = nullptr;
+  bst_ulong dim = 0;
+  const float* res = nullptr;
+  ARK_RETURN_IF_ERROR(Xgb(XGBoosterPredictFromDMatrix(
+                              booster_, mat.get(), R"({"type": 0, "training": false, "iteration_begin": 0, "iteration_end": 0, "strict_shape": false})",
+                              &shape, &dim, &res),
+                          "predict"));
+  return static_cast<double>(res[0]);
+}
+
 }  // namespace ark::stats

@@ -52,4 +52,22 @@ Result<GbtModel> FitGbt(const Design& x, const std::vector<int>& y, const GbtPar
 // text is not a model xgboost can load or `x` has another number of columns.
 Result<std::vector<double>> PredictGbt(const GbtModel& m, const Design& x, int threads);
 
+// A model loaded once to score rows one at a time (live re-scoring: parsing the model's JSON for
+// every row would cost milliseconds). One thread. Not thread-safe: one caller at a time.
+class GbtPredictor {
+ public:
+  // Errors as PredictGbt's (not a model, another number of features than `cols`).
+  static Result<GbtPredictor> Load(const GbtModel& m, size_t cols);
+  GbtPredictor(GbtPredictor&&) noexcept;
+  GbtPredictor& operator=(GbtPredictor&&) noexcept;
+  ~GbtPredictor();
+  // The probability for one row of `cols` values (the same as PredictGbt gives for it).
+  Result<double> Predict(const double* row) const;
+
+ private:
+  GbtPredictor() = default;
+  void* booster_ = nullptr;
+  size_t cols_ = 0;
+};
+
 }  // namespace ark::stats

@@ -17,6 +17,7 @@
 #include "command.h"
 #include "core/fs.h"
 #include "core/time.h"
+#include "governance/gate.h"
 #include "governance/governance.h"
 #include "governance/ledger.h"
 #include "model_features.h"
@@ -146,9 +147,22 @@ int Train(int argc, char** argv) {
                  "recalibrate-by-deprivation: recalibrate risks within each deprivation_quintile (the model's groups must "
                  "name it); the card gives the false-negative-rate gap and calibration before and after")
       ->check(CLI::IsMember({"recalibrate-by-deprivation"}));
+  std::string dump;
+  app.add_option("--dump-features", dump,
+                 "also write the training and validation feature tables (DIR/train.csv, DIR/validate.csv: "
+                 "features and outcome, no identifiers) for comparison with other learners; refused on an Ark "
+                 "that enforces governance (benchmarks and sandbox Arks only)");
   who.Add(app);
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
   const auto t0 = std::chrono::steady_clock::now();
+  if (!dump.empty()) {
+    auto enforced = gov::Enforced(ark_dir);
+    if (!enforced.ok()) return ReportError(enforced.status());
+    if (*enforced)
+      return ReportError(gov::LogRefusal(ark_dir, who.user, Status::PermissionDenied(
+          "--dump-features writes row-level features: refused on an Ark that enforces governance (use it on a "
+          "synthetic or sandbox Ark, as bench/model does)")));
+  }
   auto mf = ParseModelFile(yaml);
   if (!mf.ok()) return ReportError(mf.status());
   mf->spec.remedy = remedy;
@@ -201,6 +215,11 @@ int Train(int argc, char** argv) {
   model->model["definition_path"] = std::filesystem::absolute(mf->definition_path, ec).lexically_normal().string();
 
   if (int rc = ReportError(MakeDirs(out))) return rc;
+  if (!dump.empty()) {
+    if (int rc = ReportError(MakeDirs(dump))) return rc;
+    if (int rc = ReportError(WriteFileAtomic(dump + "/train.csv", FeatureCsv(*train, mf->spec.outcome)))) return rc;
+    if (int rc = ReportError(WriteFileAtomic(dump + "/validate.csv", FeatureCsv(*validate, mf->spec.outcome)))) return rc;
+  }
   if (!model->booster_json.empty())
     if (int rc = ReportError(WriteFileAtomic(out + "/booster.json", model->booster_json))) return rc;
   if (int rc = ReportError(WriteFileAtomic(out + "/model.json", model->model.dump(2) + "\n"))) return rc;

@@ -49,56 +49,6 @@ std::string FileName(const std::string& code) {
   return s;
 }
 
-struct Model {
-  Json json;
-  stats::Scorer scorer;
-  study::Definition def;
-};
-
-// model.json (+ booster.json) and the definition it was trained on, unchanged since (SHA-256).
-Result<Model> LoadModel(const std::string& dir) {
-  Model m;
-  ARK_ASSIGN_OR_RETURN(std::string text, ReadFile(dir + "/model.json"));
-  try {
-    m.json = Json::parse(text);
-  } catch (const std::exception& e) {
-    return Status::InvalidArgument(dir + "/model.json: " + e.what());
-  }
-  std::string booster;
-  if (m.json.value("type", std::string("logistic")) == "gbt") {
-    ARK_ASSIGN_OR_RETURN(booster, ReadFile(dir + "/" + m.json.value("booster", std::string("booster.json"))));
-  }
-  auto s = stats::LoadScorer(m.json, booster);
-  if (!s.ok()) return Status::InvalidArgument(dir + "/" + s.status().message());
-  m.scorer = std::move(*s);
-  const std::string path = m.json.value("definition_path", std::string());
-  if (path.empty()) return Status::InvalidArgument(dir + "/model.json: no 'definition_path' (train the model again)");
-  ARK_ASSIGN_OR_RETURN(m.def, study::ParseDefinitionFile(path));
-  if (m.def.sha256 != m.json.value("definition_sha256", std::string()))
-    return Status::FailedPrecondition(path + " (or a codelist it reads) has changed since the model in " + dir +
-                                      " was trained: its SHA-256 differs; train the model again");
-  if (m.def.index.kind != study::IndexSpec::Kind::kFixed) return Status::InvalidArgument(path + ": a model needs a fixed index_date");
-  return m;
-}
-
-// Practice code, LSOA and deprivation decile of each person in `keys`.
-Status Places(const Store& store, const std::vector<PersonKey>& keys, std::vector<std::string>* practice,
-              std::vector<std::string>* area, std::vector<std::string>* decile) {
-  std::vector<Person> all(store.num_persons());
-  ARK_RETURN_IF_ERROR(store.ForEachPerson([&](const Person& q, std::span<const Event>) {
-    if (q.key < all.size()) all[q.key] = q;
-    return Status::OK();
-  }, 1, Store::Columns::kCore));
-  const auto dicts = store.dicts();
-  for (PersonKey k : keys) {
-    const Person q = k < all.size() ? all[k] : Person{};
-    practice->push_back(q.practice < dicts->practices.size() ? dicts->practices[q.practice] : "");
-    area->push_back(q.lsoa < dicts->areas.size() ? dicts->areas[q.lsoa] : "");
-    decile->push_back(q.imd_decile ? std::to_string(q.imd_decile) : "");
-  }
-  return Status::OK();
-}
-
 // A directory holding anything but an earlier score's outputs is refused; with `clear`, those
 // outputs are removed (so that no stale list or table survives a change of purpose).
 Status EarlierScore(const std::string& out, bool clear) {
@@ -153,7 +103,7 @@ int ModelScore(int argc, char** argv) {
   if (thr->count() && !(threshold >= 0 && threshold <= 1)) return ReportError(Status::InvalidArgument("--threshold must be in [0, 1]"));
   if (top->count() && !(top_percent > 0 && top_percent <= 100)) return ReportError(Status::InvalidArgument("--top-percent must be in (0, 100]"));
   if (int rc = ReportError(EarlierScore(out, false))) return rc;
-  auto model = LoadModel(model_dir);
+  auto model = LoadTrainedModel(model_dir);
   if (!model.ok()) return ReportError(model.status());
 
   // The gate of `ark model train`: an approved project, one of its people, its dates and datasets.
@@ -196,7 +146,7 @@ int ModelScore(int argc, char** argv) {
   auto store = Store::Open(ark_dir + "/store");
   if (!store.ok()) return ReportError(store.status());
   std::vector<std::string> practice, area, decile;
-  if (int rc = ReportError(Places(**store, persons, &practice, &area, &decile))) return rc;
+  if (int rc = ReportError(PersonPlaces(**store, persons, &practice, &area, &decile))) return rc;
 
   // On the ledger (and checked against opt-outs) before anything is written.
   auto ledger = gov::Ledger::Open(ark_dir);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -18,6 +19,7 @@
 #include "live/ingestor.h"
 #include "live/sender.h"
 #include "server/server.h"
+#include "serve_risk.h"
 
 namespace ark::cli {
 namespace {
@@ -103,6 +105,17 @@ int Serve(int argc, char** argv) {
                  "largest HTTP request body accepted; larger gets 413 (default 32 MiB, or "
                  "ARK_SERVE_MAX_BODY_BYTES)")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 34));
+  ServeRiskOptions risk;
+  double risk_alert = -1;
+  app.add_option("--model", risk.model_dir,
+                 "live risk: a model `ark model train` wrote; each person's risk is re-scored when an "
+                 "event changes a feature (needs --project, a direct-care project, and --as)");
+  app.add_option("--risk-alert", risk_alert,
+                 "live risk: alert when a person's risk rises to R or above (0..1; also rules with "
+                 "signal: risk)");
+  app.add_option("--risk-at", risk.at, "live risk: the baseline date the features are evaluated at (default today)");
+  app.add_option("--project", risk.project, "live risk: the approved direct-care project");
+  risk.who.Add(app);
   app.add_flag("--no-store", no_store,
                "do not append to the timeline store (live log and indicators only; benchmarks)");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
@@ -135,6 +148,18 @@ int Serve(int argc, char** argv) {
     if (!r.ok()) return ReportError(r.status());
     io.rules = *r;
   }
+  const bool risk_rules = std::any_of(io.rules.rules.begin(), io.rules.rules.end(),
+                                      [](const live::AlertRule& r) { return r.signal == "risk"; });
+  if (risk.model_dir.empty() && (risk_alert >= 0 || risk_rules))
+    return ReportError(Status::InvalidArgument("--risk-alert and rules on signal 'risk' need --model"));
+  if (!risk.model_dir.empty() && risk.project.empty())
+    return ReportError(Status::InvalidArgument("--model needs --project (an approved direct-care project) and --as"));
+  if (risk_alert >= 0) {
+    if (risk_alert > 1) return ReportError(Status::InvalidArgument("--risk-alert must be in [0, 1]"));
+    char name[48];
+    std::snprintf(name, sizeof name, "risk_%g_or_more", risk_alert);
+    io.rules.rules.push_back(live::AlertRule{name, "risk", ">=", "medium", risk_alert});
+  }
   so.webhooks = io.rules.webhooks;
   so.webhooks.insert(so.webhooks.end(), webhooks.begin(), webhooks.end());
   auto token = ApiToken(ark);
@@ -149,10 +174,18 @@ int Serve(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 
   live::Metrics metrics;
+  std::unique_ptr<live::LiveRisk> live_risk;
+  if (!risk.model_dir.empty()) {
+    risk.ark_dir = ark;
+    auto lr = BuildLiveRisk(risk, io.rules, &metrics);
+    if (!lr.ok()) return ReportError(lr.status());
+    live_risk = std::move(*lr);
+  }
   const int64_t open_t0 = live::NowMicros();
   auto ingestor = live::Ingestor::Open(io, &metrics);
   const double open_ms = (live::NowMicros() - open_t0) / 1000.0;
   if (!ingestor.ok()) return ReportError(ingestor.status());
+  if (live_risk) (*ingestor)->SetRisk(std::move(live_risk));
   auto server = server::Server::Start(so, ingestor->get(), &metrics);
   if (!server.ok()) return ReportError(server.status());
   std::printf("ark serve: MLLP on %s:%u, HTTP on %s:%u (API: http://%s:%u/api/v1/openapi.json; threads %d)\n",

@@ -1,8 +1,10 @@
 #include "model_features.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <set>
 
+#include "core/fs.h"
 #include "core/time.h"
 #include "study/run.h"
 
@@ -125,6 +127,63 @@ Result<ModelAccess> AdmitModelProject(const std::string& ark_dir, const Who& who
   a.datasets.assign(feeds.begin(), feeds.end());
   ARK_RETURN_IF_ERROR(gov::AuthoriseRun(*a.cat, a.actor, a.project, a.datasets, gov::Today()));
   return a;
+}
+
+std::string FeatureCsv(const stats::FeatureTable& t, const std::string& outcome) {
+  std::string s;
+  for (const std::string& f : t.features) s += f + ",";
+  s += outcome + "\n";
+  char b[32];
+  for (size_t i = 0; i < t.x.rows; ++i) {
+    for (size_t j = 0; j < t.x.cols; ++j) {
+      std::snprintf(b, sizeof b, "%.10g,", t.x.values[i * t.x.cols + j]);
+      s += b;
+    }
+    s += i < t.y.size() && t.y[i] ? "1\n" : "0\n";
+  }
+  return s;
+}
+
+Result<LoadedModel> LoadTrainedModel(const std::string& dir) {
+  LoadedModel m;
+  ARK_ASSIGN_OR_RETURN(std::string text, ReadFile(dir + "/model.json"));
+  try {
+    m.json = nlohmann::ordered_json::parse(text);
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(dir + "/model.json: " + e.what());
+  }
+  std::string booster;
+  if (m.json.value("type", std::string("logistic")) == "gbt") {
+    ARK_ASSIGN_OR_RETURN(booster, ReadFile(dir + "/" + m.json.value("booster", std::string("booster.json"))));
+  }
+  auto s = stats::LoadScorer(m.json, booster);
+  if (!s.ok()) return Status::InvalidArgument(dir + "/" + s.status().message());
+  m.scorer = std::move(*s);
+  const std::string path = m.json.value("definition_path", std::string());
+  if (path.empty()) return Status::InvalidArgument(dir + "/model.json: no 'definition_path' (train the model again)");
+  ARK_ASSIGN_OR_RETURN(m.def, study::ParseDefinitionFile(path));
+  if (m.def.sha256 != m.json.value("definition_sha256", std::string()))
+    return Status::FailedPrecondition(path + " (or a codelist it reads) has changed since the model in " + dir +
+                                      " was trained: its SHA-256 differs; train the model again");
+  if (m.def.index.kind != study::IndexSpec::Kind::kFixed) return Status::InvalidArgument(path + ": a model needs a fixed index_date");
+  return m;
+}
+
+Status PersonPlaces(const Store& store, const std::vector<PersonKey>& keys, std::vector<std::string>* practice,
+                    std::vector<std::string>* area, std::vector<std::string>* decile) {
+  std::vector<Person> all(store.num_persons());
+  ARK_RETURN_IF_ERROR(store.ForEachPerson([&](const Person& q, std::span<const Event>) {
+    if (q.key < all.size()) all[q.key] = q;
+    return Status::OK();
+  }, 1, Store::Columns::kCore));
+  const auto dicts = store.dicts();
+  for (PersonKey k : keys) {
+    const Person q = k < all.size() ? all[k] : Person{};
+    practice->push_back(q.practice < dicts->practices.size() ? dicts->practices[q.practice] : "");
+    area->push_back(q.lsoa < dicts->areas.size() ? dicts->areas[q.lsoa] : "");
+    decile->push_back(q.imd_decile ? std::to_string(q.imd_decile) : "");
+  }
+  return Status::OK();
 }
 
 }  // namespace ark::cli

@@ -9,6 +9,8 @@
 #include "catalog/catalog.h"
 #include "core/event.h"
 #include "stats/risk_model.h"
+#include "stats/score.h"
+#include "store/store.h"
 #include "study/definition.h"
 #include "study/engine.h"
 #include "who.h"
@@ -39,5 +41,22 @@ struct ModelAccess {
 };
 Result<ModelAccess> AdmitModelProject(const std::string& ark_dir, const Who& who, const std::string& project,
                                       const std::string& research_reason);
+
+// A feature table as CSV: a header of the feature names and `outcome`, then one row per person
+// (numbers; the outcome 0/1) in the table's order. No person key or other identifier.
+std::string FeatureCsv(const stats::FeatureTable& t, const std::string& outcome);
+
+// A model `ark model train` wrote (model.json, booster.json for gbt) and the definition it was
+// trained on, checked unchanged since (SHA-256). Errors name the file.
+struct LoadedModel {
+  nlohmann::ordered_json json;
+  stats::Scorer scorer;
+  study::Definition def;
+};
+Result<LoadedModel> LoadTrainedModel(const std::string& dir);
+
+// Practice code, LSOA and deprivation decile of each person in `keys` ("" when unknown).
+Status PersonPlaces(const Store& store, const std::vector<PersonKey>& keys, std::vector<std::string>* practice,
+                    std::vector<std::string>* area, std::vector<std::string>* decile);
 
 }  // namespace ark::cli
