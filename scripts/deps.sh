@@ -2,7 +2,7 @@
 # Installs the Debian packages Ark needs, only those missing. Idempotent; quick when all present.
 set -euo pipefail
 PKGS=(cmake ninja-build g++ clang-14 libclang-rt-14-dev pkg-config python3
-      libsqlite3-dev sqlite3 libssl-dev libzstd-dev libroaring-dev nlohmann-json3-dev
+      libsqlite3-dev sqlite3 libssl-dev libzstd-dev nlohmann-json3-dev
       libyaml-cpp-dev libcli11-dev libfmt-dev libxxhash-dev libgtest-dev libgmock-dev
       libbenchmark-dev zlib1g-dev graphviz ccache libpq-dev postgresql-15
       libboost-dev nodejs curl unzip time chromium

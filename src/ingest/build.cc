@@ -8,7 +8,7 @@
 
 #include "core/event.h"
 #include "ingest/staging.h"
-#include "link/link.h"
+#include "catalog/person_key_files.h"
 #include "store/store.h"
 #include "store/timeline_writer.h"
 

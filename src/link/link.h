@@ -19,6 +19,7 @@
 
 #include "ark/status.h"
 #include "catalog/catalog.h"
+#include "catalog/person_key_files.h"
 #include "link/probabilistic.h"
 #include "link/review.h"
 
@@ -120,26 +121,7 @@ inline Result<LinkReport> LinkPprl(Catalog& catalog, const std::string& truth_di
   return LinkPprl(catalog, truth_dir, threads, LinkReviewOptions{});
 }
 
-// Reads ARK/link/<batch>.keys; FailedPrecondition if the batch has not been linked.
-Result<std::vector<uint32_t>> ReadPersonKeys(const std::string& ark_dir, int64_t batch, size_t records);
-
-// Person keys that a re-link moved. When linkage gives none of a key's records that key any more
-// (PPRL merged its records into another person), the catalog table person_key_moves maps the old
-// key to the key most of those records now have (ties: the smaller), so that events appended
-// under the old key (`ark append`, `ark serve`) follow the person at the next `ark build`. A key
-// that records use again loses its move. `old_keys`/`new_keys`: per batch, the record keys before
-// (empty for a batch not linked before) and after. Call inside the link's catalog transaction,
-// before the new ARK/link/<batch>.keys are written.
-Status RecordKeyMoves(Catalog& catalog, const std::vector<std::vector<uint32_t>>& old_keys,
-                      const std::vector<std::vector<uint32_t>>& new_keys);
-// person_key_moves as old key -> new key (empty when the Ark has no such table yet).
-Result<std::unordered_map<uint32_t, uint32_t>> LoadKeyMoves(Catalog& catalog);
-// The keys ARK/link/<batch>.keys holds now: empty when the batch is not linked or the file does
-// not match `records` (then nothing is known about moves of its keys).
-std::vector<uint32_t> ReadPreviousKeys(const std::string& ark_dir, int64_t batch, size_t records);
-
 // Internal helpers shared by the linkage modes.
-std::string KeysPath(const std::string& ark_dir, int64_t batch);
 Result<std::map<std::string, std::vector<int64_t>>> LoadTruth(const std::string& truth_dir);
 
 // Pairwise quality of a clustering against the truth: `pred` and `truth` are cluster labels
