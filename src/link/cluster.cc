@@ -101,17 +101,25 @@ struct Adjacency {
   }
 };
 
-void Summarise(size_t n, Clusters& c, const std::vector<uint8_t>& conflicted, LinkOutcome* o) {
+void Summarise(const LinkInput& in, Clusters& c, const std::vector<uint8_t>& conflicted, LinkOutcome* o) {
+  const size_t n = in.n;
   o->cluster.resize(n);
   std::vector<uint8_t> conflict_root(n, 0);
+  std::vector<uint8_t> two_groups(n, 0);
+  std::vector<uint32_t> group_of_root(in.group.empty() ? 0 : n, LinkInput::kNoGroup);
   for (uint32_t i = 0; i < n; ++i) {
     o->cluster[i] = c.Find(i);
     if (conflicted[i]) conflict_root[o->cluster[i]] = 1;
+    if (in.group.empty() || in.group[i] == LinkInput::kNoGroup) continue;
+    uint32_t& g = group_of_root[o->cluster[i]];
+    if (g == LinkInput::kNoGroup) g = in.group[i];
+    else if (g != in.group[i]) two_groups[o->cluster[i]] = 1;
   }
   for (uint32_t i = 0; i < n; ++i) {
     if (o->cluster[i] != i) continue;
     ++o->clusters;
     o->clustering.conflict_clusters += conflict_root[i];
+    o->clustering.two_group_clusters += two_groups[i];
     const size_t b = ClusterSizeBucket(c.size[i]);
     if (o->clustering.sizes.size() <= b) o->clustering.sizes.resize(b + 1, 0);
     ++o->clustering.sizes[b];
@@ -139,6 +147,7 @@ nlohmann::ordered_json ClusteringJson(const ClusterStats& c, uint64_t clusters, 
           {"merges_refused_incoherent", c.incoherent_merges},
           {"merges_refused_hard_conflict", refused_merges},
           {"clusters_with_refused_hard_conflict", c.conflict_clusters},
+          {"clusters_with_two_groups", c.two_group_clusters},
           {"expected_false_merges", c.expected_false_merges},
           {"expected_false_merge_rate", c.ExpectedFalseMergeRate()}};
 }
@@ -285,7 +294,7 @@ void ClusterAcceptedPairs(const LinkInput& in, const LinkOptions& opt, LinkOutco
   }
   std::sort(o->linked.begin(), o->linked.end());
   CheckNonMatchDecisions(in, &c, o);
-  Summarise(n, c, conflicted, o);
+  Summarise(in, c, conflicted, o);
 }
 
 }  // namespace ark

@@ -77,6 +77,8 @@ TEST(Clustering, DifferentNhsGroupsNeverMerge) {
   EXPECT_EQ(o.cluster[0], o.cluster[1]);  // the stronger pair won
   EXPECT_EQ(o.refused_merges, 1u);        // 1-2; 0-2 is decided by the groups
   EXPECT_EQ(o.clustering.conflict_clusters, 2u);
+  EXPECT_EQ(o.clustering.two_group_clusters, 0u);  // counted from the final clusters
+  EXPECT_EQ(ClusteringJson(o.clustering, o.clusters, o.refused_merges)["clusters_with_two_groups"], 0);
 }
 
 TEST(Clustering, OneRecordPerPersonSourceNeverMerges) {

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <regex>
 #include <unordered_map>
@@ -21,7 +22,7 @@ namespace {
 LinkOptions ModelOptions(const LinkRecordsOptions& opt, size_t files) {
   LinkOptions lo;
   lo.cross_source_only = files > 1;
-  lo.one_to_one = files > 1;
+  lo.one_to_one = files > 1 && !opt.clustered;
   lo.threshold_probability = opt.threshold_probability;
   lo.cluster_bound = opt.cluster_bound;
   lo.review_band = opt.review_band;
@@ -106,6 +107,14 @@ Result<Loaded> LoadCsv(const std::string& path, const MappingSpec& spec, const s
   return l;
 }
 
+// Defined below.
+Result<std::vector<uint64_t>> TruthLabels(const std::vector<std::vector<std::string>>& raw,
+                                          const std::vector<std::string>& names, const std::string& column,
+                                          const std::string& pattern, int first_line);
+Status WriteOutputs(const LinkRecordsOptions& opt, const LinkInput& in, size_t left_n,
+                    const std::function<std::string(uint32_t)>& id, const std::vector<uint64_t>& truth,
+                    LinkRecordsReport* rep);
+
 // CLKs only: each CLK's four 256-bit quarters are the compared fields. Two unrelated half-full
 // CLKs share many bits, so a quarter's Dice levels sit at 80%, 60% and 40% of the way from the
 // mean Dice of random pairs (sampled with a fixed seed) to 1. LSH bands from the CLKs block.
@@ -161,8 +170,29 @@ Result<LinkRecordsReport> LinkClks(const LinkRecordsOptions& opt) {
   rep.records = in.n;
   rep.left_records = files[0].size() / kClkWords;
   rep.right_records = files.size() > 1 ? files[1].size() / kClkWords : 0;
+  // Truth (optional): a CSV with one row per CLK, those of --clks-left then of --clks-right.
+  std::vector<uint64_t> truth;
+  if (!opt.truth_path.empty()) {
+    if (opt.truth_column.empty()) return Status::InvalidArgument("--truth needs --truth-column");
+    ARK_ASSIGN_OR_RETURN(CsvFile tf, CsvFile::Open(opt.truth_path));
+    const int c = tf.ColumnIndex(opt.truth_column);
+    if (c < 0) return Status::InvalidArgument(opt.truth_path + ":1: no column '" + opt.truth_column + "' (--truth-column)");
+    std::vector<std::vector<std::string>> raw(1);
+    ARK_RETURN_IF_ERROR(tf.ForEachRow([&](int64_t, const std::vector<std::string_view>& row) {
+      raw[0].emplace_back(Trim(row[c]));
+      return Status::OK();
+    }));
+    if (raw[0].size() != in.n) {
+      return Status::InvalidArgument(opt.truth_path + ": " + std::to_string(raw[0].size()) + " rows, expected one per CLK (" +
+                                     std::to_string(in.n) + ": --clks-left, then --clks-right)");
+    }
+    ARK_ASSIGN_OR_RETURN(truth, TruthLabels(raw, {opt.truth_path}, opt.truth_column, opt.truth_pattern, 2));
+  }
   ARK_ASSIGN_OR_RETURN(rep.outcome, LinkProbabilistic(in, ModelOptions(opt, files.size())));
-  rep.linked_pairs = rep.outcome.linked.size();
+  // Ids: the 1-based position of the CLK in its file.
+  const size_t left_n = rep.left_records;
+  auto id = [&](uint32_t x) { return std::to_string(x < left_n ? x + 1 : x - left_n + 1); };
+  ARK_RETURN_IF_ERROR(WriteOutputs(opt, in, left_n, id, truth, &rep));
   return rep;
 }
 
@@ -186,6 +216,109 @@ RecordIdResolver IdResolver(const std::vector<Loaded>& files, const LinkRecordsO
     if (it->second < 0) return Status::InvalidArgument("'" + id + "' names more than one record of " + file);
     return static_cast<uint32_t>(it->second);
   };
+}
+
+
+// The pairs file (docs/linkage.md, "Output"): every kept pair with probability >= 0.001 or above
+// the threshold, `linked` = 1 for the links the clustering kept.
+std::string PairsCsv(const LinkInput& in, const LinkOutcome& o, const std::function<std::string(uint32_t)>& id) {
+  const size_t nf = in.fields.size();
+  std::string out = "left_id,right_id,match_weight,match_probability,linked";
+  const bool dice = !in.clk.empty();
+  if (dice) out += ",clk_dice";
+  for (auto& f : in.fields) out += ",level_" + f.name;
+  out += ",explanation\n";
+  char buf[96];
+  const std::vector<uint32_t>& kept = o.linked;  // ascending
+  size_t next_kept = 0;
+  for (uint32_t pi = 0; pi < o.pairs.size(); ++pi) {
+    const ScoredPair& p = o.pairs[pi];
+    while (next_kept < kept.size() && kept[next_kept] < pi) ++next_kept;
+    const bool linked = next_kept < kept.size() && kept[next_kept] == pi;
+    if (p.probability < 0.001 && p.weight < o.threshold_weight) continue;
+    std::snprintf(buf, sizeof buf, ",%.3f,%.6f,%d", p.weight, p.probability, linked ? 1 : 0);
+    AppendCsvField(&out, id(p.a));
+    out += ',';
+    AppendCsvField(&out, id(p.b));
+    out += buf;
+    if (dice) {
+      std::snprintf(buf, sizeof buf, ",%.4f", p.clk_dice);
+      out += buf;
+    }
+    for (size_t f = 0; f < nf; ++f) {
+      out += ',';
+      if (p.levels[f] != 255) out += o.model[f].levels[p.levels[f]];
+      else out += "missing";
+    }
+    out += ',';
+    AppendCsvField(&out, ExplainPair(o, p));
+    out += '\n';
+  }
+  return out;
+}
+
+// The clusters file: `file,id,cluster,cluster_size`, one row per record in input order; clusters
+// numbered 1.. in the order of their first record.
+std::string ClustersCsv(const LinkOutcome& o, size_t left_n, const std::function<std::string(uint32_t)>& id) {
+  std::unordered_map<uint32_t, uint32_t> number, size;
+  for (uint32_t c : o.cluster) ++size[c];
+  std::string out = "file,id,cluster,cluster_size\n";
+  for (uint32_t i = 0; i < o.cluster.size(); ++i) {
+    const uint32_t c = o.cluster[i];
+    const uint32_t k = number.emplace(c, static_cast<uint32_t>(number.size() + 1)).first->second;
+    out += i < left_n ? "left," : "right,";
+    AppendCsvField(&out, id(i));
+    out += ',' + std::to_string(k) + ',' + std::to_string(size[c]) + '\n';
+  }
+  return out;
+}
+
+// Truth labels: `raw[f]` the truth column's values of file f (named `names[f]`), mapped through
+// `pattern` (group 1, or the whole match) to dense entity ids, in file order.
+Result<std::vector<uint64_t>> TruthLabels(const std::vector<std::vector<std::string>>& raw,
+                                          const std::vector<std::string>& names, const std::string& column,
+                                          const std::string& pattern, int first_line) {
+  std::optional<std::regex> re;
+  if (!pattern.empty()) {
+    try {
+      re.emplace(pattern);
+    } catch (const std::regex_error& e) {
+      return Status::InvalidArgument("--truth-pattern '" + pattern + "': " + e.what());
+    }
+  }
+  std::unordered_map<std::string, uint64_t> label;
+  std::vector<uint64_t> truth;
+  for (size_t fi = 0; fi < raw.size(); ++fi) {
+    for (size_t i = 0; i < raw[fi].size(); ++i) {
+      std::string t = raw[fi][i];
+      if (re) {
+        std::smatch m;
+        if (!std::regex_search(t, m, *re)) {
+          return Status::InvalidArgument(names[fi] + ":" + std::to_string(i + first_line) + ": column '" + column +
+                                         "': '" + t + "' does not match --truth-pattern");
+        }
+        t = m.size() > 1 ? m[1].str() : m[0].str();
+      }
+      truth.push_back(label.emplace(t, label.size()).first->second);
+    }
+  }
+  return truth;
+}
+
+// --out and --clusters-out, and the truth score, for any input.
+Status WriteOutputs(const LinkRecordsOptions& opt, const LinkInput& in, size_t left_n,
+                    const std::function<std::string(uint32_t)>& id, const std::vector<uint64_t>& truth,
+                    LinkRecordsReport* rep) {
+  rep->linked_pairs = rep->outcome.linked.size();  // the links kept, as the pairs file marks them
+  if (!truth.empty()) {
+    std::vector<uint64_t> pred(rep->outcome.cluster.begin(), rep->outcome.cluster.end());
+    rep->quality = ScorePairs(pred, truth);
+  }
+  if (!opt.out_pairs.empty()) ARK_RETURN_IF_ERROR(WriteFileAtomic(opt.out_pairs, PairsCsv(in, rep->outcome, id)));
+  if (!opt.clusters_out.empty()) {
+    ARK_RETURN_IF_ERROR(WriteFileAtomic(opt.clusters_out, ClustersCsv(rep->outcome, left_n, id)));
+  }
+  return Status::OK();
 }
 
 }  // namespace
@@ -230,8 +363,29 @@ Status WriteClksJson(const std::string& path, const std::vector<uint64_t>& clks)
   return WriteFileAtomic(path, out);
 }
 
+Result<size_t> ClksJsonFromRecords(const std::string& records_csv, const std::string& clks_json) {
+  ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(records_csv));
+  const int c = f.ColumnIndex("clk");
+  if (c < 0) return Status::InvalidArgument(records_csv + ":1: no column 'clk' (not written by this 'ark pseudonymise'?)");
+  std::vector<uint64_t> clks;
+  std::string raw;
+  ARK_RETURN_IF_ERROR(f.ForEachRow([&](int64_t line, const std::vector<std::string_view>& row) -> Status {
+    if (!Base64Decode(row[c], &raw) || raw.size() != kClkWords * 8) {
+      return Status::InvalidArgument(records_csv + ":" + std::to_string(line) + ": column 'clk': not a base64 " +
+                                     std::to_string(kClkBits) + "-bit CLK");
+    }
+    uint64_t w[kClkWords];
+    std::memcpy(w, raw.data(), sizeof w);
+    clks.insert(clks.end(), w, w + kClkWords);
+    return Status::OK();
+  }));
+  ARK_RETURN_IF_ERROR(WriteClksJson(clks_json, clks));
+  return clks.size() / kClkWords;
+}
+
 Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
   if (!opt.clks_left.empty()) return LinkClks(opt);
+  if (!opt.truth_path.empty()) return Status::InvalidArgument("--truth is for --clks-left; CSV inputs name a --truth-column");
   if (opt.review_band && opt.review_out.empty()) return Status::InvalidArgument("--review-band needs --review-out FILE");
   if (opt.mode != "plaintext" && opt.mode != "pprl") {
     return Status::InvalidArgument("--mode must be plaintext or pprl, not '" + opt.mode + "'");
@@ -247,30 +401,10 @@ Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
   // Truth labels (checked before the linkage runs).
   std::vector<uint64_t> truth;
   if (!opt.truth_column.empty()) {
-    std::optional<std::regex> re;
-    if (!opt.truth_pattern.empty()) {
-      try {
-        re.emplace(opt.truth_pattern);
-      } catch (const std::regex_error& e) {
-        return Status::InvalidArgument("--truth-pattern '" + opt.truth_pattern + "': " + e.what());
-      }
-    }
-    std::unordered_map<std::string, uint64_t> label;
-    size_t k = 0;
-    for (size_t fi = 0; fi < files.size(); ++fi) {
-      for (size_t i = 0; i < files[fi].n; ++i, ++k) {
-        std::string t = files[fi].truth[i];
-        if (re) {
-          std::smatch m;
-          if (!std::regex_search(t, m, *re)) {
-            return Status::InvalidArgument((fi ? opt.right : opt.left) + ":" + std::to_string(i + 2) + ": column '" +
-                                           opt.truth_column + "': '" + t + "' does not match --truth-pattern");
-          }
-          t = m.size() > 1 ? m[1].str() : m[0].str();
-        }
-        truth.push_back(label.emplace(t, label.size()).first->second);
-      }
-    }
+    std::vector<std::vector<std::string>> raw;
+    std::vector<std::string> names = {opt.left, opt.right};
+    for (auto& f : files) raw.push_back(f.truth);
+    ARK_ASSIGN_OR_RETURN(truth, TruthLabels(raw, names, opt.truth_column, opt.truth_pattern, 2));
   }
 
   LinkRecordsReport rep;
@@ -305,6 +439,22 @@ Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
     in.clk.assign(in.n * kClkWords, 0);
   } else {
     in.values.assign(nf, std::vector<std::string>(in.n));
+  }
+  if (in.encoded && opt.tf_band_k > 0) {
+    // Custodian side, per file: each name and postcode value's coarsened frequency band in its
+    // own file (FrequencyBands); the Ark sees only the band.
+    in.tf_band_k = opt.tf_band_k;
+    in.tf_band.assign(nf, {});
+    for (size_t f = 0; f < nf; ++f) {
+      const FieldKind k = in.fields[f].kind;
+      if (k != FieldKind::kName && k != FieldKind::kPostcode) continue;
+      for (auto& file : files) {
+        std::vector<std::string> norm(file.n);
+        for (size_t i = 0; i < file.n; ++i) norm[i] = NormaliseValue(k, file.values[f][i]);
+        std::vector<uint8_t> b = FrequencyBands(norm, opt.tf_band_k);
+        in.tf_band[f].insert(in.tf_band[f].end(), b.begin(), b.end());
+      }
+    }
   }
   std::vector<std::string> v(nf);
   size_t r = 0;
@@ -344,45 +494,7 @@ Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& opt) {
     return x < files[0].n ? files[0].ids[x] : files[1].ids[x - files[0].n];
   };
   if (opt.review_band) ARK_RETURN_IF_ERROR(WriteFileAtomic(opt.review_out, ReviewCsv(rep.outcome, id)));
-  rep.linked_pairs = rep.outcome.linked.size();  // the links kept, as the pairs file marks them
-  if (!opt.truth_column.empty()) {
-    std::vector<uint64_t> pred(rep.outcome.cluster.begin(), rep.outcome.cluster.end());
-    rep.quality = ScorePairs(pred, truth);
-  }
-
-  if (!opt.out_pairs.empty()) {
-    std::string out = "left_id,right_id,match_weight,match_probability,linked";
-    if (in.encoded) out += ",clk_dice";
-    for (auto& f : in.fields) out += ",level_" + f.name;
-    out += ",explanation\n";
-    char buf[96];
-    const std::vector<uint32_t>& kept = rep.outcome.linked;  // ascending
-    size_t next_kept = 0;
-    for (uint32_t pi = 0; pi < rep.outcome.pairs.size(); ++pi) {
-      const ScoredPair& p = rep.outcome.pairs[pi];
-      while (next_kept < kept.size() && kept[next_kept] < pi) ++next_kept;
-      const bool linked = next_kept < kept.size() && kept[next_kept] == pi;
-      if (p.probability < 0.001 && p.weight < rep.outcome.threshold_weight) continue;
-      std::snprintf(buf, sizeof buf, ",%.3f,%.6f,%d", p.weight, p.probability, linked ? 1 : 0);
-      AppendCsvField(&out, id(p.a));
-      out += ',';
-      AppendCsvField(&out, id(p.b));
-      out += buf;
-      if (in.encoded) {
-        std::snprintf(buf, sizeof buf, ",%.4f", p.clk_dice);
-        out += buf;
-      }
-      for (size_t f = 0; f < nf; ++f) {
-        out += ',';
-        if (p.levels[f] != 255) out += rep.outcome.model[f].levels[p.levels[f]];
-        else out += "missing";
-      }
-      out += ',';
-      AppendCsvField(&out, ExplainPair(rep.outcome, p));
-      out += '\n';
-    }
-    ARK_RETURN_IF_ERROR(WriteFileAtomic(opt.out_pairs, out));
-  }
+  ARK_RETURN_IF_ERROR(WriteOutputs(opt, in, files[0].n, id, truth, &rep));
   return rep;
 }
 

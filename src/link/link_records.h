@@ -29,6 +29,13 @@ struct LinkRecordsOptions {
   std::string truth_column, truth_pattern;
   std::string key_path;            // pprl: programme key (a fresh random key if empty)
   std::string out_pairs;           // pairs CSV (empty: not written)
+  std::string clusters_out;        // clusters CSV: file,id,cluster,cluster_size (empty: not written)
+  // Two inputs: clusters across them (each record may join several of the other file) instead
+  // of the default one-to-one links.
+  bool clustered = false;
+  // --clks-left only: a CSV with one row per CLK (left, then right) whose truth_column holds the
+  // entity id (truth_pattern applies), to score the result as for CSV inputs.
+  std::string truth_path;
   // Instead of CSV files: pre-encoded CLKs in anonlink's clks.json, linked by the Dice of their
   // four 256-bit quarters with the model estimated as for CSV files (no spec, no truth).
   // clks_right empty: dedupe clks_left.
@@ -36,6 +43,9 @@ struct LinkRecordsOptions {
   // pprl mode, --left only: write the CLKs computed to this file in anonlink's clks.json.
   std::string write_clks;
   double blip = 0.01;
+  // pprl: term-frequency bands (FrequencyBands) with this k, computed per file as a custodian
+  // would; 0 = no term frequencies in pprl mode.
+  uint32_t tf_band_k = 10;
   std::optional<double> threshold_probability;
   std::optional<double> cluster_bound;  // LinkOptions::cluster_bound
   // Clerical review (link/review.h): pairs with a match probability in [low, high) are written to
@@ -62,5 +72,8 @@ Result<LinkRecordsReport> LinkRecords(const LinkRecordsOptions& options);
 // name the file and the entry.
 Result<std::vector<uint64_t>> ReadClksJson(const std::string& path);
 Status WriteClksJson(const std::string& path, const std::vector<uint64_t>& clks);
+// The `clk` column of a `records.csv` written by `ark pseudonymise`, as clks.json (record order).
+// Returns the number of CLKs written. Errors name the file, line and column.
+Result<size_t> ClksJsonFromRecords(const std::string& records_csv, const std::string& clks_json);
 
 }  // namespace ark

@@ -376,32 +376,65 @@ struct TermFrequencies {
   std::vector<std::vector<float>> adjust;   // [field][record]: log2(u_exact / tf(value))
 };
 
+// log2(u_exact / share), share floored at u_exact / 16 (a rare value gains at most 4 bits).
+float TfAdjust(double u, double share) { return static_cast<float>(std::log2(u / std::max(share, u / 16))); }
+
 TermFrequencies TermFrequencyAdjustments(const LinkInput& in, const std::vector<FieldModel>& model) {
   TermFrequencies t;
-  if (in.encoded) return t;
   t.adjust.resize(in.fields.size());
   for (size_t f = 0; f < in.fields.size(); ++f) {
     const FieldKind k = in.fields[f].kind;
     if (k != FieldKind::kName && k != FieldKind::kPostcode) continue;
+    const double u = model[f].u[0];
+    if (in.encoded) {  // coarsened bands from the custodians, never values or exact counts
+      if (f >= in.tf_band.size() || in.tf_band[f].size() != in.n) continue;
+      const std::vector<uint8_t>& band = in.tf_band[f];
+      const size_t present = in.n - std::count(band.begin(), band.end(), kNoBand);
+      if (present == 0) continue;
+      t.fields.push_back(f);
+      t.adjust[f].assign(in.n, 0);
+      for (size_t i = 0; i < in.n; ++i) {
+        if (band[i] != kNoBand) t.adjust[f][i] = TfAdjust(u, BandShare(band[i], in.tf_band_k, present));
+      }
+      continue;
+    }
     std::unordered_map<std::string_view, uint32_t> count;
     size_t present = 0;
     for (const std::string& v : in.values[f])
       if (!v.empty()) ++count[v], ++present;
     if (present == 0) continue;
-    const double u = model[f].u[0];
     t.fields.push_back(f);
     t.adjust[f].assign(in.n, 0);
     for (size_t i = 0; i < in.n; ++i) {
       const std::string& v = in.values[f][i];
-      if (v.empty()) continue;
-      const double share = std::max(static_cast<double>(count[v]) / present, u / 16);
-      t.adjust[f][i] = static_cast<float>(std::log2(u / share));
+      if (!v.empty()) t.adjust[f][i] = TfAdjust(u, static_cast<double>(count[v]) / present);
     }
   }
   return t;
 }
 
 }  // namespace
+
+std::vector<uint8_t> FrequencyBands(const std::vector<std::string>& values, uint32_t k) {
+  k = std::max<uint32_t>(k, 1);
+  std::unordered_map<std::string_view, uint32_t> count;
+  for (const std::string& v : values) if (!v.empty()) ++count[v];
+  std::vector<uint8_t> band(values.size(), kNoBand);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i].empty()) continue;
+    uint64_t c = count[values[i]], lo = k;
+    uint8_t b = 0;
+    while (c >= lo && b < kFrequencyBands - 1) ++b, lo *= 4;
+    band[i] = b;
+  }
+  return band;
+}
+
+double BandShare(uint8_t band, uint32_t k, size_t present) {
+  const double kk = std::max<uint32_t>(k, 1);
+  const double mid = band == 0 ? std::sqrt(kk) : kk * std::pow(4.0, band - 1) * 2;
+  return mid / std::max<size_t>(present, 1);
+}
 
 double JaroWinkler(std::string_view a, std::string_view b) {
   if (a.empty() || b.empty()) return 0;
@@ -751,7 +784,7 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
       const uint32_t a = pairs[p] >> 32, b = static_cast<uint32_t>(pairs[p]);
       double ws = 0;
       for (size_t f = 0; f < nf; ++f) if (levels[p * nf + f] != kNull) ws += w[f][levels[p * nf + f]];
-      for (size_t f : tf.fields) if (levels[p * nf + f] == 0) ws += tf.adjust[f][a];
+      for (size_t f : tf.fields) if (levels[p * nf + f] == 0) ws += std::min(tf.adjust[f][a], tf.adjust[f][b]);
       const double prob = 1.0 / (1.0 + std::exp2(-(ws + prior)));
       const bool match = static_cast<float>(ws) >= o.threshold_weight;
       if (match) exp_false[t] += 1 - static_cast<float>(prob);
@@ -805,7 +838,7 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
     cmp.Levels(std::min(a, b), std::max(a, b), lv.data());
     double ws = 0;
     for (size_t f = 0; f < nf; ++f) if (lv[f] != kNull) ws += w[f][lv[f]];
-    for (size_t f : tf.fields) if (lv[f] == 0) ws += tf.adjust[f][a];
+    for (size_t f : tf.fields) if (lv[f] == 0) ws += std::min(tf.adjust[f][a], tf.adjust[f][b]);
     return static_cast<double>(static_cast<float>(1.0 / (1.0 + std::exp2(-(ws + prior)))));
   };
   ClusterAcceptedPairs(in, opt, &o, &score);

@@ -47,6 +47,11 @@ struct LinkInput {
   // Per source id (optional): 1 when that source holds at most one record per person (its data
   // say so): no cluster gets two records of it. At most 64 such sources are honoured.
   std::vector<uint8_t> unique_source;
+  // Encoded (optional): per field (empty for a field without), each record's coarsened frequency
+  // band of its value as the custodian computed it on its own file (FrequencyBands; kNoBand for a
+  // missing value): pprl term frequencies for name and postcode fields, never exact counts.
+  std::vector<std::vector<uint8_t>> tf_band;
+  uint32_t tf_band_k = 10;  // the k FrequencyBands used
   // Encoded (optional): per field, Dice cuts of levels 0-2 (else level 3) instead of the kind's.
   std::vector<std::array<float, 3>> dice_cuts;
   // Clerical review decisions (link/review.h), in the order given: a non-match is a cannot-link
@@ -62,6 +67,18 @@ struct LinkInput {
 };
 
 inline constexpr size_t kMaxLinkFields = 16;
+
+// PPRL term frequencies, bounded (docs/linkage.md, "Frequencies of keyed tokens"). Custodian
+// side: the band of each value among `values` (one field of one file; "" = missing -> kNoBand):
+// band 0 for every value with fewer than k occurrences ("rare": no finer band below k), then
+// band b >= 1 for counts in [k·4^(b-1), k·4^b), the last band open-ended. Nothing finer than a
+// factor of 4 is revealed, and nothing at all about how rare a value under k is.
+inline constexpr uint8_t kNoBand = 255;
+inline constexpr int kFrequencyBands = 5;
+std::vector<uint8_t> FrequencyBands(const std::vector<std::string>& values, uint32_t k);
+// Ark side: the share of records a value of `band` stands for among `present` records with a
+// value: the band's geometric middle count (band 0: sqrt(k)) / present.
+double BandShare(uint8_t band, uint32_t k, size_t present);
 
 struct LinkOptions {
   bool cross_source_only = false;  // only pairs of records from different sources
@@ -86,8 +103,9 @@ struct LinkOptions {
   // Clerical review band [low, high) of match probability: pairs in it are neither linked nor
   // discarded but listed in LinkOutcome::review (unless decided). low >= keep_min_probability.
   std::optional<std::array<double, 2>> review_band;
-  // Plaintext: an exact match on a name or postcode weighs by how rare the value is (Splink's
-  // term-frequency adjustment; see TermFrequencyAdjustments in probabilistic.cc).
+  // An exact match on a name or postcode (pprl: Dice level 0, with LinkInput::tf_band) weighs by
+  // how rare the value is (Splink's term-frequency adjustment; TermFrequencyAdjustments in
+  // probabilistic.cc). A pair takes the smaller adjustment of its two records.
   bool term_frequencies = true;
   // With CLKs and the standard rules (kNameRules + kLshBands), recompute the LSH bands from the
   // CLKs with as many bits per band as keep each band at <= lsh_pairs_per_record pairs per record,
@@ -116,6 +134,9 @@ struct ClusterStats {
   uint64_t merges = 0;             // merges done (accepted pairs that joined two clusters)
   uint64_t incoherent_merges = 0;  // merges refused because the cross pairs did not cohere
   uint64_t conflict_clusters = 0;  // clusters in which a hard-conflict merge was refused
+  // Clusters holding two different LinkInput::group ids (in `ark link`: two different valid NHS
+  // pseudonyms). The clustering never makes one; counted from the final clusters as a check.
+  uint64_t two_group_clusters = 0;
   double expected_false_merges = 0;  // Σ (1 − mean cross-pair probability) over the merges done
   std::vector<uint64_t> sizes;     // clusters per size bucket: 1, 2–3, 4–7, ... (cluster.h)
   uint64_t largest = 0;            // records in the largest cluster

@@ -11,6 +11,7 @@
 #include "core/fs.h"
 #include "disclosure/opensafely.h"
 #include "ingest/staging.h"
+#include "link/cluster.h"
 #include "report/need_section.h"
 #include "report/svg.h"
 #include "store/store.h"
@@ -164,6 +165,41 @@ std::string Table(const std::vector<std::string>& head, const std::vector<std::v
   return t + "</tbody></table>";
 }
 
+// How the linked records group into people: the size distribution, the largest cluster, clusters
+// holding two different valid NHS numbers (hard conflicts: must be none), merges refused and the
+// model's expected false-merge rate (cluster counts rounded as every count here).
+std::string ClusteringHtml(const PprlStats& p, OJson* out) {
+  const ClusterStats& c = p.clustering;
+  std::vector<std::vector<std::string>> rows;
+  OJson sizes = OJson::object();
+  for (size_t b = 0; b < c.sizes.size(); ++b) {
+    if (!c.sizes[b]) continue;
+    const Opt n = Pub(static_cast<int64_t>(c.sizes[b]));
+    rows.push_back({ClusterSizeBucketLabel(b), ShowN(n)});
+    sizes[ClusterSizeBucketLabel(b)] = J(n);
+  }
+  (*out)["pprl_clustering"] = {{"clusters", J(Pub(static_cast<int64_t>(p.clusters)))},
+                               {"largest_cluster", c.largest},
+                               {"cluster_sizes", sizes},
+                               {"clusters_with_two_valid_nhs_numbers", c.two_group_clusters},
+                               {"merges", J(Pub(static_cast<int64_t>(c.merges)))},
+                               {"merges_refused_two_valid_nhs_numbers", J(Pub(static_cast<int64_t>(p.refused_merges)))},
+                               {"merges_refused_incoherent", J(Pub(static_cast<int64_t>(c.incoherent_merges)))},
+                               {"expected_false_merge_rate", c.ExpectedFalseMergeRate()}};
+  return fmt::format(
+             "<h4>How records group into people</h4><p>Joining every linked pair would chain strangers together "
+             "(A looks like B, B like C, so A, B and C become one person). Instead two groups of records are "
+             "merged only when their records agree on average (mean match probability &ge; {:.2f} over all their "
+             "pairs), and never when that would put two different valid NHS numbers together. The largest group "
+             "holds <b>{}</b> records; <b>{}</b> groups hold two different valid NHS numbers (this must be 0). "
+             "Merges refused: {} that would join two valid NHS numbers, {} whose records did not agree. The model "
+             "expects <b>{:.2f}%</b> of the {} merges it made to be wrong (expected false-merge rate).</p>",
+             c.bound, c.largest, c.two_group_clusters, ShowN(Pub(static_cast<int64_t>(p.refused_merges))),
+             ShowN(Pub(static_cast<int64_t>(c.incoherent_merges))), 100 * c.ExpectedFalseMergeRate(),
+             ShowN(Pub(static_cast<int64_t>(c.merges)))) +
+         Table({"records in the group", "groups (people)"}, rows);
+}
+
 // The privacy-preserving linkage part of the linkage section: what the model estimated and who
 // is linked, by custodian, deprivation decile, age band and sex (record counts rounded to 5).
 std::string PprlHtml(const LinkReport& link, OJson* out) {
@@ -205,6 +241,7 @@ std::string PprlHtml(const LinkReport& link, OJson* out) {
     return "<div class=row>" + svg::BarChart(names, series, {.title = title, .y_label = "%", .width = 460, .height = 300, .decimals = 1}) +
            "</div>" + Table({key, "records", "linked", "linked %", "true links found (truth)"}, trows);
   };
+  h += ClusteringHtml(p, out);
   h += block("Linkage by deprivation decile (1 = most deprived)", "deprivation decile", link.bias.by_decile);
   h += block("Linkage by age band", "age band", link.bias.by_age_band);
   h += block("Linkage by sex", "sex", link.bias.by_sex);
@@ -456,5 +493,7 @@ th {{ background: #f4f7f9; }} td:first-child, th:first-child {{ text-align: left
   ARK_RETURN_IF_ERROR(WriteFileAtomic(html_path, html));
   return out;
 }
+
+std::string PprlClusteringHtml(const PprlStats& p, OJson* out) { return ClusteringHtml(p, out); }
 
 }  // namespace ark

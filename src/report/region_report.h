@@ -28,4 +28,9 @@ struct ReportContext {
 // Writes `html_path` and returns the figures it shows (published values only) as JSON.
 Result<nlohmann::ordered_json> WriteRegionReport(const ReportContext& ctx, const std::string& html_path);
 
+// The linkage section's clustering part (pprl): cluster size distribution, largest cluster,
+// clusters with two valid NHS numbers, merges refused and the expected false-merge rate, as HTML;
+// its figures go to (*out)["pprl_clustering"].
+std::string PprlClusteringHtml(const PprlStats& p, nlohmann::ordered_json* out);
+
 }  // namespace ark

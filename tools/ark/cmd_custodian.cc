@@ -6,6 +6,7 @@
 #include "core/fs.h"
 #include "ingest/feed_spec.h"
 #include "ingest/pseudonymise.h"
+#include "link/link_records.h"
 #include "privacy/key.h"
 
 namespace ark::cli {
@@ -36,6 +37,9 @@ int PseudonymiseCmd(int argc, char** argv) {
   app.add_option("--out", out, "directory to write (must not exist)")->required();
   app.add_option("--spec", spec_path, "feed spec YAML for a custom layout (see docs/feed-specs.md)");
   app.add_flag("--replace", replace, "replace --out if it exists");
+  std::string write_clks;
+  app.add_option("--write-clks", write_clks,
+                 "also write the records' CLKs (records.csv order) to this file in anonlink's clks.json");
   app.add_flag("--json", json, "print the counts as JSON");
   app.add_option("--threads", threads, "worker threads (the output is the same for any number)")
       ->check(CLI::Range(1, 64))
@@ -55,6 +59,11 @@ int PseudonymiseCmd(int argc, char** argv) {
   spec->name = custodian;
   auto r = Pseudonymise(*spec, *key, in, out, replace, threads);
   if (!r.ok()) return ReportError(r.status());
+  if (!write_clks.empty()) {
+    auto n = ClksJsonFromRecords(out + "/records.csv", write_clks);
+    if (!n.ok()) return ReportError(n.status());
+    std::fprintf(stderr, "wrote %zu CLKs to %s (anonlink clks.json)\n", *n, write_clks.c_str());
+  }
   if (json) {
     nlohmann::ordered_json j = {{"custodian", custodian}, {"records", r->records},
                                 {"nhs_valid", r->nhs_valid}, {"nhs_missing", r->nhs_missing},

@@ -58,6 +58,8 @@ int LinkRecordsCmd(int argc, char** argv) {
   app.add_option("--truth-column", o.truth_column, "column holding the true entity id: score precision and recall");
   app.add_option("--truth-pattern", o.truth_pattern, "regex applied to the truth column; group 1 (or the match) is the id");
   app.add_option("--key", o.key_path, "pprl: programme key file (default: a fresh random key)");
+  app.add_option("--tf-band-k", o.tf_band_k,
+                 "pprl: term-frequency bands, none finer than 'fewer than K occurrences' (0: no term frequencies)");
   app.add_option("--blip", o.blip, "pprl: bit-flip probability hardening the field filters");
   app.add_option("--threshold", threshold, "override the estimated threshold: posterior match probability in (0,1)");
   double cluster_bound = -1;
@@ -71,13 +73,23 @@ int LinkRecordsCmd(int argc, char** argv) {
                  "reviewed pairs (CSV: left_id,right_id,decision,reviewer; decision match|non-match), applied to this run");
   app.add_option("--threads", o.threads, "worker threads");
   app.add_option("--out", o.out_pairs, "write scored pairs (weight, probability, explanation) to this CSV");
+  app.add_option("--clusters-out", o.clusters_out, "write each record's cluster (file,id,cluster,cluster_size) to this CSV");
+  app.add_flag("--clustered", o.clustered, "two inputs: cluster across them instead of one-to-one links");
+  app.add_option("--truth", o.truth_path,
+                 "--clks-left: CSV with one row per CLK (left, then right); --truth-column names the entity id");
   app.add_flag("--json", json, "print the report as JSON");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
   if (o.clks_left.empty() && (o.left.empty() || o.spec_path.empty())) {
     return ReportError(Status::InvalidArgument("give --left and --spec (CSV files) or --clks-left (clks.json)"));
   }
-  if (!o.clks_left.empty() && (!o.left.empty() || !o.right.empty() || !o.truth_column.empty())) {
-    return ReportError(Status::InvalidArgument("--clks-left links clks.json files: not with --left, --right or --truth-column"));
+  if (!o.clks_left.empty() && (!o.left.empty() || !o.right.empty())) {
+    return ReportError(Status::InvalidArgument("--clks-left links clks.json files: not with --left or --right"));
+  }
+  if (!o.clks_left.empty() && !o.truth_column.empty() && o.truth_path.empty()) {
+    return ReportError(Status::InvalidArgument("--clks-left: --truth-column names a column of --truth FILE"));
+  }
+  if (o.clustered && o.right.empty() && o.clks_right.empty()) {
+    return ReportError(Status::InvalidArgument("--clustered is for two inputs (--right or --clks-right)"));
   }
   if (!o.clks_right.empty() && o.clks_left.empty()) {
     return ReportError(Status::InvalidArgument("--clks-right needs --clks-left"));
@@ -124,6 +136,9 @@ int LinkRecordsCmd(int argc, char** argv) {
   j["pairs_per_blocking_rule"] = rules;
   j["skipped_blocks"] = lo.skipped_blocks;
   j["linked_pairs"] = r->linked_pairs;
+  if (!o.right.empty() || !o.clks_right.empty()) j["output"] = o.clustered ? "clustered" : "one-to-one";
+  if (!o.out_pairs.empty()) j["pairs_file"] = o.out_pairs;
+  if (!o.clusters_out.empty()) j["clusters_file"] = o.clusters_out;
   j["lambda"] = lo.lambda;
   j["threshold_weight"] = lo.threshold_weight;
   j["threshold_probability"] = lo.threshold_probability;
