@@ -69,6 +69,8 @@ Status CheckModelRequest(const ModelDesign& d, const std::vector<int64_t>& earli
     return Status::InvalidArgument("model request: the design or outcome does not have rows x cols values");
   const int64_t n = static_cast<int64_t>(d.rows);
   ARK_RETURN_IF_ERROR(CheckSubset(n, r));
+  // Factors next: one with too many or too dense levels is refused whatever else the design holds.
+  for (const FactorLevels& f : d.factors) ARK_RETURN_IF_ERROR(CheckFactor(f, n, r));
   if (static_cast<double>(d.cols) > r.nfilter_glm * static_cast<double>(n))
     return Refuse("nfilter.glm", N(static_cast<int64_t>(d.cols)) + " parameters for " + N(n) + " rows, more than " +
                                      std::to_string(r.nfilter_glm) + " x N");
@@ -89,7 +91,6 @@ Status CheckModelRequest(const ModelDesign& d, const std::vector<int64_t>& earli
     if (ones + zeros == n) ARK_RETURN_IF_ERROR(CheckTwoLevels("covariate '" + ColumnName(d, j) + "'", ones, n, r));
     ARK_RETURN_IF_ERROR(CheckAggregateColumn(ColumnName(d, j), column, r));
   }
-  for (const FactorLevels& f : d.factors) ARK_RETURN_IF_ERROR(CheckFactor(f, n, r));
   return CheckDifferencing(n, earlier, r);
 }
 

@@ -62,9 +62,9 @@ Status CheckAggregateColumn(const std::string& name, const std::vector<double>& 
 Status CheckFactor(const FactorLevels& factor, int64_t n, const ModelRules& rules = {});
 // differencing: `n` against the populations of the project's earlier requests.
 Status CheckDifferencing(int64_t n, const std::vector<int64_t>& earlier, const ModelRules& rules = {});
-// All of the above for a model: nfilter.subset on N and on each column's non-zero rows,
-// nfilter.glm, nfilter.tab on a binary outcome and each 0/1 covariate, each factor, and
-// differencing. InvalidArgument for a malformed design.
+// All of the above for a model, in this order: nfilter.subset on N, each factor (levels, then
+// nfilter.tab on its levels), nfilter.glm, nfilter.tab on a binary outcome and each 0/1
+// covariate, nfilter.subset on each column's non-zero rows, and differencing. InvalidArgument for a malformed design.
 Status CheckModelRequest(const ModelDesign& design, const std::vector<int64_t>& earlier, const ModelRules& rules = {});
 
 }  // namespace ark::sdc

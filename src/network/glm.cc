@@ -1,5 +1,6 @@
 #include "network/glm.h"
 
+#include <algorithm>
 #include <cmath>
 #include <list>
 #include <map>
@@ -12,6 +13,7 @@
 #include "disclosure/sdc.h"
 #include "governance/governance.h"
 #include "network/measure.h"
+#include "network/model_guard.h"
 #include "store/store.h"
 #include "study/definition.h"
 #include "study/run.h"
@@ -19,11 +21,16 @@
 namespace ark::net {
 
 Result<Json> GlmRequestBody(const std::string& definition_path, const GlmSpec& spec) {
-  if (spec.outcome.empty() || spec.covariates.empty()) return Status::InvalidArgument("a GLM needs --outcome and --covariates");
+  if (spec.outcome.empty() || (spec.covariates.empty() && spec.factors.empty())) {
+    return Status::InvalidArgument("a GLM needs --outcome and --covariates (or --factor)");
+  }
   ARK_ASSIGN_OR_RETURN(Json body, MeasureRequestBody(definition_path));
   body["outcome"] = spec.outcome;
   body["covariates"] = spec.covariates;
   body["offset"] = spec.offset;
+  Json factors = Json::array();
+  for (const auto& f : spec.factors) factors.push_back({{"name", f.name}, {"levels", f.levels}});
+  body["factors"] = factors;
   body["family"] = std::string(stats::GlmFamilyName(spec.family));
   return body;
 }
@@ -47,8 +54,35 @@ bool Number(study::Type t, std::string_view s, double* v) {
 
 }  // namespace
 
+std::vector<std::string> GlmTermNames(const GlmSpec& spec) {
+  std::vector<std::string> names{"(Intercept)"};
+  for (const auto& c : spec.covariates) names.push_back(c);
+  for (const auto& f : spec.factors)
+    for (size_t l = 1; l < f.levels.size(); ++l) names.push_back(f.name + "=" + f.levels[l]);
+  return names;
+}
+
+Result<GlmFactor> ParseGlmFactor(const std::string& text) {
+  const size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0) return Status::InvalidArgument("--factor '" + text + "': expected NAME=LEVEL1|LEVEL2|...");
+  GlmFactor f;
+  f.name = text.substr(0, eq);
+  for (size_t a = eq + 1; a <= text.size();) {
+    size_t b = text.find('|', a);
+    if (b == std::string::npos) b = text.size();
+    f.levels.push_back(text.substr(a, b - a));
+    a = b + 1;
+  }
+  std::vector<std::string> sorted = f.levels;
+  std::sort(sorted.begin(), sorted.end());
+  if (f.levels.size() < 2 || std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end())
+    return Status::InvalidArgument("--factor '" + text + "': needs at least two distinct levels");
+  return f;
+}
+
 Result<stats::GlmData> GlmDesign(const std::string& ark_dir, const std::string& definition_path, const GlmSpec& spec,
-                                 study::Purpose purpose, std::vector<PersonKey>* persons) {
+                                 study::Purpose purpose, std::vector<PersonKey>* persons,
+                                 std::vector<sdc::FactorLevels>* factor_counts) {
   ARK_ASSIGN_OR_RETURN(study::Definition def, study::ParseDefinitionFile(definition_path));
   ARK_ASSIGN_OR_RETURN(study::EngineResult r, study::Evaluate(def, ark_dir, study::Engine::kNative, purpose, "", 2));
   std::vector<std::string> header;
@@ -79,13 +113,26 @@ Result<stats::GlmData> GlmDesign(const std::string& ark_dir, const std::string& 
     ARK_ASSIGN_OR_RETURN(auto x, column(c, "covariate"));
     cols.push_back(x);
   }
+  std::vector<size_t> fcols;  // factors: any type, matched on the dataset's text
+  for (const auto& fac : spec.factors) {
+    auto h = std::find(header.begin(), header.end(), fac.name);
+    if (h == header.end() || h == header.begin()) return Status::InvalidArgument(definition_path + ": no variable '" + fac.name + "' (a factor)");
+    fcols.push_back(static_cast<size_t>(h - header.begin()));
+  }
+  std::vector<sdc::FactorLevels> counts;
+  size_t factor_columns = 0;
+  for (const auto& fac : spec.factors) {
+    counts.push_back({fac.name, std::vector<int64_t>(fac.levels.size(), 0)});
+    factor_columns += fac.levels.size() - 1;
+  }
   std::optional<std::pair<size_t, study::Type>> ocol;
   if (!spec.offset.empty()) {
     ARK_ASSIGN_OR_RETURN(auto o, column(spec.offset, "offset"));
     ocol = o;
   }
   stats::GlmData d;
-  d.cols = cols.size() + 1;
+  d.cols = cols.size() + 1 + factor_columns;
+  std::vector<size_t> level(fcols.size());
   std::vector<std::string_view> f;
   auto add = [&](std::string_view text) -> Status {
     CsvParser p(text);
@@ -101,7 +148,17 @@ Result<stats::GlmData> GlmDesign(const std::string& ark_dir, const std::string& 
         ok = Number(cols[k].second, f[cols[k].first], &v);
         row.push_back(v);
       }
+      for (size_t k = 0; ok && k < fcols.size(); ++k) {
+        const auto& lv = spec.factors[k].levels;
+        auto it = std::find(lv.begin(), lv.end(), f[fcols[k]]);
+        ok = it != lv.end();
+        level[k] = static_cast<size_t>(it - lv.begin());
+      }
       if (!ok) continue;  // a row with a missing value is left out
+      for (size_t k = 0; k < fcols.size(); ++k) {
+        for (size_t l = 1; l < spec.factors[k].levels.size(); ++l) row.push_back(level[k] == l ? 1.0 : 0.0);
+        counts[k].counts[level[k]]++;
+      }
       d.x.insert(d.x.end(), row.begin(), row.end());
       d.y.push_back(y);
       if (ocol) d.offset.push_back(off);
@@ -115,7 +172,20 @@ Result<stats::GlmData> GlmDesign(const std::string& ark_dir, const std::string& 
     std::sort(persons->begin(), persons->end());
     persons->erase(std::unique(persons->begin(), persons->end()), persons->end());
   }
+  if (factor_counts) *factor_counts = std::move(counts);
   return d;
+}
+
+sdc::ModelDesign GlmModelDesign(const stats::GlmData& d, const GlmSpec& spec, const std::vector<sdc::FactorLevels>& factors) {
+  sdc::ModelDesign m;
+  m.rows = d.rows;
+  m.cols = d.cols;
+  m.x = &d.x;
+  m.y = &d.y;
+  m.binary_outcome = spec.family == stats::GlmFamily::kBinomial;
+  m.column_names = GlmTermNames(spec);
+  m.factors = factors;
+  return m;
 }
 
 namespace {
@@ -175,6 +245,13 @@ Result<Json> GlmAtSite(const Site& site, const Request& r) {
     spec.outcome = r.body.at("outcome").get<std::string>();
     spec.covariates = r.body.at("covariates").get<std::vector<std::string>>();
     spec.offset = r.body.value("offset", std::string());
+    if (r.body.contains("factors")) {
+      for (const auto& f : r.body["factors"]) {
+        GlmFactor g{f.at("name").get<std::string>(), f.at("levels").get<std::vector<std::string>>()};
+        if (g.levels.size() < 2) return Status::InvalidArgument("glm: factor '" + g.name + "' needs at least two levels");
+        spec.factors.push_back(std::move(g));
+      }
+    }
     ARK_ASSIGN_OR_RETURN(spec.family, stats::ParseGlmFamily(r.body.at("family").get<std::string>()));
     if (r.body.contains("beta")) beta = r.body["beta"].get<std::vector<double>>();
   } catch (const std::exception& e) {
@@ -199,7 +276,10 @@ Result<Json> GlmAtSite(const Site& site, const Request& r) {
     ARK_ASSIGN_OR_RETURN(std::string def_path, UnpackDefinition(r, work));
     ARK_ASSIGN_OR_RETURN(study::Purpose purpose, ProjectPurpose(project));
     std::vector<PersonKey> persons;
-    ARK_ASSIGN_OR_RETURN(stats::GlmData d, GlmDesign(site.ark_dir, def_path, spec, purpose, &persons));
+    std::vector<sdc::FactorLevels> levels;
+    ARK_ASSIGN_OR_RETURN(stats::GlmData d, GlmDesign(site.ark_dir, def_path, spec, purpose, &persons, &levels));
+    // The model disclosure rules, before anything is computed for the requester.
+    ARK_RETURN_IF_ERROR(GuardModelRequest(site, who.user, r.project, GlmModelDesign(d, spec, levels)));
     ARK_ASSIGN_OR_RETURN(study::Definition def, study::ParseDefinitionFile(def_path));
     ARK_ASSIGN_OR_RETURN(auto store, Store::Open(site.ark_dir + "/store"));
     ARK_ASSIGN_OR_RETURN(auto ledger, gov::Ledger::Open(site.ark_dir));
@@ -222,7 +302,16 @@ Result<GlmRun> RunFederatedGlm(const Site& site, const std::string& definition_p
                                const std::string& project, const std::string& user, const GlmRunOptions& o) {
   ARK_ASSIGN_OR_RETURN(Json body, GlmRequestBody(definition_path, spec));
   GlmRun run;
+  int trip = 0;
   stats::GlmRound round = [&](const std::vector<double>& beta) -> Result<stats::GlmContribution> {
+    if (o.before_round) o.before_round(trip);
+    ++trip;
+    const auto t0 = std::chrono::steady_clock::now();
+    struct Timer {
+      std::chrono::steady_clock::time_point t0;
+      std::vector<double>* out;
+      ~Timer() { out->push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()); }
+    } timer{t0, &run.round_seconds};
     body["beta"] = beta;
     std::vector<Exchange> xs = Broadcast(site, "glm", project, user, body, o.deadline);
     std::vector<stats::GlmContribution> parts;
@@ -237,15 +326,17 @@ Result<GlmRun> RunFederatedGlm(const Site& site, const std::string& definition_p
         run.retried++;
         run.bytes += x->bytes;
       }
-      if (!x->ok()) return Status::FailedPrecondition("federated GLM: " + DescribeFailures({*x}));
-      ARK_ASSIGN_OR_RETURN(stats::GlmContribution c, FromJson(x->body, x->site));
+    }
+    // Every site that refused or failed is named, each with its own reason (e.g. the rule).
+    if (std::string f = DescribeFailures(xs); !f.empty()) return Status::FailedPrecondition("federated GLM: " + f);
+    for (const Exchange& x : xs) {
+      ARK_ASSIGN_OR_RETURN(stats::GlmContribution c, FromJson(x.body, x.site));
       parts.push_back(std::move(c));
     }
     return stats::Sum(parts);
   };
   ARK_ASSIGN_OR_RETURN(run.fit, stats::FitGlmFederated(round, spec.family));
-  run.names.push_back("(Intercept)");
-  for (const auto& c : spec.covariates) run.names.push_back(c);
+  run.names = GlmTermNames(spec);
   return run;
 }
 

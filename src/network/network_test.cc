@@ -20,6 +20,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -28,7 +29,9 @@
 #include "core/fs.h"
 #include "governance/governance.h"
 #include "governance/ledger.h"
+#include "network/borrow.h"
 #include "network/client.h"
+#include "network/dataset.h"
 #include "network/coordinator.h"
 #include "network/glm.h"
 #include "network/identity.h"
@@ -36,6 +39,7 @@
 #include "network/network_file.h"
 #include "network/site.h"
 #include "stats/glm.h"
+#include "disclosure/opensafely.h"
 #include "study/definition.h"
 #include "study/dummy.h"
 #include "study/run.h"
@@ -134,7 +138,7 @@ class NetworkTest : public ::testing::Test {
     ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
     auto ledger = gov::Ledger::Open(s.ark);
     ASSERT_TRUE(ledger.ok());
-    for (const char* id : {"fed-dm", "fed-half"}) {
+    for (const char* id : {"fed-dm", "fed-half", "fed-attack", "fed-counts", "fed-factor"}) {
       gov::Project p;
       p.id = id;
       p.title = "Diabetes control across the pilot";
@@ -145,7 +149,7 @@ class NetworkTest : public ::testing::Test {
       p.start = "2020-01-01";
       p.end = "2099-12-31";
       ASSERT_TRUE(gov::CreateProject(**cat, admin, p).ok());
-      if (std::string(id) == "fed-dm" || i != 2) {
+      if (std::string(id) != "fed-half" || i != 2) {  // fed-half: still pending at site-c
         ASSERT_TRUE(gov::ApproveProject(**cat, **ledger, admin, id).ok());
       }
     }
@@ -551,6 +555,250 @@ TEST_F(NetworkTest, FederatedGlmEqualsThePooledFitWithOneRoundTripPerIteration) 
   ASSERT_FALSE(failed.ok());
   EXPECT_NE(failed.status().message().find("site-c did not answer"), std::string::npos) << failed.status().ToString();
   StartServer(2);
+}
+
+// A GLM definition like GlmDefinition's with another population and extra variables (tests of
+// the model disclosure rules).
+std::string AttackDefinition(const fs::path& root, const std::string& name, const std::string& where,
+                             const std::string& extra) {
+  const fs::path dir = root / "glmdef";
+  GlmDefinition(root);  // the codelists
+  std::ofstream(dir / (name + ".yaml")) << "name: " << name << "\n"
+      "codelists:\n"
+      "  diabetes: {file: codelists/diabetes-snomed.csv, system: SNOMED}\n"
+      "  hba1c:    {file: codelists/hba1c-snomed.csv, system: SNOMED}\n"
+      "index_date: 2025-03-31\n"
+      "population: {registered: true, alive: true, age: [17, 120]" << (where.empty() ? "" : ", where: \"" + where + "\"") << "}\n"
+      "variables:\n"
+      "  has_diabetes: {exists: diabetes, to: 0d}\n"
+      "  hba1c_tests:  {count: hba1c, from: -455d, to: 0d}\n"
+      "  age_years:    age\n"
+      "  female:       \"sex = 'F'\"\n"
+      "  deprivation:  imd_decile\n" << extra;
+  return (dir / (name + ".yaml")).string();
+}
+
+TEST_F(NetworkTest, ModelDisclosureRulesRefuseAtEachSiteNamingSiteAndRuleIncludingDsBase250) {
+  Site a = LoadAs(0, net_);
+  const std::string full = AttackDefinition(root_, "attack_full", "", "");
+  // An age held by one or two people at some site: the attacker's target.
+  int target_site = -1, k_age = -1;
+  for (int i = 0; i < 3 && target_site < 0; ++i) {
+    auto cols = EvaluateColumns(sites_[i].ark, full, study::Purpose::kResearch, {"age_years"});
+    ASSERT_TRUE(cols.ok()) << cols.status().ToString();
+    std::map<int, int> by_age;
+    for (const auto& r : cols->rows) if (!r[0].empty()) by_age[std::stoi(r[0])]++;
+    for (auto [age, n] : by_age) {
+      if (n <= 2) {
+        target_site = i;
+        k_age = age;
+        break;
+      }
+    }
+  }
+  ASSERT_GE(target_site, 0) << "no age held by 1 or 2 people at any site";
+  const std::string target = sites_[target_site].name, k = std::to_string(k_age);
+  GlmSpec spec;
+  spec.outcome = "has_diabetes";
+  spec.covariates = {"age_years", "female", "deprivation"};
+  auto refused_by = [&](const Result<GlmRun>& run, const std::string& site, const std::string& rule) {
+    ASSERT_FALSE(run.ok()) << "the attack was answered";
+    const std::string m = run.status().message();
+    EXPECT_NE(m.find(site + " refused"), std::string::npos) << m;
+    EXPECT_NE(m.find("site '" + site + "': " + rule + ":"), std::string::npos) << m;
+  };
+  // 1. The honest fit: answered (and its population remembered by each site).
+  auto honest = RunFederatedGlm(a, full, spec, "fed-attack", "ana", {});
+  ASSERT_TRUE(honest.ok()) << honest.status().ToString();
+
+  // 2. dsBase#250 over the network: a one-hot covariate (true for the target's one or two rows),
+  //    whose coefficient in a gaussian fit of a column would be the target's value.
+  const std::string onehot = AttackDefinition(root_, "attack_onehot", "", "  one_hot: \"age = " + k + "\"\n");
+  GlmSpec probe;
+  probe.family = stats::GlmFamily::kGaussian;
+  probe.outcome = "hba1c_tests";
+  probe.covariates = {"one_hot"};
+  refused_by(RunFederatedGlm(a, onehot, probe, "fed-attack", "ana", {}), target, "nfilter.tab");
+  //    ... and the mean over the one-row subset: the population cut to the target.
+  const std::string subset = AttackDefinition(root_, "attack_subset", "age = " + k, "");
+  refused_by(RunFederatedGlm(a, subset, spec, "fed-attack", "ana", {}), target, "nfilter.subset");
+  //    ... and the complement (everyone but the target), differenced against the honest fit.
+  const std::string complement = AttackDefinition(root_, "attack_complement", "not (age = " + k + ")", "");
+  refused_by(RunFederatedGlm(a, complement, spec, "fed-attack", "ana", {}), target, "differencing");
+
+  // 3. A factor with too many levels (every age 17 .. 61 its own level).
+  GlmSpec many = spec;
+  GlmFactor ages{"age_years", {}};
+  for (int y = 17; y <= 61; ++y) ages.levels.push_back(std::to_string(y));
+  many.covariates = {"female"};
+  many.factors = {ages};
+  auto lv = RunFederatedGlm(a, full, many, "fed-attack", "ana", {});
+  ASSERT_FALSE(lv.ok());
+  EXPECT_NE(lv.status().message().find("nfilter.levels.max: factor 'age_years' has 45 levels"), std::string::npos) << lv.status().ToString();
+
+  // The refusals are on the refusing site's ledger, rule and all.
+  int on_ledger = 0;
+  for (const auto& e : Entries(sites_[target_site].ark)) {
+    if (e.value("type", "") != "network.refused" || e.value("op", "") != "glm") continue;
+    const std::string why = e.value("reason", "");
+    on_ledger += why.find("nfilter.tab") != std::string::npos || why.find("nfilter.subset") != std::string::npos ||
+                 why.find("differencing") != std::string::npos;
+  }
+  EXPECT_GE(on_ledger, 3);
+  EXPECT_TRUE(gov::VerifyLedger(gov::LedgerDirOf(sites_[target_site].ark)).ok());
+}
+
+TEST_F(NetworkTest, FederatedGlmWithAFactorEqualsThePooledFit) {
+  Site a = LoadAs(0, net_);
+  const std::string def = AttackDefinition(root_, "factor_fit", "", "  age_band: {band: age, breaks: [40, 65, 80]}\n");
+  GlmSpec spec;
+  spec.outcome = "has_diabetes";
+  spec.covariates = {"female"};
+  spec.factors = {{"age_band", {"<40", "40-64", "65-79", "80+"}}};
+  auto run = RunFederatedGlm(a, def, spec, "fed-factor", "ana", {});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->names, (std::vector<std::string>{"(Intercept)", "female", "age_band=40-64", "age_band=65-79", "age_band=80+"}));
+  ExpectSameFit(run->fit, PooledFit(sites_, def, spec));
+}
+
+TEST_F(NetworkTest, SiteKilledMidFitAfterIterationOneIsRetriedAndTheFitResumes) {
+  Site a = LoadAs(0, net_);
+  const std::string def = GlmDefinition(root_);
+  GlmSpec spec;
+  spec.outcome = "has_diabetes";
+  spec.covariates = {"age_years", "female", "deprivation"};
+  std::thread restart;
+  GlmRunOptions o{.deadline = 20s, .retries = 80, .retry_pause = 250ms};
+  o.before_round = [&](int trip) {
+    if (trip != 2) return;  // round trips 0 (start) and 1 (iteration 1) are done
+    const pid_t was = sites_[2].server;
+    StopServer(2);  // kill -9 of site-c's `ark network serve`
+    EXPECT_NE(was, -1);
+    restart = std::thread([] {
+      std::this_thread::sleep_for(1s);
+      StartServer(2);
+    });
+  };
+  auto run = RunFederatedGlm(a, def, spec, "fed-dm", "ana", o);
+  if (restart.joinable()) restart.join();
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_GT(run->retried, 0);
+  EXPECT_GE(run->fit.iterations, 2);
+  ExpectSameFit(run->fit, PooledFit(sites_, def, spec));
+  // The restarted site rebuilt its design (a second run.executed) and answered the rest.
+  EXPECT_NE(sites_[2].server, -1);
+}
+
+TEST_F(NetworkTest, FederatedMetaAnalysisEqualsTheMetaAnalysisOfEachSitesOwnFit) {
+  Site a = LoadAs(0, net_);
+  const std::string def = GlmDefinition(root_);
+  GlmSpec spec;
+  spec.outcome = "has_diabetes";
+  spec.covariates = {"age_years", "female", "deprivation"};
+  auto m = RunFederatedMeta(a, def, spec, "age_years", "fed-dm", "ana", 60s);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_EQ(m->sites.size(), 3u);
+  std::vector<double> y, v;
+  for (int i = 0; i < 3; ++i) {  // each site's own fit, in one process
+    auto d = GlmDesign(sites_[i].ark, def, spec, study::Purpose::kResearch, nullptr);
+    ASSERT_TRUE(d.ok());
+    auto f = stats::FitGlm(*d, spec.family);
+    ASSERT_TRUE(f.ok());
+    y.push_back(f->beta[1]);
+    v.push_back(f->se[1] * f->se[1]);
+    EXPECT_DOUBLE_EQ(m->estimate[i], y.back()) << sites_[i].name;
+    EXPECT_DOUBLE_EQ(m->variance[i], v.back()) << sites_[i].name;
+  }
+  auto dl = stats::RandomEffectsMeta(y, v, stats::Tau2Method::kDerSimonianLaird);
+  auto reml = stats::RandomEffectsMeta(y, v, stats::Tau2Method::kReml);
+  ASSERT_TRUE(dl.ok() && reml.ok());
+  EXPECT_DOUBLE_EQ(m->dl.estimate, dl->estimate);
+  EXPECT_DOUBLE_EQ(m->dl.hksj.low, dl->hksj.low);
+  EXPECT_DOUBLE_EQ(m->reml.estimate, reml->estimate);
+  EXPECT_DOUBLE_EQ(m->reml.tau2, reml->tau2);
+  EXPECT_DOUBLE_EQ(m->reml.hksj.high, reml->hksj.high);
+  EXPECT_FALSE(RunFederatedMeta(a, def, spec, "no_such_term", "fed-dm", "ana", 60s).ok());
+  for (int i = 0; i < 3; ++i) {  // on both ledgers
+    const Exchange& x = m->exchanges[i];
+    ASSERT_TRUE(FindEntry(Entries(sites_[0].ark), "network.requested", x.request_sha256).has_value());
+    std::optional<Json> ans = FindEntry(Entries(sites_[i].ark), "network.answered", x.request_sha256);
+    ASSERT_TRUE(ans.has_value());
+    EXPECT_EQ((*ans)["op"], "estimate");
+  }
+}
+
+TEST_F(NetworkTest, FederatedCountsShrinkAndFunnelAsThePooledComputationOfTheRoundedCounts) {
+  Site a = LoadAs(0, net_);
+  const std::string def = AttackDefinition(root_, "counts", "", "  age_band: {band: age, breaks: [40, 65, 80]}\n  sex_s: sex\n  gp: practice\n");
+  CountsSpec spec{"has_diabetes", "gp", {"age_band", "sex_s"}};
+  auto u = RunFederatedCounts(a, def, spec, "fed-counts", "ana", 60s);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  ASSERT_EQ(u->sites.size(), 3u);
+  EXPECT_EQ(u->exchanges.size(), 6u);  // two round trips to three sites
+
+  // The pooled computation: every site's rows in one process, counted, published by the same
+  // rules, then the same statistics.
+  auto pub = [](int64_t n) -> std::optional<int64_t> { auto p = sdc::PublishCount(n); return p.ok() ? *p : std::nullopt; };
+  std::vector<std::map<std::string, std::pair<int64_t, int64_t>>> strata(3);
+  std::vector<std::map<std::string, std::map<std::string, std::pair<int64_t, int64_t>>>> units(3);
+  std::set<std::string> names;
+  for (int i = 0; i < 3; ++i) {
+    auto d = EvaluateColumns(sites_[i].ark, def, study::Purpose::kResearch, {"gp", "has_diabetes", "age_band", "sex_s"});
+    ASSERT_TRUE(d.ok()) << d.status().ToString();
+    for (const auto& r : d->rows) {
+      if (r[0].empty()) continue;
+      const std::string s = r[2] + "|" + r[3];
+      names.insert(s);
+      strata[i][s].first += r[1] == "T";
+      strata[i][s].second += 1;
+      units[i][r[0]][s].first += r[1] == "T";
+      units[i][r[0]][s].second += 1;
+    }
+  }
+  EXPECT_EQ(u->strata, std::vector<std::string>(names.begin(), names.end()));
+  std::map<std::string, double> rate;
+  for (const auto& s : names) {
+    double e = 0, p = 0;
+    for (int i = 0; i < 3; ++i) {
+      auto pe = pub(strata[i][s].first), pp = pub(strata[i][s].second);
+      if (strata[i].count(s) && pe && pp) { e += *pe; p += *pp; }
+    }
+    rate[s] = p > 0 ? e / p : 0;
+  }
+  std::vector<UnitCounts> want;
+  int withheld = 0;
+  for (int i = 0; i < 3; ++i) {
+    for (const auto& [unit, cells] : units[i]) {
+      int64_t e = 0, p = 0;
+      double ex = 0;
+      for (const auto& [s, c] : cells) { e += c.first; p += c.second; ex += rate[s] * c.second; }
+      auto pe = pub(e), pp = pub(p);
+      if (!pe || !pp) { ++withheld; continue; }
+      want.push_back({sites_[i].name, unit, *pe, *pp, std::round(ex * 100) / 100});
+    }
+  }
+  ASSERT_EQ(u->units.size(), want.size());
+  EXPECT_EQ(u->withheld, withheld);
+  ASSERT_GE(want.size(), 3u) << "too few published units for a test";
+  for (size_t j = 0; j < want.size(); ++j) {
+    EXPECT_EQ(u->units[j].unit, want[j].unit);
+    EXPECT_EQ(u->units[j].events, want[j].events) << want[j].unit;
+    EXPECT_EQ(u->units[j].events % 5, 0) << "not rounded";
+    EXPECT_EQ(u->units[j].people, want[j].people) << want[j].unit;
+    EXPECT_NEAR(u->units[j].expected, want[j].expected, 1e-9) << want[j].unit;
+  }
+  auto eb = NetworkEbRates(u->units);
+  auto eb_want = NetworkEbRates(want);
+  ASSERT_TRUE(eb.ok() && eb_want.ok());
+  for (size_t j = 0; j < want.size(); ++j) EXPECT_NEAR(eb->estimate[j], eb_want->estimate[j], 1e-12);
+  auto f = NetworkFunnel(u->units);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->points.size(), want.size());
+  auto regions = NetworkFunnel(u->site_totals);
+  ASSERT_TRUE(regions.ok()) << regions.status().ToString();
+  EXPECT_EQ(regions->points.size(), 3u);
+  // Asked again with the same population: the differencing guard lets it through (same N).
+  EXPECT_TRUE(RunFederatedCounts(a, def, spec, "fed-counts", "ana", 60s).ok());
 }
 
 TEST_F(NetworkTest, PeerWithoutACertificateFailsTheHandshakeAndIsLedgered) {

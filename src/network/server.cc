@@ -12,6 +12,7 @@
 #include <exception>
 #include <thread>
 
+#include "network/borrow.h"
 #include "network/glm.h"
 #include "network/measure.h"
 
@@ -46,7 +47,9 @@ Result<Json> RunOp(const Site& site, const Request& r) {
   if (r.op == "ping") return Json{{"site", site.config.name}};
   if (r.op == "measure") return MeasureAtSite(site, r);
   if (r.op == "glm") return GlmAtSite(site, r);
-  return Status::InvalidArgument("unknown operation '" + r.op + "' (this site answers ping, measure, glm)");
+  if (r.op == "estimate") return EstimateAtSite(site, r);
+  if (r.op == "counts") return CountsAtSite(site, r);
+  return Status::InvalidArgument("unknown operation '" + r.op + "' (this site answers ping, measure, glm, estimate, counts)");
 }
 
 }  // namespace

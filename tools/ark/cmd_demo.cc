@@ -20,6 +20,7 @@
 #include "core/fs.h"
 #include "core/net.h"
 #include "core/process.h"
+#include "demo_network.h"
 #include "disclosure/opensafely.h"
 #include "server/serve_process.h"
 #include "governance/demo.h"
@@ -389,6 +390,9 @@ int Demo(int argc, char** argv) {
   app.add_option("--threads", threads, "worker threads")->capture_default_str();
   int live_days = 7;
   app.add_option("--live-days", live_days, "days of the acute trust's HL7 feed to replay through ark serve")->capture_default_str()->check(CLI::Range(1, 3650));
+  int network_people = 6000;  // network (issue 15): size of the largest of the four regions; 0 leaves it out
+  app.add_option("--network-people", network_people, "people in the largest of the network's four regions (0: no network part)")
+      ->capture_default_str()->check(CLI::Range(0, 2000000));
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
 
   if (PathExists(out)) {
@@ -567,6 +571,16 @@ int Demo(int argc, char** argv) {
   });
   if (!s.ok()) return ReportError(s);
 
+  // Network (issue 15): four regions, each its own Ark with its own keys, answering one analyst.
+  OJson network;
+  if (network_people > 0) {
+    s = step("network: four regions, each its own Ark, answer a federated analysis", [&]() -> Status {
+      ARK_ASSIGN_OR_RETURN(std::string html, NetworkDemo(out + "/network", network_people, static_cast<uint64_t>(seed), threads, &network));
+      return InsertIntoReport(out + "/report.html", html);
+    });
+    if (!s.ok()) return ReportError(s);
+  }
+
   if (auto html = ReadFile(out + "/report.html"); html.ok()) {
     if (Status c = WriteFileAtomic(out + "/report.html", WithContents(*html)); !c.ok()) return ReportError(c);
   }
@@ -590,6 +604,7 @@ int Demo(int argc, char** argv) {
   summary["seconds"] = st;
   summary["figures"] = figures;
   summary["governance"] = governance;
+  if (!network.is_null()) summary["network"] = network;
   if (int rc = ReportError(WriteFileAtomic(out + "/summary.json", summary.dump(2) + "\n"))) return rc;
   std::printf("\nDone in %.1f s. Open %s/report.html in a browser; the Ark is %s.\n",
               std::chrono::duration<double>(Clock::now() - t_all).count(), out.c_str(), ark.c_str());
