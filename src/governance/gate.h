@@ -54,6 +54,12 @@ struct Access {
 // is not the user's current one.
 Result<Actor> Identify(Catalog& cat, const std::string& user, const std::string& token);
 
+// The feeds with a batch whose opt-out status is unknown: imported (OMOP, MEDS, FHIR bulk) without
+// the source's opt-outs (batch manifest "optouts": "not declared…"; src/import/import_batch.h).
+// Corruption when a batch's manifest is not JSON. gov::AuthoriseRun refuses a project whose
+// opt-outs apply (OptOutsApply: not direct care, no exemption) on any of these feeds, naming them.
+Result<std::vector<std::string>> FeedsWithUnknownOptOuts(Catalog& cat);
+
 // Whether the Ark enforces governance (`ark enforce`). A directory without a catalog (a bare
 // store) does not.
 Result<bool> Enforced(const std::string& ark_dir);

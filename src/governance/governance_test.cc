@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/fs.h"
+#include "governance/gate.h"
 #include "governance/release.h"
 #include "privacy/key.h"
 #include "store/store_test_util.h"
@@ -191,6 +192,29 @@ TEST_F(GovTest, FeedIsARoleOfItsOwn) {
 TEST_F(GovTest, RunOnAnUnapprovedDatasetIsRefused) {
   EXPECT_FALSE(AuthoriseRun(*cat_, ana_, p_, {"social_care"}, "2026-01-01").ok());
   EXPECT_NE(Refusals().find("dataset 'social_care' is not approved"), std::string::npos);
+}
+
+// Issue 13: a run refuses to start when a feed it reads has an unknown opt-out status (imported
+// without the source's opt-outs), unless the project is for direct care; the refusal names the
+// feed, says how to fix it, and is on the ledger.
+TEST_F(GovTest, RunOnAFeedOfUnknownOptOutStatusIsRefusedUnlessDirectCare) {
+  ASSERT_TRUE(cat_->Exec("INSERT INTO batches(id, feed, dir, records, events, optouts, ingested_at, manifest) VALUES "
+                         "(1, 'gp', 'staging/1', 1, 1, 0, 'x', '{\"kind\":\"ingest\"}'),"
+                         "(2, 'acute', 'staging/2', 1, 1, 0, 'x', '{\"kind\":\"import\",\"optouts\":\"not declared (status unknown)\"}')")
+                  .ok());
+  EXPECT_EQ(*FeedsWithUnknownOptOuts(*cat_), std::vector<std::string>{"acute"});
+  Status s = AuthoriseRun(*cat_, ana_, p_, {"gp", "acute"}, "2026-01-01");
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(s.message().find("'acute'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("--optouts FILE or --optouts-none"), std::string::npos) << s.message();
+  EXPECT_NE(Refusals().find("opt-out status of feed(s) 'acute' is unknown"), std::string::npos) << Refusals();
+  EXPECT_TRUE(AuthoriseRun(*cat_, ana_, p_, {"gp"}, "2026-01-01").ok());  // the feeds it reads are known
+  Project dc = p_;
+  dc.purpose = Purpose::kDirectCare;
+  EXPECT_TRUE(AuthoriseRun(*cat_, ana_, dc, {"gp", "acute"}, "2026-01-01").ok());
+  // Declared at import: known.
+  ASSERT_TRUE(cat_->Exec("UPDATE batches SET manifest = '{\"kind\":\"import\",\"optouts\":\"declared: none\"}' WHERE id = 2").ok());
+  EXPECT_TRUE(AuthoriseRun(*cat_, ana_, p_, {"gp", "acute"}, "2026-01-01").ok());
 }
 
 TEST_F(GovTest, OptedOutPersonInAResearchPopulationIsRefused) {
