@@ -217,6 +217,30 @@ TEST_F(GovTest, RunOnAFeedOfUnknownOptOutStatusIsRefusedUnlessDirectCare) {
   EXPECT_TRUE(AuthoriseRun(*cat_, ana_, p_, {"gp", "acute"}, "2026-01-01").ok());
 }
 
+// Issue 13: the gate hands a command the feeds the project is approved for (the engines read only
+// those), instead of requiring approval for every feed of the Ark; a command that cannot narrow
+// what it reads (every_feed: pathways, export) still needs approval for every feed.
+TEST_F(GovTest, GateNarrowsToTheApprovedFeeds) {
+  ASSERT_TRUE(cat_->Exec("INSERT INTO batches(id, feed, dir, records, events, optouts, ingested_at, manifest) VALUES "
+                         "(1, 'gp', 'staging/1', 1, 1, 0, 'x', '{}'), (2, 'acute', 'staging/2', 1, 1, 0, 'x', '{}'),"
+                         "(3, 'community', 'staging/3', 1, 1, 0, 'x', '{}')").ok());
+  GateRequest r;
+  r.command = "run";
+  r.project = "p1";
+  r.user = "ana";
+  r.token = *IssueToken(*cat_, admin_, "ana");
+  auto a = Admit(*cat_, r, "2026-01-01");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_TRUE(a->governed);
+  EXPECT_EQ(a->datasets, (std::vector<std::string>{"gp", "acute"}));
+  EXPECT_EQ(a->Feeds(), (std::optional<std::vector<std::string>>{std::vector<std::string>{"gp", "acute"}}));
+  r.every_feed = true;
+  r.command = "pathways";
+  auto every = Admit(*cat_, r, "2026-01-01");
+  EXPECT_EQ(every.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(every.status().message().find("dataset 'community' is not approved"), std::string::npos) << every.status().ToString();
+}
+
 TEST_F(GovTest, OptedOutPersonInAResearchPopulationIsRefused) {
   auto r = RecordRun(*cat_, *ledger_, *store_, ana_, p_, {"gp"}, "def", all_, "2026-01-01");
   EXPECT_FALSE(r.ok());

@@ -48,9 +48,10 @@ bool Number(study::Type t, std::string_view s, double* v) {
 }  // namespace
 
 Result<stats::GlmData> GlmDesign(const std::string& ark_dir, const std::string& definition_path, const GlmSpec& spec,
-                                 study::Purpose purpose, std::vector<PersonKey>* persons) {
+                                 study::Purpose purpose, std::vector<PersonKey>* persons,
+                                 const study::Feeds& feeds) {
   ARK_ASSIGN_OR_RETURN(study::Definition def, study::ParseDefinitionFile(definition_path));
-  ARK_ASSIGN_OR_RETURN(study::EngineResult r, study::Evaluate(def, ark_dir, study::Engine::kNative, purpose, "", 2));
+  ARK_ASSIGN_OR_RETURN(study::EngineResult r, study::Evaluate(def, ark_dir, study::Engine::kNative, purpose, "", 2, feeds));
   std::vector<std::string> header;
   {
     const std::string header_line = study::DatasetHeader(def);
@@ -183,8 +184,8 @@ Result<Json> GlmAtSite(const Site& site, const Request& r) {
   gov::Actor who{r.user + "@" + r.from, {"analyst"}};
   ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(site.ark_dir));
   ARK_RETURN_IF_ERROR(gov::EnsureGovernanceSchema(*cat));
-  ARK_ASSIGN_OR_RETURN(auto feeds, SiteFeeds(*cat));
-  ARK_ASSIGN_OR_RETURN(gov::Project project, FederatedProject(site, *cat, who, r.project, feeds));
+  ARK_ASSIGN_OR_RETURN(gov::Project project, FederatedProject(site, *cat, who, r.project));
+  const std::vector<std::string>& feeds = project.datasets;  // the only feeds the design reads
 
   Json model = r.body;
   model.erase("beta");
@@ -199,7 +200,7 @@ Result<Json> GlmAtSite(const Site& site, const Request& r) {
     ARK_ASSIGN_OR_RETURN(std::string def_path, UnpackDefinition(r, work));
     ARK_ASSIGN_OR_RETURN(study::Purpose purpose, ProjectPurpose(project));
     std::vector<PersonKey> persons;
-    ARK_ASSIGN_OR_RETURN(stats::GlmData d, GlmDesign(site.ark_dir, def_path, spec, purpose, &persons));
+    ARK_ASSIGN_OR_RETURN(stats::GlmData d, GlmDesign(site.ark_dir, def_path, spec, purpose, &persons, feeds));
     ARK_ASSIGN_OR_RETURN(study::Definition def, study::ParseDefinitionFile(def_path));
     ARK_ASSIGN_OR_RETURN(auto store, Store::Open(site.ark_dir + "/store"));
     ARK_ASSIGN_OR_RETURN(auto ledger, gov::Ledger::Open(site.ark_dir));

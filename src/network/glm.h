@@ -28,6 +28,7 @@
 #include "network/site.h"
 #include "stats/glm.h"
 #include "study/engine.h"
+#include "study/feeds.h"
 
 namespace ark::net {
 
@@ -41,9 +42,11 @@ struct GlmSpec {
 // The request body: the definition (as MeasureRequestBody) and the model.
 Result<Json> GlmRequestBody(const std::string& definition_path, const GlmSpec& spec);
 
-// The site's design for a definition and model (also used by tests for the pooled fit).
+// The site's design for a definition and model (also used by tests for the pooled fit), reading
+// only events of `feeds` (nullopt: every feed).
 Result<stats::GlmData> GlmDesign(const std::string& ark_dir, const std::string& definition_path, const GlmSpec& spec,
-                                 study::Purpose purpose, std::vector<PersonKey>* persons);
+                                 study::Purpose purpose, std::vector<PersonKey>* persons,
+                                 const study::Feeds& feeds = std::nullopt);
 
 // The site's answer to one "glm" request: {"n", "p", "xtwx", "xtwz", "deviance", "sum_w", "sum_wy",
 // "sum_wh", "has_offset"} at body "beta" (empty: the start).

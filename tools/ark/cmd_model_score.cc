@@ -167,7 +167,7 @@ int ModelScore(int argc, char** argv) {
   if (!sp.ok()) return ReportError(sp.status());
 
   std::vector<PersonKey> persons;
-  const FeatureRequest req{model->json.value("definition_path", std::string()), model->scorer.features, {}, ""};
+  const FeatureRequest req{model->json.value("definition_path", std::string()), model->scorer.features, {}, "", datasets};
   auto table = FeatureTableAt(model->def, DayOf(*day), req, ark_dir, *sp, threads, &persons);
   if (!table.ok()) return ReportError(table.status());
   if (persons.empty()) return ReportError(Status::FailedPrecondition("nobody in the population at " + at + ": nothing to score"));
