@@ -251,6 +251,7 @@ TEST_F(SignedManifestTest, TamperedListAndManifestAreCaught) {
   auto m = nlohmann::ordered_json::parse(*ReadFile(P("out/gp/manifest.json")));
   m["optouts"] = 0;
   m["optouts_sha256"] = Sha256Hex(*ReadFile(P("out/gp/optouts.csv")));
+  m["files"]["optouts.csv"] = 0;
   Write("out/gp/manifest.json", m.dump(2) + "\n");
   const std::string e = IngestError();
   EXPECT_NE(e.find("out/gp/manifest.sig: the signature of manifest.json is not custodian 'gp's registered key"), std::string::npos) << e;
