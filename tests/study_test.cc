@@ -83,22 +83,23 @@ struct Engines {
     ARK_ASSIGN_OR_RETURN(pg, sql::Connection::Open(url));
     return sql::ExportArk(ark_dir, *pg, sql::Schema::kArk);
   }
-  Result<std::vector<EngineResult>> RunAll(const Definition& def, Purpose purpose) {
+  Result<std::vector<EngineResult>> RunAll(const Definition& def, Purpose purpose, const Feeds& feeds = std::nullopt) {
     std::vector<EngineResult> out;
     {
       ARK_ASSIGN_OR_RETURN(auto store, Store::Open(ark + "/store"));
       NativeOptions o;
       o.threads = 2;
+      o.feeds = feeds;
       ARK_ASSIGN_OR_RETURN(EngineResult r, RunNative(def, *store, purpose, o));
       out.push_back(std::move(r));
     }
     {
-      auto r = RunSql(def, *sqlite, purpose);
+      auto r = RunSql(def, *sqlite, purpose, feeds);
       if (!r.ok()) return r.status().WithContext("sqlite");
       out.push_back(std::move(*r));
     }
     {
-      auto r = RunSql(def, *pg, purpose);
+      auto r = RunSql(def, *pg, purpose, feeds);
       if (!r.ok()) return r.status().WithContext("postgres");
       out.push_back(std::move(*r));
     }
@@ -573,6 +574,43 @@ int Sh(const std::string& cmd, std::string* out = nullptr) {
 }
 
 }  // namespace e2e
+
+// Issue 13: a project's approved datasets narrow what the engines read. Run with the GP feed only,
+// a hospital-coded variable finds nothing (and GP-coded variables are unchanged), on every engine;
+// with every feed both are found.
+TEST(StudyFeeds, EnginesReadOnlyTheGivenFeeds) {
+  auto data = ParseTestData("persons:\n0,1950-01,F,1,,,ok\n1,1960-01,M,2,,,ok\n"
+                            "events:\n0,2024-01-01,,SNOMED/195967001,\n0,2024-02-01,,ICD10/J44.1,\n1,2024-03-01,,ICD10/J44.0,\n", "t");
+  ASSERT_TRUE(data.ok()) << data.status().message();
+  data->dicts.sources = {"", "gp", "acute"};
+  for (auto& person : data->events)
+    for (Event& e : person) e.source = data->dicts.codes[e.code].rfind("ICD10/", 0) == 0 ? 2 : 1;
+  std::string tmp = TempDir("feeds");
+  RemoveOnExit cleanup{tmp};
+  ASSERT_TRUE(WriteTestArk(*data, tmp + "/ark").ok());
+  Engines engines;
+  Status s = engines.Open(tmp + "/ark");
+  ASSERT_TRUE(s.ok()) << s.message();
+  auto def = ParseDefinition("name: f\ncodelists:\n  asthma: {codes: ['195967001'], system: SNOMED}\n"
+                             "  copd: {codes: ['J44*'], system: ICD10}\nindex_date: 2025-01-01\n"
+                             "variables:\n  n_asthma: {count: asthma}\n  n_copd: {count: copd}\n", "f.yaml", "");
+  ASSERT_TRUE(def.ok()) << def.status().message();
+  auto gp_only = engines.RunAll(*def, Purpose::kResearch, std::vector<std::string>{"gp"});
+  ASSERT_TRUE(gp_only.ok()) << gp_only.status().message();
+  for (size_t e = 0; e < gp_only->size(); ++e) {
+    EXPECT_EQ(DatasetText(*def, (*gp_only)[e]), "patient_id,n_asthma,n_copd\n0,1,0\n1,0,0\n") << kEngineNames[e];
+  }
+  auto every = engines.RunAll(*def, Purpose::kResearch);
+  ASSERT_TRUE(every.ok()) << every.status().message();
+  for (size_t e = 0; e < every->size(); ++e) {
+    EXPECT_EQ(DatasetText(*def, (*every)[e]), "patient_id,n_asthma,n_copd\n0,1,1\n1,0,1\n") << kEngineNames[e];
+  }
+  auto none = engines.RunAll(*def, Purpose::kResearch, std::vector<std::string>{});
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  for (size_t e = 0; e < none->size(); ++e) {
+    EXPECT_EQ(DatasetText(*def, (*none)[e]), "patient_id,n_asthma,n_copd\n0,0,0\n1,0,0\n") << kEngineNames[e];
+  }
+}
 
 // A research run on persons without a known opt-out status (imported OMOP/MEDS persons) gives
 // population 0: the run says why, not only the manifest.

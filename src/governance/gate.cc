@@ -63,10 +63,14 @@ Result<Access> Admit(Catalog& cat, const GateRequest& r, const std::string& toda
           PurposeName(a.project.purpose)));
     }
   }
+  // The feeds read: those asked for (each must be approved), else the ones the project is
+  // approved for — the engines then read only those (Access::Feeds).
   if (r.datasets) {
     a.datasets = *r.datasets;
-  } else {
+  } else if (r.every_feed) {
     ARK_ASSIGN_OR_RETURN(a.datasets, EveryFeed(cat));
+  } else {
+    a.datasets = a.project.datasets;
   }
   ARK_RETURN_IF_ERROR(AuthoriseRun(cat, a.actor, a.project, a.datasets, today));
   a.governed = true;

@@ -5,9 +5,12 @@
 //
 // Admit decides:
 //  - with a project: who asks is identified (user and token), the project is approved, they are one
-//    of its people, today is inside its dates, the purpose asked for (if any) is the project's, and
-//    every dataset read (default: every feed of the Ark) is approved for it. Any failure is a
-//    refusal (PermissionDenied), logged with the reason.
+//    of its people, today is inside its dates, the purpose asked for (if any) is the project's,
+//    every dataset read (default: the ones the project is approved for) is approved for it, and
+//    none of them has an unknown opt-out status unless the project is for direct care
+//    (gov::AuthoriseRun). Any failure is a refusal (PermissionDenied), logged with the reason.
+//    Access::datasets is then the set of feeds the command may read: the engines read only those
+//    (Access::Feeds, study::RunOptions::feeds).
 //  - without a project: a workspace access. Allowed, ungoverned, on an Ark that does not enforce
 //    governance (what every command did before `ark enforce`); refused and logged on one that does.
 //
@@ -38,7 +41,10 @@ struct GateRequest {
   std::string project;        // "" = a workspace access
   std::string user, token;    // who asks; "" = not given
   std::string purpose;        // the purpose asked for; "" = the project's
-  std::optional<std::vector<std::string>> datasets;  // the feeds read; nullopt = every feed of the Ark
+  std::optional<std::vector<std::string>> datasets;  // the feeds read; nullopt = the project's approved ones
+  // The command cannot narrow what it reads to some feeds (`pathways`, `export`): it reads every
+  // feed of the Ark, so the project must be approved for each (datasets = every feed).
+  bool every_feed = false;
 };
 
 struct Access {
@@ -46,13 +52,24 @@ struct Access {
   bool governed = false;  // in an approved project: disclosure rules and a ledger entry apply
   Actor actor;            // governed only
   Project project;        // governed only
-  std::vector<std::string> datasets;
+  std::vector<std::string> datasets;  // governed: the feeds the command may read
   bool OptOutsApply() const { return !governed || gov::OptOutsApply(project); }
+  // The feeds the engines may read: governed, `datasets`; a workspace access, every feed (nullopt).
+  std::optional<std::vector<std::string>> Feeds() const {
+    if (!governed) return std::nullopt;
+    return datasets;
+  }
 };
 
 // Who asks: InvalidArgument never; PermissionDenied (logged) for no user, no token, or a token that
 // is not the user's current one.
 Result<Actor> Identify(Catalog& cat, const std::string& user, const std::string& token);
+
+// The feeds with a batch whose opt-out status is unknown: imported (OMOP, MEDS, FHIR bulk) without
+// the source's opt-outs (batch manifest "optouts": "not declared…"; src/import/import_batch.h).
+// Corruption when a batch's manifest is not JSON. gov::AuthoriseRun refuses a project whose
+// opt-outs apply (OptOutsApply: not direct care, no exemption) on any of these feeds, naming them.
+Result<std::vector<std::string>> FeedsWithUnknownOptOuts(Catalog& cat);
 
 // Whether the Ark enforces governance (`ark enforce`). A directory without a catalog (a bare
 // store) does not.

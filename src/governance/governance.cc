@@ -10,6 +10,7 @@
 #include "core/fs.h"
 #include "core/time.h"
 #include "disclosure/opensafely.h"
+#include "governance/gate.h"
 #include "privacy/key.h"
 #include "store/store.h"
 
@@ -310,7 +311,39 @@ Status AuthoriseRun(Catalog& cat, const Actor& by, const Project& p, const std::
   for (auto& d : datasets) {
     if (!Contains(p.datasets, d)) return Refuse(cat, by.user, "dataset '" + d + "' is not approved for project '" + p.id + "'");
   }
+  if (OptOutsApply(p)) {
+    ARK_ASSIGN_OR_RETURN(auto unknown, FeedsWithUnknownOptOuts(cat));
+    std::string named;
+    for (auto& d : datasets) {
+      if (Contains(unknown, d)) named += (named.empty() ? "'" : ", '") + d + "'";
+    }
+    if (!named.empty()) {
+      return Refuse(cat, by.user, "the opt-out status of feed(s) " + named + " is unknown (imported without the source's "
+                    "opt-outs): a " + PurposeName(p.purpose) + " run in project '" + p.id + "' cannot start; re-import "
+                    "the feed with --optouts FILE or --optouts-none, or run it in a direct-care project");
+    }
+  }
   return Status::OK();
+}
+
+Result<std::vector<std::string>> FeedsWithUnknownOptOuts(Catalog& cat) {
+  ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT feed, manifest FROM batches ORDER BY id"));
+  std::set<std::string> feeds;
+  for (;;) {
+    ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) break;
+    const Json m = Json::parse(q->Text(1), nullptr, /*allow_exceptions=*/false);
+    if (!m.is_object()) {
+      return Status::Corruption(cat.ark_dir() + "/catalog.db: batches.manifest of feed '" + q->Text(0) + "' is not JSON");
+    }
+    const auto kind = m.find("kind");
+    const auto optouts = m.find("optouts");
+    if (kind != m.end() && *kind == "import" && optouts != m.end() && optouts->is_string() &&
+        optouts->get<std::string>().rfind("not declared", 0) == 0) {
+      feeds.insert(q->Text(0));
+    }
+  }
+  return std::vector<std::string>(feeds.begin(), feeds.end());
 }
 
 bool OptOutsApply(const Project& p) { return p.purpose != Purpose::kDirectCare && p.optout_exemption.empty(); }

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "core/fs.h"
+#include "governance/citizen.h"
+#include "governance/gate.h"
 #include "governance/release.h"
 #include "privacy/key.h"
 #include "store/store_test_util.h"
@@ -193,6 +195,53 @@ TEST_F(GovTest, RunOnAnUnapprovedDatasetIsRefused) {
   EXPECT_NE(Refusals().find("dataset 'social_care' is not approved"), std::string::npos);
 }
 
+// Issue 13: a run refuses to start when a feed it reads has an unknown opt-out status (imported
+// without the source's opt-outs), unless the project is for direct care; the refusal names the
+// feed, says how to fix it, and is on the ledger.
+TEST_F(GovTest, RunOnAFeedOfUnknownOptOutStatusIsRefusedUnlessDirectCare) {
+  ASSERT_TRUE(cat_->Exec("INSERT INTO batches(id, feed, dir, records, events, optouts, ingested_at, manifest) VALUES "
+                         "(1, 'gp', 'staging/1', 1, 1, 0, 'x', '{\"kind\":\"ingest\"}'),"
+                         "(2, 'acute', 'staging/2', 1, 1, 0, 'x', '{\"kind\":\"import\",\"optouts\":\"not declared (status unknown)\"}')")
+                  .ok());
+  EXPECT_EQ(*FeedsWithUnknownOptOuts(*cat_), std::vector<std::string>{"acute"});
+  Status s = AuthoriseRun(*cat_, ana_, p_, {"gp", "acute"}, "2026-01-01");
+  EXPECT_EQ(s.code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(s.message().find("'acute'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("--optouts FILE or --optouts-none"), std::string::npos) << s.message();
+  EXPECT_NE(Refusals().find("opt-out status of feed(s) 'acute' is unknown"), std::string::npos) << Refusals();
+  EXPECT_TRUE(AuthoriseRun(*cat_, ana_, p_, {"gp"}, "2026-01-01").ok());  // the feeds it reads are known
+  Project dc = p_;
+  dc.purpose = Purpose::kDirectCare;
+  EXPECT_TRUE(AuthoriseRun(*cat_, ana_, dc, {"gp", "acute"}, "2026-01-01").ok());
+  // Declared at import: known.
+  ASSERT_TRUE(cat_->Exec("UPDATE batches SET manifest = '{\"kind\":\"import\",\"optouts\":\"declared: none\"}' WHERE id = 2").ok());
+  EXPECT_TRUE(AuthoriseRun(*cat_, ana_, p_, {"gp", "acute"}, "2026-01-01").ok());
+}
+
+// Issue 13: the gate hands a command the feeds the project is approved for (the engines read only
+// those), instead of requiring approval for every feed of the Ark; a command that cannot narrow
+// what it reads (every_feed: pathways, export) still needs approval for every feed.
+TEST_F(GovTest, GateNarrowsToTheApprovedFeeds) {
+  ASSERT_TRUE(cat_->Exec("INSERT INTO batches(id, feed, dir, records, events, optouts, ingested_at, manifest) VALUES "
+                         "(1, 'gp', 'staging/1', 1, 1, 0, 'x', '{}'), (2, 'acute', 'staging/2', 1, 1, 0, 'x', '{}'),"
+                         "(3, 'community', 'staging/3', 1, 1, 0, 'x', '{}')").ok());
+  GateRequest r;
+  r.command = "run";
+  r.project = "p1";
+  r.user = "ana";
+  r.token = *IssueToken(*cat_, admin_, "ana");
+  auto a = Admit(*cat_, r, "2026-01-01");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_TRUE(a->governed);
+  EXPECT_EQ(a->datasets, (std::vector<std::string>{"gp", "acute"}));
+  EXPECT_EQ(a->Feeds(), (std::optional<std::vector<std::string>>{std::vector<std::string>{"gp", "acute"}}));
+  r.every_feed = true;
+  r.command = "pathways";
+  auto every = Admit(*cat_, r, "2026-01-01");
+  EXPECT_EQ(every.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(every.status().message().find("dataset 'community' is not approved"), std::string::npos) << every.status().ToString();
+}
+
 TEST_F(GovTest, OptedOutPersonInAResearchPopulationIsRefused) {
   auto r = RecordRun(*cat_, *ledger_, *store_, ana_, p_, {"gp"}, "def", all_, "2026-01-01");
   EXPECT_FALSE(r.ok());
@@ -330,6 +379,61 @@ TEST_F(GovTest, CitizenSeesTheProjectsThatUsedThem) {
   ASSERT_EQ(uses->size(), 1u);
   EXPECT_EQ((*uses)[0].project, "p1");
   EXPECT_EQ((*uses)[0].purpose, "research");
+}
+
+// Issue 13: a citizen's receipt needs the code their custodian issued for their pseudonym; it
+// shows their uses only; a wrong or spent code is refused and ledgered (throttled).
+TEST_F(GovTest, CitizenReceiptNeedsTheCodeIssuedForThem) {
+  const std::string mine(64, 'b'), theirs(64, 'c');
+  for (auto [hex, key] : {std::pair{mine, 5}, std::pair{theirs, 6}}) {
+    Digest d;
+    ASSERT_TRUE(FromHex(hex, &d));
+    auto ins = cat_->Prepare("INSERT INTO person_keys VALUES (?, ?)").value();
+    ins->BindBlob(1, d.data(), 32).Bind(2, key);
+    ASSERT_TRUE(ins->Run().ok());
+  }
+  const Actor gp = *Authenticate(*cat_, "gp", *AddUser(*cat_, &admin_, "gp", {"custodian"}));
+  EXPECT_EQ(IssueReceiptCode(*cat_, ana_, mine, false).status().code(), StatusCode::kPermissionDenied);  // an analyst cannot
+  EXPECT_NE(Refusals().find("only a custodian (or an admin) issues citizen receipt codes"), std::string::npos);
+  auto code = IssueReceiptCode(*cat_, gp, mine, false);
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(ReadFile(dir_ + "/catalog.db")->find(*code), std::string::npos);  // only its hash is kept
+  auto unused = IssueReceiptCode(*cat_, gp, std::string(64, 'd'), false);  // a pseudonym no run used
+  ASSERT_TRUE(unused.ok());
+  Run();
+  const int64_t t = 1'000'000;
+  auto uses = CitizenReceipt(*cat_, *code, t);
+  ASSERT_TRUE(uses.ok()) << uses.status().ToString();
+  ASSERT_EQ(uses->size(), 1u);
+  EXPECT_EQ((*uses)[0].project, "p1");
+  EXPECT_TRUE(CitizenReceipt(*cat_, *unused, t)->empty());  // another person's code shows their uses, not mine
+  // A wrong code: refused and on the ledger.
+  EXPECT_EQ(CitizenReceipt(*cat_, "ark-rc-" + std::string(32, '0'), t).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(Refusals().find("wrong citizen receipt code"), std::string::npos);
+  // A one-time code works once.
+  auto once = IssueReceiptCode(*cat_, gp, theirs, true);
+  ASSERT_TRUE(once.ok());
+  EXPECT_TRUE(CitizenReceipt(*cat_, *once, t).ok());
+  EXPECT_EQ(CitizenReceipt(*cat_, *once, t).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(Refusals().find("was for one use and has been used"), std::string::npos);
+}
+
+TEST_F(GovTest, WrongReceiptCodesAreLedgeredThrottledAndLockedOut) {
+  const Actor gp = *Authenticate(*cat_, "gp", *AddUser(*cat_, &admin_, "gp", {"custodian"}));
+  auto code = IssueReceiptCode(*cat_, gp, std::string(64, 'b'), false);
+  ASSERT_TRUE(code.ok());
+  const int64_t t = 1'000'000;
+  const uint64_t before = ledger_->size();
+  auto on_ledger = [&] { return ledger_->size() - before; };
+  for (int i = 0; i < kLockoutFailures; ++i) EXPECT_FALSE(CitizenReceipt(*cat_, "guess" + std::to_string(i), t + i).ok());
+  EXPECT_EQ(on_ledger(), static_cast<uint64_t>(kLedgeredRefusals));  // the rest only counted
+  // Locked out for the window, even with the right code; then it works, and the next wrong code
+  // is ledgered with the count of those that were not.
+  EXPECT_NE(CitizenReceipt(*cat_, *code, t + 30).status().message().find("too many wrong receipt codes"), std::string::npos);
+  EXPECT_TRUE(CitizenReceipt(*cat_, *code, t + kWindowSeconds + kLockoutFailures).ok());
+  EXPECT_FALSE(CitizenReceipt(*cat_, "guess", t + kWindowSeconds + 10).ok());
+  EXPECT_EQ(on_ledger(), static_cast<uint64_t>(kLedgeredRefusals) + 1);
+  EXPECT_NE(Refusals().find("more refused receipt codes in the last 600 s not ledgered one by one"), std::string::npos) << Refusals();
 }
 
 TEST_F(GovTest, DifferentialPrivacyBudgetIsTrackedPerProject) {

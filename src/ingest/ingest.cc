@@ -16,6 +16,7 @@
 #include "ingest/feed_spec.h"
 #include "ingest/staging.h"
 #include "privacy/key.h"
+#include "privacy/custodian_key.h"
 #include "ingest/staging_guard.h"
 #include "privacy/bloom.h"
 
@@ -694,11 +695,44 @@ class FeedLoader {
   uint64_t events_ = 0;
 };
 
+// Signed custodian manifests (privacy/custodian_key.h). A custodian whose key the Ark registered
+// must have signed the manifest (manifest.sig) with that key; one with no registered key is
+// accepted on an Ark that does not enforce governance (recorded as such in the batch) and refused
+// on one that does. `*state` gets what the batch records.
+Status CheckManifestSignature(Catalog& cat, const std::string& dir, const std::string& manifest, const std::string& custodian,
+                              bool enforced, std::string* state) {
+  ARK_ASSIGN_OR_RETURN(auto registered, RegisteredCustodianKey(cat, custodian));
+  const std::string sig_path = dir + "/" + kManifestSigFile;
+  const bool signed_ = PathExists(sig_path);
+  if (!registered) {
+    if (enforced) {
+      return Status::FailedPrecondition(dir + "/manifest.json: custodian '" + custodian +
+                                        "' has no registered signing key, and this Ark enforces governance: register "
+                                        "the custodian's public key first (ark custodian trust ARK " + custodian +
+                                        " PUBKEY --as ADMIN)");
+    }
+    *state = signed_ ? "signed; custodian key not registered (not verified)" : "unsigned; custodian key not registered";
+    return Status::OK();
+  }
+  if (!signed_) {
+    return Status::PermissionDenied(dir + "/manifest.json: unsigned (no " + kManifestSigFile + "), but custodian '" +
+                                    custodian + "' has a registered signing key: refusing an unsigned manifest "
+                                    "(the custodian signs it: ark pseudonymise --custodian-key FILE)");
+  }
+  ARK_ASSIGN_OR_RETURN(std::string sig, ReadFile(sig_path));
+  ARK_RETURN_IF_ERROR(VerifyManifestSignature(manifest, sig, *registered, custodian, sig_path));
+  *state = "verified";
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::string>& dirs, const IngestOptions& opt) {
   if (dirs.empty()) return Status::InvalidArgument("no extract directories given");
   ARK_ASSIGN_OR_RETURN(auto known_fp, cat.GetMeta("key_fingerprint"));
+  ARK_ASSIGN_OR_RETURN(auto enforced_meta, cat.GetMeta("governance_enforced"));
+  const bool enforced = enforced_meta.value_or("") == "1";
+  std::vector<std::string> signatures;  // per loader: what CheckManifestSignature found
   const std::string staging = cat.ark_dir() + "/staging";
   std::vector<std::string> removed;
   ARK_ASSIGN_OR_RETURN(StagingGuard guard, StagingGuard::Acquire(cat, &removed));
@@ -725,6 +759,9 @@ Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::st
     const std::string& d = dirs[i];
     auto l = std::make_unique<FeedLoader>(d, opt);
     s = l->Load();
+    if (!s.ok()) break;
+    std::string signature;
+    s = CheckManifestSignature(cat, d, l->manifest(), l->batch().feed, enforced, &signature);
     if (!s.ok()) break;
     const std::string& fp = l->batch().key_fingerprint;
     const std::string want = known_fp ? *known_fp : (loaders.empty() ? fp : loaders.front()->batch().key_fingerprint);
@@ -754,6 +791,7 @@ Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::st
     const StagedBatch* b = &l->batch();
     writers.emplace_back([b, tmp, out = &written[i]] { *out = WriteStagedBatch(*b, tmp + "/batch.bin"); });
     loaders.push_back(std::move(l));
+    signatures.push_back(signature);
   }
   for (auto& w : writers) w.join();
   writers.clear();
@@ -776,6 +814,7 @@ Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::st
       for (size_t i = 0; s.ok() && i < loaders.size(); ++i) {
         Json man = Json::parse(loaders[i]->manifest());
         man["content_hash"] = std::to_string(loaders[i]->content_hash());
+        man["custodian_signature"] = signatures[i];
         const IngestReport& r = reports[i];
         (*ins)->Bind(1, r.batch).Bind(2, r.feed).Bind(3, "staging/" + std::filesystem::path(moves[i].second).filename().string())
             .Bind(4, static_cast<int64_t>(r.records)).Bind(5, static_cast<int64_t>(r.events))

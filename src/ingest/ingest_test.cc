@@ -14,6 +14,9 @@
 #include "ingest/staging.h"
 #include "ingest/staging_guard.h"
 #include "link/link.h"
+#include "privacy/custodian_key.h"
+#include "privacy/key.h"
+#include <nlohmann/json.hpp>
 
 namespace ark {
 namespace {
@@ -201,6 +204,102 @@ class BadInputTest : public IngestTest {
     }
   }
 };
+
+// Signed custodian manifests (issue 13): with the custodian's key registered on the Ark, ingest
+// refuses an unsigned manifest, an opt-out list edited together with its manifest, and a manifest
+// signed with another key, naming the file; it accepts the custodian's own signature.
+class SignedManifestTest : public IngestTest {
+ protected:
+  void SetUp() override {
+    IngestTest::SetUp();
+    auto k = CustodianKey::Generate("gp");
+    ASSERT_TRUE(k.ok());
+    gp_key_ = *k;
+    ASSERT_TRUE(Pseudonymise(spec_, key_, P("raw"), P("out/gp")).ok());
+    ASSERT_TRUE(SignExtract(gp_key_, P("out/gp")).ok());
+    auto cat = Catalog::Create(P("ark"));
+    ASSERT_TRUE(cat.ok());
+    cat_ = std::move(*cat);
+    ASSERT_TRUE(RegisterCustodianKey(*cat_, "gp", gp_key_.PublicKeyHex(), "admin").ok());
+  }
+  // "" when ingest succeeds, else its message (and then nothing is loaded).
+  std::string IngestError() {
+    auto in = Ingest(*cat_, {P("out/gp")}, {});
+    if (in.ok()) return "";
+    EXPECT_TRUE(cat_->Batches()->empty());
+    return in.status().message();
+  }
+  std::string BatchManifest() {
+    auto q = cat_->Prepare("SELECT manifest FROM batches");
+    EXPECT_TRUE(q.ok() && *(*q)->Step());
+    return (*q)->Text(0);
+  }
+
+  CustodianKey gp_key_ = *CustodianKey::Generate("x");
+  std::unique_ptr<Catalog> cat_;
+};
+
+TEST_F(SignedManifestTest, GoodSignatureIsAccepted) {
+  EXPECT_EQ(IngestError(), "");
+  EXPECT_NE(BatchManifest().find("\"custodian_signature\":\"verified\""), std::string::npos) << BatchManifest();
+}
+
+// Whoever can edit both the opt-out list and the manifest drops an opt-out and fixes the
+// manifest's count and fingerprint: the counts agree, the signature does not.
+TEST_F(SignedManifestTest, TamperedListAndManifestAreCaught) {
+  Write("out/gp/optouts.csv", "nhs_pseudonym\n");
+  auto m = nlohmann::ordered_json::parse(*ReadFile(P("out/gp/manifest.json")));
+  m["optouts"] = 0;
+  m["optouts_sha256"] = Sha256Hex(*ReadFile(P("out/gp/optouts.csv")));
+  m["files"]["optouts.csv"] = 0;
+  Write("out/gp/manifest.json", m.dump(2) + "\n");
+  const std::string e = IngestError();
+  EXPECT_NE(e.find("out/gp/manifest.sig: the signature of manifest.json is not custodian 'gp's registered key"), std::string::npos) << e;
+}
+
+TEST_F(SignedManifestTest, WrongKeyIsCaught) {
+  auto other = CustodianKey::Generate("gp");
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(SignExtract(*other, P("out/gp")).ok());
+  const std::string e = IngestError();
+  EXPECT_NE(e.find("manifest.sig: the signature of manifest.json is not custodian 'gp's registered key"), std::string::npos) << e;
+}
+
+TEST_F(SignedManifestTest, UnsignedManifestIsRefused) {
+  fs::remove(P("out/gp/manifest.sig"));
+  const std::string e = IngestError();
+  EXPECT_NE(e.find("out/gp/manifest.json: unsigned (no manifest.sig), but custodian 'gp' has a registered signing key"), std::string::npos) << e;
+}
+
+// A custodian with no registered key: accepted (and recorded as such) on an Ark that does not
+// enforce governance, refused on one that does.
+TEST_F(SignedManifestTest, CustodianWithoutARegisteredKey) {
+  ASSERT_TRUE(cat_->Exec("DELETE FROM custodian_keys").ok());
+  ASSERT_TRUE(cat_->SetMeta("governance_enforced", "1").ok());
+  const std::string e = IngestError();
+  EXPECT_NE(e.find("custodian 'gp' has no registered signing key, and this Ark enforces governance"), std::string::npos) << e;
+  ASSERT_TRUE(cat_->SetMeta("governance_enforced", "0").ok());
+  EXPECT_EQ(IngestError(), "");
+  EXPECT_NE(BatchManifest().find("signed; custodian key not registered (not verified)"), std::string::npos) << BatchManifest();
+}
+
+TEST(CustodianKey, SavesLoadsAndRefusesAnotherCustodiansExtract) {
+  const std::string dir = (fs::temp_directory_path() / ("ark_custkey_" + std::to_string(::getpid()))).string();
+  fs::remove_all(dir);
+  fs::create_directories(dir + "/x");
+  auto k = CustodianKey::Generate("acute");
+  ASSERT_TRUE(k.ok());
+  ASSERT_TRUE(k->Save(dir + "/k").ok());
+  EXPECT_FALSE(k->Save(dir + "/k").ok());  // never overwrites
+  EXPECT_EQ(fs::status(dir + "/k").permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
+  auto l = CustodianKey::Load(dir + "/k");
+  ASSERT_TRUE(l.ok());
+  EXPECT_EQ(l->PublicKeyHex(), k->PublicKeyHex());
+  std::ofstream(dir + "/x/manifest.json") << "{\"custodian\": \"gp\"}\n";
+  Status s = SignExtract(*l, dir + "/x");
+  EXPECT_NE(s.message().find("the extract is custodian 'gp's, but the key is custodian 'acute's"), std::string::npos) << s.message();
+  fs::remove_all(dir);
+}
 
 TEST_F(BadInputTest, WrongColumnCount) {
   Expect([&] { Write("out/gp/events.csv", "record,event_date,snomed_code,value,unit\n1,2020-01-02,1,2,x\n1,2020-01-02\n"); },

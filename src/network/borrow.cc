@@ -37,8 +37,8 @@ Status OpenSiteRequest(const Site& site, const Request& r, SiteRequest* s) {
   s->who = gov::Actor{r.user + "@" + r.from, {"analyst"}};
   ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(site.ark_dir));
   ARK_RETURN_IF_ERROR(gov::EnsureGovernanceSchema(*cat));
-  ARK_ASSIGN_OR_RETURN(s->feeds, SiteFeeds(*cat));
-  ARK_ASSIGN_OR_RETURN(s->project, FederatedProject(site, *cat, s->who, r.project, s->feeds));
+  ARK_ASSIGN_OR_RETURN(s->project, FederatedProject(site, *cat, s->who, r.project));
+  s->feeds = s->project.datasets;  // the only feeds the site's engine reads
   s->work = NetworkDir(site.ark_dir) + "/work/" + r.nonce;
   ARK_ASSIGN_OR_RETURN(s->def_path, UnpackDefinition(r, s->work));
   ARK_ASSIGN_OR_RETURN(s->purpose, ProjectPurpose(s->project));
@@ -82,7 +82,7 @@ Result<Json> EstimateAtSite(const Site& site, const Request& r) {
   ARK_ASSIGN_OR_RETURN(GlmSpec spec, SpecFromBody(r.body));
   std::vector<PersonKey> persons;
   std::vector<sdc::FactorLevels> levels;
-  ARK_ASSIGN_OR_RETURN(stats::GlmData d, GlmDesign(site.ark_dir, s.def_path, spec, s.purpose, &persons, &levels));
+  ARK_ASSIGN_OR_RETURN(stats::GlmData d, GlmDesign(site.ark_dir, s.def_path, spec, s.purpose, &persons, &levels, s.feeds));
   ARK_RETURN_IF_ERROR(GuardModelRequest(site, s.who.user, r.project, GlmModelDesign(d, spec, levels)));
   sdc::SdcOptions o;
   if (static_cast<int64_t>(d.rows) - static_cast<int64_t>(d.cols) < o.min_residual_dof) {
@@ -143,7 +143,7 @@ Result<Json> CountsAtSite(const Site& site, const Request& r) {
   ARK_RETURN_IF_ERROR(OpenSiteRequest(site, r, &s));
   std::vector<std::string> names{spec.unit, spec.event};
   names.insert(names.end(), spec.strata.begin(), spec.strata.end());
-  ARK_ASSIGN_OR_RETURN(DatasetColumns d, EvaluateColumns(site.ark_dir, s.def_path, s.purpose, names));
+  ARK_ASSIGN_OR_RETURN(DatasetColumns d, EvaluateColumns(site.ark_dir, s.def_path, s.purpose, names, s.feeds));
   if (d.types[1] != study::Type::kBool && d.types[1] != study::Type::kInt)
     return Status::InvalidArgument("counts: the event '" + spec.event + "' must be a bool or an int variable");
   struct Cell {

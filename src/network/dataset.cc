@@ -8,9 +8,9 @@
 namespace ark::net {
 
 Result<DatasetColumns> EvaluateColumns(const std::string& ark_dir, const std::string& definition_path, study::Purpose purpose,
-                                       const std::vector<std::string>& names) {
+                                       const std::vector<std::string>& names, const study::Feeds& feeds) {
   ARK_ASSIGN_OR_RETURN(study::Definition def, study::ParseDefinitionFile(definition_path));
-  ARK_ASSIGN_OR_RETURN(study::EngineResult r, study::Evaluate(def, ark_dir, study::Engine::kNative, purpose, "", 2));
+  ARK_ASSIGN_OR_RETURN(study::EngineResult r, study::Evaluate(def, ark_dir, study::Engine::kNative, purpose, "", 2, feeds));
   std::vector<std::string> header;
   {
     const std::string line = study::DatasetHeader(def);  // the parser keeps a view of it

@@ -15,6 +15,7 @@
 #include "store/options.h"
 #include "study/definition.h"
 #include "study/engine.h"
+#include "study/feeds.h"
 
 namespace ark::net {
 
@@ -25,8 +26,9 @@ struct DatasetColumns {
   std::vector<PersonKey> persons;              // distinct persons, sorted
 };
 
-// InvalidArgument naming the definition file when a name is not one of its variables.
+// InvalidArgument naming the definition file when a name is not one of its variables. Reads only
+// events of `feeds` (the project's approved datasets; nullopt: every feed).
 Result<DatasetColumns> EvaluateColumns(const std::string& ark_dir, const std::string& definition_path, study::Purpose purpose,
-                                       const std::vector<std::string>& names);
+                                       const std::vector<std::string>& names, const study::Feeds& feeds = std::nullopt);
 
 }  // namespace ark::net

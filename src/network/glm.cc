@@ -82,9 +82,9 @@ Result<GlmFactor> ParseGlmFactor(const std::string& text) {
 
 Result<stats::GlmData> GlmDesign(const std::string& ark_dir, const std::string& definition_path, const GlmSpec& spec,
                                  study::Purpose purpose, std::vector<PersonKey>* persons,
-                                 std::vector<sdc::FactorLevels>* factor_counts) {
+                                 std::vector<sdc::FactorLevels>* factor_counts, const study::Feeds& feeds) {
   ARK_ASSIGN_OR_RETURN(study::Definition def, study::ParseDefinitionFile(definition_path));
-  ARK_ASSIGN_OR_RETURN(study::EngineResult r, study::Evaluate(def, ark_dir, study::Engine::kNative, purpose, "", 2));
+  ARK_ASSIGN_OR_RETURN(study::EngineResult r, study::Evaluate(def, ark_dir, study::Engine::kNative, purpose, "", 2, feeds));
   std::vector<std::string> header;
   {
     const std::string header_line = study::DatasetHeader(def);
@@ -260,8 +260,8 @@ Result<Json> GlmAtSite(const Site& site, const Request& r) {
   gov::Actor who{r.user + "@" + r.from, {"analyst"}};
   ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(site.ark_dir));
   ARK_RETURN_IF_ERROR(gov::EnsureGovernanceSchema(*cat));
-  ARK_ASSIGN_OR_RETURN(auto feeds, SiteFeeds(*cat));
-  ARK_ASSIGN_OR_RETURN(gov::Project project, FederatedProject(site, *cat, who, r.project, feeds));
+  ARK_ASSIGN_OR_RETURN(gov::Project project, FederatedProject(site, *cat, who, r.project));
+  const std::vector<std::string>& feeds = project.datasets;  // the only feeds the design reads
 
   Json model = r.body;
   model.erase("beta");
@@ -277,7 +277,7 @@ Result<Json> GlmAtSite(const Site& site, const Request& r) {
     ARK_ASSIGN_OR_RETURN(study::Purpose purpose, ProjectPurpose(project));
     std::vector<PersonKey> persons;
     std::vector<sdc::FactorLevels> levels;
-    ARK_ASSIGN_OR_RETURN(stats::GlmData d, GlmDesign(site.ark_dir, def_path, spec, purpose, &persons, &levels));
+    ARK_ASSIGN_OR_RETURN(stats::GlmData d, GlmDesign(site.ark_dir, def_path, spec, purpose, &persons, &levels, feeds));
     // The model disclosure rules, before anything is computed for the requester.
     ARK_RETURN_IF_ERROR(GuardModelRequest(site, who.user, r.project, GlmModelDesign(d, spec, levels)));
     ARK_ASSIGN_OR_RETURN(study::Definition def, study::ParseDefinitionFile(def_path));

@@ -33,6 +33,7 @@
 #include "network/site.h"
 #include "stats/glm.h"
 #include "study/engine.h"
+#include "study/feeds.h"
 
 namespace ark::net {
 
@@ -61,11 +62,13 @@ Result<GlmFactor> ParseGlmFactor(const std::string& text);
 // The request body: the definition (as MeasureRequestBody) and the model.
 Result<Json> GlmRequestBody(const std::string& definition_path, const GlmSpec& spec);
 
-// The site's design for a definition and model (also used by tests for the pooled fit); the
-// rows at each level of each factor go to `factor_counts` when given.
+// The site's design for a definition and model (also used by tests for the pooled fit), reading
+// only events of `feeds` (nullopt: every feed); the rows at each level of each factor go to
+// `factor_counts` when given.
 Result<stats::GlmData> GlmDesign(const std::string& ark_dir, const std::string& definition_path, const GlmSpec& spec,
                                  study::Purpose purpose, std::vector<PersonKey>* persons,
-                                 std::vector<sdc::FactorLevels>* factor_counts = nullptr);
+                                 std::vector<sdc::FactorLevels>* factor_counts = nullptr,
+                                 const study::Feeds& feeds = std::nullopt);
 
 // The model disclosure rules (model_guard.h) on a site's design for `spec`: what GlmAtSite checks
 // before it computes anything for a new fit.

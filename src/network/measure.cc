@@ -54,22 +54,14 @@ Status Refused(const Site& site, const std::string& who, const std::string& why)
 
 }  // namespace
 
-Result<std::vector<std::string>> SiteFeeds(Catalog& cat) {
-  ARK_ASSIGN_OR_RETURN(auto batches, cat.Batches());
-  std::set<std::string> feeds;
-  for (auto& b : batches) feeds.insert(b.feed);
-  return std::vector<std::string>(feeds.begin(), feeds.end());
-}
-
 // The project as this site's committee approved it, for the remote person `who`.
-Result<gov::Project> FederatedProject(const Site& site, Catalog& cat, const gov::Actor& who, const std::string& id,
-                                      const std::vector<std::string>& feeds) {
+Result<gov::Project> FederatedProject(const Site& site, Catalog& cat, const gov::Actor& who, const std::string& id) {
   auto p = gov::GetProject(cat, id);
   if (!p.ok()) {
     return Refused(site, who.user, "no project '" + id + "' here: this site's committee has not approved the federated project");
   }
   if (p->status != "approved") return Refused(site, who.user, "project '" + id + "' has not been approved by this site's committee");
-  Status s = gov::AuthoriseRun(cat, who, *p, feeds, gov::Today());  // logs its own refusal
+  Status s = gov::AuthoriseRun(cat, who, *p, p->datasets, gov::Today());  // logs its own refusal
   if (!s.ok()) return Status::PermissionDenied("site '" + site.config.name + "': " + s.message());
   return p;
 }
@@ -129,8 +121,8 @@ Result<Json> MeasureAtSite(const Site& site, const Request& r) {
   gov::Actor who{r.user + "@" + r.from, {"analyst"}};
   ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(site.ark_dir));
   ARK_RETURN_IF_ERROR(gov::EnsureGovernanceSchema(*cat));
-  ARK_ASSIGN_OR_RETURN(auto feeds, SiteFeeds(*cat));
-  ARK_ASSIGN_OR_RETURN(gov::Project project, FederatedProject(site, *cat, who, r.project, feeds));
+  ARK_ASSIGN_OR_RETURN(gov::Project project, FederatedProject(site, *cat, who, r.project));
+  const std::vector<std::string>& feeds = project.datasets;  // the only feeds the run reads
 
   // The definition and its codelists, in a work directory inside the Ark (removed afterwards).
   const std::string work = NetworkDir(site.ark_dir) + "/work/" + r.nonce;
@@ -145,6 +137,7 @@ Result<Json> MeasureAtSite(const Site& site, const Request& r) {
   o.definition = def_path;
   o.out_dir = work + "/out";
   o.engine = study::Engine::kNative;
+  o.feeds = feeds;
   ARK_ASSIGN_OR_RETURN(o.purpose, ProjectPurpose(project));
   int64_t population = 0;
   o.authorise = [&](const std::vector<PersonKey>& persons, const std::string& sha) -> Status {

@@ -5,7 +5,7 @@
 // Site side (MeasureAtSite), for a request from USER at site S in project P:
 //  1. P must be a project of this Ark with the same id, approved by this Ark's own committee, naming
 //     "USER@S" among its people (that is what makes a local project a federated one: its committee
-//     approved that remote person), inside its dates, on every feed of the Ark (gov::AuthoriseRun);
+//     approved that remote person), inside its dates, on the datasets it approved (gov::AuthoriseRun), which are the only feeds the run reads;
 //     otherwise the answer is a refusal naming the site and why (and the refusal is on its ledger).
 //  2. The definition (text, with its codelist files) is run by the normal path (study::RunStudy,
 //     native engine, the project's purpose, opt-outs as the project requires); gov::RecordRun
@@ -40,12 +40,11 @@ Result<Json> MeasureRequestBody(const std::string& definition_path);
 Result<Json> MeasureAtSite(const Site& site, const Request& r);
 
 // Shared by the site's operations (measure, glm):
-// Every feed of the Ark (what a run reads).
-Result<std::vector<std::string>> SiteFeeds(Catalog& cat);
 // The federated project as this site's committee approved it for the remote person `who`
-// (USER@SITE); a refusal (PermissionDenied naming this site, logged) otherwise.
-Result<gov::Project> FederatedProject(const Site& site, Catalog& cat, const gov::Actor& who, const std::string& id,
-                                      const std::vector<std::string>& feeds);
+// (USER@SITE), over the datasets it approved (gov::AuthoriseRun: also refused when one of them has
+// an unknown opt-out status); a refusal (PermissionDenied naming this site, logged) otherwise. A
+// run in it reads only those feeds (project.datasets).
+Result<gov::Project> FederatedProject(const Site& site, Catalog& cat, const gov::Actor& who, const std::string& id);
 // The purpose a run in `project` uses (an opt-out exemption runs as direct care does).
 Result<study::Purpose> ProjectPurpose(const gov::Project& project);
 // Writes the request's definition and codelist files under `work` (relative names only); returns

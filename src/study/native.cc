@@ -71,6 +71,7 @@ struct Plan {
   bool optouts = true;
   bool dataset = true;
   std::vector<uint64_t> code_mask;  // by code id
+  std::vector<uint8_t> source_ok;   // by source id: events read (empty: every source)
   std::vector<char> need_all, need_measures;
   std::vector<int> den_codelist;  // per measure: the codelist an exists/count denominator counts, or -1
   std::vector<Interval> mpoints;                             // fixed index: (index day, interval end) of the measures
@@ -129,8 +130,10 @@ class Worker {
     for (int i = 0; i < 63; ++i) lists_[i].clear();
     const uint64_t* mask = plan_.code_mask.data();
     const size_t n = plan_.code_mask.size();
+    const std::vector<uint8_t>& src = plan_.source_ok;
     for (size_t i = 0; i < events.size(); ++i) {
       const Event& e = events[i];
+      if (!src.empty() && (e.source >= src.size() || !src[e.source])) continue;  // a feed the run may not read
       uint64_t m = e.code < n ? mask[e.code] : 0;
       while (m) {
         int b = std::countr_zero(m);
@@ -489,6 +492,14 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
   Plan plan(def, *dicts);
   plan.optouts = AppliesOptOuts(purpose);
   plan.dataset = opts.dataset;
+  if (opts.feeds) {
+    plan.source_ok.assign(dicts->sources.size(), 0);
+    for (size_t id = 0; id < dicts->sources.size(); ++id) {
+      plan.source_ok[id] = std::find(opts.feeds->begin(), opts.feeds->end(), dicts->sources[id]) != opts.feeds->end();
+    }
+  }
+  // Sources are decoded only when the run is narrowed to some feeds.
+  const Store::Columns columns = opts.feeds ? Store::Columns::kAll : Store::Columns::kCore;
   std::unordered_map<std::string_view, uint64_t> bits;
   std::vector<size_t> with_prefixes;
   for (size_t c = 0; c < def.codelists.size(); ++c) {
@@ -548,7 +559,7 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
     wk->text = &part_text[i];
     wk->text_rows = &part_count[i];
     return store.ForEachPersonInRange(begin, end, [wk](const Person& p, std::span<const Event> ev) { return wk->Visit(p, ev); }, 1,
-                                      Store::Columns::kCore);
+                                      columns);
   });
   ARK_RETURN_IF_ERROR(st);
   auto t1 = std::chrono::steady_clock::now();

@@ -11,12 +11,14 @@
 
 #include "store/store.h"
 #include "study/engine.h"
+#include "study/feeds.h"
 
 namespace ark::study {
 
 struct NativeOptions {
   int threads = 2;       // worker threads. Default: 2.
   bool dataset = true;   // produce the patient-level rows (false: measures and counts only)
+  Feeds feeds;           // read only events of these sources (nullopt: every source)
 };
 
 Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpose purpose, const NativeOptions& opts = {});

@@ -40,12 +40,13 @@ double Since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-Result<EngineResult> OnConnection(const Definition& def, const std::string& ark_dir, const std::string& url, Purpose purpose) {
+Result<EngineResult> OnConnection(const Definition& def, const std::string& ark_dir, const std::string& url, Purpose purpose,
+                                  const Feeds& feeds) {
   auto t0 = std::chrono::steady_clock::now();
   ARK_ASSIGN_OR_RETURN(auto conn, sql::Connection::Open(url));
   ARK_RETURN_IF_ERROR(sql::EnsureExported(ark_dir, *conn));
   double exported = Since(t0);
-  ARK_ASSIGN_OR_RETURN(EngineResult r, RunSql(def, *conn, purpose));
+  ARK_ASSIGN_OR_RETURN(EngineResult r, RunSql(def, *conn, purpose, feeds));
   r.seconds["export_if_needed"] = exported;
   return r;
 }
@@ -53,7 +54,7 @@ Result<EngineResult> OnConnection(const Definition& def, const std::string& ark_
 }  // namespace
 
 Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir, Engine engine, Purpose purpose,
-                              const std::string& pg_url, int threads) {
+                              const std::string& pg_url, int threads, const Feeds& feeds) {
   if (!PathExists(ark_dir + "/store") && !PathExists(ark_dir + "/catalog.db")) return Status::NotFound(ark_dir + ": not an Ark (no store)");
   switch (engine) {
     case Engine::kNative: {
@@ -62,13 +63,14 @@ Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir,
       double open = Since(t0);
       NativeOptions o;
       o.threads = threads;
+      o.feeds = feeds;
       ARK_ASSIGN_OR_RETURN(EngineResult r, RunNative(def, *store, purpose, o));
       r.seconds["open_store"] = open;
       return r;
     }
     case Engine::kSqlite: {
       ARK_RETURN_IF_ERROR(MakeDirs(ark_dir + "/export"));
-      return OnConnection(def, ark_dir, "sqlite:" + ark_dir + "/export/ark.sqlite", purpose);
+      return OnConnection(def, ark_dir, "sqlite:" + ark_dir + "/export/ark.sqlite", purpose, feeds);
     }
     case Engine::kPostgres: {
       std::string url = pg_url;
@@ -76,7 +78,7 @@ Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir,
         const char* env = getenv("ARK_POSTGRES_URL");
         if (env && *env) url = env;
       }
-      if (!url.empty()) return OnConnection(def, ark_dir, url, purpose);
+      if (!url.empty()) return OnConnection(def, ark_dir, url, purpose, feeds);
       char tmpl[] = "/tmp/ark-run-pg-XXXXXX";
       if (!mkdtemp(tmpl)) return Status::IOError("cannot create a temporary directory for PostgreSQL");
       std::string dir = tmpl;
@@ -88,7 +90,7 @@ Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir,
         return cluster.status();
       }
       double started = Since(t0);
-      auto r = OnConnection(def, ark_dir, (*cluster)->url(), purpose);
+      auto r = OnConnection(def, ark_dir, (*cluster)->url(), purpose, feeds);
       Status stop = (*cluster)->Stop();
       (void)RemoveAll(dir);
       if (!r.ok()) return r.status();
@@ -141,7 +143,7 @@ Result<RunReport> RunStudy(const RunOptions& opts) {
   auto t0 = std::chrono::steady_clock::now();
   ARK_ASSIGN_OR_RETURN(Definition def, ParseDefinitionFile(opts.definition));
   double parse = Since(t0);
-  ARK_ASSIGN_OR_RETURN(EngineResult r, Evaluate(def, opts.ark_dir, opts.engine, opts.purpose, opts.pg_url, opts.threads));
+  ARK_ASSIGN_OR_RETURN(EngineResult r, Evaluate(def, opts.ark_dir, opts.engine, opts.purpose, opts.pg_url, opts.threads, opts.feeds));
   r.seconds["parse"] = parse;
   RunReport rep;
   nlohmann::ordered_json m;

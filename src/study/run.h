@@ -12,6 +12,7 @@
 #include "ark/status.h"
 #include "core/event.h"
 #include "study/engine.h"
+#include "study/feeds.h"
 
 namespace ark::study {
 
@@ -29,6 +30,9 @@ struct RunOptions {
   // started in a temporary directory and stopped afterwards.
   std::string pg_url;
   int threads = 2;  // native engine
+  // The feeds the run reads (in a project: those it is approved for, gov::Access::datasets);
+  // nullopt = every feed (a workspace run).
+  Feeds feeds;
   // Called after the engine has computed the results and before anything is written, with the
   // population's distinct persons and the definition's SHA-256: the governance layer records
   // (and may refuse) the run here. A non-OK status stops the run with nothing written.
@@ -53,8 +57,9 @@ std::string OptOutNote(const RunReport& rep);
 Result<RunReport> RunStudy(const RunOptions& opts);
 
 // Runs a parsed definition with an engine without writing anything (tests, benchmarks).
-// `ark_dir` is needed for every engine (the SQL engines export it first if needed).
+// `ark_dir` is needed for every engine (the SQL engines export it first if needed). `feeds`: only
+// events of these sources are read (nullopt: every source).
 Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir, Engine engine, Purpose purpose,
-                              const std::string& pg_url, int threads);
+                              const std::string& pg_url, int threads, const Feeds& feeds = std::nullopt);
 
 }  // namespace ark::study

@@ -34,7 +34,16 @@ std::string Float(double x) {
 
 class Compiler {
  public:
-  Compiler(const Definition& def, Purpose purpose) : def_(def), optouts_(AppliesOptOuts(purpose)) {}
+  Compiler(const Definition& def, Purpose purpose, const Feeds& feeds)
+      : def_(def), optouts_(AppliesOptOuts(purpose)), events_(EventsFrom(feeds)) {}
+
+  // The events the script reads: ark_event, or only the rows of the given feeds.
+  static std::string EventsFrom(const Feeds& feeds) {
+    if (!feeds) return "ark_event";
+    std::string in;
+    for (auto& f : *feeds) in += (in.empty() ? "" : ", ") + Quote(f);
+    return "(SELECT * FROM ark_event WHERE " + (in.empty() ? std::string("1 = 0") : "source IN (" + in + ")") + ")";
+  }
 
   Result<SqlScript> Compile() {
     SqlScript s;
@@ -50,10 +59,10 @@ class Compiler {
         const std::string t = def_.index.at_end ? "e.end_time" : "e.time";
         std::string where = CodeCond(def_.index.codelist, "e.code") + (def_.index.at_end ? " AND e.end_time IS NOT NULL" : "");
         if (def_.index.kind == IndexSpec::Kind::kEach || def_.index.where) {  // with where: every candidate, filtered in Rows
-          idx = "SELECT e.person_id AS person_id, " + FloorDay(t) + " AS iday, e.seq AS iseq FROM ark_event e WHERE " + where;
+          idx = "SELECT e.person_id AS person_id, " + FloorDay(t) + " AS iday, e.seq AS iseq FROM " + events_ + " e WHERE " + where;
         } else {
           idx = "SELECT f.person_id AS person_id, " + FloorDay("f.t") + " AS iday, f.seq AS iseq FROM (SELECT e.person_id, " + t +
-                " AS t, e.seq, ROW_NUMBER() OVER (PARTITION BY e.person_id ORDER BY e.time, e.seq) AS rn FROM ark_event e WHERE " + where +
+                " AS t, e.seq, ROW_NUMBER() OVER (PARTITION BY e.person_id ORDER BY e.time, e.seq) AS rn FROM " + events_ + " e WHERE " + where +
                 ") f WHERE f.rn = 1";
         }
         break;
@@ -160,7 +169,7 @@ class Compiler {
          true);
     std::string reg = "0";
     if (UsesRegistered()) {
-      reg = "CASE WHEN EXISTS (SELECT 1 FROM ark_event r WHERE r.person_id = c.person_id AND substr(r.code, 1, 4) = 'REG/' "
+      reg = "CASE WHEN EXISTS (SELECT 1 FROM " + events_ + " r WHERE r.person_id = c.person_id AND substr(r.code, 1, 4) = 'REG/' "
             "AND r.time < (c.iday + 1) * 86400 AND (r.end_time IS NULL OR r.end_time >= (c.iday + 1) * 86400)) THEN 1 ELSE 0 END";
       reg = Gated(reg, false);
     }
@@ -246,7 +255,7 @@ class Compiler {
         w += " AND (e.end_time IS NULL OR e.end_time >= " + at(win.to_end, *win.to, 1) + ")";
         break;
     }
-    const std::string from = " FROM ark_event e WHERE " + w;
+    const std::string from = " FROM " + events_ + " e WHERE " + w;
     const std::string valued = " AND e.value IS NOT NULL";
     switch (v.agg) {
       case Agg::kExists: return "CASE WHEN EXISTS (SELECT 1" + from + ") THEN 1 ELSE 0 END";
@@ -324,6 +333,7 @@ class Compiler {
 
   const Definition& def_;
   bool optouts_;
+  std::string events_;  // EventsFrom
 };
 
 }  // namespace
@@ -336,6 +346,8 @@ std::string SqlScript::Text() const {
   return s;
 }
 
-Result<SqlScript> CompileSql(const Definition& def, Purpose purpose) { return Compiler(def, purpose).Compile(); }
+Result<SqlScript> CompileSql(const Definition& def, Purpose purpose, const Feeds& feeds) {
+  return Compiler(def, purpose, feeds).Compile();
+}
 
 }  // namespace ark::study

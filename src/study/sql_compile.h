@@ -14,6 +14,7 @@
 
 #include "sql/connection.h"
 #include "study/engine.h"
+#include "study/feeds.h"
 
 namespace ark::study {
 
@@ -30,6 +31,7 @@ struct SqlScript {
   std::string Text() const;  // the whole script, statements separated by ";\n"
 };
 
-Result<SqlScript> CompileSql(const Definition& def, Purpose purpose);
+// `feeds`: the script reads only events whose source is one of them (nullopt: every event).
+Result<SqlScript> CompileSql(const Definition& def, Purpose purpose, const Feeds& feeds = std::nullopt);
 
 }  // namespace ark::study

@@ -37,9 +37,9 @@ Result<int64_t> Int(const std::optional<std::string>& v, const std::string& what
 
 }  // namespace
 
-Result<EngineResult> RunSql(const Definition& def, sql::Connection& conn, Purpose purpose) {
+Result<EngineResult> RunSql(const Definition& def, sql::Connection& conn, Purpose purpose, const Feeds& feeds) {
   auto t0 = std::chrono::steady_clock::now();
-  ARK_ASSIGN_OR_RETURN(SqlScript script, CompileSql(def, purpose));
+  ARK_ASSIGN_OR_RETURN(SqlScript script, CompileSql(def, purpose, feeds));
   for (auto& stmt : script.setup) ARK_RETURN_IF_ERROR(conn.Exec(stmt));
   auto t1 = std::chrono::steady_clock::now();
   EngineResult r;

@@ -49,7 +49,7 @@ int Export(int argc, char** argv) {
   GateFlags gate;
   gate.Add(app);
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
-  auto access = gate.Admit(dir, "export");
+  auto access = gate.Admit(dir, "export", "", /*every_feed=*/true);  // exports every feed
   if (!access.ok()) return ReportError(access.status());
   if (access->governed) {
     const std::string who = access->actor.user;

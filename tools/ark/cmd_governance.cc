@@ -12,6 +12,7 @@
 #include "catalog/catalog.h"
 #include "command.h"
 #include "core/fs.h"
+#include "governance/citizen.h"
 #include "governance/demo.h"
 #include "governance/governance.h"
 #include "governance/release.h"
@@ -282,16 +283,8 @@ int ReleaseList(int argc, char** argv) {
   return 0;
 }
 
-int CitizenUses(int argc, char** argv) {
-  CLI::App app("A citizen's data-use receipt: the projects whose runs included this pseudonym, and when.", "ark citizen uses");
-  std::string dir, pseudonym;
-  bool json = false;
-  app.add_option("ark", dir, "Ark directory")->required();
-  app.add_option("--pseudonym", pseudonym, "the citizen's pseudonym (64 hex, computed by their custodian)")->required();
-  app.add_flag("--json", json, "print JSON");
-  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
-  OPEN_CATALOG(cat, dir);
-  auto uses = gov::CitizenUses(cat, pseudonym);
+// Prints a receipt (the uses of one citizen's data).
+int PrintUses(const Result<std::vector<gov::Use>>& uses, bool json) {
   if (!uses.ok()) return ReportError(uses.status());
   OJson j = OJson::array();
   for (auto& u : *uses) j.push_back({{"project", u.project}, {"title", u.title}, {"purpose", u.purpose}, {"date", u.date}});
@@ -303,6 +296,61 @@ int CitizenUses(int argc, char** argv) {
     for (auto& u : *uses) std::printf("%s  %-20s %-12s %s\n", u.date.c_str(), u.project.c_str(), u.purpose.c_str(), u.title.c_str());
   }
   return 0;
+}
+
+// The custodian's view of one pseudonym's uses (custodian or admin; what `receipt` shows).
+int CitizenUsesCmd(int argc, char** argv) {
+  CLI::App app("The uses of one pseudonym's data (custodian or admin). Citizens use 'ark citizen receipt --code'.",
+               "ark citizen uses");
+  std::string dir, pseudonym;
+  bool json = false;
+  Who who;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("--pseudonym", pseudonym, "the citizen's pseudonym (64 hex, computed by their custodian)")->required();
+  app.add_flag("--json", json, "print JSON");
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  ACTOR(actor, who, cat);
+  if (!actor.Has("custodian") && !actor.Has("admin")) {
+    return ReportError(gov::LogRefusal(dir, actor.user, Status::PermissionDenied(
+        "only a custodian or an admin looks up a pseudonym's uses; a citizen asks with a receipt code (ark citizen receipt --code)")));
+  }
+  return PrintUses(gov::CitizenUses(cat, pseudonym), json);
+}
+
+// Custodian side: a receipt code for one citizen's pseudonym (printed once; the Ark keeps its hash).
+int CitizenIssueCode(int argc, char** argv) {
+  CLI::App app("Issue a citizen's receipt code, bound to their pseudonym (custodian or admin). Printed once; give it to the citizen.",
+               "ark citizen issue-code");
+  std::string dir, pseudonym;
+  bool one_time = false;
+  Who who;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("--pseudonym", pseudonym, "the citizen's pseudonym (64 hex, computed from their NHS number)")->required();
+  app.add_flag("--one-time", one_time, "the code works once (default: until the catalog forgets it)");
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  ACTOR(actor, who, cat);
+  auto code = gov::IssueReceiptCode(cat, actor, pseudonym, one_time);
+  if (!code.ok()) return ReportError(code.status());
+  std::printf("%s\n", code->c_str());
+  return 0;
+}
+
+// The citizen's receipt: their code, nothing else.
+int CitizenReceiptCmd(int argc, char** argv) {
+  CLI::App app("A citizen's data-use receipt: the projects whose runs included them, and when (needs the receipt code their GP practice issued).",
+               "ark citizen receipt");
+  std::string dir, code;
+  bool json = false;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("--code", code, "the receipt code (ark citizen issue-code)")->required();
+  app.add_flag("--json", json, "print JSON");
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  return PrintUses(gov::CitizenReceipt(cat, code, gov::UnixNow()), json);
 }
 
 int GovernanceDemo(int argc, char** argv) {
@@ -331,13 +379,15 @@ int Release(int argc, char** argv) {
   return DispatchGroup("release", {{"submit", ReleaseSubmit}, {"approve", ReleaseApprove}, {"reject", ReleaseReject}, {"list", ReleaseList}},
                        argc, argv);
 }
-int Citizen(int argc, char** argv) { return DispatchGroup("citizen", {{"uses", CitizenUses}}, argc, argv); }
+int Citizen(int argc, char** argv) {
+  return DispatchGroup("citizen", {{"receipt", CitizenReceiptCmd}, {"issue-code", CitizenIssueCode}, {"uses", CitizenUsesCmd}}, argc, argv);
+}
 
 ARK_COMMAND(kUser, "user", "users and API tokens: add, token", User);
 ARK_COMMAND(kProject, "project", "projects: create, approve, show, list (the public register)", ProjectCmd);
 ARK_COMMAND(kOptout, "optout", "opt-out lists: load", Optout);
 ARK_COMMAND(kRelease, "release", "output checking: submit, approve, reject, list", Release);
-ARK_COMMAND(kCitizen, "citizen", "a citizen's data-use receipt: uses", Citizen);
+ARK_COMMAND(kCitizen, "citizen", "a citizen's data-use receipt: receipt (by code), issue-code and uses (custodian)", Citizen);
 ARK_COMMAND(kEnforce, "enforce", "require an approved project for every run on this Ark (admin)", Enforce);
 ARK_COMMAND(kGovDemo, "governance-demo", "the governance part of the demo, on a built Ark", GovernanceDemo);
 

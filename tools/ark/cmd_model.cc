@@ -190,7 +190,7 @@ int Train(int argc, char** argv) {
   if (!sp.ok()) return ReportError(sp.status());
 
   std::vector<PersonKey> persons;
-  const FeatureRequest req{mf->definition_path, mf->features, mf->groups, mf->spec.outcome};
+  const FeatureRequest req{mf->definition_path, mf->features, mf->groups, mf->spec.outcome, datasets};
   auto train = FeatureTableAt(*def, mf->train_day, req, ark_dir, *sp, threads, &persons);
   if (!train.ok()) return ReportError(train.status());
   auto validate = FeatureTableAt(*def, mf->validate_day, req, ark_dir, *sp, threads, &persons);

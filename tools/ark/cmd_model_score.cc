@@ -127,7 +127,8 @@ int ModelScore(int argc, char** argv) {
   }
   std::vector<PersonKey> persons;
   const FeatureRequest req{model->json.value("definition_path", std::string()), model->scorer.features,
-                           remedy ? std::vector<std::string>{remedy->group_variable} : std::vector<std::string>{}, ""};
+                           remedy ? std::vector<std::string>{remedy->group_variable} : std::vector<std::string>{}, "",
+                           datasets};
   auto table = FeatureTableAt(model->def, DayOf(*day), req, ark_dir, *sp, threads, &persons);
   if (!table.ok()) return ReportError(table.status());
   if (persons.empty()) return ReportError(Status::FailedPrecondition("nobody in the population at " + at + ": nothing to score"));

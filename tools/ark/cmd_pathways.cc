@@ -149,7 +149,7 @@ int Pathways(int argc, char** argv) {
     a.analyse_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   } else {
     // An Ark's timelines: through the one gate (src/governance/gate.h).
-    auto access = gate.Admit(ark_dir, "pathways");
+    auto access = gate.Admit(ark_dir, "pathways", "", /*every_feed=*/true);  // reads every feed
     if (!access.ok()) return ReportError(access.status());
     if (access->governed && (!export_xes.empty() || !export_csv.empty() || json)) {
       return ReportError(gov::LogRefusal(ark_dir, access->actor.user, Status::PermissionDenied(

@@ -72,6 +72,7 @@ int Run(int argc, char** argv) {
     auto sp = study::ParsePurpose(!gov::OptOutsApply(access->project) || pname == "direct_care" ? "direct-care" : pname);
     if (!sp.ok()) return ReportError(sp.status());
     o.purpose = *sp;
+    o.feeds = access->Feeds();  // the engines read only the feeds the project is approved for
   }
   auto l = gov::Ledger::Open(ark_dir);
   if (!l.ok()) return ReportError(l.status());
@@ -134,7 +135,7 @@ int Sql(int argc, char** argv) {
   }
   auto def = study::ParseDefinitionFile(yaml);
   if (!def.ok()) return ReportError(def.status());
-  auto script = study::CompileSql(*def, *p);
+  auto script = study::CompileSql(*def, *p, access->Feeds());  // in a project: only its approved feeds
   if (!script.ok()) return ReportError(script.status());
   if (access->governed) {
     auto text = ReadFile(yaml);

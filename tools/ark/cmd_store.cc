@@ -2,6 +2,7 @@
 // (docs/store-format.md). The store of an Ark lives in ARK/store.
 #include <atomic>
 #include <chrono>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -194,6 +195,7 @@ int Verify(int argc, char** argv) {
 // A scan in a project (gov::Admit passed): persons with a code in `set` in [from, to), opt-outs
 // applied as the project's purpose requires, published under the disclosure rules (counts <= 7
 // redacted, others rounded to 5) and put on the ledger before it is shown. Never the exact count.
+// Only events of the feeds the project is approved for (access.datasets) are read.
 Result<std::optional<int64_t>> GovernedScan(const std::string& dir, const Store& store, const gov::Access& access,
                                             const std::vector<CodeId>& set, Seconds from, Seconds to,
                                             const nlohmann::ordered_json& asked) {
@@ -202,16 +204,22 @@ Result<std::optional<int64_t>> GovernedScan(const std::string& dir, const Store&
     if (c >= wanted.size()) wanted.resize(c + 1, false);
     wanted[c] = true;
   }
+  const auto dicts = store.dicts();
+  std::vector<bool> approved(dicts->sources.size(), false);
+  for (size_t s = 0; s < dicts->sources.size(); ++s) {
+    approved[s] = std::find(access.datasets.begin(), access.datasets.end(), dicts->sources[s]) != access.datasets.end();
+  }
   std::vector<PersonKey> matched;
   ARK_RETURN_IF_ERROR(store.ForEachPerson([&](const Person& p, std::span<const Event> events) {
     for (const Event& e : events) {
+      if (e.source >= approved.size() || !approved[e.source]) continue;
       if (e.code < wanted.size() && wanted[e.code] && e.time >= from && e.time < to) {
         matched.push_back(p.key);
         break;
       }
     }
     return Status::OK();
-  }, 1, Store::Columns::kCore));
+  }, 1, Store::Columns::kAll));
   ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(dir));
   uint64_t excluded = 0;
   ARK_ASSIGN_OR_RETURN(auto kept, gov::FilterPopulation(*cat, store, access.project, matched, &excluded));

@@ -48,7 +48,7 @@ bool Number(study::Type t, const std::string& text, double* v) {
 Result<stats::FeatureTable> FeatureTableAt(study::Definition def, int32_t day, const FeatureRequest& mf, const std::string& ark_dir,
                                            study::Purpose purpose, int threads, std::vector<PersonKey>* persons) {
   def.index.day = day;
-  ARK_ASSIGN_OR_RETURN(study::EngineResult r, study::Evaluate(def, ark_dir, study::Engine::kNative, purpose, "", threads));
+  ARK_ASSIGN_OR_RETURN(study::EngineResult r, study::Evaluate(def, ark_dir, study::Engine::kNative, purpose, "", threads, mf.feeds));
   const std::vector<std::string> header = SplitCsv(study::DatasetHeader(def));
   auto column = [&](const std::string& name) -> Result<size_t> {
     for (size_t i = 0; i < header.size(); ++i)
@@ -121,10 +121,7 @@ Result<ModelAccess> AdmitModelProject(const std::string& ark_dir, const Who& who
   ARK_ASSIGN_OR_RETURN(a.project, gov::GetProject(*a.cat, project));
   if (a.project.purpose == gov::Purpose::kResearch)
     return gov::LogRefusal(ark_dir, who.user, Status::PermissionDenied("project '" + project + "' is for research: " + research_reason));
-  ARK_ASSIGN_OR_RETURN(auto batches, a.cat->Batches());
-  std::set<std::string> feeds;
-  for (auto& b : batches) feeds.insert(b.feed);
-  a.datasets.assign(feeds.begin(), feeds.end());
+  a.datasets = a.project.datasets;  // the engine reads only these (FeatureRequest::feeds)
   ARK_RETURN_IF_ERROR(gov::AuthoriseRun(*a.cat, a.actor, a.project, a.datasets, gov::Today()));
   return a;
 }

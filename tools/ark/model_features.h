@@ -13,6 +13,7 @@
 #include "store/store.h"
 #include "study/definition.h"
 #include "study/engine.h"
+#include "study/feeds.h"
 #include "who.h"
 
 namespace ark::cli {
@@ -21,6 +22,7 @@ struct FeatureRequest {
   std::string definition_path;  // for messages
   std::vector<std::string> features, groups;
   std::string outcome;          // "" when scoring: no outcome is read and none is required
+  study::Feeds feeds;           // the feeds read (ModelAccess::datasets); nullopt = every feed
 };
 
 // The definition's dataset at `day`. Features must be bool, int or float variables; the outcome
@@ -32,7 +34,7 @@ Result<stats::FeatureTable> FeatureTableAt(study::Definition def, int32_t day, c
 
 // The gate of `ark model train` and `ark model score`: who asks is identified, the project exists and
 // is not for research (refused and logged with `research_reason`), and gov::AuthoriseRun admits
-// them to it over every feed of the Ark (`datasets`).
+// them to it over the datasets it is approved for (`datasets`: the only feeds the model reads).
 struct ModelAccess {
   std::unique_ptr<Catalog> cat;
   gov::Actor actor;

@@ -50,7 +50,8 @@ Result<std::unique_ptr<live::LiveRisk>> BuildLiveRisk(const ServeRiskOptions& o,
   ARK_ASSIGN_OR_RETURN(study::Purpose sp, study::ParsePurpose("direct-care"));  // opt-outs do not apply
   live::RiskBaseline base;
   base.date = FormatDate(day);
-  const FeatureRequest req{model.json.value("definition_path", std::string()), model.scorer.features, {}, ""};
+  const FeatureRequest req{model.json.value("definition_path", std::string()), model.scorer.features, {}, "",
+                           gate.datasets};  // the engine reads only the project's approved feeds
   std::vector<PersonKey> persons;
   ARK_ASSIGN_OR_RETURN(stats::FeatureTable table, FeatureTableAt(model.def, day, req, o.ark_dir, sp, o.threads, &persons));
   if (persons.empty()) return Status::FailedPrecondition("nobody in the model's population at " + date + ": nothing to score");

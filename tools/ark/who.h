@@ -52,14 +52,15 @@ struct GateFlags {
     who.Add(app);
   }
   // gov::Admit for `command` on `ark_dir`; `purpose` is the one asked for ("" = the project's).
+  // `every_feed`: the command reads every feed of the Ark (gov::GateRequest::every_feed).
   Result<gov::Access> Admit(const std::string& ark_dir, const std::string& command, const std::string& purpose = "",
-                            std::optional<std::vector<std::string>> datasets = std::nullopt) const {
+                            bool every_feed = false) const {
     gov::GateRequest r;
     r.command = command;
     r.project = project;
     r.user = who.user;
     r.purpose = purpose;
-    r.datasets = std::move(datasets);
+    r.every_feed = every_feed;
     if (!project.empty()) {
       ARK_ASSIGN_OR_RETURN(r.token, who.Token());
     }
