@@ -63,7 +63,7 @@ TEST_F(LedgerWitnessCli, CosignVerifyAndCatchARollback) {
   ASSERT_EQ(Sh(Ark() + " ledger prove " + ark_ + " --from 10 > " + root_ + "/p.json", &out), 0) << out;
   ASSERT_EQ(Sh(Witness() + " " + root_ + "/cp " + root_ + "/p.json", &out), 0) << out;
   EXPECT_EQ(out.rfind("\xE2\x80\x94 regulator.example/w ", 0), 0u) << out;
-  EXPECT_EQ(Sh(Witness() + " " + root_ + "/cp " + root_ + "/p.json 2>/dev/null", &out), 4) << out;  // now at 12
+  EXPECT_EQ(Sh("(" + Witness() + " " + root_ + "/cp " + root_ + "/p.json 2>/dev/null)", &out), 4) << out;  // now at 12
   EXPECT_EQ(out, "12\n");
 
   ASSERT_EQ(Sh(Ark() + " ledger witness latest --state " + root_ + "/state --log-key " + pub + " > " + root_ + "/latest", &out), 0);

@@ -82,7 +82,9 @@ TEST_F(LedgerKeyTest, TestsNeverWriteKeysIntoTheRealHome) {
   EXPECT_TRUE(kPrivateConfig);
   const char* home = std::getenv("HOME");
   ASSERT_NE(std::getenv("XDG_CONFIG_HOME"), nullptr);
-  if (home) EXPECT_NE(std::string(std::getenv("XDG_CONFIG_HOME")).rfind(home, 0), 0u);
+  if (home) {
+    EXPECT_NE(std::string(std::getenv("XDG_CONFIG_HOME")).rfind(home, 0), 0u);
+  }
 }
 
 // On the old code the key was written to ARK/ledger/ledger.key.
@@ -95,7 +97,9 @@ TEST_F(LedgerKeyTest, KeyIsCreatedOutsideTheArkOwnerOnly) {
   EXPECT_FALSE(PathExists(ark_ + "/ledger/ledger.key"));
   for (const auto& e : fs::recursive_directory_iterator(ark_)) {
     auto text = ReadFile(e.path().string());
-    if (e.is_regular_file() && text.ok()) EXPECT_EQ(text->find("ark-ledger-key"), std::string::npos) << e.path();
+    if (e.is_regular_file() && text.ok()) {
+      EXPECT_EQ(text->find("ark-ledger-key"), std::string::npos) << e.path();
+    }
   }
   ASSERT_TRUE(PathExists(DefaultKey())) << DefaultKey();
   struct stat st;
