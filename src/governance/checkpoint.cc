@@ -1,40 +1,17 @@
 #include "governance/checkpoint.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <sys/stat.h>
-
 #include <charconv>
 #include <cstring>
-#include <memory>
 
-#include "core/fs.h"
+#include "governance/ed25519.h"
 #include "governance/encoding.h"
-#include "privacy/key.h"
 
 namespace ark::gov {
 namespace {
 
 const std::string kDash = "\xE2\x80\x94";  // U+2014 EM DASH
-
-std::array<uint8_t, 4> KeyHint(const std::string& name, const std::array<uint8_t, 32>& pub) {
-  std::string m = name + "\n";
-  m.push_back('\x01');
-  m.append(reinterpret_cast<const char*>(pub.data()), pub.size());
-  merkle::Hash h = merkle::Sha256(m);
-  return {h[0], h[1], h[2], h[3]};
-}
-
-bool ValidName(const std::string& n) {
-  if (n.empty()) return false;
-  for (unsigned char c : n) {
-    if (c <= ' ' || c == '+') return false;
-  }
-  return true;
-}
-
-using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+const std::string kKeyMagic = "ark-ledger-key v1";
+constexpr uint8_t kNoteKeyType = 0x01;  // signed-note Ed25519
 
 }  // namespace
 
@@ -65,111 +42,90 @@ Result<Checkpoint> Checkpoint::ParseBody(const std::string& body) {
   return c;
 }
 
+Result<SplitNoteResult> SplitNote(const std::string& note) {
+  size_t sep = note.find("\n\n");
+  if (sep == std::string::npos) return Status::InvalidArgument("signed note: no blank line before the signatures");
+  SplitNoteResult r;
+  r.body = note.substr(0, sep + 1);
+  std::string sigs = note.substr(sep + 2);
+  if (sigs.empty() || sigs.back() != '\n') return Status::InvalidArgument("signed note: signature block must end in a newline");
+  for (size_t pos = 0; pos < sigs.size();) {
+    size_t e = sigs.find('\n', pos);
+    r.signatures.push_back(sigs.substr(pos, e - pos));
+    pos = e + 1;
+  }
+  return r;
+}
+
+Result<NoteSignatureLine> ParseSignatureLine(const std::string& line) {
+  const std::string prefix = kDash + " ";
+  size_t sp = line.rfind(' ');
+  if (line.rfind(prefix, 0) != 0 || sp == std::string::npos || sp < prefix.size()) {
+    return Status::InvalidArgument("signed note: malformed signature line");
+  }
+  NoteSignatureLine s;
+  s.name = line.substr(prefix.size(), sp - prefix.size());
+  auto blob = Base64Decode(line.substr(sp + 1));
+  if (blob) s.blob = std::move(*blob);  // else empty: matches no key (another party's line is ignored)
+  return s;
+}
+
+std::string FormatSignatureLine(const std::string& name, const std::string& blob) {
+  return kDash + " " + name + " " + Base64Encode(blob) + "\n";
+}
+
 Result<NoteSigner> NoteSigner::Generate(const std::string& name) {
-  if (!ValidName(name)) return Status::InvalidArgument("bad key name '" + name + "'");
+  if (!ed25519::ValidKeyName(name)) return Status::InvalidArgument("bad key name '" + name + "'");
   NoteSigner s;
   s.name_ = name;
-  if (RAND_bytes(s.seed_.data(), 32) != 1) return Status::Internal("no randomness for the ledger key");
-  PkeyPtr k(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, s.seed_.data(), 32), EVP_PKEY_free);
-  size_t n = 32;
-  if (!k || EVP_PKEY_get_raw_public_key(k.get(), s.pub_.data(), &n) != 1) return Status::Internal("Ed25519 key generation failed");
+  ARK_ASSIGN_OR_RETURN(s.seed_, ed25519::NewSeed());
+  ARK_ASSIGN_OR_RETURN(s.pub_, ed25519::PublicOf(s.seed_));
   return s;
 }
 
 Result<NoteSigner> NoteSigner::Load(const std::string& path) {
-  ARK_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  const std::string magic = "ark-ledger-key v1\n";
-  if (text.rfind(magic, 0) != 0) return Status::Corruption(path + ": not a ledger key file");
-  size_t a = magic.size(), b = text.find('\n', a);
-  if (b == std::string::npos) return Status::Corruption(path + ": truncated");
+  ARK_ASSIGN_OR_RETURN(ed25519::KeyFile k, ed25519::LoadKeyFile(path, kKeyMagic));
   NoteSigner s;
-  s.name_ = text.substr(a, b - a);
-  Digest seed;
-  if (!FromHex(std::string_view(text).substr(b + 1, 64), &seed)) return Status::Corruption(path + ": bad key digits");
-  std::memcpy(s.seed_.data(), seed.data(), 32);
-  PkeyPtr k(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, s.seed_.data(), 32), EVP_PKEY_free);
-  size_t n = 32;
-  if (!k || EVP_PKEY_get_raw_public_key(k.get(), s.pub_.data(), &n) != 1) return Status::Internal("Ed25519 key load failed");
+  s.name_ = k.name;
+  s.seed_ = k.seed;
+  ARK_ASSIGN_OR_RETURN(s.pub_, ed25519::PublicOf(s.seed_));
   return s;
 }
 
 Status NoteSigner::Save(const std::string& path) const {
-  if (PathExists(path)) return Status::FailedPrecondition(path + " exists: refusing to overwrite a ledger key");
-  std::string text = "ark-ledger-key v1\n" + name_ + "\n" + ToHex(seed_.data(), 32) + "\n";
-  ARK_RETURN_IF_ERROR(WriteFileAtomic(path, text));
-  if (::chmod(path.c_str(), 0600) != 0) return Status::IOError("chmod " + path);
-  return Status::OK();
+  return ed25519::SaveKeyFile(path, kKeyMagic, ed25519::KeyFile{name_, seed_});
 }
 
-std::string NoteSigner::VerifierKey() const {
-  auto hint = KeyHint(name_, pub_);
-  std::string key(1, '\x01');
-  key.append(reinterpret_cast<const char*>(pub_.data()), 32);
-  return name_ + "+" + ToHex(hint.data(), 4) + "+" + Base64Encode(key);
-}
+std::string NoteSigner::VerifierKey() const { return ed25519::VerifierKey(name_, kNoteKeyType, pub_); }
 
 Result<std::string> NoteSigner::SignNote(const std::string& body) const {
   if (body.empty() || body.back() != '\n') return Status::InvalidArgument("a note body must end in a newline");
-  PkeyPtr k(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed_.data(), 32), EVP_PKEY_free);
-  MdCtxPtr ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  uint8_t sig[64];
-  size_t n = sizeof(sig);
-  if (!k || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, k.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), sig, &n, reinterpret_cast<const uint8_t*>(body.data()), body.size()) != 1 || n != 64) {
-    return Status::Internal("Ed25519 signing failed");
-  }
-  auto hint = KeyHint(name_, pub_);
-  std::string blob(reinterpret_cast<const char*>(hint.data()), 4);
-  blob.append(reinterpret_cast<const char*>(sig), 64);
-  return body + "\n" + kDash + " " + name_ + " " + Base64Encode(blob) + "\n";
+  ARK_ASSIGN_OR_RETURN(ed25519::Signature sig, ed25519::Sign(seed_, body));
+  auto id = ed25519::KeyId(name_, kNoteKeyType, pub_);
+  std::string blob(reinterpret_cast<const char*>(id.data()), id.size());
+  blob.append(reinterpret_cast<const char*>(sig.data()), sig.size());
+  return body + "\n" + FormatSignatureLine(name_, blob);
 }
 
-Result<NoteVerifier> NoteVerifier::Parse(const std::string& vkey_in) {
-  std::string vkey = vkey_in;
-  while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r' || vkey.back() == ' ')) vkey.pop_back();
-  size_t a = vkey.find('+'), b = a == std::string::npos ? a : vkey.find('+', a + 1);
-  if (b == std::string::npos) return Status::InvalidArgument("verifier key: expected name+hint+key");
+Result<NoteVerifier> NoteVerifier::Parse(const std::string& vkey) {
+  ARK_ASSIGN_OR_RETURN(ed25519::ParsedVkey k, ed25519::ParseVerifierKey(vkey, kNoteKeyType));
   NoteVerifier v;
-  v.name_ = vkey.substr(0, a);
-  auto key = Base64Decode(vkey.substr(b + 1));
-  if (!ValidName(v.name_) || !key || key->size() != 33 || (*key)[0] != '\x01') {
-    return Status::InvalidArgument("verifier key: not an Ed25519 signed-note key");
-  }
-  std::memcpy(v.pub_.data(), key->data() + 1, 32);
-  v.hint_ = KeyHint(v.name_, v.pub_);
-  if (vkey.substr(a + 1, b - a - 1) != ToHex(v.hint_.data(), 4)) return Status::InvalidArgument("verifier key: hint does not match the key");
+  v.name_ = k.name;
+  v.pub_ = k.pub;
+  v.hint_ = k.id;
   return v;
 }
 
+std::string NoteVerifier::VerifierKey() const { return ed25519::VerifierKey(name_, kNoteKeyType, pub_); }
+
 Result<std::string> NoteVerifier::Open(const std::string& note) const {
-  size_t sep = note.find("\n\n");
-  if (sep == std::string::npos) return Status::InvalidArgument("signed note: no blank line before the signatures");
-  std::string body = note.substr(0, sep + 1);
-  std::string sigs = note.substr(sep + 2);
-  if (sigs.empty() || sigs.back() != '\n') return Status::InvalidArgument("signed note: signature block must end in a newline");
-  PkeyPtr k(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, pub_.data(), 32), EVP_PKEY_free);
-  if (!k) return Status::Internal("Ed25519 public key");
-  size_t pos = 0;
+  ARK_ASSIGN_OR_RETURN(SplitNoteResult n, SplitNote(note));
   bool seen_ours = false;
-  while (pos < sigs.size()) {
-    size_t e = sigs.find('\n', pos);
-    std::string line = sigs.substr(pos, e - pos);
-    pos = e + 1;
-    const std::string prefix = kDash + " ";
-    if (line.rfind(prefix, 0) != 0) return Status::InvalidArgument("signed note: malformed signature line");
-    std::string rest = line.substr(prefix.size());
-    size_t sp = rest.rfind(' ');
-    if (sp == std::string::npos) return Status::InvalidArgument("signed note: malformed signature line");
-    if (rest.substr(0, sp) != name_) continue;
-    auto blob = Base64Decode(rest.substr(sp + 1));
-    if (!blob || blob->size() != 68 || std::memcmp(blob->data(), hint_.data(), 4) != 0) continue;
+  for (const std::string& line : n.signatures) {
+    ARK_ASSIGN_OR_RETURN(NoteSignatureLine s, ParseSignatureLine(line));
+    if (s.name != name_ || s.blob.size() != 68 || std::memcmp(s.blob.data(), hint_.data(), 4) != 0) continue;
     seen_ours = true;
-    MdCtxPtr ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    if (ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, k.get()) == 1 &&
-        EVP_DigestVerify(ctx.get(), reinterpret_cast<const uint8_t*>(blob->data() + 4), 64,
-                         reinterpret_cast<const uint8_t*>(body.data()), body.size()) == 1) {
-      return body;
-    }
+    if (ed25519::Verify(pub_, n.body, std::string_view(s.blob).substr(4))) return n.body;
   }
   return Status::PermissionDenied(seen_ours ? "checkpoint signature does not verify (forged or altered checkpoint)"
                                             : "checkpoint carries no signature by key " + name_);

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "ark/status.h"
 #include "governance/merkle.h"
@@ -28,11 +29,30 @@ struct Checkpoint {
   static Result<Checkpoint> ParseBody(const std::string& body);
 };
 
+// A signed note split at its blank line: the body (with its final "\n") and the signature lines
+// (each without its "\n"). InvalidArgument when there is no blank line or the signature block
+// does not end in a newline.
+struct SplitNoteResult {
+  std::string body;
+  std::vector<std::string> signatures;
+};
+Result<SplitNoteResult> SplitNote(const std::string& note);
+
+// Parses one signature line "— <name> <base64>" into the name and the decoded bytes (empty when
+// they are not base64: such a line matches no key). InvalidArgument when the line is malformed.
+struct NoteSignatureLine {
+  std::string name;
+  std::string blob;
+};
+Result<NoteSignatureLine> ParseSignatureLine(const std::string& line);
+std::string FormatSignatureLine(const std::string& name, const std::string& blob);  // with its "\n"
+
 class NoteSigner {
  public:
   static Result<NoteSigner> Generate(const std::string& name);
   // Key file: "ark-ledger-key v1\n<name>\n<64 hex digits of the Ed25519 seed>\n" (mode 0600).
   static Result<NoteSigner> Load(const std::string& path);
+  // Refuses to overwrite; creates the file's missing parent directories (0700).
   Status Save(const std::string& path) const;
 
   const std::string& name() const { return name_; }
@@ -50,6 +70,7 @@ class NoteVerifier {
  public:
   static Result<NoteVerifier> Parse(const std::string& vkey);
   const std::string& name() const { return name_; }
+  std::string VerifierKey() const;  // the canonical vkey string
   // Checks that `note` carries a valid signature by this key; returns the body.
   // PermissionDenied("... signature ...") when no line verifies; InvalidArgument when malformed.
   Result<std::string> Open(const std::string& note) const;

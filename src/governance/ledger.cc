@@ -1,7 +1,6 @@
 #include "governance/ledger.h"
 
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -15,6 +14,8 @@
 #include "catalog/catalog.h"
 #include "core/fs.h"
 #include "core/private_files.h"
+#include "governance/cosign.h"
+#include "governance/ledger_key.h"
 #include "privacy/key.h"
 
 namespace ark::gov {
@@ -24,8 +25,9 @@ constexpr const char* kEntries = "/entries.jsonl";
 constexpr const char* kCheckpoint = "/checkpoint";          // latest (bundles; a convenience copy in an Ark)
 constexpr const char* kCheckpoints = "/checkpoints.log";    // every signed checkpoint, appended durably
 constexpr const char* kPub = "/ledger.pub";
-constexpr const char* kKey = "/ledger.key";
-constexpr const char* kPending = "/pending";  // the batch being appended (see Ledger::Append)
+constexpr const char* kPending = "/pending";
+constexpr const char* kLock = "/LOCK";
+constexpr const char* kCosignaturesLog = "/cosignatures.log";  // the batch being appended (see Ledger::Append)
 
 // Test hook: ARK_LEDGER_TEST_CRASH=after-pending|torn-entries|after-entries makes Append exit
 // the process at that point, as a crash would (tests run it in a forked child).
@@ -54,9 +56,11 @@ Status CheckLine(std::string_view line, uint64_t i) {
   return Status::OK();
 }
 
+}  // namespace
+
 // Records of checkpoints.log: "note <bytes>\n" then the note. A torn last record (a crash while
 // appending) is ignored: its batch was not committed.
-Result<std::vector<std::string>> ReadCheckpointLog(const std::string& path) {
+Result<std::vector<std::string>> ReadNoteLog(const std::string& path) {
   ARK_ASSIGN_OR_RETURN(std::string s, ReadFile(path));
   std::vector<std::string> out;
   size_t pos = 0;
@@ -71,13 +75,19 @@ Result<std::vector<std::string>> ReadCheckpointLog(const std::string& path) {
   return out;
 }
 
+namespace {
+
 // The checkpoints to check: every one in checkpoints.log (an Ark), or the single `checkpoint` file
-// (a bundle). The last is the latest.
+// (a bundle). The last is the latest. An Ark's ledger directory (it has a LOCK) without its
+// checkpoints.log is refused: the log was deleted.
 Result<std::vector<std::string>> Checkpoints(const std::string& dir) {
   if (PathExists(dir + kCheckpoints)) {
-    ARK_ASSIGN_OR_RETURN(auto v, ReadCheckpointLog(dir + kCheckpoints));
+    ARK_ASSIGN_OR_RETURN(auto v, ReadNoteLog(dir + kCheckpoints));
     if (v.empty()) return Status::Corruption(dir + kCheckpoints + ": no complete signed checkpoint");
     return v;
+  }
+  if (PathExists(dir + kLock)) {
+    return Status::Corruption(dir + kCheckpoints + " is missing: an Ark's ledger keeps every signed checkpoint there (deleted?)");
   }
   ARK_ASSIGN_OR_RETURN(std::string note, ReadFile(dir + kCheckpoint));
   return std::vector<std::string>{note};
@@ -114,6 +124,15 @@ Result<LoadedLog> LoadLog(const std::string& dir) {
 
 Result<LedgerReport> VerifyLedger(const std::string& dir, const std::optional<std::string>& vkey_in,
                                   const std::optional<std::string>& earlier) {
+  VerifyOptions opts;
+  opts.vkey = vkey_in;
+  opts.earlier = earlier;
+  return VerifyLedger(dir, opts);
+}
+
+Result<LedgerReport> VerifyLedger(const std::string& dir, const VerifyOptions& opts) {
+  const std::optional<std::string>& vkey_in = opts.vkey;
+  const std::optional<std::string>& earlier = opts.earlier;
   if (!PathExists(dir + kEntries)) return Status::NotFound(dir + ": no ledger here (no entries.jsonl)");
   std::string vkey;
   if (vkey_in) {
@@ -170,6 +189,7 @@ Result<LedgerReport> VerifyLedger(const std::string& dir, const std::optional<st
   LedgerReport rep;
   rep.entries = tree.size();
   rep.checkpoint = cp;
+  rep.note = notes.back();
   rep.verifier_key = vkey;
   if (tree.size() < cp.size) {
     return Status::Corruption("the log has " + std::to_string(tree.size()) + " entries but the signed checkpoint covers " +
@@ -196,6 +216,12 @@ Result<LedgerReport> VerifyLedger(const std::string& dir, const std::optional<st
       return Status::Corruption("the log does not extend the earlier published checkpoint of size " + std::to_string(ec.size) +
                                 ": history was rewritten");
     }
+  }
+  if (!opts.witnesses.empty()) {
+    ARK_ASSIGN_OR_RETURN(std::vector<std::string> cosigned, StoredCosignatures(dir));
+    cosigned.insert(cosigned.end(), opts.cosigned.begin(), opts.cosigned.end());
+    ARK_ASSIGN_OR_RETURN(auto seen, CheckWitnessed(tree, cp.origin, opts.witnesses, cosigned));
+    for (const Witnessed& w : seen) rep.witnessed.emplace_back(w.witness, w.size);
   }
   return rep;
 }
@@ -240,25 +266,30 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& ark_dir) {
   std::unique_ptr<Ledger> l(new Ledger());
   l->dir_ = ark_dir + "/ledger";
   ARK_RETURN_IF_ERROR(MakeDirs(l->dir_));
-  std::string lock = l->dir_ + "/LOCK";
+  std::string lock = l->dir_ + kLock;
   l->lock_fd_ = OpenPrivate(lock, O_RDWR | O_CREAT);
   if (l->lock_fd_ < 0 || ::flock(l->lock_fd_, LOCK_EX) != 0) return Status::IOError("cannot lock " + lock);
-  if (!PathExists(l->dir_ + kKey)) {
-    // First use: a fresh signing key, an empty log and a signed checkpoint of the empty tree.
-    uint8_t id[8];
-    if (RAND_bytes(id, sizeof id) != 1) return Status::Internal("no randomness for the ledger's name");
-    ARK_ASSIGN_OR_RETURN(NoteSigner s, NoteSigner::Generate("ark.ledger/" + ToHex(id, sizeof id)));
+  // New (or a first use that died before its first checkpoint): nothing signed, no entries.
+  std::error_code ec;
+  const bool fresh = !PathExists(l->dir_ + kCheckpoints) &&
+                     (!PathExists(l->dir_ + kEntries) || std::filesystem::file_size(l->dir_ + kEntries, ec) == 0);
+  if (fresh) {
+    // First use: a fresh signing key (outside the Ark), an empty log and a signed checkpoint.
+    ARK_ASSIGN_OR_RETURN(NoteSigner s, CreateLedgerKey(ark_dir));
     ARK_RETURN_IF_ERROR(WriteFileAtomic(l->dir_ + kEntries, ""));
     ARK_RETURN_IF_ERROR(WriteFileAtomic(l->dir_ + kPub, s.VerifierKey() + "\n"));
-    ARK_RETURN_IF_ERROR(s.Save(l->dir_ + kKey));
     l->signer_ = std::make_unique<NoteSigner>(std::move(s));
     ARK_RETURN_IF_ERROR(l->SignCheckpoint());
     ARK_RETURN_IF_ERROR(FsyncPath(l->dir_));
   } else {
-    ARK_ASSIGN_OR_RETURN(NoteSigner s, NoteSigner::Load(l->dir_ + kKey));
+    auto vkey = ReadTrimmed(l->dir_ + kPub);
+    if (!vkey.ok()) return vkey.status().WithContext("the ledger has entries or checkpoints but no verifier key");
+    ARK_ASSIGN_OR_RETURN(NoteSigner s, LoadLedgerKey(ark_dir, *vkey));
     l->signer_ = std::make_unique<NoteSigner>(std::move(s));
     ARK_RETURN_IF_ERROR(l->Recover());
-    auto rep = VerifyLedger(l->dir_, l->signer_->VerifierKey());
+    VerifyOptions opts;
+    opts.vkey = l->signer_->VerifierKey();
+    auto rep = VerifyLedger(l->dir_, opts);
     if (!rep.ok()) return rep.status().WithContext("the ledger does not verify; refusing to append (run `ark ledger verify`)");
     ARK_ASSIGN_OR_RETURN(LoadedLog log, LoadLog(l->dir_));
     l->tree_ = std::move(log.tree);
@@ -396,6 +427,10 @@ Status ExportLedger(const std::string& ark_dir, const std::string& out_dir) {
   ARK_RETURN_IF_ERROR(MakeDirs(out_dir));
   ARK_ASSIGN_OR_RETURN(auto notes, Checkpoints(dir));
   ARK_RETURN_IF_ERROR(WriteFileAtomic(out_dir + kCheckpoint, notes.back()));
+  if (PathExists(dir + kCosignaturesLog)) {
+    ARK_ASSIGN_OR_RETURN(std::string data, ReadFile(dir + kCosignaturesLog));
+    ARK_RETURN_IF_ERROR(WriteFileAtomic(out_dir + kCosignaturesLog, data));
+  }
   for (const char* name : {kEntries, kPub}) {
     ARK_ASSIGN_OR_RETURN(std::string data, ReadFile(dir + name));
     ARK_RETURN_IF_ERROR(WriteFileAtomic(out_dir + name, data));

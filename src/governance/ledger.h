@@ -5,9 +5,11 @@
 //   ARK/ledger/entries.jsonl   one entry per line: compact JSON object, "seq" = line number from 0;
 //                              the Merkle leaf input is the line's bytes without its "\n"
 //   ARK/ledger/checkpoint      the latest signed checkpoint (tlog-checkpoint + Ed25519 note)
+//   ARK/ledger/checkpoints.log every signed checkpoint, in order (an Ark's ledger must have it)
 //   ARK/ledger/ledger.pub      the verifier key (signed-note vkey string; public)
-//   ARK/ledger/ledger.key      the Ed25519 signing key (mode 0600; never exported)
+//   ARK/ledger/cosignatures.log witnesses' cosignatures of checkpoints (cosign.h; public)
 //   ARK/ledger/LOCK            serialises writers across processes (flock)
+// The Ed25519 signing key lives outside the Ark (ledger_key.h), never in ARK/ledger.
 //
 // Append is durable when it returns: an intent (ARK/ledger/pending: sizes and the new root) is
 // fdatasync'ed, then the lines, then a new checkpoint covering them is signed and appended. Open
@@ -73,16 +75,36 @@ Result<uint64_t> AppendToArkLedger(const std::string& ark_dir, Json entry);
 struct LedgerReport {
   uint64_t entries = 0;
   Checkpoint checkpoint;
+  std::string note;  // the latest signed checkpoint, as signed
   std::string verifier_key;
+  std::vector<std::pair<std::string, uint64_t>> witnessed;  // (witness, largest size it cosigned)
 };
 
-// Verifies a ledger directory (ARK/ledger, or an exported bundle): the checkpoint's signature with
-// `vkey` (default: the directory's ledger.pub), every entry's form and sequence number, the entry
-// count against the checkpoint, and the Merkle root against the signed root. With `earlier`, also
-// checks that this log extends an earlier published checkpoint (same key). Errors name the reason:
-// "forged", "removed", "appended behind", "altered or reordered".
+struct VerifyOptions {
+  std::optional<std::string> vkey;     // the ledger's verifier key; default: the directory's ledger.pub
+  std::optional<std::string> earlier;  // an earlier published checkpoint this log must extend
+  // Witness verifier keys (tlog-cosignature/v1): each must have cosigned a checkpoint of this
+  // ledger, and the log must extend every checkpoint they cosigned (cosign.h CheckWitnessed).
+  std::vector<std::string> witnesses;
+  // Cosigned checkpoints obtained outside the Ark (e.g. a witness's latest), checked with those
+  // stored in cosignatures.log.
+  std::vector<std::string> cosigned;
+};
+
+// Verifies a ledger directory (ARK/ledger, or an exported bundle): the checkpoints' signatures with
+// the verifier key, every entry's form and sequence number, the entry count against the
+// checkpoint, and the Merkle root against each signed root. An Ark's ledger (one with a LOCK) must
+// have its checkpoints.log; a bundle has only `checkpoint`. With `earlier`, also checks that this
+// log extends an earlier published checkpoint (same key); with `witnesses`, checks the log against
+// what they cosigned. Errors name the reason: "forged", "removed", "appended behind", "altered or
+// reordered", "rolled back", "rewritten".
+Result<LedgerReport> VerifyLedger(const std::string& ledger_dir, const VerifyOptions& opts);
 Result<LedgerReport> VerifyLedger(const std::string& ledger_dir, const std::optional<std::string>& vkey = std::nullopt,
                                   const std::optional<std::string>& earlier_checkpoint = std::nullopt);
+
+// Records "note <bytes>\n<note>" of checkpoints.log or cosignatures.log; a torn last record (a
+// crash while appending) is ignored.
+Result<std::vector<std::string>> ReadNoteLog(const std::string& path);
 
 // The ledger directory of an Ark, or the directory itself if it already holds entries.jsonl.
 std::string LedgerDirOf(const std::string& path);
@@ -94,7 +116,8 @@ struct LoadedLog {
 };
 Result<LoadedLog> LoadLog(const std::string& ledger_dir);
 
-// Writes a public bundle: entries.jsonl, checkpoint, ledger.pub (never the key) into `out_dir`.
+// Writes a public bundle: entries.jsonl, checkpoint, ledger.pub and cosignatures.log (if any)
+// into `out_dir` (the signing key is never in the Ark).
 Status ExportLedger(const std::string& ark_dir, const std::string& out_dir);
 
 }  // namespace ark::gov

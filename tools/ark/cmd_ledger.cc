@@ -1,4 +1,4 @@
-// `ark ledger verify|checkpoint|prove|export|verify-proof`: the transparency ledger
+// `ark ledger verify|checkpoint|prove|export|verify-proof|cosign|witness`: the transparency ledger
 // (src/governance/ledger.h, docs/ledger-format.md). Reading and verifying need no identity: the
 // ledger is public. Entries are appended by the governance commands, never by hand.
 #include <cstdio>
@@ -11,6 +11,7 @@
 #include "governance/encoding.h"
 #include "governance/ledger.h"
 #include "governance/proof_file.h"
+#include "ledger_witness.h"
 
 namespace ark::cli {
 namespace {
@@ -20,37 +21,53 @@ using gov::Json;
 int Verify(int argc, char** argv) {
   CLI::App app("Verify a ledger: checkpoint signature, every entry, the Merkle root.", "ark ledger verify");
   std::string dir, key, earlier;
+  std::vector<std::string> witnesses, cosigned;
   bool json = false;
   app.add_option("ark", dir, "Ark directory, its ledger/ directory, or an exported bundle")->required();
   app.add_option("--key", key, "verifier key (vkey string or a file holding it); default: the ledger's ledger.pub");
   app.add_option("--checkpoint", earlier, "an earlier published checkpoint this log must extend");
+  app.add_option("--witness", witnesses, "a witness's verifier key (string or file): it must have cosigned, and the log must "
+                                         "extend all it cosigned");
+  app.add_option("--cosigned", cosigned, "a cosigned checkpoint from outside the Ark (e.g. `ark ledger witness latest`)");
   app.add_flag("--json", json, "print the result as JSON");
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
-  std::optional<std::string> vkey, cp;
+  gov::VerifyOptions opts;
+  auto key_arg = [](const std::string& k) { return PathExists(k) ? ReadFile(k) : Result<std::string>(k); };
   if (!key.empty()) {
-    if (PathExists(key)) {
-      auto t = ReadFile(key);
-      if (!t.ok()) return ReportError(t.status());
-      vkey = *t;
-    } else {
-      vkey = key;
-    }
+    auto t = key_arg(key);
+    if (!t.ok()) return ReportError(t.status());
+    opts.vkey = *t;
   }
   if (!earlier.empty()) {
     auto t = ReadFile(earlier);
     if (!t.ok()) return ReportError(t.status());
-    cp = *t;
+    opts.earlier = *t;
   }
-  auto rep = gov::VerifyLedger(gov::LedgerDirOf(dir), vkey, cp);
+  for (const std::string& w : witnesses) {
+    auto t = key_arg(w);
+    if (!t.ok()) return ReportError(t.status());
+    opts.witnesses.push_back(*t);
+  }
+  for (const std::string& c : cosigned) {
+    auto t = ReadFile(c);
+    if (!t.ok()) return ReportError(t.status());
+    opts.cosigned.push_back(*t);
+  }
+  auto rep = gov::VerifyLedger(gov::LedgerDirOf(dir), opts);
   if (!rep.ok()) return ReportError(rep.status().WithContext("ledger verification failed"));
   if (json) {
     Json j = {{"ok", true}, {"entries", rep->entries}, {"origin", rep->checkpoint.origin},
               {"size", rep->checkpoint.size}, {"root", gov::Base64Encode(merkle::View(rep->checkpoint.root))}};
+    j["witnessed"] = Json::array();
+    for (auto& [w, size] : rep->witnessed) j["witnessed"].push_back({{"witness", w}, {"size", size}});
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("ledger ok: %llu entries, signed checkpoint %s size %llu root %s\n", (unsigned long long)rep->entries,
                 rep->checkpoint.origin.c_str(), (unsigned long long)rep->checkpoint.size,
                 gov::Base64Encode(merkle::View(rep->checkpoint.root)).c_str());
+    for (auto& [w, size] : rep->witnessed) {
+      std::printf("witness %s cosigned up to size %llu: the log extends it\n", w.c_str(), (unsigned long long)size);
+    }
   }
   return 0;
 }
@@ -164,9 +181,9 @@ int DispatchGroup(const char* group, const std::vector<std::pair<const char*, in
 namespace {
 int Ledger(int argc, char** argv) {
   return DispatchGroup("ledger", {{"verify", Verify}, {"checkpoint", CheckpointCmd}, {"prove", Prove}, {"export", Export},
-                                  {"verify-proof", VerifyProof}}, argc, argv);
+                                  {"verify-proof", VerifyProof}, {"cosign", LedgerCosign}, {"witness", LedgerWitness}}, argc, argv);
 }
-ARK_COMMAND(kLedger, "ledger", "the transparency ledger: verify, checkpoint, prove, export, verify-proof", Ledger);
+ARK_COMMAND(kLedger, "ledger", "the transparency ledger: verify, checkpoint, prove, export, verify-proof, cosign, witness", Ledger);
 }  // namespace
 
 }  // namespace ark::cli
