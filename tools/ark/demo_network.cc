@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <set>
 #include <fmt/format.h>
 #include <thread>
 
@@ -219,7 +220,10 @@ Result<std::string> NetworkDemo(const std::string& work_in, int largest, uint64_
       ARK_ASSIGN_OR_RETURN(ana_token, gov::AddUser(*cat, &admin, "ana", {"analyst"}));
     }
     ARK_RETURN_IF_ERROR(net::AcceptNetwork(arks[i], admin, net_file).status());
-    ARK_ASSIGN_OR_RETURN(auto feeds, net::SiteFeeds(*cat));
+    ARK_ASSIGN_OR_RETURN(auto batches, cat->Batches());
+    std::set<std::string> feed_set;  // the project is approved for every feed of the region's Ark
+    for (const auto& b : batches) feed_set.insert(b.feed);
+    const std::vector<std::string> feeds(feed_set.begin(), feed_set.end());
     gov::Project p;
     p.id = "fed-emergency";
     p.title = "Emergency admissions across the four regions";
