@@ -153,6 +153,7 @@ const std::map<std::string, std::string> kNotGated = {
     {"build", "builds the store from staging (engineer); prints sizes"},
     {"citizen", "the citizen's own receipt (names projects, no one's data)"},
     {"compact", "store maintenance; prints sizes"},
+    {"corrupt", "adds a second error model to a synthetic region's identity files; no Ark"},
     {"custodian", "custodian signing keys: keygen/sign need no Ark; trust registers a key (admin); reads no data"},
     {"demo", "creates its own synthetic Ark"},
     {"enforce", "governance itself (admin)"},

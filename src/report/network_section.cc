@@ -132,6 +132,7 @@ std::string RegressionPart(const NetworkFigures& f, OJson* out) {
 }
 
 std::string FunnelOf(const std::vector<NetworkUnit>& units, const std::string& title, int width, OJson* out) {
+  const bool regions = !units.empty() && std::all_of(units.begin(), units.end(), [](const NetworkUnit& u) { return u.unit == u.site; });
   std::vector<stats::FunnelUnit> fu;
   for (const auto& u : units)
     if (u.expected > 0) fu.push_back({u.unit == u.site ? u.site : u.site + " " + u.unit, static_cast<double>(u.events), u.expected});
@@ -145,7 +146,7 @@ std::string FunnelOf(const std::vector<NetworkUnit>& units, const std::string& t
   }
   *out = {{"tau2", fit->tau2}, {"phi", fit->phi}, {"points", pj}};
   return svg::FunnelChart(dots, fit->curve, {.title = title, .y_label = "observed / expected", .width = width, .height = 340,
-                                             .x_label = "expected admissions"});
+                                             .x_label = "expected admissions", .unit_label = regions ? "region" : "practice"});
 }
 
 std::string FunnelPart(const NetworkFigures& f, OJson* out) {

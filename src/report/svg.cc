@@ -148,6 +148,18 @@ std::string Escape(const std::string& s) {
   return o;
 }
 
+std::string HtmlTable(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
+  std::string t = "<table><thead><tr>";
+  for (const auto& h : head) t += "<th>" + Escape(h) + "</th>";
+  t += "</tr></thead><tbody>";
+  for (const auto& r : rows) {
+    t += "<tr>";
+    for (const auto& c : r) t += "<td>" + Escape(c) + "</td>";
+    t += "</tr>";
+  }
+  return t + "</tbody></table>";
+}
+
 const std::string& Palette(size_t i) {
   static const std::vector<std::string> p = {"#1f6f8b", "#e07a5f", "#3d9970", "#9b5de5", "#f2a541",
                                              "#577590", "#c44536", "#7f8c8d"};
@@ -335,7 +347,7 @@ std::string FunnelChart(const std::vector<FunnelDot>& dots, const std::vector<st
                        f.X(d.expected), f.Y(d.ratio), c, Escape(d.name), Num(d.ratio, 2), Num(d.expected, 1));
   }
   const int lx = f.left + f.pw + 12, ly = f.top + 14;
-  out += LegendRow(lx, ly, Palette(0), "", true, "practice");
+  out += LegendRow(lx, ly, Palette(0), "", true, o.unit_label);
   out += LegendRow(lx, ly + 16, Palette(1), "", true, "beyond 99.8%");
   out += LegendRow(lx, ly + 32, lc, "5 3", false, "95% limits");
   out += LegendRow(lx, ly + 48, lc, "", false, "99.8% limits");

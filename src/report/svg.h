@@ -25,6 +25,7 @@ struct ChartOptions {
   int decimals = 0;  // in value labels
   bool ordered = false;  // series are ordered groups (deciles, age bands): a sequential palette
   std::string x_label;   // scatter charts (FunnelChart, RankChart) only
+  std::string unit_label = "practice";  // FunnelChart: what a dot is, in the legend
 };
 
 // `v` with `decimals` decimals and thousands separated by commas: Grouped(1234567, 0) is
@@ -36,6 +37,8 @@ std::string SeriesColor(const std::vector<Series>& s, size_t i, bool ordered);
 const std::string& Sequential(size_t i, size_t n);
 
 std::string Escape(const std::string& s);
+// A plain HTML table of text: every header and cell is escaped.
+std::string HtmlTable(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows);
 const std::string& Palette(size_t i);
 
 // Grouped vertical bars, one group per category.

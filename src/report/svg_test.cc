@@ -234,5 +234,11 @@ TEST(Svg, TileGridColoursByValueInOrder) {
   EXPECT_GT(std::get<0>(t[1]), std::get<0>(t[0]));
 }
 
+TEST(Svg, HtmlTableEscapesHeadersAndCells) {
+  const std::string t = HtmlTable({"a<b", "n"}, {{"x&y", "3"}, {"<script>", "5"}});
+  EXPECT_EQ(t, "<table><thead><tr><th>a&lt;b</th><th>n</th></tr></thead><tbody><tr><td>x&amp;y</td><td>3</td></tr>"
+               "<tr><td>&lt;script&gt;</td><td>5</td></tr></tbody></table>");
+}
+
 }  // namespace
 }  // namespace ark::svg

@@ -45,15 +45,7 @@ std::string Learner(const OJson& card) {
 }
 
 std::string Table(const std::vector<std::string>& head, const std::vector<std::vector<std::string>>& rows) {
-  std::string t = "<table><thead><tr>";
-  for (auto& h : head) t += "<th>" + svg::Escape(h) + "</th>";
-  t += "</tr></thead><tbody>";
-  for (auto& r : rows) {
-    t += "<tr>";
-    for (auto& c : r) t += "<td>" + svg::Escape(c) + "</td>";
-    t += "</tr>";
-  }
-  return t + "</tbody></table>";
+  return svg::HtmlTable(head, rows);
 }
 
 // A group's published counts and the rates made from them.
