@@ -8,12 +8,12 @@ text = open(os.path.join(root, "cmake", "layers.cmake")).read()
 uses = {m.group(1): m.group(2).split() for m in re.finditer(r"set\(ARK_LAYER_(\w+)((?:\s+\w+)*)\)", text)}
 
 def closure(layer):
-    seen, todo = {layer}, list(uses.get(layer, []))
-    while todo:
-        l = todo.pop()
+    seen, pending = {layer}, list(uses.get(layer, []))
+    while pending:
+        l = pending.pop()
         if l not in seen:
             seen.add(l)
-            todo += uses.get(l, [])
+            pending += uses.get(l, [])
     return seen
 
 bad = 0
