@@ -10,6 +10,7 @@
 #include "catalog/catalog.h"
 #include "core/fs.h"
 #include "import/import_batch.h"
+#include "import/import_util.h"
 #include "import/meds_import.h"
 #include "import/omop_import.h"
 #include "ingest/build.h"
@@ -418,6 +419,20 @@ TEST(ImportOptOuts, OmopByPersonId) {
   ASSERT_TRUE(s.ok());
   EXPECT_TRUE(AllowedForSecondaryUse((*s)->person(0)));
   EXPECT_FALSE(AllowedForSecondaryUse((*s)->person(1)));
+}
+
+TEST(ImportUtil, IntegersOnlyInsideInt64sRange) {
+  int64_t v = 0;
+  EXPECT_TRUE(import_util::ParseInt(" 42 ", &v));
+  EXPECT_EQ(v, 42);
+  EXPECT_TRUE(import_util::ParseInt("12.0", &v));
+  EXPECT_EQ(v, 12);
+  EXPECT_FALSE(import_util::ParseInt("12.5", &v));
+  // Whole numbers written as doubles outside int64 (a cast would be undefined): refused.
+  EXPECT_FALSE(import_util::ParseInt("1e300", &v));
+  EXPECT_FALSE(import_util::ParseInt("-9.3e18", &v));
+  EXPECT_FALSE(import_util::ParseInt("nan", &v));
+  EXPECT_FALSE(import_util::ParseInt("inf", &v));
 }
 
 }  // namespace

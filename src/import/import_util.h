@@ -2,6 +2,7 @@
 #pragma once
 
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,7 +21,9 @@ inline bool ParseInt(std::string_view s, int64_t* out) {
   // "12.0" written by some exporters for integer columns.
   double d = 0;
   auto r2 = std::from_chars(s.data(), s.data() + s.size(), d);
-  if (r2.ec != std::errc() || r2.ptr != s.data() + s.size() || d != static_cast<double>(static_cast<int64_t>(d))) return false;
+  if (r2.ec != std::errc() || r2.ptr != s.data() + s.size()) return false;
+  // Only a whole number inside int64's range converts (a cast outside it is undefined).
+  if (!(d >= -9.2e18 && d <= 9.2e18) || d != std::trunc(d)) return false;
   *out = static_cast<int64_t>(d);
   return true;
 }
