@@ -15,24 +15,15 @@
 #include <sstream>
 
 #include "core/process.h"
+#include "demo_ark.h"
 #include "governance/gate.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-int Sh(const std::string& cmd, std::string* out) {
-  ark::CommandOutput r = ark::RunCommand(cmd + " 2>&1");
-  *out = r.output;
-  return r.exit_code;
-}
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using ark::test::Sh;
+using ark::test::Slurp;
 
 // The refusal entries of an Ark's signed ledger.
 std::string RefusalEntries(const std::string& ark) {
@@ -53,12 +44,7 @@ class GovernanceEndToEnd : public ::testing::Test {
     std::string out;
     ASSERT_EQ(Sh(Ark() + " demo --people 400 --years 3 --out " + (root_ / "d").string(), &out), 0) << out;
     ark_ = (root_ / "d" / "ark").string();
-    std::istringstream tokens(Slurp(root_ / "d" / "governance" / "tokens.env"));
-    for (std::string line; std::getline(tokens, line);) {
-      const size_t eq = line.find('=');
-      if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
-      token_[line.substr(0, eq)] = line.substr(eq + 1);
-    }
+    token_ = ark::test::ReadTokens(root_ / "d" / "governance" / "tokens.env");
     ASSERT_EQ(token_.size(), 4u);
     def_ = std::string(ARK_SOURCE_DIR) + "/definitions/diabetes_register.yaml";
   }

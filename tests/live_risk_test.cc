@@ -16,6 +16,7 @@
 #include "catalog/catalog.h"
 #include "core/net.h"
 #include "core/process.h"
+#include "demo_ark.h"
 #include "privacy/key.h"
 #include "server/serve_process.h"
 
@@ -23,18 +24,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-int Sh(const std::string& cmd, std::string* out) {
-  ark::CommandOutput r = ark::RunCommand(cmd + " 2>&1");
-  *out = r.output;
-  return r.exit_code;
-}
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using ark::test::Sh;
+using ark::test::Slurp;
 
 std::vector<std::string> Split(const std::string& line) {
   std::vector<std::string> f;
@@ -74,11 +65,7 @@ TEST(LiveRisk, ServeAlertsThePersonWhoCrossesTheThresholdAndNotTheOther) {
   const std::string ark = ARK_BINARY, src = ARK_SOURCE_DIR, dir = (root / "d" / "ark").string();
   std::string out;
   ASSERT_EQ(Sh(ark + " demo --people 3000 --years 3 --out " + (root / "d").string(), &out), 0) << out;
-  std::map<std::string, std::string> token;
-  std::istringstream tokens(Slurp(root / "d" / "governance" / "tokens.env"));
-  for (std::string line; std::getline(tokens, line);)
-    if (const size_t eq = line.find('='); !line.empty() && line[0] != '#' && eq != std::string::npos)
-      token[line.substr(0, eq)] = line.substr(eq + 1);
+  std::map<std::string, std::string> token = ark::test::ReadTokens(root / "d" / "governance" / "tokens.env");
   auto as = [&](const std::string& user, const std::string& args) {
     std::string who = user;
     for (char& c : who) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -16,23 +16,14 @@
 #include <sstream>
 
 #include "core/process.h"
+#include "demo_ark.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-int Sh(const std::string& cmd, std::string* out) {
-  ark::CommandOutput r = ark::RunCommand(cmd + " 2>&1");
-  *out = r.output;
-  return r.exit_code;
-}
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using ark::test::Sh;
+using ark::test::Slurp;
 
 TEST(ModelCli, TrainInProjectWritesCardAndRefusesOthers) {
   const fs::path root = fs::temp_directory_path() / ("ark_model_cli_" + std::to_string(::getpid()));
@@ -42,11 +33,7 @@ TEST(ModelCli, TrainInProjectWritesCardAndRefusesOthers) {
   std::string out;
   ASSERT_EQ(Sh(ark + " demo --people 3000 --years 3 --out " + (root / "d").string(), &out), 0) << out;
   const std::string ark_dir = (root / "d" / "ark").string(), model = src + "/models/emergency_admission_12m.yaml";
-  std::map<std::string, std::string> token;
-  std::istringstream tokens(Slurp(root / "d" / "governance" / "tokens.env"));
-  for (std::string line; std::getline(tokens, line);)
-    if (const size_t eq = line.find('='); !line.empty() && line[0] != '#' && eq != std::string::npos)
-      token[line.substr(0, eq)] = line.substr(eq + 1);
+  std::map<std::string, std::string> token = ark::test::ReadTokens(root / "d" / "governance" / "tokens.env");
   auto as = [&](const std::string& user, const std::string& who, const std::string& args) {
     return Sh("ARK_TOKEN=" + token[user] + " " + ark + " model train " + ark_dir + " " + args + " --project demo-planning --as " + who, &out);
   };
@@ -116,10 +103,7 @@ struct DemoArk {
     fs::create_directories(root);
     EXPECT_EQ(Sh(ark + " demo --people 3000 --years 3 --out " + (root / "d").string(), &out), 0) << out;
     dir = (root / "d" / "ark").string();
-    std::istringstream tokens(Slurp(root / "d" / "governance" / "tokens.env"));
-    for (std::string line; std::getline(tokens, line);)
-      if (const size_t eq = line.find('='); !line.empty() && line[0] != '#' && eq != std::string::npos)
-        token[line.substr(0, eq)] = line.substr(eq + 1);
+    token = ark::test::ReadTokens(root / "d" / "governance" / "tokens.env");
   }
   ~DemoArk() { fs::remove_all(root); }
   // `ark model CMD ARK ARGS` as `who` (ana's token unless told).
@@ -233,7 +217,9 @@ TEST(ModelCli, ScoreGivesListsForDirectCareAggregatesForPlanningAndRefusesResear
         const long n = std::stol(f[c]);
         EXPECT_TRUE(n > 7 && n % 5 == 0) << t << ": " << line;
       }
-      if (f[1] == "[REDACTED]") EXPECT_EQ(f[2], "[REDACTED]") << line;
+      if (f[1] == "[REDACTED]") {
+        EXPECT_EQ(f[2], "[REDACTED]") << line;
+      }
       if (f[0] == "total") totals.insert(line.substr(line.find(',')));
     }
   }

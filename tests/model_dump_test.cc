@@ -11,23 +11,14 @@
 #include <sstream>
 
 #include "core/process.h"
+#include "demo_ark.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-int Sh(const std::string& cmd, std::string* out) {
-  ark::CommandOutput r = ark::RunCommand(cmd + " 2>&1");
-  *out = r.output;
-  return r.exit_code;
-}
-
-std::string Slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using ark::test::Sh;
+using ark::test::Slurp;
 
 TEST(ModelDump, FeaturesWithoutIdentifiersAndRefusedWhenGovernanceIsEnforced) {
   const fs::path root = fs::temp_directory_path() / ("ark_model_dump_" + std::to_string(::getpid()));
@@ -36,11 +27,7 @@ TEST(ModelDump, FeaturesWithoutIdentifiersAndRefusedWhenGovernanceIsEnforced) {
   const std::string ark = ARK_BINARY, src = ARK_SOURCE_DIR, dir = (root / "d" / "ark").string();
   std::string out;
   ASSERT_EQ(Sh(ark + " demo --people 3000 --years 3 --out " + (root / "d").string(), &out), 0) << out;
-  std::map<std::string, std::string> token;
-  std::istringstream tokens(Slurp(root / "d" / "governance" / "tokens.env"));
-  for (std::string line; std::getline(tokens, line);)
-    if (const size_t eq = line.find('='); !line.empty() && line[0] != '#' && eq != std::string::npos)
-      token[line.substr(0, eq)] = line.substr(eq + 1);
+  std::map<std::string, std::string> token = ark::test::ReadTokens(root / "d" / "governance" / "tokens.env");
   const std::string train = "ARK_TOKEN=" + token["ANA"] + " " + ark + " model train " + dir + " " + src +
                             "/models/emergency_admission_12m.yaml --project demo-planning --as ana";
   ASSERT_EQ(Sh(train + " --out " + (root / "m").string() + " --dump-features " + (root / "f").string(), &out), 0) << out;
