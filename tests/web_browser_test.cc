@@ -186,7 +186,9 @@ TEST_F(WebBrowser, AnAuthorCannotReviewTheirOwnOutput) {
   auto outs = gov::ListOutputs(**cat);
   ASSERT_TRUE(outs.ok());
   for (const auto& o : *outs) {
-    if (o.id == fx_["carols"].get<int64_t>()) EXPECT_EQ(o.state, "submitted");
+    if (o.id == fx_["carols"].get<int64_t>()) {
+      EXPECT_EQ(o.state, "submitted");
+    }
   }
 }
 

@@ -75,36 +75,28 @@ std::string FormatSignatureLine(const std::string& name, const std::string& blob
 }
 
 Result<NoteSigner> NoteSigner::Generate(const std::string& name) {
-  if (!ed25519::ValidKeyName(name)) return Status::InvalidArgument("bad key name '" + name + "'");
   NoteSigner s;
-  s.name_ = name;
-  ARK_ASSIGN_OR_RETURN(s.seed_, ed25519::NewSeed());
-  ARK_ASSIGN_OR_RETURN(s.pub_, ed25519::PublicOf(s.seed_));
+  ARK_ASSIGN_OR_RETURN(s.key_, ed25519::NewNamedKey(name));
   return s;
 }
 
 Result<NoteSigner> NoteSigner::Load(const std::string& path) {
-  ARK_ASSIGN_OR_RETURN(ed25519::KeyFile k, ed25519::LoadKeyFile(path, kKeyMagic));
   NoteSigner s;
-  s.name_ = k.name;
-  s.seed_ = k.seed;
-  ARK_ASSIGN_OR_RETURN(s.pub_, ed25519::PublicOf(s.seed_));
+  ARK_ASSIGN_OR_RETURN(s.key_, ed25519::LoadKeyFile(path, kKeyMagic));
   return s;
 }
 
-Status NoteSigner::Save(const std::string& path) const {
-  return ed25519::SaveKeyFile(path, kKeyMagic, ed25519::KeyFile{name_, seed_});
-}
+Status NoteSigner::Save(const std::string& path) const { return ed25519::SaveKeyFile(path, kKeyMagic, key_); }
 
-std::string NoteSigner::VerifierKey() const { return ed25519::VerifierKey(name_, kNoteKeyType, pub_); }
+std::string NoteSigner::VerifierKey() const { return ed25519::VerifierKey(key_.name, kNoteKeyType, key_.pub); }
 
 Result<std::string> NoteSigner::SignNote(const std::string& body) const {
   if (body.empty() || body.back() != '\n') return Status::InvalidArgument("a note body must end in a newline");
-  ARK_ASSIGN_OR_RETURN(ed25519::Signature sig, ed25519::Sign(seed_, body));
-  auto id = ed25519::KeyId(name_, kNoteKeyType, pub_);
+  ARK_ASSIGN_OR_RETURN(ed25519::Signature sig, ed25519::Sign(key_.seed, body));
+  auto id = ed25519::KeyId(key_.name, kNoteKeyType, key_.pub);
   std::string blob(reinterpret_cast<const char*>(id.data()), id.size());
   blob.append(reinterpret_cast<const char*>(sig.data()), sig.size());
-  return body + "\n" + FormatSignatureLine(name_, blob);
+  return body + "\n" + FormatSignatureLine(key_.name, blob);
 }
 
 Result<NoteVerifier> NoteVerifier::Parse(const std::string& vkey) {

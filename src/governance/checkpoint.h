@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "ark/status.h"
+#include "governance/ed25519.h"
 #include "governance/merkle.h"
 
 namespace ark::gov {
@@ -55,15 +56,13 @@ class NoteSigner {
   // Refuses to overwrite; creates the file's missing parent directories (0700).
   Status Save(const std::string& path) const;
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return key_.name; }
   std::string VerifierKey() const;  // the vkey string (safe to publish)
   // Returns the whole signed note: body, blank line, one signature line.
   Result<std::string> SignNote(const std::string& body) const;
 
  private:
-  std::string name_;
-  std::array<uint8_t, 32> seed_{};
-  std::array<uint8_t, 32> pub_{};
+  ed25519::NamedKey key_;
 };
 
 class NoteVerifier {

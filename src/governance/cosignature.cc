@@ -17,38 +17,30 @@ std::string SignedMessage(const std::string& body, uint64_t time) {
 }  // namespace
 
 Result<Cosigner> Cosigner::Generate(const std::string& name) {
-  if (!ed25519::ValidKeyName(name)) return Status::InvalidArgument("bad witness name '" + name + "' (no spaces or '+')");
   Cosigner c;
-  c.name_ = name;
-  ARK_ASSIGN_OR_RETURN(c.seed_, ed25519::NewSeed());
-  ARK_ASSIGN_OR_RETURN(c.pub_, ed25519::PublicOf(c.seed_));
+  ARK_ASSIGN_OR_RETURN(c.key_, ed25519::NewNamedKey(name));
   return c;
 }
 
 Result<Cosigner> Cosigner::Load(const std::string& path) {
-  ARK_ASSIGN_OR_RETURN(ed25519::KeyFile k, ed25519::LoadKeyFile(path, kWitnessKeyMagic));
   Cosigner c;
-  c.name_ = k.name;
-  c.seed_ = k.seed;
-  ARK_ASSIGN_OR_RETURN(c.pub_, ed25519::PublicOf(c.seed_));
+  ARK_ASSIGN_OR_RETURN(c.key_, ed25519::LoadKeyFile(path, kWitnessKeyMagic));
   return c;
 }
 
-Status Cosigner::Save(const std::string& path) const {
-  return ed25519::SaveKeyFile(path, kWitnessKeyMagic, ed25519::KeyFile{name_, seed_});
-}
+Status Cosigner::Save(const std::string& path) const { return ed25519::SaveKeyFile(path, kWitnessKeyMagic, key_); }
 
-std::string Cosigner::VerifierKey() const { return ed25519::VerifierKey(name_, kCosignatureType, pub_); }
+std::string Cosigner::VerifierKey() const { return ed25519::VerifierKey(key_.name, kCosignatureType, key_.pub); }
 
 Result<std::string> Cosigner::Cosign(const std::string& body, uint64_t time) const {
   if (body.empty() || body.back() != '\n') return Status::InvalidArgument("a checkpoint body must end in a newline");
   if (time > (uint64_t{1} << 63) - 1) return Status::InvalidArgument("cosignature time beyond 2^63-1");
-  ARK_ASSIGN_OR_RETURN(ed25519::Signature sig, ed25519::Sign(seed_, SignedMessage(body, time)));
-  auto id = ed25519::KeyId(name_, kCosignatureType, pub_);
+  ARK_ASSIGN_OR_RETURN(ed25519::Signature sig, ed25519::Sign(key_.seed, SignedMessage(body, time)));
+  auto id = ed25519::KeyId(key_.name, kCosignatureType, key_.pub);
   std::string blob(reinterpret_cast<const char*>(id.data()), id.size());
   for (int i = 7; i >= 0; --i) blob.push_back(static_cast<char>((time >> (8 * i)) & 0xff));
   blob.append(reinterpret_cast<const char*>(sig.data()), sig.size());
-  return FormatSignatureLine(name_, blob);
+  return FormatSignatureLine(key_.name, blob);
 }
 
 Result<CosignatureVerifier> CosignatureVerifier::Parse(const std::string& vkey) {

@@ -26,15 +26,13 @@ class Cosigner {
   static Result<Cosigner> Load(const std::string& path);
   Status Save(const std::string& path) const;  // refuses to overwrite
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const { return key_.name; }
   std::string VerifierKey() const;
   // The cosignature line (with its "\n") over a checkpoint note body at POSIX time `time`.
   Result<std::string> Cosign(const std::string& body, uint64_t time) const;
 
  private:
-  std::string name_;
-  ed25519::Seed seed_{};
-  ed25519::PublicKey pub_{};
+  ed25519::NamedKey key_;
 };
 
 class CosignatureVerifier {

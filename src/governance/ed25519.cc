@@ -104,22 +104,32 @@ Result<ParsedVkey> ParseVerifierKey(const std::string& vkey_in, uint8_t type) {
   return v;
 }
 
-Result<KeyFile> LoadKeyFile(const std::string& path, const std::string& magic) {
+Result<NamedKey> LoadKeyFile(const std::string& path, const std::string& magic) {
   ARK_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   const std::string head = magic + "\n";
   if (text.rfind(head, 0) != 0) return Status::Corruption(path + ": not a key file of this kind (expected '" + magic + "')");
   size_t a = head.size(), b = text.find('\n', a);
   if (b == std::string::npos) return Status::Corruption(path + ": truncated (no key name line)");
-  KeyFile k;
+  NamedKey k;
   k.name = text.substr(a, b - a);
   Digest seed;
   if (!ValidKeyName(k.name)) return Status::Corruption(path + ": line 2: bad key name");
   if (!FromHex(std::string_view(text).substr(b + 1, 64), &seed)) return Status::Corruption(path + ": line 3: bad key digits");
   std::memcpy(k.seed.data(), seed.data(), 32);
+  ARK_ASSIGN_OR_RETURN(k.pub, PublicOf(k.seed));
   return k;
 }
 
-Status SaveKeyFile(const std::string& path, const std::string& magic, const KeyFile& key) {
+Result<NamedKey> NewNamedKey(const std::string& name) {
+  if (!ValidKeyName(name)) return Status::InvalidArgument("bad key name '" + name + "' (no spaces or '+')");
+  NamedKey k;
+  k.name = name;
+  ARK_ASSIGN_OR_RETURN(k.seed, NewSeed());
+  ARK_ASSIGN_OR_RETURN(k.pub, PublicOf(k.seed));
+  return k;
+}
+
+Status SaveKeyFile(const std::string& path, const std::string& magic, const NamedKey& key) {
   if (PathExists(path)) return Status::FailedPrecondition(path + " exists: refusing to overwrite a signing key");
   std::string parent = std::filesystem::path(path).parent_path().string();
   if (!parent.empty()) ARK_RETURN_IF_ERROR(MakeDirs(parent));

@@ -38,12 +38,18 @@ Result<ParsedVkey> ParseVerifierKey(const std::string& vkey, uint8_t type);
 // A key name: non-empty, no spaces, control characters or '+' (signed-note).
 bool ValidKeyName(const std::string& name);
 
-struct KeyFile {
+// A named signing key (a ledger's, a witness's): its seed and the public key derived from it.
+struct NamedKey {
   std::string name;
   Seed seed{};
+  PublicKey pub{};
 };
-Result<KeyFile> LoadKeyFile(const std::string& path, const std::string& magic);
-// Refuses to overwrite an existing file; creates missing parent directories (0700).
-Status SaveKeyFile(const std::string& path, const std::string& magic, const KeyFile& key);
+// A fresh key; InvalidArgument("bad key name ...") unless ValidKeyName(name).
+Result<NamedKey> NewNamedKey(const std::string& name);
+// Key file: "<magic>\n<name>\n<64 hex digits of the seed>\n"; Corruption naming the file and line.
+Result<NamedKey> LoadKeyFile(const std::string& path, const std::string& magic);
+// Writes the name and seed (mode 0600). Refuses to overwrite an existing file; creates missing
+// parent directories (0700).
+Status SaveKeyFile(const std::string& path, const std::string& magic, const NamedKey& key);
 
 }  // namespace ark::gov::ed25519

@@ -92,7 +92,7 @@ Status BuildRegionArk(const std::string& profile, uint64_t people, uint64_t seed
 // The definition every region runs: emergency admissions among registered adults.
 Result<std::string> WriteDefinition(const std::string& dir) {
   std::string codelist;
-  for (const std::string d : {std::string(ARK_SOURCE_DIR) + "/definitions", std::string("definitions")}) {
+  for (const std::string& d : {std::string(ARK_SOURCE_DIR) + "/definitions", std::string("definitions")}) {
     if (PathExists(d + "/codelists/emergency-admission.csv")) {
       codelist = d + "/codelists/emergency-admission.csv";
       break;
