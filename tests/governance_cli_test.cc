@@ -145,6 +145,7 @@ const std::map<std::string, std::string> kNotGated = {
     {"enforce", "governance itself (admin)"},
     {"dummy", "writes a new Ark of made-up data from a definition into an empty directory; reads no Ark"},
     {"governance-demo", "creates its own users: refused on any Ark that has users, so on every enforced Ark"},
+    {"import-clks", "writes data into the Ark (custodian)"},
     {"import-meds", "writes data into the Ark (custodian)"},
     {"import-omop", "writes data into the Ark (custodian)"},
     {"ingest", "writes data into the Ark (custodian)"},

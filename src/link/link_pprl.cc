@@ -131,6 +131,17 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
       imported.insert(q->Int(0));
     }
   }
+  // Batches of pre-encoded CLKs (`ark import-clks`, import/clk_import.h): their records have no
+  // per-field filters and are compared on the CLK (LinkInput::clk_only).
+  std::set<int64_t> clk_batches;
+  {
+    ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT id FROM batches WHERE json_extract(manifest, '$.kind') = 'clks'"));
+    for (;;) {
+      ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      clk_batches.insert(q->Int(0));
+    }
+  }
   std::vector<BatchInfo> batches;
   for (auto& b : all_batches) if (!imported.count(b.id)) batches.push_back(b);
   ARK_RETURN_IF_ERROR(CanonicalBatchOrder(cat, &batches));
@@ -154,6 +165,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   std::unordered_map<std::string, uint32_t> group_of;
   std::vector<int64_t> truth_of;
   std::vector<std::string> feed_of_batch;
+  std::vector<uint8_t> clk_only;
   std::string fingerprint;
   for (size_t bi = 0; bi < batches.size(); ++bi) {
     const BatchInfo& b = batches[bi];
@@ -168,8 +180,9 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
       return Status::Corruption(path + ": encodings are " + std::to_string(sb.encodings.size()) + " bytes, expected " +
                                 std::to_string(sb.records.size() * blob));
     }
-    if (fingerprint.empty()) fingerprint = sb.key_fingerprint;
-    if (sb.key_fingerprint != fingerprint) {
+    const bool clks = clk_batches.count(b.id) > 0;
+    if (fingerprint.empty() && !clks) fingerprint = sb.key_fingerprint;
+    if (!clks && sb.key_fingerprint != fingerprint) {
       return Status::FailedPrecondition(path + ": key fingerprint " + sb.key_fingerprint + " differs from " +
                                         fingerprint + " of the first batch: encodings made under different keys never match");
     }
@@ -196,12 +209,16 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
       }
       in.group.push_back(g);
       in.source.push_back(static_cast<uint32_t>(bi));
+      clk_only.push_back(clks ? 1 : 0);
       info.push_back({static_cast<uint32_t>(bi), b.id, static_cast<int64_t>(i + 1), r.imd_decile, r.birth_year, r.sex,
                       valid, r.nhs_status});
       truth_of.push_back(tv && i < tv->size() ? (*tv)[i] : -1);
     }
   }
   in.n = info.size();
+  if (!clk_batches.empty() && std::find(clk_only.begin(), clk_only.end(), 1) != clk_only.end()) {
+    AddClkQuarterFields(&in, std::move(clk_only));
+  }
   // Batches whose custodian says one record per person (feed spec `one_record_per_person`).
   {
     ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT id FROM batches WHERE json_extract(manifest, '$.one_record_per_person') = 1"));

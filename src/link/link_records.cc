@@ -150,21 +150,7 @@ Result<LinkRecordsReport> LinkClks(const LinkRecordsOptions& opt) {
       if (files.size() > 1) in.source.push_back(static_cast<uint32_t>(fi));
     }
   }
-  uint64_t s = 0x9e3779b97f4a7c15ULL;
-  auto rnd = [&]() { return s ^= s << 13, s ^= s >> 7, s ^= s << 17, s; };
-  for (int q = 0; q < kQuarters; ++q) {
-    double sum = 0;
-    int got = 0;
-    for (int k = 0; k < 20000; ++k) {
-      const size_t a = rnd() % in.n, b = rnd() % in.n;
-      if (a == b || !in.present[q][a] || !in.present[q][b]) continue;
-      sum += Dice(&in.filters[q][a * kFieldWords], &in.filters[q][b * kFieldWords], kFieldWords);
-      ++got;
-    }
-    const double mu = got ? sum / got : 0.5;
-    in.dice_cuts.push_back({static_cast<float>(mu + 0.8 * (1 - mu)), static_cast<float>(mu + 0.6 * (1 - mu)),
-                            static_cast<float>(mu + 0.4 * (1 - mu))});
-  }
+  in.dice_cuts = ClkQuarterDiceCuts(in.clk, in.n);
   LinkRecordsReport rep;
   rep.mode = "clks";
   rep.records = in.n;

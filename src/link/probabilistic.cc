@@ -122,7 +122,7 @@ class Comparer {
       const uint64_t* rb = &rec_[size_t(b) * stride_];
       const size_t pw = stride_ - 1;
       if (!((ra[pw] >> fa) & 1) || !((rb[pw] >> fb) & 1)) return kNull;
-      if (!in_.dice_cuts.empty()) {  // per-field cuts: levels >= c0 / c1 / c2 / else
+      if (!in_.dice_cuts.empty() && in_.dice_cuts[fa][0] > 0) {  // per-field cuts: levels >= c0 / c1 / c2 / else
         const double d = Dice(ra + fa * kFieldWords, rb + fb * kFieldWords, kFieldWords);
         const auto& c = in_.dice_cuts[fa];
         return d >= c[0] ? 0 : d >= c[1] ? 1 : d >= c[2] ? 2 : 3;
@@ -141,6 +141,10 @@ class Comparer {
         out[name1_] = std::max<uint8_t>(x, 1);
         out[name2_] = std::max<uint8_t>(y, 1);
       }
+    }
+    // CLK quarters only where a record has nothing else (LinkInput::clk_only).
+    if (!in_.clk_only.empty() && !in_.clk_only[a] && !in_.clk_only[b]) {
+      for (size_t f = 0; f < in_.clk_field.size(); ++f) if (in_.clk_field[f]) out[f] = kNull;
     }
   }
 
@@ -503,6 +507,56 @@ std::string ExplainPair(const LinkOutcome& o, const ScoredPair& p) {
   return s;
 }
 
+std::vector<std::array<float, 3>> ClkQuarterDiceCuts(const std::vector<uint64_t>& clk, size_t n) {
+  constexpr int kQuarters = kClkWords / kFieldWords;
+  std::vector<std::array<float, 3>> cuts;
+  uint64_t s = 0x9e3779b97f4a7c15ULL;
+  auto rnd = [&]() { return s ^= s << 13, s ^= s >> 7, s ^= s << 17, s; };
+  auto quarter = [&](size_t r, int q) { return &clk[r * kClkWords + q * kFieldWords]; };
+  auto has_bits = [&](size_t r, int q) {
+    for (int w = 0; w < kFieldWords; ++w) if (quarter(r, q)[w]) return true;
+    return false;
+  };
+  for (int q = 0; q < kQuarters; ++q) {
+    double sum = 0;
+    int got = 0;
+    for (int k = 0; k < 20000 && n > 0; ++k) {
+      const size_t a = rnd() % n, b = rnd() % n;
+      if (a == b || !has_bits(a, q) || !has_bits(b, q)) continue;
+      sum += Dice(quarter(a, q), quarter(b, q), kFieldWords);
+      ++got;
+    }
+    const double mu = got ? sum / got : 0.5;
+    cuts.push_back({static_cast<float>(mu + 0.8 * (1 - mu)), static_cast<float>(mu + 0.6 * (1 - mu)),
+                    static_cast<float>(mu + 0.4 * (1 - mu))});
+  }
+  return cuts;
+}
+
+void AddClkQuarterFields(LinkInput* in, std::vector<uint8_t> clk_only) {
+  constexpr int kQuarters = kClkWords / kFieldWords;
+  const size_t n = in->n;
+  in->dice_cuts.assign(in->fields.size(), {0, 0, 0});
+  in->clk_field.assign(in->fields.size(), 0);
+  const auto cuts = ClkQuarterDiceCuts(in->clk, n);
+  for (int q = 0; q < kQuarters; ++q) {
+    in->fields.push_back({"clk_q" + std::to_string(q), FieldKind::kString});
+    in->clk_field.push_back(1);
+    in->dice_cuts.push_back(cuts[q]);
+    std::vector<uint64_t> f(n * kFieldWords);
+    std::vector<uint8_t> present(n, 0);
+    for (size_t r = 0; r < n; ++r) {
+      const uint64_t* c = &in->clk[r * kClkWords + q * kFieldWords];
+      std::copy_n(c, kFieldWords, &f[r * kFieldWords]);
+      for (int w = 0; w < kFieldWords; ++w) present[r] |= c[w] != 0;
+    }
+    in->filters.push_back(std::move(f));
+    in->present.push_back(std::move(present));
+  }
+  if (!in->tf_band.empty()) in->tf_band.resize(in->fields.size());
+  in->clk_only = std::move(clk_only);
+}
+
 Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
   LinkOutcome o;
@@ -513,6 +567,9 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
                                    std::to_string(nf));
   }
   if (n >= (size_t{1} << 28)) return Status::InvalidArgument("too many records (at most 2^28)");
+  if (!in.clk_only.empty() && (in.clk_only.size() != n || in.clk.size() != n * kClkWords || in.clk_field.size() != nf)) {
+    return Status::InvalidArgument("clk_only records need a CLK each and the CLK quarter fields (AddClkQuarterFields)");
+  }
   if (opt.review_band) {
     const auto [lo, hi] = *opt.review_band;
     if (!(lo >= opt.keep_min_probability && lo < hi && hi <= 1)) {
@@ -624,7 +681,7 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   for (size_t f = 0; f < nf; ++f) {
     o.model[f].name = in.fields[f].name;
     o.model[f].levels = LevelLabels(in.fields[f].kind, in.encoded);
-    if (!in.dice_cuts.empty()) {
+    if (!in.dice_cuts.empty() && in.dice_cuts[f][0] > 0) {
       o.model[f].levels.clear();
       char buf[32];
       for (float c : in.dice_cuts[f]) {
@@ -714,6 +771,7 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
     auto model = session(as_map(parts));
     for (size_t f = 0; f < nf; ++f) {
       if (std::find(rule_fields[r].begin(), rule_fields[r].end(), static_cast<int>(f)) != rule_fields[r].end()) continue;
+      if (f < in.clk_field.size() && in.clk_field[f]) continue;  // estimated on all pairs
       for (size_t l = 0; l < model[f].m.size(); ++l) m_sum[f][l] += model[f].m[l];
       ++m_n[f];
     }

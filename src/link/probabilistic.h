@@ -52,8 +52,17 @@ struct LinkInput {
   // missing value): pprl term frequencies for name and postcode fields, never exact counts.
   std::vector<std::vector<uint8_t>> tf_band;
   uint32_t tf_band_k = 10;  // the k FrequencyBands used
-  // Encoded (optional): per field, Dice cuts of levels 0-2 (else level 3) instead of the kind's.
+  // Encoded (optional): per field, Dice cuts of levels 0-2 (else level 3) instead of the kind's;
+  // a field whose cuts are all 0 keeps its kind's levels.
   std::vector<std::array<float, 3>> dice_cuts;
+  // Records whose only encoding is a CLK (optional; AddClkQuarterFields): per record, 1 when it
+  // has no per-field filters. Per field, 1 for a CLK quarter field: it is compared only on pairs
+  // where at least one record is clk_only (a pair of two records with per-field filters is scored
+  // on those alone, as if the quarter fields were absent; a clk_only record has no per-field
+  // filters, so a pair with one is scored on the quarters alone). The quarter fields' m are
+  // estimated by EM on all candidate pairs, never by a blocking rule's session.
+  std::vector<uint8_t> clk_only;
+  std::vector<uint8_t> clk_field;
   // Clerical review decisions (link/review.h), in the order given: a non-match is a cannot-link
   // (the two records never end up in one cluster); a match is a must-link, applied before any
   // automatic link unless it breaks a hard rule (groups, one-record-per-person sources, a reviewed
@@ -67,6 +76,16 @@ struct LinkInput {
 };
 
 inline constexpr size_t kMaxLinkFields = 16;
+
+// Dice cuts for the four 256-bit quarters of the CLKs in `clk` (n records, kClkWords each):
+// levels at 80%, 60% and 40% of the way from the mean Dice of random pairs of records with bits
+// in that quarter (20000 draws, fixed seed) to 1: two unrelated half-full CLKs share many bits.
+std::vector<std::array<float, 3>> ClkQuarterDiceCuts(const std::vector<uint64_t>& clk, size_t n);
+// Appends the four CLK quarters of in->clk as fields "clk_q0".."clk_q3" (present where the
+// quarter has a bit set), marks them in->clk_field, gives them ClkQuarterDiceCuts and every
+// existing field the cuts of its kind, and sets in->clk_only from `clk_only` (one per record).
+// REQUIRES: in->encoded, in->clk holds in->n CLKs, in->fields.size() + 4 <= kMaxLinkFields.
+void AddClkQuarterFields(LinkInput* in, std::vector<uint8_t> clk_only);
 
 // PPRL term frequencies, bounded (docs/linkage.md, "Frequencies of keyed tokens"). Custodian
 // side: the band of each value among `values` (one field of one file; "" = missing -> kNoBand):
