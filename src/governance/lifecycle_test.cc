@@ -6,6 +6,8 @@
 
 #include "core/fs.h"
 #include "governance/gate.h"
+#include "governance/release.h"
+#include "store/store.h"
 #include "store/store_test_util.h"
 
 namespace ark::gov {
@@ -134,6 +136,33 @@ TEST_F(LifecycleTest, AmendmentChangesTheTermsTheGateChecks) {
   comma.datasets = std::vector<std::string>{"gp,acute"};
   EXPECT_EQ(AmendProject(*cat_, *ledger_, admin_, "p1", comma, "r").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(GetProject(*cat_, "p1")->end, "2030-06-30");
+}
+
+// An output submitted before the project was suspended is not released while it is suspended (or
+// once revoked); it can still be rejected.
+TEST_F(LifecycleTest, ASuspendedProjectReleasesNothing) {
+  auto store_data = store::testing::MakeData(40, 2, 3, 7);
+  for (auto& person : store_data.persons) person.flags = kLinkedByNhsNumber | kOptOutKnown;
+  ASSERT_TRUE(store::testing::WriteData(dir_ + "/store", store_data).ok());
+  auto store = Store::Open(dir_ + "/store");
+  ASSERT_TRUE(store.ok());
+  std::vector<PersonKey> all;
+  for (PersonKey k = 0; k < 40; ++k) all.push_back(k);
+  auto run = RecordRun(*cat_, *ledger_, **store, ana_, *GetProject(*cat_, "p1"), {"gp"}, "def", all, "2026-01-01");
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_TRUE(WriteFileAtomic(dir_ + "/t.csv", "group,count\na,30\nb,80\nc,160\n").ok());
+  auto first = SubmitOutput(*cat_, *ledger_, ana_, "p1", run->id, dir_ + "/t.csv", SubmitOptions{});
+  auto second = SubmitOutput(*cat_, *ledger_, ana_, "p1", run->id, dir_ + "/t.csv", SubmitOptions{});
+  ASSERT_TRUE(first.ok() && second.ok()) << first.status().ToString();
+  const Actor chris = *Authenticate(*cat_, "chris", *AddUser(*cat_, &admin_, "chris", {"output_checker"}));
+  ASSERT_TRUE(SuspendProject(*cat_, *ledger_, admin_, "p1", "audit").ok());
+  auto released = DecideOutput(*cat_, *ledger_, chris, first->id, true, "rules applied");
+  EXPECT_EQ(released.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(released.status().message().find("project 'p1' is suspended"), std::string::npos) << released.status().ToString();
+  EXPECT_FALSE(PathExists(dir_ + "/releases/p1"));
+  EXPECT_TRUE(DecideOutput(*cat_, *ledger_, chris, second->id, false, "not while suspended").ok());
+  ASSERT_TRUE(ReinstateProject(*cat_, *ledger_, admin_, "p1", "audit done", "2026-01-01").ok());
+  EXPECT_TRUE(DecideOutput(*cat_, *ledger_, chris, first->id, true, "rules applied").ok());
 }
 
 }  // namespace
