@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -22,9 +23,12 @@
 #include "core/fs.h"
 #include "core/net.h"
 #include "core/process.h"
+#include "governance/citizen.h"
 #include "governance/governance.h"
+#include "governance/lifecycle.h"
 #include "governance/ledger.h"
 #include "governance/release.h"
+#include "privacy/key.h"
 #include "server/api.h"
 #include "server/serve_process.h"
 #include "store/store.h"
@@ -167,12 +171,24 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
       p.start = "2026-01-01";
       p.end = "2099-12-31";
       ASSERT_TRUE(gov::CreateProject(**cat, admin, p).ok());
+      // For the lifecycle rows: approved ones to suspend ("s-") and revoke ("r-"), a suspended
+      // one to reinstate ("u-"), and a pending one to amend ("a-").
+      auto ledger = gov::Ledger::Open(s.ark);
+      ASSERT_TRUE(ledger.ok());
+      for (const char* prefix : {"s-", "r-", "u-", "a-"}) {
+        p.id = std::string(prefix) + who;
+        ASSERT_TRUE(gov::CreateProject(**cat, admin, p).ok());
+        if (prefix[0] == 'a') continue;
+        ASSERT_TRUE(gov::ApproveProject(**cat, **ledger, admin, p.id, gov::Today(), "fine").ok());
+        if (prefix[0] == 'u') ASSERT_TRUE(gov::SuspendProject(**cat, **ledger, admin, p.id, "audit").ok());
+      }
     }
   }
   // A run of the analyst's approved project, and one submitted output of it per role (each role
   // reviews its own), as the CLI records them (`ark run`, `ark release submit`).
   std::map<std::string, int64_t> output_of;
   int64_t run_id = 0;
+  std::string receipt_code;
   {
     auto cat = Catalog::Open(s.ark);
     ASSERT_TRUE(cat.ok());
@@ -203,6 +219,15 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
     auto run = gov::RecordRun(**cat, **ledger, **store, analyst, *approved, {"gp"}, "def", all, gov::Today());
     ASSERT_TRUE(run.ok()) << run.status().ToString();
     run_id = run->id;
+    // A citizen (person 3) with a receipt code, for the citizen rows: their receipt lists the run.
+    Digest pseudonym;
+    ASSERT_TRUE(FromHex(std::string(64, 'b'), &pseudonym));
+    auto key = (*cat)->Prepare("INSERT INTO person_keys VALUES (?, 3)");
+    ASSERT_TRUE(key.ok());
+    ASSERT_TRUE((*key)->BindBlob(1, pseudonym.data(), 32).Run().ok());
+    auto code = gov::IssueReceiptCode(**cat, gov::Actor{"custodian", {"custodian"}}, std::string(64, 'b'), false);
+    ASSERT_TRUE(code.ok()) << code.status().ToString();
+    receipt_code = *code;
     const std::string csv = s.ark + ".table.csv";
     ASSERT_TRUE(WriteFileAtomic(csv, "group,count\na,30\nb,80\nc,160\n").ok());
     for (const char* who : {"anonymous", "interim", "admin", "analyst", "output_checker", "custodian", "engineer", "feed",
@@ -256,7 +281,28 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
        [](const std::string& role) { return "/api/v1/projects/d-" + role + "/decision"; },
        [](const std::string&) { return json{{"decision", "approve"}, {"reason", "meets the criteria"}}.dump(); },
        {{"anonymous", 401}, {"admin", 200}}, 403},
+      {"POST", "/api/v1/projects/{id}/suspension",
+       [](const std::string& role) { return "/api/v1/projects/s-" + role + "/suspension"; },
+       [](const std::string&) { return json{{"reason", "complaint under review"}}.dump(); },
+       {{"anonymous", 401}, {"admin", 200}}, 403},
+      {"POST", "/api/v1/projects/{id}/reinstatement",
+       [](const std::string& role) { return "/api/v1/projects/u-" + role + "/reinstatement"; },
+       [](const std::string&) { return json{{"reason", "audit passed"}}.dump(); },
+       {{"anonymous", 401}, {"admin", 200}}, 403},
+      {"POST", "/api/v1/projects/{id}/revocation",
+       [](const std::string& role) { return "/api/v1/projects/r-" + role + "/revocation"; },
+       [](const std::string&) { return json{{"reason", "breach of the agreement"}}.dump(); },
+       {{"anonymous", 401}, {"admin", 200}}, 403},
+      {"POST", "/api/v1/projects/{id}/amendment",
+       [](const std::string& role) { return "/api/v1/projects/a-" + role + "/amendment"; },
+       [](const std::string&) { return json{{"reason", "clearer title"}, {"title", "COPD admissions, 2020-2025"}}.dump(); },
+       {{"anonymous", 401}, {"admin", 200}}, 403},
       {"GET", "/api/v1/releases", fixed("/api/v1/releases"), none, {}, 200},
+      // The citizen's routes take the code alone: the same for every role.
+      {"POST", "/api/v1/citizen/receipt", fixed("/api/v1/citizen/receipt"),
+       [&](const std::string&) { return json{{"code", receipt_code}}.dump(); }, {}, 200},
+      {"POST", "/api/v1/citizen/objection", fixed("/api/v1/citizen/objection"),
+       [&](const std::string&) { return json{{"code", receipt_code}}.dump(); }, {}, 200},
       {"GET", "/api/v1/ledger/checkpoint", fixed("/api/v1/ledger/checkpoint"), none, {}, 200},
       {"GET", "/api/v1/ledger/proof/{seq}", fixed("/api/v1/ledger/proof/0"), none, {}, 200},
       {"POST", "/api/v1/session", fixed("/api/v1/session"), sign_in_body, {{"anonymous", 401}, {"interim", 401}}, 201},
@@ -431,6 +477,190 @@ TEST(ApiSession, CookieCsrfSignOutAndTheLedger) {
                     json{{"decision", "approve"}, {"reason", "second thoughts"}}.dump())
                 .status,
             409);
+}
+
+// The committee's lifecycle through the API: each action with its reason on the ledger; only an
+// admin acts; bad bodies are 400s naming the field; a state that does not allow it is a 409.
+TEST(ApiCommittee, SuspendReinstateAmendRevokeWithReasonsOnTheLedger) {
+  Served s("lifecycle");
+  ASSERT_TRUE(s.ok());
+  const uint16_t port = s.http();
+  const std::vector<std::pair<std::string, std::string>> admin = {{"Authorization", "Bearer " + s.tokens["admin"]}},
+                                                           analyst = {{"Authorization", "Bearer " + s.tokens["analyst"]}};
+  ASSERT_EQ(Request(port, "POST", "/api/v1/projects", analyst, ProjectBody("life").dump()).status, 201);
+  auto act = [&](const std::string& action, const json& body, const std::vector<std::pair<std::string, std::string>>& who) {
+    return Request(port, "POST", "/api/v1/projects/life/" + action, who, body.dump());
+  };
+  auto status_of = [&](const Reply& r) { return json::parse(r.body).value("status", ""); };
+  // Pending: it cannot be suspended yet; it can be amended.
+  EXPECT_EQ(act("suspension", {{"reason", "early"}}, admin).status, 409);
+  Reply am = act("amendment", {{"reason", "only the GP feed is needed"}, {"datasets", {"gp"}}, {"end", "2098-12-31"}}, admin);
+  ASSERT_EQ(am.status, 200) << am.body;
+  EXPECT_EQ(json::parse(am.body).at("datasets"), json({"gp"}));
+  EXPECT_EQ(json::parse(am.body).at("end"), "2098-12-31");
+  EXPECT_EQ(status_of(am), "pending");
+  ASSERT_EQ(Request(port, "POST", "/api/v1/projects/life/decision", admin,
+                    json{{"decision", "approve"}, {"reason", "meets the criteria"}}.dump()).status, 200);
+  // The analyst (not the committee) is refused, on the ledger; the project is unchanged.
+  Reply refused = act("suspension", {{"reason", "I say so"}}, analyst);
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(s.Ledger().find("only an admin (the committee) may suspend projects"), std::string::npos);
+  EXPECT_EQ(act("revocation", {{"reason", "I say so"}}, analyst).status, 403);
+  EXPECT_EQ(act("amendment", {{"reason", "mine"}, {"people", {"analyst", "custodian"}}}, analyst).status, 403);
+  // Bad bodies.
+  for (const std::string& action : {"suspension", "reinstatement", "revocation", "amendment"}) {
+    Reply missing = act(action, json::object(), admin);
+    EXPECT_EQ(missing.status, 400) << action;
+    EXPECT_NE(missing.body.find("'reason'"), std::string::npos) << missing.body;
+    EXPECT_EQ(act(action, {{"reason", ""}}, admin).status, 400) << action;
+    EXPECT_EQ(act(action, {{"reason", 7}}, admin).status, 400) << action;
+    EXPECT_EQ(Request(port, "POST", "/api/v1/projects/life/" + action, admin, "{\"reason\":").status, 400) << action;
+  }
+  EXPECT_EQ(act("suspension", {{"reason", "r"}, {"until", "2027-01-01"}}, admin).status, 400);
+  Reply typo = act("amendment", {{"reason", "r"}, {"titel", "x"}}, admin);
+  EXPECT_EQ(typo.status, 400);
+  EXPECT_NE(typo.body.find("'titel' cannot be amended"), std::string::npos) << typo.body;
+  EXPECT_EQ(act("amendment", {{"reason", "r"}}, admin).status, 400);  // changes nothing
+  EXPECT_EQ(act("amendment", {{"reason", "r"}, {"people", "analyst"}}, admin).status, 400);
+  EXPECT_EQ(act("amendment", {{"reason", "r"}, {"end", "2098-02-30"}}, admin).status, 400);
+  EXPECT_EQ(Request(port, "POST", "/api/v1/projects/nope/revocation", admin, json{{"reason", "r"}}.dump()).status, 404);
+  // Suspend, reinstate, revoke: each on the ledger with its reason; revoked is final.
+  Reply sus = act("suspension", {{"reason", "complaint under review"}}, admin);
+  ASSERT_EQ(sus.status, 200) << sus.body;
+  EXPECT_EQ(status_of(sus), "suspended");
+  EXPECT_EQ(act("suspension", {{"reason", "again"}}, admin).status, 409);
+  Reply rein = act("reinstatement", {{"reason", "complaint not upheld"}}, admin);
+  ASSERT_EQ(rein.status, 200) << rein.body;
+  EXPECT_EQ(status_of(rein), "approved");
+  Reply rev = act("revocation", {{"reason", "breach of the data sharing agreement"}}, admin);
+  ASSERT_EQ(rev.status, 200) << rev.body;
+  EXPECT_EQ(status_of(rev), "revoked");
+  EXPECT_EQ(act("reinstatement", {{"reason", "undo"}}, admin).status, 409);
+  EXPECT_EQ(act("amendment", {{"reason", "undo"}, {"title", "x"}}, admin).status, 409);
+  EXPECT_EQ(status_of(Request(port, "GET", "/api/v1/projects/life")), "revoked");
+  const std::string ledger = s.Ledger();
+  for (const char* e : {"\"type\":\"project.amended\",\"id\":\"life\",\"by\":\"admin\",\"reason\":\"only the GP feed is needed\"",
+                        "\"type\":\"project.suspended\",\"id\":\"life\",\"by\":\"admin\",\"reason\":\"complaint under review\"",
+                        "\"type\":\"project.reinstated\",\"id\":\"life\",\"by\":\"admin\",\"reason\":\"complaint not upheld\"",
+                        "\"type\":\"project.revoked\",\"id\":\"life\",\"by\":\"admin\",\"reason\":\"breach of the data sharing agreement\""})
+    EXPECT_NE(ledger.find(e), std::string::npos) << e << "\n" << ledger;
+}
+
+// A citizen's receipt and objection through the API, by the code alone: the receipt lists the
+// run that used them; bad bodies are 400s; a wrong code and a spent one-time code get the same
+// 403; the objection is on the ledger (never the code or the pseudonym) and the next run leaves
+// them out; wrong codes from one address are throttled (429) even for a right code.
+TEST(ApiCitizen, ReceiptAndObjectionByCodeOnly) {
+  Served s("citizen");
+  ASSERT_TRUE(s.ok());
+  const uint16_t port = s.http();
+  const std::string pseud(64, 'b');
+  std::string code, once;
+  const std::string store_dir = s.ark + ".store";
+  std::vector<PersonKey> all;
+  gov::Project project;
+  {
+    auto cat = Catalog::Open(s.ark);
+    ASSERT_TRUE(cat.ok());
+    auto ledger = gov::Ledger::Open(s.ark);
+    ASSERT_TRUE(ledger.ok());
+    const gov::Actor admin{"admin", {"admin"}}, analyst{"analyst", {"analyst"}}, gp{"custodian", {"custodian"}};
+    gov::Project p;
+    p.id = "p-cit";
+    p.title = "Heart failure readmissions";
+    p.legal_basis = "UK GDPR 6(1)(e)";
+    p.datasets = {"gp"};
+    p.people = {"analyst"};
+    p.start = "2020-01-01";
+    p.end = "2099-12-31";
+    ASSERT_TRUE(gov::CreateProject(**cat, admin, p).ok());
+    ASSERT_TRUE(gov::ApproveProject(**cat, **ledger, admin, "p-cit", gov::Today(), "fine").ok());
+    project = *gov::GetProject(**cat, "p-cit");
+    (void)RemoveAll(store_dir);
+    auto data = store::testing::MakeData(20, 2, 3, 7);
+    for (auto& person : data.persons) person.flags = kLinkedByNhsNumber | kOptOutKnown;
+    ASSERT_TRUE(store::testing::WriteData(store_dir, data).ok());
+    auto store = Store::Open(store_dir);
+    ASSERT_TRUE(store.ok());
+    for (PersonKey k = 0; k < 20; ++k) all.push_back(k);
+    ASSERT_TRUE(gov::RecordRun(**cat, **ledger, **store, analyst, project, {"gp"}, "def", all, gov::Today()).ok());
+    Digest d;
+    ASSERT_TRUE(FromHex(pseud, &d));
+    ASSERT_TRUE((*cat)->Prepare("INSERT INTO person_keys VALUES (?, 3)").value()->BindBlob(1, d.data(), 32).Run().ok());
+    code = *gov::IssueReceiptCode(**cat, gp, pseud, false);
+    once = *gov::IssueReceiptCode(**cat, gp, std::string(64, 'c'), true);
+  }
+  auto post = [&](const std::string& route, const std::string& body,
+                  const std::vector<std::pair<std::string, std::string>>& h = {}) {
+    return Request(port, "POST", "/api/v1/citizen/" + route, h, body);
+  };
+  auto with = [](const std::string& c) { return json{{"code", c}}.dump(); };
+  // The receipt: the run that used them; no objection yet; not cached.
+  Reply r = post("receipt", with(code));
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  ASSERT_EQ(j.at("uses").size(), 1u) << r.body;
+  EXPECT_EQ(j.at("uses")[0].at("project"), "p-cit");
+  EXPECT_EQ(j.at("uses")[0].at("purpose"), "research");
+  EXPECT_EQ(j.at("objected"), false);
+  EXPECT_EQ(r.Header("Cache-Control"), "no-store");
+  std::string upper = code;
+  for (auto& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  EXPECT_EQ(post("receipt", with("  " + upper + " ")).status, 200);
+  // Bad bodies: 400, naming the field.
+  EXPECT_EQ(post("receipt", "{\"code\":").status, 400);
+  EXPECT_EQ(post("receipt", "[]").status, 400);
+  EXPECT_NE(post("receipt", "{}").body.find("'code'"), std::string::npos);
+  EXPECT_EQ(post("receipt", json{{"code", 12}}.dump()).status, 400);
+  EXPECT_EQ(post("receipt", json{{"code", code}, {"nhs_number", "9434765919"}}.dump()).status, 400);
+  Reply malformed = post("objection", with("ark-rc-not-a-code"));
+  EXPECT_EQ(malformed.status, 400);
+  EXPECT_NE(malformed.body.find("32 hex digits"), std::string::npos) << malformed.body;
+  EXPECT_EQ(post("receipt", std::string(2000, ' ')).status, 413);
+  // A wrong code and a spent one-time code: the same refusal.
+  EXPECT_EQ(post("receipt", with(once)).status, 200);
+  Reply spent = post("receipt", with(once));
+  Reply wrong = post("receipt", with("ark-rc-" + std::string(32, '0')));
+  EXPECT_EQ(spent.status, 403);
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_EQ(spent.body, wrong.body);
+  // A signed-in user asking is not linked to the code on the ledger.
+  EXPECT_EQ(post("receipt", with(code), {{"Authorization", "Bearer " + s.tokens["admin"]}}).status, 200);
+  EXPECT_EQ(s.Ledger().find("citizen/receipt"), std::string::npos);
+  // The objection: on record, on the ledger once, and the next run leaves them out.
+  Reply obj = post("objection", with(code));
+  ASSERT_EQ(obj.status, 200) << obj.body;
+  EXPECT_EQ(json::parse(obj.body).at("objected"), true);
+  EXPECT_EQ(json::parse(obj.body).at("optouts"), json({"local"}));
+  EXPECT_EQ(post("objection", with(code)).status, 200);
+  EXPECT_EQ(json::parse(post("receipt", with(code)).body).at("objected"), true);
+  const std::string ledger = s.Ledger();
+  const size_t first = ledger.find("\"type\":\"citizen.objected\"");
+  EXPECT_NE(first, std::string::npos) << ledger;
+  EXPECT_EQ(ledger.find("\"type\":\"citizen.objected\"", first + 1), std::string::npos) << "recorded twice";
+  EXPECT_EQ(ledger.find(code), std::string::npos);
+  EXPECT_EQ(ledger.find(pseud), std::string::npos);
+  {
+    auto cat = Catalog::Open(s.ark);
+    ASSERT_TRUE(cat.ok());
+    auto store = Store::Open(store_dir);
+    ASSERT_TRUE(store.ok());
+    uint64_t excluded = 0;
+    auto pop = gov::FilterPopulation(**cat, **store, project, all, &excluded);
+    ASSERT_TRUE(pop.ok());
+    EXPECT_EQ(excluded, 1u);
+    EXPECT_EQ(std::count(pop->begin(), pop->end(), PersonKey{3}), 0);
+  }
+  // Wrong codes from this address: throttled, then even the right code waits.
+  for (int i = 1; i < 25; ++i) {
+    Reply guess = post("receipt", with("ark-rc-" + std::string(31, '0') + std::to_string(i % 10)));
+    if (guess.status == 429) break;
+    EXPECT_EQ(guess.status, 403);
+  }
+  Reply throttled = post("receipt", with(code));
+  EXPECT_EQ(throttled.status, 429) << throttled.body;
+  EXPECT_FALSE(throttled.Header("Retry-After").empty());
+  EXPECT_EQ(s.Ledger().find("127.0.0.1"), std::string::npos);
 }
 
 TEST(ApiSession, SignInIsThrottledPerUser) {

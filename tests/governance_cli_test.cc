@@ -326,6 +326,29 @@ TEST_F(GovernanceCli, RequestWithNoTokenOrNoIdentityIsRefusedAndLogged) {
   EXPECT_FALSE(fs::exists(root_ / "r"));
 }
 
+// The committee's lifecycle from the command line (what the API's routes call): suspend (the run
+// is refused at the gate), reinstate, amend, revoke; each needs a reason and an admin.
+TEST_F(GovernanceCli, CommitteeSuspendsReinstatesAmendsAndRevokes) {
+  std::string out;
+  EXPECT_NE(As("admin", "project suspend " + ark_ + " plan", &out), 0);  // no reason
+  EXPECT_NE(As("ana", "project suspend " + ark_ + " plan --reason mine", &out), 0);
+  EXPECT_NE(Refusals().find("only an admin (the committee) may suspend projects"), std::string::npos) << Refusals();
+  ASSERT_EQ(As("admin", "project suspend " + ark_ + " plan --reason 'complaint under review'", &out), 0) << out;
+  EXPECT_NE(out.find("project plan is suspended"), std::string::npos) << out;
+  EXPECT_NE(As("ana", "run " + ark_ + " " + def_ + " --out " + (root_ / "r").string() + " --project plan", &out), 0);
+  EXPECT_NE(Refusals().find("project 'plan' is not approved"), std::string::npos) << Refusals();
+  EXPECT_FALSE(fs::exists(root_ / "r"));
+  ASSERT_EQ(As("admin", "project reinstate " + ark_ + " plan --reason 'not upheld'", &out), 0) << out;
+  ASSERT_EQ(As("admin", "project amend " + ark_ + " plan --reason 'shorter' --end 2030-06-30", &out), 0) << out;
+  EXPECT_NE(As("admin", "project amend " + ark_ + " plan --reason 'nothing'", &out), 0);
+  EXPECT_NE(out.find("changes nothing"), std::string::npos) << out;
+  ASSERT_EQ(Sh(Ark() + " project show " + ark_ + " plan", &out), 0) << out;
+  EXPECT_NE(out.find("2030-06-30"), std::string::npos) << out;
+  ASSERT_EQ(As("admin", "project revoke " + ark_ + " plan --reason 'breach'", &out), 0) << out;
+  EXPECT_NE(As("admin", "project reinstate " + ark_ + " plan --reason 'undo'", &out), 0);
+  EXPECT_NE(out.find("is revoked, not suspended"), std::string::npos) << out;
+}
+
 TEST_F(GovernanceCli, ImpossibleDateIsRefusedWithAClearError) {
   std::string out;
   EXPECT_NE(As("ana", "project create " + ark_ + " bad --title t --purpose planning --legal-basis b --datasets gp "

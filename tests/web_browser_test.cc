@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -16,9 +17,11 @@
 #include "core/fs.h"
 #include "core/process.h"
 #include "governance/checkpoint.h"
+#include "governance/citizen.h"
 #include "governance/governance.h"
 #include "governance/ledger.h"
 #include "governance/release.h"
+#include "privacy/key.h"
 #include "server/serve_process.h"
 #include "store/store.h"
 #include "store/store_test_util.h"
@@ -108,6 +111,13 @@ class WebBrowser : public ::testing::Test {
         chris{"chris", {"output_checker"}};
     auto run = gov::RecordRun(**cat, **ledger, **store, ana, *approved, {"gp"}, "def", all, gov::Today());
     ASSERT_TRUE(run.ok()) << run.status().ToString();
+    // A citizen (person 4, in that run) with the receipt code their GP practice issued.
+    Digest pseudonym;
+    ASSERT_TRUE(FromHex(std::string(64, 'e'), &pseudonym));
+    ASSERT_TRUE((*cat)->Prepare("INSERT INTO person_keys VALUES (?, 4)").value()->BindBlob(1, pseudonym.data(), 32).Run().ok());
+    auto code = gov::IssueReceiptCode(**cat, gov::Actor{"admin", {"admin"}}, std::string(64, 'e'), false);
+    ASSERT_TRUE(code.ok()) << code.status().ToString();
+    fx_["receipt_code"] = *code;
     ASSERT_TRUE(MakeDirs(ark_ + ".files").ok());
     auto submit = [&](const gov::Actor& by, const std::string& file) -> int64_t {
       const std::string csv = ark_ + ".files/" + file;
@@ -165,6 +175,24 @@ class WebBrowser : public ::testing::Test {
 
 TEST_F(WebBrowser, PublicViewShowsTheRegisterUnderTheCsp) { Browse("public"); }
 
+// The citizen's view: their receipt by code, a wrong code refused, and their objection recorded
+// (on the ledger, without the code) so that the next run leaves them out.
+TEST_F(WebBrowser, CitizenSeesTheirReceiptAndObjects) {
+  Browse("citizen");
+  EXPECT_NE(Ledger().find("\"type\":\"citizen.objected\""), std::string::npos);
+  EXPECT_EQ(Ledger().find(fx_["receipt_code"].get<std::string>()), std::string::npos);
+  auto cat = Catalog::Open(ark_);
+  ASSERT_TRUE(cat.ok());
+  auto store = Store::Open(ark_ + ".store");
+  ASSERT_TRUE(store.ok());
+  std::vector<PersonKey> all;
+  for (PersonKey k = 0; k < 60; ++k) all.push_back(k);
+  uint64_t excluded = 0;
+  auto pop = gov::FilterPopulation(**cat, **store, *gov::GetProject(**cat, "copd-2026"), all, &excluded);
+  ASSERT_TRUE(pop.ok());
+  EXPECT_EQ(std::count(pop->begin(), pop->end(), PersonKey{4}), 0);
+}
+
 TEST_F(WebBrowser, InclusionProofIsVerifiedInTheBrowserAndATamperedOneIsNot) { Browse("proof"); }
 
 TEST_F(WebBrowser, OutputCheckerApprovesAndRefusesWithCsrf) {
@@ -192,16 +220,20 @@ TEST_F(WebBrowser, AnAuthorCannotReviewTheirOwnOutput) {
   }
 }
 
-TEST_F(WebBrowser, CommitteeApprovesAndRejectsApplications) {
+TEST_F(WebBrowser, CommitteeDecidesApplicationsAndSuspendsReinstatesAmendsRevokes) {
   Browse("committee");
   auto cat = Catalog::Open(ark_);
   ASSERT_TRUE(cat.ok());
   auto admitted = gov::GetProject(**cat, "asthma-2027");
   auto denied = gov::GetProject(**cat, "flu-2027");
   ASSERT_TRUE(admitted.ok() && denied.ok());
-  EXPECT_EQ(gov::ProjectJson(*admitted).value("status", ""), "approved");
+  EXPECT_EQ(gov::ProjectJson(*admitted).value("status", ""), "revoked");
+  EXPECT_EQ(admitted->end, "2030-06-30");
   EXPECT_EQ(gov::ProjectJson(*denied).value("status", ""), "rejected");
-  EXPECT_NE(Ledger().find("no legal basis for these datasets"), std::string::npos);
+  const std::string ledger = Ledger();
+  for (const char* reason : {"no legal basis for these datasets", "complaint under review", "complaint not upheld",
+                             "shorter study period", "breach of the data sharing agreement"})
+    EXPECT_NE(ledger.find(reason), std::string::npos) << reason;
 }
 
 TEST_F(WebBrowser, AnalystSeesRunsAndOutputsAppliesAndNoOtherRolesActions) {

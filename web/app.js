@@ -3,6 +3,7 @@
 // goes into the page with textContent (never as HTML), under a strict Content-Security-Policy.
 import { ApiError, me, signIn, signOut } from './api.js';
 import * as analyst from './analyst.js';
+import * as citizen from './citizen.js';
 import * as committee from './committee.js';
 import { byId, el, setStatus } from './dom.js';
 import * as publicView from './public.js';
@@ -11,6 +12,7 @@ import * as review from './review.js';
 // view → its title, the roles that may use it (none: anyone), and how it loads.
 const VIEWS = {
   public: { title: 'Public register', show: publicView.show },
+  citizen: { title: 'Your data', show: citizen.show },
   'sign-in': { title: 'Sign in', show: async () => {} },
   review: { title: 'Output checking', roles: ['output_checker', 'admin'], show: review.show },
   committee: { title: 'Committee', roles: ['admin'], show: committee.show },

@@ -62,16 +62,22 @@ Result<std::string> IssueReceiptCode(Catalog& cat, const Actor& by, const std::s
   return code;
 }
 
-Result<std::vector<Use>> CitizenReceipt(Catalog& cat, const std::string& code, int64_t now_unix) {
+Result<bool> ReceiptLockedOut(Catalog& cat, int64_t now_unix) {
   ARK_RETURN_IF_ERROR(EnsureSchema(cat));
-  {
-    ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT count(*) FROM gov_receipt_failures WHERE at > ?"));
-    q->Bind(1, now_unix - kWindowSeconds);
-    ARK_ASSIGN_OR_RETURN(bool row, q->Step());
-    if (row && q->Int(0) >= kLockoutFailures) {
-      return Status::PermissionDenied("too many wrong receipt codes in the last " + std::to_string(kWindowSeconds) +
-                                      " s: try again later");
-    }
+  ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT count(*) FROM gov_receipt_failures WHERE at > ?"));
+  q->Bind(1, now_unix - kWindowSeconds);
+  ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+  return row && q->Int(0) >= kLockoutFailures;
+}
+
+namespace {
+
+// The pseudonym (32 bytes) the code is bound to; spends a one-time code. Refusals as CitizenReceipt.
+Result<std::string> PseudonymOfCode(Catalog& cat, const std::string& code, int64_t now_unix) {
+  ARK_ASSIGN_OR_RETURN(bool locked, ReceiptLockedOut(cat, now_unix));
+  if (locked) {
+    return Status::PermissionDenied("too many wrong receipt codes in the last " + std::to_string(kWindowSeconds) +
+                                    " s: try again later");
   }
   ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT pseudonym, one_time, used FROM gov_receipt_codes WHERE code_sha256 = ?"));
   q->Bind(1, Sha256Hex(code));
@@ -87,7 +93,56 @@ Result<std::vector<Use>> CitizenReceipt(Catalog& cat, const std::string& code, i
     u->Bind(1, Sha256Hex(code));
     ARK_RETURN_IF_ERROR(u->Run());
   }
-  return CitizenUses(cat, ToHex(reinterpret_cast<const uint8_t*>(blob.data()), blob.size()));
+  return blob;
+}
+
+Result<CitizenView> ViewOf(Catalog& cat, const std::string& pseudonym) {
+  CitizenView v;
+  ARK_ASSIGN_OR_RETURN(v.uses, CitizenUses(cat, ToHex(reinterpret_cast<const uint8_t*>(pseudonym.data()), pseudonym.size())));
+  ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT kind FROM gov_optouts WHERE pseudonym = ? ORDER BY kind"));
+  q->BindBlob(1, pseudonym.data(), 32);
+  for (;;) {
+    ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) break;
+    v.optouts.push_back(q->Text(0));
+  }
+  return v;
+}
+
+}  // namespace
+
+bool CitizenView::objected() const {
+  for (const std::string& k : optouts) {
+    if (k == "local") return true;
+  }
+  return false;
+}
+
+Result<std::vector<Use>> CitizenReceipt(Catalog& cat, const std::string& code, int64_t now_unix) {
+  ARK_ASSIGN_OR_RETURN(CitizenView v, CitizenLookup(cat, code, now_unix));
+  return v.uses;
+}
+
+Result<CitizenView> CitizenLookup(Catalog& cat, const std::string& code, int64_t now_unix) {
+  ARK_RETURN_IF_ERROR(EnsureSchema(cat));
+  ARK_ASSIGN_OR_RETURN(std::string pseudonym, PseudonymOfCode(cat, code, now_unix));
+  return ViewOf(cat, pseudonym);
+}
+
+Result<CitizenView> RecordObjection(Catalog& cat, const std::string& code, int64_t now_unix) {
+  ARK_RETURN_IF_ERROR(EnsureSchema(cat));
+  ARK_ASSIGN_OR_RETURN(std::string pseudonym, PseudonymOfCode(cat, code, now_unix));
+  ARK_ASSIGN_OR_RETURN(auto ins, cat.Prepare("INSERT OR IGNORE INTO gov_optouts VALUES (?, 'local')"));
+  ins->BindBlob(1, pseudonym.data(), 32);
+  ARK_RETURN_IF_ERROR(ins->Run());
+  ARK_ASSIGN_OR_RETURN(auto changed, cat.Prepare("SELECT changes()"));
+  ARK_RETURN_IF_ERROR(changed->Step().status());
+  const bool added = changed->Int(0) > 0;
+  changed.reset();
+  if (added) {
+    ARK_RETURN_IF_ERROR(AppendToArkLedger(cat.ark_dir(), Json{{"type", "citizen.objected"}, {"kind", "local"}}).status());
+  }
+  return ViewOf(cat, pseudonym);
 }
 
 }  // namespace ark::gov

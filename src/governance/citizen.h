@@ -39,6 +39,28 @@ Result<std::string> IssueReceiptCode(Catalog& cat, const Actor& by, const std::s
 // PermissionDenied for a wrong or spent code (ledgered, throttled as above).
 Result<std::vector<Use>> CitizenReceipt(Catalog& cat, const std::string& code, int64_t now_unix);
 
+// True while wrong codes have locked every code out (kLockoutFailures in the last window): the
+// API answers 429 rather than 403 then.
+Result<bool> ReceiptLockedOut(Catalog& cat, int64_t now_unix);
+
+// What a citizen sees with their code: the uses (as CitizenReceipt), and the opt-outs on record
+// for them: "local" (an objection they recorded here), "national", "type1" (lists loaded from
+// custodians).
+struct CitizenView {
+  std::vector<Use> uses;
+  std::vector<std::string> optouts;
+  bool objected() const;  // "local" is among optouts
+};
+// CitizenReceipt with the opt-outs on record. Refusals as CitizenReceipt.
+Result<CitizenView> CitizenLookup(Catalog& cat, const std::string& code, int64_t now_unix);
+// The citizen records a local objection (opt-out, kind "local"): from the next run on, every
+// population of a project whose opt-outs apply (OptOutsApply) leaves them out (FilterPopulation),
+// and a run whose population includes them is refused (RecordRun) — fail closed: the objection is
+// written before the function returns OK. Appends "citizen.objected" (kind; never the pseudonym
+// nor the code) to the ledger; recording it again changes nothing and adds no entry. A one-time
+// code is spent by this call. Refusals as CitizenReceipt.
+Result<CitizenView> RecordObjection(Catalog& cat, const std::string& code, int64_t now_unix);
+
 // Seconds since 1970 (for CitizenReceipt).
 int64_t UnixNow();
 

@@ -65,23 +65,6 @@ Result<std::string> NewToken() {
 
 bool Contains(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-// OK when `d` is a calendar date written YYYY-MM-DD; otherwise InvalidArgument naming `field`.
-Status CheckDate(const std::string& field, const std::string& d) {
-  auto digits = [&](size_t at, size_t n) {
-    return std::all_of(d.begin() + at, d.begin() + at + n, [](char c) { return c >= '0' && c <= '9'; });
-  };
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-' || !digits(0, 4) || !digits(5, 2) || !digits(8, 2)) {
-    return Status::InvalidArgument(field + " '" + d + "' is not a date written YYYY-MM-DD");
-  }
-  const int y = std::stoi(d.substr(0, 4));
-  const unsigned m = static_cast<unsigned>(std::stoi(d.substr(5, 2))), day = static_cast<unsigned>(std::stoi(d.substr(8, 2)));
-  if (m < 1 || m > 12) return Status::InvalidArgument(field + " '" + d + "' is not a date: there is no month " + std::to_string(m));
-  if (day < 1 || !IsValidDate(y, m, day)) {
-    return Status::InvalidArgument(field + " '" + d + "' is not a date: month " + d.substr(0, 7) + " has no day " + std::to_string(day));
-  }
-  return Status::OK();
-}
-
 Status Refuse(Catalog& cat, const std::string& actor, const std::string& why) {
   return LogRefusal(cat.ark_dir(), actor, Status::PermissionDenied(why));
 }
@@ -109,6 +92,22 @@ constexpr const char* kProjectCols =
     "approved_by, approved_at";
 
 }  // namespace
+
+Status CheckDate(const std::string& field, const std::string& d) {
+  auto digits = [&](size_t at, size_t n) {
+    return std::all_of(d.begin() + at, d.begin() + at + n, [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-' || !digits(0, 4) || !digits(5, 2) || !digits(8, 2)) {
+    return Status::InvalidArgument(field + " '" + d + "' is not a date written YYYY-MM-DD");
+  }
+  const int y = std::stoi(d.substr(0, 4));
+  const unsigned m = static_cast<unsigned>(std::stoi(d.substr(5, 2))), day = static_cast<unsigned>(std::stoi(d.substr(8, 2)));
+  if (m < 1 || m > 12) return Status::InvalidArgument(field + " '" + d + "' is not a date: there is no month " + std::to_string(m));
+  if (day < 1 || !IsValidDate(y, m, day)) {
+    return Status::InvalidArgument(field + " '" + d + "' is not a date: month " + d.substr(0, 7) + " has no day " + std::to_string(day));
+  }
+  return Status::OK();
+}
 
 bool IsRole(const std::string& r) {
   return r == "custodian" || r == "engineer" || r == "analyst" || r == "output_checker" || r == "admin" || r == "feed";

@@ -42,6 +42,8 @@ Status EnsureGovernanceSchema(Catalog& cat);
 
 // Today's date (UTC) as YYYY-MM-DD.
 std::string Today();
+// OK when `d` is a calendar date written YYYY-MM-DD; otherwise InvalidArgument naming `field`.
+Status CheckDate(const std::string& field, const std::string& d);
 
 // Adds a user and returns their new API token (shown once; only its hash is stored). The first
 // user of an Ark may be added without an actor and must be an admin (bootstrap); after that only
@@ -65,7 +67,7 @@ struct Project {
   std::vector<std::string> people;    // users who may run analyses
   std::string start, end;             // YYYY-MM-DD, inclusive
   std::string optout_exemption;       // empty: none; else the recorded basis (shown publicly)
-  std::string status = "pending";     // pending | approved | rejected
+  std::string status = "pending";     // pending | approved | rejected | suspended | revoked (lifecycle.h)
   std::string created_by, approved_by, approved_at;
 };
 

@@ -418,6 +418,52 @@ TEST_F(GovTest, CitizenReceiptNeedsTheCodeIssuedForThem) {
   EXPECT_NE(Refusals().find("was for one use and has been used"), std::string::npos);
 }
 
+// Issue 14: a citizen records a local objection with their receipt code; it is on the ledger
+// (without their pseudonym) and takes effect at the next run, failing closed.
+TEST_F(GovTest, CitizenObjectionTakesEffectAtTheNextRun) {
+  const std::string mine(64, 'b');
+  Digest d;
+  ASSERT_TRUE(FromHex(mine, &d));
+  auto ins = cat_->Prepare("INSERT INTO person_keys VALUES (?, 5)").value();
+  ins->BindBlob(1, d.data(), 32);
+  ASSERT_TRUE(ins->Run().ok());
+  const Actor gp = *Authenticate(*cat_, "gp", *AddUser(*cat_, &admin_, "gp", {"custodian"}));
+  auto code = IssueReceiptCode(*cat_, gp, mine, false);
+  ASSERT_TRUE(code.ok());
+  Run();  // person 5 is in this run's population
+  const int64_t t = 1'000'000;
+  auto before = CitizenLookup(*cat_, *code, t);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(before->uses.size(), 1u);
+  EXPECT_FALSE(before->objected());
+  // A wrong code records nothing.
+  EXPECT_EQ(RecordObjection(*cat_, "ark-rc-" + std::string(32, '1'), t).status().code(), StatusCode::kPermissionDenied);
+  uint64_t ex = 0;
+  EXPECT_EQ(FilterPopulation(*cat_, *store_, p_, all_, &ex)->size(), 198u);
+  const uint64_t entries = ledger_->size();
+  auto after = RecordObjection(*cat_, *code, t);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_TRUE(after->objected());
+  EXPECT_EQ(after->optouts, std::vector<std::string>{"local"});
+  EXPECT_EQ(after->uses.size(), 1u);  // past uses stay on the receipt
+  EXPECT_EQ(ledger_->size(), entries + 1);
+  auto text = ReadFile(dir_ + "/ledger/entries.jsonl");
+  EXPECT_NE(text->find("\"type\":\"citizen.objected\",\"kind\":\"local\""), std::string::npos);
+  EXPECT_EQ(text->find(mine), std::string::npos);  // never the pseudonym
+  // Again: nothing changes, nothing is added.
+  ASSERT_TRUE(RecordObjection(*cat_, *code, t).ok());
+  EXPECT_EQ(ledger_->size(), entries + 1);
+  // The next run leaves them out; a population that includes them is refused.
+  auto pop = FilterPopulation(*cat_, *store_, p_, all_, &ex);
+  EXPECT_EQ(ex, 3u);
+  EXPECT_EQ(std::count(pop->begin(), pop->end(), 5u), 0);
+  std::vector<PersonKey> with_five = {1, 2, 5};
+  auto refused = RecordRun(*cat_, *ledger_, *store_, ana_, p_, {"gp"}, "def", with_five, "2026-01-01");
+  EXPECT_EQ(refused.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(RecordRun(*cat_, *ledger_, *store_, ana_, p_, {"gp"}, "def", *pop, "2026-01-01").ok());
+  EXPECT_EQ(CitizenLookup(*cat_, *code, t)->uses.size(), 1u);  // the new run did not use them
+}
+
 TEST_F(GovTest, WrongReceiptCodesAreLedgeredThrottledAndLockedOut) {
   const Actor gp = *Authenticate(*cat_, "gp", *AddUser(*cat_, &admin_, "gp", {"custodian"}));
   auto code = IssueReceiptCode(*cat_, gp, std::string(64, 'b'), false);

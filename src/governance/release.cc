@@ -259,6 +259,11 @@ Result<OutputRecord> DecideOutput(Catalog& cat, Ledger& ledger, const Actor& by,
   if (reason.empty()) return Status::InvalidArgument("a decision needs a reason");
   if (r.state != "submitted") return Status::FailedPrecondition("output " + std::to_string(id) + " is already " + r.state);
   if (approve && r.status == "fail") return refuse("output " + std::to_string(id) + " failed the automatic checks: it cannot be released");
+  if (approve) {  // a suspended or revoked project releases nothing (lifecycle.h); rejecting is still possible
+    ARK_ASSIGN_OR_RETURN(Project p, GetProject(cat, r.project));
+    if (p.status != "approved")
+      return refuse("project '" + p.id + "' is " + p.status + ": output " + std::to_string(id) + " cannot be released");
+  }
   ARK_ASSIGN_OR_RETURN(std::string data, ReadFile(cat.ark_dir() + "/" + r.path));
   if (FileSha256(data) != r.sha256) return Status::Corruption("output " + std::to_string(id) + " changed after it was checked");
   r.state = approve ? "approved" : "rejected";

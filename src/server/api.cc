@@ -1,14 +1,18 @@
 #include "server/api.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
 #include "core/fs.h"
 #include "governance/checkpoint.h"
+#include "governance/citizen.h"
 #include "governance/encoding.h"
 #include "governance/gate.h"
 #include "governance/governance.h"
+#include "governance/lifecycle.h"
 #include "governance/ledger.h"
 #include "governance/listing.h"
 #include "governance/release.h"
@@ -18,6 +22,7 @@ namespace ark::server {
 using OJson = nlohmann::ordered_json;
 
 constexpr size_t kJsonBodyLimit = 64u << 10;  // sign-in, applications, decisions
+constexpr size_t kCodeBodyLimit = 1u << 10;    // a citizen's receipt code
 
 int HttpStatusOf(const Status& s) {
   switch (s.code()) {
@@ -133,7 +138,13 @@ Api::Api(std::string ark_dir, live::Ingestor* ingestor, Auth* auth)
       {"POST", "/api/v1/projects", true, kJsonBodyLimit, &Api::ProjectApply},
       {"GET", "/api/v1/projects/{id}", false, 0, &Api::ProjectShow},
       {"POST", "/api/v1/projects/{id}/decision", true, kJsonBodyLimit, &Api::ProjectDecision},
+      {"POST", "/api/v1/projects/{id}/suspension", true, kJsonBodyLimit, &Api::ProjectLifecycle},
+      {"POST", "/api/v1/projects/{id}/reinstatement", true, kJsonBodyLimit, &Api::ProjectLifecycle},
+      {"POST", "/api/v1/projects/{id}/revocation", true, kJsonBodyLimit, &Api::ProjectLifecycle},
+      {"POST", "/api/v1/projects/{id}/amendment", true, kJsonBodyLimit, &Api::ProjectLifecycle},
       {"GET", "/api/v1/releases", false, 0, &Api::Releases},
+      {"POST", "/api/v1/citizen/receipt", false, kCodeBodyLimit, &Api::Citizen},
+      {"POST", "/api/v1/citizen/objection", false, kCodeBodyLimit, &Api::Citizen},
       {"GET", "/api/v1/ledger/checkpoint", false, 0, &Api::Checkpoint},
       {"GET", "/api/v1/ledger/proof/{seq}", false, 0, &Api::Proof},
       {"POST", "/api/v1/session", false, kJsonBodyLimit, &Api::SignIn},
@@ -395,6 +406,82 @@ ApiResponse Api::Proof(Ctx& c) {
                          {"checkpoint", s->note}});
 }
 
+// ------------------------------------------------------------------ citizen
+
+namespace {
+// The receipt code of a citizen's request body, trimmed and in lower case (as printed on the
+// letter, case does not matter), or a 400. The format is public; checking it says nothing about
+// whether a code exists.
+Result<std::string> CodeOf(const OJson& j) {
+  for (const auto& [k, v] : j.items()) {
+    if (k != "code") return Status::InvalidArgument("field '" + k + "' is not expected: the body has one field, 'code'");
+  }
+  ARK_ASSIGN_OR_RETURN(std::string code, Text(j, "code"));
+  while (!code.empty() && std::isspace(static_cast<unsigned char>(code.back()))) code.pop_back();
+  while (!code.empty() && std::isspace(static_cast<unsigned char>(code.front()))) code.erase(0, 1);
+  for (auto& ch : code) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const std::string prefix = "ark-rc-";
+  if (code.size() != prefix.size() + 32 || code.compare(0, prefix.size(), prefix) != 0 ||
+      code.find_first_not_of("0123456789abcdef", prefix.size()) != std::string::npos)
+    return Status::InvalidArgument("field 'code' must be a receipt code: 'ark-rc-' and 32 hex digits, as your GP practice gave it");
+  return code;
+}
+
+ApiResponse TooMany(int retry_after_s) {
+  ApiResponse r = Error(429, "too many wrong receipt codes: try again later");
+  r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+  return r;
+}
+
+OJson CitizenJson(const gov::CitizenView& v) {
+  OJson uses = OJson::array();
+  for (const gov::Use& u : v.uses)
+    uses.push_back({{"project", u.project}, {"title", u.title}, {"purpose", u.purpose}, {"date", u.date}});
+  return {{"uses", uses}, {"optouts", v.optouts}, {"objected", v.objected()}};
+}
+}  // namespace
+
+// A citizen's receipt (POST /citizen/receipt) or local objection (POST /citizen/objection), by
+// the code alone, through gov::CitizenLookup / gov::RecordObjection. A wrong or spent code is one
+// 403 with one message (whether the code ever existed is not said); wrong codes are throttled per
+// client address (Auth::CodeThrottled) and, by governance, across all addresses (429 while locked
+// out). Nothing about who asked goes on the ledger: governance records the objection and the
+// refusals, never the code or the pseudonym.
+ApiResponse Api::Citizen(Ctx& c) {
+  c.ledgered = true;  // governance ledgers what is to be ledgered; a signed-in user is not linked to a code
+  if (int wait = auth_->CodeThrottled(c.req.address)) {
+    c.ledgered = false;  // the throttled address: on the ledger once a minute (Record)
+    return TooMany(wait);
+  }
+  auto j = BodyObject(c.req.body);
+  if (!j.ok()) return FromStatus(j.status());
+  auto code = CodeOf(*j);
+  if (!code.ok()) return FromStatus(code.status());
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  const int64_t now = gov::UnixNow();
+  auto locked = gov::ReceiptLockedOut(**cat, now);
+  if (!locked.ok()) return FromStatus(locked.status());
+  if (*locked) {
+    c.ledgered = false;
+    return TooMany(static_cast<int>(gov::kWindowSeconds));
+  }
+  const bool object = c.route.tmpl.size() >= 9 && c.route.tmpl.compare(c.route.tmpl.size() - 9, 9, "objection") == 0;
+  Result<gov::CitizenView> v = Status::Internal("unset");
+  {
+    std::lock_guard<std::mutex> g(LedgerMutex());
+    v = object ? gov::RecordObjection(**cat, *code, now) : gov::CitizenLookup(**cat, *code, now);
+  }
+  if (!v.ok() && v.status().code() == StatusCode::kPermissionDenied) {
+    auth_->CodeFailed(c.req.address);
+    return Error(403, "this receipt code is not valid: it is wrong, or it was for one use and has been used");
+  }
+  if (!v.ok()) return FromStatus(v.status());
+  ApiResponse r = Json(200, CitizenJson(*v));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 // ------------------------------------------------------------------ sessions
 
 ApiResponse Api::SignIn(Ctx& c) {
@@ -507,6 +594,73 @@ ApiResponse Api::ProjectDecision(Ctx& c) {
                                : gov::RejectProject(**cat, **ledger, by, c.params[0], *reason);
   }
   // Governance logged its refusal, or the decision itself.
+  if (s.ok() || s.code() == StatusCode::kPermissionDenied) c.ledgered = true;
+  if (!s.ok()) return FromStatus(s);
+  auto p = gov::GetProject(**cat, c.params[0]);
+  if (!p.ok()) return FromStatus(p.status());
+  return Json(200, gov::ProjectJson(*p));
+}
+
+
+namespace {
+// The fields of an amendment body besides "reason"; any other field is refused (a typo would
+// otherwise be an amendment that silently changes nothing).
+Result<gov::Amendment> AmendmentOf(const OJson& j) {
+  static const std::vector<std::string> kFields = {"reason", "title", "legal_basis", "datasets", "people", "end",
+                                                   "optout_exemption"};
+  for (const auto& [k, v] : j.items()) {
+    if (std::find(kFields.begin(), kFields.end(), k) == kFields.end())
+      return Status::InvalidArgument("field '" + k + "' cannot be amended (title, legal_basis, datasets, people, end, "
+                                     "optout_exemption)");
+  }
+  gov::Amendment a;
+  for (auto [field, slot] : {std::pair{"title", &a.title}, {"legal_basis", &a.legal_basis}, {"end", &a.end},
+                             {"optout_exemption", &a.optout_exemption}}) {
+    if (!j.contains(field)) continue;
+    ARK_ASSIGN_OR_RETURN(std::string v, Text(j, field, false));
+    *slot = v;
+  }
+  for (auto [field, slot] : {std::pair{"datasets", &a.datasets}, {"people", &a.people}}) {
+    if (!j.contains(field)) continue;
+    ARK_ASSIGN_OR_RETURN(*slot, Texts(j, field));
+  }
+  return a;
+}
+}  // namespace
+
+// Suspend, reinstate, revoke or amend (the route's last segment), with a reason, through the
+// governance function `ark project suspend|reinstate|revoke|amend` calls.
+ApiResponse Api::ProjectLifecycle(Ctx& c) {
+  if (auto r = NeedsUser(c.req.who)) return *r;
+  auto j = BodyObject(c.req.body);
+  if (!j.ok()) return FromStatus(j.status());
+  auto reason = Text(*j, "reason");
+  if (!reason.ok()) return FromStatus(reason.status());
+  if (reason->empty()) return Error(400, "field 'reason' must not be empty: every committee action has a reason");
+  const std::string action = c.route.tmpl.substr(c.route.tmpl.rfind('/') + 1);
+  gov::Amendment amendment;
+  if (action == "amendment") {
+    auto a = AmendmentOf(*j);
+    if (!a.ok()) return FromStatus(a.status());
+    amendment = std::move(*a);
+  } else if (j->size() != 1) {
+    return Error(400, "the body of a " + action + " has one field, 'reason'");
+  }
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  Status s;
+  {
+    std::lock_guard<std::mutex> g(LedgerMutex());
+    auto ledger = gov::Ledger::Open(ark_dir_);
+    if (!ledger.ok()) return FromStatus(ledger.status());
+    const gov::Actor by = ActorOf(c.req.who);
+    const std::string& id = c.params[0];
+    if (action == "suspension") s = gov::SuspendProject(**cat, **ledger, by, id, *reason);
+    else if (action == "reinstatement") s = gov::ReinstateProject(**cat, **ledger, by, id, *reason);
+    else if (action == "revocation") s = gov::RevokeProject(**cat, **ledger, by, id, *reason);
+    else s = gov::AmendProject(**cat, **ledger, by, id, amendment, *reason);
+  }
+  // Governance logged its refusal, or the action itself.
   if (s.ok() || s.code() == StatusCode::kPermissionDenied) c.ledgered = true;
   if (!s.ok()) return FromStatus(s);
   auto p = gov::GetProject(**cat, c.params[0]);

@@ -4,7 +4,8 @@
 // Every route acts through governance: public reads call the same functions as the public CLI
 // commands (`ark project list`, `release list`, `ledger checkpoint|prove`); a user acts only as an
 // Actor that governance identified (gov::Identify, governance/gate.h) and through the governance
-// function the CLI calls (CreateProject, ApproveProject, RejectProject), which checks the role; so
+// function the CLI calls (CreateProject, ApproveProject, RejectProject, and the lifecycle actions of
+// governance/lifecycle.h), which checks the role; so
 // the API can do nothing the CLI may not.
 //
 // The ledger (governance/ledger.h) gets every sign-in and sign-out, every write, every refusal
@@ -101,7 +102,9 @@ class Api {
   ApiResponse ProjectShow(Ctx&);
   ApiResponse ProjectApply(Ctx&);
   ApiResponse ProjectDecision(Ctx&);
+  ApiResponse ProjectLifecycle(Ctx&);
   ApiResponse Releases(Ctx&);
+  ApiResponse Citizen(Ctx&);
   ApiResponse Checkpoint(Ctx&);
   ApiResponse Proof(Ctx&);
   ApiResponse SignIn(Ctx&);

@@ -140,6 +140,16 @@ void Auth::Failed(const std::string& key, Clock::time_point now) {
   failures_[key].push_back(now);
 }
 
+int Auth::CodeThrottled(const std::string& address) {
+  std::lock_guard<std::mutex> l(mu_);
+  return Throttled("code-addr:" + address, limits_.max_failures_per_address, Clock::now());
+}
+
+void Auth::CodeFailed(const std::string& address) {
+  std::lock_guard<std::mutex> l(mu_);
+  Failed("code-addr:" + address, Clock::now());
+}
+
 SignInResult Auth::SignIn(const std::string& user, const std::string& token, const std::string& address) {
   SignInResult r;
   const auto now = Clock::now();

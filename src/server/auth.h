@@ -69,6 +69,11 @@ class Auth {
   Principal FromCookie(const std::string& cookie_header);
 
   SignInResult SignIn(const std::string& user, const std::string& token, const std::string& address);
+  // Citizen receipt codes (POST /api/v1/citizen/*), throttled like sign-in per client address
+  // (max_failures_per_address wrong codes in the window): seconds until `address` may try a code
+  // again (0 = now); CodeFailed counts a wrong code.
+  int CodeThrottled(const std::string& address);
+  void CodeFailed(const std::string& address);
   void SignOut(const std::string& session);
   size_t sessions() const;
 

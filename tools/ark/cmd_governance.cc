@@ -15,6 +15,7 @@
 #include "governance/citizen.h"
 #include "governance/demo.h"
 #include "governance/governance.h"
+#include "governance/lifecycle.h"
 #include "governance/release.h"
 #include "store/store.h"
 #include "who.h"
@@ -131,6 +132,70 @@ int ProjectApprove(int argc, char** argv) {
   if (!ledger.ok()) return ReportError(ledger.status());
   if (int rc = ReportError(gov::ApproveProject(cat, **ledger, by, id))) return rc;
   std::printf("project %s approved (ledger entry %llu)\n", id.c_str(), (unsigned long long)(*ledger)->size() - 1);
+  return 0;
+}
+
+// `ark project reject|suspend|reinstate|revoke ARK ID --reason TEXT` (admin: the committee).
+int ProjectAction(int argc, char** argv, const std::string& action) {
+  CLI::App app("The committee " + std::string(action == "reject" ? "rejects a pending" : action == "suspend" ? "suspends an approved"
+               : action == "reinstate" ? "reinstates a suspended" : "revokes an approved or suspended") +
+               " project, with a reason (admin); recorded in the ledger.", "ark project " + action);
+  std::string dir, id, reason;
+  Who who;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("id", id, "project id")->required();
+  app.add_option("--reason", reason, "why (on the public ledger)")->required();
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  ACTOR(by, who, cat);
+  auto ledger = gov::Ledger::Open(dir);
+  if (!ledger.ok()) return ReportError(ledger.status());
+  Status s = action == "reject"    ? gov::RejectProject(cat, **ledger, by, id, reason)
+             : action == "suspend" ? gov::SuspendProject(cat, **ledger, by, id, reason)
+             : action == "reinstate" ? gov::ReinstateProject(cat, **ledger, by, id, reason)
+                                   : gov::RevokeProject(cat, **ledger, by, id, reason);
+  if (int rc = ReportError(s)) return rc;
+  auto p = gov::GetProject(cat, id);
+  if (!p.ok()) return ReportError(p.status());
+  std::printf("project %s is %s (ledger entry %llu)\n", id.c_str(), p->status.c_str(),
+              (unsigned long long)(*ledger)->size() - 1);
+  return 0;
+}
+int ProjectReject(int argc, char** argv) { return ProjectAction(argc, argv, "reject"); }
+int ProjectSuspend(int argc, char** argv) { return ProjectAction(argc, argv, "suspend"); }
+int ProjectReinstate(int argc, char** argv) { return ProjectAction(argc, argv, "reinstate"); }
+int ProjectRevoke(int argc, char** argv) { return ProjectAction(argc, argv, "revoke"); }
+
+// `ark project amend ARK ID --reason TEXT [--title ...] ...` (admin): changes the project's terms.
+int ProjectAmend(int argc, char** argv) {
+  CLI::App app("Amend a project's terms, with a reason (admin); recorded in the ledger.", "ark project amend");
+  std::string dir, id, reason, datasets, people;
+  gov::Amendment a;
+  Who who;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("id", id, "project id")->required();
+  app.add_option("--reason", reason, "why (on the public ledger)")->required();
+  auto* title = app.add_option("--title", a.title.emplace(), "new title");
+  auto* basis = app.add_option("--legal-basis", a.legal_basis.emplace(), "new legal basis");
+  auto* end = app.add_option("--end", a.end.emplace(), "new end date YYYY-MM-DD");
+  auto* ex = app.add_option("--optout-exemption", a.optout_exemption.emplace(), "new exemption basis (\"\": none)");
+  auto* ds = app.add_option("--datasets", datasets, "new approved datasets, comma-separated");
+  auto* pe = app.add_option("--people", people, "new approved users, comma-separated");
+  who.Add(app);
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  if (!title->count()) a.title.reset();
+  if (!basis->count()) a.legal_basis.reset();
+  if (!end->count()) a.end.reset();
+  if (!ex->count()) a.optout_exemption.reset();
+  if (ds->count()) a.datasets = SplitList(datasets);
+  if (pe->count()) a.people = SplitList(people);
+  OPEN_CATALOG(cat, dir);
+  ACTOR(by, who, cat);
+  auto ledger = gov::Ledger::Open(dir);
+  if (!ledger.ok()) return ReportError(ledger.status());
+  if (int rc = ReportError(gov::AmendProject(cat, **ledger, by, id, a, reason))) return rc;
+  std::printf("project %s amended (ledger entry %llu)\n", id.c_str(), (unsigned long long)(*ledger)->size() - 1);
   return 0;
 }
 
@@ -353,6 +418,21 @@ int CitizenReceiptCmd(int argc, char** argv) {
   return PrintUses(gov::CitizenReceipt(cat, code, gov::UnixNow()), json);
 }
 
+// The citizen's local objection: their code, nothing else.
+int CitizenObjectCmd(int argc, char** argv) {
+  CLI::App app("A citizen objects to further use of their data (a local opt-out, from the next run on); needs their receipt code.",
+               "ark citizen object");
+  std::string dir, code;
+  app.add_option("ark", dir, "Ark directory")->required();
+  app.add_option("--code", code, "the receipt code (ark citizen issue-code)")->required();
+  if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
+  OPEN_CATALOG(cat, dir);
+  auto v = gov::RecordObjection(cat, code, gov::UnixNow());
+  if (!v.ok()) return ReportError(v.status());
+  std::printf("objection recorded: from the next run on, projects whose opt-outs apply leave your data out\n");
+  return 0;
+}
+
 int GovernanceDemo(int argc, char** argv) {
   CLI::App app("Run the governance demo on a built Ark (what `ark demo` does at its end).", "ark governance-demo");
   std::string dir, work, html;
@@ -371,7 +451,9 @@ int GovernanceDemo(int argc, char** argv) {
 
 int User(int argc, char** argv) { return DispatchGroup("user", {{"add", UserAdd}, {"token", UserToken}}, argc, argv); }
 int ProjectCmd(int argc, char** argv) {
-  return DispatchGroup("project", {{"create", ProjectCreate}, {"approve", ProjectApprove}, {"show", ProjectShow}, {"list", ProjectList}},
+  return DispatchGroup("project", {{"create", ProjectCreate}, {"approve", ProjectApprove}, {"reject", ProjectReject}, {"suspend", ProjectSuspend},
+                        {"reinstate", ProjectReinstate}, {"revoke", ProjectRevoke}, {"amend", ProjectAmend},
+                        {"show", ProjectShow}, {"list", ProjectList}},
                        argc, argv);
 }
 int Optout(int argc, char** argv) { return DispatchGroup("optout", {{"load", OptoutLoad}}, argc, argv); }
@@ -380,14 +462,14 @@ int Release(int argc, char** argv) {
                        argc, argv);
 }
 int Citizen(int argc, char** argv) {
-  return DispatchGroup("citizen", {{"receipt", CitizenReceiptCmd}, {"issue-code", CitizenIssueCode}, {"uses", CitizenUsesCmd}}, argc, argv);
+  return DispatchGroup("citizen", {{"receipt", CitizenReceiptCmd}, {"object", CitizenObjectCmd}, {"issue-code", CitizenIssueCode}, {"uses", CitizenUsesCmd}}, argc, argv);
 }
 
 ARK_COMMAND(kUser, "user", "users and API tokens: add, token", User);
-ARK_COMMAND(kProject, "project", "projects: create, approve, show, list (the public register)", ProjectCmd);
+ARK_COMMAND(kProject, "project", "projects: create, approve, reject, suspend, reinstate, revoke, amend, show, list (the public register)", ProjectCmd);
 ARK_COMMAND(kOptout, "optout", "opt-out lists: load", Optout);
 ARK_COMMAND(kRelease, "release", "output checking: submit, approve, reject, list", Release);
-ARK_COMMAND(kCitizen, "citizen", "a citizen's data-use receipt: receipt (by code), issue-code and uses (custodian)", Citizen);
+ARK_COMMAND(kCitizen, "citizen", "a citizen's data-use receipt: receipt and object (by code), issue-code and uses (custodian)", Citizen);
 ARK_COMMAND(kEnforce, "enforce", "require an approved project for every run on this Ark (admin)", Enforce);
 ARK_COMMAND(kGovDemo, "governance-demo", "the governance part of the demo, on a built Ark", GovernanceDemo);
 

@@ -196,6 +196,27 @@ const scenarios = {
     await audit(page, 'review-own-output');
   },
 
+  async citizen(page) {
+    await page.goto(fx.base + '/#citizen');
+    await page.fill('#citizen-code', 'ark-rc-' + '0'.repeat(32));
+    await page.click('#citizen-ask');
+    check(await waitText(page, '#citizen-status', /^No receipt: this receipt code is not valid/), 'a wrong code is refused, saying no more');
+    check(await page.locator('#citizen-result').isHidden(), 'a wrong code shows no receipt');
+    await page.fill('#citizen-code', fx.receipt_code);
+    await page.click('#citizen-ask');
+    check(await waitText(page, '#citizen-status', /^Your data was used in 1 analysis run\./), 'the receipt lists the one run that used their data');
+    check((await text(page, '#citizen-uses')).includes('COPD admissions'), 'the receipt names the project');
+    check(await waitText(page, '#citizen-objection', /^You have not objected here/), 'no objection yet');
+    await audit(page, 'citizen');
+    await page.click('#citizen-object');
+    check(await waitText(page, '#citizen-status', /^Your objection is recorded/), 'the objection is recorded from the browser');
+    check(await waitText(page, '#citizen-objection', /^Your objection is on record/), 'the receipt shows the objection');
+    check(await page.locator('#citizen-object').isHidden(), 'no second objection button');
+    await audit(page, 'citizen-objected');
+    const sent = page.sent.filter((r) => r.url.includes('/api/v1/citizen/'));
+    check(sent.length === 3 && sent.every((r) => r.method === 'POST' && !r.url.includes('ark-rc-')), 'the code goes in the body, never in a URL');
+  },
+
   async committee(page) {
     await signIn(page, 'admin');
     await page.goto(fx.base + '/#committee');
@@ -209,9 +230,22 @@ const scenarios = {
     await page.fill('#reason-' + fx.to_deny, 'no legal basis for these datasets');
     await page.click('button[data-decision="reject"][data-project="' + fx.to_deny + '"]');
     check(await waitText(page, '#committee-status', new RegExp('^Project ' + fx.to_deny + ' is now rejected')), fx.to_deny + ' rejected from the browser');
-    check((await page.locator('button[data-decision]').count()) === 0, 'no decision is left open');
-    const posts = page.sent.filter((r) => r.method === 'POST' && r.url.includes('/decision'));
-    check(posts.length === 2 && posts.every((r) => r.headers['x-csrf-token']), 'each decision was sent with the CSRF token');
+    check((await page.locator('button[data-project="' + fx.to_deny + '"]').count()) === 0, 'a rejected application has no action left');
+    // The approved project's life: suspend, reinstate, amend its end date, revoke; each with a reason.
+    const act = async (key, reason, status) => {
+      await page.fill('#reason-' + fx.to_admit, reason);
+      await page.click('button[data-decision="' + key + '"][data-project="' + fx.to_admit + '"]');
+      check(await waitText(page, '#committee-status', new RegExp('^Project ' + fx.to_admit + ' is now ' + status)), fx.to_admit + ': ' + key + ' from the browser');
+    };
+    await act('suspend', 'complaint under review', 'suspended');
+    await audit(page, 'committee-suspended');
+    await act('reinstate', 'complaint not upheld', 'approved');
+    await page.fill('#end-' + fx.to_admit, '2030-06-30');
+    await act('amend', 'shorter study period', 'approved, ending 2030-06-30');
+    await act('revoke', 'breach of the data sharing agreement', 'revoked');
+    check((await page.locator('button[data-project="' + fx.to_admit + '"]').count()) === 0, 'a revoked project has no action left');
+    const posts = page.sent.filter((r) => r.method === 'POST' && r.url.includes('/api/v1/projects/'));
+    check(posts.length === 6 && posts.every((r) => r.headers['x-csrf-token']), 'each committee action was sent with the CSRF token');
   },
 
   async analyst(page) {
