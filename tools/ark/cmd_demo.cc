@@ -78,7 +78,7 @@ Status InsertIntoReport(const std::string& path, const std::string& fragment) {
 
 // The example study definitions: beside the binary's source tree, or in ./definitions.
 std::vector<std::string> StudyDefinitions() {
-  for (const std::string dir : {std::string(ARK_SOURCE_DIR) + "/definitions", std::string("definitions")}) {
+  for (const std::string& dir : {std::string(ARK_SOURCE_DIR) + "/definitions", std::string("definitions")}) {
     if (!fs::is_directory(dir)) continue;
     std::vector<std::string> out;
     for (auto& e : fs::directory_iterator(dir))
