@@ -217,7 +217,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   }
   in.n = info.size();
   if (!clk_batches.empty() && std::find(clk_only.begin(), clk_only.end(), 1) != clk_only.end()) {
-    AddClkQuarterFields(&in, std::move(clk_only));
+    AddClkField(&in, std::move(clk_only));
   }
   // Batches whose custodian says one record per person (feed spec `one_record_per_person`).
   {

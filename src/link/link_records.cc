@@ -115,9 +115,8 @@ Status WriteOutputs(const LinkRecordsOptions& opt, const LinkInput& in, size_t l
                     const std::function<std::string(uint32_t)>& id, const std::vector<uint64_t>& truth,
                     LinkRecordsReport* rep);
 
-// CLKs only: each CLK's four 256-bit quarters are the compared fields. Two unrelated half-full
-// CLKs share many bits, so a quarter's Dice levels sit at 80%, 60% and 40% of the way from the
-// mean Dice of random pairs (sampled with a fixed seed) to 1. LSH bands from the CLKs block.
+// CLKs only: the compared fields are the Dice of the CLKs' parts (AddClkField, as for CLK-only
+// records in an Ark). LSH bands from the CLKs block.
 Result<LinkRecordsReport> LinkClks(const LinkRecordsOptions& opt) {
   if (opt.review_band || !opt.decisions_path.empty()) {
     return Status::InvalidArgument("--review-band and --decisions are for CSV inputs, not --clks-left");
@@ -129,28 +128,16 @@ Result<LinkRecordsReport> LinkClks(const LinkRecordsOptions& opt) {
     ARK_ASSIGN_OR_RETURN(auto right, ReadClksJson(opt.clks_right));
     files.push_back(std::move(right));
   }
-  constexpr int kQuarters = kClkWords / kFieldWords;
   LinkInput in;
   in.encoded = true;
-  for (int q = 0; q < kQuarters; ++q) in.fields.push_back({"clk_" + std::to_string(q), FieldKind::kString});
   for (auto& f : files) in.n += f.size() / kClkWords;
   if (in.n < 2) return Status::InvalidArgument(opt.clks_left + ": fewer than two CLKs to link");
-  in.filters.assign(kQuarters, std::vector<uint64_t>(in.n * kFieldWords, 0));
-  in.present.assign(kQuarters, std::vector<uint8_t>(in.n, 0));
   in.blocking.assign(kNameRules + kLshBands, std::vector<uint64_t>(in.n, 0));
-  size_t r = 0;
   for (size_t fi = 0; fi < files.size(); ++fi) {
-    for (size_t i = 0; i < files[fi].size() / kClkWords; ++i, ++r) {
-      const uint64_t* c = &files[fi][i * kClkWords];
-      in.clk.insert(in.clk.end(), c, c + kClkWords);
-      for (int q = 0; q < kQuarters; ++q) {
-        std::copy_n(c + q * kFieldWords, kFieldWords, &in.filters[q][r * kFieldWords]);
-        for (int w = 0; w < kFieldWords; ++w) in.present[q][r] |= c[q * kFieldWords + w] != 0;
-      }
-      if (files.size() > 1) in.source.push_back(static_cast<uint32_t>(fi));
-    }
+    in.clk.insert(in.clk.end(), files[fi].begin(), files[fi].end());
+    if (files.size() > 1) in.source.insert(in.source.end(), files[fi].size() / kClkWords, static_cast<uint32_t>(fi));
   }
-  in.dice_cuts = ClkQuarterDiceCuts(in.clk, in.n);
+  AddClkField(&in, {});
   LinkRecordsReport rep;
   rep.mode = "clks";
   rep.records = in.n;

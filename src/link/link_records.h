@@ -37,7 +37,7 @@ struct LinkRecordsOptions {
   // entity id (truth_pattern applies), to score the result as for CSV inputs.
   std::string truth_path;
   // Instead of CSV files: pre-encoded CLKs in anonlink's clks.json, linked by the Dice of their
-  // four 256-bit quarters with the model estimated as for CSV files (no spec, no truth).
+  // two 512-bit halves (AddClkField) with the model estimated as for CSV files (no spec, no truth).
   // clks_right empty: dedupe clks_left.
   std::string clks_left, clks_right;
   // pprl mode, --left only: write the CLKs computed to this file in anonlink's clks.json.

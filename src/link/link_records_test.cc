@@ -109,7 +109,8 @@ class ClkOutputs : public ::testing::Test {
     auto clusters = ReadFile(dir_ + "/clusters.csv");
     EXPECT_TRUE(pairs.ok() && clusters.ok());
     auto pl = Lines(*pairs);
-    EXPECT_EQ(pl[0].rfind("left_id,right_id,match_weight,match_probability,linked,clk_dice,level_clk_0", 0), 0u) << pl[0];
+    EXPECT_EQ(pl[0].rfind("left_id,right_id,match_weight,match_probability,linked,clk_dice,level_clk_0,level_clk_1,explanation", 0),
+              0u) << pl[0];  // the two CLK halves (AddClkField)
     uint64_t linked = 0;
     for (size_t i = 1; i < pl.size(); ++i) {
       auto f = Split(pl[i]);

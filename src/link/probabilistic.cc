@@ -123,7 +123,10 @@ class Comparer {
       const size_t pw = stride_ - 1;
       if (!((ra[pw] >> fa) & 1) || !((rb[pw] >> fb) & 1)) return kNull;
       if (!in_.dice_cuts.empty() && in_.dice_cuts[fa][0] > 0) {  // per-field cuts: levels >= c0 / c1 / c2 / else
-        const double d = Dice(ra + fa * kFieldWords, rb + fb * kFieldWords, kFieldWords);
+        const int part = fa < in_.clk_field.size() ? in_.clk_field[fa] : 0;  // a CLK field: its part of the CLKs
+        const int words = kClkWords / kClkParts, off = (part - 1) * words;
+        const double d = part ? Dice(&in_.clk[size_t(a) * kClkWords + off], &in_.clk[size_t(b) * kClkWords + off], words)
+                              : Dice(ra + fa * kFieldWords, rb + fb * kFieldWords, kFieldWords);
         const auto& c = in_.dice_cuts[fa];
         return d >= c[0] ? 0 : d >= c[1] ? 1 : d >= c[2] ? 2 : 3;
       }
@@ -142,7 +145,7 @@ class Comparer {
         out[name2_] = std::max<uint8_t>(y, 1);
       }
     }
-    // CLK quarters only where a record has nothing else (LinkInput::clk_only).
+    // The CLK fields only where a record has nothing else (LinkInput::clk_only).
     if (!in_.clk_only.empty() && !in_.clk_only[a] && !in_.clk_only[b]) {
       for (size_t f = 0; f < in_.clk_field.size(); ++f) if (in_.clk_field[f]) out[f] = kNull;
     }
@@ -507,50 +510,40 @@ std::string ExplainPair(const LinkOutcome& o, const ScoredPair& p) {
   return s;
 }
 
-std::vector<std::array<float, 3>> ClkQuarterDiceCuts(const std::vector<uint64_t>& clk, size_t n) {
-  constexpr int kQuarters = kClkWords / kFieldWords;
-  std::vector<std::array<float, 3>> cuts;
+std::array<float, 3> ClkDiceCuts(const std::vector<uint64_t>& clk, size_t n, int part, int parts) {
+  const int words = kClkWords / parts, off = part * words;
   uint64_t s = 0x9e3779b97f4a7c15ULL;
   auto rnd = [&]() { return s ^= s << 13, s ^= s >> 7, s ^= s << 17, s; };
-  auto quarter = [&](size_t r, int q) { return &clk[r * kClkWords + q * kFieldWords]; };
-  auto has_bits = [&](size_t r, int q) {
-    for (int w = 0; w < kFieldWords; ++w) if (quarter(r, q)[w]) return true;
+  auto has_bits = [&](size_t r) {
+    for (int w = 0; w < words; ++w) if (clk[r * kClkWords + off + w]) return true;
     return false;
   };
-  for (int q = 0; q < kQuarters; ++q) {
-    double sum = 0;
-    int got = 0;
-    for (int k = 0; k < 20000 && n > 0; ++k) {
-      const size_t a = rnd() % n, b = rnd() % n;
-      if (a == b || !has_bits(a, q) || !has_bits(b, q)) continue;
-      sum += Dice(quarter(a, q), quarter(b, q), kFieldWords);
-      ++got;
-    }
-    const double mu = got ? sum / got : 0.5;
-    cuts.push_back({static_cast<float>(mu + 0.8 * (1 - mu)), static_cast<float>(mu + 0.6 * (1 - mu)),
-                    static_cast<float>(mu + 0.4 * (1 - mu))});
+  double sum = 0;
+  int got = 0;
+  for (int k = 0; k < 20000 && n > 0; ++k) {
+    const size_t a = rnd() % n, b = rnd() % n;
+    if (a == b || !has_bits(a) || !has_bits(b)) continue;
+    sum += Dice(&clk[a * kClkWords + off], &clk[b * kClkWords + off], words);
+    ++got;
   }
-  return cuts;
+  const double mu = got ? sum / got : 0.5;
+  return {static_cast<float>(mu + 0.8 * (1 - mu)), static_cast<float>(mu + 0.6 * (1 - mu)),
+          static_cast<float>(mu + 0.4 * (1 - mu))};
 }
 
-void AddClkQuarterFields(LinkInput* in, std::vector<uint8_t> clk_only) {
-  constexpr int kQuarters = kClkWords / kFieldWords;
+void AddClkField(LinkInput* in, std::vector<uint8_t> clk_only) {
   const size_t n = in->n;
   in->dice_cuts.assign(in->fields.size(), {0, 0, 0});
   in->clk_field.assign(in->fields.size(), 0);
-  const auto cuts = ClkQuarterDiceCuts(in->clk, n);
-  for (int q = 0; q < kQuarters; ++q) {
-    in->fields.push_back({"clk_q" + std::to_string(q), FieldKind::kString});
-    in->clk_field.push_back(1);
-    in->dice_cuts.push_back(cuts[q]);
-    std::vector<uint64_t> f(n * kFieldWords);
+  const int words = kClkWords / kClkParts;
+  for (int p = 0; p < kClkParts; ++p) {
+    in->fields.push_back({"clk_" + std::to_string(p), FieldKind::kString});
+    in->clk_field.push_back(static_cast<uint8_t>(p + 1));
+    in->dice_cuts.push_back(ClkDiceCuts(in->clk, n, p, kClkParts));
     std::vector<uint8_t> present(n, 0);
-    for (size_t r = 0; r < n; ++r) {
-      const uint64_t* c = &in->clk[r * kClkWords + q * kFieldWords];
-      std::copy_n(c, kFieldWords, &f[r * kFieldWords]);
-      for (int w = 0; w < kFieldWords; ++w) present[r] |= c[w] != 0;
-    }
-    in->filters.push_back(std::move(f));
+    for (size_t r = 0; r < n; ++r)
+      for (int w = 0; w < words; ++w) present[r] |= in->clk[r * kClkWords + p * words + w] != 0;
+    in->filters.emplace_back(n * kFieldWords, 0);
     in->present.push_back(std::move(present));
   }
   if (!in->tf_band.empty()) in->tf_band.resize(in->fields.size());
@@ -568,7 +561,10 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   }
   if (n >= (size_t{1} << 28)) return Status::InvalidArgument("too many records (at most 2^28)");
   if (!in.clk_only.empty() && (in.clk_only.size() != n || in.clk.size() != n * kClkWords || in.clk_field.size() != nf)) {
-    return Status::InvalidArgument("clk_only records need a CLK each and the CLK quarter fields (AddClkQuarterFields)");
+    return Status::InvalidArgument("clk_only records need a CLK each and the CLK fields (AddClkField)");
+  }
+  if (!in.clk_field.empty() && (in.clk_field.size() != nf || in.clk.size() != n * kClkWords || !in.encoded)) {
+    return Status::InvalidArgument("CLK fields need encoded records with a CLK each (AddClkField)");
   }
   if (opt.review_band) {
     const auto [lo, hi] = *opt.review_band;

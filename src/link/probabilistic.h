@@ -55,12 +55,13 @@ struct LinkInput {
   // Encoded (optional): per field, Dice cuts of levels 0-2 (else level 3) instead of the kind's;
   // a field whose cuts are all 0 keeps its kind's levels.
   std::vector<std::array<float, 3>> dice_cuts;
-  // Records whose only encoding is a CLK (optional; AddClkQuarterFields): per record, 1 when it
-  // has no per-field filters. Per field, 1 for a CLK quarter field: it is compared only on pairs
-  // where at least one record is clk_only (a pair of two records with per-field filters is scored
-  // on those alone, as if the quarter fields were absent; a clk_only record has no per-field
-  // filters, so a pair with one is scored on the quarters alone). The quarter fields' m are
-  // estimated by EM on all candidate pairs, never by a blocking rule's session.
+  // Records whose only encoding is a CLK (optional; AddClkField): per record, 1 when it has no
+  // per-field filters. Per field, p + 1 for the CLK field of part p: it is compared on the Dice
+  // of that part of the CLKs (`clk`, cut by its dice_cuts), and, when clk_only is set, only on pairs where at least one
+  // record is clk_only (a pair of two records with per-field filters is scored on those alone, as
+  // if the CLK field were absent; a clk_only record has no per-field filters, so a pair with one
+  // is scored on the CLK fields alone). Their m are estimated by EM on all candidate pairs, never by a
+  // blocking rule's session.
   std::vector<uint8_t> clk_only;
   std::vector<uint8_t> clk_field;
   // Clerical review decisions (link/review.h), in the order given: a non-match is a cannot-link
@@ -77,15 +78,23 @@ struct LinkInput {
 
 inline constexpr size_t kMaxLinkFields = 16;
 
-// Dice cuts for the four 256-bit quarters of the CLKs in `clk` (n records, kClkWords each):
-// levels at 80%, 60% and 40% of the way from the mean Dice of random pairs of records with bits
-// in that quarter (20000 draws, fixed seed) to 1: two unrelated half-full CLKs share many bits.
-std::vector<std::array<float, 3>> ClkQuarterDiceCuts(const std::vector<uint64_t>& clk, size_t n);
-// Appends the four CLK quarters of in->clk as fields "clk_q0".."clk_q3" (present where the
-// quarter has a bit set), marks them in->clk_field, gives them ClkQuarterDiceCuts and every
-// existing field the cuts of its kind, and sets in->clk_only from `clk_only` (one per record).
-// REQUIRES: in->encoded, in->clk holds in->n CLKs, in->fields.size() + 4 <= kMaxLinkFields.
-void AddClkQuarterFields(LinkInput* in, std::vector<uint8_t> clk_only);
+// A CLK-only pair is compared on kClkParts fields, each the Dice of one contiguous part (512
+// bits) of the CLKs. The parts are not independent (each encodes every value of the record), so
+// fewer parts count the same evidence fewer times: four 256-bit quarters made the model
+// overconfident; one whole-CLK field leaves EM (u fixed from random pairs) unidentifiable, its top
+// level's u being mostly true matches, so that no pair reaches the threshold. Two is the fewest
+// that EM can estimate.
+inline constexpr int kClkParts = 2;
+// Dice cuts for part `part` of `parts` of the CLKs in `clk` (n records, kClkWords each): levels
+// at 80%, 60% and 40% of the way from the mean Dice of random pairs of records with bits in that
+// part (20000 draws, fixed seed) to 1: two unrelated half-full CLKs share many bits.
+std::array<float, 3> ClkDiceCuts(const std::vector<uint64_t>& clk, size_t n, int part, int parts);
+// Appends the CLK fields "clk_0".."clk_<kClkParts-1>" (present where the part has a bit set; their
+// in->filters are unused zeros: they are compared on in->clk), marks them in->clk_field (part + 1),
+// gives them ClkDiceCuts and every existing field the cuts of its kind, and sets in->clk_only
+// from `clk_only` (one per record; empty: every pair is compared on the CLK fields).
+// REQUIRES: in->encoded, in->clk holds in->n CLKs, in->fields.size() + kClkParts <= kMaxLinkFields.
+void AddClkField(LinkInput* in, std::vector<uint8_t> clk_only);
 
 // PPRL term frequencies, bounded (docs/linkage.md, "Frequencies of keyed tokens"). Custodian
 // side: the band of each value among `values` (one field of one file; "" = missing -> kNoBand):
