@@ -5,7 +5,7 @@ PKGS=(cmake ninja-build g++ clang-14 libclang-rt-14-dev pkg-config python3
       libsqlite3-dev sqlite3 libssl-dev libzstd-dev nlohmann-json3-dev
       libyaml-cpp-dev libcli11-dev libfmt-dev libxxhash-dev libgtest-dev libgmock-dev
       libbenchmark-dev zlib1g-dev graphviz ccache libpq-dev postgresql-15
-      libboost-dev nodejs curl unzip time chromium
+      libboost-dev nodejs curl unzip time chromium openssl
       libeigen3-dev r-base-core r-cran-proc r-cran-metafor r-cran-spdep libxgboost-dev
       python3-sklearn python3-statsmodels)
 missing=()

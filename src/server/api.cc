@@ -16,6 +16,7 @@
 #include "governance/ledger.h"
 #include "governance/listing.h"
 #include "governance/release.h"
+#include "server/read_cache.h"
 
 namespace ark::server {
 
@@ -311,7 +312,7 @@ ApiResponse Api::Spec(Ctx&) {
 }
 
 ApiResponse Api::Projects(Ctx&) {
-  auto cat = Catalog::Open(ark_dir_);
+  auto cat = ThreadCatalog(ark_dir_);  // a read: this thread's kept connection
   if (!cat.ok()) return FromStatus(cat.status());
   auto ps = gov::ListProjects(**cat);
   if (!ps.ok()) return FromStatus(ps.status());
@@ -321,7 +322,7 @@ ApiResponse Api::Projects(Ctx&) {
 }
 
 ApiResponse Api::ProjectShow(Ctx& c) {
-  auto cat = Catalog::Open(ark_dir_);
+  auto cat = ThreadCatalog(ark_dir_);  // a read: this thread's kept connection
   if (!cat.ok()) return FromStatus(cat.status());
   auto p = gov::GetProject(**cat, c.params[0]);
   if (!p.ok()) return FromStatus(p.status());
@@ -329,7 +330,7 @@ ApiResponse Api::ProjectShow(Ctx& c) {
 }
 
 ApiResponse Api::Releases(Ctx&) {
-  auto cat = Catalog::Open(ark_dir_);
+  auto cat = ThreadCatalog(ark_dir_);  // a read: this thread's kept connection
   if (!cat.ok()) return FromStatus(cat.status());
   auto outs = gov::ListOutputs(**cat);
   if (!outs.ok()) return FromStatus(outs.status());
@@ -340,34 +341,16 @@ ApiResponse Api::Releases(Ctx&) {
   return Json(200, j);
 }
 
-namespace {
-// The latest signed checkpoint, checked against the ledger's verifier key.
-struct SignedCheckpoint {
-  std::string note, vkey;
-  gov::Checkpoint cp;
-};
-Result<SignedCheckpoint> LatestCheckpoint(const std::string& ark_dir) {
-  const std::string dir = gov::LedgerDirOf(ark_dir);
-  if (!PathExists(dir + "/checkpoint")) return Status::NotFound("this Ark has no ledger yet");
-  SignedCheckpoint s;
-  ARK_ASSIGN_OR_RETURN(s.note, ReadFile(dir + "/checkpoint"));
-  ARK_ASSIGN_OR_RETURN(s.vkey, ReadFile(dir + "/ledger.pub"));
-  while (!s.vkey.empty() && (s.vkey.back() == '\n' || s.vkey.back() == '\r')) s.vkey.pop_back();
-  ARK_ASSIGN_OR_RETURN(auto verifier, gov::NoteVerifier::Parse(s.vkey));
-  ARK_ASSIGN_OR_RETURN(std::string body, verifier.Open(s.note));
-  ARK_ASSIGN_OR_RETURN(s.cp, gov::Checkpoint::ParseBody(body));
-  return s;
-}
-}  // namespace
 
 ApiResponse Api::Checkpoint(Ctx&) {
-  auto s = LatestCheckpoint(ark_dir_);
-  if (!s.ok()) return FromStatus(s.status());
-  return Json(200, OJson{{"origin", s->cp.origin},
-                         {"size", s->cp.size},
-                         {"root", gov::Base64Encode(merkle::View(s->cp.root))},
-                         {"checkpoint", s->note},
-                         {"verifier_key", s->vkey}});
+  auto latest = checkpoints_.Get(ark_dir_);
+  if (!latest.ok()) return FromStatus(latest.status());
+  const SignedCheckpoint& s = **latest;
+  return Json(200, OJson{{"origin", s.cp.origin},
+                         {"size", s.cp.size},
+                         {"root", gov::Base64Encode(merkle::View(s.cp.root))},
+                         {"checkpoint", s.note},
+                         {"verifier_key", s.vkey}});
 }
 
 std::shared_ptr<const gov::LoadedLog> Api::Log(uint64_t at_least) {
@@ -385,8 +368,9 @@ ApiResponse Api::Proof(Ctx& c) {
   if (arg.size() > 18 || arg.find_first_not_of("0123456789") != std::string::npos)
     return Error(400, "seq '" + arg + "' is not an entry number (0, 1, 2, ...)");
   const uint64_t seq = std::stoull(arg);
-  auto s = LatestCheckpoint(ark_dir_);
-  if (!s.ok()) return FromStatus(s.status());
+  auto latest = checkpoints_.Get(ark_dir_);
+  if (!latest.ok()) return FromStatus(latest.status());
+  const SignedCheckpoint* s = latest->get();
   if (seq >= s->cp.size)
     return Error(404, "no entry " + arg + " under the latest checkpoint (" + std::to_string(s->cp.size) + " entries)");
   auto log = Log(s->cp.size);
@@ -726,7 +710,7 @@ ApiResponse Api::Outputs(Ctx& c) {
   const Principal& who = c.req.who;
   if (!SeesEveryOutput(who) && !who.Has("analyst"))
     return Error(403, "the review queue is for output checkers and admins; analysts see their own outputs");
-  auto cat = Catalog::Open(ark_dir_);
+  auto cat = ThreadCatalog(ark_dir_);  // a read: this thread's kept connection
   if (!cat.ok()) return FromStatus(cat.status());
   auto outs = gov::ListOutputs(**cat);
   if (!outs.ok()) return FromStatus(outs.status());
@@ -741,7 +725,7 @@ ApiResponse Api::OutputShow(Ctx& c) {
   if (auto r = NeedsUser(c.req.who)) return *r;
   auto id = IdOf("output", c.params[0]);
   if (!id.ok()) return FromStatus(id.status());
-  auto cat = Catalog::Open(ark_dir_);
+  auto cat = ThreadCatalog(ark_dir_);  // a read: this thread's kept connection
   if (!cat.ok()) return FromStatus(cat.status());
   auto outs = gov::ListOutputs(**cat);
   if (!outs.ok()) return FromStatus(outs.status());
@@ -786,7 +770,7 @@ ApiResponse Api::OutputReview(Ctx& c) {
 
 ApiResponse Api::Runs(Ctx& c) {
   if (auto r = NeedsUser(c.req.who)) return *r;
-  auto cat = Catalog::Open(ark_dir_);
+  auto cat = ThreadCatalog(ark_dir_);  // a read: this thread's kept connection
   if (!cat.ok()) return FromStatus(cat.status());
   auto runs = gov::ListRuns(**cat);
   if (!runs.ok()) return FromStatus(runs.status());
@@ -803,7 +787,7 @@ ApiResponse Api::RunShow(Ctx& c) {
   if (auto r = NeedsUser(c.req.who)) return *r;
   auto id = IdOf("run", c.params[0]);
   if (!id.ok()) return FromStatus(id.status());
-  auto cat = Catalog::Open(ark_dir_);
+  auto cat = ThreadCatalog(ark_dir_);  // a read: this thread's kept connection
   if (!cat.ok()) return FromStatus(cat.status());
   auto runs = gov::ListRuns(**cat);
   if (!runs.ok()) return FromStatus(runs.status());
@@ -820,7 +804,7 @@ ApiResponse Api::RunShow(Ctx& c) {
 ApiResponse Api::Users(Ctx& c) {
   if (!c.req.who.Has("admin") || c.req.who.kind != Principal::Kind::kUser)
     return Error(403, "the list of users is for admins");
-  auto cat = Catalog::Open(ark_dir_);
+  auto cat = ThreadCatalog(ark_dir_);  // a read: this thread's kept connection
   if (!cat.ok()) return FromStatus(cat.status());
   auto users = gov::ListUsers(**cat);
   if (!users.ok()) return FromStatus(users.status());

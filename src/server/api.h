@@ -33,6 +33,7 @@
 #include "governance/ledger.h"
 #include "live/ingestor.h"
 #include "server/auth.h"
+#include "server/read_cache.h"
 
 namespace ark::server {
 
@@ -129,6 +130,7 @@ class Api {
   // (the log is append-only and only checkpointed prefixes are proved).
   std::shared_ptr<const gov::LoadedLog> Log(uint64_t at_least);
   std::mutex log_mu_;
+  CheckpointCache checkpoints_;
   std::shared_ptr<const gov::LoadedLog> log_;
   std::mutex once_mu_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> once_;
