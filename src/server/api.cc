@@ -566,6 +566,17 @@ ApiResponse Api::ProjectDecision(Ctx& c) {
   if (*decision != "approve" && *decision != "reject")
     return Error(400, "field 'decision' must be \"approve\" or \"reject\", not \"" + *decision + "\"");
   if (reason->empty()) return Error(400, "field 'reason' must not be empty: every decision has a reason");
+  const bool approve = *decision == "approve";
+  return ActOnProject(c, [&](Catalog& cat, gov::Ledger& ledger, const gov::Actor& by, const std::string& id) {
+    return approve ? gov::ApproveProject(cat, ledger, by, id, gov::Today(), *reason)
+                   : gov::RejectProject(cat, ledger, by, id, *reason);
+  });
+}
+
+// The committee's actions on project c.params[0]: `act` runs under the ledger lock, as the
+// signed-in user; governance puts the action, or its refusal, on the ledger. The project as it
+// is afterwards, or the refusal's status.
+ApiResponse Api::ActOnProject(Ctx& c, const ProjectAction& act) {
   auto cat = Catalog::Open(ark_dir_);
   if (!cat.ok()) return FromStatus(cat.status());
   Status s;
@@ -573,11 +584,8 @@ ApiResponse Api::ProjectDecision(Ctx& c) {
     std::lock_guard<std::mutex> g(LedgerMutex());
     auto ledger = gov::Ledger::Open(ark_dir_);
     if (!ledger.ok()) return FromStatus(ledger.status());
-    const gov::Actor by = ActorOf(c.req.who);
-    s = *decision == "approve" ? gov::ApproveProject(**cat, **ledger, by, c.params[0], gov::Today(), *reason)
-                               : gov::RejectProject(**cat, **ledger, by, c.params[0], *reason);
+    s = act(**cat, **ledger, ActorOf(c.req.who), c.params[0]);
   }
-  // Governance logged its refusal, or the decision itself.
   if (s.ok() || s.code() == StatusCode::kPermissionDenied) c.ledgered = true;
   if (!s.ok()) return FromStatus(s);
   auto p = gov::GetProject(**cat, c.params[0]);
@@ -630,26 +638,12 @@ ApiResponse Api::ProjectLifecycle(Ctx& c) {
   } else if (j->size() != 1) {
     return Error(400, "the body of a " + action + " has one field, 'reason'");
   }
-  auto cat = Catalog::Open(ark_dir_);
-  if (!cat.ok()) return FromStatus(cat.status());
-  Status s;
-  {
-    std::lock_guard<std::mutex> g(LedgerMutex());
-    auto ledger = gov::Ledger::Open(ark_dir_);
-    if (!ledger.ok()) return FromStatus(ledger.status());
-    const gov::Actor by = ActorOf(c.req.who);
-    const std::string& id = c.params[0];
-    if (action == "suspension") s = gov::SuspendProject(**cat, **ledger, by, id, *reason);
-    else if (action == "reinstatement") s = gov::ReinstateProject(**cat, **ledger, by, id, *reason);
-    else if (action == "revocation") s = gov::RevokeProject(**cat, **ledger, by, id, *reason);
-    else s = gov::AmendProject(**cat, **ledger, by, id, amendment, *reason);
-  }
-  // Governance logged its refusal, or the action itself.
-  if (s.ok() || s.code() == StatusCode::kPermissionDenied) c.ledgered = true;
-  if (!s.ok()) return FromStatus(s);
-  auto p = gov::GetProject(**cat, c.params[0]);
-  if (!p.ok()) return FromStatus(p.status());
-  return Json(200, gov::ProjectJson(*p));
+  return ActOnProject(c, [&](Catalog& cat, gov::Ledger& ledger, const gov::Actor& by, const std::string& id) {
+    if (action == "suspension") return gov::SuspendProject(cat, ledger, by, id, *reason);
+    if (action == "reinstatement") return gov::ReinstateProject(cat, ledger, by, id, *reason);
+    if (action == "revocation") return gov::RevokeProject(cat, ledger, by, id, *reason);
+    return gov::AmendProject(cat, ledger, by, id, amendment, *reason);
+  });
 }
 
 

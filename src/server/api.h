@@ -20,6 +20,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +31,7 @@
 #include <vector>
 
 #include "ark/status.h"
+#include "governance/governance.h"
 #include "governance/ledger.h"
 #include "live/ingestor.h"
 #include "server/auth.h"
@@ -104,6 +106,9 @@ class Api {
   ApiResponse ProjectApply(Ctx&);
   ApiResponse ProjectDecision(Ctx&);
   ApiResponse ProjectLifecycle(Ctx&);
+  using ProjectAction =
+      std::function<Status(Catalog&, gov::Ledger&, const gov::Actor&, const std::string& project_id)>;
+  ApiResponse ActOnProject(Ctx& c, const ProjectAction& act);
   ApiResponse Releases(Ctx&);
   ApiResponse Citizen(Ctx&);
   ApiResponse Checkpoint(Ctx&);
