@@ -7,6 +7,7 @@
 // it must create an admin) and prints the new token once.
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <nlohmann/json.hpp>
 
 #include "catalog/catalog.h"
@@ -118,6 +119,26 @@ int ProjectCreate(int argc, char** argv) {
   return 0;
 }
 
+// Opens the catalog and the ledger of `dir` as `who`, runs the committee's `act` on project `id`
+// (governance puts the action, or its refusal, on the ledger) and prints "project ID <what>
+// (ledger entry N)", `what` being `done` or, when empty, "is <the project's status>".
+int LedgeredProjectCommand(const std::string& dir, const Who& who, const std::string& id, const std::string& done,
+                           const std::function<Status(Catalog&, gov::Ledger&, const gov::Actor&)>& act) {
+  OPEN_CATALOG(cat, dir);
+  ACTOR(by, who, cat);
+  auto ledger = gov::Ledger::Open(dir);
+  if (!ledger.ok()) return ReportError(ledger.status());
+  if (int rc = ReportError(act(cat, **ledger, by))) return rc;
+  std::string what = done;
+  if (what.empty()) {
+    auto p = gov::GetProject(cat, id);
+    if (!p.ok()) return ReportError(p.status());
+    what = "is " + p->status;
+  }
+  std::printf("project %s %s (ledger entry %llu)\n", id.c_str(), what.c_str(), (unsigned long long)(*ledger)->size() - 1);
+  return 0;
+}
+
 int ProjectApprove(int argc, char** argv) {
   CLI::App app("Approve a project (admin); recorded in the ledger.", "ark project approve");
   std::string dir, id;
@@ -126,13 +147,9 @@ int ProjectApprove(int argc, char** argv) {
   app.add_option("id", id, "project id")->required();
   who.Add(app);
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
-  OPEN_CATALOG(cat, dir);
-  ACTOR(by, who, cat);
-  auto ledger = gov::Ledger::Open(dir);
-  if (!ledger.ok()) return ReportError(ledger.status());
-  if (int rc = ReportError(gov::ApproveProject(cat, **ledger, by, id))) return rc;
-  std::printf("project %s approved (ledger entry %llu)\n", id.c_str(), (unsigned long long)(*ledger)->size() - 1);
-  return 0;
+  return LedgeredProjectCommand(dir, who, id, "approved", [&](Catalog& cat, gov::Ledger& ledger, const gov::Actor& by) {
+    return gov::ApproveProject(cat, ledger, by, id);
+  });
 }
 
 // `ark project reject|suspend|reinstate|revoke ARK ID --reason TEXT` (admin: the committee).
@@ -147,20 +164,12 @@ int ProjectAction(int argc, char** argv, const std::string& action) {
   app.add_option("--reason", reason, "why (on the public ledger)")->required();
   who.Add(app);
   if (int rc = Parse(app, argc, argv); rc >= 0) return rc;
-  OPEN_CATALOG(cat, dir);
-  ACTOR(by, who, cat);
-  auto ledger = gov::Ledger::Open(dir);
-  if (!ledger.ok()) return ReportError(ledger.status());
-  Status s = action == "reject"    ? gov::RejectProject(cat, **ledger, by, id, reason)
-             : action == "suspend" ? gov::SuspendProject(cat, **ledger, by, id, reason)
-             : action == "reinstate" ? gov::ReinstateProject(cat, **ledger, by, id, reason)
-                                   : gov::RevokeProject(cat, **ledger, by, id, reason);
-  if (int rc = ReportError(s)) return rc;
-  auto p = gov::GetProject(cat, id);
-  if (!p.ok()) return ReportError(p.status());
-  std::printf("project %s is %s (ledger entry %llu)\n", id.c_str(), p->status.c_str(),
-              (unsigned long long)(*ledger)->size() - 1);
-  return 0;
+  return LedgeredProjectCommand(dir, who, id, "", [&](Catalog& cat, gov::Ledger& ledger, const gov::Actor& by) {
+    if (action == "reject") return gov::RejectProject(cat, ledger, by, id, reason);
+    if (action == "suspend") return gov::SuspendProject(cat, ledger, by, id, reason);
+    if (action == "reinstate") return gov::ReinstateProject(cat, ledger, by, id, reason);
+    return gov::RevokeProject(cat, ledger, by, id, reason);
+  });
 }
 int ProjectReject(int argc, char** argv) { return ProjectAction(argc, argv, "reject"); }
 int ProjectSuspend(int argc, char** argv) { return ProjectAction(argc, argv, "suspend"); }
@@ -190,13 +199,9 @@ int ProjectAmend(int argc, char** argv) {
   if (!ex->count()) a.optout_exemption.reset();
   if (ds->count()) a.datasets = SplitList(datasets);
   if (pe->count()) a.people = SplitList(people);
-  OPEN_CATALOG(cat, dir);
-  ACTOR(by, who, cat);
-  auto ledger = gov::Ledger::Open(dir);
-  if (!ledger.ok()) return ReportError(ledger.status());
-  if (int rc = ReportError(gov::AmendProject(cat, **ledger, by, id, a, reason))) return rc;
-  std::printf("project %s amended (ledger entry %llu)\n", id.c_str(), (unsigned long long)(*ledger)->size() - 1);
-  return 0;
+  return LedgeredProjectCommand(dir, who, id, "amended", [&](Catalog& cat, gov::Ledger& ledger, const gov::Actor& by) {
+    return gov::AmendProject(cat, ledger, by, id, a, reason);
+  });
 }
 
 int Enforce(int argc, char** argv) {
