@@ -22,9 +22,10 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	@cmake --build $(BUILD) -j $(JOBS)
 
-demo: build
+demo: build node-deps
 	$(BUILD)/ark demo --out out/demo
-	@echo "Open out/demo/report.html in a browser."
+	node tests/api/browser/demo_screens.mjs $(BUILD)/ark out/demo/ark out/demo/governance/tokens.env out/demo/screens
+	@echo "Open out/demo/report.html in a browser; the web app's views, as each demo user sees them: out/demo/screens/index.html."
 
 test: build node-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
