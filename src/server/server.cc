@@ -22,6 +22,8 @@
 #include "live/record.h"
 #include "server/api.h"
 #include "server/auth.h"
+#include "server/feeds.h"
+#include "server/ops.h"
 #include "server/tls.h"
 #include "server/web.h"
 #include "server/webhook.h"
@@ -50,6 +52,7 @@ struct Server::Impl {
   std::unique_ptr<Auth> auth;
   std::unique_ptr<Api> api;
   std::shared_ptr<asio::ssl::context> tls;  // HTTPS when set
+  FeedHealth feeds;                          // per sending facility (GET /api/v1/live/feeds)
 
   void AcceptMllp();
   void AcceptHttp();
@@ -137,7 +140,8 @@ class MllpSession : public std::enable_shared_from_this<MllpSession> {
       const bool unsupported = rec.status().message().find("unsupported") != std::string::npos;
       return Reject(msg.get(), frame, bytes, unsupported ? "AR" : "AE", rec.status());
     }
-    srv_->ingestor->Submit(*rec, received, [self, msg, bytes](const Outcome& o) {
+    srv_->ingestor->Submit(*rec, received, [self, msg, bytes, source = rec->sending_facility](const Outcome& o) {
+      self->srv_->feeds.Count(source, o.code, NowMicros());
       asio::post(self->strand_, [self, msg, o, bytes] {
         std::string ack;
         try {
@@ -154,6 +158,7 @@ class MllpSession : public std::enable_shared_from_this<MllpSession> {
   void Reject(const hl7::Message* msg, std::string_view raw, size_t bytes, const char* code,
               const Status& error) {
     std::string ack = hl7::MakeAck(msg, raw, code, error);
+    srv_->feeds.Count(msg ? msg->Get("MSH", 4) : SendingFacilityOf(raw), code, NowMicros());
     auto self = shared_from_this();
     srv_->ingestor->SubmitError(
         code, error, [self, bytes, ack = std::move(ack)](const Outcome&) mutable {
@@ -439,7 +444,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
   // /metrics and POST /fhir (the API, /api/v1 and /healthz, is Api's).
   void Handle() {
     if (req_.method() == http::verb::get && path_ == "/metrics")
-      return Reply(http::status::ok, srv_->metrics->Prometheus(), "text/plain; version=0.0.4");
+      return Reply(http::status::ok,
+                   srv_->metrics->Prometheus() +
+                       ClinicalPrometheus(DiscloseIndicators(srv_->ingestor->IndicatorsJson(), SeesExactCounts(who_))),
+                   "text/plain; version=0.0.4");
     if (path_ == "/fhir" && req_.method() == http::verb::post) {
       if (!MayWrite()) return Reply(http::status::forbidden, R"({"error":"writing data needs the 'feed' role"})");
       return Fhir();
@@ -485,7 +493,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
         r.control_id = "fhir:" + std::to_string(h) + ":" + std::to_string(i);
       if (r.sending_facility.empty()) r.sending_facility = "FHIR";
       srv_->metrics->fhir_records++;
-      srv_->ingestor->Submit(r, received, [self, pending, i](const Outcome& o) {
+      srv_->ingestor->Submit(r, received, [self, pending, i, source = r.sending_facility](const Outcome& o) {
+        self->srv_->feeds.Count(source, o.code, NowMicros());
         bool last;
         {
           std::lock_guard<std::mutex> l(pending->mu);
@@ -694,6 +703,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& opts, live::In
   }
   im.auth = std::make_unique<Auth>(opts.ark_dir, opts.api_token, opts.sign_in);
   im.api = std::make_unique<Api>(opts.ark_dir, ingestor, im.auth.get());
+  im.api->SetOps(metrics, &im.feeds);
   ARK_ASSIGN_OR_RETURN(im.mllp, Listen(im.ioc, opts.mllp_host, opts.mllp_port, "MLLP"));
   ARK_ASSIGN_OR_RETURN(im.web, Listen(im.ioc, opts.http_host, opts.http_port, "HTTP"));
   if (!opts.webhooks.empty()) {
