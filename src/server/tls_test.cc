@@ -4,10 +4,15 @@
 
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "core/process.h"
 #include "governance/governance.h"
@@ -163,6 +168,45 @@ TEST(Tls, GarbageAndStalledHandshakesDoNotStopOrBlockTheServer) {
   for (int fd : {half, garbage, plain}) ::close(fd);
   const CommandOutput h = Curl(c, Quote(s.Url("/healthz")));
   EXPECT_NE(h.output.find("HTTP/1.1 200"), std::string::npos) << h.output;
+}
+
+// The alert stream over HTTPS: a TLS client reading Server-Sent Events gets the alert that HL7
+// messages sent over MLLP raise (the stream's writes and its close detection share the TLS stream).
+TEST(Tls, AlertStreamOverHttps) {
+  Certs c;
+  TlsServer s(c);
+  ASSERT_TRUE(s.server);
+  std::thread feed([&] {
+    for (int i = 0; i < 400 && s.metrics.sse_clients.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    live::testing::SendAndAck(s.server->mllp_port(),
+                              {live::testing::Result("L1", "9434765919", "20250110080000", {{"14682-9", 80, "umol/L"}}),
+                               live::testing::Result("L2", "9434765919", "20250112080000", {{"14682-9", 250, "umol/L"}})});
+  });
+  // curl reads the stream until the alert's data line has come (or gives up after 20 s); then it
+  // is stopped.
+  std::FILE* pipe = ::popen(("echo $$; exec curl -sS -N --max-time 20 --cacert " + Quote(c.cert) +
+                             " -H 'Authorization: Bearer test-token' " + Quote(s.Url("/api/v1/live/alerts/stream")) + " 2>&1")
+                                .c_str(),
+                            "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  char line[4096];
+  pid_t curl = 0;
+  while (std::fgets(line, sizeof line, pipe)) {
+    if (curl == 0) {
+      curl = static_cast<pid_t>(std::atoi(line));
+      continue;
+    }
+    out += line;
+    if (out.find("\ndata: ") != std::string::npos) break;
+  }
+  if (curl > 0) ::kill(curl, SIGTERM);
+  ::pclose(pipe);
+  feed.join();
+  EXPECT_NE(out.find(": connected"), std::string::npos) << out;
+  EXPECT_NE(out.find("event: alert"), std::string::npos) << out;
+  EXPECT_NE(out.find("aki_stage_2_or_more"), std::string::npos) << out;
+  EXPECT_NE(Curl(c, Quote(s.Url("/healthz"))).output.find("HTTP/1.1 200"), std::string::npos);
 }
 
 // `ark serve` with a bad certificate or key: a clear error naming the file, non-zero exit, and
