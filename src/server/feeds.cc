@@ -9,7 +9,10 @@ namespace ark::server {
 void FeedHealth::Count(const std::string& source, std::string_view code, int64_t now_us) {
   const int64_t sec = now_us / 1000000;
   std::lock_guard<std::mutex> l(mu_);
-  Source& s = sources_[source.empty() ? "unknown" : source];
+  std::string name = source.empty() ? "unknown" : source;
+  // A sender cannot grow the table without bound by inventing facility names.
+  if (sources_.size() >= kMaxSources && !sources_.count(name)) name = "other";
+  Source& s = sources_[name];
   ++s.messages;
   if (code == "AA") ++s.aa;
   else if (code == "AR") ++s.ar;

@@ -18,6 +18,8 @@ namespace ark::server {
 
 class FeedHealth {
  public:
+  // Sources beyond this many (a sender inventing facility names) are counted together as "other".
+  static constexpr size_t kMaxSources = 1000;
   // One message from `source` acknowledged with `code` ("AA", "AE" or "AR") at `now_us` (Unix µs).
   void Count(const std::string& source, std::string_view code, int64_t now_us);
   // A JSON array, one object per source in name order: {"source", "messages", "aa", "ae", "ar",

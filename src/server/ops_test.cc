@@ -103,6 +103,13 @@ TEST(Ops, FeedHealthCountsPerSourceAndTheLastMinute) {
   EXPECT_EQ(j[2]["source"], "unknown");
   // 75 s on, only the messages of seconds 16..75 count (14 AA and the AE).
   EXPECT_DOUBLE_EQ(json::parse(f.Json(t0 + 75'000'000))[1]["per_second_1m"].get<double>(), 15.0 / 60);
+  // Invented facility names beyond the cap are counted as "other".
+  FeedHealth many;
+  for (size_t i = 0; i < FeedHealth::kMaxSources + 50; ++i) many.Count("F" + std::to_string(i), "AA", t0);
+  const json m = json::parse(many.Json(t0));
+  EXPECT_EQ(m.size(), FeedHealth::kMaxSources + 1);
+  for (const auto& x : m)
+    if (x["source"] == "other") EXPECT_EQ(x["messages"], 50);
   EXPECT_EQ(SendingFacilityOf("MSH|^~\\&|PAS|RXX01^x^y|HUB|REG|2025"), "RXX01");
   EXPECT_EQ(SendingFacilityOf("this is not HL7"), "");
   EXPECT_EQ(SendingFacilityOf("MSH|^~\\&|PAS"), "");
