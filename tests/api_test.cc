@@ -324,6 +324,11 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
       {"GET", "/api/v1/live/indicators", fixed("/api/v1/live/indicators"), none, kAnon401, 200},
       {"GET", "/api/v1/live/alerts", fixed("/api/v1/live/alerts"), none, kAnon401, 200},
       {"GET", "/api/v1/live/alerts/stream", fixed("/api/v1/live/alerts/stream"), none, kAnon401, 200},
+      // Operations: engineer, admin and the interim token (src/server/ops.h).
+      {"GET", "/api/v1/live/feeds", fixed("/api/v1/live/feeds"), none,
+       {{"anonymous", 401}, {"interim", 200}, {"admin", 200}, {"engineer", 200}}, 403},
+      {"GET", "/api/v1/live/latency", fixed("/api/v1/live/latency"), none,
+       {{"anonymous", 401}, {"interim", 200}, {"admin", 200}, {"engineer", 200}}, 403},
       // Last: it ends the session of the "session" role.
       {"DELETE", "/api/v1/session", fixed("/api/v1/session"), none, kAnon401, 204},
   };

@@ -23,6 +23,7 @@
 #include "governance/release.h"
 #include "privacy/key.h"
 #include "server/serve_process.h"
+#include "server/test_util.h"
 #include "store/store.h"
 #include "store/store_test_util.h"
 
@@ -79,7 +80,8 @@ class WebBrowser : public ::testing::Test {
     fx_["tokens"]["admin"] = *admin_token;
     const gov::Actor admin{"admin", {"admin"}};
     for (const auto& [user, roles] : std::map<std::string, std::vector<std::string>>{
-             {"ana", {"analyst"}}, {"chris", {"output_checker"}}, {"carol", {"analyst", "output_checker"}}}) {
+             {"ana", {"analyst"}}, {"chris", {"output_checker"}}, {"carol", {"analyst", "output_checker"}},
+             {"eve", {"engineer"}}}) {
       auto t = gov::AddUser(**cat, &admin, user, roles);
       ASSERT_TRUE(t.ok()) << t.status().ToString();
       fx_["tokens"][user] = *t;
@@ -152,6 +154,8 @@ class WebBrowser : public ::testing::Test {
   // Runs one scenario of web_browser.mjs; returns its output (and fails the test on a failed check).
   std::string Browse(const std::string& scenario) {
     fx_["base"] = "http://127.0.0.1:" + std::to_string(proc_.http);
+    fx_["mllp"] = "127.0.0.1:" + std::to_string(proc_.mllp);
+    fx_["ark_binary"] = ARK_BINARY;
     fx_["shots"] = shots_;
     const std::string file = ark_ + ".fixture.json";
     EXPECT_TRUE(WriteFileAtomic(file, fx_.dump()).ok());
@@ -244,6 +248,47 @@ TEST_F(WebBrowser, AnalystSeesRunsAndOutputsAppliesAndNoOtherRolesActions) {
   ASSERT_TRUE(applied.ok()) << applied.status().ToString();
   EXPECT_EQ(gov::ProjectJson(*applied).value("status", ""), "pending");
   EXPECT_EQ(applied->people, std::vector<std::string>{"ana"});
+}
+
+// NHS numbers with a valid check digit (mod 11), from a 9-digit stem.
+std::string ValidNhs(int i) {
+  std::string s = std::to_string(943476000 + i * 7);
+  for (;;) {
+    int sum = 0;
+    for (int k = 0; k < 9; ++k) sum += (s[k] - '0') * (10 - k);
+    const int check = 11 - sum % 11;
+    if (check != 10) return s + std::to_string(check == 11 ? 0 : check);
+    s = std::to_string(std::stoll(s) + 1);
+  }
+}
+
+// The operations view (engineer): the page is open when the browser scenario sends HL7 v2 over
+// MLLP to the same `ark serve` (with `ark send-hl7`): 12 admissions to one ward, two creatinine
+// results that raise an AKI stage 3 alert, and one unsupported message (AR). The alert arrives
+// through the event stream and the feed's counts and indicators refresh, with no reload; the
+// count of people in a bed (12) is shown under the disclosure rule (10).
+TEST_F(WebBrowser, OperationsSeesIndicatorsLiveAlertsAndFeedHealth) {
+  using live::testing::Admit;
+  std::string hl7;
+  for (int i = 0; i < 12; ++i)
+    hl7 += Admit("OPS" + std::to_string(i), ValidNhs(i), "M" + std::to_string(i), "W1", "20250101100000") + "\n";
+  hl7 += live::testing::Result("OPSL1", ValidNhs(0), "20250110080000", {{"14682-9", 80, "umol/L"}}) + "\n";
+  hl7 += live::testing::Result("OPSL2", ValidNhs(0), "20250112080000", {{"14682-9", 250, "umol/L"}}) + "\n";
+  hl7 += Admit("OPSX", ValidNhs(30), "M30", "W1", "20250101100000", "EM", "A05") + "\n";
+  fx_["hl7_file"] = ark_ + ".files/ops.hl7";
+  ASSERT_TRUE(WriteFileAtomic(fx_["hl7_file"].get<std::string>(), hl7).ok());
+  Browse("operations");
+  // What the page showed is what the server holds: 15 messages from RXX01 (14 AA, 1 AR), one alert.
+  auto token = ReadFile(ark_ + "/live/api.token");
+  ASSERT_TRUE(token.ok());
+  const std::string interim = token->substr(0, token->find('\n'));
+  const json feeds = json::parse(live::testing::Http(proc_.http, "GET", "/api/v1/live/feeds", interim).body);
+  ASSERT_EQ(feeds.size(), 1u) << feeds.dump();
+  EXPECT_EQ(feeds[0]["source"], "RXX01");
+  EXPECT_EQ(feeds[0]["messages"], 15);
+  EXPECT_EQ(feeds[0]["aa"], 14);
+  EXPECT_EQ(feeds[0]["ar"], 1);
+  EXPECT_EQ(json::parse(live::testing::Http(proc_.http, "GET", "/api/v1/live/alerts", interim).body).size(), 1u);
 }
 
 }  // namespace

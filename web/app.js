@@ -5,6 +5,7 @@ import { ApiError, me, signIn, signOut } from './api.js';
 import * as analyst from './analyst.js';
 import * as citizen from './citizen.js';
 import * as committee from './committee.js';
+import * as operations from './operations.js';
 import { byId, el, setStatus } from './dom.js';
 import * as publicView from './public.js';
 import * as review from './review.js';
@@ -17,6 +18,7 @@ const VIEWS = {
   review: { title: 'Output checking', roles: ['output_checker', 'admin'], show: review.show },
   committee: { title: 'Committee', roles: ['admin'], show: committee.show },
   analyst: { title: 'My runs and outputs', roles: ['analyst'], show: analyst.show },
+  operations: { title: 'Operations', roles: ['engineer', 'admin'], show: operations.show },
 };
 
 let who = null;

@@ -27,6 +27,12 @@ void Histogram::Observe(double s) {
   sum_us_.fetch_add(static_cast<uint64_t>(std::min(s, 1e12) * 1e6), std::memory_order_relaxed);
 }
 
+std::vector<uint64_t> Histogram::Counts() const {
+  std::vector<uint64_t> out;
+  for (const auto& c : counts_) out.push_back(c.load());
+  return out;
+}
+
 double Histogram::Quantile(double q) const {
   const uint64_t n = count_.load();
   if (n == 0) return 0;

@@ -18,6 +18,10 @@ class Histogram {
   // Appends the _bucket/_sum/_count lines for `name` with extra `labels` ("" or `k="v"`).
   void Write(const std::string& name, const std::string& labels, std::string* out) const;
   uint64_t count() const { return count_.load(); }
+  double sum_seconds() const { return sum_us_.load() / 1e6; }
+  const std::vector<double>& bounds() const { return bounds_; }
+  // Per-bucket (not cumulative) counts, bounds().size() + 1 of them (the last is +Inf).
+  std::vector<uint64_t> Counts() const;
   // Approximate quantile (upper bound of the bucket holding it), seconds.
   double Quantile(double q) const;
 

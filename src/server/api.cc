@@ -16,6 +16,7 @@
 #include "governance/ledger.h"
 #include "governance/listing.h"
 #include "governance/release.h"
+#include "server/ops.h"
 #include "server/read_cache.h"
 
 namespace ark::server {
@@ -161,6 +162,8 @@ Api::Api(std::string ark_dir, live::Ingestor* ingestor, Auth* auth)
       {"GET", "/api/v1/live/indicators", true, 0, &Api::LiveIndicators},
       {"GET", "/api/v1/live/alerts", true, 0, &Api::LiveAlerts},
       {"GET", "/api/v1/live/alerts/stream", true, 0, &Api::LiveStream},
+      {"GET", "/api/v1/live/feeds", true, 0, &Api::LiveFeeds},
+      {"GET", "/api/v1/live/latency", true, 0, &Api::LiveLatency},
   };
 }
 
@@ -846,9 +849,10 @@ ApiResponse Api::LedgerEntries(Ctx& c) {
 
 // ------------------------------------------------------------------ live
 
-ApiResponse Api::LiveIndicators(Ctx&) {
+// Counts of people under the disclosure rules for every governance user (ops.h).
+ApiResponse Api::LiveIndicators(Ctx& c) {
   ApiResponse r;
-  r.body = ingestor_->IndicatorsJson();
+  r.body = DiscloseIndicators(ingestor_->IndicatorsJson(), SeesExactCounts(c.req.who));
   return r;
 }
 
@@ -869,6 +873,28 @@ ApiResponse Api::LiveStream(Ctx&) {
   ApiResponse r;
   r.stream = true;
   r.content_type = "text/event-stream";
+  return r;
+}
+
+}  // namespace ark::server
+
+// ------------------------------------------------------------------ operations (ops.h)
+
+namespace ark::server {
+
+ApiResponse Api::LiveFeeds(Ctx& c) {
+  if (!SeesOperations(c.req.who)) return Error(403, "feed health is for the engineer and admin roles");
+  if (!feeds_) return Error(503, "feed health is not kept by this server");
+  ApiResponse r;
+  r.body = feeds_->Json(live::NowMicros());
+  return r;
+}
+
+ApiResponse Api::LiveLatency(Ctx& c) {
+  if (!SeesOperations(c.req.who)) return Error(403, "the data-action latency is for the engineer and admin roles");
+  if (!metrics_) return Error(503, "latency is not measured by this server");
+  ApiResponse r;
+  r.body = LatencyJson(*metrics_);
   return r;
 }
 

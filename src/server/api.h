@@ -35,6 +35,7 @@
 #include "governance/ledger.h"
 #include "live/ingestor.h"
 #include "server/auth.h"
+#include "server/feeds.h"
 #include "server/read_cache.h"
 
 namespace ark::server {
@@ -84,6 +85,8 @@ class Api {
   std::vector<std::string> Routes() const;
   // Puts a refusal the server decided from the head (401 before the body) on the ledger.
   void LogRefusal(const ApiRequest& r, const std::string& route, int status, const std::string& why);
+  // The operations routes' sources (ops.h); without them those routes answer 503.
+  void SetOps(const live::Metrics* metrics, const FeedHealth* feeds) { metrics_ = metrics, feeds_ = feeds; }
 
  private:
   struct Ctx;
@@ -126,6 +129,10 @@ class Api {
   ApiResponse LiveIndicators(Ctx&);
   ApiResponse LiveAlerts(Ctx&);
   ApiResponse LiveStream(Ctx&);
+  ApiResponse LiveFeeds(Ctx&);    // operations (ops.h)
+  ApiResponse LiveLatency(Ctx&);  // operations (ops.h)
+  const live::Metrics* metrics_ = nullptr;
+  const FeedHealth* feeds_ = nullptr;
 
   const std::string ark_dir_;
   live::Ingestor* ingestor_;

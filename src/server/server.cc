@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -14,12 +15,16 @@
 #include <limits>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "hl7/hl7.h"
 #include "live/mllp.h"
 #include "live/record.h"
 #include "server/api.h"
 #include "server/auth.h"
+#include "server/feeds.h"
+#include "server/ops.h"
+#include "server/tls.h"
 #include "server/web.h"
 #include "server/webhook.h"
 
@@ -46,6 +51,8 @@ struct Server::Impl {
   uint64_t webhook_sub = 0;
   std::unique_ptr<Auth> auth;
   std::unique_ptr<Api> api;
+  std::shared_ptr<asio::ssl::context> tls;  // HTTPS when set
+  FeedHealth feeds;                          // per sending facility (GET /api/v1/live/feeds)
 
   void AcceptMllp();
   void AcceptHttp();
@@ -133,7 +140,8 @@ class MllpSession : public std::enable_shared_from_this<MllpSession> {
       const bool unsupported = rec.status().message().find("unsupported") != std::string::npos;
       return Reject(msg.get(), frame, bytes, unsupported ? "AR" : "AE", rec.status());
     }
-    srv_->ingestor->Submit(*rec, received, [self, msg, bytes](const Outcome& o) {
+    srv_->ingestor->Submit(*rec, received, [self, msg, bytes, source = rec->sending_facility](const Outcome& o) {
+      self->srv_->feeds.Count(source, o.code, NowMicros());
       asio::post(self->strand_, [self, msg, o, bytes] {
         std::string ack;
         try {
@@ -150,6 +158,7 @@ class MllpSession : public std::enable_shared_from_this<MllpSession> {
   void Reject(const hl7::Message* msg, std::string_view raw, size_t bytes, const char* code,
               const Status& error) {
     std::string ack = hl7::MakeAck(msg, raw, code, error);
+    srv_->feeds.Count(msg ? msg->Get("MSH", 4) : SendingFacilityOf(raw), code, NowMicros());
     auto self = shared_from_this();
     srv_->ingestor->SubmitError(
         code, error, [self, bytes, ack = std::move(ack)](const Outcome&) mutable {
@@ -212,20 +221,45 @@ class MllpSession : public std::enable_shared_from_this<MllpSession> {
 };
 
 // ---------------------------------------------------------------- HTTP
-class HttpSession : public std::enable_shared_from_this<HttpSession> {
+// One connection: plain HTTP (Stream = beast::tcp_stream) or HTTPS (beast::ssl_stream of one).
+template <class Stream>
+class HttpSession : public std::enable_shared_from_this<HttpSession<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  using std::enable_shared_from_this<HttpSession<Stream>>::shared_from_this;
+
  public:
   HttpSession(tcp::socket s, Server::Impl* srv)
-      : stream_(std::move(s)), strand_(stream_.get_executor()), srv_(srv) {}
+      : stream_(MakeStream(std::move(s), srv)), strand_(stream_.get_executor()), srv_(srv) {}
   ~HttpSession() {
     if (sub_ && !srv_->stopped) {
       srv_->ingestor->Unsubscribe(sub_);
       srv_->metrics->sse_clients--;
     }
   }
-  void Start() { Read(); }
+  // HTTPS: the handshake first, within the handshake timeout; a peer that fails it (plain HTTP,
+  // garbage, an old protocol) or stalls is dropped without holding anything but its socket.
+  void Start() {
+    if constexpr (kTls) {
+      Lowest().expires_after(std::chrono::milliseconds(srv_->opts.tls_handshake_timeout_ms));
+      stream_.async_handshake(
+          asio::ssl::stream_base::server,
+          asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec) {
+            if (ec) return self->Close();
+            self->Read();
+          }));
+    } else {
+      Read();
+    }
+  }
 
  private:
   using Response = http::response<http::string_body>;
+
+  static Stream MakeStream(tcp::socket&& s, Server::Impl* srv) {
+    if constexpr (kTls) return Stream(std::move(s), *srv->tls);
+    else return Stream(std::move(s));
+  }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
 
   // The header first: authentication and the body's size are decided before any of the body
   // is read, so an unauthenticated or oversized upload costs its headers only.
@@ -235,7 +269,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     parser_.emplace();
     parser_->header_limit(64u << 10);
     parser_->body_limit(std::numeric_limits<std::uint64_t>::max());  // checked in OnHeader
-    stream_.expires_after(std::chrono::seconds(60));
+    Lowest().expires_after(std::chrono::seconds(60));
     http::async_read_header(
         stream_, buffer_, *parser_,
         asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -339,10 +373,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     r.query = query_;
     r.body = req_.body();
     beast::error_code ec;
-    const auto peer = stream_.socket().remote_endpoint(ec);
+    const auto peer = Lowest().socket().remote_endpoint(ec);
     r.address = ec ? "unknown" : peer.address().to_string();
     r.csrf = csrf_;
     r.who = who_;
+    r.tls = kTls;
     ApiResponse res = srv_->api->Handle(r);
     if (res.stream) return StartStream();
     Reply(static_cast<http::status>(res.status), std::move(res.body), res.content_type.c_str(), res.headers);
@@ -390,6 +425,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res->set(http::field::server, "ark");
     res->set(http::field::content_type, type);
     res->set("X-Content-Type-Options", "nosniff");
+    if constexpr (kTls) res->set("Strict-Transport-Security", kHstsValue);
     for (const auto& [k, v] : headers) res->set(k, v);
     if (st == http::status::unauthorized)
       res->set(http::field::www_authenticate, "Bearer realm=\"ark\"");
@@ -408,7 +444,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // /metrics and POST /fhir (the API, /api/v1 and /healthz, is Api's).
   void Handle() {
     if (req_.method() == http::verb::get && path_ == "/metrics")
-      return Reply(http::status::ok, srv_->metrics->Prometheus(), "text/plain; version=0.0.4");
+      return Reply(http::status::ok,
+                   srv_->metrics->Prometheus() +
+                       ClinicalPrometheus(DiscloseIndicators(srv_->ingestor->IndicatorsJson(), SeesExactCounts(who_))),
+                   "text/plain; version=0.0.4");
     if (path_ == "/fhir" && req_.method() == http::verb::post) {
       if (!MayWrite()) return Reply(http::status::forbidden, R"({"error":"writing data needs the 'feed' role"})");
       return Fhir();
@@ -454,7 +493,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         r.control_id = "fhir:" + std::to_string(h) + ":" + std::to_string(i);
       if (r.sending_facility.empty()) r.sending_facility = "FHIR";
       srv_->metrics->fhir_records++;
-      srv_->ingestor->Submit(r, received, [self, pending, i](const Outcome& o) {
+      srv_->ingestor->Submit(r, received, [self, pending, i, source = r.sending_facility](const Outcome& o) {
+        self->srv_->feeds.Count(source, o.code, NowMicros());
         bool last;
         {
           std::lock_guard<std::mutex> l(pending->mu);
@@ -497,10 +537,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   // Server-Sent Events: one "event: alert" per alert, a comment every 15 s to keep it open.
   void StartStream() {
-    stream_.expires_never();
+    Lowest().expires_never();
     std::string head =
         "HTTP/1.1 200 OK\r\nServer: ark\r\nContent-Type: text/event-stream\r\nCache-Control: "
-        "no-cache\r\n"
+        "no-cache\r\n" +
+        std::string(kTls ? std::string("Strict-Transport-Security: ") + kHstsValue + "\r\n" : "") +
         "Connection: close\r\n\r\nretry: 2000\n: connected\n\n";
     streaming_ = true;
     srv_->metrics->sse_clients++;
@@ -542,7 +583,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (queue_.empty() || closed_) return;
     writing_ = true;
     asio::async_write(
-        stream_.socket(), asio::buffer(queue_.front()),
+        stream_, asio::buffer(queue_.front()),
         asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
           self->writing_ = false;
           if (ec) return self->Close();
@@ -561,11 +602,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     if (timer_) timer_->cancel();
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   asio::strand<beast::tcp_stream::executor_type> strand_;
   Server::Impl* srv_;
   beast::flat_buffer buffer_;
@@ -637,7 +678,8 @@ void Server::Impl::AcceptMllp() {
 void Server::Impl::AcceptHttp() {
   web->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
     if (stopped) return;
-    if (!ec) std::make_shared<HttpSession>(std::move(s), this)->Start();
+    if (!ec && tls) std::make_shared<HttpSession<beast::ssl_stream<beast::tcp_stream>>>(std::move(s), this)->Start();
+    else if (!ec) std::make_shared<HttpSession<beast::tcp_stream>>(std::move(s), this)->Start();
     AcceptHttp();
   });
 }
@@ -655,8 +697,13 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& opts, live::In
   im.max_body_bytes =
       LimitFromEnv(opts.max_body_bytes, "ARK_SERVE_MAX_BODY_BYTES", kDefaultMaxBodyBytes);
   im.max_outstanding_bytes = std::max<size_t>(64u << 20, 2 * im.max_message_bytes);
+  if (!opts.tls_cert.empty() || !opts.tls_key.empty()) {
+    ARK_RETURN_IF_ERROR(CheckTlsFiles(opts.tls_cert, opts.tls_key));
+    ARK_ASSIGN_OR_RETURN(im.tls, MakeTlsContext(opts.tls_cert, opts.tls_key));
+  }
   im.auth = std::make_unique<Auth>(opts.ark_dir, opts.api_token, opts.sign_in);
   im.api = std::make_unique<Api>(opts.ark_dir, ingestor, im.auth.get());
+  im.api->SetOps(metrics, &im.feeds);
   ARK_ASSIGN_OR_RETURN(im.mllp, Listen(im.ioc, opts.mllp_host, opts.mllp_port, "MLLP"));
   ARK_ASSIGN_OR_RETURN(im.web, Listen(im.ioc, opts.http_host, opts.http_port, "HTTP"));
   if (!opts.webhooks.empty()) {

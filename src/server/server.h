@@ -7,7 +7,7 @@
 // position for a message that cannot be parsed or mapped (AR for an unsupported message type).
 // ACKs go back in the order the messages arrived on the connection, each in one write.
 //
-// HTTP (Boost.Beast): the API under /api/v1 and GET /healthz (api.h; docs/api.md, described by
+// HTTP (Boost.Beast), or HTTPS with ServeOptions::tls_cert/tls_key: the API under /api/v1 and GET /healthz (api.h; docs/api.md, described by
 // docs/api/openapi.json), with the old live paths /api/live/... as aliases of /api/v1/live/...;
 // GET /metrics (Prometheus) and POST /fhir (FHIR R4 transaction Bundle or NDJSON), which need
 // "Authorization: Bearer <token>" (the interim API token, ARK/live/api.token, or a governance
@@ -54,7 +54,15 @@ struct ServeOptions {
   size_t max_message_bytes = 0;  // ARK_SERVE_MAX_MESSAGE_BYTES, default kDefaultMaxMessageBytes
   size_t max_body_bytes = 0;     // ARK_SERVE_MAX_BODY_BYTES, default kDefaultMaxBodyBytes
   SignInLimits sign_in;          // throttling of POST /api/v1/session (auth.h)
+  // HTTPS (tls.h): both set = the HTTP port speaks TLS only (HSTS on every response, session
+  // cookies Secure). A peer that has not finished its handshake within the timeout is dropped.
+  std::string tls_cert, tls_key;  // PEM files
+  int tls_handshake_timeout_ms = 10000;
 };
+
+// Checks --tls-cert/--tls-key before anything is served: both or neither; the files readable
+// PEM, the key the certificate's. Errors: InvalidArgument naming the file.
+Status CheckTlsFiles(const std::string& cert_file, const std::string& key_file);
 
 constexpr size_t kDefaultMaxMessageBytes = 8u << 20;  // 8 MiB
 constexpr size_t kDefaultMaxBodyBytes = 32u << 20;    // 32 MiB

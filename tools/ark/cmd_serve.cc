@@ -69,6 +69,7 @@ int Serve(int argc, char** argv) {
       "before its AA. See docs/live.md.",
       "ark serve");
   std::string ark, mllp = "127.0.0.1:2575", http = "127.0.0.1:8080", key_file, rules_file;
+  std::string tls_cert, tls_key;
   std::vector<std::string> webhooks;
   int threads = 2, compact_interval = 60;
   bool no_store = false;
@@ -79,6 +80,10 @@ int Serve(int argc, char** argv) {
   app.add_option("ark", ark, "Ark directory")->required();
   app.add_option("--mllp", mllp, "MLLP listen address HOST:PORT (default 127.0.0.1:2575)");
   app.add_option("--http", http, "HTTP listen address HOST:PORT (default 127.0.0.1:8080)");
+  app.add_option("--tls-cert", tls_cert,
+                 "HTTPS: the server's certificate chain (PEM); with --tls-key the HTTP port speaks TLS "
+                 "1.2+ only (docs/server.md)");
+  app.add_option("--tls-key", tls_key, "HTTPS: the certificate's private key (PEM, unencrypted)");
   app.add_option("--key", key_file,
                  "the feed custodian's programme key (ark keygen); default ARK/live/edge.key, "
                  "created with a warning");
@@ -129,6 +134,10 @@ int Serve(int argc, char** argv) {
     return ReportError(s.WithContext("--mllp"));
   if (Status s = live::ParseHostPort(http, &so.http_host, &so.http_port); !s.ok())
     return ReportError(s.WithContext("--http"));
+  // Before anything is opened or served: a bad certificate or key ends here, naming the file.
+  if (Status s = server::CheckTlsFiles(tls_cert, tls_key); !s.ok()) return ReportError(s);
+  so.tls_cert = tls_cert;
+  so.tls_key = tls_key;
   if (auto c = Catalog::Open(ark); !c.ok()) return ReportError(c.status());
   if (Status s = MakeDirs(ark + "/live"); !s.ok()) return ReportError(s);
 
@@ -188,9 +197,11 @@ int Serve(int argc, char** argv) {
   if (live_risk) (*ingestor)->SetRisk(std::move(live_risk));
   auto server = server::Server::Start(so, ingestor->get(), &metrics);
   if (!server.ok()) return ReportError(server.status());
-  std::printf("ark serve: MLLP on %s:%u, HTTP on %s:%u (API: http://%s:%u/api/v1/openapi.json; threads %d)\n",
-              so.mllp_host.c_str(), (*server)->mllp_port(), so.http_host.c_str(), (*server)->http_port(),
-              so.http_host.c_str(), (*server)->http_port(), threads);
+  const char* scheme = tls_cert.empty() ? "http" : "https";
+  std::printf("ark serve: MLLP on %s:%u, %s on %s:%u (API: %s://%s:%u/api/v1/openapi.json; threads %d)\n",
+              so.mllp_host.c_str(), (*server)->mllp_port(), tls_cert.empty() ? "HTTP" : "HTTPS",
+              so.http_host.c_str(), (*server)->http_port(), scheme, so.http_host.c_str(),
+              (*server)->http_port(), threads);
   std::printf(
       "ark serve: restored %llu records from the live snapshot, replayed %llu from %s (%.0f ms); "
       "API token in %s/live/api.token (or a governance user's \"user:token\")\n",

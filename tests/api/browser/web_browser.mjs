@@ -4,6 +4,7 @@
 //   node web_browser.mjs FIXTURE.json SCENARIO
 // FIXTURE: {base, shots, tokens: {user: token}, ...ids}. Prints "ok"/"FAIL" per check and
 // "<N> checks, <F> failed"; exits 1 on any failure. Each view is screenshotted into fixture.shots.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
@@ -280,6 +281,55 @@ const scenarios = {
     await page.click('#sign-out');
     check(await waitText(page, '#projects-status', /projects?\./) && (await page.locator('#who-name').count()) === 0, 'signing out returns to the public view');
   },
+};
+
+// Waits until a row of `table` has cells matching `res` (one regular expression per cell, from the first).
+async function waitRow(page, table, res) {
+  try {
+    await page.waitForFunction(([t, srcs]) => [...document.querySelectorAll(t + ' tbody tr')].some((tr) => {
+      const tds = [...tr.querySelectorAll('td')].map((td) => td.textContent);
+      return srcs.every((src, k) => new RegExp(src).test(tds[k] ?? ''));
+    }), [table, res.map((r) => r.source)], { timeout: 15000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// The operations view, live: HL7 v2 is sent over MLLP (`ark send-hl7`) while the page is open.
+scenarios.operations = async (page) => {
+  await signIn(page, 'eve');
+  check(await waitText(page, '#operations-h', /^Operations$/) && !(await page.locator('#operations').isHidden()), 'the engineer lands on the operations view');
+  check((await text(page, '#nav')).includes('Operations'), 'the menu offers Operations to the engineer');
+  check(await waitText(page, '#ops-stream-status', /^Live: /), 'the alert stream is open');
+  check(await waitText(page, '#ops-feeds-status', /^No message received yet\.$/), 'no feed yet');
+  check(await waitText(page, '#ops-alerts-status', /^No alert yet\.$/), 'no alert yet');
+  await audit(page, 'operations-empty');
+  await page.evaluate(() => { window.notReloaded = true; });
+  const report = JSON.parse(execFileSync(fx.ark_binary, ['send-hl7', fx.hl7_file, '--to', fx.mllp, '--json'], { encoding: 'utf8' }));
+  check(report.sent === 15, 'ark send-hl7 sent 15 messages over MLLP: ' + JSON.stringify(report));
+  check(await waitText(page, '#ops-alerts', /aki_stage_2_or_more \(high\): aki_stage = 3/), 'the AKI alert appears through the event stream');
+  check(await waitText(page, '#ops-alerts-status', /^1 alert, newest first\.$/), 'one alert listed');
+  check(await waitRow(page, '#ops-feeds', [/^RXX01$/, /^15$/]), 'the feed of RXX01 shows 15 messages');
+  const row = await page.locator('#ops-feeds tbody tr').first().locator('td').allInnerTexts();
+  check(row[0] === 'RXX01' && row[1] === '15' && row[4] === '14' && row[5] === '0' && row[6] === '1', 'AA 14, AE 0, AR 1 for RXX01: ' + row.join(' | '));
+  check(Number(row[2]) > 0 && /^\d{4}-\d\d-\d\dT/.test(row[3]), 'a rate over the last minute and the last message time');
+  check(await waitRow(page, '#ops-indicators', [/^Persons in a bed$/, /^10$/]), 'persons in a bed (12) shown under the disclosure rule: 10');
+  check(await waitRow(page, '#ops-indicators', [/^Persons at AKI stage 1/, /^redacted \(7 or fewer\) \/ redacted \(7 or fewer\) \/ redacted/]),
+    'counts of 7 or fewer are redacted');
+  check(await waitText(page, '#ops-latency-status', /^1 alert, median at most/), 'the latency histogram counts the alert');
+  const bars = await page.locator('#ops-latency-chart rect').count();
+  const tall = await page.locator('#ops-latency-chart rect').evaluateAll((rs) => rs.filter((r) => Number(r.getAttribute('height')) > 0).length);
+  check(bars === 17 && tall === 1, 'an SVG bar per latency bucket, one of them non-empty (' + bars + ', ' + tall + ')');
+  check(await page.evaluate(() => window.notReloaded === true), 'all of it without a reload');
+  check(page.sent.some((r) => r.url.endsWith('/api/v1/live/alerts/stream')), 'the page reads the alert stream (EventSource)');
+  await audit(page, 'operations-live');
+  await page.click('#sign-out');
+  await page.waitForFunction(() => !document.getElementById('who-name') && location.hash === '#public');
+  await signIn(page, 'ana');
+  check(!(await text(page, '#nav')).includes('Operations'), 'an analyst has no Operations view in the menu');
+  await page.goto(fx.base + '/#operations');
+  check(await waitText(page, '#operations-denied', /This view is for engineer or admin users/), 'the analyst is told the operations view is not theirs');
 };
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
