@@ -73,6 +73,12 @@ Result<std::unique_ptr<LiveRisk>> LiveRisk::Create(stats::Scorer scorer, std::ve
   r->rules_ = std::move(rules);
   r->metrics_ = metrics;
   ARK_ASSIGN_OR_RETURN(r->risk_, r->scorer_.Score(r->base_.x, 1));
+  r->above_.assign(r->rules_.rules.size(), 0);
+  for (double p : r->risk_) {
+    r->total_ += p;
+    for (size_t i = 0; i < r->rules_.rules.size(); ++i)
+      if (r->rules_.rules[i].signal == "risk" && r->rules_.rules[i].Matches(p)) ++r->above_[i];
+  }
   r->row_of_.reserve(r->base_.persons.size());
   for (size_t i = 0; i < r->base_.persons.size(); ++i) r->row_of_[r->base_.persons[i]] = i;
   return r;
@@ -107,6 +113,12 @@ size_t LiveRisk::Update(const PseudoRecord& r, double* before) {
   if (!p.ok()) return SIZE_MAX;  // the row was scored at the start; a failure here is not expected
   *before = risk_[it->second];
   risk_[it->second] = *p;
+  total_ += *p - *before;
+  for (size_t i = 0; i < rules_.rules.size(); ++i) {
+    if (rules_.rules[i].signal != "risk") continue;
+    above_[i] += rules_.rules[i].Matches(*p) ? 1 : 0;
+    above_[i] -= rules_.rules[i].Matches(*before) ? 1 : 0;
+  }
   return it->second;
 }
 
@@ -172,15 +184,9 @@ Result<double> LiveRisk::RiskOf(PersonKey p) const {
 std::string LiveRisk::Json() const {
   nlohmann::json live = nlohmann::json::array();
   for (const FeatureUpdate& u : updates_) live.push_back(scorer_.features[u.feature]);
-  double total = 0;
-  for (double p : risk_) total += p;
   nlohmann::json above = nlohmann::json::object();
-  for (const AlertRule& rule : rules_.rules) {
-    if (rule.signal != "risk") continue;
-    size_t n = 0;
-    for (double p : risk_) n += rule.Matches(p) ? 1 : 0;
-    above[rule.name] = n;
-  }
+  for (size_t i = 0; i < rules_.rules.size(); ++i)
+    if (rules_.rules[i].signal == "risk") above[rules_.rules[i].name] = above_[i];
   nlohmann::json j = {{"model", scorer_.type},
                       {"baseline_date", base_.date},
                       {"persons", base_.persons.size()},
@@ -189,7 +195,7 @@ std::string LiveRisk::Json() const {
                       {"rescored", rescored_},
                       {"alerts", alerts_},
                       {"replayed", replayed_},
-                      {"risk_total", total},
+                      {"risk_total", total_},
                       {"at_or_above", above},
                       {"rescore_ms", Quantiles(rescore_us_)},
                       {"from_receipt_ms", Quantiles(receipt_us_)}};

@@ -82,7 +82,7 @@ class LiveRisk {
   //  "risk_total","at_or_above":{rule:count},
   //  "rescore_ms":{"p50","p99","max"},"from_receipt_ms":{"p50","p99","max"}} over the last 10,000
   // re-scores (exact quantiles). "replayed": live-log records re-applied at start; "risk_total":
-  // the sum of everyone's current risk (in row order: equal before and after a restart);
+  // the sum of everyone's current risk (the same bits before and after a restart);
   // "at_or_above": per "risk" rule, how many people match it now. Counts, no person.
   std::string Json() const;
   // The current risk of a person of the baseline (tests); NotFound otherwise.
@@ -103,6 +103,11 @@ class LiveRisk {
   RiskBaseline base_;
   std::unordered_map<PersonKey, size_t> row_of_;
   std::vector<double> risk_;
+  // Kept per re-score (Json takes no pass over everyone): the sum of risk_ (the baseline's in row
+  // order, then each change in record order: the same bits after a restart) and, per rule, how
+  // many people match it (0 for rules on other signals).
+  double total_ = 0;
+  std::vector<uint64_t> above_;
   RuleSet rules_;
   Metrics* metrics_ = nullptr;
   uint64_t events_ = 0, rescored_ = 0, alerts_ = 0, replayed_ = 0;
