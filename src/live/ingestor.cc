@@ -27,7 +27,7 @@ namespace {
 constexpr uint8_t kLogRecordJson = 16;  // payload: PseudoRecord JSON (logs of earlier releases)
 constexpr uint8_t kLogApplied = 17;  // payload: decimal seq; records up to it are in the store
 constexpr uint8_t kLogRecord = 18;   // payload: EncodePseudo (binary)
-constexpr const char* kSource = "live";
+constexpr const char* kSource = kLiveSource;
 
 std::string Vocabulary(const std::string& s) {
   if (s == "LN" || s == "LOINC" || s == "http://loinc.org") return "LOINC";
@@ -819,9 +819,36 @@ std::string Ingestor::IndicatorsJson() const {
   return j;
 }
 
-void Ingestor::SetRisk(std::unique_ptr<LiveRisk> risk) {
+Status Ingestor::SetRisk(std::unique_ptr<LiveRisk> risk) {
+  // Every record acknowledged before this start, from the start of the live log: no record is
+  // being written yet (the contract), so the log holds exactly the records up to last_seq_.
+  const int64_t t0 = NowMicros();
+  const uint64_t upto = last_seq_.load();
+  uint64_t read = 0;
+  std::vector<Alert> replayed_alerts;
+  ARK_ASSIGN_OR_RETURN(const std::vector<std::string> files, LogFiles());
+  ARK_RETURN_IF_ERROR(ReadLog(files, 0, 0, [&](uint8_t type, std::string_view payload) -> Status {
+    if (type != kLogRecord && type != kLogRecordJson) return Status::OK();
+    ARK_ASSIGN_OR_RETURN(PseudoRecord r, type == kLogRecord ? DecodePseudo(payload) : PseudoFromJson(payload));
+    if (r.seq > upto) return Status::OK();
+    ++read;
+    std::vector<Alert> a = risk->Replay(r);
+    // Alerts raised after the snapshot's cut are not in its recent list: put them back (once).
+    if (r.seq > restored_) replayed_alerts.insert(replayed_alerts.end(), a.begin(), a.end());
+    return Status::OK();
+  }));
+  {
+    std::lock_guard<std::mutex> l(sub_mu_);
+    for (const Alert& a : replayed_alerts) {
+      recent_.push_back(AlertJson(a));
+      if (recent_.size() > 1000) recent_.pop_front();
+    }
+  }
+  std::fprintf(stderr, "ark serve: live risk: %llu live-log records replayed (%.0f ms)\n",
+               static_cast<unsigned long long>(read), (NowMicros() - t0) / 1e3);
   std::lock_guard<std::mutex> l(state_mu_);
   risk_ = std::move(risk);
+  return Status::OK();
 }
 
 uint64_t Ingestor::Subscribe(AlertFn fn) {

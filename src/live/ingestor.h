@@ -110,10 +110,12 @@ class Ingestor {
 
   // Indicators; with live risk, its figures under "risk" (LiveRisk::Json).
   std::string IndicatorsJson() const;
-  // Live risk (risk.h): every record made durable from now on also updates it, and the alerts
-  // of its "risk" rules go out with the others. Records replayed at Open do not (the risk
-  // baseline is evaluated from the store after Open). Call before records arrive.
-  void SetRisk(std::unique_ptr<LiveRisk> risk);
+  // Live risk (risk.h): first every record of the live log (all files, acknowledged before this
+  // start) is replayed into it (LiveRisk::Replay: no alerts), then every record made durable
+  // from now on updates it and the alerts of its "risk" rules go out with the others. The
+  // baseline must not read the live feed (BuildLiveRisk), or those events would count twice.
+  // Call before records arrive. Errors: the live log's (IOError, Corruption naming the file).
+  Status SetRisk(std::unique_ptr<LiveRisk> risk);
   uint64_t Subscribe(AlertFn fn);
   void Unsubscribe(uint64_t id);
   std::vector<std::string> RecentAlerts() const;  // up to the last 1000, oldest first
@@ -222,6 +224,9 @@ class Ingestor {
   Status store_error_;
   std::thread store_thread_;
 };
+
+// The source (feed) of the events the live pipeline appends to the timeline store.
+inline constexpr const char* kLiveSource = "live";
 
 // The timeline-store events of one record (source "live"): ADT events as "HL7/ADT_A01" etc.,
 // results as "<vocabulary>/<code>" (LN → LOINC, SCT → SNOMED) with value and unit.

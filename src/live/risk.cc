@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "clinical/readmission.h"
@@ -72,6 +73,12 @@ Result<std::unique_ptr<LiveRisk>> LiveRisk::Create(stats::Scorer scorer, std::ve
   r->rules_ = std::move(rules);
   r->metrics_ = metrics;
   ARK_ASSIGN_OR_RETURN(r->risk_, r->scorer_.Score(r->base_.x, 1));
+  r->above_.assign(r->rules_.rules.size(), 0);
+  for (double p : r->risk_) {
+    r->total_ += p;
+    for (size_t i = 0; i < r->rules_.rules.size(); ++i)
+      if (r->rules_.rules[i].signal == "risk" && r->rules_.rules[i].Matches(p)) ++r->above_[i];
+  }
   r->row_of_.reserve(r->base_.persons.size());
   for (size_t i = 0; i < r->base_.persons.size(); ++i) r->row_of_[r->base_.persons[i]] = i;
   return r;
@@ -84,12 +91,10 @@ Result<double> LiveRisk::Score(const double* row) const {
   return 1 / (1 + std::exp(-eta));
 }
 
-std::vector<Alert> LiveRisk::Apply(const PseudoRecord& r) {
-  if (r.person == kNoPerson || r.kind == LiveRecord::Kind::kMerge) return {};
+size_t LiveRisk::Update(const PseudoRecord& r, double* before) {
+  if (r.person == kNoPerson || r.kind == LiveRecord::Kind::kMerge) return SIZE_MAX;
   const auto it = row_of_.find(r.person);
-  if (it == row_of_.end()) return {};  // not in the baseline: no features to score
-  const int64_t t0 = NowMicros();
-  ++events_;
+  if (it == row_of_.end()) return SIZE_MAX;  // not in the baseline: no features to score
   const size_t cols = base_.x.cols;
   double* row = base_.x.values.data() + it->second * cols;
   bool changed = false;
@@ -103,19 +108,30 @@ std::vector<Alert> LiveRisk::Apply(const PseudoRecord& r) {
       v = nv;
     }
   }
-  if (!changed) return {};
+  if (!changed) return SIZE_MAX;
   auto p = Score(row);
-  if (!p.ok()) return {};  // the row was scored at the start; a failure here is not expected
-  const double before = risk_[it->second];
+  if (!p.ok()) return SIZE_MAX;  // the row was scored at the start; a failure here is not expected
+  *before = risk_[it->second];
   risk_[it->second] = *p;
-  ++rescored_;
-  const int64_t t1 = NowMicros();
-  Keep(&rescore_us_, static_cast<double>(t1 - t0));
-  if (metrics_) metrics_->risk_rescore.Observe((t1 - t0) / 1e6);
-  if (r.received_us > 0) {
-    Keep(&receipt_us_, static_cast<double>(t1 - r.received_us));
-    if (metrics_) metrics_->risk_from_receipt.Observe((t1 - r.received_us) / 1e6);
+  total_ += *p - *before;
+  for (size_t i = 0; i < rules_.rules.size(); ++i) {
+    if (rules_.rules[i].signal != "risk") continue;
+    above_[i] += rules_.rules[i].Matches(*p) ? 1 : 0;
+    above_[i] -= rules_.rules[i].Matches(*before) ? 1 : 0;
   }
+  return it->second;
+}
+
+std::vector<Alert> LiveRisk::Replay(const PseudoRecord& r) {
+  double before = 0;
+  const size_t at = Update(r, &before);
+  if (at == SIZE_MAX) return {};
+  ++replayed_;
+  return Crossed(r, at, before);
+}
+
+std::vector<Alert> LiveRisk::Crossed(const PseudoRecord& r, size_t at, double before) const {
+  const double* p = &risk_[at];
   std::vector<Alert> out;
   for (size_t i = 0; i < rules_.rules.size(); ++i) {
     const AlertRule& rule = rules_.rules[i];
@@ -127,16 +143,35 @@ std::vector<Alert> LiveRisk::Apply(const PseudoRecord& r) {
     a.severity = rule.severity;
     a.value = *p;
     a.person = r.person;
-    a.practice = base_.practice[it->second];
+    a.practice = base_.practice[at];
     a.site = r.site;
     a.ward = r.ward;
     a.message_type = r.message_type;
     a.control_id = r.control_id;
     a.event_time = r.event_time;
     a.received_us = r.received_us;
-    ++alerts_;
     out.push_back(std::move(a));
   }
+  return out;
+}
+
+std::vector<Alert> LiveRisk::Apply(const PseudoRecord& r) {
+  if (r.person == kNoPerson || r.kind == LiveRecord::Kind::kMerge || !row_of_.count(r.person)) return {};
+  const int64_t t0 = NowMicros();
+  ++events_;
+  double before = 0;
+  const size_t at = Update(r, &before);
+  if (at == SIZE_MAX) return {};
+  ++rescored_;
+  const int64_t t1 = NowMicros();
+  Keep(&rescore_us_, static_cast<double>(t1 - t0));
+  if (metrics_) metrics_->risk_rescore.Observe((t1 - t0) / 1e6);
+  if (r.received_us > 0) {
+    Keep(&receipt_us_, static_cast<double>(t1 - r.received_us));
+    if (metrics_) metrics_->risk_from_receipt.Observe((t1 - r.received_us) / 1e6);
+  }
+  std::vector<Alert> out = Crossed(r, at, before);
+  alerts_ += out.size();
   return out;
 }
 
@@ -149,6 +184,9 @@ Result<double> LiveRisk::RiskOf(PersonKey p) const {
 std::string LiveRisk::Json() const {
   nlohmann::json live = nlohmann::json::array();
   for (const FeatureUpdate& u : updates_) live.push_back(scorer_.features[u.feature]);
+  nlohmann::json above = nlohmann::json::object();
+  for (size_t i = 0; i < rules_.rules.size(); ++i)
+    if (rules_.rules[i].signal == "risk") above[rules_.rules[i].name] = above_[i];
   nlohmann::json j = {{"model", scorer_.type},
                       {"baseline_date", base_.date},
                       {"persons", base_.persons.size()},
@@ -156,6 +194,9 @@ std::string LiveRisk::Json() const {
                       {"events", events_},
                       {"rescored", rescored_},
                       {"alerts", alerts_},
+                      {"replayed", replayed_},
+                      {"risk_total", total_},
+                      {"at_or_above", above},
                       {"rescore_ms", Quantiles(rescore_us_)},
                       {"from_receipt_ms", Quantiles(receipt_us_)}};
   return j.dump();

@@ -14,6 +14,12 @@
 // rule's index, as LiveState's. The alert names the person's key and registered practice (direct
 // care): it goes only where other live alerts go (authenticated API, SSE, webhooks).
 //
+// Restart: the state is derived, not stored. The baseline reads every feed but the live one
+// (source "live"), and the ingestor replays every record of the live log through Replay before
+// the server accepts messages (Ingestor::SetRisk), so each acknowledged event counts exactly once
+// (the log holds every acknowledged record once, whatever the store had received at a crash) and
+// a person who had crossed a rule's threshold is above it again without a new alert.
+//
 // Not thread-safe: the ingestor calls Apply on its committer thread and Json under its state lock.
 #pragma once
 
@@ -68,9 +74,16 @@ class LiveRisk {
   // Updates the person's row from the record and re-scores when it changed; returns the alerts
   // of "risk" rules the re-score crossed (emitted_us left 0).
   std::vector<Alert> Apply(const PseudoRecord& r);
-  // {"model","baseline_date","persons","features_live","events","rescored","alerts",
+  // As Apply for a record acknowledged before this start (the live log, at restart): the row and
+  // the risk change and no latency is observed; returns the alerts Apply raised for it then, for
+  // the recent-alerts list only (they are not emitted again).
+  std::vector<Alert> Replay(const PseudoRecord& r);
+  // {"model","baseline_date","persons","features_live","events","rescored","alerts","replayed",
+  //  "risk_total","at_or_above":{rule:count},
   //  "rescore_ms":{"p50","p99","max"},"from_receipt_ms":{"p50","p99","max"}} over the last 10,000
-  // re-scores (exact quantiles).
+  // re-scores (exact quantiles). "replayed": live-log records re-applied at start; "risk_total":
+  // the sum of everyone's current risk (the same bits before and after a restart);
+  // "at_or_above": per "risk" rule, how many people match it now. Counts, no person.
   std::string Json() const;
   // The current risk of a person of the baseline (tests); NotFound otherwise.
   Result<double> RiskOf(PersonKey p) const;
@@ -78,6 +91,11 @@ class LiveRisk {
  private:
   LiveRisk() = default;
   Result<double> Score(const double* row) const;
+  // Updates the row of `r`'s person; its index when the row changed and was re-scored (the
+  // previous risk in *before), SIZE_MAX otherwise.
+  size_t Update(const PseudoRecord& r, double* before);
+  // The alerts of the "risk" rules the re-score of row `at` from `before` crossed.
+  std::vector<Alert> Crossed(const PseudoRecord& r, size_t at, double before) const;
 
   stats::Scorer scorer_;
   std::unique_ptr<stats::GbtPredictor> gbt_;
@@ -85,9 +103,14 @@ class LiveRisk {
   RiskBaseline base_;
   std::unordered_map<PersonKey, size_t> row_of_;
   std::vector<double> risk_;
+  // Kept per re-score (Json takes no pass over everyone): the sum of risk_ (the baseline's in row
+  // order, then each change in record order: the same bits after a restart) and, per rule, how
+  // many people match it (0 for rules on other signals).
+  double total_ = 0;
+  std::vector<uint64_t> above_;
   RuleSet rules_;
   Metrics* metrics_ = nullptr;
-  uint64_t events_ = 0, rescored_ = 0, alerts_ = 0;
+  uint64_t events_ = 0, rescored_ = 0, alerts_ = 0, replayed_ = 0;
   std::deque<double> rescore_us_, receipt_us_;  // the last 10,000
 };
 

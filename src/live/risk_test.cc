@@ -110,6 +110,42 @@ TEST(LiveRiskState, EventsUpdateFeaturesIncrementallyAndRulesFireOnCrossing) {
   EXPECT_NE(j.find("\"alerts\":1"), std::string::npos) << j;
 }
 
+// Replay (the live log at a restart) leaves the same rows and risks as Apply did, reports the
+// crossing it re-derives (for the recent list) and counts none of it as this run's re-scores; an
+// event after it alerts only on a new crossing.
+TEST(LiveRiskState, ReplayLeavesTheStateApplyLeftWithoutCountingItsReScores) {
+  const int32_t day = DayOf(*ParseTime("2025-06-01", "%Y-%m-%d"));
+  const Seconds t = static_cast<Seconds>(day + 1) * kSecondsPerDay;
+  RuleSet rules;
+  rules.rules.push_back({"risk_high", "risk", ">=", "medium", Sigmoid(-3 + 1 + 1.5 * 0.7)});
+  auto live = Make(rules, day), replayed = Make(rules, day);
+  ASSERT_TRUE(live && replayed);
+  PseudoRecord adm = Record(LiveRecord::Kind::kAdmit, 7, 1, t);
+  adm.admission_type = "EM";
+  EXPECT_TRUE(live->Apply(adm).empty());
+  EXPECT_TRUE(replayed->Replay(adm).empty());
+  adm.seq = 2;
+  ASSERT_EQ(live->Apply(adm).size(), 1u);
+  const std::vector<Alert> again = replayed->Replay(adm);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].id, 2u * 64);
+  EXPECT_EQ(*replayed->RiskOf(7), *live->RiskOf(7));
+  EXPECT_EQ(*replayed->RiskOf(9), *live->RiskOf(9));
+  const std::string j = replayed->Json();
+  EXPECT_NE(j.find("\"replayed\":2"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"rescored\":0"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"alerts\":0"), std::string::npos) << j;
+  EXPECT_NE(j.find("\"at_or_above\":{\"risk_high\":1}"), std::string::npos) << j;
+  // Still above: no alert for the same crossing; person 9 crossing afresh alerts once.
+  adm.seq = 3;
+  EXPECT_TRUE(replayed->Apply(adm).empty());
+  PseudoRecord other = Record(LiveRecord::Kind::kAdmit, 9, 4, t);
+  other.admission_type = "EM";
+  EXPECT_TRUE(replayed->Apply(other).empty());
+  other.seq = 5;
+  EXPECT_EQ(replayed->Apply(other).size(), 1u);
+}
+
 TEST(LiveRiskState, LiveCodesStandForTheBatchCodes) {
   PseudoRecord ae = Record(LiveRecord::Kind::kRegister, 1, 1, 1000);
   ae.patient_class = "E";

@@ -194,7 +194,8 @@ int Serve(int argc, char** argv) {
   auto ingestor = live::Ingestor::Open(io, &metrics);
   const double open_ms = (live::NowMicros() - open_t0) / 1000.0;
   if (!ingestor.ok()) return ReportError(ingestor.status());
-  if (live_risk) (*ingestor)->SetRisk(std::move(live_risk));
+  if (live_risk)
+    if (Status s = (*ingestor)->SetRisk(std::move(live_risk)); !s.ok()) return ReportError(s);
   auto server = server::Server::Start(so, ingestor->get(), &metrics);
   if (!server.ok()) return ReportError(server.status());
   const char* scheme = tls_cert.empty() ? "http" : "https";

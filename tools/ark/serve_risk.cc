@@ -7,6 +7,7 @@
 #include "core/time.h"
 #include "governance/governance.h"
 #include "governance/ledger.h"
+#include "live/ingestor.h"
 #include "model_features.h"
 
 namespace ark::cli {
@@ -50,8 +51,13 @@ Result<std::unique_ptr<live::LiveRisk>> BuildLiveRisk(const ServeRiskOptions& o,
   ARK_ASSIGN_OR_RETURN(study::Purpose sp, study::ParsePurpose("direct-care"));  // opt-outs do not apply
   live::RiskBaseline base;
   base.date = FormatDate(day);
+  // The engine reads only the project's approved feeds, and never the live one: live events are
+  // counted by replaying the live log (Ingestor::SetRisk), once, whatever reached the store.
+  std::vector<std::string> feeds;
+  for (const std::string& d : gate.datasets)
+    if (d != live::kLiveSource) feeds.push_back(d);
   const FeatureRequest req{model.json.value("definition_path", std::string()), model.scorer.features, {}, "",
-                           gate.datasets};  // the engine reads only the project's approved feeds
+                           feeds};
   std::vector<PersonKey> persons;
   ARK_ASSIGN_OR_RETURN(stats::FeatureTable table, FeatureTableAt(model.def, day, req, o.ark_dir, sp, o.threads, &persons));
   if (persons.empty()) return Status::FailedPrecondition("nobody in the model's population at " + date + ": nothing to score");
