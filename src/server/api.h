@@ -33,6 +33,7 @@
 #include "governance/ledger.h"
 #include "live/ingestor.h"
 #include "server/auth.h"
+#include "server/jobs.h"
 
 namespace ark::server {
 
@@ -120,6 +121,16 @@ class Api {
   ApiResponse LiveIndicators(Ctx&);
   ApiResponse LiveAlerts(Ctx&);
   ApiResponse LiveStream(Ctx&);
+  // Jobs and the analyst's definitions (api_jobs.cc, server/jobs.h).
+  ApiResponse DefinitionCheck(Ctx&);
+  ApiResponse JobSubmit(Ctx&);
+  ApiResponse JobList(Ctx&);
+  ApiResponse JobShow(Ctx&);
+  ApiResponse JobCancel(Ctx&);
+  ApiResponse JobMeasure(Ctx&);
+  ApiResponse OutputSubmit(Ctx&);
+  void StartJobs();
+  std::unique_ptr<Jobs> jobs_;
 
   const std::string ark_dir_;
   live::Ingestor* ingestor_;
