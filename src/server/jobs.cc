@@ -124,6 +124,7 @@ void Jobs::Log(Job& j, const std::string& message) { j.log.push_back({Now(), mes
 
 Status Jobs::Start() {
   const std::string dir = ark_dir_ + "/jobs";
+  Status first_error;
   if (DIR* d = ::opendir(dir.c_str())) {
     std::vector<std::string> files;
     while (struct dirent* e = ::readdir(d)) {
@@ -133,21 +134,30 @@ Status Jobs::Start() {
     ::closedir(d);
     std::lock_guard<std::mutex> l(mu_);
     for (const std::string& f : files) {
-      ARK_ASSIGN_OR_RETURN(std::string text, ReadFile(f));
-      ARK_ASSIGN_OR_RETURN(Job j, FromJson(f, text));
+      // Ids come from the file names too, so a job file that cannot be read is never overwritten.
+      const std::string base = f.substr(dir.size() + 1, f.size() - dir.size() - 6);
+      if (!base.empty() && base.size() < 18 && base.find_first_not_of("0123456789") == std::string::npos)
+        next_id_ = std::max<int64_t>(next_id_, std::stoll(base) + 1);
+      auto text = ReadFile(f);
+      auto loaded = text.ok() ? FromJson(f, *text) : Result<Job>(text.status());
+      if (!loaded.ok()) {
+        if (first_error.ok()) first_error = loaded.status();
+        continue;
+      }
+      Job j = std::move(*loaded);
       if (!j.Finished()) {
         j.state = "failed";
         j.error = "the server stopped before the job finished";
         j.finished = Now();
         Log(j, j.error);
-        ARK_RETURN_IF_ERROR(Save(j));
+        if (Status saved = Save(j); !saved.ok() && first_error.ok()) first_error = saved;
       }
       next_id_ = std::max(next_id_, j.id + 1);
       jobs_[j.id] = std::move(j);
     }
   }
   worker_ = std::thread([this] { Work(); });
-  return Status::OK();
+  return first_error;
 }
 
 Result<Job> Jobs::Add(const JobRequest& r) {

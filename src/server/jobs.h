@@ -69,8 +69,9 @@ class Jobs {
   Jobs(const Jobs&) = delete;
   Jobs& operator=(const Jobs&) = delete;
 
-  // Loads ARK/jobs (ending jobs a previous process left unfinished) and starts the worker.
-  // Errors: Corruption naming a job file that is not a job.
+  // Loads ARK/jobs (ending jobs a previous process left unfinished) and starts the worker, always.
+  // Errors (the first): Corruption naming a job file that is not a job (skipped, and its id
+  // never reused), or an IOError.
   Status Start();
   // Queues a job; its definition is written to ARK/jobs/<id>/definition.yaml.
   Result<Job> Add(const JobRequest& r);

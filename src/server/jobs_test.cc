@@ -241,7 +241,7 @@ TEST(Jobs, UnfinishedJobsOfAStoppedServerEndFailedAtTheNextStart) {
   EXPECT_EQ(done->state, "succeeded") << done->error;
 }
 
-TEST(Jobs, AStoppedStartRefusesACorruptJobFile) {
+TEST(Jobs, ACorruptJobFileIsReportedAndTheWorkerStillRuns) {
   const std::string ark = MakeArk("corrupt");
   ASSERT_TRUE(MakeDirs(ark + "/jobs").ok());
   ASSERT_TRUE(WriteFileAtomic(ark + "/jobs/1.json", "{not json").ok());
@@ -250,6 +250,14 @@ TEST(Jobs, AStoppedStartRefusesACorruptJobFile) {
   Status s = jobs.Start();
   EXPECT_EQ(s.code(), StatusCode::kCorruption);
   EXPECT_NE(s.message().find("jobs/1.json"), std::string::npos) << s.message();
+  // The worker runs anyway: no new job waits forever behind a bad file.
+  auto j = jobs.Add(Request(true));
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(j->id, 2);  // the bad file keeps its id
+  EXPECT_EQ(*ReadFile(ark + "/jobs/1.json"), "{not json");
+  auto done = jobs.WaitFinished(j->id);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state, "succeeded") << done->error;
 }
 
 }  // namespace
