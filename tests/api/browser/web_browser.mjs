@@ -309,6 +309,9 @@ const scenarios = {
     await page.click('button.release[data-measure="diabetes_by_gender"]');
     check(await waitText(page, '#job-measures', /Output \d+ submitted: submitted/), 'the release is requested from the page');
     await page.click('#sign-out');
+    // Signed out (back on the public view) before the checker signs in on the same page.
+    await page.waitForFunction(() => !document.querySelector('#who-name') && !document.querySelector('#public').hidden);
+    check(await waitText(page, '#projects-status', /projects?\./), 'ana signs out');
     await signIn(page, 'chris');
     await page.goto(fx.base + '/#review');
     check(await waitText(page, '#review-body', /diabetes_by_gender/), 'the output waits in the checker\'s queue');
