@@ -5,6 +5,8 @@
 //    row (and on a row whose route is not described). Every response is then validated against
 //    its schema in the description by ajv (tests/api/validate_responses.mjs, pinned in
 //    tests/api/package-lock.json; `make test` installs it).
+//    The jobs' rows use finished jobs (on dummy data and on the Ark) and queued ones held by the
+//    ARK_JOBS_HOLD test hook, so every status is deterministic.
 //  - ApiSession.*: the cookie's attributes, CSRF, sign-out, throttling, and the ledger.
 //  - ApiBadInput.*: oversized bodies, malformed JSON, path traversal, unknown routes, each refused
 //    while /healthz keeps answering.
@@ -147,12 +149,53 @@ std::pair<std::string, std::string> SignIn(uint16_t port, const std::string& use
   return {session, j.is_object() ? j.value("csrf_token", "") : ""};
 }
 
+// A definition whose codes are inline (definitions sent to the server read no files).
+constexpr const char* kJobDefinition = R"(name: matrix
+codelists:
+  diabetes: {codes: ["44054006"], system: SNOMED}
+index_date: 2025-03-31
+population: {alive: true}
+variables:
+  has_diabetes: {exists: diabetes, to: 0d}
+  counted: "true"
+  gender: sex
+measures:
+  people_by_gender:
+    numerator: has_diabetes
+    denominator: counted
+    group_by: [gender]
+    intervals: {every: year, from: 2023-04-01, to: 2025-03-31}
+)";
+
+// Submits a job as `who` (headers) and, when `wait`, polls GET /jobs/{id} until it has finished
+// (a bound, not a timing assertion). Returns the last Job seen.
+json SubmitJob(uint16_t port, const std::vector<std::pair<std::string, std::string>>& who, const std::string& project,
+               bool dummy, bool wait) {
+  Reply r = Request(port, "POST", "/api/v1/projects/" + project + "/jobs", who,
+                    json{{"definition", kJobDefinition}, {"dummy", dummy}}.dump());
+  EXPECT_EQ(r.status, 202) << r.body;
+  json j = json::parse(r.body, nullptr, false);
+  for (int i = 0; wait && i < 3000 && j.is_object(); ++i) {
+    const std::string state = j.value("state", "");
+    if (state == "succeeded" || state == "failed" || state == "cancelled") break;
+    ::usleep(20000);
+    j = json::parse(Request(port, "GET", "/api/v1/jobs/" + std::to_string(j.value("id", 0)), who).body, nullptr, false);
+  }
+  return j;
+}
+
 TEST(ApiMatrix, EveryRoleOnEveryRoute) {
   const std::string node_dir = std::string(ARK_SOURCE_DIR) + "/tests/api";
   if (!PathExists(node_dir + "/node_modules/ajv/package.json")) {
     FAIL() << node_dir << "/node_modules is missing: run `make test` (it runs `npm ci --prefix tests/api`)";
   }
+  // The jobs' test hook: while this file exists no job starts (created once the finished jobs
+  // the rows read are done, so that the jobs the rows cancel are still queued).
+  const std::string hold = ::testing::TempDir() + "ark_api_matrix_hold_" + std::to_string(::getpid());
+  (void)RemoveAll(hold);
+  ::setenv("ARK_JOBS_HOLD", hold.c_str(), 1);
   Served s("matrix");
+  ::unsetenv("ARK_JOBS_HOLD");
   ASSERT_TRUE(s.ok());
   const uint16_t port = s.http();
   // Pending projects for the decision rows, one per role (created as the CLI does).
@@ -237,6 +280,18 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
       output_of[who] = o->id;
     }
   }
+  // Jobs of the analyst in p-out: finished on dummy data and on the Ark (its live store), and
+  // queued ones (held) for the cancellation rows, one per role that may cancel and one for the rest.
+  const std::vector<std::pair<std::string, std::string>> analyst_bearer = {{"Authorization", "Bearer " + s.tokens["analyst"]}};
+  const json dummy_job = SubmitJob(port, analyst_bearer, "p-out", true, true);
+  ASSERT_EQ(dummy_job.value("state", ""), "succeeded") << dummy_job.dump();
+  const json real_job = SubmitJob(port, analyst_bearer, "p-out", false, true);
+  ASSERT_EQ(real_job.value("state", ""), "succeeded") << real_job.dump();
+  ASSERT_TRUE(WriteFileAtomic(hold, "held").ok());
+  std::map<std::string, int64_t> queued_job;
+  for (const char* who : {"admin", "analyst", "session", "others"})
+    queued_job[who] = SubmitJob(port, analyst_bearer, "p-out", true, false).value("id", 0);
+  const std::string real_job_path = "/api/v1/jobs/" + std::to_string(real_job.value("id", 0));
   const std::string first_output = std::to_string(output_of["admin"]), run_path = "/api/v1/runs/" + std::to_string(run_id);
   const auto signed_in = SignIn(port, s.tokens["analyst"]);
   const std::string cookie = signed_in.first, csrf = signed_in.second;  // (clang 14: no lambda capture of bindings)
@@ -329,6 +384,26 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
        {{"anonymous", 401}, {"interim", 200}, {"admin", 200}, {"engineer", 200}}, 403},
       {"GET", "/api/v1/live/latency", fixed("/api/v1/live/latency"), none,
        {{"anonymous", 401}, {"interim", 200}, {"admin", 200}, {"engineer", 200}}, 403},
+      // Jobs (api_jobs.cc): the analyst's jobs in p-out.
+      {"POST", "/api/v1/definitions/check", fixed("/api/v1/definitions/check"),
+       [](const std::string&) { return json{{"definition", kJobDefinition}}.dump(); }, kAnon401, 200},
+      {"POST", "/api/v1/projects/{id}/jobs", fixed("/api/v1/projects/p-out/jobs"),
+       [](const std::string&) { return json{{"definition", kJobDefinition}, {"dummy", true}, {"people", 50}}.dump(); },
+       {{"anonymous", 401}, {"analyst", 202}, {"session", 202}}, 403},
+      {"GET", "/api/v1/jobs", fixed("/api/v1/jobs"), none, {{"anonymous", 401}, {"interim", 403}}, 200},
+      {"GET", "/api/v1/jobs/{id}", fixed(real_job_path), none,
+       {{"anonymous", 401}, {"admin", 200}, {"analyst", 200}, {"session", 200}}, 403},
+      {"POST", "/api/v1/jobs/{id}/cancellation",
+       [&](const std::string& role) {
+         const int64_t id = queued_job.count(role) ? queued_job[role] : queued_job["others"];
+         return "/api/v1/jobs/" + std::to_string(id) + "/cancellation";
+       },
+       none, {{"anonymous", 401}, {"admin", 200}, {"analyst", 200}, {"session", 200}}, 403},
+      {"GET", "/api/v1/jobs/{id}/measures/{name}", fixed(real_job_path + "/measures/people_by_gender"), none,
+       {{"anonymous", 401}, {"analyst", 200}, {"session", 200}}, 403},
+      {"POST", "/api/v1/outputs", fixed("/api/v1/outputs"),
+       [&](const std::string&) { return json{{"job", real_job.value("id", 0)}, {"measure", "people_by_gender"}}.dump(); },
+       {{"anonymous", 401}, {"analyst", 201}, {"session", 201}}, 403},
       // Last: it ends the session of the "session" role.
       {"DELETE", "/api/v1/session", fixed("/api/v1/session"), none, kAnon401, 204},
   };
@@ -360,6 +435,13 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
                           {"content_type", r.Header("Content-Type")}, {"body", r.body}, {"role", role}});
     }
   }
+  (void)RemoveAll(hold);
+  // A finished job cannot be cancelled; a dummy run's measures are not released.
+  EXPECT_EQ(Request(port, "POST", real_job_path + "/cancellation", headers_of("analyst", true)).status, 409);
+  EXPECT_EQ(Request(port, "POST", "/api/v1/outputs", headers_of("analyst", true),
+                    json{{"job", dummy_job.value("id", 0)}, {"measure", "people_by_gender"}}.dump())
+                .status,
+            409);
   // The checker's approval is on the ledger and in the public releases; it cannot be decided again.
   const std::string released = std::to_string(output_of["output_checker"]);
   EXPECT_NE(s.Ledger().find("\"type\":\"output.released\""), std::string::npos);

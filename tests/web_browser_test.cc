@@ -26,6 +26,7 @@
 #include "server/test_util.h"
 #include "store/store.h"
 #include "store/store_test_util.h"
+#include "study/dummy.h"
 
 namespace ark::server {
 namespace {
@@ -45,6 +46,23 @@ gov::Project MakeProject(const std::string& id, const std::string& title, const 
   p.end = "2099-12-31";
   return p;
 }
+
+// The editor's definition (codes inline, as the server requires).
+constexpr const char* kEditorDefinition = R"(name: editor
+codelists:
+  diabetes: {codes: ["44054006", "73211009"], system: SNOMED}
+index_date: 2025-03-31
+population: {registered: true, alive: true}
+variables:
+  has_diabetes: {exists: diabetes, to: 0d}
+  gender: sex
+measures:
+  diabetes_by_gender:
+    numerator: has_diabetes
+    denominator: has_diabetes
+    group_by: [gender]
+    intervals: {every: year, from: 2023-04-01, to: 2025-03-31}
+)";
 
 // A demo-like Ark: admin, an analyst (ana), an output checker (chris), and carol who is both; an
 // approved project with a run and outputs (one released, two to decide, one carol wrote), and two
@@ -73,7 +91,15 @@ class WebBrowser : public ::testing::Test {
   }
 
   void MakeArk() {
-    auto cat = Catalog::Create(ark_);
+    // The editor's test runs on an Ark of dummy data (feed "dummy"), so its run on the Ark has people.
+    const bool with_data = ::testing::UnitTest::GetInstance()->current_test_info()->name() ==
+                           std::string("AnalystChecksRunsOnDummyThenOnTheArkAndRequestsRelease");
+    if (with_data) {
+      auto def = study::ParseDefinition(kEditorDefinition, "def", "");
+      ASSERT_TRUE(def.ok()) << def.status().ToString();
+      ASSERT_TRUE(study::MakeDummyArk(*def, ark_, {.people = 300, .seed = 11, .threads = 1}).ok());
+    }
+    auto cat = with_data ? Catalog::Open(ark_) : Catalog::Create(ark_);
     ASSERT_TRUE(cat.ok()) << cat.status().ToString();
     auto admin_token = gov::AddUser(**cat, nullptr, "admin", {"admin"});
     ASSERT_TRUE(admin_token.ok());
@@ -92,6 +118,16 @@ class WebBrowser : public ::testing::Test {
     ASSERT_TRUE(gov::ApproveProject(**cat, **ledger, admin, "copd-2026", gov::Today(), "meets the criteria").ok());
     ASSERT_TRUE(gov::CreateProject(**cat, admin, MakeProject("asthma-2027", "Asthma in children", {"ana"})).ok());
     ASSERT_TRUE(gov::CreateProject(**cat, admin, MakeProject("flu-2027", "Influenza vaccine uptake", {"ana"})).ok());
+    if (with_data) {
+      gov::Project diab = MakeProject("diab-2026", "Diabetes by gender", {"ana"});
+      diab.datasets = {"dummy"};
+      ASSERT_TRUE(gov::CreateProject(**cat, admin, diab).ok());
+      ASSERT_TRUE(gov::ApproveProject(**cat, **ledger, admin, "diab-2026", gov::Today(), "meets the criteria").ok());
+      fx_["definition"] = kEditorDefinition;
+      std::string typo = kEditorDefinition;
+      typo.replace(typo.find("{exists:"), 8, "{exist: ");  // line 7, column 18
+      fx_["typo"] = typo;
+    }
     fx_["projects"] = {"copd-2026", "asthma-2027", "flu-2027"};
     fx_["to_admit"] = "asthma-2027";
     fx_["to_deny"] = "flu-2027";
@@ -289,6 +325,22 @@ TEST_F(WebBrowser, OperationsSeesIndicatorsLiveAlertsAndFeedHealth) {
   EXPECT_EQ(feeds[0]["aa"], 14);
   EXPECT_EQ(feeds[0]["ar"], 1);
   EXPECT_EQ(json::parse(live::testing::Http(proc_.http, "GET", "/api/v1/live/alerts", interim).body).size(), 1u);
+}
+
+// The definition editor (web/editor.js): errors at line and column, a run on dummy data, then on
+// the Ark with its measures as a table and a chart, and a release requested from the page; the
+// output waits in the checkers' queue.
+TEST_F(WebBrowser, AnalystChecksRunsOnDummyThenOnTheArkAndRequestsRelease) {
+  Browse("editor");
+  auto cat = Catalog::Open(ark_);
+  ASSERT_TRUE(cat.ok());
+  auto outs = gov::ListOutputs(**cat, "diab-2026");
+  ASSERT_TRUE(outs.ok()) << outs.status().ToString();
+  ASSERT_EQ(outs->size(), 1u);
+  EXPECT_EQ(outs->front().state, "submitted");
+  EXPECT_EQ(outs->front().author, "ana");
+  const std::string ledger = Ledger();
+  EXPECT_NE(ledger.find("\"type\":\"run.dummy\""), std::string::npos);
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
-// The analyst's view: the runs of their projects (GET /api/v1/runs: recorded runs, population as a
-// size band) and the outputs they submitted with their review state (GET /api/v1/outputs).
-// The API has no job route yet, so a run appears here once it is recorded (state "recorded").
+// The analyst's view: the definition editor and its jobs (editor.js), the runs of their projects
+// (GET /api/v1/runs: recorded runs, population as a size band) and the outputs they submitted with
+// their review state (GET /api/v1/outputs).
 // An analyst also applies for a project here (POST /api/v1/projects; the committee decides).
 import { get, post } from './api.js';
 import { byId, fillTable, plural, setStatus } from './dom.js';
+import * as editor from './editor.js';
 
 const words = (id) => byId(id).value.split(',').map((w) => w.trim()).filter((w) => w);
 
@@ -30,6 +31,7 @@ export async function show(who) {
     wired = true;
   }
   if (!byId('apply-people').value) byId('apply-people').value = who.user;
+  await editor.show(who);
   const [runs, all] = await Promise.all([get('/runs'), get('/outputs')]);
   const outputs = all.filter((o) => o.author === who.user);  // a checker's queue holds others' too
   fillTable(byId('analyst-runs'), runs, [

@@ -5,9 +5,10 @@
 const KEY = 'ark.csrf';
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, body) {
     super(message);
     this.status = status;
+    this.body = body;  // the error's JSON (a definition's errors: body.errors)
   }
 }
 
@@ -20,7 +21,7 @@ export async function call(method, path, body) {
   });
   if (res.status === 204) return null;
   const data = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, (data && data.error) || 'HTTP ' + res.status);
+  if (!res.ok) throw new ApiError(res.status, (data && data.error) || 'HTTP ' + res.status, data);
   return data;
 }
 

@@ -43,7 +43,7 @@ Result<std::vector<std::string>> EveryFeed(Catalog& cat) {
 Result<Access> Admit(Catalog& cat, const GateRequest& r, const std::string& today) {
   Access a;
   a.command = r.command;
-  const std::string who = r.user.empty() ? "-" : r.user;
+  const std::string who = r.identified ? r.identified->user : r.user.empty() ? "-" : r.user;
   if (r.project.empty()) {
     ARK_ASSIGN_OR_RETURN(auto enforced, cat.GetMeta("governance_enforced"));
     if (enforced.value_or("") != "1") return a;  // a workspace access on an Ark that does not enforce governance
@@ -51,7 +51,11 @@ Result<Access> Admit(Catalog& cat, const GateRequest& r, const std::string& toda
         "this Ark enforces governance: 'ark " + r.command +
         "' needs --project and --as (an approved project and one of its people)"));
   }
-  ARK_ASSIGN_OR_RETURN(a.actor, Identify(cat, r.user, r.token));
+  if (r.identified) {
+    a.actor = *r.identified;
+  } else {
+    ARK_ASSIGN_OR_RETURN(a.actor, Identify(cat, r.user, r.token));
+  }
   auto p = GetProject(cat, r.project);
   if (!p.ok()) return LogRefusal(cat.ark_dir(), who, p.status());
   a.project = std::move(*p);

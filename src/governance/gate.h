@@ -45,6 +45,9 @@ struct GateRequest {
   // The command cannot narrow what it reads to some feeds (`pathways`, `export`): it reads every
   // feed of the Ark, so the project must be approved for each (datasets = every feed).
   bool every_feed = false;
+  // Who asks, already identified by the caller (the server: a session or token that gov::Authenticate
+  // checked); when set, user and token are not checked again.
+  std::optional<Actor> identified;
 };
 
 struct Access {

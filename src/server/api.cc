@@ -18,6 +18,7 @@
 #include "governance/release.h"
 #include "server/ops.h"
 #include "server/read_cache.h"
+#include "server/api_ctx.h"
 
 namespace ark::server {
 
@@ -25,6 +26,7 @@ using OJson = nlohmann::ordered_json;
 
 constexpr size_t kJsonBodyLimit = 64u << 10;  // sign-in, applications, decisions
 constexpr size_t kCodeBodyLimit = 1u << 10;    // a citizen's receipt code
+constexpr size_t kDefinitionBodyLimit = 256u << 10;  // a study definition (jobs)
 
 int HttpStatusOf(const Status& s) {
   switch (s.code()) {
@@ -124,12 +126,6 @@ OJson PrincipalJson(const Principal& p) {
 
 }  // namespace
 
-struct Api::Ctx {
-  const ApiRequest& req;
-  const Entry& route;
-  std::vector<std::string> params;
-  bool ledgered = false;  // the handler (or governance) already put this request on the ledger
-};
 
 Api::Api(std::string ark_dir, live::Ingestor* ingestor, Auth* auth)
     : ark_dir_(std::move(ark_dir)), ingestor_(ingestor), auth_(auth) {
@@ -164,7 +160,16 @@ Api::Api(std::string ark_dir, live::Ingestor* ingestor, Auth* auth)
       {"GET", "/api/v1/live/alerts/stream", true, 0, &Api::LiveStream},
       {"GET", "/api/v1/live/feeds", true, 0, &Api::LiveFeeds},
       {"GET", "/api/v1/live/latency", true, 0, &Api::LiveLatency},
+      // Jobs and the analyst's definitions (api_jobs.cc).
+      {"POST", "/api/v1/definitions/check", true, kDefinitionBodyLimit, &Api::DefinitionCheck},
+      {"POST", "/api/v1/projects/{id}/jobs", true, kDefinitionBodyLimit, &Api::JobSubmit},
+      {"GET", "/api/v1/jobs", true, 0, &Api::JobList},
+      {"GET", "/api/v1/jobs/{id}", true, 0, &Api::JobShow},
+      {"POST", "/api/v1/jobs/{id}/cancellation", true, 0, &Api::JobCancel},
+      {"GET", "/api/v1/jobs/{id}/measures/{name}", true, 0, &Api::JobMeasure},
+      {"POST", "/api/v1/outputs", true, kJsonBodyLimit, &Api::OutputSubmit},
   };
+  StartJobs();
 }
 
 std::vector<std::string> Api::Routes() const {

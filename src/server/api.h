@@ -37,6 +37,7 @@
 #include "server/auth.h"
 #include "server/feeds.h"
 #include "server/read_cache.h"
+#include "server/jobs.h"
 
 namespace ark::server {
 
@@ -133,6 +134,16 @@ class Api {
   ApiResponse LiveLatency(Ctx&);  // operations (ops.h)
   const live::Metrics* metrics_ = nullptr;
   const FeedHealth* feeds_ = nullptr;
+  // Jobs and the analyst's definitions (api_jobs.cc, server/jobs.h).
+  ApiResponse DefinitionCheck(Ctx&);
+  ApiResponse JobSubmit(Ctx&);
+  ApiResponse JobList(Ctx&);
+  ApiResponse JobShow(Ctx&);
+  ApiResponse JobCancel(Ctx&);
+  ApiResponse JobMeasure(Ctx&);
+  ApiResponse OutputSubmit(Ctx&);
+  void StartJobs();
+  std::unique_ptr<Jobs> jobs_;
 
   const std::string ark_dir_;
   live::Ingestor* ingestor_;

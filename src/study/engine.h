@@ -64,4 +64,9 @@ std::vector<Interval> MeasurePoints(const Definition& def);
 // The point of interval `iv` (as in MeasurePoints).
 Interval MeasurePoint(const Definition& def, const Interval& iv);
 
+// A run stopped because its caller cancelled it (RunOptions::cancelled): a FailedPrecondition
+// whose message starts "cancelled" and names the stage. Nothing was written.
+Status Cancelled(const std::string& stage);
+bool IsCancelled(const Status& s);
+
 }  // namespace ark::study

@@ -553,13 +553,24 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
   // concatenation is already in (person, seq) order.
   std::vector<std::string> part_text(parts);
   std::vector<uint64_t> part_count(parts, 0);
+  std::mutex progress_mu;
+  size_t parts_done = 0;
   Status st = store::ParallelFor(parts, threads, [&](size_t i, int w) -> Status {
+    if (opts.cancelled && opts.cancelled()) return Cancelled("evaluate");
     PersonKey begin = static_cast<PersonKey>(persons * i / parts), end = static_cast<PersonKey>(persons * (i + 1) / parts);
     Worker* wk = workers[w].get();
     wk->text = &part_text[i];
     wk->text_rows = &part_count[i];
-    return store.ForEachPersonInRange(begin, end, [wk](const Person& p, std::span<const Event> ev) { return wk->Visit(p, ev); }, 1,
-                                      columns);
+    uint32_t seen = 0;
+    ARK_RETURN_IF_ERROR(store.ForEachPersonInRange(begin, end, [&](const Person& p, std::span<const Event> ev) {
+      if ((++seen & 255) == 0 && opts.cancelled && opts.cancelled()) return Cancelled("evaluate");
+      return wk->Visit(p, ev);
+    }, 1, columns));
+    if (opts.progress) {
+      std::lock_guard<std::mutex> l(progress_mu);
+      opts.progress(static_cast<double>(++parts_done) / static_cast<double>(parts));
+    }
+    return Status::OK();
   });
   ARK_RETURN_IF_ERROR(st);
   auto t1 = std::chrono::steady_clock::now();

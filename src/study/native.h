@@ -9,6 +9,8 @@
 // Thread safety: RunNative may be called concurrently (it only reads the store).
 #pragma once
 
+#include <functional>
+
 #include "store/store.h"
 #include "study/engine.h"
 #include "study/feeds.h"
@@ -19,6 +21,12 @@ struct NativeOptions {
   int threads = 2;       // worker threads. Default: 2.
   bool dataset = true;   // produce the patient-level rows (false: measures and counts only)
   Feeds feeds;           // read only events of these sources (nullopt: every source)
+  // Checked before each range of persons and every 256 persons inside one: once it returns true,
+  // RunNative stops and returns Cancelled() (study/run.h). May be called from several threads.
+  std::function<bool()> cancelled;
+  // Called (under a lock, from the engine's threads) after each range of persons with the fraction
+  // of ranges done, 0..1.
+  std::function<void(double)> progress;
 };
 
 Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpose purpose, const NativeOptions& opts = {});

@@ -53,8 +53,22 @@ Result<EngineResult> OnConnection(const Definition& def, const std::string& ark_
 
 }  // namespace
 
+Status Cancelled(const std::string& stage) {
+  return Status::FailedPrecondition("cancelled at stage '" + stage + "': nothing was written");
+}
+
+bool IsCancelled(const Status& s) {
+  return s.code() == StatusCode::kFailedPrecondition && s.message().rfind("cancelled", 0) == 0;
+}
+
 Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir, Engine engine, Purpose purpose,
                               const std::string& pg_url, int threads, const Feeds& feeds) {
+  return Evaluate(def, ark_dir, engine, purpose, pg_url, threads, feeds, nullptr, nullptr);
+}
+
+Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir, Engine engine, Purpose purpose,
+                              const std::string& pg_url, int threads, const Feeds& feeds,
+                              const std::function<void(double)>& progress, const std::function<bool()>& cancelled) {
   if (!PathExists(ark_dir + "/store") && !PathExists(ark_dir + "/catalog.db")) return Status::NotFound(ark_dir + ": not an Ark (no store)");
   switch (engine) {
     case Engine::kNative: {
@@ -64,6 +78,8 @@ Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir,
       NativeOptions o;
       o.threads = threads;
       o.feeds = feeds;
+      o.progress = progress;
+      o.cancelled = cancelled;
       ARK_ASSIGN_OR_RETURN(EngineResult r, RunNative(def, *store, purpose, o));
       r.seconds["open_store"] = open;
       return r;
@@ -141,9 +157,19 @@ std::string OptOutNote(const RunReport& rep) {
 
 Result<RunReport> RunStudy(const RunOptions& opts) {
   auto t0 = std::chrono::steady_clock::now();
+  auto stage = [&opts](const std::string& name, double fraction) -> Status {
+    if (opts.progress) opts.progress(name, fraction);
+    if (name != "write" && name != "done" && opts.cancelled && opts.cancelled()) return Cancelled(name);
+    return Status::OK();
+  };
+  ARK_RETURN_IF_ERROR(stage("parse", 0.0));
   ARK_ASSIGN_OR_RETURN(Definition def, ParseDefinitionFile(opts.definition));
   double parse = Since(t0);
-  ARK_ASSIGN_OR_RETURN(EngineResult r, Evaluate(def, opts.ark_dir, opts.engine, opts.purpose, opts.pg_url, opts.threads, opts.feeds));
+  ARK_RETURN_IF_ERROR(stage("evaluate", 0.05));
+  std::function<void(double)> evaluated;
+  if (opts.progress) evaluated = [&opts](double f) { opts.progress("evaluate", 0.05 + 0.75 * f); };
+  ARK_ASSIGN_OR_RETURN(EngineResult r, Evaluate(def, opts.ark_dir, opts.engine, opts.purpose, opts.pg_url, opts.threads,
+                                                opts.feeds, evaluated, opts.cancelled));
   r.seconds["parse"] = parse;
   RunReport rep;
   nlohmann::ordered_json m;
@@ -164,16 +190,17 @@ Result<RunReport> RunStudy(const RunOptions& opts) {
       }, 1, Store::Columns::kCore));
     }
   }
-  auto tw = std::chrono::steady_clock::now();
   rep.optouts_applied = AppliesOptOuts(opts.purpose);
   rep.population = r.num_rows();
   rep.optout_excluded = r.optout_excluded;
   r.seconds["total_before_write"] = Since(t0);
+  ARK_RETURN_IF_ERROR(stage("authorise", 0.85));
   if (opts.authorise) {
     ARK_RETURN_IF_ERROR(opts.authorise(PopulationPersons(r), def.sha256));
   }
+  ARK_RETURN_IF_ERROR(stage("write", 0.9));
   ARK_RETURN_IF_ERROR(WriteOutputs(def, r, opts.out_dir, m));
-  (void)tw;
+  ARK_RETURN_IF_ERROR(stage("done", 1.0));
   rep.seconds = Since(t0);
   return rep;
 }

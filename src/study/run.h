@@ -37,6 +37,15 @@ struct RunOptions {
   // population's distinct persons and the definition's SHA-256: the governance layer records
   // (and may refuse) the run here. A non-OK status stops the run with nothing written.
   std::function<Status(const std::vector<PersonKey>& persons, const std::string& definition_sha256)> authorise;
+  // Called with each stage ("parse", "evaluate", "authorise", "write", "done") and the run's
+  // fraction done, 0..1, non-decreasing; during "evaluate" from the native engine's threads (one
+  // call at a time).
+  std::function<void(const std::string& stage, double fraction)> progress;
+  // Checked between stages and, in the native engine, every few hundred persons: once it returns
+  // true before "authorise", RunStudy returns Cancelled(stage) (engine.h) and writes nothing (the
+  // out dir is left as it was, and authorise is not called). Not checked after authorise: a
+  // recorded run is written.
+  std::function<bool()> cancelled;
 };
 
 struct RunReport {
@@ -61,5 +70,9 @@ Result<RunReport> RunStudy(const RunOptions& opts);
 // events of these sources are read (nullopt: every source).
 Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir, Engine engine, Purpose purpose,
                               const std::string& pg_url, int threads, const Feeds& feeds = std::nullopt);
+// The same with RunOptions' progress (fractions 0..1 of the evaluation) and cancellation.
+Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir, Engine engine, Purpose purpose,
+                              const std::string& pg_url, int threads, const Feeds& feeds,
+                              const std::function<void(double)>& progress, const std::function<bool()>& cancelled);
 
 }  // namespace ark::study

@@ -6,10 +6,8 @@
 #include "command.h"
 #include "core/fs.h"
 #include "governance/governance.h"
-#include "core/fs.h"
 #include "governance/gate.h"
-#include "governance/ledger.h"
-#include "store/store.h"
+#include "runs/governed_run.h"
 #include "study/definition.h"
 #include "study/run.h"
 #include "study/sql_compile.h"
@@ -54,44 +52,26 @@ int Run(int argc, char** argv) {
   if (!p.ok()) return ReportError(p.status());
   o.purpose = *p;
 
-  // Governance (docs/governance.md): the one gate (gov::Admit) authorises a run in a project
-  // before it starts; RecordRun checks its population against every opt-out list and puts it on
-  // the ledger before anything is written. Without --project the run is a workspace run: refused
-  // when the Ark enforces governance, otherwise allowed and still put on the ledger as such.
-  auto cat = Catalog::Open(ark_dir);
-  if (!cat.ok()) return ReportError(cat.status());
-  auto access = gate.Admit(**cat, "run", purpose_opt->count() > 0 ? purpose : "");
-  if (!access.ok()) return ReportError(access.status());
-  std::unique_ptr<gov::Ledger> ledger;
-  std::unique_ptr<Store> store;
-  int64_t run_id = 0;
-  const std::string& project = gate.project;
-  if (access->governed) {
-    // The project's purpose; a recorded opt-out exemption lifts opt-outs as direct care does.
-    const std::string pname = gov::PurposeName(access->project.purpose);
-    auto sp = study::ParsePurpose(!gov::OptOutsApply(access->project) || pname == "direct_care" ? "direct-care" : pname);
-    if (!sp.ok()) return ReportError(sp.status());
-    o.purpose = *sp;
-    o.feeds = access->Feeds();  // the engines read only the feeds the project is approved for
+  // Governance (docs/governance.md): one governed-run function (runs::GovernedRun), the one the
+  // server's jobs use: the gate (gov::Admit) authorises a run in a project before it starts;
+  // RecordRun checks its population against every opt-out list and puts it on the ledger before
+  // anything is written. Without --project the run is a workspace run: refused when the Ark
+  // enforces governance, otherwise allowed and still put on the ledger as such.
+  runs::RunRequest req;
+  req.gate.project = gate.project;
+  req.gate.user = gate.who.user;
+  req.gate.purpose = purpose_opt->count() > 0 ? purpose : "";
+  if (!gate.project.empty()) {
+    auto token = gate.who.Token();
+    if (!token.ok()) return ReportError(token.status());
+    req.gate.token = *token;
   }
-  auto l = gov::Ledger::Open(ark_dir);
-  if (!l.ok()) return ReportError(l.status());
-  ledger = std::move(*l);
-  o.authorise = [&](const std::vector<PersonKey>& persons, const std::string& sha) -> Status {
-    if (access->governed) {
-      ARK_ASSIGN_OR_RETURN(store, Store::Open(ark_dir + "/store"));
-      ARK_ASSIGN_OR_RETURN(gov::RunRecord rec, gov::RecordRun(**cat, *ledger, *store, access->actor, access->project,
-                                                              access->datasets, sha, persons, gov::Today()));
-      run_id = rec.id;
-      return Status::OK();
-    }
-    gov::Json e = {{"type", "run.executed"}, {"project", nullptr}, {"workspace_run", true},
-                   {"purpose", purpose}, {"definition_sha256", sha},
-                   {"population_band", gov::SizeBand(static_cast<int64_t>(persons.size()))}};
-    return ledger->Append(std::move(e)).status();
-  };
-  auto rep = study::RunStudy(o);
-  if (!rep.ok()) return ReportError(rep.status());
+  req.run = o;
+  const std::string& project = gate.project;
+  auto outcome = runs::GovernedRun(std::move(req));
+  if (!outcome.ok()) return ReportError(outcome.status());
+  const study::RunReport* rep = &outcome->report;
+  const int64_t run_id = outcome->run_id;
   if (json) {
     auto manifest = ReadFile(out + "/manifest.json");
     if (!manifest.ok()) return ReportError(manifest.status());

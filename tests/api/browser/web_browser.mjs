@@ -281,6 +281,42 @@ const scenarios = {
     await page.click('#sign-out');
     check(await waitText(page, '#projects-status', /projects?\./) && (await page.locator('#who-name').count()) === 0, 'signing out returns to the public view');
   },
+
+  // The definition editor (web/editor.js) on an Ark of dummy data, project diab-2026.
+  async editor(page) {
+    await signIn(page, 'ana');
+    await page.goto(fx.base + '/#analyst');
+    await page.waitForSelector('#editor-project option[value="diab-2026"]', { state: 'attached' });
+    await page.fill('#editor-text', fx.typo);
+    await page.click('#editor-check');
+    check(await waitText(page, '#editor-errors', /Line 7, column 18: unknown key 'exist'/), 'a wrong key is shown at its line and column');
+    await page.fill('#editor-text', fx.definition);
+    await page.click('#editor-check');
+    check(await waitText(page, '#editor-status', /^The definition is valid\./), 'the corrected definition checks');
+    check((await page.locator('#editor-errors li').count()) === 0, 'no error is left shown');
+    await page.selectOption('#editor-project', 'diab-2026');
+    await page.click('#editor-dummy');
+    check(await waitText(page, '#job-status', /\(dummy-run in diab-2026\): succeeded/), 'the dummy run completes: ' + await text(page, '#job-status'));
+    check(await waitText(page, '#job-measures', /Dummy data: not for release/), 'a dummy run\'s measures are shown, not for release');
+    check(await waitText(page, '#job-log', /stage evaluate/), 'the job\'s log is shown');
+    await page.click('#editor-run');
+    check(await waitText(page, '#job-status', /\(run in diab-2026\): succeeded/), 'the run on the Ark completes: ' + await text(page, '#job-status'));
+    await page.waitForSelector('button.release[data-measure="diabetes_by_gender"]');
+    check(await page.locator('#job-progress').evaluate((p) => p.value === 1), 'the progress bar is full');
+    check(await page.locator('#editor-cancel').isDisabled(), 'a finished job cannot be cancelled');
+    check((await page.locator('#job-measures table.measure-table tbody tr').count()) > 0, 'the measure is shown as a table');
+    check((await page.locator('#job-measures svg.chart rect.bar').count()) > 0, 'and as an SVG chart');
+    await audit(page, 'analyst-editor');
+    await page.click('button.release[data-measure="diabetes_by_gender"]');
+    check(await waitText(page, '#job-measures', /Output \d+ submitted: submitted/), 'the release is requested from the page');
+    await page.click('#sign-out');
+    // Signed out (back on the public view) before the checker signs in on the same page.
+    await page.waitForFunction(() => !document.querySelector('#who-name') && !document.querySelector('#public').hidden);
+    check(await waitText(page, '#projects-status', /projects?\./), 'ana signs out');
+    await signIn(page, 'chris');
+    await page.goto(fx.base + '/#review');
+    check(await waitText(page, '#review-body', /diabetes_by_gender/), 'the output waits in the checker\'s queue');
+  },
 };
 
 // Waits until a row of `table` has cells matching `res` (one regular expression per cell, from the first).

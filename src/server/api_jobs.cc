@@ -1,0 +1,295 @@
+// The analyst's routes (docs/api.md, "Jobs"): checking a definition, runs as jobs (server/jobs.h),
+// a job's measures, and submitting a measure for output checking.
+//
+// Who sees what: a job is seen (GET, cancellation) by its owner and admins; its measures only by
+// its owner (they are not released: an admin or a checker sees them once they are submitted as an
+// output). Jobs are submitted by governance users (not the interim token): a dummy run by one of the
+// project's people, a run on the Ark by whoever the gate admits (gov::Admit: approved project, one of
+// its people, within its dates), checked at submission and again when the job starts.
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "catalog/catalog.h"
+#include "core/csv.h"
+#include "core/fs.h"
+#include "governance/gate.h"
+#include "governance/governance.h"
+#include "governance/ledger.h"
+#include "governance/release.h"
+#include "server/api.h"
+#include "server/api_ctx.h"
+#include "server/definition_check.h"
+#include "study/run.h"
+
+namespace ark::server {
+
+using OJson = nlohmann::ordered_json;
+
+namespace {
+
+ApiResponse JsonOf(int status, const OJson& j) {
+  ApiResponse r;
+  r.status = status;
+  r.body = j.dump(-1, ' ', false, OJson::error_handler_t::replace);
+  return r;
+}
+
+ApiResponse Err(int status, const std::string& message) { return JsonOf(status, OJson{{"error", message}}); }
+
+ApiResponse Err(const Status& s) { return Err(HttpStatusOf(s), s.message()); }
+
+ApiResponse JobResponse(int status, const Job& j) {
+  ApiResponse r;
+  r.status = status;
+  r.body = JobJson(j);
+  return r;
+}
+
+Result<OJson> Body(const std::string& body) {
+  OJson j;
+  try {
+    j = OJson::parse(body);
+  } catch (const OJson::parse_error& e) {
+    return Status::InvalidArgument(std::string("malformed JSON in the request body: ") + e.what());
+  }
+  if (!j.is_object()) return Status::InvalidArgument("the request body must be a JSON object");
+  return j;
+}
+
+// Only fields in `allowed`; a typo would otherwise silently change nothing.
+Status OnlyFields(const OJson& j, std::initializer_list<const char*> allowed) {
+  for (const auto& [k, v] : j.items()) {
+    bool ok = false;
+    for (const char* a : allowed) ok = ok || k == a;
+    if (!ok) return Status::InvalidArgument("field '" + k + "' is not expected");
+  }
+  return Status::OK();
+}
+
+Result<std::string> DefinitionOf(const OJson& j) {
+  auto it = j.find("definition");
+  if (it == j.end() || !it->is_string()) return Status::InvalidArgument("field 'definition' must be the definition's YAML text");
+  return it->get<std::string>();
+}
+
+OJson ErrorsJson(const std::vector<DefinitionError>& errors) {
+  OJson a = OJson::array();
+  for (const auto& e : errors) a.push_back({{"line", e.line}, {"column", e.column}, {"message", e.message}});
+  return a;
+}
+
+Result<int64_t> JobIdOf(const std::string& s) {
+  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
+    return Status::InvalidArgument("job '" + s + "' is not a number (1, 2, ...)");
+  return static_cast<int64_t>(std::stoll(s));
+}
+
+bool IsUser(const Principal& p) { return p.kind == Principal::Kind::kUser; }
+
+// A CSV cell as JSON: empty -> null, a whole decimal number -> number, else the text.
+OJson Cell(std::string_view v) {
+  if (v.empty()) return nullptr;
+  const std::string s(v);
+  char* end = nullptr;
+  const double d = std::strtod(s.c_str(), &end);
+  if (end && *end == '\0' && s.find_first_not_of("0123456789.-+eE") == std::string::npos) {
+    if (s.find_first_of(".eE") == std::string::npos && s.size() < 16) return std::stoll(s);
+    return d;
+  }
+  return s;
+}
+
+}  // namespace
+
+void Api::StartJobs() {
+  jobs_ = std::make_unique<Jobs>(ark_dir_, &LedgerMutex());
+  // Test hook (tests/api_jobs_test.cc): while the file ARK_JOBS_HOLD names exists, no job starts.
+  if (const char* hold = std::getenv("ARK_JOBS_HOLD"); hold && *hold) {
+    Jobs* jobs = jobs_.get();
+    jobs_->before_run = [jobs, file = std::string(hold)](int64_t) {
+      while (PathExists(file) && !jobs->stopping()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    };
+  }
+  Status s = jobs_->Start();
+  if (!s.ok()) std::fprintf(stderr, "api: jobs: %s\n", s.ToString().c_str());
+}
+
+ApiResponse Api::DefinitionCheck(Ctx& c) {
+  auto j = Body(c.req.body);
+  if (!j.ok()) return Err(j.status());
+  if (Status s = OnlyFields(*j, {"definition"}); !s.ok()) return Err(s);
+  auto def = DefinitionOf(*j);
+  if (!def.ok()) return Err(def.status());
+  const auto errors = CheckDefinition(*def);
+  return JsonOf(200, OJson{{"ok", errors.empty()}, {"errors", ErrorsJson(errors)}});
+}
+
+ApiResponse Api::JobSubmit(Ctx& c) {
+  const Principal& who = c.req.who;
+  if (!IsUser(who)) return Err(403, "the interim API token cannot run studies: sign in as a user");
+  auto j = Body(c.req.body);
+  if (!j.ok()) return Err(j.status());
+  if (Status s = OnlyFields(*j, {"definition", "dummy", "people"}); !s.ok()) return Err(s);
+  auto def = DefinitionOf(*j);
+  if (!def.ok()) return Err(def.status());
+  JobRequest r;
+  r.owner = who.user;
+  r.roles = who.roles;
+  r.project = c.params[0];
+  r.definition = *def;
+  if (j->contains("dummy")) {
+    if (!(*j)["dummy"].is_boolean()) return Err(400, "field 'dummy' must be true or false");
+    r.dummy = (*j)["dummy"].get<bool>();
+  }
+  if (j->contains("people")) {
+    if (!r.dummy) return Err(400, "field 'people' is for dummy runs only");
+    if (!(*j)["people"].is_number_integer() || (*j)["people"].get<int64_t>() < 1 || (*j)["people"].get<int64_t>() > 100000)
+      return Err(400, "field 'people' must be a whole number from 1 to 100000");
+    r.people = (*j)["people"].get<int>();
+  }
+  const auto errors = CheckDefinition(r.definition);
+  if (!errors.empty()) {
+    const auto& e = errors.front();
+    return JsonOf(400, OJson{{"error", "the definition has errors (first at line " + std::to_string(e.line) + ", column " +
+                                           std::to_string(e.column) + "): " + e.message},
+                             {"errors", ErrorsJson(errors)}});
+  }
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return Err(cat.status());
+  if (r.dummy) {
+    // No data is read: one of the project's people may try a definition before approval.
+    auto p = gov::GetProject(**cat, r.project);
+    if (!p.ok()) return Err(p.status());
+    if (std::find(p->people.begin(), p->people.end(), who.user) == p->people.end())
+      return Err(403, "dummy runs in project " + r.project + " are for the project's people");
+  } else {
+    // The gate now, for an answer at once; the job passes it again when it starts.
+    gov::GateRequest g;
+    g.command = "run";
+    g.project = r.project;
+    g.user = who.user;
+    g.identified = gov::Actor{who.user, who.roles};
+    Result<gov::Access> a = Status::Internal("unset");
+    {
+      std::lock_guard<std::mutex> l(LedgerMutex());
+      a = gov::Admit(**cat, g);
+    }
+    if (!a.ok()) {
+      if (a.status().code() == StatusCode::kPermissionDenied) c.ledgered = true;  // governance logged it
+      return Err(a.status());
+    }
+  }
+  auto job = jobs_->Add(r);
+  if (!job.ok()) return Err(job.status());
+  return JobResponse(202, *job);
+}
+
+ApiResponse Api::JobList(Ctx& c) {
+  const Principal& who = c.req.who;
+  if (!IsUser(who)) return Err(403, "the interim API token has no jobs: sign in as a user");
+  ApiResponse r;
+  r.body = "{\"jobs\":[";
+  bool first = true;
+  for (const Job& j : jobs_->List()) {
+    if (j.owner != who.user && !who.Has("admin")) continue;
+    if (!first) r.body += ",";
+    r.body += JobJson(j);
+    first = false;
+  }
+  r.body += "]}";
+  return r;
+}
+
+ApiResponse Api::JobShow(Ctx& c) {
+  const Principal& who = c.req.who;
+  if (!IsUser(who)) return Err(403, "the interim API token has no jobs: sign in as a user");
+  auto id = JobIdOf(c.params[0]);
+  if (!id.ok()) return Err(id.status());
+  auto j = jobs_->Get(*id);
+  if (!j.ok()) return Err(j.status());
+  if (j->owner != who.user && !who.Has("admin")) return Err(403, "job " + c.params[0] + " is seen by its owner and admins");
+  return JobResponse(200, *j);
+}
+
+ApiResponse Api::JobCancel(Ctx& c) {
+  const Principal& who = c.req.who;
+  if (!IsUser(who)) return Err(403, "the interim API token has no jobs: sign in as a user");
+  auto id = JobIdOf(c.params[0]);
+  if (!id.ok()) return Err(id.status());
+  auto j = jobs_->Get(*id);
+  if (!j.ok()) return Err(j.status());
+  if (j->owner != who.user && !who.Has("admin"))
+    return Err(403, "job " + c.params[0] + " is cancelled by its owner or an admin");
+  auto cancelled = jobs_->Cancel(*id, who.user);
+  if (!cancelled.ok()) return Err(cancelled.status());
+  return JobResponse(200, *cancelled);
+}
+
+// The job's finished measure table, for its owner: Job::measures names what may be read (never the
+// patient-level dataset.csv).
+namespace {
+Result<std::string> MeasureFile(Jobs& jobs, const Principal& who, const std::string& id_text, const std::string& name,
+                                Job* job) {
+  ARK_ASSIGN_OR_RETURN(int64_t id, JobIdOf(id_text));
+  ARK_ASSIGN_OR_RETURN(*job, jobs.Get(id));
+  if (job->owner != who.user)
+    return Status::PermissionDenied("the measures of job " + id_text + " are its owner's until released");
+  if (job->state != "succeeded")
+    return Status::FailedPrecondition("job " + id_text + " has no measures: it is " + job->state);
+  if (std::find(job->measures.begin(), job->measures.end(), name) == job->measures.end())
+    return Status::NotFound("job " + id_text + " has no measure '" + name + "'");
+  return jobs.Dir(id) + "/out/measures/" + name + ".csv";
+}
+}  // namespace
+
+ApiResponse Api::JobMeasure(Ctx& c) {
+  const Principal& who = c.req.who;
+  if (!IsUser(who)) return Err(403, "the interim API token has no jobs: sign in as a user");
+  Job job;
+  auto file = MeasureFile(*jobs_, who, c.params[0], c.params[1], &job);
+  if (!file.ok()) return Err(file.status());
+  auto csv = CsvFile::Open(*file);
+  if (!csv.ok()) return Err(csv.status());
+  OJson rows = OJson::array();
+  Status s = csv->ForEachRow([&](int64_t, const std::vector<std::string_view>& row) {
+    OJson r = OJson::array();
+    for (std::string_view v : row) r.push_back(Cell(v));
+    rows.push_back(std::move(r));
+    return Status::OK();
+  });
+  if (!s.ok()) return Err(s);
+  return JsonOf(200, OJson{{"name", c.params[1]}, {"columns", csv->header()}, {"rows", rows}});
+}
+
+ApiResponse Api::OutputSubmit(Ctx& c) {
+  const Principal& who = c.req.who;
+  if (!IsUser(who)) return Err(403, "the interim API token cannot submit outputs: sign in as a user");
+  auto j = Body(c.req.body);
+  if (!j.ok()) return Err(j.status());
+  if (Status s = OnlyFields(*j, {"job", "measure"}); !s.ok()) return Err(s);
+  if (!j->contains("job") || !(*j)["job"].is_number_integer()) return Err(400, "field 'job' must be a job id (1, 2, ...)");
+  if (!j->contains("measure") || !(*j)["measure"].is_string()) return Err(400, "field 'measure' must be a measure's name");
+  const std::string id = std::to_string((*j)["job"].get<int64_t>()), measure = (*j)["measure"].get<std::string>();
+  Job job;
+  auto file = MeasureFile(*jobs_, who, id, measure, &job);
+  if (!file.ok()) return Err(file.status());
+  if (job.kind != "run")
+    return Err(409, "job " + id + " ran on dummy data: only a run on the Ark has outputs to release");
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return Err(cat.status());
+  Result<gov::OutputRecord> r = Status::Internal("unset");
+  {
+    std::lock_guard<std::mutex> l(LedgerMutex());
+    auto ledger = gov::Ledger::Open(ark_dir_);
+    if (!ledger.ok()) return Err(ledger.status());
+    r = gov::SubmitOutput(**cat, **ledger, gov::Actor{who.user, who.roles}, job.project, job.run, *file, gov::SubmitOptions{});
+  }
+  // Governance logged its refusal, or the submission itself.
+  if (r.ok() || r.status().code() == StatusCode::kPermissionDenied) c.ledgered = true;
+  if (!r.ok()) return Err(r.status());
+  return JsonOf(201, gov::OutputJson(*r));
+}
+
+}  // namespace ark::server
