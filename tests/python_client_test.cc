@@ -41,6 +41,7 @@ measures:
     numerator: admitted
     denominator: has_copd
     group_by: [age_band]
+    intervals: {every: quarter, from: 2024-04-01, to: 2025-03-31}
 )";
 
 TEST(PythonClient, OfflineChecks) {
