@@ -20,6 +20,7 @@
 #include "core/fs.h"
 #include "core/net.h"
 #include "core/process.h"
+#include "demo_citizens.h"
 #include "demo_network.h"
 #include "disclosure/opensafely.h"
 #include "server/serve_process.h"
@@ -550,6 +551,13 @@ int Demo(int argc, char** argv) {
     }
     ::unsetenv("ARK_TOKEN");
     return InsertIntoReport(out + "/report.html", html + "</section>");
+  });
+  if (!s.ok()) return ReportError(s);
+
+  s = step("citizens: receipt codes for the web app's \"Your data\" view", [&]() -> Status {
+    ARK_ASSIGN_OR_RETURN(int issued, IssueDemoReceiptCodes(*cat, out + "/governance/receipt_codes.txt"));
+    std::printf("      %d receipt codes in %s/governance/receipt_codes.txt\n", issued, out.c_str());
+    return Status::OK();
   });
   if (!s.ok()) return ReportError(s);
 
