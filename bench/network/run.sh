@@ -2,7 +2,9 @@
 # Times a federated measure (3 measures x 24 months) and a federated 10-parameter logistic
 # regression across four sites on loopback (each a dummy-data Ark with its own key, served by
 # `ark network serve`, mutual TLS), with the pooled fit of the same model in one process beside it.
-# Prints figures; not a test. The sizes: bench/network/run.sh 250000 (4 x 250k = 1M people).
+# Prints figures; not a test. "round trips (s)" is each GLM round trip's wall time: the first evaluates
+# the design at every site, the later ones are the arithmetic plus per-request costs (docs/network.md).
+# The sizes: bench/network/run.sh 250000 (4 x 250k = 1M people).
 #   bench/network/run.sh [PEOPLE_PER_SITE] [ARK_BINARY] [FIRST_PORT]
 set -eu
 PEOPLE=${1:-2000}

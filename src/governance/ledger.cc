@@ -253,13 +253,17 @@ Ledger::~Ledger() {
 }
 
 Result<uint64_t> AppendToArkLedger(const std::string& ark_dir, Json entry) {
+  return AppendBatchToArkLedger(ark_dir, std::vector<Json>{std::move(entry)});
+}
+
+Result<uint64_t> AppendBatchToArkLedger(const std::string& ark_dir, std::vector<Json> entries) {
   {
     std::lock_guard<std::mutex> l(g_open_mu);
     auto it = OpenLedgers().find(CanonicalDir(ark_dir + "/ledger"));
-    if (it != OpenLedgers().end()) return it->second->Append(std::move(entry));
+    if (it != OpenLedgers().end()) return it->second->Append(std::move(entries));
   }
   ARK_ASSIGN_OR_RETURN(auto ledger, Ledger::Open(ark_dir));
-  return ledger->Append(std::move(entry));
+  return ledger->Append(std::move(entries));
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& ark_dir) {

@@ -71,6 +71,8 @@ class Ledger {
 // has open on it (so a refusal or a role change inside an operation that holds the ledger does not
 // wait for its own lock), else through one opened for the call. Returns the entry's seq.
 Result<uint64_t> AppendToArkLedger(const std::string& ark_dir, Json entry);
+// The same for several entries, appended durably as one batch (one intent, one checkpoint).
+Result<uint64_t> AppendBatchToArkLedger(const std::string& ark_dir, std::vector<Json> entries);
 
 struct LedgerReport {
   uint64_t entries = 0;

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <optional>
@@ -73,6 +74,12 @@ struct Channel::Impl {
   }
 };
 
+namespace {
+std::atomic<uint64_t> g_client_handshakes{0};
+}  // namespace
+
+uint64_t Channel::client_handshakes() { return g_client_handshakes.load(); }
+
 Channel::Channel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Channel::~Channel() = default;
 
@@ -102,6 +109,7 @@ Result<std::unique_ptr<Channel>> Channel::Connect(const SiteKey& me, const std::
   if (!st.ok()) return fail(st);
   st = m.AfterHandshake();
   if (!st.ok()) return fail(st);
+  ++g_client_handshakes;
   return std::unique_ptr<Channel>(new Channel(std::move(impl)));
 }
 

@@ -38,6 +38,8 @@ class Channel {
   // frame is longer than `max_bytes`.
   Result<std::string> ReadFrame(size_t max_bytes);
   bool timed_out() const;
+  // TLS handshakes this process completed as a client (Connect), for tests and figures.
+  static uint64_t client_handshakes();
   // SHA-256 of the certificate the peer presented.
   const std::string& peer_fingerprint() const;
   // The peer's certificate (owned by the channel), for checking signatures.

@@ -7,6 +7,15 @@
 // must have the fingerprint the network file gives for it (else the exchange is refused here, the
 // request never sent), and the answer must be signed by it, name it, and carry the request's hash.
 //
+// Connections are kept alive: after an answer, the mutually authenticated TLS connection goes back
+// to a process-wide pool (at most kKeepAlivePerSite idle per site, closed after kKeepAliveIdle
+// idle, below the server's idle timeout) and the next request to that site reuses it, so a fit
+// makes one TLS handshake per site. Every request is still signed and carries its own nonce and
+// expiry. A kept-alive connection that fails before an answer is never retried with the same
+// request: that attempt is ledgered as no_answer and a new request goes on a new connection.
+// Broadcast puts the entries of all its exchanges on the ledger as one batch (one durable append)
+// before it returns; an exchange whose entry could not be written is not used (outcome error).
+//
 // Thread safety: Exchange may run on several threads for one Site.
 #pragma once
 
@@ -18,6 +27,12 @@
 #include "network/site.h"
 
 namespace ark::net {
+
+constexpr auto kKeepAliveIdle = std::chrono::seconds(20);
+constexpr size_t kKeepAlivePerSite = 4;
+
+// Closes the kept-alive connections (tests; a process may also call it when a session ends).
+void DropKeptAliveConnections();
 
 struct Exchange {
   std::string site;

@@ -30,6 +30,7 @@
 #include "governance/governance.h"
 #include "governance/ledger.h"
 #include "network/borrow.h"
+#include "network/channel.h"
 #include "network/client.h"
 #include "network/dataset.h"
 #include "network/coordinator.h"
@@ -687,6 +688,76 @@ TEST_F(NetworkTest, SiteKilledMidFitAfterIterationOneIsRetriedAndTheFitResumes) 
   ExpectSameFit(run->fit, PooledFit(sites_, def, spec));
   // The restarted site rebuilt its design (a second run.executed) and answered the rest.
   EXPECT_NE(sites_[2].server, -1);
+}
+
+TEST_F(NetworkTest, FitOverKeptAliveConnectionsMakesOneHandshakePerSiteAndLedgersEveryExchange) {
+  Site a = LoadAs(0, net_);
+  const std::string def = GlmDefinition(root_);
+  GlmSpec spec;
+  spec.outcome = "has_diabetes";
+  spec.covariates = {"age_years", "female", "deprivation"};
+  DropKeptAliveConnections();
+  const size_t before = Entries(sites_[0].ark).size();
+  const uint64_t h0 = Channel::client_handshakes();
+  auto run = RunFederatedGlm(a, def, spec, "fed-dm", "ana", {});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_GE(run->fit.round_trips, 3);
+  ExpectSameFit(run->fit, PooledFit(sites_, def, spec));
+  EXPECT_EQ(Channel::client_handshakes() - h0, 3u);  // one per site for the whole fit, not one per request
+  EXPECT_EQ(run->exchanges, 3 * run->fit.round_trips);
+  // Every request of the fit is on the requester's ledger, and answered on the site's own ledger
+  // with the same request hash and the same answer hash.
+  const auto ea = Entries(sites_[0].ark);
+  int requested = 0;
+  for (size_t k = before; k < ea.size(); ++k) {
+    const Json& e = ea[k];
+    if (e.value("type", "") != "network.requested" || e.value("op", "") != "glm") continue;
+    ++requested;
+    EXPECT_EQ(e.value("outcome", ""), "ok");
+    int i = 0;
+    while (i < 3 && sites_[i].name != e.value("to", "")) ++i;
+    ASSERT_LT(i, 3);
+    auto answered = FindEntry(Entries(sites_[i].ark), "network.answered", e["request_sha256"]);
+    ASSERT_TRUE(answered.has_value()) << sites_[i].name;
+    EXPECT_EQ((*answered)["answer_sha256"], e["answer_sha256"]);
+  }
+  EXPECT_EQ(requested, run->exchanges);
+}
+
+TEST_F(NetworkTest, ReplayIsRefusedOverTheSameConnectionAndAfterTheSiteRestarts) {
+  auto b_key = LoadSiteKey(sites_[1].ark);
+  ASSERT_TRUE(b_key.ok());
+  Request r = Ping("site-b", "site-c");
+  const std::string frame = SignedRequest(**b_key, r);
+  auto ch = Channel::Connect(**b_key, sites_[2].listen, Clock::now() + 20s);
+  ASSERT_TRUE(ch.ok()) << ch.status().ToString();
+  auto answer = [&]() -> Answer {
+    EXPECT_TRUE((*ch)->WriteFrame(frame).ok());
+    auto got = (*ch)->ReadFrame(kMaxFrameBytes);
+    EXPECT_TRUE(got.ok()) << got.status().ToString();
+    auto st = OpenFrame(got.ok() ? *got : "", "answer");
+    auto a = st.ok() ? ParseAnswer(st->text) : Result<Answer>(st.status());
+    EXPECT_TRUE(a.ok());
+    return a.ok() ? *a : Answer{};
+  };
+  EXPECT_EQ(answer().status, "ok");
+  const Answer again = answer();  // the same frame on the same (kept) connection
+  EXPECT_EQ(again.status, "refused");
+  EXPECT_NE(again.reason.find("replayed"), std::string::npos) << again.reason;
+  // A kept-alive connection of the coordinator to the killed site fails; the next request goes on
+  // a new connection (a new request, never the same one again), and the replay is still refused.
+  Site a = LoadAs(0, net_);
+  ASSERT_TRUE(SendRequest(a, *a.network.Find("site-c"), "ping", "fed-dm", "ana", Json::object(), 20s).ok());
+  StopServer(2);
+  StartServer(2);
+  auto after = SendRawFrame(**b_key, sites_[2].listen, frame, 20s);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(ParseAnswer(*after)->status, "refused");
+  EXPECT_NE(ParseAnswer(*after)->reason.find("replayed"), std::string::npos) << *after;
+  const uint64_t h0 = Channel::client_handshakes();
+  Exchange x = SendRequest(a, *a.network.Find("site-c"), "ping", "fed-dm", "ana", Json::object(), 20s);
+  EXPECT_TRUE(x.ok()) << x.reason;
+  EXPECT_EQ(Channel::client_handshakes() - h0, 1u);  // the dead kept connection is replaced once
 }
 
 TEST_F(NetworkTest, FederatedMetaAnalysisEqualsTheMetaAnalysisOfEachSitesOwnFit) {

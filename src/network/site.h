@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "ark/status.h"
 #include "network/identity.h"
@@ -31,9 +32,12 @@ std::recursive_mutex& LedgerMutex();
 
 // Appends one entry to the site's ledger (under LedgerMutex: the server answers on several threads).
 Status AppendNetworkEntry(const std::string& ark_dir, Json entry);
+// Several entries as one durable batch (one intent, one checkpoint: gov::Ledger::Append).
+Status AppendNetworkEntries(const std::string& ark_dir, std::vector<Json> entries);
 
 // Records a request's nonce until it expires; FailedPrecondition ("replayed") when the same site
-// already used it. Kept in the Ark's catalog (table net_nonces), so a restart does not forget.
+// already used it. Kept in the Ark's catalog (table net_nonces), so a restart does not forget:
+// the purge of expired nonces and the insert are one transaction (one synced commit).
 Status RememberNonce(const std::string& ark_dir, const std::string& from, const std::string& nonce, int64_t expires_at);
 
 }  // namespace ark::net
