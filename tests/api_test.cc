@@ -279,6 +279,9 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
       ASSERT_TRUE(o.ok()) << o.status().ToString();
       output_of[who] = o->id;
     }
+    // The checker's output has one approval already (another checker's): theirs releases it.
+    const gov::Actor first_checker{"first_checker", {"output_checker"}};
+    ASSERT_TRUE(gov::DecideOutput(**cat, **ledger, first_checker, output_of["output_checker"], true, "rules applied").ok());
   }
   // Jobs of the analyst in p-out: finished on dummy data and on the Ark (its live store), and
   // queued ones (held) for the cancellation rows, one per role that may cancel and one for the rest.
@@ -450,6 +453,17 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
                     json{{"decision", "reject"}, {"reason", "second thoughts"}}.dump())
                 .status,
             409);
+  // A first approval waits for a second checker; the same checker approving again is refused.
+  const std::string waiting = std::to_string(output_of["admin"]);
+  Reply first = Request(port, "POST", "/api/v1/outputs/" + waiting + "/review", headers_of("output_checker", true),
+                        json{{"decision", "approve"}, {"reason", "rules applied"}}.dump());
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(json::parse(first.body).value("state", ""), "submitted");
+  EXPECT_EQ(json::parse(first.body).at("reviews").size(), 1u);
+  EXPECT_EQ(Request(port, "POST", "/api/v1/outputs/" + waiting + "/review", headers_of("output_checker", true),
+                    json{{"decision", "approve"}, {"reason", "again"}}.dump())
+                .status,
+            403);
   // Bad ids and queries are 400s; an unknown output 404.
   EXPECT_EQ(Request(port, "GET", "/api/v1/outputs/abc", headers_of("admin", false)).status, 400);
   EXPECT_EQ(Request(port, "GET", "/api/v1/outputs/99999", headers_of("admin", false)).status, 404);

@@ -45,7 +45,7 @@ class GovernanceEndToEnd : public ::testing::Test {
     ASSERT_EQ(Sh(Ark() + " demo --people 400 --years 3 --out " + (root_ / "d").string(), &out), 0) << out;
     ark_ = (root_ / "d" / "ark").string();
     token_ = ark::test::ReadTokens(root_ / "d" / "governance" / "tokens.env");
-    ASSERT_EQ(token_.size(), 4u);
+    ASSERT_EQ(token_.size(), 5u);
     def_ = std::string(ARK_SOURCE_DIR) + "/definitions/diabetes_register.yaml";
   }
   void TearDown() override { fs::remove_all(root_); }
@@ -90,13 +90,19 @@ TEST_F(GovernanceEndToEnd, RunInProjectReleaseAndRefusals) {
   EXPECT_NE(out.find("enforces governance"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists(root_ / "w2"));
 
-  // Output checking: the author submits, cannot approve; the checker approves; only then released.
+  // Output checking: the author submits, cannot approve; two different checkers approve; only then released.
   std::ofstream(root_ / "table.csv") << "group,count\na,3\nb,80\nc,160\n";
   ASSERT_EQ(As("ANA", "ana", "release submit " + ark_ + " " + (root_ / "table.csv").string() + " --project demo-planning --run " + run, &out), 0) << out;
   ASSERT_TRUE(std::regex_search(out, m, std::regex("\"id\": (\\d+)"))) << out;
   const std::string output = m[1];
   EXPECT_NE(As("ANA", "ana", "release approve " + ark_ + " " + output + " --reason mine", &out), 0);
   ASSERT_EQ(As("CHRIS", "chris", "release approve " + ark_ + " " + output + " --reason 'small cells redacted'", &out), 0) << out;
+  EXPECT_NE(out.find("waiting for a second checker"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(fs::path(ark_) / "releases" / "demo-planning" / (output + "-table.csv")));
+  EXPECT_NE(As("CHRIS", "chris", "release approve " + ark_ + " " + output + " --reason again", &out), 0);  // not twice
+  EXPECT_NE(out.find("has already approved"), std::string::npos) << out;
+  ASSERT_EQ(As("DEE", "dee", "release approve " + ark_ + " " + output + " --reason 'agree'", &out), 0) << out;
+  EXPECT_NE(out.find("released (approved by chris and dee)"), std::string::npos) << out;
   bool released = false;
   for (auto& e : fs::directory_iterator(fs::path(ark_) / "releases" / "demo-planning")) {
     if (e.path().filename().string().find("table.csv") == std::string::npos) continue;

@@ -64,8 +64,9 @@ measures:
     intervals: {every: year, from: 2023-04-01, to: 2025-03-31}
 )";
 
-// A demo-like Ark: admin, an analyst (ana), an output checker (chris), and carol who is both; an
-// approved project with a run and outputs (one released, two to decide, one carol wrote), and two
+// A demo-like Ark: admin, an analyst (ana), two output checkers (chris, dee), and carol who is an
+// analyst and a checker; an approved project with a run and outputs (one released by chris and
+// dee, one dee has approved, one to decide, one carol wrote), and two
 // applications waiting for the committee. Served by `ark serve` on free loopback ports.
 class WebBrowser : public ::testing::Test {
  protected:
@@ -91,9 +92,10 @@ class WebBrowser : public ::testing::Test {
   }
 
   void MakeArk() {
-    // The editor's test runs on an Ark of dummy data (feed "dummy"), so its run on the Ark has people.
-    const bool with_data = ::testing::UnitTest::GetInstance()->current_test_info()->name() ==
-                           std::string("AnalystChecksRunsOnDummyThenOnTheArkAndRequestsRelease");
+    // The editor's test and the whole story run on an Ark of dummy data (feed "dummy"), so their
+    // run on the Ark has people.
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    const bool with_data = test == "AnalystChecksRunsOnDummyThenOnTheArkAndRequestsRelease" || test == "TheWholeStory";
     if (with_data) {
       auto def = study::ParseDefinition(kEditorDefinition, "def", "");
       ASSERT_TRUE(def.ok()) << def.status().ToString();
@@ -106,7 +108,8 @@ class WebBrowser : public ::testing::Test {
     fx_["tokens"]["admin"] = *admin_token;
     const gov::Actor admin{"admin", {"admin"}};
     for (const auto& [user, roles] : std::map<std::string, std::vector<std::string>>{
-             {"ana", {"analyst"}}, {"chris", {"output_checker"}}, {"carol", {"analyst", "output_checker"}},
+             {"ana", {"analyst"}}, {"chris", {"output_checker"}}, {"dee", {"output_checker"}},
+             {"carol", {"analyst", "output_checker"}},
              {"eve", {"engineer"}}}) {
       auto t = gov::AddUser(**cat, &admin, user, roles);
       ASSERT_TRUE(t.ok()) << t.status().ToString();
@@ -146,7 +149,7 @@ class WebBrowser : public ::testing::Test {
     auto approved = gov::GetProject(**cat, "copd-2026");
     ASSERT_TRUE(approved.ok());
     const gov::Actor ana{"ana", {"analyst"}}, carol{"carol", {"analyst", "output_checker"}},
-        chris{"chris", {"output_checker"}};
+        chris{"chris", {"output_checker"}}, dee{"dee", {"output_checker"}};
     auto run = gov::RecordRun(**cat, **ledger, **store, ana, *approved, {"gp"}, "def", all, gov::Today());
     ASSERT_TRUE(run.ok()) << run.status().ToString();
     // A citizen (person 4, in that run) with the receipt code their GP practice issued.
@@ -168,7 +171,11 @@ class WebBrowser : public ::testing::Test {
     fx_["to_approve"] = submit(ana, "admissions_by_ward.csv");
     fx_["to_refuse"] = submit(ana, "admissions_by_practice.csv");
     fx_["carols"] = submit(carol, "readmissions.csv");
-    ASSERT_TRUE(gov::DecideOutput(**cat, **ledger, chris, released, true, "rules applied").ok());
+    // The one chris approves in the page has dee's approval already; one released by both (last,
+    // so that the ledger's last entry is the release).
+    ASSERT_TRUE(gov::DecideOutput(**cat, **ledger, dee, fx_["to_approve"].get<int64_t>(), true, "rules applied").ok());
+    ASSERT_TRUE(gov::DecideOutput(**cat, **ledger, dee, released, true, "rules applied").ok());
+    ASSERT_TRUE(gov::DecideOutput(**cat, **ledger, chris, released, true, "agree").ok());
     fx_["released_name"] = "admissions_by_age.csv";
     // The entry of that release on the ledger, and the ledger's size.
     auto lines = ReadFile(ark_ + "/ledger/entries.jsonl");
@@ -341,6 +348,56 @@ TEST_F(WebBrowser, AnalystChecksRunsOnDummyThenOnTheArkAndRequestsRelease) {
   EXPECT_EQ(outs->front().author, "ana");
   const std::string ledger = Ledger();
   EXPECT_NE(ledger.find("\"type\":\"run.dummy\""), std::string::npos);
+}
+
+// The whole story, in the browser: ana applies for a project; the committee (admin) approves it;
+// ana writes a definition in the editor, runs it on dummy data and then on the Ark, and requests
+// the release of a measure; chris approves it (it waits for a second checker) and dee approves it
+// (released); the public register lists the release and its ledger entry's inclusion proof
+// verifies in the browser. Then the GP practice issues a receipt code to a person of that run, and
+// their "Your data" view lists the project's use.
+TEST_F(WebBrowser, TheWholeStory) {
+  fx_["story_project"] = "story-2026";
+  fx_["story_title"] = "Diabetes by gender in the city";
+  fx_["ark"] = ark_;
+  Browse("story");
+  auto cat = Catalog::Open(ark_);
+  ASSERT_TRUE(cat.ok());
+  auto project = gov::GetProject(**cat, "story-2026");
+  ASSERT_TRUE(project.ok()) << project.status().ToString();
+  EXPECT_EQ(gov::ProjectJson(*project).value("status", ""), "approved");
+  auto outs = gov::ListOutputs(**cat, "story-2026");
+  ASSERT_TRUE(outs.ok()) << outs.status().ToString();
+  ASSERT_EQ(outs->size(), 1u);
+  const gov::OutputRecord& o = outs->front();
+  EXPECT_EQ(o.state, "approved");
+  EXPECT_EQ(o.author, "ana");
+  ASSERT_EQ(o.reviews.size(), 2u);
+  EXPECT_EQ(o.reviews[0].checker, "chris");
+  EXPECT_EQ(o.reviews[1].checker, "dee");
+  EXPECT_TRUE(PathExists(ark_ + "/releases/story-2026/" + std::to_string(o.id) + "-" + o.name));
+  const std::string ledger = Ledger();
+  EXPECT_NE(ledger.find("\"type\":\"output.reviewed\",\"project\":\"story-2026\",\"output\":" + std::to_string(o.id) + ","),
+            std::string::npos);
+  EXPECT_NE(ledger.find("\"type\":\"output.released\",\"project\":\"story-2026\",\"output\":" + std::to_string(o.id) + ","),
+            std::string::npos);
+
+  // A person of the story's run on the Ark, and the receipt code their GP practice issues them.
+  auto q = (*cat)->Prepare(
+      "SELECT k.pseudonym FROM gov_run_members m JOIN gov_runs r ON r.id = m.run JOIN person_keys k ON k.person = m.person "
+      "WHERE r.project = 'story-2026' ORDER BY m.person LIMIT 1");
+  ASSERT_TRUE(q.ok()) << q.status().ToString();
+  auto row = (*q)->Step();
+  ASSERT_TRUE(row.ok() && *row) << "the story's run has no member with a pseudonym";
+  const std::string blob = (*q)->Blob(0);
+  ASSERT_EQ(blob.size(), 32u);
+  std::string hex;
+  for (unsigned char c : blob) hex += "0123456789abcdef"[c >> 4], hex += "0123456789abcdef"[c & 15];
+  q->reset();
+  auto code = gov::IssueReceiptCode(**cat, gov::Actor{"admin", {"admin"}}, hex, false);
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  fx_["story_receipt_code"] = *code;
+  Browse("storyCitizen");
 }
 
 }  // namespace

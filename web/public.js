@@ -25,6 +25,7 @@ const releases = () => load('releases-status', 'the releases', async () => {
   const rows = await get('/releases');
   fillTable(byId('releases'), rows, [
     { get: (o) => o.id }, { get: (o) => o.project }, { get: (o) => o.name }, { get: (o) => o.status },
+    { get: (o) => (o.reviews || []).filter((v) => v.decision === 'approve').map((v) => v.checker).join(', ') },
     { get: (o) => o.decided_at }, { get: (o) => o.sha256, cls: 'hash' },
   ]);
   setStatus(byId('releases-status'), plural(rows.length, 'released output') + '.');

@@ -1,7 +1,8 @@
 // The output checker's queue: every output with its automatic disclosure checks and review state;
 // a submitted output opens with its per-cell SDC results, to approve or refuse with a reason.
 // Two people: the server refuses a checker's decision on their own output (and this view does not
-// offer it).
+// offer it); an output is released only when two different checkers approve it, so a checker who
+// has approved sees that it waits for a second checker, and no buttons.
 import { get, post } from './api.js';
 import { byId, el, fillTable, plural, setStatus } from './dom.js';
 
@@ -12,7 +13,19 @@ function blocked(o) {
   if (o.state !== 'submitted') return 'already ' + o.state + (o.checker ? ' by ' + o.checker : '');
   if (o.author === who.user) return 'you wrote it: another checker must review it';
   if (!who.roles.includes('output_checker')) return 'only an output checker decides';
+  if ((o.reviews || []).some((v) => v.checker === who.user && v.decision === 'approve')) return 'you approved it: waiting for a second checker';
   return '';
+}
+
+function reviewsList(reviews) {
+  if (!reviews || !reviews.length) return el('p', { id: 'review-reviews' }, 'No review yet: two different checkers must approve it.');
+  return el('ul', { id: 'review-reviews', 'aria-label': 'Reviews so far' },
+    ...reviews.map((v) => el('li', {}, v.checker + ' ' + (v.decision === 'approve' ? 'approved' : 'refused') + ' (' + v.at + '): ' + v.reason)));
+}
+
+function stateOf(o) {
+  const approvals = (o.reviews || []).filter((v) => v.decision === 'approve').length;
+  return o.state === 'submitted' && approvals ? 'submitted, ' + approvals + ' of 2 approvals' : o.state;
 }
 
 function cellsTable(outcome) {
@@ -35,6 +48,7 @@ async function open(id) {
       (result && result.summary ? ' (' + result.summary + ')' : '') + '.'),
   ];
   if (result && Array.isArray(result.outcome) && result.outcome.length) parts.push(cellsTable(result.outcome));
+  parts.push(el('h3', {}, 'Reviews'), reviewsList(o.reviews));
   const why = blocked(o);
   if (why) {
     parts.push(el('p', { class: 'note', id: 'review-blocked' }, 'You cannot decide this output: ' + why + '.'));
@@ -46,7 +60,8 @@ async function open(id) {
       try {
         const r = await post('/outputs/' + o.id + '/review', { decision, reason: reason.value.trim() });
         await queue();
-        setStatus(byId('review-list-status'), 'Output ' + r.id + ' ' + r.state + ' (' + (r.state === 'approved' ? 'released' : 'not released') + ').', 'ok');
+        const outcome = r.state === 'approved' ? 'released' : r.state === 'submitted' ? 'waiting for a second checker' : 'not released';
+        setStatus(byId('review-list-status'), 'Output ' + r.id + ' ' + (r.state === 'submitted' ? 'approved by you' : r.state) + ' (' + outcome + ').', 'ok');
         box.hidden = true;
       } catch (e) {
         setStatus(status, 'Refused: ' + e.message, 'error');
@@ -55,7 +70,7 @@ async function open(id) {
     if (o.status === 'fail') parts.push(el('p', { class: 'note' }, 'It failed the automatic checks: it can only be refused.'));
     parts.push(el('label', { for: 'review-reason' }, 'Reason (on the ledger)'), reason,
       el('div', { class: 'actions' },
-        o.status === 'fail' ? '' : el('button', { type: 'button', id: 'review-approve', onclick: decide('approve') }, 'Approve and release'),
+        o.status === 'fail' ? '' : el('button', { type: 'button', id: 'review-approve', onclick: decide('approve') }, 'Approve'),
         el('button', { type: 'button', id: 'review-refuse', class: 'danger', onclick: decide('reject') }, 'Refuse')),
       status);
   }
@@ -67,7 +82,7 @@ async function queue() {
   const rows = await get('/outputs');
   fillTable(byId('review-list'), rows, [
     { get: (o) => o.id }, { get: (o) => o.project }, { get: (o) => o.name }, { get: (o) => o.author },
-    { get: (o) => o.status }, { get: (o) => o.state }, { get: (o) => o.submitted_at },
+    { get: (o) => o.status }, { get: (o) => stateOf(o) }, { get: (o) => o.submitted_at },
     { get: (o) => el('button', { type: 'button', class: 'small', 'data-output': o.id, onclick: () => open(o.id).catch((e) => setStatus(byId('review-list-status'), e.message, 'error')) },
       blocked(o) ? 'View' : 'Review', el('span', { class: 'visually-hidden' }, ' output ' + o.id)) },
   ]);

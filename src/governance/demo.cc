@@ -69,20 +69,23 @@ Result<GovernanceDemo> RunGovernanceDemo(const std::string& ark_dir, const std::
   ARK_RETURN_IF_ERROR(MakeDirs(work_dir));
   GovernanceDemo out;
 
-  // People: an admin (bootstrap), an analyst, an output checker; each acts through their token.
+  // People: an admin (bootstrap), an analyst, two output checkers (an output is released only when
+  // two different checkers approve it); each acts through their token.
   ARK_ASSIGN_OR_RETURN(std::string t_admin, AddUser(*cat, nullptr, "admin", {"admin"}));
   ARK_ASSIGN_OR_RETURN(Actor admin, Authenticate(*cat, "admin", t_admin));
   ARK_ASSIGN_OR_RETURN(std::string t_ana, AddUser(*cat, &admin, "ana", {"analyst"}));
   ARK_ASSIGN_OR_RETURN(std::string t_chris, AddUser(*cat, &admin, "chris", {"output_checker"}));
+  ARK_ASSIGN_OR_RETURN(std::string t_dee, AddUser(*cat, &admin, "dee", {"output_checker"}));
   ARK_ASSIGN_OR_RETURN(std::string t_olu, AddUser(*cat, &admin, "olu", {"analyst"}));
   ARK_ASSIGN_OR_RETURN(Actor ana, Authenticate(*cat, "ana", t_ana));
   ARK_ASSIGN_OR_RETURN(Actor chris, Authenticate(*cat, "chris", t_chris));
+  ARK_ASSIGN_OR_RETURN(Actor dee, Authenticate(*cat, "dee", t_dee));
   ARK_ASSIGN_OR_RETURN(Actor olu, Authenticate(*cat, "olu", t_olu));
   // The synthetic demo's users' tokens, so that a person can try the commands on the demo Ark
   // (`. tokens.env; ARK_TOKEN=$ANA ark run ... --as ana`). A real Ark never writes tokens down.
   ARK_RETURN_IF_ERROR(WriteFileAtomic(work_dir + "/tokens.env",
                                       "# Tokens of the synthetic demo's users (a real Ark never writes tokens down).\n"
-                                      "ADMIN=" + t_admin + "\nANA=" + t_ana + "\nCHRIS=" + t_chris + "\nOLU=" + t_olu + "\n"));
+                                      "ADMIN=" + t_admin + "\nANA=" + t_ana + "\nCHRIS=" + t_chris + "\nDEE=" + t_dee + "\nOLU=" + t_olu + "\n"));
   ::chmod((work_dir + "/tokens.env").c_str(), 0600);
 
   std::set<std::string> feeds;
@@ -136,11 +139,12 @@ Result<GovernanceDemo> RunGovernanceDemo(const std::string& ark_dir, const std::
   const std::string def = "population: persons with a timeline, opt-outs applied\ntables: age band x sex; IMD decile\n";
   ARK_ASSIGN_OR_RETURN(RunRecord run, RecordRun(*cat, *ledger, *store, ana, p, p.datasets, merkle::HexOf(merkle::Sha256(def)), pop, today));
 
-  // Output checking: submitted by the analyst, released by the checker.
+  // Output checking: submitted by the analyst, released when two different checkers approve.
   std::vector<OutputRecord> released;
   for (const char* f : {"age_sex.csv", "deprivation.csv"}) {
     ARK_ASSIGN_OR_RETURN(OutputRecord o, SubmitOutput(*cat, *ledger, ana, p.id, run.id, work_dir + "/" + f, SubmitOptions{}));
     ARK_ASSIGN_OR_RETURN(o, DecideOutput(*cat, *ledger, chris, o.id, true, "counts redacted and rounded under the opensafely rules; no small cells"));
+    ARK_ASSIGN_OR_RETURN(o, DecideOutput(*cat, *ledger, dee, o.id, true, "second check: no small cells, no differencing"));
     released.push_back(o);
   }
 
@@ -178,7 +182,9 @@ Result<GovernanceDemo> RunGovernanceDemo(const std::string& ark_dir, const std::
     expect_refused("release without a checker", DecideOutput(*cat, *ledger, ana, o.id, true, "self-release").status());
     Actor author_checker{"ana", {"analyst", "output_checker"}};
     expect_refused("checker who is the author", DecideOutput(*cat, *ledger, author_checker, o.id, true, "mine").status());
-    ARK_RETURN_IF_ERROR(DecideOutput(*cat, *ledger, chris, o.id, false, "duplicate of output " + std::to_string(released[0].id)).status());
+    ARK_RETURN_IF_ERROR(DecideOutput(*cat, *ledger, chris, o.id, true, "counts redacted and rounded").status());
+    expect_refused("the same checker approving twice", DecideOutput(*cat, *ledger, chris, o.id, true, "again").status());
+    ARK_RETURN_IF_ERROR(DecideOutput(*cat, *ledger, dee, o.id, false, "duplicate of output " + std::to_string(released[0].id)).status());
   }
 
   ARK_ASSIGN_OR_RETURN(LedgerReport rep, VerifyLedger(ark_dir + "/ledger"));
@@ -200,12 +206,14 @@ Result<GovernanceDemo> RunGovernanceDemo(const std::string& ark_dir, const std::
          (q.optout_exemption.empty() ? "none" : Esc(q.optout_exemption)) + "</td><td>" + Esc(q.approved_by) + "</td></tr>\n";
   }
   h += "</table>\n<h3>Outputs</h3>\n<table class=\"text\"><tr><th>#</th><th>project</th><th>file</th><th>checks</th><th>decision</th>"
-       "<th>author</th><th>checker</th><th>reason</th><th>SHA-256</th></tr>\n";
+       "<th>author</th><th>checkers</th><th>reason</th><th>SHA-256</th></tr>\n";
   ARK_ASSIGN_OR_RETURN(auto outputs, ListOutputs(*cat));
   nlohmann::ordered_json rel = nlohmann::ordered_json::array();
   for (auto& o : outputs) {
+    std::string checkers;
+    for (auto& v : o.reviews) checkers += (checkers.empty() ? "" : ", ") + v.checker + " (" + v.decision + ")";
     h += "<tr><td>" + std::to_string(o.id) + "</td><td>" + Esc(o.project) + "</td><td>" + Esc(o.name) + "</td><td>" + o.status +
-         "</td><td>" + o.state + "</td><td>" + Esc(o.author) + "</td><td>" + Esc(o.checker) + "</td><td>" + Esc(o.reason) +
+         "</td><td>" + o.state + "</td><td>" + Esc(o.author) + "</td><td>" + Esc(checkers) + "</td><td>" + Esc(o.reason) +
          "</td><td><code>" + o.sha256.substr(0, 16) + "…</code></td></tr>\n";
     rel.push_back(OutputJson(o));
   }

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS gov_outputs (id INTEGER PRIMARY KEY, project TEXT NOT
   population INTEGER NOT NULL, status TEXT NOT NULL, state TEXT NOT NULL, results TEXT NOT NULL,
   checker TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', decided_at TEXT NOT NULL DEFAULT '',
   submitted_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS gov_output_reviews (output INTEGER NOT NULL, checker TEXT NOT NULL,
+  decision TEXT NOT NULL, reason TEXT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS gov_dp_budget (project TEXT PRIMARY KEY, total_micro INTEGER NOT NULL,
   spent_micro INTEGER NOT NULL);
 )";

@@ -39,6 +39,7 @@ class GovTest : public ::testing::Test {
     ana_ = *Authenticate(*cat_, "ana", *AddUser(*cat_, &admin_, "ana", {"analyst"}));
     olu_ = *Authenticate(*cat_, "olu", *AddUser(*cat_, &admin_, "olu", {"analyst"}));
     chris_ = *Authenticate(*cat_, "chris", *AddUser(*cat_, &admin_, "chris", {"output_checker"}));
+    dee_ = *Authenticate(*cat_, "dee", *AddUser(*cat_, &admin_, "dee", {"output_checker"}));
     p_.id = "p1";
     p_.title = "t";
     p_.purpose = Purpose::kResearch;
@@ -68,6 +69,17 @@ class GovTest : public ::testing::Test {
     }
     return out;
   }
+  // The ledger entries of one type.
+  std::vector<std::string> Entries(const std::string& type) {
+    auto r = ReadFile(dir_ + "/ledger/entries.jsonl");
+    std::vector<std::string> out;
+    std::string line;
+    std::stringstream ss(r.ok() ? *r : std::string());
+    while (std::getline(ss, line)) {
+      if (line.find("\"type\":\"" + type + "\"") != std::string::npos) out.push_back(line);
+    }
+    return out;
+  }
   RunRecord Run() {
     uint64_t ex = 0;
     auto pop = *FilterPopulation(*cat_, *store_, p_, all_, &ex);
@@ -86,7 +98,7 @@ class GovTest : public ::testing::Test {
   std::unique_ptr<Catalog> cat_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<Ledger> ledger_;
-  Actor admin_, ana_, olu_, chris_;
+  Actor admin_, ana_, olu_, chris_, dee_;
   Project p_;
   std::vector<PersonKey> all_;
 };
@@ -280,12 +292,76 @@ TEST_F(GovTest, ReleaseNeedsACheckerWhoIsNotTheAuthor) {
   EXPECT_FALSE(DecideOutput(*cat_, *ledger_, self, o->id, true, "ok").ok());  // the author
   EXPECT_NE(Refusals().find("is the author"), std::string::npos);
   EXPECT_FALSE(PathExists(dir_ + "/releases/p1"));
-  auto ok = DecideOutput(*cat_, *ledger_, chris_, o->id, true, "rules applied");
+  ASSERT_TRUE(DecideOutput(*cat_, *ledger_, chris_, o->id, true, "rules applied").ok());
+  auto ok = DecideOutput(*cat_, *ledger_, dee_, o->id, true, "agree");
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   auto released = ReadFile(dir_ + "/releases/p1/" + std::to_string(o->id) + "-t.csv");
   ASSERT_TRUE(released.ok());
   EXPECT_EQ(*released, "label,count\na,[REDACTED]\nb,10\nc,15\nd,25\nTotal,50\n");
   EXPECT_TRUE(VerifyLedger(dir_ + "/ledger").ok());
+}
+
+// Two independent reviews (as OpenSAFELY): the first approval is recorded and ledgered but
+// releases nothing; the same checker cannot approve twice, the author never; the approval of a
+// second, different checker releases.
+TEST_F(GovTest, FirstApprovalWaitsForASecondChecker) {
+  RunRecord r = Run();
+  auto o = SubmitOutput(*cat_, *ledger_, ana_, "p1", r.id, Csv("t.csv", "group,count\na,3\nb,8\nc,16\nd,23\n"), SubmitOptions{});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  auto first = DecideOutput(*cat_, *ledger_, chris_, o->id, true, "rules applied");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->state, "submitted");
+  ASSERT_EQ(first->reviews.size(), 1u);
+  EXPECT_EQ(first->reviews[0].checker, "chris");
+  EXPECT_EQ(first->reviews[0].decision, "approve");
+  EXPECT_EQ(first->reviews[0].reason, "rules applied");
+  EXPECT_FALSE(PathExists(dir_ + "/releases/p1"));
+  EXPECT_TRUE(Entries("output.released").empty());
+  auto reviewed = Entries("output.reviewed");
+  ASSERT_EQ(reviewed.size(), 1u);
+  EXPECT_NE(reviewed[0].find("\"checker\":\"chris\""), std::string::npos) << reviewed[0];
+  EXPECT_NE(reviewed[0].find("\"decision\":\"approve\""), std::string::npos) << reviewed[0];
+  EXPECT_NE(reviewed[0].find("\"reason\":\"rules applied\""), std::string::npos) << reviewed[0];
+  auto listed = ListOutputs(*cat_, "p1");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].state, "submitted");
+  EXPECT_EQ(OutputJson((*listed)[0])["reviews"].size(), 1u);
+
+  auto again = DecideOutput(*cat_, *ledger_, chris_, o->id, true, "still fine");
+  EXPECT_EQ(again.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(Refusals().find("'chris' has already approved output"), std::string::npos) << Refusals();
+  Actor self{"ana", {"analyst", "output_checker"}};
+  EXPECT_FALSE(DecideOutput(*cat_, *ledger_, self, o->id, true, "ok").ok());
+  EXPECT_NE(Refusals().find("is the author"), std::string::npos);
+  EXPECT_FALSE(PathExists(dir_ + "/releases/p1"));
+
+  auto second = DecideOutput(*cat_, *ledger_, dee_, o->id, true, "agree");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->state, "approved");
+  EXPECT_EQ(second->reviews.size(), 2u);
+  EXPECT_TRUE(PathExists(dir_ + "/releases/p1/" + std::to_string(o->id) + "-t.csv"));
+  auto released = Entries("output.released");
+  ASSERT_EQ(released.size(), 1u);
+  EXPECT_NE(released[0].find("\"checkers\":[\"chris\",\"dee\"]"), std::string::npos) << released[0];
+  EXPECT_TRUE(VerifyLedger(dir_ + "/ledger").ok());
+}
+
+TEST_F(GovTest, RejectionAfterOneApprovalRejects) {
+  RunRecord r = Run();
+  auto o = SubmitOutput(*cat_, *ledger_, ana_, "p1", r.id, Csv("t.csv", "group,count\na,3\nb,8\nc,16\nd,23\n"), SubmitOptions{});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  ASSERT_TRUE(DecideOutput(*cat_, *ledger_, chris_, o->id, true, "rules applied").ok());
+  auto no = DecideOutput(*cat_, *ledger_, dee_, o->id, false, "the groups are too fine");
+  ASSERT_TRUE(no.ok()) << no.status().ToString();
+  EXPECT_EQ(no->state, "rejected");
+  ASSERT_EQ(no->reviews.size(), 2u);
+  EXPECT_EQ(no->reviews[1].decision, "reject");
+  EXPECT_EQ(Entries("output.rejected").size(), 1u);
+  EXPECT_FALSE(PathExists(dir_ + "/releases/p1"));
+  EXPECT_EQ(DecideOutput(*cat_, *ledger_, admin_, o->id, true, "x").status().code(), StatusCode::kPermissionDenied);
+  Actor third{"eve", {"output_checker"}};
+  EXPECT_EQ(DecideOutput(*cat_, *ledger_, third, o->id, true, "late").status().code(), StatusCode::kFailedPrecondition);
 }
 
 // A run's measure table goes through output checking as `ark run` wrote it, and is released in
@@ -300,6 +376,7 @@ TEST_F(GovTest, RunMeasureTableIsReleasedInItsOwnShape) {
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->status, "pass");
   ASSERT_TRUE(DecideOutput(*cat_, *ledger_, chris_, o->id, true, "rules applied").ok());
+  ASSERT_TRUE(DecideOutput(*cat_, *ledger_, dee_, o->id, true, "agree").ok());
   auto released = ReadFile(dir_ + "/releases/p1/" + std::to_string(o->id) + "-m.csv");
   ASSERT_TRUE(released.ok());
   EXPECT_EQ(*released, measure);

@@ -155,14 +155,18 @@ TEST_F(LifecycleTest, ASuspendedProjectReleasesNothing) {
   auto second = SubmitOutput(*cat_, *ledger_, ana_, "p1", run->id, dir_ + "/t.csv", SubmitOptions{});
   ASSERT_TRUE(first.ok() && second.ok()) << first.status().ToString();
   const Actor chris = *Authenticate(*cat_, "chris", *AddUser(*cat_, &admin_, "chris", {"output_checker"}));
+  const Actor dee = *Authenticate(*cat_, "dee", *AddUser(*cat_, &admin_, "dee", {"output_checker"}));
+  ASSERT_TRUE(DecideOutput(*cat_, *ledger_, chris, first->id, true, "rules applied").ok());  // one approval: waits
   ASSERT_TRUE(SuspendProject(*cat_, *ledger_, admin_, "p1", "audit").ok());
-  auto released = DecideOutput(*cat_, *ledger_, chris, first->id, true, "rules applied");
+  auto released = DecideOutput(*cat_, *ledger_, dee, first->id, true, "rules applied");
   EXPECT_EQ(released.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(released.status().message().find("project 'p1' is suspended"), std::string::npos) << released.status().ToString();
   EXPECT_FALSE(PathExists(dir_ + "/releases/p1"));
   EXPECT_TRUE(DecideOutput(*cat_, *ledger_, chris, second->id, false, "not while suspended").ok());
   ASSERT_TRUE(ReinstateProject(*cat_, *ledger_, admin_, "p1", "audit done", "2026-01-01").ok());
-  EXPECT_TRUE(DecideOutput(*cat_, *ledger_, chris, first->id, true, "rules applied").ok());
+  auto after = DecideOutput(*cat_, *ledger_, dee, first->id, true, "rules applied");
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->state, "approved");
 }
 
 }  // namespace

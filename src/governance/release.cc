@@ -69,12 +69,35 @@ Result<OutputRecord> FromRow(Stmt& q) {
 constexpr const char* kCols =
     "id, project, run, author, name, path, sha256, kind, population, status, state, checker, reason, decided_at, submitted_at";
 
+Status LoadReviews(Catalog& cat, OutputRecord* r) {
+  ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT checker, decision, reason, at FROM gov_output_reviews WHERE output = ? ORDER BY rowid"));
+  q->Bind(1, r->id);
+  r->reviews.clear();
+  for (;;) {
+    ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+    if (!row) break;
+    r->reviews.push_back({q->Text(0), q->Text(1), q->Text(2), q->Text(3)});
+  }
+  return Status::OK();
+}
+
 Result<OutputRecord> GetOutput(Catalog& cat, int64_t id) {
   ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare(std::string("SELECT ") + kCols + " FROM gov_outputs WHERE id = ?"));
   q->Bind(1, id);
   ARK_ASSIGN_OR_RETURN(bool row, q->Step());
   if (!row) return Status::NotFound("no output " + std::to_string(id));
-  return FromRow(*q);
+  ARK_ASSIGN_OR_RETURN(OutputRecord r, FromRow(*q));
+  q.reset();
+  ARK_RETURN_IF_ERROR(LoadReviews(cat, &r));
+  return r;
+}
+
+Status AddReview(Catalog& cat, OutputRecord* r, const OutputReview& v) {
+  ARK_ASSIGN_OR_RETURN(auto ins, cat.Prepare("INSERT INTO gov_output_reviews (output, checker, decision, reason, at) VALUES (?, ?, ?, ?, ?)"));
+  ins->Bind(1, r->id).Bind(2, v.checker).Bind(3, v.decision).Bind(4, v.reason).Bind(5, v.at);
+  ARK_RETURN_IF_ERROR(ins->Run());
+  r->reviews.push_back(v);
+  return Status::OK();
 }
 
 }  // namespace
@@ -119,9 +142,11 @@ Result<std::string> PublishedMeasureCsv(const std::string& file, const sdc::Tabl
 }
 
 nlohmann::ordered_json OutputJson(const OutputRecord& r) {
+  nlohmann::ordered_json reviews = nlohmann::ordered_json::array();
+  for (auto& v : r.reviews) reviews.push_back({{"checker", v.checker}, {"decision", v.decision}, {"reason", v.reason}, {"at", v.at}});
   return {{"id", r.id}, {"project", r.project}, {"run", r.run}, {"author", r.author}, {"name", r.name},
           {"sha256", r.sha256}, {"kind", r.kind}, {"status", r.status}, {"state", r.state}, {"checker", r.checker},
-          {"reason", r.reason}, {"submitted_at", r.submitted_at}, {"decided_at", r.decided_at}};
+          {"reason", r.reason}, {"submitted_at", r.submitted_at}, {"decided_at", r.decided_at}, {"reviews", reviews}};
 }
 
 Result<OutputRecord> SubmitOutput(Catalog& cat, Ledger& ledger, const Actor& by, const std::string& project_id, int64_t run,
@@ -264,12 +289,24 @@ Result<OutputRecord> DecideOutput(Catalog& cat, Ledger& ledger, const Actor& by,
     if (p.status != "approved")
       return refuse("project '" + p.id + "' is " + p.status + ": output " + std::to_string(id) + " cannot be released");
   }
+  for (auto& v : r.reviews) {
+    if (approve && v.checker == by.user && v.decision == "approve")
+      return refuse("'" + by.user + "' has already approved output " + std::to_string(id) + ": a second, different checker must approve it");
+  }
   ARK_ASSIGN_OR_RETURN(std::string data, ReadFile(cat.ark_dir() + "/" + r.path));
   if (FileSha256(data) != r.sha256) return Status::Corruption("output " + std::to_string(id) + " changed after it was checked");
+  const OutputReview review{by.user, approve ? "approve" : "reject", reason, UtcNow()};
+  const bool first_approval = approve && r.reviews.empty();
+  ARK_RETURN_IF_ERROR(AddReview(cat, &r, review));
+  if (first_approval) {  // one approval: recorded and ledgered, the output waits for a second checker
+    ARK_RETURN_IF_ERROR(ledger.Append(Json{{"type", "output.reviewed"}, {"project", r.project}, {"output", id},
+                                            {"checker", by.user}, {"decision", review.decision}, {"reason", reason}}).status());
+    return r;
+  }
   r.state = approve ? "approved" : "rejected";
   r.checker = by.user;
   r.reason = reason;
-  r.decided_at = UtcNow();
+  r.decided_at = review.at;
   if (approve) {
     const std::string dir = cat.ark_dir() + "/releases/" + r.project;
     ARK_RETURN_IF_ERROR(MakeDirs(dir));
@@ -280,9 +317,11 @@ Result<OutputRecord> DecideOutput(Catalog& cat, Ledger& ledger, const Actor& by,
   ARK_ASSIGN_OR_RETURN(auto up, cat.Prepare("UPDATE gov_outputs SET state = ?, checker = ?, reason = ?, decided_at = ? WHERE id = ?"));
   up->Bind(1, r.state).Bind(2, r.checker).Bind(3, r.reason).Bind(4, r.decided_at).Bind(5, id);
   ARK_RETURN_IF_ERROR(up->Run());
-  ARK_RETURN_IF_ERROR(ledger.Append(Json{{"type", approve ? "output.released" : "output.rejected"}, {"project", r.project},
-                                          {"output", id}, {"name", r.name}, {"sha256", r.sha256}, {"checker", by.user},
-                                          {"author", r.author}, {"status", r.status}}).status());
+  Json entry{{"type", approve ? "output.released" : "output.rejected"}, {"project", r.project},
+             {"output", id}, {"name", r.name}, {"sha256", r.sha256}, {"checker", by.user},
+             {"author", r.author}, {"status", r.status}};
+  if (approve) entry["checkers"] = Json{r.reviews.front().checker, by.user};
+  ARK_RETURN_IF_ERROR(ledger.Append(entry).status());
   return r;
 }
 
@@ -297,6 +336,8 @@ Result<std::vector<OutputRecord>> ListOutputs(Catalog& cat, const std::string& p
     ARK_ASSIGN_OR_RETURN(OutputRecord r, FromRow(*q));
     out.push_back(std::move(r));
   }
+  q.reset();
+  for (auto& r : out) ARK_RETURN_IF_ERROR(LoadReviews(cat, &r));
   return out;
 }
 

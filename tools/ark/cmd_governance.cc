@@ -315,7 +315,8 @@ int ReleaseSubmit(int argc, char** argv) {
 }
 
 int Decide(int argc, char** argv, bool approve) {
-  CLI::App app(approve ? "Approve an output (a checker who is not its author); copies it to ARK/releases/."
+  CLI::App app(approve ? "Approve an output (a checker who is not its author); the second approval, by a different "
+                         "checker, releases it (copies it to ARK/releases/)."
                        : "Reject an output with a reason.",
                approve ? "ark release approve" : "ark release reject");
   std::string dir, reason;
@@ -332,6 +333,14 @@ int Decide(int argc, char** argv, bool approve) {
   if (!ledger.ok()) return ReportError(ledger.status());
   auto r = gov::DecideOutput(cat, **ledger, by, id, approve, reason);
   if (!r.ok()) return ReportError(r.status());
+  if (r->state == "approved") {
+    std::fprintf(stderr, "output %lld released (approved by %s and %s)\n", static_cast<long long>(id),
+                 r->reviews.front().checker.c_str(), by.user.c_str());
+  } else if (r->state == "submitted") {
+    std::fprintf(stderr, "output %lld approved by %s: waiting for a second checker\n", static_cast<long long>(id), by.user.c_str());
+  } else {
+    std::fprintf(stderr, "output %lld rejected\n", static_cast<long long>(id));
+  }
   std::printf("%s\n", gov::OutputJson(*r).dump(2).c_str());
   return 0;
 }

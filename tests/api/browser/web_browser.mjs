@@ -174,10 +174,11 @@ const scenarios = {
     };
     await decide(fx.to_approve, '#review-approve', '');
     check(await waitText(page, '#review-status', /^Give a reason/), 'a decision without a reason is refused in the page');
+    check(/^dee approved .*: rules applied$/.test(await text(page, '#review-reviews li')), 'the first checker\'s approval is shown');
     await audit(page, 'review-detail');
     await page.fill('#review-reason', 'rounded and suppressed as the rules require');
     await page.click('#review-approve');
-    check(await waitText(page, '#review-list-status', new RegExp('^Output ' + fx.to_approve + ' approved')), 'output ' + fx.to_approve + ' is approved from the browser');
+    check(await waitText(page, '#review-list-status', new RegExp('^Output ' + fx.to_approve + ' approved \\(released\\)')), 'output ' + fx.to_approve + ' is released by the second approval, from the browser');
     await decide(fx.to_refuse, '#review-refuse', 'the table still identifies a small practice');
     check(await waitText(page, '#review-list-status', new RegExp('^Output ' + fx.to_refuse + ' rejected')), 'output ' + fx.to_refuse + ' is refused from the browser');
     const posts = page.sent.filter((r) => r.method === 'POST' && r.url.includes('/review'));
@@ -317,6 +318,119 @@ const scenarios = {
     await page.goto(fx.base + '/#review');
     check(await waitText(page, '#review-body', /diabetes_by_gender/), 'the output waits in the checker\'s queue');
   },
+};
+
+async function signOut(page, user) {
+  await page.click('#sign-out');
+  await page.waitForFunction(() => !document.querySelector('#who-name') && !document.querySelector('#public').hidden);
+  check(await waitText(page, '#projects-status', /projects?\./), user + ' signs out');
+}
+
+// The seq of the ledger's entry of `type` for output `id` (from the Ark's ledger file, as anyone
+// holding a copy of the public ledger would find it).
+function ledgerSeq(type, id) {
+  const lines = readFileSync(fx.ark + '/ledger/entries.jsonl', 'utf8').split('\n');
+  return lines.findIndex((l) => l.includes('"type":"' + type + '"') && l.includes('"output":' + id + ','));
+}
+
+// The whole story (tests/web_browser_test.cc, WebBrowser.TheWholeStory): an application, the
+// committee's approval, a definition run on dummy data and on the Ark, a release requested, two
+// checkers, the public register and the release's inclusion proof. Then `storyCitizen`.
+scenarios.story = async (page) => {
+  const id = fx.story_project;
+  await signIn(page, 'ana');
+  await page.fill('#apply-id', id);
+  await page.fill('#apply-title', fx.story_title);
+  await page.selectOption('#apply-purpose', 'research');
+  await page.fill('#apply-basis', 'UK GDPR 6(1)(e), 9(2)(j)');
+  await page.fill('#apply-datasets', 'dummy');
+  await page.fill('#apply-start', '2026-01-01');
+  await page.fill('#apply-end', '2030-12-31');
+  await page.click('#apply-submit');
+  check(await waitText(page, '#apply-status', new RegExp('^Application ' + id + ' submitted: pending')), 'ana applies for ' + id + ' in the page');
+  await audit(page, 'story-applied');
+  await signOut(page, 'ana');
+
+  await signIn(page, 'admin');
+  await page.goto(fx.base + '/#committee');
+  await page.waitForSelector('button[data-decision="approve"][data-project="' + id + '"]');
+  await page.fill('#reason-' + id, 'meets the criteria: research on dummy-fed data');
+  await page.click('button[data-decision="approve"][data-project="' + id + '"]');
+  check(await waitText(page, '#committee-status', new RegExp('^Project ' + id + ' is now approved')), 'the committee approves ' + id + ' in the page');
+  await audit(page, 'story-committee');
+  await signOut(page, 'admin');
+
+  await signIn(page, 'ana');
+  await page.goto(fx.base + '/#analyst');
+  await page.waitForSelector('#editor-project option[value="' + id + '"]', { state: 'attached' });
+  await page.fill('#editor-text', fx.definition);
+  await page.click('#editor-check');
+  check(await waitText(page, '#editor-status', /^The definition is valid\./), 'the definition (codes inline) checks');
+  await page.selectOption('#editor-project', id);
+  await page.click('#editor-dummy');
+  check(await waitText(page, '#job-status', new RegExp('\\(dummy-run in ' + id + '\\): succeeded')), 'the run on dummy data completes: ' + await text(page, '#job-status'));
+  check(await waitText(page, '#job-measures', /Dummy data: not for release/), 'its measures are not for release');
+  await page.click('#editor-run');
+  check(await waitText(page, '#job-status', new RegExp('\\(run in ' + id + '\\): succeeded')), 'the run on the Ark completes: ' + await text(page, '#job-status'));
+  await page.waitForSelector('button.release[data-measure="diabetes_by_gender"]');
+  await audit(page, 'story-editor');
+  await page.click('button.release[data-measure="diabetes_by_gender"]');
+  check(await waitText(page, '#job-measures', /Output \d+ submitted: submitted/), 'ana requests the release of the measure');
+  const output = Number((await text(page, '#job-measures')).match(/Output (\d+) submitted/)[1]);
+  await signOut(page, 'ana');
+
+  // Two different checkers: the first approval waits, the second releases.
+  await signIn(page, 'chris');
+  await page.goto(fx.base + '/#review');
+  await page.click('button[data-output="' + output + '"]');
+  await page.waitForSelector('#review-reason');
+  check((await text(page, '#review-detail')).includes('Disclosure checks per cell'), 'chris sees the per-cell checks');
+  check(await waitText(page, '#review-reviews', /^No review yet/), 'no review yet');
+  await page.fill('#review-reason', 'small counts suppressed; rounding applied');
+  await page.click('#review-approve');
+  check(await waitText(page, '#review-list-status', new RegExp('^Output ' + output + ' approved by you \\(waiting for a second checker\\)')), 'the first approval waits for a second checker');
+  await page.click('button[data-output="' + output + '"]');
+  check(await waitText(page, '#review-blocked', /you approved it: waiting for a second checker/), 'chris is told it waits for a second checker');
+  check((await page.locator('#review-approve, #review-refuse').count()) === 0, 'and has no button to approve it again');
+  await audit(page, 'story-first-check');
+  await signOut(page, 'chris');
+
+  await signIn(page, 'dee');
+  await page.goto(fx.base + '/#review');
+  await page.click('button[data-output="' + output + '"]');
+  await page.waitForSelector('#review-reason');
+  check(/^chris approved .*: small counts suppressed; rounding applied$/.test(await text(page, '#review-reviews li')), 'dee sees chris\'s approval');
+  await page.fill('#review-reason', 'agree: nothing disclosive');
+  await page.click('#review-approve');
+  check(await waitText(page, '#review-list-status', new RegExp('^Output ' + output + ' approved \\(released\\)')), 'the second checker\'s approval releases it');
+  await audit(page, 'story-second-check');
+  await signOut(page, 'dee');
+
+  // The public register, and the release's entry proved in the browser.
+  await page.goto(fx.base + '/');
+  check(await waitText(page, '#releases-status', /^2 released outputs\.$/), 'the register lists the new release');
+  check(await waitRow(page, '#releases', [new RegExp('^' + output + '$'), new RegExp('^' + id + '$'), /diabetes_by_gender/, /./, /^chris, dee$/]),
+    'by name, with both checkers');
+  check(await waitText(page, '#ledger-status', /^Checkpoint over/), 'the checkpoint loads');
+  const seq = ledgerSeq('output.released', output);
+  check(seq >= 0, 'the release is on the ledger (entry ' + seq + ')');
+  await page.fill('#proof-seq', String(seq));
+  await page.click('#proof-check');
+  await waitText(page, '#proof-result', /^(Verified|Not verified)/);
+  const r = await text(page, '#proof-result');
+  check(r.startsWith('Verified: entry ' + seq + ' '), 'the release\'s inclusion proof verifies in the browser: ' + r);
+  const entry = await text(page, '#proof-entry');
+  check(entry.includes('"type":"output.released"') && entry.includes('"output":' + output + ','), 'the proved entry is the release');
+  await audit(page, 'story-public');
+};
+
+scenarios.storyCitizen = async (page) => {
+  await page.goto(fx.base + '/#citizen');
+  await page.fill('#citizen-code', fx.story_receipt_code);
+  await page.click('#citizen-ask');
+  check(await waitText(page, '#citizen-status', /^Your data was used in \d+ analysis runs?\./), 'the citizen\'s receipt lists the runs that used their data');
+  check((await text(page, '#citizen-uses')).includes(fx.story_title), 'it names the story\'s project');
+  await audit(page, 'story-citizen');
 };
 
 // Waits until a row of `table` has cells matching `res` (one regular expression per cell, from the first).
