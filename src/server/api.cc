@@ -19,6 +19,7 @@
 #include "server/ops.h"
 #include "server/read_cache.h"
 #include "server/api_ctx.h"
+#include "server/api_json.h"
 
 namespace ark::server {
 
@@ -40,17 +41,6 @@ int HttpStatusOf(const Status& s) {
 }
 
 namespace {
-
-ApiResponse Json(int status, const OJson& j) {
-  ApiResponse r;
-  r.status = status;
-  r.body = j.dump(-1, ' ', false, OJson::error_handler_t::replace);
-  return r;
-}
-
-ApiResponse Error(int status, const std::string& message) { return Json(status, OJson{{"error", message}}); }
-
-ApiResponse FromStatus(const Status& s) { return Error(HttpStatusOf(s), s.message()); }
 
 bool Unsafe(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
 
@@ -80,18 +70,6 @@ std::vector<std::string_view> Segments(std::string_view path) {
     at = end + 1;
   }
   return out;
-}
-
-// The JSON object of a request body, or a 400 naming the problem.
-Result<OJson> BodyObject(const std::string& body) {
-  OJson j;
-  try {
-    j = OJson::parse(body);
-  } catch (const OJson::parse_error& e) {
-    return Status::InvalidArgument(std::string("malformed JSON in the request body: ") + e.what());
-  }
-  if (!j.is_object()) return Status::InvalidArgument("the request body must be a JSON object");
-  return j;
 }
 
 Result<std::string> Text(const OJson& j, const char* field, bool required = true) {

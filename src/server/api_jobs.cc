@@ -20,6 +20,7 @@
 #include "governance/release.h"
 #include "server/api.h"
 #include "server/api_ctx.h"
+#include "server/api_json.h"
 #include "server/definition_check.h"
 #include "study/run.h"
 
@@ -29,33 +30,11 @@ using OJson = nlohmann::ordered_json;
 
 namespace {
 
-ApiResponse JsonOf(int status, const OJson& j) {
-  ApiResponse r;
-  r.status = status;
-  r.body = j.dump(-1, ' ', false, OJson::error_handler_t::replace);
-  return r;
-}
-
-ApiResponse Err(int status, const std::string& message) { return JsonOf(status, OJson{{"error", message}}); }
-
-ApiResponse Err(const Status& s) { return Err(HttpStatusOf(s), s.message()); }
-
 ApiResponse JobResponse(int status, const Job& j) {
   ApiResponse r;
   r.status = status;
   r.body = JobJson(j);
   return r;
-}
-
-Result<OJson> Body(const std::string& body) {
-  OJson j;
-  try {
-    j = OJson::parse(body);
-  } catch (const OJson::parse_error& e) {
-    return Status::InvalidArgument(std::string("malformed JSON in the request body: ") + e.what());
-  }
-  if (!j.is_object()) return Status::InvalidArgument("the request body must be a JSON object");
-  return j;
 }
 
 // Only fields in `allowed`; a typo would otherwise silently change nothing.
@@ -117,53 +96,53 @@ void Api::StartJobs() {
 }
 
 ApiResponse Api::DefinitionCheck(Ctx& c) {
-  auto j = Body(c.req.body);
-  if (!j.ok()) return Err(j.status());
-  if (Status s = OnlyFields(*j, {"definition"}); !s.ok()) return Err(s);
+  auto j = BodyObject(c.req.body);
+  if (!j.ok()) return FromStatus(j.status());
+  if (Status s = OnlyFields(*j, {"definition"}); !s.ok()) return FromStatus(s);
   auto def = DefinitionOf(*j);
-  if (!def.ok()) return Err(def.status());
+  if (!def.ok()) return FromStatus(def.status());
   const auto errors = CheckDefinition(*def);
-  return JsonOf(200, OJson{{"ok", errors.empty()}, {"errors", ErrorsJson(errors)}});
+  return Json(200, OJson{{"ok", errors.empty()}, {"errors", ErrorsJson(errors)}});
 }
 
 ApiResponse Api::JobSubmit(Ctx& c) {
   const Principal& who = c.req.who;
-  if (!IsUser(who)) return Err(403, "the interim API token cannot run studies: sign in as a user");
-  auto j = Body(c.req.body);
-  if (!j.ok()) return Err(j.status());
-  if (Status s = OnlyFields(*j, {"definition", "dummy", "people"}); !s.ok()) return Err(s);
+  if (!IsUser(who)) return Error(403, "the interim API token cannot run studies: sign in as a user");
+  auto j = BodyObject(c.req.body);
+  if (!j.ok()) return FromStatus(j.status());
+  if (Status s = OnlyFields(*j, {"definition", "dummy", "people"}); !s.ok()) return FromStatus(s);
   auto def = DefinitionOf(*j);
-  if (!def.ok()) return Err(def.status());
+  if (!def.ok()) return FromStatus(def.status());
   JobRequest r;
   r.owner = who.user;
   r.roles = who.roles;
   r.project = c.params[0];
   r.definition = *def;
   if (j->contains("dummy")) {
-    if (!(*j)["dummy"].is_boolean()) return Err(400, "field 'dummy' must be true or false");
+    if (!(*j)["dummy"].is_boolean()) return Error(400, "field 'dummy' must be true or false");
     r.dummy = (*j)["dummy"].get<bool>();
   }
   if (j->contains("people")) {
-    if (!r.dummy) return Err(400, "field 'people' is for dummy runs only");
+    if (!r.dummy) return Error(400, "field 'people' is for dummy runs only");
     if (!(*j)["people"].is_number_integer() || (*j)["people"].get<int64_t>() < 1 || (*j)["people"].get<int64_t>() > 100000)
-      return Err(400, "field 'people' must be a whole number from 1 to 100000");
+      return Error(400, "field 'people' must be a whole number from 1 to 100000");
     r.people = (*j)["people"].get<int>();
   }
   const auto errors = CheckDefinition(r.definition);
   if (!errors.empty()) {
     const auto& e = errors.front();
-    return JsonOf(400, OJson{{"error", "the definition has errors (first at line " + std::to_string(e.line) + ", column " +
+    return Json(400, OJson{{"error", "the definition has errors (first at line " + std::to_string(e.line) + ", column " +
                                            std::to_string(e.column) + "): " + e.message},
                              {"errors", ErrorsJson(errors)}});
   }
   auto cat = Catalog::Open(ark_dir_);
-  if (!cat.ok()) return Err(cat.status());
+  if (!cat.ok()) return FromStatus(cat.status());
   if (r.dummy) {
     // No data is read: one of the project's people may try a definition before approval.
     auto p = gov::GetProject(**cat, r.project);
-    if (!p.ok()) return Err(p.status());
+    if (!p.ok()) return FromStatus(p.status());
     if (std::find(p->people.begin(), p->people.end(), who.user) == p->people.end())
-      return Err(403, "dummy runs in project " + r.project + " are for the project's people");
+      return Error(403, "dummy runs in project " + r.project + " are for the project's people");
   } else {
     // The gate now, for an answer at once; the job passes it again when it starts.
     gov::GateRequest g;
@@ -178,17 +157,17 @@ ApiResponse Api::JobSubmit(Ctx& c) {
     }
     if (!a.ok()) {
       if (a.status().code() == StatusCode::kPermissionDenied) c.ledgered = true;  // governance logged it
-      return Err(a.status());
+      return FromStatus(a.status());
     }
   }
   auto job = jobs_->Add(r);
-  if (!job.ok()) return Err(job.status());
+  if (!job.ok()) return FromStatus(job.status());
   return JobResponse(202, *job);
 }
 
 ApiResponse Api::JobList(Ctx& c) {
   const Principal& who = c.req.who;
-  if (!IsUser(who)) return Err(403, "the interim API token has no jobs: sign in as a user");
+  if (!IsUser(who)) return Error(403, "the interim API token has no jobs: sign in as a user");
   ApiResponse r;
   r.body = "{\"jobs\":[";
   bool first = true;
@@ -204,26 +183,26 @@ ApiResponse Api::JobList(Ctx& c) {
 
 ApiResponse Api::JobShow(Ctx& c) {
   const Principal& who = c.req.who;
-  if (!IsUser(who)) return Err(403, "the interim API token has no jobs: sign in as a user");
+  if (!IsUser(who)) return Error(403, "the interim API token has no jobs: sign in as a user");
   auto id = JobIdOf(c.params[0]);
-  if (!id.ok()) return Err(id.status());
+  if (!id.ok()) return FromStatus(id.status());
   auto j = jobs_->Get(*id);
-  if (!j.ok()) return Err(j.status());
-  if (j->owner != who.user && !who.Has("admin")) return Err(403, "job " + c.params[0] + " is seen by its owner and admins");
+  if (!j.ok()) return FromStatus(j.status());
+  if (j->owner != who.user && !who.Has("admin")) return Error(403, "job " + c.params[0] + " is seen by its owner and admins");
   return JobResponse(200, *j);
 }
 
 ApiResponse Api::JobCancel(Ctx& c) {
   const Principal& who = c.req.who;
-  if (!IsUser(who)) return Err(403, "the interim API token has no jobs: sign in as a user");
+  if (!IsUser(who)) return Error(403, "the interim API token has no jobs: sign in as a user");
   auto id = JobIdOf(c.params[0]);
-  if (!id.ok()) return Err(id.status());
+  if (!id.ok()) return FromStatus(id.status());
   auto j = jobs_->Get(*id);
-  if (!j.ok()) return Err(j.status());
+  if (!j.ok()) return FromStatus(j.status());
   if (j->owner != who.user && !who.Has("admin"))
-    return Err(403, "job " + c.params[0] + " is cancelled by its owner or an admin");
+    return Error(403, "job " + c.params[0] + " is cancelled by its owner or an admin");
   auto cancelled = jobs_->Cancel(*id, who.user);
-  if (!cancelled.ok()) return Err(cancelled.status());
+  if (!cancelled.ok()) return FromStatus(cancelled.status());
   return JobResponse(200, *cancelled);
 }
 
@@ -246,12 +225,12 @@ Result<std::string> MeasureFile(Jobs& jobs, const Principal& who, const std::str
 
 ApiResponse Api::JobMeasure(Ctx& c) {
   const Principal& who = c.req.who;
-  if (!IsUser(who)) return Err(403, "the interim API token has no jobs: sign in as a user");
+  if (!IsUser(who)) return Error(403, "the interim API token has no jobs: sign in as a user");
   Job job;
   auto file = MeasureFile(*jobs_, who, c.params[0], c.params[1], &job);
-  if (!file.ok()) return Err(file.status());
+  if (!file.ok()) return FromStatus(file.status());
   auto csv = CsvFile::Open(*file);
-  if (!csv.ok()) return Err(csv.status());
+  if (!csv.ok()) return FromStatus(csv.status());
   OJson rows = OJson::array();
   Status s = csv->ForEachRow([&](int64_t, const std::vector<std::string_view>& row) {
     OJson r = OJson::array();
@@ -259,37 +238,37 @@ ApiResponse Api::JobMeasure(Ctx& c) {
     rows.push_back(std::move(r));
     return Status::OK();
   });
-  if (!s.ok()) return Err(s);
-  return JsonOf(200, OJson{{"name", c.params[1]}, {"columns", csv->header()}, {"rows", rows}});
+  if (!s.ok()) return FromStatus(s);
+  return Json(200, OJson{{"name", c.params[1]}, {"columns", csv->header()}, {"rows", rows}});
 }
 
 ApiResponse Api::OutputSubmit(Ctx& c) {
   const Principal& who = c.req.who;
-  if (!IsUser(who)) return Err(403, "the interim API token cannot submit outputs: sign in as a user");
-  auto j = Body(c.req.body);
-  if (!j.ok()) return Err(j.status());
-  if (Status s = OnlyFields(*j, {"job", "measure"}); !s.ok()) return Err(s);
-  if (!j->contains("job") || !(*j)["job"].is_number_integer()) return Err(400, "field 'job' must be a job id (1, 2, ...)");
-  if (!j->contains("measure") || !(*j)["measure"].is_string()) return Err(400, "field 'measure' must be a measure's name");
+  if (!IsUser(who)) return Error(403, "the interim API token cannot submit outputs: sign in as a user");
+  auto j = BodyObject(c.req.body);
+  if (!j.ok()) return FromStatus(j.status());
+  if (Status s = OnlyFields(*j, {"job", "measure"}); !s.ok()) return FromStatus(s);
+  if (!j->contains("job") || !(*j)["job"].is_number_integer()) return Error(400, "field 'job' must be a job id (1, 2, ...)");
+  if (!j->contains("measure") || !(*j)["measure"].is_string()) return Error(400, "field 'measure' must be a measure's name");
   const std::string id = std::to_string((*j)["job"].get<int64_t>()), measure = (*j)["measure"].get<std::string>();
   Job job;
   auto file = MeasureFile(*jobs_, who, id, measure, &job);
-  if (!file.ok()) return Err(file.status());
+  if (!file.ok()) return FromStatus(file.status());
   if (job.kind != "run")
-    return Err(409, "job " + id + " ran on dummy data: only a run on the Ark has outputs to release");
+    return Error(409, "job " + id + " ran on dummy data: only a run on the Ark has outputs to release");
   auto cat = Catalog::Open(ark_dir_);
-  if (!cat.ok()) return Err(cat.status());
+  if (!cat.ok()) return FromStatus(cat.status());
   Result<gov::OutputRecord> r = Status::Internal("unset");
   {
     std::lock_guard<std::mutex> l(LedgerMutex());
     auto ledger = gov::Ledger::Open(ark_dir_);
-    if (!ledger.ok()) return Err(ledger.status());
+    if (!ledger.ok()) return FromStatus(ledger.status());
     r = gov::SubmitOutput(**cat, **ledger, gov::Actor{who.user, who.roles}, job.project, job.run, *file, gov::SubmitOptions{});
   }
   // Governance logged its refusal, or the submission itself.
   if (r.ok() || r.status().code() == StatusCode::kPermissionDenied) c.ledgered = true;
-  if (!r.ok()) return Err(r.status());
-  return JsonOf(201, gov::OutputJson(*r));
+  if (!r.ok()) return FromStatus(r.status());
+  return Json(201, gov::OutputJson(*r));
 }
 
 }  // namespace ark::server
