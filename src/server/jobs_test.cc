@@ -177,7 +177,9 @@ TEST(Jobs, CancelQueuedAtOnceAndRunningInsideTheEngine) {
   // The worker cancels the running job itself when it enters "evaluate": the engine's next check
   // stops it, whatever the timing.
   jobs.on_stage = [&](int64_t id, const std::string& stage) {
-    if (stage == "evaluate") EXPECT_TRUE(jobs.Cancel(id, "ana").ok());
+    if (stage == "evaluate") {
+      EXPECT_TRUE(jobs.Cancel(id, "ana").ok());
+    }
   };
   ASSERT_TRUE(jobs.Start().ok());
   auto first = jobs.Add(Request(false));
