@@ -407,7 +407,7 @@ int Demo(int argc, char** argv) {
   const std::string region = out + "/region", cust = out + "/custodians", ark = out + "/ark";
   std::vector<std::pair<std::string, double>> steps;
   auto t_all = Clock::now();
-  const size_t total_steps = network_people > 0 ? 13 : 12;  // the network step is optional
+  const size_t total_steps = network_people > 0 ? 14 : 13;  // the network step is optional
   auto step = [&](const std::string& name, const std::function<Status()>& fn) -> Status {
     std::printf("[%zu/%zu] %s ...\n", steps.size() + 1, total_steps, name.c_str());
     std::fflush(stdout);
