@@ -171,8 +171,8 @@ struct Latch {
 TEST(Jobs, CancelQueuedAtOnceAndRunningInsideTheEngine) {
   const std::string ark = MakeArk("cancel");
   std::mutex ledger_mu;
+  Latch latch;  // before jobs: the worker, joined when jobs is destroyed, may still be in it
   Jobs jobs(ark, &ledger_mu);
-  Latch latch;
   jobs.before_run = [&](int64_t) { latch.Wait(jobs); };
   // The worker cancels the running job itself when it enters "evaluate": the engine's next check
   // stops it, whatever the timing.
@@ -208,8 +208,8 @@ TEST(Jobs, UnfinishedJobsOfAStoppedServerEndFailedAtTheNextStart) {
   std::mutex ledger_mu;
   int64_t held = 0, queued = 0;
   {
+    Latch latch;  // before jobs: the worker, joined when jobs is destroyed, may still be in it
     Jobs jobs(ark, &ledger_mu);
-    Latch latch;
     jobs.before_run = [&](int64_t) { latch.Wait(jobs); };
     ASSERT_TRUE(jobs.Start().ok());
     held = jobs.Add(Request(true))->id;
