@@ -39,9 +39,11 @@ $(SAN_BUILD)/build.ninja:
 # Left out under the sanitizers (all run in the release suite above): end-to-end, crash and browser
 # tests, and the tests that push large data through code smaller sanitized tests already cover
 # (linkage on FEBRL's sets and the any-batch-order relink: Clustering, TermFrequency, PprlArkTest;
-# the whole synthetic region: Synth; model training through the CLI: ModelDump, LiveRisk). At -O0
-# under ASan those took about 20 minutes of the 2-core budget for no path of their own.
-ASAN_SKIP ?= EndToEnd|Crash|WebBrowser|FebrlTest|SynthRegion\.|ModelCli\.|PprlArkTest\.IncrementalLink
+# the whole synthetic region: Synth; model training through the CLI: ModelCli; the live-risk server
+# tests, which train a model on a demo region first: LiveRiskServe, while LiveRiskState runs). At -O0
+# under ASan those took about 20 minutes of the 2-core budget for no path of their own (LiveRiskServe:
+# about 300 s each).
+ASAN_SKIP ?= EndToEnd|Crash|WebBrowser|FebrlTest|SynthRegion\.|ModelCli\.|PprlArkTest\.IncrementalLink|LiveRiskServe\.
 # The smoke run inside `make test` is a fixed number of executions from a fixed seed, so a clean
 # clone fuzzes the same inputs on every machine and a CI result can be replayed (a slower machine
 # stops at the time cap, after a prefix of the same inputs); `make fuzz` explores with fresh seeds.
