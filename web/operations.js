@@ -56,7 +56,7 @@ function showFeeds(feeds) {
     { get: (f) => String(f.ae) },
     { get: (f) => String(f.ar) },
   ]);
-  setStatus(byId('ops-feeds-status'), feeds.length ? plural(feeds.length, 'source') + '.' : 'No message received yet.');
+  setStatus(byId('ops-feeds-status'), feeds.length ? plural(feeds.length, 'source') + '.' : 'No message received since this server started.');
 }
 
 const svg = (tag, attrs, ...children) => {

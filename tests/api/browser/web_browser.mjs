@@ -452,7 +452,7 @@ scenarios.operations = async (page) => {
   check(await waitText(page, '#operations-h', /^Operations$/) && !(await page.locator('#operations').isHidden()), 'the engineer lands on the operations view');
   check((await text(page, '#nav')).includes('Operations'), 'the menu offers Operations to the engineer');
   check(await waitText(page, '#ops-stream-status', /^Live: /), 'the alert stream is open');
-  check(await waitText(page, '#ops-feeds-status', /^No message received yet\.$/), 'no feed yet');
+  check(await waitText(page, '#ops-feeds-status', /^No message received since this server started\.$/), 'no feed yet');
   check(await waitText(page, '#ops-alerts-status', /^No alert yet\.$/), 'no alert yet');
   await audit(page, 'operations-empty');
   await page.evaluate(() => { window.notReloaded = true; });
