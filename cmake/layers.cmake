@@ -24,7 +24,7 @@ set(ARK_LAYER_report study stats)
 set(ARK_LAYER_pathways report)
 set(ARK_LAYER_governance catalog disclosure privacy store)
 set(ARK_LAYER_network governance stats study)
-set(ARK_LAYER_runs governance study)
+set(ARK_LAYER_runs governance pathways study)
 set(ARK_LAYER_server governance live runs)
 set(ARK_LAYERS core disclosure store catalog privacy clinical hl7 synth ingest link import fhir
   sql study stats live report pathways governance network runs server)

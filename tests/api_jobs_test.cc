@@ -3,11 +3,15 @@
 // GET /jobs/{id}, its measures read by the owner only, and one submitted for output checking (it
 // appears pending in the checker's queue); a job queued when the server is killed ends failed at
 // the next start, and a queued job is cancelled (the worker is held by the ARK_JOBS_HOLD hook, so
-// nothing depends on timing).
+// nothing depends on timing). A pathway analysis as a job: refused for a bad pathway, an unknown
+// field and a non-member; run through the gate as its owner with its stages in the log; its
+// report is the very report.html `ark pathways --project` writes, served to the owner only; its
+// published count is in the job and on the ledger; a queued one is cancelled.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -15,6 +19,7 @@
 
 #include "catalog/catalog.h"
 #include "core/fs.h"
+#include "core/process.h"
 #include "governance/governance.h"
 #include "governance/ledger.h"
 #include "server/test_util.h"
@@ -84,6 +89,14 @@ struct Ark {
     return t.ok() ? *t : "";
   }
 };
+
+// A pathway over the dummy Ark: diabetes codes, then any other event (docs/pathways.md).
+constexpr const char* kPathway = R"(name: diabetes_path
+title: Diabetes and what follows
+activities:
+  - {name: Diabetes, codes: [SNOMED/44054006, SNOMED/73211009]}
+  - {name: Any event, codes: ["*"]}
+)";
 
 json Parse(const std::string& body) { return json::parse(body, nullptr, false); }
 
@@ -223,6 +236,145 @@ TEST(ApiJobs, QueuedJobsCancelledOrEndedFailedAfterAKill) {
   ASSERT_EQ(r3.status, 202) << r3.body;
   EXPECT_EQ(WaitJob(again->http, a.ana, Parse(r3.body).at("id")).value("state", ""), "succeeded");
   StopServe(*again);
+}
+
+TEST(ApiJobs, PathwayJobThroughTheGateWithItsReportForTheOwnerOnly) {
+  Ark a("pathway");
+  auto started = StartServe(ARK_BINARY, a.ark, a.log, {}, 20000);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  const ServeProcess proc = *started;
+  const uint16_t port = proc.http;
+  const std::string jobs = "/api/v1/projects/p1/jobs";
+
+  // Refusals: a pathway with errors (a key the format does not have, such as a file), an unknown
+  // field, a kind that is not one, and someone who is not one of p1's people (on the ledger).
+  std::string bad = kPathway;
+  bad.replace(bad.find("title:"), 6, "file: /etc/passwd\ntitle:");
+  auto r = Http(port, "POST", jobs, a.ana, json{{"kind", "pathway"}, {"pathway", bad}}.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("file"), std::string::npos) << r.body;
+  r = Http(port, "POST", jobs, a.ana, json{{"kind", "pathway"}, {"pathway", kPathway}, {"dummy", true}}.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Http(port, "POST", jobs, a.ana, json{{"kind", "export"}, {"pathway", kPathway}}.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Http(port, "POST", jobs, a.ana, json{{"kind", "pathway"}}.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = Http(port, "POST", jobs, a.olive, json{{"kind", "pathway"}, {"pathway", kPathway}}.dump());
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_NE(a.Ledger().find("\"by\":\"olive\""), std::string::npos);
+
+  // The owner's job: queued, then through its stages to the end.
+  r = Http(port, "POST", jobs, a.ana, json{{"kind", "pathway"}, {"pathway", kPathway}}.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  const json queued = Parse(r.body);
+  EXPECT_EQ(queued.at("kind"), "pathway");
+  EXPECT_TRUE(queued.at("cases").is_null());
+  const int64_t id = queued.at("id");
+  const std::string path = "/api/v1/jobs/" + std::to_string(id);
+  json j = WaitJob(port, a.ana, id);
+  ASSERT_EQ(j.value("state", ""), "succeeded") << j.dump();
+  EXPECT_EQ(j.at("progress"), 1.0);
+  std::string log;
+  for (const auto& l : j.at("log")) log += l.at("message").get<std::string>() + "\n";
+  for (const char* stage : {"stage gate", "stage timelines", "stage analysis", "stage report"})
+    EXPECT_NE(log.find(stage), std::string::npos) << stage << "\n" << log;
+  // The published count only: a multiple of 5 above 7, or redacted.
+  const json cases = j.at("cases");
+  ASSERT_TRUE(cases.is_number_integer() || cases == "[REDACTED]") << j.dump();
+  if (cases.is_number_integer()) {
+    EXPECT_EQ(cases.get<int64_t>() % 5, 0);
+    EXPECT_GT(cases.get<int64_t>(), 7);
+  }
+  const std::string shown = cases.is_number_integer() ? std::to_string(cases.get<int64_t>()) : "[REDACTED]";
+  EXPECT_NE(a.Ledger().find("\"cases_published\":\"" + shown + "\""), std::string::npos);
+  EXPECT_NE(a.Ledger().find("\"command\":\"pathways\""), std::string::npos);
+
+  // The report, to the owner: the same bytes as `ark pathways ARK PATHWAY.yaml --project` writes.
+  r = Http(port, "GET", path + "/report", a.ana);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.head.find("text/html"), std::string::npos) << r.head;
+  const std::string yaml = a.ark + ".pathway.yaml", out = a.ark + ".pathway_out";
+  ASSERT_TRUE(WriteFileAtomic(yaml, kPathway).ok());
+  const CommandOutput cli = RunCommand("ARK_TOKEN='" + a.ana.substr(4) + "' '" + std::string(ARK_BINARY) + "' pathways '" +
+                                       a.ark + "' '" + yaml + "' --project p1 --as ana --out '" + out + "' 2>&1");
+  ASSERT_EQ(cli.exit_code, 0) << cli.output;
+  EXPECT_NE(cli.output.find(shown + " cases (project p1"), std::string::npos) << cli.output;
+  auto written = ReadFile(out + "/report.html");
+  ASSERT_TRUE(written.ok());
+  EXPECT_EQ(r.body, *written);
+  // Not the admin's, not the checker's; a study run has no report; nothing else was written.
+  EXPECT_EQ(Http(port, "GET", path + "/report", a.admin).status, 403);
+  EXPECT_EQ(Http(port, "GET", path + "/report", a.olive).status, 403);
+  EXPECT_EQ(Http(port, "GET", path + "/report").status, 401);
+  EXPECT_EQ(Http(port, "GET", "/api/v1/jobs/99999/report", a.ana).status, 404);
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(a.ark + "/jobs/" + std::to_string(id)))
+    files.push_back(e.path().lexically_relative(a.ark + "/jobs/" + std::to_string(id)).string());
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"definition.yaml", "out", "out/report.html"}));
+  // A study job has no report.
+  r = Http(port, "POST", jobs, a.ana, json{{"kind", "run"}, {"definition", kDefinition}, {"dummy", true}}.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  const int64_t study = Parse(r.body).at("id");
+  ASSERT_EQ(WaitJob(port, a.ana, study).value("state", ""), "succeeded");
+  EXPECT_EQ(Http(port, "GET", "/api/v1/jobs/" + std::to_string(study) + "/report", a.ana).status, 404);
+  StopServe(proc);
+}
+
+TEST(ApiJobs, ExportJobWritesASqliteFileInsideTheArkOnly) {
+  Ark a("export");
+  auto started = StartServe(ARK_BINARY, a.ark, a.log, {}, 20000);
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  const uint16_t port = started->http;
+  const std::string jobs = "/api/v1/projects/p1/jobs";
+  EXPECT_EQ(Http(port, "POST", jobs, a.ana, json{{"kind", "export"}, {"schema", "csv"}}.dump()).status, 400);
+  EXPECT_EQ(Http(port, "POST", jobs, a.ana, json{{"kind", "export"}, {"schema", "ark"}, {"to", "/tmp/x"}}.dump()).status, 400);
+  EXPECT_EQ(Http(port, "POST", jobs, a.olive, json{{"kind", "export"}, {"schema", "ark"}}.dump()).status, 403);
+  for (const char* schema : {"ark", "omop"}) {
+    auto r = Http(port, "POST", jobs, a.ana, json{{"kind", "export"}, {"schema", schema}}.dump());
+    ASSERT_EQ(r.status, 202) << r.body;
+    const int64_t id = Parse(r.body).at("id");
+    EXPECT_EQ(Parse(r.body).at("kind"), "export");
+    json j = WaitJob(port, a.ana, id);
+    ASSERT_EQ(j.value("state", ""), "succeeded") << j.dump();
+    const std::string file = "export/job-" + std::to_string(id) + ".sqlite";
+    EXPECT_EQ(j.at("file"), file);
+    EXPECT_TRUE(j.at("cases").is_null());
+    // A SQLite database inside the Ark, with the schema's tables.
+    auto head = ReadFile(a.ark + "/" + file);
+    ASSERT_TRUE(head.ok());
+    EXPECT_EQ(head->substr(0, 15), "SQLite format 3");
+    EXPECT_NE(head->find(std::string(schema) == "omop" ? "CREATE TABLE person" : "CREATE TABLE ark_event"), std::string::npos);
+  }
+  const std::string ledger = a.Ledger();
+  EXPECT_NE(ledger.find("\"command\":\"export\""), std::string::npos);
+  EXPECT_NE(ledger.find("\"schema\":\"omop\""), std::string::npos);
+  EXPECT_NE(ledger.find("\"by\":\"olive\""), std::string::npos);  // the refusal
+  StopServe(*started);
+}
+
+TEST(ApiJobs, QueuedPathwayJobCancelledHasNoReport) {
+  Ark a("pathway_cancel");
+  const std::string hold = a.ark + ".hold";
+  ASSERT_TRUE(WriteFileAtomic(hold, "held").ok());
+  ::setenv("ARK_JOBS_HOLD", hold.c_str(), 1);
+  auto started = StartServe(ARK_BINARY, a.ark, a.log, {}, 20000);
+  ::unsetenv("ARK_JOBS_HOLD");
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  const uint16_t port = started->http;
+  auto r = Http(port, "POST", "/api/v1/projects/p1/jobs", a.ana, json{{"kind", "pathway"}, {"pathway", kPathway}}.dump());
+  ASSERT_EQ(r.status, 202) << r.body;
+  const std::string path = "/api/v1/jobs/" + std::to_string(Parse(r.body).at("id").get<int64_t>());
+  EXPECT_EQ(Http(port, "GET", path + "/report", a.ana).status, 409);  // not finished
+  EXPECT_EQ(Http(port, "POST", path + "/cancellation", a.olive).status, 403);
+  auto c = Http(port, "POST", path + "/cancellation", a.ana);
+  ASSERT_EQ(c.status, 200) << c.body;
+  EXPECT_EQ(Parse(c.body).at("state"), "cancelled");
+  EXPECT_TRUE(Parse(c.body).at("cases").is_null());
+  EXPECT_EQ(Http(port, "GET", path + "/report", a.ana).status, 409);
+  (void)RemoveAll(hold);
+  EXPECT_EQ(a.Ledger().find("\"type\":\"data.accessed\""), std::string::npos);
+  StopServe(*started);
 }
 
 }  // namespace

@@ -167,6 +167,13 @@ measures:
     intervals: {every: year, from: 2023-04-01, to: 2025-03-31}
 )";
 
+// A pathway (docs/pathways.md) over the Ark's timelines.
+constexpr const char* kMatrixPathway = R"(name: matrix_path
+activities:
+  - {name: Diabetes, codes: [SNOMED/44054006]}
+  - {name: Any event, codes: ["*"]}
+)";
+
 // Submits a job as `who` (headers) and, when `wait`, polls GET /jobs/{id} until it has finished
 // (a bound, not a timing assertion). Returns the last Job seen.
 json SubmitJob(uint16_t port, const std::vector<std::pair<std::string, std::string>>& who, const std::string& project,
@@ -290,6 +297,18 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
   ASSERT_EQ(dummy_job.value("state", ""), "succeeded") << dummy_job.dump();
   const json real_job = SubmitJob(port, analyst_bearer, "p-out", false, true);
   ASSERT_EQ(real_job.value("state", ""), "succeeded") << real_job.dump();
+  // A finished pathway analysis of the analyst's (a pathway over the Ark's timelines: its report).
+  Reply pathway = Request(port, "POST", "/api/v1/projects/p-out/jobs", analyst_bearer,
+                          json{{"kind", "pathway"}, {"pathway", kMatrixPathway}}.dump());
+  ASSERT_EQ(pathway.status, 202) << pathway.body;
+  json pathway_job = json::parse(pathway.body);
+  for (int i = 0; i < 3000 && pathway_job.value("state", "") != "succeeded" && pathway_job.value("state", "") != "failed"; ++i) {
+    ::usleep(20000);
+    pathway_job = json::parse(Request(port, "GET", "/api/v1/jobs/" + std::to_string(pathway_job.value("id", 0)),
+                                      analyst_bearer).body, nullptr, false);
+  }
+  ASSERT_EQ(pathway_job.value("state", ""), "succeeded") << pathway_job.dump();
+  const std::string pathway_job_path = "/api/v1/jobs/" + std::to_string(pathway_job.value("id", 0));
   ASSERT_TRUE(WriteFileAtomic(hold, "held").ok());
   std::map<std::string, int64_t> queued_job;
   for (const char* who : {"admin", "analyst", "session", "others"})
@@ -403,6 +422,8 @@ TEST(ApiMatrix, EveryRoleOnEveryRoute) {
        },
        none, {{"anonymous", 401}, {"admin", 200}, {"analyst", 200}, {"session", 200}}, 403},
       {"GET", "/api/v1/jobs/{id}/measures/{name}", fixed(real_job_path + "/measures/people_by_gender"), none,
+       {{"anonymous", 401}, {"analyst", 200}, {"session", 200}}, 403},
+      {"GET", "/api/v1/jobs/{id}/report", fixed(pathway_job_path + "/report"), none,
        {{"anonymous", 401}, {"analyst", 200}, {"session", 200}}, 403},
       {"POST", "/api/v1/outputs", fixed("/api/v1/outputs"),
        [&](const std::string&) { return json{{"job", real_job.value("id", 0)}, {"measure", "people_by_gender"}}.dump(); },

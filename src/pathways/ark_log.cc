@@ -197,36 +197,41 @@ Result<EventLog> BuildLogFromArk(const std::string& ark_dir, const PathwayDefini
   return log;
 }
 
-Result<std::unique_ptr<PathwayRun>> RunPathway(const std::string& ark_dir, const PathwayDefinition& def, int threads) {
-  auto run = std::make_unique<PathwayRun>();
+Status AnalysePathway(const std::string& ark_dir, const PathwayDefinition& def, PathwayRun& run, int threads) {
   auto t0 = std::chrono::steady_clock::now();
-  ARK_ASSIGN_OR_RETURN(run->log, BuildLogFromArk(ark_dir, def, threads));
-  Analysis& a = run->analysis;
-  a.read_seconds = Since(t0);
-  t0 = std::chrono::steady_clock::now();
-  a.log = &run->log;
+  Analysis& a = run.analysis;
+  a.log = &run.log;
   a.title = def.title;
   a.description = def.description;
   a.source = ark_dir;
   a.disclosure = true;
   AnalysisOptions opts;
   opts.threads = threads;
-  a.core = Analyse(run->log, opts);
-  a.rework = FindRework(run->log);
+  a.core = Analyse(run.log, opts);
+  a.rework = FindRework(run.log);
   for (auto& [f, t] : def.waits) {
-    ARK_ASSIGN_OR_RETURN(Waiting w, WaitingTime(run->log, f, t));
+    ARK_ASSIGN_OR_RETURN(Waiting w, WaitingTime(run.log, f, t));
     a.waits.push_back(std::move(w));
   }
   if (def.compare) {
-    ARK_ASSIGN_OR_RETURN(Comparison c, Compare(run->log, def.compare->by, def.compare->a, def.compare->b,
+    ARK_ASSIGN_OR_RETURN(Comparison c, Compare(run.log, def.compare->by, def.compare->a, def.compare->b,
                                                def.compare->label_a, def.compare->label_b, opts));
     a.comparison = std::move(c);
   }
   if (!def.reference.empty()) {
-    ARK_ASSIGN_OR_RETURN(Conformance c, CheckConformance(run->log, a.core, def.reference));
+    ARK_ASSIGN_OR_RETURN(Conformance c, CheckConformance(run.log, a.core, def.reference));
     a.conformance = std::move(c);
   }
   a.analyse_seconds = Since(t0);
+  return Status::OK();
+}
+
+Result<std::unique_ptr<PathwayRun>> RunPathway(const std::string& ark_dir, const PathwayDefinition& def, int threads) {
+  auto run = std::make_unique<PathwayRun>();
+  auto t0 = std::chrono::steady_clock::now();
+  ARK_ASSIGN_OR_RETURN(run->log, BuildLogFromArk(ark_dir, def, threads));
+  run->analysis.read_seconds = Since(t0);
+  ARK_RETURN_IF_ERROR(AnalysePathway(ark_dir, def, *run, threads));
   return run;
 }
 

@@ -74,6 +74,9 @@ struct PathwayRun {
 };
 // Builds the log and runs every analysis the definition asks for.
 Result<std::unique_ptr<PathwayRun>> RunPathway(const std::string& ark_dir, const PathwayDefinition& def, int threads = 2);
+// The analyses of `def` on run.log (from BuildLogFromArk): RunPathway is BuildLogFromArk then this.
+// Fills run.analysis (its log points at run.log; disclosure control on), all but read_seconds.
+Status AnalysePathway(const std::string& ark_dir, const PathwayDefinition& def, PathwayRun& run, int threads = 2);
 Result<std::unique_ptr<PathwayRun>> RunPathway(const std::string& ark_dir, const std::string& yaml_path, int threads = 2);
 
 // For the demo report: the pathway's section (graph, variants, durations, comparison by

@@ -105,7 +105,7 @@ OJson PrincipalJson(const Principal& p) {
 }  // namespace
 
 
-Api::Api(std::string ark_dir, live::Ingestor* ingestor, Auth* auth)
+Api::Api(std::string ark_dir, live::Ingestor* ingestor, Auth* auth, int job_retention_days)
     : ark_dir_(std::move(ark_dir)), ingestor_(ingestor), auth_(auth) {
   routes_ = {
       {"GET", "/healthz", false, 0, &Api::Health},
@@ -145,9 +145,10 @@ Api::Api(std::string ark_dir, live::Ingestor* ingestor, Auth* auth)
       {"GET", "/api/v1/jobs/{id}", true, 0, &Api::JobShow},
       {"POST", "/api/v1/jobs/{id}/cancellation", true, 0, &Api::JobCancel},
       {"GET", "/api/v1/jobs/{id}/measures/{name}", true, 0, &Api::JobMeasure},
+      {"GET", "/api/v1/jobs/{id}/report", true, 0, &Api::JobReport},
       {"POST", "/api/v1/outputs", true, kJsonBodyLimit, &Api::OutputSubmit},
   };
-  StartJobs();
+  StartJobs(job_retention_days);
 }
 
 std::vector<std::string> Api::Routes() const {

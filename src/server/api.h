@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -75,7 +76,8 @@ struct RouteInfo {
 
 class Api {
  public:
-  Api(std::string ark_dir, live::Ingestor* ingestor, Auth* auth);
+  // `job_retention_days`: how long a finished job's work directory is kept (server/jobs.h).
+  Api(std::string ark_dir, live::Ingestor* ingestor, Auth* auth, int job_retention_days = 7);
   // For paths under /api/v1 and /healthz.
   static bool Serves(std::string_view path);
   // True when a segment of the path, raw or percent-decoded, is "." or "..".
@@ -141,8 +143,11 @@ class Api {
   ApiResponse JobShow(Ctx&);
   ApiResponse JobCancel(Ctx&);
   ApiResponse JobMeasure(Ctx&);
+  ApiResponse JobReport(Ctx&);  // a pathway job's report.html
+  ApiResponse PathwaySubmit(Ctx&, const nlohmann::ordered_json& body);  // JobSubmit, kind "pathway"
+  ApiResponse ExportSubmit(Ctx&, const nlohmann::ordered_json& body);   // JobSubmit, kind "export"
   ApiResponse OutputSubmit(Ctx&);
-  void StartJobs();
+  void StartJobs(int retention_days);
   std::unique_ptr<Jobs> jobs_;
 
   const std::string ark_dir_;

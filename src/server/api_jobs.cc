@@ -1,9 +1,10 @@
-// The analyst's routes (docs/api.md, "Jobs"): checking a definition, runs as jobs (server/jobs.h),
-// a job's measures, and submitting a measure for output checking.
+// The analyst's routes (docs/api.md, "Jobs"): checking a definition, runs and pathway analyses as
+// jobs (server/jobs.h), a job's measures, a pathway job's report, and submitting a measure for
+// output checking.
 //
 // Who sees what: a job is seen (GET, cancellation) by its owner and admins; its measures only by
 // its owner (they are not released: an admin or a checker sees them once they are submitted as an
-// output). Jobs are submitted by governance users (not the interim token): a dummy run by one of the
+// output); a pathway job's report only by its owner. Jobs are submitted by governance users (not the interim token): a dummy run by one of the
 // project's people, a run on the Ark by whoever the gate admits (gov::Admit: approved project, one of
 // its people, within its dates), checked at submission and again when the job starts.
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "server/api.h"
 #include "server/api_ctx.h"
 #include "server/api_json.h"
+#include "pathways/pathway.h"
 #include "server/definition_check.h"
 #include "study/run.h"
 
@@ -82,8 +84,9 @@ OJson Cell(std::string_view v) {
 
 }  // namespace
 
-void Api::StartJobs() {
+void Api::StartJobs(int retention_days) {
   jobs_ = std::make_unique<Jobs>(ark_dir_, &LedgerMutex());
+  jobs_->retention_seconds = static_cast<int64_t>(retention_days) * 86400;
   // Test hook (tests/api_jobs_test.cc): while the file ARK_JOBS_HOLD names exists, no job starts.
   if (const char* hold = std::getenv("ARK_JOBS_HOLD"); hold && *hold) {
     Jobs* jobs = jobs_.get();
@@ -105,12 +108,89 @@ ApiResponse Api::DefinitionCheck(Ctx& c) {
   return Json(200, OJson{{"ok", errors.empty()}, {"errors", ErrorsJson(errors)}});
 }
 
+namespace {
+
+// The gate now, for an answer at once (the job passes it again when it starts). *ledgered: a
+// refusal is on the ledger (governance logged it).
+Status AdmitNow(std::mutex& ledger_mutex, Catalog& cat, const Principal& who, const std::string& project,
+                const char* command, bool every_feed, bool* ledgered) {
+  gov::GateRequest g;
+  g.command = command;
+  g.project = project;
+  g.user = who.user;
+  g.every_feed = every_feed;
+  g.identified = gov::Actor{who.user, who.roles};
+  Result<gov::Access> a = Status::Internal("unset");
+  {
+    std::lock_guard<std::mutex> l(ledger_mutex);
+    a = gov::Admit(cat, g);
+  }
+  if (!a.ok() && a.status().code() == StatusCode::kPermissionDenied) *ledgered = true;
+  return a.status();
+}
+
+}  // namespace
+
+// A pathway analysis: {"kind": "pathway", "pathway": "<YAML text>"}. The pathway format names no
+// files (its keys are checked: docs/pathways.md), so the server reads nothing the YAML points at.
+ApiResponse Api::PathwaySubmit(Ctx& c, const OJson& j) {
+  const Principal& who = c.req.who;
+  if (Status s = OnlyFields(j, {"kind", "pathway"}); !s.ok()) return FromStatus(s);
+  auto it = j.find("pathway");
+  if (it == j.end() || !it->is_string()) return Error(400, "field 'pathway' must be the pathway definition's YAML text");
+  JobRequest r;
+  r.owner = who.user;
+  r.roles = who.roles;
+  r.project = c.params[0];
+  r.kind = "pathway";
+  r.definition = it->get<std::string>();
+  if (auto def = pathways::ParsePathwayDefinition(r.definition, "pathway"); !def.ok())
+    return Error(400, "the pathway definition has errors: " + def.status().message());
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  if (Status s = AdmitNow(LedgerMutex(), **cat, who, r.project, "pathways", /*every_feed=*/true, &c.ledgered); !s.ok())
+    return FromStatus(s);
+  auto job = jobs_->Add(r);
+  if (!job.ok()) return FromStatus(job.status());
+  return JobResponse(202, *job);
+}
+
+// An export: {"kind": "export", "schema": "ark"|"omop"}, into ARK/export/job-<id>.sqlite. The
+// file stays in the Ark (the job names it; no route serves it).
+ApiResponse Api::ExportSubmit(Ctx& c, const OJson& j) {
+  const Principal& who = c.req.who;
+  if (Status s = OnlyFields(j, {"kind", "schema"}); !s.ok()) return FromStatus(s);
+  auto it = j.find("schema");
+  if (it == j.end() || !it->is_string() || (*it != "ark" && *it != "omop"))
+    return Error(400, "field 'schema' must be \"ark\" (what runs read) or \"omop\" (OMOP CDM 5.4)");
+  JobRequest r;
+  r.owner = who.user;
+  r.roles = who.roles;
+  r.project = c.params[0];
+  r.kind = "export";
+  r.schema = it->get<std::string>();
+  auto cat = Catalog::Open(ark_dir_);
+  if (!cat.ok()) return FromStatus(cat.status());
+  if (Status s = AdmitNow(LedgerMutex(), **cat, who, r.project, "export", /*every_feed=*/true, &c.ledgered); !s.ok())
+    return FromStatus(s);
+  auto job = jobs_->Add(r);
+  if (!job.ok()) return FromStatus(job.status());
+  return JobResponse(202, *job);
+}
+
 ApiResponse Api::JobSubmit(Ctx& c) {
   const Principal& who = c.req.who;
   if (!IsUser(who)) return Error(403, "the interim API token cannot run studies: sign in as a user");
   auto j = BodyObject(c.req.body);
   if (!j.ok()) return FromStatus(j.status());
-  if (Status s = OnlyFields(*j, {"definition", "dummy", "people"}); !s.ok()) return FromStatus(s);
+  if (auto k = j->find("kind"); k != j->end()) {
+    if (!k->is_string() || (*k != "run" && *k != "pathway" && *k != "export"))
+      return Error(400, "field 'kind' must be \"run\" (a study run, the default), \"pathway\" (a pathway analysis) "
+                        "or \"export\" (an export into a SQLite file inside the Ark)");
+    if (*k == "pathway") return PathwaySubmit(c, *j);
+    if (*k == "export") return ExportSubmit(c, *j);
+  }
+  if (Status s = OnlyFields(*j, {"kind", "definition", "dummy", "people"}); !s.ok()) return FromStatus(s);
   auto def = DefinitionOf(*j);
   if (!def.ok()) return FromStatus(def.status());
   JobRequest r;
@@ -144,21 +224,7 @@ ApiResponse Api::JobSubmit(Ctx& c) {
     if (std::find(p->people.begin(), p->people.end(), who.user) == p->people.end())
       return Error(403, "dummy runs in project " + r.project + " are for the project's people");
   } else {
-    // The gate now, for an answer at once; the job passes it again when it starts.
-    gov::GateRequest g;
-    g.command = "run";
-    g.project = r.project;
-    g.user = who.user;
-    g.identified = gov::Actor{who.user, who.roles};
-    Result<gov::Access> a = Status::Internal("unset");
-    {
-      std::lock_guard<std::mutex> l(LedgerMutex());
-      a = gov::Admit(**cat, g);
-    }
-    if (!a.ok()) {
-      if (a.status().code() == StatusCode::kPermissionDenied) c.ledgered = true;  // governance logged it
-      return FromStatus(a.status());
-    }
+    if (Status s = AdmitNow(LedgerMutex(), **cat, who, r.project, "run", false, &c.ledgered); !s.ok()) return FromStatus(s);
   }
   auto job = jobs_->Add(r);
   if (!job.ok()) return FromStatus(job.status());
@@ -217,6 +283,8 @@ Result<std::string> MeasureFile(Jobs& jobs, const Principal& who, const std::str
     return Status::PermissionDenied("the measures of job " + id_text + " are its owner's until released");
   if (job->state != "succeeded")
     return Status::FailedPrecondition("job " + id_text + " has no measures: it is " + job->state);
+  if (job->pruned)
+    return Status::FailedPrecondition("job " + id_text + "'s files were deleted after the server's job retention");
   if (std::find(job->measures.begin(), job->measures.end(), name) == job->measures.end())
     return Status::NotFound("job " + id_text + " has no measure '" + name + "'");
   return jobs.Dir(id) + "/out/measures/" + name + ".csv";
@@ -240,6 +308,27 @@ ApiResponse Api::JobMeasure(Ctx& c) {
   });
   if (!s.ok()) return FromStatus(s);
   return Json(200, OJson{{"name", c.params[1]}, {"columns", csv->header()}, {"rows", rows}});
+}
+
+// A finished pathway job's report.html (disclosure-controlled: what `ark pathways --project`
+// writes), for its owner only. Never the event log nor exact counts: the job wrote neither.
+ApiResponse Api::JobReport(Ctx& c) {
+  const Principal& who = c.req.who;
+  if (!IsUser(who)) return Error(403, "the interim API token has no jobs: sign in as a user");
+  auto id = JobIdOf(c.params[0]);
+  if (!id.ok()) return FromStatus(id.status());
+  auto j = jobs_->Get(*id);
+  if (!j.ok()) return FromStatus(j.status());
+  if (j->owner != who.user) return Error(403, "the report of job " + c.params[0] + " is its owner's");
+  if (j->kind != "pathway") return Error(404, "job " + c.params[0] + " is a " + j->kind + ": only a pathway job has a report");
+  if (j->state != "succeeded") return Error(409, "job " + c.params[0] + " has no report: it is " + j->state);
+  if (j->pruned) return Error(409, "job " + c.params[0] + "'s report was deleted after the server's job retention");
+  auto html = ReadFile(jobs_->Dir(*id) + "/out/report.html");
+  if (!html.ok()) return FromStatus(html.status());
+  ApiResponse r;
+  r.body = std::move(*html);
+  r.content_type = "text/html; charset=utf-8";
+  return r;
 }
 
 ApiResponse Api::OutputSubmit(Ctx& c) {

@@ -8,6 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/fs.h"
+#include "disclosure/opensafely.h"
+#include "runs/governed_export.h"
+#include "runs/governed_pathway.h"
 #include "runs/governed_run.h"
 
 namespace ark::server {
@@ -25,7 +28,22 @@ std::string Now() {
   return buf;
 }
 
+// Seconds since the epoch of a time Now() wrote; -1 when it is not one.
+int64_t UnixOf(const std::string& s) {
+  struct tm tm {};
+  const char* end = ::strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (!end || *end) return -1;
+  return static_cast<int64_t>(::timegm(&tm));
+}
+
 OJson OrNull(const std::string& s) { return s.empty() ? OJson(nullptr) : OJson(s); }
+
+// A pathway's published case count: a number (rounded to 5), "[REDACTED]", or null (none).
+OJson CasesJson(const std::string& cases) {
+  if (cases.empty()) return nullptr;
+  if (cases.find_first_not_of("0123456789") == std::string::npos && cases.size() < 18) return std::stoll(cases);
+  return cases;
+}
 
 OJson ToJson(const Job& j, bool stored) {
   OJson log = OJson::array();
@@ -43,8 +61,12 @@ OJson ToJson(const Job& j, bool stored) {
              {"finished", OrNull(j.finished)},
              {"error", OrNull(j.error)},
              {"run", j.run ? OJson(j.run) : OJson(nullptr)},
-             {"measures", j.measures}};
+             {"measures", j.measures},
+             {"cases", CasesJson(j.cases)},
+             {"file", OrNull(j.file)}};
   if (stored) {
+    o["schema"] = j.schema;
+    o["pruned"] = j.pruned;
     o["roles"] = j.roles;
     o["people"] = j.people;
   }
@@ -74,8 +96,12 @@ Result<Job> FromJson(const std::string& file, const std::string& text) {
     j.error = Str(o, "error");
     j.run = o.value("run", OJson(nullptr)).is_number() ? o.at("run").get<int64_t>() : 0;
     j.measures = o.value("measures", std::vector<std::string>{});
+    if (auto c = o.find("cases"); c != o.end() && !c->is_null()) j.cases = c->is_number() ? c->dump() : c->get<std::string>();
     j.roles = o.value("roles", std::vector<std::string>{});
     j.people = o.value("people", 500);
+    j.schema = Str(o, "schema");
+    j.file = Str(o, "file");
+    j.pruned = o.value("pruned", false);
     return j;
   } catch (const std::exception& e) {
     return Status::Corruption(file + ": not a job record: " + e.what());
@@ -122,6 +148,20 @@ Status Jobs::Save(const Job& j) {
 
 void Jobs::Log(Job& j, const std::string& message) { j.log.push_back({Now(), message}); }
 
+void Jobs::Prune() {
+  const int64_t now = static_cast<int64_t>(::time(nullptr));
+  for (auto& [id, j] : jobs_) {
+    if (!j.Finished() || j.pruned) continue;
+    const int64_t finished = UnixOf(j.finished);
+    if (finished < 0 || now - finished <= retention_seconds) continue;
+    if (!RemoveAll(Dir(id)).ok()) continue;  // tried again at the next prune
+    j.pruned = true;
+    Log(j, "work files deleted: finished more than " + std::to_string(retention_seconds / 86400) +
+               " day(s) ago (the job's retention)");
+    (void)Save(j);
+  }
+}
+
 Status Jobs::Start() {
   const std::string dir = ark_dir_ + "/jobs";
   Status first_error;
@@ -156,6 +196,10 @@ Status Jobs::Start() {
       jobs_[j.id] = std::move(j);
     }
   }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Prune();
+  }
   worker_ = std::thread([this] { Work(); });
   return first_error;
 }
@@ -165,17 +209,22 @@ Result<Job> Jobs::Add(const JobRequest& r) {
   Job j;
   j.id = next_id_;
   j.project = r.project;
-  j.kind = r.dummy ? "dummy-run" : "run";
+  j.kind = !r.kind.empty() ? r.kind : r.dummy ? "dummy-run" : "run";
+  if (j.kind != "run" && j.kind != "dummy-run" && j.kind != "pathway" && j.kind != "export")
+    return Status::InvalidArgument("no job kind '" + j.kind + "'");
+  j.schema = r.schema;
   j.owner = r.owner;
   j.roles = r.roles;
   j.people = r.people;
   j.state = "queued";
   j.stage = "queued";
   j.created = Now();
-  Log(j, std::string("queued: ") + (r.dummy ? "a run on dummy data (" + std::to_string(r.people) + " people)"
-                                            : "a run on the Ark in project " + r.project));
+  Log(j, std::string("queued: ") + (j.kind == "export"    ? "an export (" + r.schema + " schema) in project " + r.project
+                                    : j.kind == "pathway" ? "a pathway analysis on the Ark in project " + r.project
+                                    : r.dummy ? "a run on dummy data (" + std::to_string(r.people) + " people)"
+                                              : "a run on the Ark in project " + r.project));
   ARK_RETURN_IF_ERROR(MakeDirs(Dir(j.id)));
-  ARK_RETURN_IF_ERROR(WriteFileAtomic(Dir(j.id) + "/definition.yaml", r.definition));
+  if (j.kind != "export") ARK_RETURN_IF_ERROR(WriteFileAtomic(Dir(j.id) + "/definition.yaml", r.definition));
   ARK_RETURN_IF_ERROR(Save(j));
   ++next_id_;
   jobs_[j.id] = j;
@@ -253,9 +302,8 @@ void Jobs::Work() {
       cancel_running_ = false;
       job = j;
     }
-    std::vector<std::string> measures;
-    int64_t run = 0;
-    const Status s = RunJob(job, &measures, &run);
+    Outcome outcome;
+    const Status s = RunJob(job, &outcome);
     std::lock_guard<std::mutex> l(mu_);
     Job& j = jobs_[id];
     running_ = 0;
@@ -264,10 +312,18 @@ void Jobs::Work() {
       j.state = "succeeded";
       j.stage = "done";
       j.progress = 1.0;
-      j.measures = measures;
-      j.run = run;
-      Log(j, "succeeded: " + std::to_string(measures.size()) + " measure(s)" +
-                 (run ? ", run " + std::to_string(run) + " recorded in project " + j.project : ""));
+      j.measures = outcome.measures;
+      j.run = outcome.run;
+      j.cases = outcome.cases;
+      j.file = outcome.file;
+      if (j.kind == "export") {
+        Log(j, "succeeded: wrote " + j.file + " inside the Ark (" + j.schema + " schema)");
+      } else if (j.kind == "pathway") {
+        Log(j, "succeeded: report.html written, " + j.cases + " cases published (counts <= 7 redacted, others rounded to 5)");
+      } else {
+        Log(j, "succeeded: " + std::to_string(j.measures.size()) + " measure(s)" +
+                   (j.run ? ", run " + std::to_string(j.run) + " recorded in project " + j.project : ""));
+      }
     } else if (stopping_) {
       j.state = "failed";
       j.error = "the server stopped before the job finished";
@@ -282,11 +338,12 @@ void Jobs::Work() {
       Log(j, "failed: " + s.message());
     }
     (void)Save(j);
+    Prune();
     done_cv_.notify_all();
   }
 }
 
-Status Jobs::RunJob(const Job& job, std::vector<std::string>* measures, int64_t* run) {
+Status Jobs::RunJob(const Job& job, Outcome* result) {
   const std::string dir = Dir(job.id), out = dir + "/out";
   (void)RemoveAll(out);
   const int64_t id = job.id;
@@ -312,6 +369,38 @@ Status Jobs::RunJob(const Job& job, std::vector<std::string>* measures, int64_t*
     if (changed && on_stage) on_stage(id, stage);
   };
   auto cancelled = [this] { return cancel_running_.load(); };
+  if (job.kind == "export") {
+    const std::string file = "export/job-" + std::to_string(job.id) + ".sqlite";
+    runs::ExportRequest r;
+    r.gate.project = job.project;
+    r.gate.user = job.owner;
+    r.gate.identified = gov::Actor{job.owner, job.roles};
+    r.ark_dir = ark_dir_;
+    r.schema = job.schema;
+    r.file = ark_dir_ + "/" + file;
+    r.progress = progress;
+    r.cancelled = cancelled;
+    r.ledger_mutex = ledger_mutex_;
+    ARK_RETURN_IF_ERROR(runs::GovernedExport(std::move(r)));
+    result->file = file;
+    return Status::OK();
+  }
+  if (job.kind == "pathway") {
+    runs::PathwayRequest r;
+    r.gate.project = job.project;
+    r.gate.user = job.owner;
+    r.gate.identified = gov::Actor{job.owner, job.roles};
+    r.ark_dir = ark_dir_;
+    ARK_ASSIGN_OR_RETURN(r.definition, ReadFile(dir + "/definition.yaml"));
+    r.out_dir = out;
+    r.threads = 2;
+    r.progress = progress;
+    r.cancelled = cancelled;
+    r.ledger_mutex = ledger_mutex_;
+    ARK_ASSIGN_OR_RETURN(runs::PathwayOutcome o, runs::GovernedPathway(std::move(r)));
+    result->cases = sdc::Show(o.cases);
+    return Status::OK();
+  }
   if (job.kind == "dummy-run") {
     runs::DummyRunRequest r;
     r.ark_dir = ark_dir_;
@@ -340,9 +429,9 @@ Status Jobs::RunJob(const Job& job, std::vector<std::string>* measures, int64_t*
     r.run.cancelled = cancelled;
     r.ledger_mutex = ledger_mutex_;
     ARK_ASSIGN_OR_RETURN(runs::RunOutcome o, runs::GovernedRun(std::move(r)));
-    *run = o.run_id;
+    result->run = o.run_id;
   }
-  *measures = MeasuresIn(out + "/measures");
+  result->measures = MeasuresIn(out + "/measures");
   return Status::OK();
 }
 

@@ -1,18 +1,29 @@
 // Long work as jobs (docs/api.md, "Jobs"): a study run on the Ark ("run") or on dummy data
-// ("dummy-run"), queued and run one at a time by one worker thread, readable and cancellable
+// ("dummy-run"), a pathway analysis on the Ark ("pathway", docs/pathways.md), or an export of the
+// Ark into a SQLite file inside it ("export", ARK/export/job-<id>.sqlite), queued and run one at a time by one worker thread, readable and cancellable
 // through the API while it runs.
 //
 // Each job is persisted as ARK/jobs/<id>.json (0600, written atomically; ARK/jobs is 0700) with its
 // owner, project, kind, state (queued|running|succeeded|failed|cancelled), stage, progress 0..1, a
-// log of timed lines, its times, error, and result (the recorded run, the measure names). Its work
-// is in ARK/jobs/<id>/: definition.yaml, out/ (the run's outputs: out/measures/NAME.csv
-// disclosure-controlled, out/dataset.csv patient-level, never served), and for a dummy run ark/ (the
-// dummy-data Ark). On Start, jobs a previous process left queued or running become failed with
-// "the server stopped before the job finished": no job stays pending forever.
+// log of timed lines, its times, error, and result (the recorded run, the measure names; a
+// pathway's published case count). Its work is in ARK/jobs/<id>/: definition.yaml (a pathway's
+// YAML for a pathway job), out/ (the run's outputs: out/measures/NAME.csv disclosure-controlled,
+// out/dataset.csv patient-level, never served; a pathway's out/report.html, disclosure-controlled
+// and the only file it writes), and for a dummy run ark/ (the dummy-data Ark). On Start, jobs a previous process left queued or running become failed with
+// "the server stopped before the job finished": no job stays pending forever. The work directory
+// ARK/jobs/<id>/ of a job finished more than `retention_seconds` ago is deleted (at Start and after
+// each job; the job's JSON is kept, with `pruned` set and a log line): its measures, report and
+// patient-level files are gone, and the routes that read them say so.
 //
 // A "run" goes through runs::GovernedRun as its owner (the gate: approved project, member,
 // purpose; RecordRun on the ledger), exactly as `ark run --project` does. A "dummy-run" goes through
-// runs::DummyRun (no real data read; "run.dummy" on the ledger).
+// runs::DummyRun (no real data read; "run.dummy" on the ledger). A "pathway" goes through
+// runs::GovernedPathway as its owner, exactly as `ark pathways ARK PATHWAY.yaml --project` does
+// (the gate with every feed, opt-outs fail closed, "data.accessed" on the ledger, report.html only);
+// it is cancelled between its stages (gate, timelines, analysis, report). An "export" goes through
+// runs::GovernedExport as its owner, as `ark export ARK --to sqlite:ARK/export/… --project` does
+// (the gate with every feed, "data.accessed" on the ledger, OMOP without opted-out persons); its
+// file stays in the Ark and is named in the job, never served.
 //
 // Thread safety: every method may be called from any thread.
 #pragma once
@@ -45,7 +56,12 @@ struct Job {
   std::string created, started, finished, error;  // "" = not yet (null in JSON)
   int64_t run = 0;                                // the recorded run; 0 = none (null in JSON)
   std::vector<std::string> measures;
+  std::string cases;                              // a pathway's published case count (sdc::Show:
+                                                  // a number rounded to 5, or "[REDACTED]"); "" = none
+  std::string schema;                             // export: "ark" or "omop"
+  std::string file;  // export: the SQLite file written, relative to the Ark ("export/job-3.sqlite"); never served
   int people = 500;                               // dummy runs
+  bool pruned = false;  // its work directory was deleted after the retention
   bool Finished() const { return state == "succeeded" || state == "failed" || state == "cancelled"; }
 };
 
@@ -58,7 +74,10 @@ struct JobRequest {
   std::string project;
   bool dummy = false;
   int people = 500;
-  std::string definition;  // YAML text (checked by CheckDefinition first)
+  std::string definition;  // YAML text: a study definition (checked by CheckDefinition first) or,
+                           // for a pathway, a pathway definition (parsed first)
+  std::string kind;        // "" = a study run ("run", or "dummy-run" with dummy); "pathway"; "export"
+  std::string schema;      // export: "ark" or "omop"
 };
 
 class Jobs {
@@ -84,6 +103,9 @@ class Jobs {
   // Blocks until job `id` has finished (or the worker stops); returns it then. NotFound.
   Result<Job> WaitFinished(int64_t id);
 
+  // How long a finished job's work directory is kept (default 7 days). Set before Start.
+  int64_t retention_seconds = 7 * 86400;
+
   // Test hook: called by the worker before it starts each job; it may block (tests hold a job in
   // the queue with it). Set before Start.
   std::function<void(int64_t id)> before_run;
@@ -93,8 +115,14 @@ class Jobs {
 
  private:
   void Work();
-  Status RunJob(const Job& j, std::vector<std::string>* measures, int64_t* run);
+  struct Outcome {
+    std::vector<std::string> measures;
+    int64_t run = 0;
+    std::string cases, file;
+  };
+  Status RunJob(const Job& j, Outcome* out);
   Status Save(const Job& j);  // under mu_
+  void Prune();               // under mu_: deletes the work directories past the retention
   void Log(Job& j, const std::string& message);
 
   const std::string ark_dir_;

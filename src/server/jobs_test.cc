@@ -2,7 +2,8 @@
 // ledger entries; a job left queued or running by a stopped server ends failed at the next start;
 // cancel stops a queued job at once and a running one inside the engine (deterministic: the cancel
 // is made from the worker's own stage hook); a finished job cannot be cancelled; the files are
-// private.
+// private. A pathway job writes only its disclosure-controlled report, on the ledger, and is
+// cancelled between its stages.
 #include "server/jobs.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,8 @@
 #include <condition_variable>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
 
 #include "catalog/catalog.h"
 #include "core/fs.h"
@@ -77,6 +80,20 @@ std::string MakeArk(const std::string& name) {
 JobRequest Request(bool dummy) {
   return JobRequest{.owner = "ana", .roles = {"analyst"}, .project = "p1", .dummy = dummy, .people = 200,
                     .definition = kDefinition};
+}
+
+// A pathway over the dummy Ark: diabetes codes, then any other event.
+constexpr const char* kPathway = R"(name: diabetes_path
+title: Diabetes and what follows
+activities:
+  - {name: Diabetes, codes: [SNOMED/44054006, SNOMED/73211009]}
+  - {name: Any event, codes: ["*"]}
+)";
+
+JobRequest PathwayJob() {
+  JobRequest r{.owner = "ana", .roles = {"analyst"}, .project = "p1", .definition = kPathway};
+  r.kind = "pathway";
+  return r;
 }
 
 std::string LedgerOf(const std::string& ark) {
@@ -260,6 +277,130 @@ TEST(Jobs, ACorruptJobFileIsReportedAndTheWorkerStillRuns) {
   auto done = jobs.WaitFinished(j->id);
   ASSERT_TRUE(done.ok());
   EXPECT_EQ(done->state, "succeeded") << done->error;
+}
+
+TEST(Jobs, WorkDirectoriesOfJobsFinishedBeforeTheRetentionArePrunedTheRecordsKept) {
+  const std::string ark = MakeArk("prune");
+  std::mutex ledger_mu;
+  int64_t id = 0;
+  {
+    Jobs jobs(ark, &ledger_mu);
+    ASSERT_TRUE(jobs.Start().ok());
+    auto j = jobs.Add(Request(true));
+    ASSERT_TRUE(j.ok());
+    id = j->id;
+    ASSERT_EQ(jobs.WaitFinished(id)->state, "succeeded");
+  }
+  ASSERT_TRUE(PathExists(ark + "/jobs/" + std::to_string(id) + "/out"));
+  // Within the retention (7 days by default): kept.
+  {
+    Jobs jobs(ark, &ledger_mu);
+    ASSERT_TRUE(jobs.Start().ok());
+    EXPECT_FALSE(jobs.Get(id)->pruned);
+  }
+  EXPECT_TRUE(PathExists(ark + "/jobs/" + std::to_string(id)));
+  // Finished long ago (its record says 2020): its work directory goes, its record stays.
+  const std::string file = ark + "/jobs/" + std::to_string(id) + ".json";
+  std::string text = *ReadFile(file);
+  auto j = nlohmann::json::parse(text);
+  j["finished"] = "2020-01-01T00:00:00Z";
+  ASSERT_TRUE(WriteFileAtomic(file, j.dump()).ok());
+  Jobs jobs(ark, &ledger_mu);
+  ASSERT_TRUE(jobs.Start().ok());
+  auto pruned = jobs.Get(id);
+  ASSERT_TRUE(pruned.ok());
+  EXPECT_TRUE(pruned->pruned);
+  EXPECT_EQ(pruned->state, "succeeded");
+  EXPECT_EQ(pruned->measures, (std::vector<std::string>{"diabetes", "diabetes_by_gender"}));
+  EXPECT_NE(pruned->log.back().message.find("work files deleted"), std::string::npos);
+  EXPECT_FALSE(PathExists(ark + "/jobs/" + std::to_string(id)));
+  EXPECT_TRUE(PathExists(file));
+  // A retention of 0 days prunes a job as soon as the next one has finished.
+  Jobs now(ark, &ledger_mu);
+  now.retention_seconds = 0;
+  ASSERT_TRUE(now.Start().ok());
+  auto first = now.Add(Request(true));
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(now.WaitFinished(first->id)->state, "succeeded");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // finished times are in whole seconds
+  auto second = now.Add(Request(true));
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(now.WaitFinished(second->id)->state, "succeeded");
+  EXPECT_TRUE(now.Get(first->id)->pruned);
+  EXPECT_FALSE(PathExists(now.Dir(first->id)));
+}
+
+TEST(Jobs, PathwayWritesOnlyTheReportAndIsOnTheLedger) {
+  const std::string ark = MakeArk("pathway");
+  std::mutex ledger_mu;
+  Jobs jobs(ark, &ledger_mu);
+  ASSERT_TRUE(jobs.Start().ok());
+  auto j = jobs.Add(PathwayJob());
+  ASSERT_TRUE(j.ok()) << j.status().ToString();
+  EXPECT_EQ(j->kind, "pathway");
+  auto done = jobs.WaitFinished(j->id);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state, "succeeded") << done->error;
+  EXPECT_EQ(done->progress, 1.0);
+  EXPECT_EQ(done->run, 0);
+  EXPECT_TRUE(done->measures.empty());
+  // The published count: rounded to 5, or redacted.
+  ASSERT_FALSE(done->cases.empty());
+  if (done->cases != "[REDACTED]") EXPECT_EQ(std::stoll(done->cases) % 5, 0) << done->cases;
+  std::string log;
+  for (const auto& l : done->log) log += l.message + "\n";
+  for (const char* stage : {"stage gate", "stage timelines", "stage analysis", "stage report"})
+    EXPECT_NE(log.find(stage), std::string::npos) << stage << "\n" << log;
+  // Only report.html: no event log, no exact figures.
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(jobs.Dir(j->id) + "/out"))
+    files.push_back(e.path().filename().string());
+  EXPECT_EQ(files, std::vector<std::string>{"report.html"});
+  const std::string ledger = LedgerOf(ark);
+  EXPECT_NE(ledger.find("\"type\":\"data.accessed\""), std::string::npos);
+  EXPECT_NE(ledger.find("\"pathway_sha256\""), std::string::npos);
+  EXPECT_NE(ledger.find("\"cases_published\":\"" + done->cases + "\""), std::string::npos) << ledger;
+  // The JSON carries the published count (a number, or "[REDACTED]").
+  const std::string json = JobJson(*done);
+  EXPECT_NE(json.find("\"cases\":" + (done->cases == "[REDACTED]" ? "\"[REDACTED]\"" : done->cases)),
+            std::string::npos) << json;
+  // Stored and loaded again.
+  Jobs again(ark, &ledger_mu);
+  (void)again.Start();
+  auto loaded = again.Get(j->id);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->cases, done->cases);
+}
+
+TEST(Jobs, PathwayRefusedByTheGateOrCancelledBetweenStages) {
+  const std::string ark = MakeArk("pathway_cancel");
+  std::mutex ledger_mu;
+  Jobs jobs(ark, &ledger_mu);
+  // The worker cancels the running pathway itself when it enters "timelines": it stops before
+  // the analysis, whatever the timing.
+  jobs.on_stage = [&](int64_t id, const std::string& stage) {
+    if (stage == "timelines") EXPECT_TRUE(jobs.Cancel(id, "ana").ok());
+  };
+  ASSERT_TRUE(jobs.Start().ok());
+  JobRequest outsider = PathwayJob();
+  outsider.owner = "admin";  // not one of p1's people
+  outsider.roles = {"admin"};
+  auto refused = jobs.Add(outsider);
+  auto cancelled = jobs.Add(PathwayJob());
+  ASSERT_TRUE(refused.ok() && cancelled.ok());
+  auto r = jobs.WaitFinished(refused->id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, "failed");
+  EXPECT_NE(r->error.find("admin"), std::string::npos) << r->error;
+  EXPECT_TRUE(r->cases.empty());
+  auto c = jobs.WaitFinished(cancelled->id);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->state, "cancelled") << c->error;
+  EXPECT_TRUE(c->cases.empty());
+  EXPECT_FALSE(PathExists(jobs.Dir(c->id) + "/out/report.html"));
+  const std::string ledger = LedgerOf(ark);
+  EXPECT_EQ(ledger.find("\"type\":\"data.accessed\""), std::string::npos);  // nothing released
+  EXPECT_NE(ledger.find("\"by\":\"admin\""), std::string::npos);            // the refusal
 }
 
 }  // namespace

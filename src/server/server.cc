@@ -702,7 +702,7 @@ Result<std::unique_ptr<Server>> Server::Start(const ServeOptions& opts, live::In
     ARK_ASSIGN_OR_RETURN(im.tls, MakeTlsContext(opts.tls_cert, opts.tls_key));
   }
   im.auth = std::make_unique<Auth>(opts.ark_dir, opts.api_token, opts.sign_in);
-  im.api = std::make_unique<Api>(opts.ark_dir, ingestor, im.auth.get());
+  im.api = std::make_unique<Api>(opts.ark_dir, ingestor, im.auth.get(), opts.job_retention_days);
   im.api->SetOps(metrics, &im.feeds);
   ARK_ASSIGN_OR_RETURN(im.mllp, Listen(im.ioc, opts.mllp_host, opts.mllp_port, "MLLP"));
   ARK_ASSIGN_OR_RETURN(im.web, Listen(im.ioc, opts.http_host, opts.http_port, "HTTP"));

@@ -58,6 +58,7 @@ struct ServeOptions {
   // cookies Secure). A peer that has not finished its handshake within the timeout is dropped.
   std::string tls_cert, tls_key;  // PEM files
   int tls_handshake_timeout_ms = 10000;
+  int job_retention_days = 7;  // a finished job's work directory ARK/jobs/<id>/ is deleted after this
 };
 
 // Checks --tls-cert/--tls-key before anything is served: both or neither; the files readable

@@ -1,10 +1,7 @@
 // `ark pathways`: process mining on an Ark's linked timelines (a pathway definition) or on any
 // event log a process-mining user brings (CSV, XES, XES.gz). docs/pathways.md has the details.
-#include <charconv>
 #include <chrono>
 #include <cstdio>
-
-#include <set>
 
 #include "catalog/catalog.h"
 #include "command.h"
@@ -13,6 +10,7 @@
 #include "pathways/log_io.h"
 #include "pathways/output.h"
 #include "pathways/pathway.h"
+#include "runs/governed_pathway.h"
 #include "store/store.h"
 #include "who.h"
 
@@ -33,41 +31,15 @@ std::vector<std::string> SplitList(const std::string& s) {
   return out;
 }
 
-// A pathway run in a project (gov::Admit passed): only the disclosure-controlled report leaves
-// (report.html: counts <= 7 redacted, others rounded to 5, rare variants not shown); the exact
-// files and the patient-level event log stay unwritten. Opt-outs: the log holds only persons
-// cleared for secondary use by the store's flags; a person on an opt-out list loaded since makes
-// the run fail closed. Put on the ledger before the report is written.
+// A pathway run in a project (gov::Admit passed): runs::PublishPathway (src/runs/governed_pathway.h),
+// the same code the server's pathway jobs run: opt-outs fail closed, the ledger, then only the
+// disclosure-controlled report.html.
 Status GovernedPathway(const std::string& ark_dir, const std::string& yaml, const gov::Access& access,
                        const PathwayRun& run, const std::string& out) {
-  if (!run.analysis.disclosure) return Status::Internal("a pathway log from an Ark has disclosure control on");
-  if (access.OptOutsApply()) {
-    const int col = run.log.CaseAttr("person");
-    if (col < 0) return Status::Internal("a pathway log from an Ark names each case's person");
-    std::set<PersonKey> persons;
-    for (const std::string& k : run.log.case_attrs[col]) {
-      PersonKey key = 0;
-      auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), key);
-      if (ec != std::errc() || end != k.data() + k.size()) return Status::Internal("pathway case with person '" + k + "'");
-      persons.insert(key);
-    }
-    ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(ark_dir));
-    ARK_ASSIGN_OR_RETURN(auto store, Store::Open(ark_dir + "/store"));
-    uint64_t excluded = 0;
-    ARK_RETURN_IF_ERROR(gov::FilterPopulation(*cat, *store, access.project, {persons.begin(), persons.end()}, &excluded).status());
-    if (excluded) {
-      return gov::LogRefusal(ark_dir, access.actor.user, Status::PermissionDenied(
-          "the pathway's cases include people on an opt-out list (fail closed): rebuild the Ark with the lists in staging"));
-    }
-  }
   ARK_ASSIGN_OR_RETURN(std::string def, ReadFile(yaml));
-  ARK_ASSIGN_OR_RETURN(auto cases, sdc::PublishCount(static_cast<int64_t>(run.analysis.core.cases)));
-  ARK_RETURN_IF_ERROR(gov::RecordAccess(ark_dir, access, {{"pathway_sha256", merkle::HexOf(merkle::Sha256(def))},
-                                                          {"cases_published", sdc::Show(cases)}}));
-  ARK_RETURN_IF_ERROR(MakeDirs(out));
-  ARK_RETURN_IF_ERROR(WriteFileAtomic(out + "/report.html", ReportHtml(run.analysis)));
+  ARK_ASSIGN_OR_RETURN(runs::PathwayOutcome o, runs::PublishPathway(ark_dir, def, access, run, out));
   std::printf("%s cases (project %s: counts <= 7 redacted, others rounded to 5); wrote %s/report.html\n",
-              sdc::Show(cases).c_str(), access.project.id.c_str(), out.c_str());
+              sdc::Show(o.cases).c_str(), access.project.id.c_str(), out.c_str());
   return Status::OK();
 }
 

@@ -77,7 +77,12 @@ int Serve(int argc, char** argv) {
   uint64_t snapshot_records = 25000;
   int snapshot_interval = 60;
   size_t max_message_bytes = 0, max_body_bytes = 0;
+  int job_retention_days = 7;
   app.add_option("ark", ark, "Ark directory")->required();
+  app.add_option("--job-retention-days", job_retention_days,
+                 "delete a finished job's work files (ARK/jobs/<id>/) this many days after it finished; "
+                 "its record is kept (default 7)")
+      ->check(CLI::Range(0, 36500));
   app.add_option("--mllp", mllp, "MLLP listen address HOST:PORT (default 127.0.0.1:2575)");
   app.add_option("--http", http, "HTTP listen address HOST:PORT (default 127.0.0.1:8080)");
   app.add_option("--tls-cert", tls_cert,
@@ -130,6 +135,7 @@ int Serve(int argc, char** argv) {
   so.threads = threads;
   so.max_message_bytes = max_message_bytes;  // 0: the environment variable, then the default
   so.max_body_bytes = max_body_bytes;
+  so.job_retention_days = job_retention_days;
   if (Status s = live::ParseHostPort(mllp, &so.mllp_host, &so.mllp_port); !s.ok())
     return ReportError(s.WithContext("--mllp"));
   if (Status s = live::ParseHostPort(http, &so.http_host, &so.http_port); !s.ok())
