@@ -6,7 +6,7 @@
 #
 # ARK: a built Ark (default out/demo/ark; the goal's figure is on a 1M-person region, e.g. one
 # `make bench` built). TOKENS: NAME=token lines with ANA (an analyst) and ADMIN (default: the
-# demo's). CONNS (200), SECONDS (15), THREADS (wrk threads, 2), PORT (18480), BIN (build/ark).
+# demo's). CONNS (200), DURATION (seconds per route, 15; not SECONDS, which bash sets itself), THREADS (wrk threads, 2), PORT (18480), BIN (build/ark).
 # Each route is loaded on its own, one after another; each line prints requests/s, p50, p95,
 # p99 and max latency in ms, errors and non-2xx answers (the latter must be 0: a refused request
 # is not a read). The server writes to its log only; reads by a signed-in principal go on the
@@ -16,7 +16,7 @@ cd "$(dirname "$0")/../.."
 ARK=${ARK:-out/demo/ark}
 TOKENS=${TOKENS:-out/demo/governance/tokens.env}
 CONNS=${CONNS:-200}
-SECONDS_=${SECONDS:-15}
+SECONDS_=${DURATION:-15}
 THREADS=${THREADS:-2}
 PORT=${PORT:-18480}
 BIN=${BIN:-build/ark}

@@ -298,14 +298,25 @@ ApiResponse Api::Spec(Ctx&) {
   return r;
 }
 
+namespace {
+// A 200 with the catalog answer `body` (read_cache.h: kept until the catalog changes), or the error.
+ApiResponse Answer(const Result<std::string>& body) {
+  if (!body.ok()) return FromStatus(body.status());
+  ApiResponse r;
+  r.body = *body;
+  return r;
+}
+
+std::string Dump(const OJson& j) { return j.dump(-1, ' ', false, OJson::error_handler_t::replace); }
+}  // namespace
+
 ApiResponse Api::Projects(Ctx&) {
-  auto cat = ThreadCatalog(ark_dir_);  // a read: this thread's kept connection
-  if (!cat.ok()) return FromStatus(cat.status());
-  auto ps = gov::ListProjects(**cat);
-  if (!ps.ok()) return FromStatus(ps.status());
-  OJson j = OJson::array();
-  for (const auto& p : *ps) j.push_back(gov::ProjectJson(p));
-  return Json(200, j);
+  return Answer(CatalogAnswer(ark_dir_, "GET /api/v1/projects", [](Catalog& cat) -> Result<std::string> {
+    ARK_ASSIGN_OR_RETURN(auto ps, gov::ListProjects(cat));
+    OJson j = OJson::array();
+    for (const auto& p : ps) j.push_back(gov::ProjectJson(p));
+    return Dump(j);
+  }));
 }
 
 ApiResponse Api::ProjectShow(Ctx& c) {
@@ -317,15 +328,14 @@ ApiResponse Api::ProjectShow(Ctx& c) {
 }
 
 ApiResponse Api::Releases(Ctx&) {
-  auto cat = ThreadCatalog(ark_dir_);  // a read: this thread's kept connection
-  if (!cat.ok()) return FromStatus(cat.status());
-  auto outs = gov::ListOutputs(**cat);
-  if (!outs.ok()) return FromStatus(outs.status());
-  OJson j = OJson::array();
-  for (const auto& o : *outs) {
-    if (o.state == "approved") j.push_back(gov::OutputJson(o));
-  }
-  return Json(200, j);
+  return Answer(CatalogAnswer(ark_dir_, "GET /api/v1/releases", [](Catalog& cat) -> Result<std::string> {
+    ARK_ASSIGN_OR_RETURN(auto outs, gov::ListOutputs(cat));
+    OJson j = OJson::array();
+    for (const auto& o : outs) {
+      if (o.state == "approved") j.push_back(gov::OutputJson(o));
+    }
+    return Dump(j);
+  }));
 }
 
 
@@ -691,15 +701,17 @@ ApiResponse Api::Outputs(Ctx& c) {
   const Principal& who = c.req.who;
   if (!SeesEveryOutput(who) && !who.Has("analyst"))
     return Error(403, "the review queue is for output checkers and admins; analysts see their own outputs");
-  auto cat = ThreadCatalog(ark_dir_);  // a read: this thread's kept connection
-  if (!cat.ok()) return FromStatus(cat.status());
-  auto outs = gov::ListOutputs(**cat);
-  if (!outs.ok()) return FromStatus(outs.status());
-  OJson j = OJson::array();
-  for (const auto& o : *outs) {
-    if (SeesEveryOutput(who) || o.author == who.user) j.push_back(gov::OutputJson(o));
-  }
-  return Json(200, j);
+  // Kept per view: the whole queue (checkers, admins), or one analyst's own outputs.
+  const bool all = SeesEveryOutput(who);
+  const std::string key = "GET /api/v1/outputs " + (all ? std::string("*") : "user:" + who.user);
+  return Answer(CatalogAnswer(ark_dir_, key, [&](Catalog& cat) -> Result<std::string> {
+    ARK_ASSIGN_OR_RETURN(auto outs, gov::ListOutputs(cat));
+    OJson j = OJson::array();
+    for (const auto& o : outs) {
+      if (all || o.author == who.user) j.push_back(gov::OutputJson(o));
+    }
+    return Dump(j);
+  }));
 }
 
 ApiResponse Api::OutputShow(Ctx& c) {
@@ -751,22 +763,23 @@ ApiResponse Api::OutputReview(Ctx& c) {
 
 ApiResponse Api::Runs(Ctx& c) {
   if (auto r = NeedsUser(c.req.who)) return *r;
-  auto cat = ThreadCatalog(ark_dir_);  // a read: this thread's kept connection
-  if (!cat.ok()) return FromStatus(cat.status());
-  auto runs = gov::ListRuns(**cat);
-  if (!runs.ok()) return FromStatus(runs.status());
-  OJson j = OJson::array();
-  std::unordered_map<std::string, bool> sees_project;  // one project lookup per project, not per run
-  for (const auto& r : *runs) {
-    auto known = sees_project.find(r.project);
-    if (known == sees_project.end()) {
-      auto sees = SeesRun(**cat, c.req.who, r);
-      if (!sees.ok()) return FromStatus(sees.status());
-      known = sees_project.emplace(r.project, *sees).first;
+  // Kept per view: every run (admins), or the runs of the projects this user is a person of.
+  const Principal& who = c.req.who;
+  const std::string key = "GET /api/v1/runs " + (who.Has("admin") ? std::string("*") : "user:" + who.user);
+  return Answer(CatalogAnswer(ark_dir_, key, [&](Catalog& cat) -> Result<std::string> {
+    ARK_ASSIGN_OR_RETURN(auto runs, gov::ListRuns(cat));
+    OJson j = OJson::array();
+    std::unordered_map<std::string, bool> sees_project;  // one project lookup per project, not per run
+    for (const auto& r : runs) {
+      auto known = sees_project.find(r.project);
+      if (known == sees_project.end()) {
+        ARK_ASSIGN_OR_RETURN(bool sees, SeesRun(cat, who, r));
+        known = sees_project.emplace(r.project, sees).first;
+      }
+      if (known->second) j.push_back(RunJson(r));
     }
-    if (known->second) j.push_back(RunJson(r));
-  }
-  return Json(200, j);
+    return Dump(j);
+  }));
 }
 
 ApiResponse Api::RunShow(Ctx& c) {

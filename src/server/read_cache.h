@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +24,16 @@ namespace ark::server {
 // under WAL each statement sees the latest committed state. A handler that writes opens its
 // own catalog (Catalog::Open), as the CLI does.
 Result<Catalog*> ThreadCatalog(const std::string& ark_dir);
+
+// The answer to a read that depends on the catalog alone (and on `key`, which names the route and
+// anything else the answer depends on, such as who asks), made by `compute` on this thread's
+// kept connection and kept by this thread until the catalog changes: a commit by any other
+// connection (the CLI, a write handler; SQLite's PRAGMA data_version, read on the kept
+// connection before `compute` runs) or a replaced catalog.db. So a decision committed before a
+// read starts is in that read's answer. An error is returned, never kept. At most 256 answers
+// are kept per thread (then all are dropped). `compute` must not write through the connection.
+Result<std::string> CatalogAnswer(const std::string& ark_dir, const std::string& key,
+                                  const std::function<Result<std::string>(Catalog&)>& compute);
 
 // The latest signed checkpoint (ARK/ledger/checkpoint), checked against the ledger's verifier
 // key (ledger.pub) before it is served.

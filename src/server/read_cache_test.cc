@@ -45,6 +45,56 @@ TEST(ReadCache, ThreadCatalogSeesCommitsAndFollowsAReplacedFile) {
   EXPECT_FALSE(ThreadCatalog(ark).ok());
 }
 
+TEST(ReadCache, CatalogAnswerIsKeptUntilAnotherConnectionCommits) {
+  const std::string ark = TempArk("answer");
+  ASSERT_TRUE(Catalog::Create(ark).ok());
+  int computed = 0;
+  auto probe = [&](Catalog& cat) -> Result<std::string> {
+    ++computed;
+    ARK_ASSIGN_OR_RETURN(auto v, cat.GetMeta("probe"));
+    return v.value_or("none");
+  };
+  auto first = CatalogAnswer(ark, "probe", probe);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, "none");
+  auto again = CatalogAnswer(ark, "probe", probe);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, "none");
+  EXPECT_EQ(computed, 1);  // nothing committed since: the kept answer
+  EXPECT_EQ(*CatalogAnswer(ark, "other key", probe), "none");
+  EXPECT_EQ(computed, 2);  // each key its own answer
+
+  // A decision committed by another connection (the CLI, a write handler) is in the next answer.
+  {
+    auto writer = Catalog::Open(ark);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->SetMeta("probe", "decided").ok());
+  }
+  auto after = CatalogAnswer(ark, "probe", probe);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(*after, "decided");
+  EXPECT_EQ(computed, 3);
+  EXPECT_EQ(*CatalogAnswer(ark, "probe", probe), "decided");
+  EXPECT_EQ(computed, 3);
+
+  // An error is returned and not kept.
+  auto failing = [&](Catalog&) -> Result<std::string> {
+    ++computed;
+    return Status::IOError("disk gone");
+  };
+  EXPECT_EQ(CatalogAnswer(ark, "fails", failing).status().code(), StatusCode::kIOError);
+  EXPECT_EQ(CatalogAnswer(ark, "fails", failing).status().code(), StatusCode::kIOError);
+  EXPECT_EQ(computed, 5);
+
+  // The Ark made again in the same place: its answers, not the old file's.
+  ASSERT_TRUE(RemoveAll(ark).ok());
+  ASSERT_TRUE(Catalog::Create(ark).ok());
+  EXPECT_EQ(*CatalogAnswer(ark, "probe", probe), "none");
+  EXPECT_EQ(computed, 6);
+  ASSERT_TRUE(RemoveAll(ark).ok());
+  EXPECT_FALSE(CatalogAnswer(ark, "probe", probe).ok());
+}
+
 TEST(ReadCache, CheckpointIsVerifiedAgainWhenItChanges) {
   const std::string ark = TempArk("checkpoint");
   ASSERT_TRUE(Catalog::Create(ark).ok());
