@@ -5,23 +5,13 @@
 #include "catalog/catalog.h"
 #include "core/fs.h"
 #include "governance/governance.h"
+#include "runs/maybe_lock.h"
 #include "sql/connection.h"
 #include "sql/export.h"
 #include "study/engine.h"
 
 namespace ark::runs {
 namespace {
-
-// Holds `mu` (when given) for one ledger append.
-struct MaybeLock {
-  explicit MaybeLock(std::mutex* mu) : mu_(mu) {
-    if (mu_) mu_->lock();
-  }
-  ~MaybeLock() {
-    if (mu_) mu_->unlock();
-  }
-  std::mutex* mu_;
-};
 
 // Whether `file` is a file under ark_dir/export/ (after resolving "." and "..").
 bool InExportDir(const std::string& ark_dir, const std::string& file) {

@@ -9,22 +9,12 @@
 #include "governance/governance.h"
 #include "governance/merkle.h"
 #include "pathways/output.h"
+#include "runs/maybe_lock.h"
 #include "store/store.h"
 #include "study/engine.h"
 
 namespace ark::runs {
 namespace {
-
-// Holds `mu` (when given) for one ledger append.
-struct MaybeLock {
-  explicit MaybeLock(std::mutex* mu) : mu_(mu) {
-    if (mu_) mu_->lock();
-  }
-  ~MaybeLock() {
-    if (mu_) mu_->unlock();
-  }
-  std::mutex* mu_;
-};
 
 // The persons behind the log's cases (case attribute "person": the Ark's person key).
 Result<std::vector<PersonKey>> CasePersons(const pathways::EventLog& log) {

@@ -6,24 +6,11 @@
 #include "core/fs.h"
 #include "governance/governance.h"
 #include "governance/ledger.h"
+#include "runs/maybe_lock.h"
 #include "store/store.h"
 #include "study/dummy.h"
 
 namespace ark::runs {
-namespace {
-
-// Holds `mu` (when given) for one ledger append.
-struct MaybeLock {
-  explicit MaybeLock(std::mutex* mu) : mu_(mu) {
-    if (mu_) mu_->lock();
-  }
-  ~MaybeLock() {
-    if (mu_) mu_->unlock();
-  }
-  std::mutex* mu_;
-};
-
-}  // namespace
 
 Result<RunOutcome> GovernedRun(RunRequest r) {
   const std::string ark_dir = r.run.ark_dir;

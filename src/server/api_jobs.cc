@@ -112,14 +112,14 @@ namespace {
 
 // The gate now, for an answer at once (the job passes it again when it starts). *ledgered: a
 // refusal is on the ledger (governance logged it).
-Status AdmitNow(std::mutex& ledger_mutex, Catalog& cat, const Principal& who, const std::string& project,
-                const char* command, bool every_feed, bool* ledgered) {
+Status AdmitNow(std::mutex& ledger_mutex, Catalog& cat, const std::string& user, const std::vector<std::string>& roles,
+                const std::string& project, const char* command, bool every_feed, bool* ledgered) {
   gov::GateRequest g;
   g.command = command;
   g.project = project;
-  g.user = who.user;
+  g.user = user;
   g.every_feed = every_feed;
-  g.identified = gov::Actor{who.user, who.roles};
+  g.identified = gov::Actor{user, roles};
   Result<gov::Access> a = Status::Internal("unset");
   {
     std::lock_guard<std::mutex> l(ledger_mutex);
@@ -127,6 +127,19 @@ Status AdmitNow(std::mutex& ledger_mutex, Catalog& cat, const Principal& who, co
   }
   if (!a.ok() && a.status().code() == StatusCode::kPermissionDenied) *ledgered = true;
   return a.status();
+}
+
+// The gate now (AdmitNow, as command `command`), then the job queued: 202 with the job, or the
+// refusal or error.
+ApiResponse AdmitAndQueue(Jobs& jobs, std::mutex& ledger_mutex, const std::string& ark_dir, const JobRequest& r,
+                          const char* command, bool every_feed, bool* ledgered) {
+  auto cat = Catalog::Open(ark_dir);
+  if (!cat.ok()) return FromStatus(cat.status());
+  if (Status s = AdmitNow(ledger_mutex, **cat, r.owner, r.roles, r.project, command, every_feed, ledgered); !s.ok())
+    return FromStatus(s);
+  auto job = jobs.Add(r);
+  if (!job.ok()) return FromStatus(job.status());
+  return JobResponse(202, *job);
 }
 
 }  // namespace
@@ -146,13 +159,7 @@ ApiResponse Api::PathwaySubmit(Ctx& c, const OJson& j) {
   r.definition = it->get<std::string>();
   if (auto def = pathways::ParsePathwayDefinition(r.definition, "pathway"); !def.ok())
     return Error(400, "the pathway definition has errors: " + def.status().message());
-  auto cat = Catalog::Open(ark_dir_);
-  if (!cat.ok()) return FromStatus(cat.status());
-  if (Status s = AdmitNow(LedgerMutex(), **cat, who, r.project, "pathways", /*every_feed=*/true, &c.ledgered); !s.ok())
-    return FromStatus(s);
-  auto job = jobs_->Add(r);
-  if (!job.ok()) return FromStatus(job.status());
-  return JobResponse(202, *job);
+  return AdmitAndQueue(*jobs_, LedgerMutex(), ark_dir_, r, "pathways", /*every_feed=*/true, &c.ledgered);
 }
 
 // An export: {"kind": "export", "schema": "ark"|"omop"}, into ARK/export/job-<id>.sqlite. The
@@ -169,13 +176,7 @@ ApiResponse Api::ExportSubmit(Ctx& c, const OJson& j) {
   r.project = c.params[0];
   r.kind = "export";
   r.schema = it->get<std::string>();
-  auto cat = Catalog::Open(ark_dir_);
-  if (!cat.ok()) return FromStatus(cat.status());
-  if (Status s = AdmitNow(LedgerMutex(), **cat, who, r.project, "export", /*every_feed=*/true, &c.ledgered); !s.ok())
-    return FromStatus(s);
-  auto job = jobs_->Add(r);
-  if (!job.ok()) return FromStatus(job.status());
-  return JobResponse(202, *job);
+  return AdmitAndQueue(*jobs_, LedgerMutex(), ark_dir_, r, "export", /*every_feed=*/true, &c.ledgered);
 }
 
 ApiResponse Api::JobSubmit(Ctx& c) {
@@ -215,17 +216,14 @@ ApiResponse Api::JobSubmit(Ctx& c) {
                                            std::to_string(e.column) + "): " + e.message},
                              {"errors", ErrorsJson(errors)}});
   }
+  if (!r.dummy) return AdmitAndQueue(*jobs_, LedgerMutex(), ark_dir_, r, "run", /*every_feed=*/false, &c.ledgered);
+  // No data is read: one of the project's people may try a definition before approval.
   auto cat = Catalog::Open(ark_dir_);
   if (!cat.ok()) return FromStatus(cat.status());
-  if (r.dummy) {
-    // No data is read: one of the project's people may try a definition before approval.
-    auto p = gov::GetProject(**cat, r.project);
-    if (!p.ok()) return FromStatus(p.status());
-    if (std::find(p->people.begin(), p->people.end(), who.user) == p->people.end())
-      return Error(403, "dummy runs in project " + r.project + " are for the project's people");
-  } else {
-    if (Status s = AdmitNow(LedgerMutex(), **cat, who, r.project, "run", false, &c.ledgered); !s.ok()) return FromStatus(s);
-  }
+  auto p = gov::GetProject(**cat, r.project);
+  if (!p.ok()) return FromStatus(p.status());
+  if (std::find(p->people.begin(), p->people.end(), who.user) == p->people.end())
+    return Error(403, "dummy runs in project " + r.project + " are for the project's people");
   auto job = jobs_->Add(r);
   if (!job.ok()) return FromStatus(job.status());
   return JobResponse(202, *job);
