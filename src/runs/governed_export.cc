@@ -5,7 +5,7 @@
 #include "catalog/catalog.h"
 #include "core/fs.h"
 #include "governance/governance.h"
-#include "runs/maybe_lock.h"
+#include "runs/steps.h"
 #include "sql/connection.h"
 #include "sql/export.h"
 #include "study/engine.h"
@@ -29,11 +29,7 @@ bool InExportDir(const std::string& ark_dir, const std::string& file) {
 }  // namespace
 
 Status GovernedExport(ExportRequest r) {
-  auto stage = [&r](const char* name, double f) -> Status {
-    if (r.cancelled && r.cancelled()) return study::Cancelled(name);
-    if (r.progress) r.progress(name, f);
-    return Status::OK();
-  };
+  auto stage = [&r](const char* name, double f) { return EnterStage(r.cancelled, r.progress, name, f); };
   if (r.gate.project.empty()) return Status::InvalidArgument("a governed export needs a project");
   if (r.schema != "ark" && r.schema != "omop")
     return Status::InvalidArgument("schema must be ark or omop, not '" + r.schema + "'");
@@ -41,12 +37,7 @@ Status GovernedExport(ExportRequest r) {
   r.gate.every_feed = true;  // an export reads every feed of the Ark
   ARK_RETURN_IF_ERROR(stage("gate", 0.0));
   ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(r.ark_dir));
-  Result<gov::Access> admitted = Status::Internal("unset");
-  {
-    MaybeLock l(r.ledger_mutex);  // a refusal goes on the ledger
-    admitted = gov::Admit(*cat, r.gate);
-  }
-  ARK_ASSIGN_OR_RETURN(gov::Access access, std::move(admitted));
+  ARK_ASSIGN_OR_RETURN(gov::Access access, AdmitLocked(*cat, r.gate, r.ledger_mutex));
   if (!access.governed) return Status::Internal("the gate admitted an export in project " + r.gate.project + " ungoverned");
   if (!InExportDir(r.ark_dir, r.file)) {
     MaybeLock l(r.ledger_mutex);

@@ -9,7 +9,7 @@
 #include "governance/governance.h"
 #include "governance/merkle.h"
 #include "pathways/output.h"
-#include "runs/maybe_lock.h"
+#include "runs/steps.h"
 #include "store/store.h"
 #include "study/engine.h"
 
@@ -63,22 +63,13 @@ Result<PathwayOutcome> PublishPathway(const std::string& ark_dir, const std::str
 }
 
 Result<PathwayOutcome> GovernedPathway(PathwayRequest r) {
-  auto stage = [&r](const char* name, double f) -> Status {
-    if (r.cancelled && r.cancelled()) return study::Cancelled(name);
-    if (r.progress) r.progress(name, f);
-    return Status::OK();
-  };
+  auto stage = [&r](const char* name, double f) { return EnterStage(r.cancelled, r.progress, name, f); };
   if (r.gate.project.empty()) return Status::InvalidArgument("a governed pathway analysis needs a project");
   r.gate.command = "pathways";
   r.gate.every_feed = true;  // a pathway reads every feed of the Ark
   ARK_RETURN_IF_ERROR(stage("gate", 0.0));
   ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(r.ark_dir));
-  Result<gov::Access> admitted = Status::Internal("unset");
-  {
-    MaybeLock l(r.ledger_mutex);  // a refusal goes on the ledger
-    admitted = gov::Admit(*cat, r.gate);
-  }
-  ARK_ASSIGN_OR_RETURN(gov::Access access, std::move(admitted));
+  ARK_ASSIGN_OR_RETURN(gov::Access access, AdmitLocked(*cat, r.gate, r.ledger_mutex));
   if (!access.governed) return Status::Internal("the gate admitted a pathway in project " + r.gate.project + " ungoverned");
   ARK_ASSIGN_OR_RETURN(pathways::PathwayDefinition def, pathways::ParsePathwayDefinition(r.definition, "pathway"));
   ARK_RETURN_IF_ERROR(stage("timelines", 0.1));

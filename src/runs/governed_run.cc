@@ -6,7 +6,7 @@
 #include "core/fs.h"
 #include "governance/governance.h"
 #include "governance/ledger.h"
-#include "runs/maybe_lock.h"
+#include "runs/steps.h"
 #include "store/store.h"
 #include "study/dummy.h"
 
@@ -16,12 +16,7 @@ Result<RunOutcome> GovernedRun(RunRequest r) {
   const std::string ark_dir = r.run.ark_dir;
   r.gate.command = "run";
   ARK_ASSIGN_OR_RETURN(auto cat, Catalog::Open(ark_dir));
-  Result<gov::Access> admitted = Status::Internal("unset");
-  {
-    MaybeLock l(r.ledger_mutex);  // a refusal goes on the ledger
-    admitted = gov::Admit(*cat, r.gate);
-  }
-  ARK_ASSIGN_OR_RETURN(gov::Access access, std::move(admitted));
+  ARK_ASSIGN_OR_RETURN(gov::Access access, AdmitLocked(*cat, r.gate, r.ledger_mutex));
   study::RunOptions o = std::move(r.run);
   if (access.governed) {
     // The project's purpose; a recorded opt-out exemption lifts opt-outs as direct care does.
