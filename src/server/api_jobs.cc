@@ -69,6 +69,14 @@ Result<int64_t> JobIdOf(const std::string& s) {
 
 bool IsUser(const Principal& p) { return p.kind == Principal::Kind::kUser; }
 
+// The job `id_text` names, for a signed-in user (the interim token has no jobs): 403, 400 for an
+// id that is not a number, 404 for no such job. Who may see it is the caller's to check.
+Result<Job> FindJob(const Jobs& jobs, const Principal& who, const std::string& id_text) {
+  if (!IsUser(who)) return Status::PermissionDenied("the interim API token has no jobs: sign in as a user");
+  ARK_ASSIGN_OR_RETURN(int64_t id, JobIdOf(id_text));
+  return jobs.Get(id);
+}
+
 // A CSV cell as JSON: empty -> null, a whole decimal number -> number, else the text.
 OJson Cell(std::string_view v) {
   if (v.empty()) return nullptr;
@@ -247,10 +255,7 @@ ApiResponse Api::JobList(Ctx& c) {
 
 ApiResponse Api::JobShow(Ctx& c) {
   const Principal& who = c.req.who;
-  if (!IsUser(who)) return Error(403, "the interim API token has no jobs: sign in as a user");
-  auto id = JobIdOf(c.params[0]);
-  if (!id.ok()) return FromStatus(id.status());
-  auto j = jobs_->Get(*id);
+  auto j = FindJob(*jobs_, who, c.params[0]);
   if (!j.ok()) return FromStatus(j.status());
   if (j->owner != who.user && !who.Has("admin")) return Error(403, "job " + c.params[0] + " is seen by its owner and admins");
   return JobResponse(200, *j);
@@ -258,14 +263,11 @@ ApiResponse Api::JobShow(Ctx& c) {
 
 ApiResponse Api::JobCancel(Ctx& c) {
   const Principal& who = c.req.who;
-  if (!IsUser(who)) return Error(403, "the interim API token has no jobs: sign in as a user");
-  auto id = JobIdOf(c.params[0]);
-  if (!id.ok()) return FromStatus(id.status());
-  auto j = jobs_->Get(*id);
+  auto j = FindJob(*jobs_, who, c.params[0]);
   if (!j.ok()) return FromStatus(j.status());
   if (j->owner != who.user && !who.Has("admin"))
     return Error(403, "job " + c.params[0] + " is cancelled by its owner or an admin");
-  auto cancelled = jobs_->Cancel(*id, who.user);
+  auto cancelled = jobs_->Cancel(j->id, who.user);
   if (!cancelled.ok()) return FromStatus(cancelled.status());
   return JobResponse(200, *cancelled);
 }
@@ -275,8 +277,7 @@ ApiResponse Api::JobCancel(Ctx& c) {
 namespace {
 Result<std::string> MeasureFile(Jobs& jobs, const Principal& who, const std::string& id_text, const std::string& name,
                                 Job* job) {
-  ARK_ASSIGN_OR_RETURN(int64_t id, JobIdOf(id_text));
-  ARK_ASSIGN_OR_RETURN(*job, jobs.Get(id));
+  ARK_ASSIGN_OR_RETURN(*job, FindJob(jobs, who, id_text));
   if (job->owner != who.user)
     return Status::PermissionDenied("the measures of job " + id_text + " are its owner's until released");
   if (job->state != "succeeded")
@@ -285,15 +286,13 @@ Result<std::string> MeasureFile(Jobs& jobs, const Principal& who, const std::str
     return Status::FailedPrecondition("job " + id_text + "'s files were deleted after the server's job retention");
   if (std::find(job->measures.begin(), job->measures.end(), name) == job->measures.end())
     return Status::NotFound("job " + id_text + " has no measure '" + name + "'");
-  return jobs.Dir(id) + "/out/measures/" + name + ".csv";
+  return jobs.Dir(job->id) + "/out/measures/" + name + ".csv";
 }
 }  // namespace
 
 ApiResponse Api::JobMeasure(Ctx& c) {
-  const Principal& who = c.req.who;
-  if (!IsUser(who)) return Error(403, "the interim API token has no jobs: sign in as a user");
   Job job;
-  auto file = MeasureFile(*jobs_, who, c.params[0], c.params[1], &job);
+  auto file = MeasureFile(*jobs_, c.req.who, c.params[0], c.params[1], &job);
   if (!file.ok()) return FromStatus(file.status());
   auto csv = CsvFile::Open(*file);
   if (!csv.ok()) return FromStatus(csv.status());
@@ -312,16 +311,13 @@ ApiResponse Api::JobMeasure(Ctx& c) {
 // writes), for its owner only. Never the event log nor exact counts: the job wrote neither.
 ApiResponse Api::JobReport(Ctx& c) {
   const Principal& who = c.req.who;
-  if (!IsUser(who)) return Error(403, "the interim API token has no jobs: sign in as a user");
-  auto id = JobIdOf(c.params[0]);
-  if (!id.ok()) return FromStatus(id.status());
-  auto j = jobs_->Get(*id);
+  auto j = FindJob(*jobs_, who, c.params[0]);
   if (!j.ok()) return FromStatus(j.status());
   if (j->owner != who.user) return Error(403, "the report of job " + c.params[0] + " is its owner's");
   if (j->kind != "pathway") return Error(404, "job " + c.params[0] + " is a " + j->kind + ": only a pathway job has a report");
   if (j->state != "succeeded") return Error(409, "job " + c.params[0] + " has no report: it is " + j->state);
   if (j->pruned) return Error(409, "job " + c.params[0] + "'s report was deleted after the server's job retention");
-  auto html = ReadFile(jobs_->Dir(*id) + "/out/report.html");
+  auto html = ReadFile(jobs_->Dir(j->id) + "/out/report.html");
   if (!html.ok()) return FromStatus(html.status());
   ApiResponse r;
   r.body = std::move(*html);
