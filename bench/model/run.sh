@@ -5,7 +5,8 @@
 # computed by R's pROC with a DeLong interval). Prints AUROC, oracle AUROC, the gap,
 # calibration, the false-negative gap between the most and least deprived quintiles, seconds;
 # then the same with gradient-boosted trees (models/emergency_admission_12m_gbt.yaml), both
-# learners beside the oracle, and `ark model score` over the Ark at 2025-01-01 (planning).
+# learners beside the oracle, and `ark model score` over the Ark at 2025-01-01 (planning), and
+# the scoring alone (score_bench: Ark's flattened forest against xgboost's predictor, same rows).
 #
 #   bash bench/model/run.sh [BUILD_DIR] [PEOPLE]      (defaults: build, 100000)
 #
@@ -34,6 +35,13 @@ ARK_TOKEN=$token "$ark" model train "$dir/d/ark" "$root/models/emergency_admissi
 t3=$(date +%s.%N)
 ARK_TOKEN=$token "$ark" model score "$dir/d/ark" "$dir/g" --at 2025-01-01 --out "$dir/s" \
   --project demo-planning --as ana | tee "$dir/score.log"
+# The scoring itself, apart from building the feature table: Ark's flattened forest against
+# xgboost's predictor on the validation rows (bench/model/score_bench.cc).
+if [ -x "$build/bench/model/score_bench" ]; then
+  "$build/bench/model/score_bench" "$dir/g" "$dir/features/validate.csv" 2 | tee "$dir/score_bench.log"
+else
+  echo "score_bench not built ($build/bench/model/score_bench): cmake --build $build --target score_bench"
+fi
 oracle=$(Rscript -e 'suppressMessages(library(pROC)); d <- read.csv(commandArgs(TRUE)[1]);
   r <- roc(d$emergency_admission_12m, d$p_emergency_admission_12m, levels = c(0, 1), direction = "<", quiet = TRUE);
   ci <- ci.auc(r, method = "delong"); cat(sprintf("%.4f %.4f %.4f %d", ci[2], ci[1], ci[3], nrow(d)))' \

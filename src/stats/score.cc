@@ -4,9 +4,15 @@
 
 namespace ark::stats {
 
-Result<std::vector<double>> Scorer::Score(const Design& x, [[maybe_unused]] int threads) const {
+Result<std::vector<double>> Scorer::Score(const Design& x, int threads) const {
   if (x.cols != features.size())
     return Status::InvalidArgument("rows have " + std::to_string(x.cols) + " columns, the model " + std::to_string(features.size()));
+  if (type == "gbt" && forest) {
+    if (x.values.size() != x.rows * x.cols) return Status::InvalidArgument("rows have the wrong number of values");
+    for (size_t i = 0; i < x.values.size(); ++i)
+      if (!std::isfinite(x.values[i])) return Status::InvalidArgument("a feature value is not finite (row " + std::to_string(i / x.cols + 1) + ")");
+    return forest->Predict(x, threads);
+  }
   if (type == "gbt") return PredictGbt(gbt, x, gbt_threads);
   std::vector<double> p(x.rows);
   for (size_t i = 0; i < x.rows; ++i) {
@@ -42,6 +48,9 @@ Result<Scorer> LoadScorer(const nlohmann::ordered_json& m, const std::string& bo
   if (s.type == "gbt") {
     if (booster_json.empty()) return Status::InvalidArgument("model.json: a gbt model needs its booster file");
     s.gbt.json = booster_json;
+    auto forest = Forest::Flatten(booster_json, s.features.size());
+    if (forest.ok()) s.forest = std::make_shared<const Forest>(std::move(*forest));
+    else if (forest.status().code() != StatusCode::kFailedPrecondition) return forest.status();
   }
   return s;
 }

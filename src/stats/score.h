@@ -6,12 +6,14 @@
 //   ARK_ASSIGN_OR_RETURN(std::vector<double> risk, s.Score(table.x, 2));
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "ark/status.h"
+#include "stats/forest.h"
 #include "stats/gbt.h"
 #include "stats/logistic.h"
 
@@ -25,9 +27,13 @@ struct Scorer {
   std::vector<double> mean, sd, coefficient;
   GbtModel gbt;         // gbt
   int gbt_threads = 1;  // gbt: the threads it was trained with (model.json parameters.threads)
+  // gbt: the booster flattened for batch scoring (stats/forest.h), when it is of the kind
+  // FitGbt makes; else null, and xgboost scores with gbt_threads.
+  std::shared_ptr<const Forest> forest;
 
-  // Risk for every row of `x` (columns as `features`); `threads` is for the logistic formula,
-  // boosted trees use gbt_threads. InvalidArgument on a column mismatch.
+  // Risk for every row of `x` (columns as `features`) on `threads` threads (the flattened forest
+  // and the logistic formula; xgboost itself uses gbt_threads). InvalidArgument on a column
+  // mismatch.
   Result<std::vector<double>> Score(const Design& x, int threads) const;
 };
 
