@@ -128,7 +128,7 @@ TEST_F(GovernanceEndToEnd, RunInProjectReleaseAndRefusals) {
 const std::map<std::string, std::string> kGated = {
     {"run", "run {ARK} {DEF} --out {OUT}"},
     {"sql", "sql {ARK} {DEF}"},
-    {"export", "export {ARK} --to sqlite:{ARK}/gate.sqlite"},
+    {"export", "export {ARK} --to sqlite:{ARK}/export/gate.sqlite"},
     {"scan", "scan {ARK} --codes SNOMED/44054006 --from 2000-01-01 --to 2100-01-01 --json"},
     {"pathways", "pathways {ARK} {PATHWAY} --out {OUT}"},
 };
@@ -267,6 +267,11 @@ TEST_F(GovernanceEndToEnd, GovernedOutputsPassDisclosureControl) {
   EXPECT_FALSE(fs::exists(root_ / "out.sqlite"));
   EXPECT_NE(out.find("stays inside the Ark"), std::string::npos) << out;
   EXPECT_NE(As("ANA", "ana", "export " + ark_ + " --to sqlite:" + ark_ + "/../escape.sqlite --project demo-planning", &out), 0);
+  // Inside the Ark but not under ARK/export/: the catalog would take the export's DROP and CREATE TABLEs.
+  EXPECT_NE(As("ANA", "ana", "export " + ark_ + " --to sqlite:" + ark_ + "/catalog.db --project demo-planning", &out), 0);
+  EXPECT_NE(out.find("/export/"), std::string::npos) << out;
+  EXPECT_EQ(As("ANA", "ana", "export " + ark_ + " --to sqlite:" + ark_ + "/export/ok.sqlite --project demo-planning", &out), 0) << out;
+  EXPECT_TRUE(fs::exists(fs::path(ark_) / "export" / "ok.sqlite"));
   EXPECT_NE(As("ANA", "ana", "export " + ark_ + " --schema omop --direct-care --to sqlite:" + ark_ +
                                  "/export/omop.sqlite --project demo-planning", &out), 0);
   EXPECT_NE(out.find("opt-outs apply"), std::string::npos) << out;

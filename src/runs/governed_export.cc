@@ -11,9 +11,6 @@
 #include "study/engine.h"
 
 namespace ark::runs {
-namespace {
-
-// Whether `file` is a file under ark_dir/export/ (after resolving "." and "..").
 bool InExportDir(const std::string& ark_dir, const std::string& file) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -25,8 +22,6 @@ bool InExportDir(const std::string& ark_dir, const std::string& file) {
   }
   return r == root.end() && p != f.end();
 }
-
-}  // namespace
 
 Status GovernedExport(ExportRequest r) {
   auto stage = [&r](const char* name, double f) { return EnterStage(r.cancelled, r.progress, name, f); };

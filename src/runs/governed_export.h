@@ -40,4 +40,9 @@ struct ExportRequest {
 
 Status GovernedExport(ExportRequest r);
 
+// Whether `file` is a file under ark_dir/export/ once "." and ".." are resolved: the only place a
+// governed export may write (`ark export --project` and export jobs alike). Not the catalog, the
+// store or any other file of the Ark, which an export's DROP TABLE and CREATE TABLE would damage.
+bool InExportDir(const std::string& ark_dir, const std::string& file);
+
 }  // namespace ark::runs

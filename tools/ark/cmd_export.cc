@@ -2,7 +2,7 @@
 //
 // Governance (docs/governance.md): the export goes through the one gate (gov::Admit). In a project
 // it is patient-level data, which never leaves the Ark: it may only be written to a SQLite file
-// inside the Ark's directory (where `ark run --engine sqlite` reads it), OMOP exports leave out
+// under ARK/export/ (where `ark run --engine sqlite` reads ARK/export/ark.sqlite), OMOP exports leave out
 // persons not cleared for secondary use unless the project is for direct care (or exempt), and it
 // is put on the ledger.
 #include <chrono>
@@ -10,7 +10,9 @@
 #include <filesystem>
 
 #include "command.h"
+#include "core/fs.h"
 #include "governance/gate.h"
+#include "runs/governed_export.h"
 #include "sql/connection.h"
 #include "sql/export.h"
 #include "who.h"
@@ -18,21 +20,11 @@
 namespace ark::cli {
 namespace {
 
-// OK when `to` is "sqlite:FILE" with FILE inside `ark_dir`; otherwise the refusal's reason.
+// OK when `to` is "sqlite:FILE" with FILE under ARK/export/; otherwise the refusal's reason.
 Status InsideTheArk(const std::string& ark_dir, const std::string& to) {
-  namespace fs = std::filesystem;
-  const std::string why = "a governed export is patient-level data and stays inside the Ark: write it to sqlite:" +
-                          ark_dir + "/export/… (release results through 'ark release')";
-  if (to.rfind("sqlite:", 0) != 0) return Status::PermissionDenied(why);
-  std::error_code ec;
-  const fs::path root = fs::weakly_canonical(fs::absolute(ark_dir, ec), ec);
-  const fs::path file = fs::weakly_canonical(fs::absolute(to.substr(7), ec), ec);
-  if (ec) return Status::PermissionDenied(why);
-  auto r = root.begin(), f = file.begin();
-  for (; r != root.end() && f != file.end() && *r == *f; ++r, ++f) {
-  }
-  if (r != root.end() || f == file.end()) return Status::PermissionDenied(why);
-  return Status::OK();
+  if (to.rfind("sqlite:", 0) == 0 && runs::InExportDir(ark_dir, to.substr(7))) return Status::OK();
+  return Status::PermissionDenied("a governed export is patient-level data and stays inside the Ark: write it to sqlite:" +
+                                  ark_dir + "/export/… (release results through 'ark release')");
 }
 
 int Export(int argc, char** argv) {
@@ -63,6 +55,11 @@ int Export(int argc, char** argv) {
     if (int rc = ReportError(gov::RecordAccess(dir, *access, {{"schema", schema}, {"to", to}, {"direct_care", direct_care}}))) return rc;
   }
   auto t0 = std::chrono::steady_clock::now();
+  if (to.rfind("sqlite:", 0) == 0) {  // the file's folder is made if missing (ARK/export/ the first time)
+    const std::string parent = std::filesystem::path(to.substr(7)).parent_path().string();
+    if (!parent.empty())
+      if (int rc = ReportError(MakeDirs(parent))) return rc;
+  }
   auto conn = sql::Connection::Open(to);
   if (!conn.ok()) return ReportError(conn.status());
   Status s = schema == "omop" ? sql::ExportOmop(dir, **conn, !direct_care) : sql::ExportArk(dir, **conn, sql::Schema::kArk);
