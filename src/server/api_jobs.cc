@@ -19,6 +19,7 @@
 #include "governance/governance.h"
 #include "governance/ledger.h"
 #include "governance/release.h"
+#include "runs/steps.h"
 #include "server/api.h"
 #include "server/api_ctx.h"
 #include "server/api_json.h"
@@ -118,23 +119,17 @@ ApiResponse Api::DefinitionCheck(Ctx& c) {
 
 namespace {
 
-// The gate now, for an answer at once (the job passes it again when it starts). *ledgered: a
-// refusal is on the ledger (governance logged it).
+// The gate now, for an answer at once (the job passes it again when it starts), under the ledger
+// mutex as a job's own gate is (runs::AdmitLocked). *ledgered: a refusal is on the ledger
+// (governance logged it).
 Status AdmitNow(std::mutex& ledger_mutex, Catalog& cat, const std::string& user, const std::vector<std::string>& roles,
                 const std::string& project, const char* command, bool every_feed, bool* ledgered) {
   gov::GateRequest g;
-  g.command = command;
-  g.project = project;
-  g.user = user;
-  g.every_feed = every_feed;
+  g.command = command, g.project = project, g.user = user, g.every_feed = every_feed;
   g.identified = gov::Actor{user, roles};
-  Result<gov::Access> a = Status::Internal("unset");
-  {
-    std::lock_guard<std::mutex> l(ledger_mutex);
-    a = gov::Admit(cat, g);
-  }
-  if (!a.ok() && a.status().code() == StatusCode::kPermissionDenied) *ledgered = true;
-  return a.status();
+  Status s = runs::AdmitLocked(cat, g, &ledger_mutex).status();
+  if (s.code() == StatusCode::kPermissionDenied) *ledgered = true;
+  return s;
 }
 
 // The gate now (AdmitNow, as command `command`), then the job queued: 202 with the job, or the
