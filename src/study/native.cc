@@ -70,6 +70,7 @@ struct Plan {
   const Dictionaries& dicts;
   bool optouts = true;
   bool dataset = true;
+  bool row_text = true;  // with dataset: the rows' text (else their persons only)
   std::vector<uint64_t> code_mask;  // by code id
   std::vector<uint8_t> source_ok;   // by source id: events read (empty: every source)
   std::vector<char> need_all, need_measures;
@@ -122,6 +123,7 @@ class Worker {
 
   std::string* text = nullptr;  // the dataset lines of the person range being visited
   uint64_t* text_rows = nullptr;
+  std::vector<uint32_t>* row_persons = nullptr;  // without row_text: the persons of those rows
   std::vector<MeasureAcc> acc;  // per measure
   uint64_t excluded = 0;
 
@@ -206,7 +208,7 @@ class Worker {
       std::fill(done_.begin(), done_.end(), 0);
       gen_ = 1;
     }
-    if (dataset)
+    if (dataset && plan_.row_text)
       for (size_t i = 0; i < vals_.size(); ++i) Get(static_cast<int>(i));
     if (def_.population.where) {
       Val w = Eval(*def_.population.where);
@@ -223,6 +225,10 @@ class Worker {
   }
 
   void EmitRow() {
+    if (!plan_.row_text) {
+      row_persons->push_back(person_->key);
+      return;
+    }
     std::string& s = *text;
     char key[16];
     s.append(key, static_cast<size_t>(snprintf(key, sizeof key, "%u", person_->key)));
@@ -439,8 +445,9 @@ class Worker {
     }
     const std::string& op = x.str;
     Val a = Eval(x.args[0]);
-    if (op == "and" || op == "or") {
-      const bool is_and = op == "and";
+    // The operators (definition.h) differ in their first character but for < <= > >= and != =.
+    if (op[0] == 'a' || op[0] == 'o') {
+      const bool is_and = op[0] == 'a';
       // Kleene logic: a decisive operand wins over NULL.
       if (!a.null && (a.num != 0) != is_and) return Num(is_and ? 0 : 1);
       Val b = Eval(x.args[1]);
@@ -452,7 +459,7 @@ class Worker {
     if (a.null || b.null) return Null();
     if (a.str || b.str) {
       bool eq = a.str && b.str && *a.str == *b.str;
-      return Num((op == "=") == eq ? 1 : 0);
+      return Num((op[0] == '=') == eq ? 1 : 0);
     }
     switch (op[0]) {
       case '+': return Num(a.num + b.num);
@@ -492,6 +499,7 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
   Plan plan(def, *dicts);
   plan.optouts = AppliesOptOuts(purpose);
   plan.dataset = opts.dataset;
+  plan.row_text = opts.row_text;
   if (opts.feeds) {
     plan.source_ok.assign(dicts->sources.size(), 0);
     for (size_t id = 0; id < dicts->sources.size(); ++id) {
@@ -553,6 +561,7 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
   // concatenation is already in (person, seq) order.
   std::vector<std::string> part_text(parts);
   std::vector<uint64_t> part_count(parts, 0);
+  std::vector<std::vector<uint32_t>> part_persons(opts.row_text ? 0 : parts);
   std::mutex progress_mu;
   size_t parts_done = 0;
   Status st = store::ParallelFor(parts, threads, [&](size_t i, int w) -> Status {
@@ -561,6 +570,7 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
     Worker* wk = workers[w].get();
     wk->text = &part_text[i];
     wk->text_rows = &part_count[i];
+    wk->row_persons = opts.row_text ? nullptr : &part_persons[i];
     uint32_t seen = 0;
     ARK_RETURN_IF_ERROR(store.ForEachPersonInRange(begin, end, [&](const Person& p, std::span<const Event> ev) {
       if ((++seen & 255) == 0 && opts.cancelled && opts.cancelled()) return Cancelled("evaluate");
@@ -577,8 +587,9 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
 
   EngineResult r;
   r.measures.resize(def.measures.size());
-  r.text_parts = std::move(part_text);
+  if (opts.row_text) r.text_parts = std::move(part_text);
   for (uint64_t c : part_count) r.text_rows += c;
+  for (const auto& pp : part_persons) r.row_persons.insert(r.row_persons.end(), pp.begin(), pp.end());
   for (auto& w : workers) {
     r.optout_excluded += w->excluded;
     for (size_t m = 0; m < def.measures.size(); ++m) {
