@@ -438,6 +438,54 @@ TEST(StudyRandom, NativeEqualsSqliteEqualsPostgres) {
   EXPECT_GT(nonempty, 8);
 }
 
+// NativeOptions::row_text false (what a network site runs for a measure, RunOptions::dataset
+// false): the same rows (each row's person, in order), opt-out exclusions and measures as with the
+// rows' text, for random definitions with fixed and event indices, research and direct care.
+TEST(StudyRandom, NativeWithoutRowTextFindsTheSameRowsAndMeasures) {
+  std::mt19937_64 rng(20261204);
+  auto data = ParseTestData(RandomData(rng, 200), "random");
+  ASSERT_TRUE(data.ok()) << data.status().message();
+  std::string tmp = TempDir("rowtext");
+  RemoveOnExit cleanup{tmp};
+  ASSERT_TRUE(WriteTestArk(*data, tmp + "/ark").ok());
+  auto store = Store::Open(tmp + "/ark/store");
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  int nonempty = 0, measured = 0;
+  for (int i = 0; i < 30; ++i) {
+    std::string yaml = RandomDefinition(rng);
+    SCOPED_TRACE("definition " + std::to_string(i) + ":\n" + yaml);
+    auto def = ParseDefinition(yaml, "random.yaml", "");
+    ASSERT_TRUE(def.ok()) << def.status().message();
+    const Purpose purpose = i % 3 == 2 ? Purpose::kDirectCare : Purpose::kResearch;
+    NativeOptions with_text, persons_only;
+    persons_only.row_text = false;
+    persons_only.threads = with_text.threads = 1 + i % 2;
+    auto a = RunNative(*def, **store, purpose, with_text);
+    auto b = RunNative(*def, **store, purpose, persons_only);
+    ASSERT_TRUE(a.ok()) << a.status().message();
+    ASSERT_TRUE(b.ok()) << b.status().message();
+    EXPECT_TRUE(b->text_parts.empty());
+    EXPECT_EQ(b->text_rows, 0u);
+    std::vector<uint32_t> persons;  // the first field of each dataset line
+    for (const std::string& part : a->text_parts) {
+      std::istringstream lines(part);
+      for (std::string line; std::getline(lines, line);) persons.push_back(static_cast<uint32_t>(std::stoul(line.substr(0, line.find(',')))));
+    }
+    EXPECT_EQ(b->num_rows(), a->num_rows());
+    EXPECT_EQ(b->row_persons, persons);
+    EXPECT_EQ(b->optout_excluded, a->optout_excluded);
+    ASSERT_EQ(b->measures.size(), a->measures.size());
+    for (size_t m = 0; m < def->measures.size(); ++m) {
+      EXPECT_EQ(RawMeasure(*def, m, b->measures[m]), RawMeasure(*def, m, a->measures[m])) << "measure " << m;
+      measured += !a->measures[m].empty();
+    }
+    nonempty += a->num_rows() > 0;
+    if (HasFailure()) break;
+  }
+  EXPECT_GT(nonempty, 10);
+  EXPECT_GT(measured, 10);
+}
+
 // Randomised, for events with an end and hierarchical codes: ranges and prefixes, overlapping /
 // spanning / active windows, bounds at the interval's end, end and length of stay, `is null`,
 // cohort entry at the earliest qualifying event. native == SQLite == PostgreSQL.

@@ -2,8 +2,9 @@
 # Times a federated measure (3 measures x 24 months) and a federated 10-parameter logistic
 # regression across four sites on loopback (each a dummy-data Ark with its own key, served by
 # `ark network serve`, mutual TLS), with the pooled fit of the same model in one process beside it.
-# Prints figures; not a test. "round trips (s)" is each GLM round trip's wall time: the first evaluates
-# the design at every site, the later ones are the arithmetic plus per-request costs (docs/network.md).
+# Prints figures, with the CPU seconds each site spent on the measure; not a test. "round trips (s)"
+# is each GLM round trip's wall time: the first evaluates the design at every site, the later ones
+# are the arithmetic plus per-request costs (docs/network.md).
 # The issue's sizes: bench/network/run.sh 250000 (4 x 250k = 1M people).
 #   bench/network/run.sh [PEOPLE_PER_SITE] [ARK_BINARY] [FIRST_PORT]
 set -eu
@@ -68,11 +69,17 @@ for s in a b c d; do
 done
 sleep 1
 export ARK_TOKEN=$(cat "$W/ana")
+# CPU seconds (user + system) the site processes have used so far, one figure per site.
+TCK=$(getconf CLK_TCK)
+site_cpu() { for p in $PIDS; do awk -v t="$TCK" '{printf "%.2f ", ($14 + $15) / t}' /proc/$p/stat; done; }
 echo "4 sites x $PEOPLE dummy persons, mutual TLS on loopback"
+c0=$(site_cpu)
 t0=$(date +%s.%N)
 "$ARK" network run "$W/net.yaml" "$W/def/measure24.yaml" --ark "$W/a" --project fed --as ana --out "$W/out.$$"
 t1=$(date +%s.%N)
+c1=$(site_cpu)
 echo "federated measure (3 measures x 24 months): $(echo "$t1 - $t0" | bc) s wall, $(cat "$W"/out.$$/pooled/*.csv | wc -l) pooled rows"
+echo "site CPU during the measure (s, sites a-d): $(echo "$c0 $c1" | awk '{n = NF / 2; for (i = 1; i <= n; i++) printf "%.2f ", $(n + i) - $i}')"
 "$ARK" network glm "$W/net.yaml" --definition "$W/def/glm.yaml" --ark "$W/a" --project fed --as ana \
   --outcome has_diabetes --covariates age_years,female,deprivation,age_sq,old,very_old,deprived,affluent,female_old \
   --pooled-from "$W/a,$W/b,$W/c,$W/d" | tail -3

@@ -369,7 +369,7 @@ Result<std::vector<bool>> AllowedPersons(Catalog& cat, const Store& store) {
   ARK_RETURN_IF_ERROR(store.ForEachPerson([&](const Person& p, std::span<const Event>) {
     if (p.key < allowed.size()) allowed[p.key] = AllowedForSecondaryUse(p);
     return Status::OK();
-  }));
+  }, 1, Store::Columns::kCore));  // only the persons are read: the events' sources are not decoded
   ARK_ASSIGN_OR_RETURN(auto listed, ListedOptOuts(cat));
   for (PersonKey k : listed) {
     if (k < allowed.size()) allowed[k] = false;
@@ -392,6 +392,35 @@ Result<std::vector<PersonKey>> FilterPopulation(Catalog& cat, const Store& store
   if (excluded) *excluded = candidates.size() - out.size();
   return out;
 }
+
+namespace {
+// gov_run_members rows (person, run) for `persons`, kRows to a statement (?1 is the run): a
+// population of 10^5 persons is a few hundred statements, not 10^5.
+Status InsertRunMembers(Catalog& cat, int64_t run, const std::vector<PersonKey>& persons) {
+  constexpr size_t kRows = 256;
+  auto statement = [](size_t rows) {
+    std::string sql = "INSERT OR IGNORE INTO gov_run_members VALUES ";
+    for (size_t i = 0; i < rows; ++i) sql += (i ? ",(?" : "(?") + std::to_string(i + 2) + ",?1)";
+    return sql;
+  };
+  std::unique_ptr<Stmt> full;
+  for (size_t at = 0; at < persons.size();) {
+    const size_t rows = std::min(kRows, persons.size() - at);
+    std::unique_ptr<Stmt> part;
+    if (rows == kRows && !full) {
+      ARK_ASSIGN_OR_RETURN(full, cat.Prepare(statement(kRows)));
+    } else if (rows < kRows) {
+      ARK_ASSIGN_OR_RETURN(part, cat.Prepare(statement(rows)));
+    }
+    Stmt& st = rows == kRows ? *full : *part;
+    st.Bind(1, run);
+    for (size_t i = 0; i < rows; ++i) st.Bind(static_cast<int>(i + 2), static_cast<int64_t>(persons[at + i]));
+    ARK_RETURN_IF_ERROR(st.Run());
+    at += rows;
+  }
+  return Status::OK();
+}
+}  // namespace
 
 Result<RunRecord> RecordRun(Catalog& cat, Ledger& ledger, const Store& store, const Actor& by, const Project& p,
                             const std::vector<std::string>& datasets, const std::string& definition_hash,
@@ -422,12 +451,7 @@ Result<RunRecord> RecordRun(Catalog& cat, Ledger& ledger, const Store& store, co
     ARK_ASSIGN_OR_RETURN(auto last, cat.Prepare("SELECT last_insert_rowid()"));
     ARK_RETURN_IF_ERROR(last->Step().status());
     r.id = last->Int(0);
-    ARK_ASSIGN_OR_RETURN(auto mem, cat.Prepare("INSERT OR IGNORE INTO gov_run_members VALUES (?, ?)"));
-    for (PersonKey k : persons) {
-      mem->Bind(1, static_cast<int64_t>(k)).Bind(2, r.id);
-      ARK_RETURN_IF_ERROR(mem->Run());
-    }
-    return Status::OK();
+    return InsertRunMembers(cat, r.id, persons);
   }();
   if (!s.ok()) {
     cat.Rollback();

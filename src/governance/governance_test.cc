@@ -443,6 +443,34 @@ TEST_F(GovTest, SecondReleaseDifferingByOneToNinePeopleIsRefused) {
   EXPECT_TRUE(SubmitOutput(*cat_, *ledger_, ana_, "p1", run_without(10).id, Csv("c.csv", "g,n\nx,90\n"), SubmitOptions{}).ok());
 }
 
+// A run's members are written several hundred to a statement: every person of a population
+// larger than one statement (and not a multiple of it) is a member of that run, and no one else.
+TEST_F(GovTest, EveryPersonOfALargePopulationIsAMemberOfTheRun) {
+  const std::string dir = dir_ + "/large";
+  ASSERT_TRUE(MakeDirs(dir).ok());
+  auto data = store::testing::MakeData(1000, 1, 5, 2);
+  for (auto& p : data.persons) p.flags = kLinkedByNhsNumber | kOptOutKnown;
+  ASSERT_TRUE(store::testing::WriteData(dir + "/store", data).ok());
+  auto store = Store::Open(dir + "/store");
+  ASSERT_TRUE(store.ok());
+  std::vector<PersonKey> pop;
+  for (PersonKey k = 0; k < 1000; k += (k % 7 == 3 ? 2 : 1)) pop.push_back(k);  // skips one in seven
+  auto r = RecordRun(*cat_, *ledger_, **store, ana_, p_, {"gp"}, "def", pop, "2026-01-01");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->population, static_cast<int64_t>(pop.size()));
+  auto q = cat_->Prepare("SELECT person FROM gov_run_members WHERE run = ? ORDER BY person").value();
+  q->Bind(1, r->id);
+  std::vector<PersonKey> members;
+  while (*q->Step()) members.push_back(static_cast<PersonKey>(q->Int(0)));
+  EXPECT_EQ(members, pop);
+  auto r2 = RecordRun(*cat_, *ledger_, **store, ana_, p_, {"gp"}, "def", {1, 2, 999}, "2026-01-01");
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  auto n = cat_->Prepare("SELECT count(*) FROM gov_run_members WHERE run = ?").value();
+  n->Bind(1, r2->id);
+  ASSERT_TRUE(*n->Step());
+  EXPECT_EQ(n->Int(0), 3);
+}
+
 TEST_F(GovTest, CitizenSeesTheProjectsThatUsedThem) {
   std::string pseud(64, 'b');
   Digest d;

@@ -138,6 +138,7 @@ Result<Json> MeasureAtSite(const Site& site, const Request& r) {
   o.out_dir = work + "/out";
   o.engine = study::Engine::kNative;
   o.feeds = feeds;
+  o.dataset = false;  // only the released measure tables are used: the patient-level rows are not written
   ARK_ASSIGN_OR_RETURN(o.purpose, ProjectPurpose(project));
   int64_t population = 0;
   o.authorise = [&](const std::vector<PersonKey>& persons, const std::string& sha) -> Status {

@@ -8,12 +8,13 @@
 //     approved that remote person), inside its dates, on the datasets it approved (gov::AuthoriseRun), which are the only feeds the run reads;
 //     otherwise the answer is a refusal naming the site and why (and the refusal is on its ledger).
 //  2. The definition (text, with its codelist files) is run by the normal path (study::RunStudy,
-//     native engine, the project's purpose, opt-outs as the project requires); gov::RecordRun
-//     records it ("run.executed" by USER@S) before anything is written.
+//     native engine, the project's purpose, opt-outs as the project requires) without the
+//     patient-level dataset (RunOptions::dataset false: its rows are found, not written);
+//     gov::RecordRun records it ("run.executed" by USER@S) before anything is written.
 //  3. Each measure table is checked with the site's rule set (sdc::CheckTable, as `ark sdc check`
 //     and `ark release submit` do for a measure table) and published in the released form; a table
-//     whose check fails is withheld, with the rule that failed it. The run's directory (with its
-//     patient-level dataset.csv) is removed before the answer leaves.
+//     whose check fails is withheld, with the rule that failed it. The run's directory is removed
+//     before the answer leaves.
 //
 // Coordinator side: MeasureRequestBody reads a definition and its codelists for the wire;
 // PoolMeasures sums the sites' released numerators and denominators cell by cell (a cell redacted

@@ -36,7 +36,10 @@ struct EngineResult {
   // in consecutive parts (then `rows` is empty).
   std::vector<std::string> text_parts;
   uint64_t text_rows = 0;
-  uint64_t num_rows() const { return rows.size() + text_rows; }
+  // The native engine without the rows' text (NativeOptions::row_text false): each dataset row's
+  // person, in (person, seq) order (then `rows` and `text_parts` are empty).
+  std::vector<uint32_t> row_persons;
+  uint64_t num_rows() const { return rows.size() + text_rows + row_persons.size(); }
   uint64_t optout_excluded = 0;       // index rows in the population but opted out (0 for direct care)
   std::vector<MeasureCells> measures; // one per Definition::measures
   std::map<std::string, double> seconds;  // phase -> wall seconds

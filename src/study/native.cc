@@ -28,12 +28,15 @@ struct Ev {
   CodeId code;
 };
 
+// A value: a number (str nullptr), a string (str its text) or NULL (str &kNullTag). Two words, so
+// that it is returned in registers.
+const std::string kNullTag;
 struct Val {
   double num = 0;
-  const std::string* str = nullptr;
-  bool null = true;
+  const std::string* str = &kNullTag;
+  bool null() const { return str == &kNullTag; }
 };
-inline Val Num(double x) { return Val{x, nullptr, false}; }
+inline Val Num(double x) { return Val{x, nullptr}; }
 inline Val Null() { return Val{}; }
 
 const std::string kSexM = "M", kSexF = "F", kSexU = "U";
@@ -57,7 +60,7 @@ struct MeasureAcc {
 };
 
 uint64_t Encode(const Val& v) {
-  if (v.null) return ~uint64_t{0};
+  if (v.null()) return ~uint64_t{0};
   if (v.str) return reinterpret_cast<uintptr_t>(v.str);
   double d = v.num == 0 ? 0.0 : v.num;
   return std::bit_cast<uint64_t>(d);
@@ -70,6 +73,7 @@ struct Plan {
   const Dictionaries& dicts;
   bool optouts = true;
   bool dataset = true;
+  bool row_text = true;  // with dataset: the rows' text (else their persons only)
   std::vector<uint64_t> code_mask;  // by code id
   std::vector<uint8_t> source_ok;   // by source id: events read (empty: every source)
   std::vector<char> need_all, need_measures;
@@ -122,6 +126,7 @@ class Worker {
 
   std::string* text = nullptr;  // the dataset lines of the person range being visited
   uint64_t* text_rows = nullptr;
+  std::vector<uint32_t>* row_persons = nullptr;  // without row_text: the persons of those rows
   std::vector<MeasureAcc> acc;  // per measure
   uint64_t excluded = 0;
 
@@ -160,7 +165,7 @@ class Worker {
       if (pop.alive && !Alive(day)) return false;
       if (pop.age_min) {
         Val a = Age(day);
-        if (a.null || a.num < *pop.age_min || a.num > *pop.age_max) return false;
+        if (a.null() || a.num < *pop.age_min || a.num > *pop.age_max) return false;
       }
       return true;
     };
@@ -177,7 +182,7 @@ class Worker {
     if (pop.alive && !Alive(day)) return false;
     if (pop.age_min || pop.age_max) {
       Val a = Age(day);
-      if (a.null || a.num < *pop.age_min || a.num > *pop.age_max) return false;
+      if (a.null() || a.num < *pop.age_min || a.num > *pop.age_max) return false;
     }
     if (pop.registered && !Registered(day)) return false;
     return true;
@@ -191,7 +196,7 @@ class Worker {
       gen_ = 1;
     }
     Val w = Eval(where);
-    return !w.null && w.num != 0;
+    return !w.null() && w.num != 0;
   }
 
   void EvalIndex(int32_t day, bool dataset, bool measures, int mday = -1) {
@@ -206,11 +211,11 @@ class Worker {
       std::fill(done_.begin(), done_.end(), 0);
       gen_ = 1;
     }
-    if (dataset)
+    if (dataset && plan_.row_text)
       for (size_t i = 0; i < vals_.size(); ++i) Get(static_cast<int>(i));
     if (def_.population.where) {
       Val w = Eval(*def_.population.where);
-      if (w.null || w.num == 0) return;
+      if (w.null() || w.num == 0) return;
     }
     if (dataset) {
       if (!allowed_) {
@@ -223,6 +228,10 @@ class Worker {
   }
 
   void EmitRow() {
+    if (!plan_.row_text) {
+      row_persons->push_back(person_->key);
+      return;
+    }
     std::string& s = *text;
     char key[16];
     s.append(key, static_cast<size_t>(snprintf(key, sizeof key, "%u", person_->key)));
@@ -233,7 +242,7 @@ class Worker {
     for (size_t i = 0; i < vals_.size(); ++i) {
       s += ',';
       const Val& v = vals_[i];
-      if (v.null) continue;
+      if (v.null()) continue;
       if (v.str) AppendCsvField(&s, *v.str);
       else AppendValue(&s, def_.variables[i].type, v.num);
     }
@@ -251,9 +260,10 @@ class Worker {
 
   void AccumulateOne(int m, int interval) {
     const Measure& ms = def_.measures[m];
-    const Val den = Get(ms.denominator);
-    if (den.null || den.num <= 0) return;
-    const Val num = Get(ms.numerator);
+    // References, not copies: a Val copied right after Get stored it stalls (store forwarding).
+    const Val& den = Get(ms.denominator);
+    if (den.null() || den.num <= 0) return;
+    const Val& num = Get(ms.numerator);
     GKey k{};
     for (size_t g = 0; g < ms.group_by.size() && g < 4; ++g) k[g] = Encode(Get(ms.group_by[g]));
     MeasureAcc& a = acc[m];
@@ -268,7 +278,7 @@ class Worker {
       a.last_id = it->second;
     }
     auto& c = a.counts[static_cast<size_t>(a.last_id) * n + static_cast<size_t>(interval)];
-    c.first += num.null ? 0 : static_cast<int64_t>(num.num);
+    c.first += num.null() ? 0 : static_cast<int64_t>(num.num);
     c.second += static_cast<int64_t>(den.num);
   }
 
@@ -312,10 +322,10 @@ class Worker {
       case Variable::Kind::kExpr: return Eval(v.expr);
       case Variable::Kind::kBand: {
         Val x = Eval(v.expr);
-        if (x.null) return x;
+        if (x.null()) return x;
         size_t i = 0;
         while (i < v.breaks.size() && x.num >= v.breaks[i]) ++i;
-        return Val{0, &v.labels[i], false};
+        return Val{0, &v.labels[i]};
       }
       case Variable::Kind::kAggregate: return Aggregate(v);
     }
@@ -395,7 +405,7 @@ class Worker {
     switch (v.output) {
       case Variable::Output::kDate: return Num(DayOf(e.time));
       case Variable::Output::kValue: return Num(e.value);
-      case Variable::Output::kCode: return Val{0, &plan_.dicts.codes[e.code], false};
+      case Variable::Output::kCode: return Val{0, &plan_.dicts.codes[e.code]};
       case Variable::Output::kEnd: return e.end == kNoTime ? Null() : Num(DayOf(e.end));
       case Variable::Output::kLength: return e.end == kNoTime ? Null() : Num(DayOf(e.end) - DayOf(e.time));
     }
@@ -405,11 +415,11 @@ class Worker {
   Val BuiltinVal(study::Builtin b) {
     switch (b) {
       case Builtin::kAge: return Age(day_);
-      case Builtin::kSex: return Val{0, person_->sex == 'M' ? &kSexM : person_->sex == 'F' ? &kSexF : &kSexU, false};
+      case Builtin::kSex: return Val{0, person_->sex == 'M' ? &kSexM : person_->sex == 'F' ? &kSexF : &kSexU};
       case Builtin::kImdDecile: return person_->imd_decile ? Num(person_->imd_decile) : Null();
       case Builtin::kPractice:
         if (person_->practice == 0 || person_->practice >= plan_.dicts.practices.size()) return Null();
-        return Val{0, &plan_.dicts.practices[person_->practice], false};
+        return Val{0, &plan_.dicts.practices[person_->practice]};
       case Builtin::kRegistered: return Num(Registered(day_) ? 1 : 0);
       case Builtin::kAlive: return Num(Alive(day_) ? 1 : 0);
       case Builtin::kIndexDate:
@@ -422,37 +432,38 @@ class Worker {
   Val Eval(const Expr& x) {
     switch (x.kind) {
       case Expr::Kind::kLiteral:
-        if (x.type == Type::kStr) return Val{0, &x.str, false};
+        if (x.type == Type::kStr) return Val{0, &x.str};
         return Num(x.num);
       case Expr::Kind::kVariable: return Get(x.ref);
       case Expr::Kind::kBuiltin: return BuiltinVal(static_cast<study::Builtin>(x.ref));
       case Expr::Kind::kNot: {
         Val a = Eval(x.args[0]);
-        return a.null ? a : Num(a.num == 0 ? 1 : 0);
+        return a.null() ? a : Num(a.num == 0 ? 1 : 0);
       }
       case Expr::Kind::kNeg: {
         Val a = Eval(x.args[0]);
-        return a.null ? a : Num(-a.num);
+        return a.null() ? a : Num(-a.num);
       }
-      case Expr::Kind::kIsNull: return Num(Eval(x.args[0]).null == (x.num == 0) ? 1 : 0);
+      case Expr::Kind::kIsNull: return Num(Eval(x.args[0]).null() == (x.num == 0) ? 1 : 0);
       case Expr::Kind::kBinary: break;
     }
     const std::string& op = x.str;
     Val a = Eval(x.args[0]);
-    if (op == "and" || op == "or") {
-      const bool is_and = op == "and";
+    // The operators (definition.h) differ in their first character but for < <= > >= and != =.
+    if (op[0] == 'a' || op[0] == 'o') {
+      const bool is_and = op[0] == 'a';
       // Kleene logic: a decisive operand wins over NULL.
-      if (!a.null && (a.num != 0) != is_and) return Num(is_and ? 0 : 1);
+      if (!a.null() && (a.num != 0) != is_and) return Num(is_and ? 0 : 1);
       Val b = Eval(x.args[1]);
-      if (!b.null && (b.num != 0) != is_and) return Num(is_and ? 0 : 1);
-      if (a.null || b.null) return Null();
+      if (!b.null() && (b.num != 0) != is_and) return Num(is_and ? 0 : 1);
+      if (a.null() || b.null()) return Null();
       return Num(is_and ? 1 : 0);
     }
     Val b = Eval(x.args[1]);
-    if (a.null || b.null) return Null();
+    if (a.null() || b.null()) return Null();
     if (a.str || b.str) {
       bool eq = a.str && b.str && *a.str == *b.str;
-      return Num((op == "=") == eq ? 1 : 0);
+      return Num((op[0] == '=') == eq ? 1 : 0);
     }
     switch (op[0]) {
       case '+': return Num(a.num + b.num);
@@ -492,6 +503,7 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
   Plan plan(def, *dicts);
   plan.optouts = AppliesOptOuts(purpose);
   plan.dataset = opts.dataset;
+  plan.row_text = opts.row_text;
   if (opts.feeds) {
     plan.source_ok.assign(dicts->sources.size(), 0);
     for (size_t id = 0; id < dicts->sources.size(); ++id) {
@@ -553,6 +565,7 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
   // concatenation is already in (person, seq) order.
   std::vector<std::string> part_text(parts);
   std::vector<uint64_t> part_count(parts, 0);
+  std::vector<std::vector<uint32_t>> part_persons(opts.row_text ? 0 : parts);
   std::mutex progress_mu;
   size_t parts_done = 0;
   Status st = store::ParallelFor(parts, threads, [&](size_t i, int w) -> Status {
@@ -561,6 +574,7 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
     Worker* wk = workers[w].get();
     wk->text = &part_text[i];
     wk->text_rows = &part_count[i];
+    wk->row_persons = opts.row_text ? nullptr : &part_persons[i];
     uint32_t seen = 0;
     ARK_RETURN_IF_ERROR(store.ForEachPersonInRange(begin, end, [&](const Person& p, std::span<const Event> ev) {
       if ((++seen & 255) == 0 && opts.cancelled && opts.cancelled()) return Cancelled("evaluate");
@@ -577,8 +591,9 @@ Result<EngineResult> RunNative(const Definition& def, const Store& store, Purpos
 
   EngineResult r;
   r.measures.resize(def.measures.size());
-  r.text_parts = std::move(part_text);
+  if (opts.row_text) r.text_parts = std::move(part_text);
   for (uint64_t c : part_count) r.text_rows += c;
+  for (const auto& pp : part_persons) r.row_persons.insert(r.row_persons.end(), pp.begin(), pp.end());
   for (auto& w : workers) {
     r.optout_excluded += w->excluded;
     for (size_t m = 0; m < def.measures.size(); ++m) {

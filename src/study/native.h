@@ -20,6 +20,9 @@ namespace ark::study {
 struct NativeOptions {
   int threads = 2;       // worker threads. Default: 2.
   bool dataset = true;   // produce the patient-level rows (false: measures and counts only)
+  // With `dataset`: false gives each row's person only (EngineResult::row_persons), no text, and
+  // evaluates at a row's index only what the population needs (not every variable).
+  bool row_text = true;
   Feeds feeds;           // read only events of these sources (nullopt: every source)
   // Checked before each range of persons and every 256 persons inside one: once it returns true,
   // RunNative stops and returns Cancelled() (study/run.h). May be called from several threads.

@@ -73,16 +73,19 @@ std::string DatasetCsv(const Definition& def, const EngineResult& r) {
   return out;
 }
 
-Status WriteOutputs(const Definition& def, const EngineResult& r, const std::string& out_dir, nlohmann::ordered_json manifest) {
+Status WriteOutputs(const Definition& def, const EngineResult& r, const std::string& out_dir, nlohmann::ordered_json manifest,
+                    bool dataset) {
   if (PathExists(out_dir) && !PathExists(out_dir + "/manifest.json")) {
     return Status::InvalidArgument(out_dir + ": exists and is not the output of an earlier `ark run` (no manifest.json); choose another --out");
   }
   const std::string tmp = out_dir + ".tmp-" + std::to_string(getpid());
   ARK_RETURN_IF_ERROR(RemoveAll(tmp));
   ARK_RETURN_IF_ERROR(MakeDirs(tmp + "/measures"));
-  ARK_RETURN_IF_ERROR(WriteFileAtomic(tmp + "/dataset.csv", DatasetCsv(def, r)));
   nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
-  outputs.push_back("dataset.csv");
+  if (dataset) {
+    ARK_RETURN_IF_ERROR(WriteFileAtomic(tmp + "/dataset.csv", DatasetCsv(def, r)));
+    outputs.push_back("dataset.csv");
+  }
   for (size_t m = 0; m < def.measures.size(); ++m) {
     ARK_ASSIGN_OR_RETURN(std::string csv, MeasureCsv(def, m, r.measures[m]));
     ARK_RETURN_IF_ERROR(WriteFileAtomic(tmp + "/measures/" + def.measures[m].name + ".csv", csv));
@@ -103,7 +106,7 @@ Status WriteOutputs(const Definition& def, const EngineResult& r, const std::str
     manifest["optout_excluded_rounded"] = "[REDACTED]";
   }
   manifest["outputs"] = outputs;
-  manifest["dataset_note"] = "dataset.csv is patient-level (Ark person keys): it stays in the Ark's workspace and is not released";
+  if (dataset) manifest["dataset_note"] = "dataset.csv is patient-level (Ark person keys): it stays in the Ark's workspace and is not released";
   nlohmann::ordered_json secs = nlohmann::ordered_json::object();
   for (auto& [k, v] : r.seconds) secs[k] = v;
   if (manifest.contains("seconds"))

@@ -31,7 +31,9 @@ Result<std::string> MeasureCsv(const Definition& def, size_t m, const MeasureCel
 std::string DatasetCsv(const Definition& def, const EngineResult& r);
 
 // Writes DIR (see above). `manifest` gets the common fields added (population, opt-out
-// exclusions rounded, definition hash, outputs).
-Status WriteOutputs(const Definition& def, const EngineResult& r, const std::string& out_dir, nlohmann::ordered_json manifest);
+// exclusions rounded, definition hash, outputs). `dataset` false: no dataset.csv (the population
+// is still the number of rows).
+Status WriteOutputs(const Definition& def, const EngineResult& r, const std::string& out_dir, nlohmann::ordered_json manifest,
+                    bool dataset = true);
 
 }  // namespace ark::study

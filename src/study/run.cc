@@ -68,7 +68,8 @@ Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir,
 
 Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir, Engine engine, Purpose purpose,
                               const std::string& pg_url, int threads, const Feeds& feeds,
-                              const std::function<void(double)>& progress, const std::function<bool()>& cancelled) {
+                              const std::function<void(double)>& progress, const std::function<bool()>& cancelled,
+                              bool row_text) {
   if (!PathExists(ark_dir + "/store") && !PathExists(ark_dir + "/catalog.db")) return Status::NotFound(ark_dir + ": not an Ark (no store)");
   switch (engine) {
     case Engine::kNative: {
@@ -80,6 +81,7 @@ Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir,
       o.feeds = feeds;
       o.progress = progress;
       o.cancelled = cancelled;
+      o.row_text = row_text;
       ARK_ASSIGN_OR_RETURN(EngineResult r, RunNative(def, *store, purpose, o));
       r.seconds["open_store"] = open;
       return r;
@@ -118,12 +120,13 @@ Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir,
   return Status::InvalidArgument("unknown engine");
 }
 
-// The distinct persons of a result's dataset (rows, or the native engine's text lines, which
-// start with the person key).
+// The distinct persons of a result's dataset (rows, the native engine's text lines, which start
+// with the person key, or its rows' persons).
 static std::vector<PersonKey> PopulationPersons(const EngineResult& r) {
   std::vector<PersonKey> out;
   out.reserve(r.num_rows());
   for (const auto& row : r.rows) out.push_back(static_cast<PersonKey>(row.person));
+  for (uint32_t p : r.row_persons) out.push_back(static_cast<PersonKey>(p));
   for (const std::string& part : r.text_parts) {
     for (size_t pos = 0; pos < part.size();) {
       uint64_t v = 0;
@@ -169,7 +172,7 @@ Result<RunReport> RunStudy(const RunOptions& opts) {
   std::function<void(double)> evaluated;
   if (opts.progress) evaluated = [&opts](double f) { opts.progress("evaluate", 0.05 + 0.75 * f); };
   ARK_ASSIGN_OR_RETURN(EngineResult r, Evaluate(def, opts.ark_dir, opts.engine, opts.purpose, opts.pg_url, opts.threads,
-                                                opts.feeds, evaluated, opts.cancelled));
+                                                opts.feeds, evaluated, opts.cancelled, opts.dataset));
   r.seconds["parse"] = parse;
   RunReport rep;
   nlohmann::ordered_json m;
@@ -199,7 +202,7 @@ Result<RunReport> RunStudy(const RunOptions& opts) {
     ARK_RETURN_IF_ERROR(opts.authorise(PopulationPersons(r), def.sha256));
   }
   ARK_RETURN_IF_ERROR(stage("write", 0.9));
-  ARK_RETURN_IF_ERROR(WriteOutputs(def, r, opts.out_dir, m));
+  ARK_RETURN_IF_ERROR(WriteOutputs(def, r, opts.out_dir, m, opts.dataset));
   ARK_RETURN_IF_ERROR(stage("done", 1.0));
   rep.seconds = Since(t0);
   return rep;

@@ -30,6 +30,9 @@ struct RunOptions {
   // started in a temporary directory and stopped afterwards.
   std::string pg_url;
   int threads = 2;  // native engine
+  // false: no dataset.csv is written. The rows are still found (the population, authorise and the
+  // manifest count them); the native engine then skips their text and the variables only they need.
+  bool dataset = true;
   // The feeds the run reads (in a project: those it is approved for, gov::Access::datasets);
   // nullopt = every feed (a workspace run).
   Feeds feeds;
@@ -71,8 +74,11 @@ Result<RunReport> RunStudy(const RunOptions& opts);
 Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir, Engine engine, Purpose purpose,
                               const std::string& pg_url, int threads, const Feeds& feeds = std::nullopt);
 // The same with RunOptions' progress (fractions 0..1 of the evaluation) and cancellation.
+// `row_text` false: the native engine gives the rows' persons only (EngineResult::row_persons);
+// the SQL engines give their rows as always.
 Result<EngineResult> Evaluate(const Definition& def, const std::string& ark_dir, Engine engine, Purpose purpose,
                               const std::string& pg_url, int threads, const Feeds& feeds,
-                              const std::function<void(double)>& progress, const std::function<bool()>& cancelled);
+                              const std::function<void(double)>& progress, const std::function<bool()>& cancelled,
+                              bool row_text = true);
 
 }  // namespace ark::study

@@ -71,6 +71,34 @@ TEST(RunProgress, StagesInOrderWithFractionsUpToOne) {
   EXPECT_TRUE(PathExists(f.out + "/manifest.json"));
 }
 
+// RunOptions::dataset false: no dataset.csv, but authorise gets the same persons, the manifest the
+// same population and the measure files are byte for byte those of a run with the dataset.
+TEST(RunProgress, WithoutTheDatasetTheSamePersonsPopulationAndMeasures) {
+  Fixture f("nodataset");
+  std::vector<PersonKey> with, without;
+  RunOptions a = f.Options();
+  a.authorise = [&](const std::vector<PersonKey>& p, const std::string&) { with = p; return Status::OK(); };
+  ASSERT_TRUE(RunStudy(a).ok());
+  RunOptions b = f.Options();
+  b.out_dir = f.dir + "/out_nodataset";
+  b.dataset = false;
+  b.authorise = [&](const std::vector<PersonKey>& p, const std::string&) { without = p; return Status::OK(); };
+  auto rep = RunStudy(b);
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_FALSE(with.empty());
+  EXPECT_EQ(without, with);
+  EXPECT_EQ(rep->population, with.size());
+  EXPECT_TRUE(PathExists(a.out_dir + "/dataset.csv"));
+  EXPECT_FALSE(PathExists(b.out_dir + "/dataset.csv"));
+  auto ma = ReadFile(a.out_dir + "/measures/diabetes.csv"), mb = ReadFile(b.out_dir + "/measures/diabetes.csv");
+  ASSERT_TRUE(ma.ok() && mb.ok());
+  EXPECT_EQ(*mb, *ma);
+  auto manifest = ReadFile(b.out_dir + "/manifest.json");
+  ASSERT_TRUE(manifest.ok());
+  EXPECT_NE(manifest->find("\"population\": " + std::to_string(with.size())), std::string::npos) << *manifest;
+  EXPECT_EQ(manifest->find("dataset.csv"), std::string::npos) << *manifest;
+}
+
 // Cancels on the n-th check; returns what the run returned and whether authorise was called.
 Status CancelAt(const Fixture& f, int n, bool* authorised) {
   RunOptions o = f.Options();
