@@ -29,15 +29,26 @@
 
 #include "ark/status.h"
 #include "catalog/catalog.h"
+#include "store/options.h"
 
 namespace ark {
 
+struct BuildOptions {
+  int threads = 1;
+  // Events gathered, sorted and encoded at once by one thread (a shard: whole blocks of
+  // consecutive persons). Memory holds about `threads` shards of 56-byte events.
+  uint64_t shard_events = uint64_t{1} << 22;
+  // The version's block and segment sizes (the store's defaults; smaller in tests).
+  WriterOptions writer;
+};
+
 struct BuildReport {
-  uint64_t persons = 0, events = 0, batches = 0;
+  uint64_t persons = 0, events = 0, batches = 0, shards = 0;
   uint64_t opted_out = 0, optout_unknown = 0;
   double seconds = 0;
 };
 
-Result<BuildReport> BuildTimelines(Catalog& catalog, int threads);
+Result<BuildReport> BuildTimelines(Catalog& catalog, const BuildOptions& opts);
+Result<BuildReport> BuildTimelines(Catalog& catalog, int threads);  // default options otherwise
 
 }  // namespace ark
