@@ -71,6 +71,14 @@ struct BatchSource {
   size_t num_records = 0;
 };
 
+// How far ahead (events) the loops over a chunk fetch the person key of a record.
+constexpr size_t kAhead = 16;
+
+// The shard holding person k: the first whose end is above k (`ends` ascending).
+inline uint32_t ShardOf(const std::vector<uint32_t>& ends, uint32_t k) {
+  return static_cast<uint32_t>(std::upper_bound(ends.begin(), ends.end(), k) - ends.begin());
+}
+
 // A chunk of a batch, in the order of all events (batch by batch); a thread's range of them.
 struct ChunkRef {
   uint32_t batch = 0;
@@ -119,10 +127,9 @@ inline const char* UnpackEvent(const char* p, const char* end, Event* e) {
   return p;
 }
 
-// The run file: every staged event once, grouped by shard and within a shard by range (so each
-// shard reads only its own, in the order of all events). Each (range, shard) has room for its
-// events at the largest record size; holes are not allocated. Unnamed (O_TMPFILE, else unlinked
-// at once): a crash leaves nothing behind, and closing it frees it.
+// A run file: the staged events of one range (one thread's chunks), grouped by shard. Each shard
+// has room for its events at the largest record size; holes are not allocated. Unnamed
+// (O_TMPFILE, else unlinked at once): a crash leaves nothing behind, and closing it frees it.
 class RunFile {
  public:
   ~RunFile() {
@@ -180,6 +187,7 @@ struct ShardWorker {
   std::vector<Event> events;
   std::vector<uint64_t> pos;
   std::string run;
+  std::vector<Event> piece;
   TimelineWriter::BlockEncoder encoder;
   std::vector<EncodedBlock> blocks;
 };
@@ -317,7 +325,11 @@ Result<BuildReport> BuildTimelines(Catalog& cat, const BuildOptions& opts) {
     for (size_t c = range_first[t]; c < range_first[t + 1]; ++c) {
       const BatchSource& l = loaded[chunks[c].batch];
       ARK_RETURN_IF_ERROR(l.file->ReadChunk(chunks[c].chunk, /*record_only=*/true, &chunk, &scratch));
-      for (uint32_t r : chunk.record) {
+      for (size_t i = 0; i < chunk.record.size(); ++i) {
+        if (i + kAhead < chunk.record.size() && chunk.record[i + kAhead] < l.num_records) {
+          __builtin_prefetch(&l.keys[chunk.record[i + kAhead]]);
+        }
+        const uint32_t r = chunk.record[i];
         if (r >= l.num_records) {
           return Status::Corruption(l.file->path() + ": event of record " + std::to_string(r) + " out of range");
         }
@@ -420,12 +432,10 @@ Result<BuildReport> BuildTimelines(Catalog& cat, const BuildOptions& opts) {
   // never gives their keys to someone else.
   ARK_RETURN_IF_ERROR(cat.RaiseNextPerson(n));
 
-  // Where each range's events of each shard go in the run file: shard by shard, and within a
-  // shard range by range, so that a shard reads its events in the order of all events.
-  std::vector<uint32_t> shard_of(n, 0);
-  for (uint32_t si = 0; si < shards.size(); ++si) {
-    for (uint32_t k = shards[si].first; k < shards[si].end; ++k) shard_of[k] = si;
-  }
+  // Where each range's events of each shard go in that range's run file (shard by shard); a
+  // shard reads its events range by range, so in the order of all events.
+  std::vector<uint32_t> shard_end;  // for ShardOf: a few KiB that stay in cache
+  for (const Shard& sh : shards) shard_end.push_back(sh.end);
   // run_at[t][si]: where range t writes shard si's events (bytes); run_len: how many it wrote.
   std::vector<std::vector<uint64_t>> run_at(ranges, std::vector<uint64_t>(shards.size(), 0));
   std::vector<std::vector<uint64_t>> run_len(ranges, std::vector<uint64_t>(shards.size(), 0));
@@ -433,12 +443,15 @@ Result<BuildReport> BuildTimelines(Catalog& cat, const BuildOptions& opts) {
     const uint32_t staged_persons = static_cast<uint32_t>(range_counts.empty() ? 0 : range_counts[0].size());
     std::vector<std::vector<uint64_t>> in(ranges, std::vector<uint64_t>(shards.size(), 0));
     for (size_t t = 0; t < ranges; ++t) {
-      for (uint32_t k = 0; k < staged_persons; ++k) in[t][shard_of[k]] += range_counts[t][k];
+      for (size_t si = 0; si < shards.size(); ++si) {
+        for (uint32_t k = shards[si].first; k < std::min(shards[si].end, staged_persons); ++k) in[t][si] += range_counts[t][k];
+      }
     }
     range_counts = {};
-    uint64_t at = 0, total = 0;
-    for (size_t si = 0; si < shards.size(); ++si) {
-      for (size_t t = 0; t < ranges; ++t) {
+    uint64_t total = 0;
+    for (size_t t = 0; t < ranges; ++t) {
+      uint64_t at = 0;
+      for (size_t si = 0; si < shards.size(); ++si) {
         run_at[t][si] = at;
         at += in[t][si] * kMaxRunRecord;
         total += in[t][si];
@@ -448,14 +461,14 @@ Result<BuildReport> BuildTimelines(Catalog& cat, const BuildOptions& opts) {
   }
   // Pass 2, range by range on `threads` threads: every staged event decoded once, mapped to the
   // version's ids and written to its place in the run file through one small buffer per shard.
-  RunFile runs;
-  ARK_RETURN_IF_ERROR(runs.Open(ark));
+  std::vector<RunFile> runs(ranges);  // one a range: threads never share a file's lock
+  for (RunFile& r : runs) ARK_RETURN_IF_ERROR(r.Open(ark));
   ARK_RETURN_IF_ERROR(store::ParallelFor(ranges, threads, [&](size_t t, int) -> Status {
     constexpr size_t kBuffer = 16384;  // bytes per shard
     std::vector<char> buf(shards.size() * kBuffer);
     std::vector<uint32_t> used(shards.size(), 0);
     auto flush = [&](size_t si) -> Status {
-      Status st = runs.Write(run_at[t][si] + run_len[t][si], buf.data() + si * kBuffer, used[si]);
+      Status st = runs[t].Write(run_at[t][si] + run_len[t][si], buf.data() + si * kBuffer, used[si]);
       run_len[t][si] += used[si];
       used[si] = 0;
       return st;
@@ -466,6 +479,8 @@ Result<BuildReport> BuildTimelines(Catalog& cat, const BuildOptions& opts) {
       const BatchSource& l = loaded[chunks[c].batch];
       ARK_RETURN_IF_ERROR(l.file->ReadChunk(chunks[c].chunk, /*record_only=*/false, &e, &scratch));
       for (size_t i = 0; i < e.size(); ++i) {
+        // The records of a chunk are in no particular order: fetch their keys ahead.
+        if (i + kAhead < e.size() && e.record[i + kAhead] < l.num_records) __builtin_prefetch(&l.keys[e.record[i + kAhead]]);
         if (e.record[i] >= l.num_records || e.code[i] >= l.code_map.size() || e.unit[i] >= l.unit_map.size()) {
           return Status::Corruption(l.file->path() + ": event with a record, code or unit out of range");
         }
@@ -479,7 +494,7 @@ Result<BuildReport> BuildTimelines(Catalog& cat, const BuildOptions& opts) {
         ev.source = l.source;
         const uint32_t enc = e.encounter[i];
         ev.encounter = (enc & kInternedEncounter) ? kInternedEncounter | (l.enc_base + (enc & ~kInternedEncounter)) : enc;
-        const uint32_t si = shard_of[ev.person];
+        const uint32_t si = ShardOf(shard_end, ev.person);
         if (used[si] + kMaxRunRecord > kBuffer) ARK_RETURN_IF_ERROR(flush(si));
         char* p = buf.data() + si * kBuffer + used[si];
         used[si] += static_cast<uint32_t>(PackEvent(ev, p) - p);
@@ -490,7 +505,6 @@ Result<BuildReport> BuildTimelines(Catalog& cat, const BuildOptions& opts) {
     }
     return Status::OK();
   }));
-  shard_of = {};
   loaded.clear();
 
   // Pass 3, shard by shard on `threads` threads: read the shard's events from the run file and
@@ -512,29 +526,35 @@ Result<BuildReport> BuildTimelines(Catalog& cat, const BuildOptions& opts) {
     if (wk.events.size() < counts[sh.end] - base) wk.events.resize(counts[sh.end] - base);
     wk.pos.resize(sh.end - sh.first);
     for (uint32_t k = sh.first; k < sh.end; ++k) wk.pos[k - sh.first] = counts[k] - base;
-    constexpr uint64_t kPiece = uint64_t{1} << 20;  // bytes per read
-    Event ev;
+    constexpr uint64_t kPiece = uint64_t{1} << 18;  // bytes per read
     for (size_t t = 0; t < ranges; ++t) {
       const uint64_t first = run_at[t][si], last = first + run_len[t][si];
       size_t carry = 0;  // bytes of a record cut by the previous read
       for (uint64_t at = first; at < last;) {
         const uint64_t m = std::min<uint64_t>(kPiece, last - at);
         wk.run.resize(carry + m);
-        ARK_RETURN_IF_ERROR(runs.Read(at, wk.run.data() + carry, m));
+        ARK_RETURN_IF_ERROR(runs[t].Read(at, wk.run.data() + carry, m));
         at += m;
+        // Unpacked into a small buffer first, so that each event's place in the shard (a random
+        // write: persons come in no order) is fetched a few events ahead of the write.
         const char* p = wk.run.data();
         const char* end = p + wk.run.size();
-        for (;;) {
-          const char* next = UnpackEvent(p, end, &ev);
-          if (next == nullptr) break;
-          if (ev.person < sh.first || ev.person >= sh.end || wk.pos[ev.person - sh.first] >= counts[ev.person + 1] - base) {
-            return Status::Internal("build: run file out of order");
-          }
-          wk.events[wk.pos[ev.person - sh.first]++] = ev;
-          p = next;
+        wk.piece.clear();
+        Event ev;
+        for (const char* next; (next = UnpackEvent(p, end, &ev)) != nullptr; p = next) {
+          if (ev.person < sh.first || ev.person >= sh.end) return Status::Internal("build: run file out of order");
+          wk.piece.push_back(ev);
         }
         carry = static_cast<size_t>(end - p);
         std::memmove(wk.run.data(), p, carry);
+        const size_t np = wk.piece.size();
+        for (size_t i = 0; i < np; ++i) {
+          if (i + kAhead < np) __builtin_prefetch(&wk.events[wk.pos[wk.piece[i + kAhead].person - sh.first]], 1);
+          const Event& e = wk.piece[i];
+          uint64_t& at_k = wk.pos[e.person - sh.first];
+          if (at_k >= counts[e.person + 1] - base) return Status::Internal("build: run file out of order");
+          wk.events[at_k++] = e;
+        }
       }
       if (carry != 0) return Status::Internal("build: run file ends inside a record");
     }
@@ -551,7 +571,8 @@ Result<BuildReport> BuildTimelines(Catalog& cat, const BuildOptions& opts) {
     for (uint32_t k = sh.first; k < sh.end; ++k) {
       Event* b = wk.events.data() + (counts[k] - base);
       Event* e = wk.events.data() + (counts[k + 1] - base);
-      std::stable_sort(b, e, [](const Event& x, const Event& y) { return x.time < y.time; });
+      auto by_time = [](const Event& x, const Event& y) { return x.time < y.time; };
+      if (!std::is_sorted(b, e, by_time)) std::stable_sort(b, e, by_time);  // often in order already
       Person& p = persons[k];
       for (Event* it = b; it != e; ++it) {
         if (is_reg[it->code]) p.practice = reg_practice[it->code];  // the latest start wins
