@@ -11,7 +11,8 @@
 // Memory is bounded whatever the region's size: the staged events are read a chunk at a time,
 // scattered once into unnamed run files (one a thread) by shard (whole blocks of consecutive
 // persons), and each thread gathers, sorts and encodes one shard at a time; blocks reach the
-// writer in person order, so the version is byte for byte what one thread would write (docs/design.md "Build").
+// writer in person order, so the version is byte for byte what one thread would write
+// (docs/design.md "Build").
 // Errors: FailedPrecondition (nothing staged, a batch not linked, the store's LOCK held by a
 // writer such as `ark serve`); Corruption naming the file (catalog next_person, a keys file, a
 // damaged WAL record).
