@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -119,6 +120,101 @@ std::vector<PersonKey> Holders(const std::string& store_dir, const std::string& 
   });
   EXPECT_TRUE(st.ok());
   return out;
+}
+
+// Every file of the current version but its MANIFEST (which names the version), by content.
+std::vector<std::string> VersionSegments(const std::string& store_dir) {
+  std::vector<std::string> out;
+  std::vector<std::string> names;
+  auto cur = ReadFile(store_dir + "/CURRENT");
+  EXPECT_TRUE(cur.ok());
+  if (!cur.ok()) return out;
+  std::string v = *cur;
+  while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+  const std::string dir = store_dir + "/" + v;
+  if (!fs::is_directory(dir)) {
+    ADD_FAILURE() << "no version directory " << dir;
+    return out;
+  }
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    if (n == "MANIFEST") continue;
+    auto data = ReadFile(dir + "/" + n);
+    out.push_back(data.ok() ? *data : "");
+  }
+  return out;
+}
+
+// Persons and events as the store reads them, as text.
+std::string Dump(const std::string& store_dir) {
+  std::string out;
+  auto s = Store::Open(store_dir);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  if (!s.ok()) return out;
+  Status st = (*s)->ForEachPerson([&](const Person& p, std::span<const Event> ev) {
+    out += "person " + std::to_string(p.key) + " " + std::string(1, p.sex) + " " + std::to_string(p.birth_year) + " " +
+           std::to_string(p.lsoa) + " " + std::to_string(p.practice) + " " + std::to_string(p.death_day) + " " +
+           std::to_string(p.flags) + "\n";
+    for (const Event& e : ev) {
+      out += "  " + std::to_string(e.time) + " " + std::to_string(e.code) + " " + std::to_string(e.source) + " " +
+             std::to_string(e.encounter) + "\n";
+    }
+    return Status::OK();
+  });
+  EXPECT_TRUE(st.ok());
+  return out;
+}
+
+// Shards (person ranges gathered and encoded one at a time) and threads change nothing: the same
+// segment files, byte for byte, whether one shard holds everything or each block is a shard, on
+// one thread or three; appended events keep their place among equal times.
+TEST_F(BuildTest, ShardsAndThreadsGiveTheSameVersion) {
+  MakeBuiltArk();
+  // Appends at equal and unequal times, to record persons and to a person known only from them.
+  for (PersonKey k : {0u, 1u, 2u, 3u, 0u, 2u, 7u}) AppendAck(k, "TEST/A" + std::to_string(k));
+  {
+    auto s = Store::Open(ark() + "/store");
+    ASSERT_TRUE(s.ok());
+    std::vector<AppendEvent> more;
+    for (int i = 0; i < 40; ++i) {
+      AppendEvent e;
+      e.person = static_cast<PersonKey>(i % 5);
+      e.time = kJune2025 - (i % 7) * kDay;
+      e.code = "TEST/M" + std::to_string(i % 3);
+      e.source = i % 2 ? "app" : "";
+      more.push_back(e);
+    }
+    ASSERT_TRUE((*s)->Append(more).ok());
+  }
+  auto build = [&](int threads, uint64_t shard_events) {
+    auto cat = Catalog::Open(ark());
+    ASSERT_TRUE(cat.ok());
+    BuildOptions o;
+    o.threads = threads;
+    o.shard_events = shard_events;
+    o.writer.block_events = 3;  // many blocks and segments from a few events
+    o.writer.segment_events = 7;
+    auto r = BuildTimelines(**cat, o);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->persons, 8u);
+    EXPECT_GE(r->events, 47u);
+  };
+  build(1, uint64_t{1} << 40);
+  const auto one = VersionSegments(ark() + "/store");
+  const std::string dump = Dump(ark() + "/store");
+  ASSERT_GT(one.size(), 2u);
+  EXPECT_NE(dump.find("person 7"), std::string::npos);
+  for (int threads : {1, 2, 3}) {
+    build(threads, 1);
+    EXPECT_TRUE(VersionSegments(ark() + "/store") == one) << threads << " threads, one block per shard";
+    EXPECT_EQ(Dump(ark() + "/store"), dump);
+  }
+  build(2, 5);
+  EXPECT_TRUE(VersionSegments(ark() + "/store") == one) << "two threads, shards of a few blocks";
+  // Every appended event is still there once.
+  EXPECT_EQ(Holders(ark() + "/store", "TEST/A0").size(), 2u);
+  EXPECT_EQ(Holders(ark() + "/store", "TEST/A7"), std::vector<PersonKey>{7});
 }
 
 TEST_F(BuildTest, AppendCompactBuildKeepsTheEvent) {

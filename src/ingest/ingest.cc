@@ -337,6 +337,15 @@ class FeedLoader {
   }
 
   StagedBatch& batch() { return b_; }
+  // Frees the batch (once written) and the mapped records file, keeping the feed name and key
+  // fingerprint: a loader stays alive until the catalog commit, its events need not.
+  void ReleaseBatch() {
+    StagedBatch keep;
+    keep.feed = b_.feed;
+    keep.key_fingerprint = b_.key_fingerprint;
+    b_ = std::move(keep);
+  }
+  void ReleaseRecordsFile() { records_file_.reset(); }
   IngestReport& report() { return report_; }
   const std::string& manifest() const { return manifest_; }
   uint64_t content_hash() const { return content_hash_; }
@@ -745,6 +754,7 @@ Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::st
   // Each extract is parsed, checked, and written beside the staging area while the next one is
   // parsed; only when all succeeded are they published and recorded at once.
   std::vector<std::unique_ptr<FeedLoader>> loaders;
+  std::string first_fp;  // the first feed's key fingerprint (its batch is freed once written)
   std::vector<std::pair<std::string, std::string>> moves;  // tmp -> final
   std::vector<IngestReport> reports;
   std::vector<std::thread> writers;
@@ -760,11 +770,13 @@ Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::st
     auto l = std::make_unique<FeedLoader>(d, opt);
     s = l->Load();
     if (!s.ok()) break;
+    l->ReleaseRecordsFile();  // its pages would otherwise stay resident until the commit
     std::string signature;
     s = CheckManifestSignature(cat, d, l->manifest(), l->batch().feed, enforced, &signature);
     if (!s.ok()) break;
     const std::string& fp = l->batch().key_fingerprint;
-    const std::string want = known_fp ? *known_fp : (loaders.empty() ? fp : loaders.front()->batch().key_fingerprint);
+    if (first_fp.empty()) first_fp = fp;
+    const std::string want = known_fp ? *known_fp : first_fp;
     if (fp != want) {
       s = Status::InvalidArgument(d + "/manifest.json: key mismatch: pseudonymised with key " + fp +
                                   " but this Ark's extracts use key " + want +
@@ -788,8 +800,13 @@ Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::st
     moves.emplace_back(tmp, staging + "/" + name);
     l->report().batch = id++;
     reports.push_back(l->report());
-    const StagedBatch* b = &l->batch();
-    writers.emplace_back([b, tmp, out = &written[i]] { *out = WriteStagedBatch(*b, tmp + "/batch.bin"); });
+    // Written while the next feed loads; then its events are freed, so memory holds at most the
+    // batch being written and the one being loaded, not every feed's.
+    FeedLoader* loader = l.get();
+    writers.emplace_back([loader, tmp, out = &written[i]] {
+      *out = WriteStagedBatch(loader->batch(), tmp + "/batch.bin");
+      loader->ReleaseBatch();
+    });
     loaders.push_back(std::move(l));
     signatures.push_back(signature);
   }
@@ -821,7 +838,7 @@ Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::st
             .Bind(6, static_cast<int64_t>(r.optouts)).Bind(7, UtcNow()).Bind(8, man.dump());
         s = (*ins)->Run();
       }
-      if (s.ok() && !known_fp) s = cat.SetMeta("key_fingerprint", loaders.front()->batch().key_fingerprint);
+      if (s.ok() && !known_fp) s = cat.SetMeta("key_fingerprint", first_fp);
       if (s.ok()) s = cat.Commit();
       else cat.Rollback();
     }

@@ -1,8 +1,13 @@
 #include "ingest/staging.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
+#include <bit>
+#include <cerrno>
 #include <cstring>
 #include <type_traits>
 
@@ -258,6 +263,49 @@ class Reader {
     pos_ = end;
     return true;
   }
+  // Records where an event column lies (file offsets) and skips it: a version-3 column, or with
+  // `v3` false a plain array. Checks that the encoding fits T and the sizes add up; the sparse
+  // ranks are left to the caller.
+  template <typename T>
+  bool Locate(bool v3, StagedEventFile::Column* c) {
+    if (v3) {
+      uint8_t enc;
+      if (!Get(&enc) || !Get(&c->n) || !Get(&c->bytes) || c->bytes > d_.size() - pos_) return Fail();
+      c->enc = enc;
+    } else {
+      if (!Get(&c->n) || c->n > d_.size() / sizeof(T) + 1 || pos_ + c->n * sizeof(T) > d_.size()) return Fail();
+      c->enc = kPlain;
+      c->bytes = c->n * sizeof(T);
+    }
+    const char* p = d_.data() + pos_;
+    c->offset = 8 + pos_;  // d_ starts after the 8-byte magic
+    c->width = sizeof(T);
+    switch (c->enc) {
+      case kPlain:
+        if (c->n > c->bytes / sizeof(T) || c->n * sizeof(T) != c->bytes) return Fail();
+        break;
+      case kSparse: {
+        uint64_t k;
+        if (c->bytes < sizeof(T) + 8) return Fail();
+        std::memcpy(&c->base, p, sizeof(T));
+        std::memcpy(&k, p + sizeof(T), 8);
+        if (c->n > c->bytes * 8 || k > c->n || sizeof(T) + 8 + (c->n + 7) / 8 + k * sizeof(T) != c->bytes) return Fail();
+        c->ranks.assign(1, k);  // the total, until the caller counts the bitmap
+        break;
+      }
+      case kNarrow:
+        if (!(std::is_integral_v<T> && std::is_unsigned_v<T>) || c->n > c->bytes / 2 || 2 * c->n != c->bytes) return Fail();
+        break;
+      case kOffset:
+        if (!std::is_same_v<T, int64_t> || c->bytes < 8 || c->n > c->bytes / 4 || 8 + 4 * c->n != c->bytes) return Fail();
+        std::memcpy(&c->base, p, 8);
+        break;
+      default:
+        return Fail();
+    }
+    pos_ += c->bytes;
+    return true;
+  }
   bool failed() const { return failed_; }
 
  private:
@@ -336,6 +384,176 @@ Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events, b
   }
   if (!ok) return Status::Corruption(path + ": truncated staged batch");
   return b;
+}
+
+namespace {
+
+constexpr size_t kReadPiece = size_t{1} << 22;  // bytes per pread when streaming a whole file
+
+}  // namespace
+
+StagedEventFile::~StagedEventFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status StagedEventFile::Pread(uint64_t offset, uint64_t n, void* dst) const {
+  char* p = static_cast<char*>(dst);
+  while (n > 0) {
+    const ssize_t got = ::pread(fd_, p, n, static_cast<off_t>(offset));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return Status::IOError(path_ + ": read: " + std::strerror(errno));
+    if (got == 0) return Status::Corruption(path_ + ": truncated staged batch");
+    p += got;
+    offset += static_cast<uint64_t>(got);
+    n -= static_cast<uint64_t>(got);
+  }
+  return Status::OK();
+}
+
+Result<std::unique_ptr<StagedEventFile>> StagedEventFile::Open(const std::string& path, StagedBatch* header) {
+  std::unique_ptr<StagedEventFile> f(new StagedEventFile());
+  f->path_ = path;
+  f->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (f->fd_ < 0) {
+    return errno == ENOENT ? Status::NotFound(path + ": no such file") : Status::IOError(path + ": open: " + std::strerror(errno));
+  }
+  struct stat st;
+  if (::fstat(f->fd_, &st) != 0) return Status::IOError(path + ": stat: " + std::strerror(errno));
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  if (size < 16) return Status::Corruption(path + ": not a staged batch");
+  // The checksum, streamed through one reused buffer.
+  {
+    std::string buf(std::min<uint64_t>(kReadPiece, size), '\0');
+    XXH3_state_t* h = XXH3_createState();
+    XXH3_64bits_reset(h);
+    Status s;
+    for (uint64_t at = 0; at < size - 8 && s.ok(); at += kReadPiece) {
+      const uint64_t n = std::min<uint64_t>(kReadPiece, size - 8 - at);
+      s = f->Pread(at, n, buf.data());
+      if (s.ok()) XXH3_64bits_update(h, buf.data(), n);
+    }
+    uint64_t sum = 0;
+    if (s.ok()) s = f->Pread(size - 8, 8, &sum);
+    const uint64_t got = XXH3_64bits_digest(h);
+    XXH3_freeState(h);
+    ARK_RETURN_IF_ERROR(s);
+    if (got != sum) return Status::Corruption(path + ": checksum mismatch");
+  }
+  // The header and where each column lies, from a map of which only those pages are touched.
+  ARK_ASSIGN_OR_RETURN(MappedFile m, MappedFile::Open(path));
+  std::string_view d = m.view();
+  if (d.size() != size) return Status::Corruption(path + ": changed while being read");
+  const bool v3 = std::memcmp(d.data(), kMagic, 8) == 0;
+  const bool v2 = std::memcmp(d.data(), kMagicV2, 8) == 0;
+  if (!v3 && !v2 && std::memcmp(d.data(), kMagicV1, 8) != 0) return Status::Corruption(path + ": not a staged batch");
+  Reader r(d.substr(8, d.size() - 16), path);
+  StagedBatch& b = *header;
+  b = StagedBatch();
+  bool ok = r.Str(&b.feed) && r.Str(&b.key_fingerprint) && r.Vec(&b.records) && r.Strs(&b.areas) &&
+            r.Strs(&b.practices) && r.Strs(&b.codes) && r.Strs(&b.units) && r.Strs(&b.encounters) &&
+            r.Vec(&b.optouts) && r.Str(&b.optout_kind);
+  ok = ok && r.Locate<uint32_t>(v3, &f->record_) && r.Locate<int64_t>(v3, &f->time_) &&
+       r.Locate<int64_t>(v3, &f->end_) && r.Locate<uint32_t>(v3, &f->code_) && r.Locate<uint32_t>(v3, &f->unit_) &&
+       r.Locate<uint32_t>(v3, &f->encounter_) && r.Locate<double>(v3, &f->value_);
+  if (ok && (v2 || v3)) ok = r.Str(&b.encoding_version) && r.Vec(&b.encodings, /*keep=*/false);
+  if (!ok) return Status::Corruption(path + ": truncated staged batch");
+  f->n_ = f->record_.n;
+  for (Column* c : {&f->time_, &f->end_, &f->code_, &f->unit_, &f->encounter_, &f->value_}) {
+    if (c->n != f->n_) return Status::Corruption(path + ": event columns of different lengths");
+  }
+  // Sparse columns: how many values precede each chunk, counted from the bitmap.
+  std::string bits;
+  for (Column* c : {&f->record_, &f->time_, &f->end_, &f->code_, &f->unit_, &f->encounter_, &f->value_}) {
+    if (c->enc != kSparse) continue;
+    const uint64_t k = c->ranks[0];
+    const uint64_t bitmap = c->offset + c->width + 8, nb = (c->n + 7) / 8, per_chunk = kChunkEvents / 8;
+    c->ranks.assign(1, 0);
+    uint64_t count = 0;
+    for (uint64_t at = 0; at < nb; at += per_chunk) {
+      const uint64_t len = std::min(per_chunk, nb - at);
+      bits.resize(len);
+      ARK_RETURN_IF_ERROR(f->Pread(bitmap + at, len, bits.data()));
+      for (uint64_t i = 0; i < len; ++i) count += std::popcount(static_cast<uint8_t>(bits[i]));
+      c->ranks.push_back(count);
+    }
+    if (c->n % 8 != 0 && nb > 0) {
+      // Bits past n in the last byte must be clear (the writer never sets them).
+      const uint8_t last = static_cast<uint8_t>(bits[bits.size() - 1]);
+      if (last >> (c->n % 8)) return Status::Corruption(path + ": sparse column bitmap past its end");
+    }
+    if (count != k) return Status::Corruption(path + ": sparse column count does not match its bitmap");
+  }
+  if (!b.encodings.empty() && (b.records.empty() || b.encodings.size() % b.records.size() != 0)) {
+    return Status::Corruption(path + ": encodings do not match the records");
+  }
+  return f;
+}
+
+template <typename T>
+Status StagedEventFile::Decode(const Column& col, uint64_t c, std::vector<T>* out, std::string* scratch) const {
+  const uint64_t i0 = c * kChunkEvents, i1 = std::min(n_, i0 + kChunkEvents), m = i1 - i0;
+  out->resize(m);
+  switch (col.enc) {
+    case kPlain:
+      return Pread(col.offset + i0 * sizeof(T), m * sizeof(T), out->data());
+    case kNarrow: {
+      scratch->resize(2 * m);
+      ARK_RETURN_IF_ERROR(Pread(col.offset + 2 * i0, 2 * m, scratch->data()));
+      for (uint64_t i = 0; i < m; ++i) {
+        uint16_t y;
+        std::memcpy(&y, scratch->data() + 2 * i, 2);
+        (*out)[i] = static_cast<T>(y);
+      }
+      return Status::OK();
+    }
+    case kOffset: {
+      scratch->resize(4 * m);
+      ARK_RETURN_IF_ERROR(Pread(col.offset + 8 + 4 * i0, 4 * m, scratch->data()));
+      for (uint64_t i = 0; i < m; ++i) {
+        uint32_t y;
+        std::memcpy(&y, scratch->data() + 4 * i, 4);
+        const uint64_t v = col.base + y;
+        std::memcpy(&(*out)[i], &v, sizeof(T));
+      }
+      return Status::OK();
+    }
+    case kSparse: {
+      const uint64_t nb = (m + 7) / 8, j0 = col.ranks[c], j1 = col.ranks[c + 1];
+      const uint64_t bitmap = col.offset + sizeof(T) + 8, values = bitmap + (n_ + 7) / 8;
+      scratch->resize(nb + (j1 - j0) * sizeof(T));
+      ARK_RETURN_IF_ERROR(Pread(bitmap + i0 / 8, nb, scratch->data()));
+      ARK_RETURN_IF_ERROR(Pread(values + j0 * sizeof(T), (j1 - j0) * sizeof(T), scratch->data() + nb));
+      const uint8_t* bits = reinterpret_cast<const uint8_t*>(scratch->data());
+      const char* vals = scratch->data() + nb;
+      T none;
+      std::memcpy(&none, &col.base, sizeof(T));
+      uint64_t j = 0;
+      for (uint64_t i = 0; i < m; ++i) {
+        if (bits[i >> 3] >> (i & 7) & 1) {
+          if (j == j1 - j0) return Status::Corruption(path_ + ": sparse column changed while being read");
+          std::memcpy(&(*out)[i], vals + j * sizeof(T), sizeof(T));
+          ++j;
+        } else {
+          (*out)[i] = none;
+        }
+      }
+      if (j != j1 - j0) return Status::Corruption(path_ + ": sparse column changed while being read");
+      return Status::OK();
+    }
+  }
+  return Status::Corruption(path_ + ": unknown column encoding");
+}
+
+Status StagedEventFile::ReadChunk(uint64_t c, bool record_only, StagedEvents* out, std::string* scratch) const {
+  if (c >= num_chunks()) return Status::InvalidArgument(path_ + ": no chunk " + std::to_string(c));
+  ARK_RETURN_IF_ERROR(Decode(record_, c, &out->record, scratch));
+  if (record_only) return Status::OK();
+  ARK_RETURN_IF_ERROR(Decode(time_, c, &out->time, scratch));
+  ARK_RETURN_IF_ERROR(Decode(end_, c, &out->end, scratch));
+  ARK_RETURN_IF_ERROR(Decode(code_, c, &out->code, scratch));
+  ARK_RETURN_IF_ERROR(Decode(unit_, c, &out->unit, scratch));
+  ARK_RETURN_IF_ERROR(Decode(encounter_, c, &out->encounter, scratch));
+  return Decode(value_, c, &out->value, scratch);
 }
 
 }  // namespace ark

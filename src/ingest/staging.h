@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -67,5 +68,49 @@ Status WriteStagedBatch(const StagedBatch& b, const std::string& path);
 // With `with_events` false, the events are skipped (cheaper for linkage); with
 // `with_encodings` false, the PPRL encodings (cheaper for building timelines).
 Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events = true, bool with_encodings = true);
+
+// A staged batch's events read a chunk at a time (what `ark build` does), so that memory holds a
+// chunk, not the batch. Open checks the magic and the checksum (reading the file in fixed-size
+// pieces), returns the batch without its events and encodings, and indexes the event columns;
+// ReadChunk decodes events [c * kChunkEvents, min(num_events, (c + 1) * kChunkEvents)) with
+// pread into vectors the caller reuses (no map: nothing stays resident between chunks). Any
+// chunk may be read, in any order, from any number of threads at once (the methods are const).
+// Errors: Corruption naming the file (bad magic, checksum, a column that does not add up).
+class StagedEventFile {
+ public:
+  static constexpr uint64_t kChunkEvents = uint64_t{1} << 16;
+
+  static Result<std::unique_ptr<StagedEventFile>> Open(const std::string& path, StagedBatch* header);
+  ~StagedEventFile();
+  StagedEventFile(const StagedEventFile&) = delete;
+  StagedEventFile& operator=(const StagedEventFile&) = delete;
+
+  const std::string& path() const { return path_; }
+  uint64_t num_events() const { return n_; }
+  uint64_t num_chunks() const { return (n_ + kChunkEvents - 1) / kChunkEvents; }
+  // Decodes chunk c into *out: every column, or only `record` when `record_only` (the other
+  // columns are then left as they were). *scratch holds raw bytes between pread and decoding.
+  Status ReadChunk(uint64_t c, bool record_only, StagedEvents* out, std::string* scratch) const;
+
+  // Where one event column lies in the file (ColumnEncoding in staging.cc).
+  struct Column {
+    uint8_t enc = 0;
+    uint8_t width = 0;                      // bytes per value
+    uint64_t n = 0, offset = 0, bytes = 0;  // offset: of the payload, from the start of the file
+    uint64_t base = 0;                      // kSparse: the default value's bits; kOffset: the base
+    std::vector<uint64_t> ranks;            // kSparse: values before each chunk, then the total
+  };
+
+ private:
+  StagedEventFile() = default;
+  template <typename T>
+  Status Decode(const Column& col, uint64_t c, std::vector<T>* out, std::string* scratch) const;
+  Status Pread(uint64_t offset, uint64_t n, void* dst) const;
+
+  std::string path_;
+  int fd_ = -1;
+  uint64_t n_ = 0;
+  Column record_, time_, end_, code_, unit_, encounter_, value_;
+};
 
 }  // namespace ark

@@ -125,5 +125,103 @@ TEST(Staging, CorruptionIsCaught) {
   fs::remove(path);
 }
 
+// StagedEventFile reads, chunk by chunk and in any order, exactly what ReadStagedBatch reads.
+void ExpectChunksMatch(const std::string& path) {
+  auto whole = ReadStagedBatch(path);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  StagedBatch header;
+  auto f = StagedEventFile::Open(path, &header);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(header.records.size(), whole->records.size());
+  EXPECT_EQ(header.codes, whole->codes);
+  EXPECT_TRUE(header.encodings.empty());
+  EXPECT_EQ(header.events.size(), 0u);
+  ASSERT_EQ((*f)->num_events(), whole->events.size());
+  const uint64_t chunks = (*f)->num_chunks();
+  std::vector<StagedEvents> got(chunks);
+  std::string scratch;
+  StagedEvents reused;
+  for (uint64_t c = chunks; c-- > 0;) {  // last chunk first, into one reused set of vectors
+    ASSERT_TRUE((*f)->ReadChunk(c, false, &reused, &scratch).ok());
+    got[c] = reused;
+    StagedEvents rec;
+    ASSERT_TRUE((*f)->ReadChunk(c, true, &rec, &scratch).ok());
+    EXPECT_EQ(rec.record, reused.record);
+    EXPECT_TRUE(rec.time.empty());
+  }
+  StagedEvents all;
+  for (const StagedEvents& g : got) {
+    all.record.insert(all.record.end(), g.record.begin(), g.record.end());
+    all.time.insert(all.time.end(), g.time.begin(), g.time.end());
+    all.end.insert(all.end.end(), g.end.begin(), g.end.end());
+    all.code.insert(all.code.end(), g.code.begin(), g.code.end());
+    all.unit.insert(all.unit.end(), g.unit.begin(), g.unit.end());
+    all.encounter.insert(all.encounter.end(), g.encounter.begin(), g.encounter.end());
+    all.value.insert(all.value.end(), g.value.begin(), g.value.end());
+  }
+  ExpectSameBits(all.record, whole->events.record, "record");
+  ExpectSameBits(all.time, whole->events.time, "time");
+  ExpectSameBits(all.end, whole->events.end, "end");
+  ExpectSameBits(all.code, whole->events.code, "code");
+  ExpectSameBits(all.unit, whole->events.unit, "unit");
+  ExpectSameBits(all.encounter, whole->events.encounter, "encounter");
+  ExpectSameBits(all.value, whole->events.value, "value");
+  EXPECT_EQ((*f)->ReadChunk(chunks, false, &reused, &scratch).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(Staging, ChunksReadLikeTheWholeBatchInEveryEncoding) {
+  // Three chunks, the last one short, across every encoding (MakeEvents) ...
+  StagedBatch b;
+  b.records.resize(100003);
+  b.codes = {"", "snomed/1"};
+  b.encoding_version = "ark-pprl v1";
+  b.encodings.assign(100003 * 4, 0x11);
+  const size_t n = 2 * StagedEventFile::kChunkEvents + 1234;
+  b.parts.push_back(MakeEvents(n / 2, 0));
+  b.parts.push_back(MakeEvents(n - n / 2, n / 2));
+  const std::string path = TempPath("chunks.bin");
+  ASSERT_TRUE(WriteStagedBatch(b, path).ok());
+  ExpectChunksMatch(path);
+  // ... plain columns, and a sparse column without values.
+  StagedBatch wide;
+  wide.records.resize(1);
+  StagedEvents e;
+  for (uint32_t i = 0; i < StagedEventFile::kChunkEvents + 7; ++i) {
+    e.record.push_back(0);
+    e.time.push_back(i % 2 ? INT64_MAX / 2 : -INT64_MAX / 2);
+    e.end.push_back(static_cast<int64_t>(i) << 40);
+    e.code.push_back(100000 + i);
+    e.unit.push_back(i + 1);
+    e.encounter.push_back(0);
+    e.value.push_back(i % 2 ? 1e300 : -0.0);
+  }
+  wide.parts.push_back(e);
+  ASSERT_TRUE(WriteStagedBatch(wide, path).ok());
+  ExpectChunksMatch(path);
+  // An empty batch has no chunks.
+  ASSERT_TRUE(WriteStagedBatch(StagedBatch(), path).ok());
+  ExpectChunksMatch(path);
+  fs::remove(path);
+}
+
+TEST(Staging, ChunkedReaderChecksTheChecksum) {
+  StagedBatch b;
+  b.parts.push_back(MakeEvents(500, 0));
+  const std::string path = TempPath("corrupt_chunks.bin");
+  ASSERT_TRUE(WriteStagedBatch(b, path).ok());
+  auto text = ReadFile(path);
+  ASSERT_TRUE(text.ok());
+  std::string t = *text;
+  t[t.size() / 2] ^= 0x40;
+  ASSERT_TRUE(WriteFileAtomic(path, t).ok());
+  StagedBatch header;
+  auto f = StagedEventFile::Open(path, &header);
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("checksum mismatch"), std::string::npos);
+  ASSERT_TRUE(WriteFileAtomic(path, t.substr(0, 10)).ok());
+  EXPECT_EQ(StagedEventFile::Open(path, &header).status().code(), StatusCode::kCorruption);
+  fs::remove(path);
+}
+
 }  // namespace
 }  // namespace ark

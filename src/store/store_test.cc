@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <thread>
 
 #include "core/fs.h"
@@ -76,6 +78,95 @@ TEST(Store, RoundTripThroughWriterAndOpen) {
                    return Status::OK();
                  }).ok());
   EXPECT_EQ(seen, (std::vector<PersonKey>{100, 101, 102, 103, 104}));
+  (void)RemoveAll(dir);
+}
+
+// The files of the current version (segments by content, MANIFEST with its version number
+// dropped by comparing everything but the names), in name order.
+std::vector<std::string> VersionFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  auto cur = ReadCurrent(dir);
+  if (!cur.ok()) return out;
+  const std::string v = dir + "/" + VersionDirName(*cur);
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(v)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  for (const std::string& n : names) {
+    if (n == "MANIFEST") continue;  // names the version
+    auto data = ReadFile(v + "/" + n);
+    out.push_back(data.ok() ? *data : "");
+  }
+  return out;
+}
+
+// Blocks encoded by BlockEncoders (as on several threads) and added in order with AddBlock give
+// the same bytes as AddPerson, when cut where StartsNewBlock says.
+TEST(Store, EncodedBlocksMatchAddPerson) {
+  const Data d = MakeData(300, 60, 400, 21);
+  const WriterOptions o = SmallOptions();
+  const std::string one = TempDir("by_person"), blocks = TempDir("by_block");
+  ASSERT_TRUE(testing::WriteData(one, d, o).ok());
+  {
+    auto w = TimelineWriter::Create(blocks, o);
+    ASSERT_TRUE(w.ok());
+    TimelineWriter::BlockEncoder enc[2] = {TimelineWriter::BlockEncoder(o), TimelineWriter::BlockEncoder(o)};
+    std::vector<EncodedBlock> out;
+    int which = 0;
+    size_t pp = 0, pe = 0;
+    for (size_t k = 0; k < d.persons.size(); ++k) {
+      if (k > 0 && TimelineWriter::StartsNewBlock(o, pp, pe, d.events[k].size())) {
+        out.emplace_back();
+        ASSERT_TRUE(enc[which].Finish(&out.back()).ok());
+        which ^= 1;
+        pp = pe = 0;
+      }
+      ASSERT_TRUE(enc[which].Add(d.persons[k], d.events[k]).ok());
+      ++pp;
+      pe += d.events[k].size();
+    }
+    out.emplace_back();
+    ASSERT_TRUE(enc[which].Finish(&out.back()).ok());
+    ASSERT_GT(out.size(), 4u);
+    // Out of order: refused, and nothing is added.
+    EXPECT_EQ((*w)->AddBlock(out[1]).code(), StatusCode::kInvalidArgument);
+    for (const EncodedBlock& b : out) ASSERT_TRUE((*w)->AddBlock(b).ok());
+    EXPECT_EQ((*w)->num_persons(), d.persons.size());
+    EXPECT_EQ((*w)->num_events(), d.num_events());
+    ASSERT_TRUE((*w)->Finish(d.dicts).ok());
+  }
+  const auto a = VersionFiles(one), b = VersionFiles(blocks);
+  ASSERT_GT(a.size(), 1u);
+  EXPECT_TRUE(a == b) << "segment files differ";
+  auto s = Store::Open(blocks);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ExpectSame(d, ReadAll(**s));
+  auto so = Store::Open(one);
+  ASSERT_TRUE(so.ok());
+  EXPECT_EQ((*s)->Stats().events_by_source, (*so)->Stats().events_by_source);
+  EXPECT_TRUE((*s)->Verify().ok());
+  (void)RemoveAll(one);
+  (void)RemoveAll(blocks);
+}
+
+// An encoder checks persons as AddPerson does; AddBlock is refused while AddPerson's block is open.
+TEST(Store, BlockEncoderChecksLikeAddPerson) {
+  Data d = MakeData(3, 10, 5, 12);
+  const std::string dir = TempDir("encoder_checks");
+  TimelineWriter::BlockEncoder enc{WriterOptions{}};
+  ASSERT_TRUE(enc.Add(d.persons[1], d.events[1]).ok());  // any first key
+  EXPECT_EQ(enc.Add(d.persons[0], d.events[0]).code(), StatusCode::kInvalidArgument);  // then consecutive
+  std::vector<Event> unsorted = {Event{}, Event{}};
+  unsorted[0].person = unsorted[1].person = 2;
+  unsorted[0].time = 100 * testing::kDay;
+  unsorted[1].time = 50 * testing::kDay;
+  EXPECT_EQ(enc.Add(d.persons[2], unsorted).code(), StatusCode::kInvalidArgument);
+  EncodedBlock b1;
+  ASSERT_TRUE(enc.Finish(&b1).ok());
+  EXPECT_EQ(b1.info.first_person, 1u);
+  auto w = TimelineWriter::Create(dir);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->AddPerson(d.persons[0], d.events[0]).ok());
+  EXPECT_EQ((*w)->AddBlock(b1).code(), StatusCode::kFailedPrecondition);
   (void)RemoveAll(dir);
 }
 

@@ -14,9 +14,91 @@ namespace ark {
 
 using store::VersionBuilder;
 
+namespace {
+
+// AddPerson's checks (`expect_key` < 0: any key); widens *ids to what p and its events use.
+Status CheckPerson(const Person& p, int64_t expect_key, std::span<const Event> events, UsedIds* ids) {
+  const std::string who = "person " + std::to_string(p.key);
+  if (expect_key >= 0 && p.key != expect_key) {
+    return Status::InvalidArgument(who + ": expected person key " + std::to_string(expect_key) +
+                                   " (keys must be dense from 0 and increasing)");
+  }
+  if (p.key == UINT32_MAX) return Status::InvalidArgument(who + ": key out of range");
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    if (e.person != p.key) {
+      return Status::InvalidArgument(who + ": event " + std::to_string(i) + " belongs to person " + std::to_string(e.person));
+    }
+    if (i > 0 && e.time < events[i - 1].time) {
+      return Status::InvalidArgument(who + ": events not in time order at event " + std::to_string(i));
+    }
+    Status s = store::CheckEventTimes(e);
+    if (!s.ok()) return s.WithContext(who);
+    ids->code = std::max<uint64_t>(ids->code, e.code);
+    ids->unit = std::max<uint64_t>(ids->unit, e.unit);
+    ids->source = std::max<uint64_t>(ids->source, e.source);
+  }
+  ids->area = std::max<uint64_t>(ids->area, p.lsoa);
+  ids->practice = std::max<uint64_t>(ids->practice, p.practice);
+  return Status::OK();
+}
+
+}  // namespace
+
+void UsedIds::Merge(const UsedIds& o) {
+  code = std::max(code, o.code);
+  unit = std::max(unit, o.unit);
+  source = std::max(source, o.source);
+  area = std::max(area, o.area);
+  practice = std::max(practice, o.practice);
+}
+
+TimelineWriter::BlockEncoder::BlockEncoder(const WriterOptions& opts)
+    : block_(std::make_unique<store::BlockBuilder>(opts.zstd_level)) {}
+TimelineWriter::BlockEncoder::~BlockEncoder() = default;
+size_t TimelineWriter::BlockEncoder::num_persons() const { return block_->num_persons(); }
+size_t TimelineWriter::BlockEncoder::num_events() const { return block_->num_events(); }
+
+Status TimelineWriter::BlockEncoder::Add(const Person& p, std::span<const Event> events) {
+  ARK_RETURN_IF_ERROR(CheckPerson(p, next_key_, events, &pending_.ids));
+  for (const Event& e : events) {
+    if (e.source >= pending_.events_by_source.size()) pending_.events_by_source.resize(e.source + 1, 0);
+    ++pending_.events_by_source[e.source];
+  }
+  block_->Add(p, events);
+  next_key_ = int64_t{p.key} + 1;
+  return Status::OK();
+}
+
+Status TimelineWriter::BlockEncoder::Finish(EncodedBlock* out) {
+  if (block_->num_persons() == 0) return Status::Internal("BlockEncoder: empty block");
+  ARK_RETURN_IF_ERROR(block_->Finish(&pending_.bytes, &pending_.info));
+  std::swap(*out, pending_);
+  pending_.events_by_source.clear();
+  pending_.ids = UsedIds();
+  next_key_ = -1;
+  return Status::OK();
+}
+
+bool TimelineWriter::StartsNewBlock(const WriterOptions& opts, size_t pending_persons, size_t pending_events, size_t events) {
+  return store::StartsNewBlock(opts, pending_persons, pending_events, events);
+}
+
+Status TimelineWriter::AddBlock(const EncodedBlock& b) {
+  if (finished_) return Status::FailedPrecondition("TimelineWriter: already finished");
+  if (b.info.first_person != builder_->next_person()) {
+    return Status::InvalidArgument("block of person " + std::to_string(b.info.first_person) + ": expected person key " +
+                                   std::to_string(builder_->next_person()));
+  }
+  ARK_RETURN_IF_ERROR(builder_->AddBlock(b.bytes, b.info, b.events_by_source));
+  used_.Merge(b.ids);
+  return Status::OK();
+}
+
 Result<std::unique_ptr<TimelineWriter>> TimelineWriter::Create(const std::string& store_dir, WriterOptions opts) {
   std::unique_ptr<TimelineWriter> w(new TimelineWriter());
   w->store_dir_ = store_dir;
+  w->opts_ = opts;
   ARK_RETURN_IF_ERROR(MakeDirs(store_dir));
   ARK_ASSIGN_OR_RETURN(w->lock_, store::FileLock::TryLock(store_dir + "/LOCK"));
   ARK_ASSIGN_OR_RETURN(uint64_t current, store::ReadCurrent(store_dir));
@@ -38,28 +120,7 @@ uint64_t TimelineWriter::num_events() const { return builder_ ? builder_->num_ev
 
 Status TimelineWriter::AddPerson(const Person& p, std::span<const Event> events) {
   if (finished_) return Status::FailedPrecondition("TimelineWriter: already finished");
-  const std::string who = "person " + std::to_string(p.key);
-  if (p.key != builder_->next_person()) {
-    return Status::InvalidArgument(who + ": expected person key " + std::to_string(builder_->next_person()) +
-                                   " (keys must be dense from 0 and increasing)");
-  }
-  if (p.key == UINT32_MAX) return Status::InvalidArgument(who + ": key out of range");
-  for (size_t i = 0; i < events.size(); ++i) {
-    const Event& e = events[i];
-    if (e.person != p.key) {
-      return Status::InvalidArgument(who + ": event " + std::to_string(i) + " belongs to person " + std::to_string(e.person));
-    }
-    if (i > 0 && e.time < events[i - 1].time) {
-      return Status::InvalidArgument(who + ": events not in time order at event " + std::to_string(i));
-    }
-    Status s = store::CheckEventTimes(e);
-    if (!s.ok()) return s.WithContext(who);
-    max_code_ = std::max<uint64_t>(max_code_, e.code);
-    max_unit_ = std::max<uint64_t>(max_unit_, e.unit);
-    max_source_ = std::max<uint64_t>(max_source_, e.source);
-  }
-  max_area_ = std::max<uint64_t>(max_area_, p.lsoa);
-  max_practice_ = std::max<uint64_t>(max_practice_, p.practice);
+  ARK_RETURN_IF_ERROR(CheckPerson(p, builder_->next_person(), events, &used_));
   return builder_->AddPerson(p, events);
 }
 
@@ -107,11 +168,11 @@ Status TimelineWriter::Finish(const Dictionaries& d) {
     }
     return Status::OK();
   };
-  ARK_RETURN_IF_ERROR(check("code", max_code_, d.codes));
-  ARK_RETURN_IF_ERROR(check("unit", max_unit_, d.units));
-  ARK_RETURN_IF_ERROR(check("source", max_source_, d.sources));
-  ARK_RETURN_IF_ERROR(check("area", max_area_, d.areas));
-  ARK_RETURN_IF_ERROR(check("practice", max_practice_, d.practices));
+  ARK_RETURN_IF_ERROR(check("code", used_.code, d.codes));
+  ARK_RETURN_IF_ERROR(check("unit", used_.unit, d.units));
+  ARK_RETURN_IF_ERROR(check("source", used_.source, d.sources));
+  ARK_RETURN_IF_ERROR(check("area", used_.area, d.areas));
+  ARK_RETURN_IF_ERROR(check("practice", used_.practice, d.practices));
   finished_ = true;
   if (max_tag_ != 0) {
     // Written before publishing: the version covers WAL files <= wal_through_, so this file is

@@ -34,8 +34,7 @@ VersionBuilder::~VersionBuilder() {
 
 Status VersionBuilder::AddPerson(const Person& p, std::span<const Event> events) {
   if (p.key != next_person_) return Status::Internal("VersionBuilder: persons out of order");
-  const size_t pending = block_->num_events();
-  if ((pending > 0 && pending + events.size() > opts_.block_events) || block_->num_persons() >= opts_.block_events) {
+  if (StartsNewBlock(opts_, block_->num_persons(), block_->num_events(), events.size())) {
     ARK_RETURN_IF_ERROR(FlushBlock());
   }
   block_->Add(p, events);
@@ -52,13 +51,27 @@ Status VersionBuilder::FlushBlock() {
   if (block_->num_persons() == 0) return Status::OK();
   BlockInfo info;
   ARK_RETURN_IF_ERROR(block_->Finish(&block_buf_, &info));
+  return WriteBlock(block_buf_, info);
+}
+
+Status VersionBuilder::WriteBlock(std::string_view block, const BlockInfo& info) {
   if (!segment_) {
     const std::string name = SegmentFileName(number_, segments_.size());
     ARK_ASSIGN_OR_RETURN(segment_, SegmentWriter::Create(tmp_dir_ + "/" + name, name));
   }
-  ARK_RETURN_IF_ERROR(segment_->AddBlock(block_buf_, info));
+  ARK_RETURN_IF_ERROR(segment_->AddBlock(block, info));
   if (segment_->num_events() >= opts_.segment_events) return FinishSegment();
   return Status::OK();
+}
+
+Status VersionBuilder::AddBlock(std::string_view block, const BlockInfo& info, std::span<const uint64_t> events_by_source) {
+  if (block_->num_persons() != 0) return Status::FailedPrecondition("AddBlock while persons added one by one wait in an unfinished block");
+  if (info.first_person != next_person_) return Status::Internal("VersionBuilder: block out of order");
+  if (events_by_source.size() > segment_sources_.size()) segment_sources_.resize(events_by_source.size(), 0);
+  for (size_t s = 0; s < events_by_source.size(); ++s) segment_sources_[s] += events_by_source[s];
+  next_person_ += info.num_persons;
+  num_events_ += info.num_events;
+  return WriteBlock(block, info);
 }
 
 Status VersionBuilder::FinishSegment() {

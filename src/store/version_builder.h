@@ -21,6 +21,13 @@
 
 namespace ark::store {
 
+// Whether AddPerson starts a new block before a person with `events` events, when the block being
+// filled holds `pending_persons` persons and `pending_events` events (the one rule, shared with
+// builders that cut blocks themselves, TimelineWriter::BlockEncoder).
+inline bool StartsNewBlock(const WriterOptions& opts, size_t pending_persons, size_t pending_events, size_t events) {
+  return (pending_events > 0 && pending_events + events > opts.block_events) || pending_persons >= opts.block_events;
+}
+
 class VersionBuilder {
  public:
   static Result<std::unique_ptr<VersionBuilder>> Create(const std::string& store_dir, const WriterOptions& opts);
@@ -33,6 +40,10 @@ class VersionBuilder {
   // REQUIRES: p.key == next_person(); events belong to p, are in time order and passed
   // CheckEventTimes.
   Status AddPerson(const Person& p, std::span<const Event> events);
+  // Adds a block encoded elsewhere (BlockBuilder::Finish) holding persons next_person() onwards;
+  // events_by_source counts its events by source id. REQUIRES: no person added with AddPerson
+  // is waiting in an unfinished block; info.first_person == next_person().
+  Status AddBlock(std::string_view block, const BlockInfo& info, std::span<const uint64_t> events_by_source);
   // Adds segment `info` of the version in `src_dir` unchanged (hard link; copy if linking fails).
   // REQUIRES: info.first_person == next_person().
   Status LinkSegment(const std::string& src_dir, const SegmentInfo& info);
@@ -42,6 +53,7 @@ class VersionBuilder {
  private:
   VersionBuilder() = default;
   Status FlushBlock();
+  Status WriteBlock(std::string_view block, const BlockInfo& info);
   Status FinishSegment();
 
   std::string store_dir_;

@@ -170,7 +170,8 @@ int Build(int argc, char** argv) {
   if (!r.ok()) return ReportError(r.status());
   if (json) {
     OJson j = {{"persons", r->persons}, {"events", r->events}, {"batches", r->batches},
-               {"opted_out", r->opted_out}, {"optout_unknown", r->optout_unknown}, {"seconds", r->seconds}};
+               {"opted_out", r->opted_out}, {"optout_unknown", r->optout_unknown}, {"shards", r->shards},
+               {"seconds", r->seconds}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("built %llu persons, %llu events from %llu batches in %.2f s\n", (unsigned long long)r->persons,
