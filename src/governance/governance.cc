@@ -26,8 +26,8 @@ CREATE TABLE IF NOT EXISTS gov_projects (id TEXT PRIMARY KEY, title TEXT NOT NUL
   approved_by TEXT NOT NULL DEFAULT '', approved_at TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS gov_runs (id INTEGER PRIMARY KEY, project TEXT NOT NULL, user TEXT NOT NULL,
   definition_hash TEXT NOT NULL, datasets TEXT NOT NULL, population INTEGER NOT NULL, at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS gov_run_members (person INTEGER NOT NULL, run INTEGER NOT NULL,
-  PRIMARY KEY (person, run)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS gov_run_members (run INTEGER NOT NULL, person INTEGER NOT NULL,
+  PRIMARY KEY (run, person)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS gov_optouts (pseudonym BLOB NOT NULL, kind TEXT NOT NULL,
   PRIMARY KEY (pseudonym, kind)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS gov_outputs (id INTEGER PRIMARY KEY, project TEXT NOT NULL, run INTEGER NOT NULL,
@@ -394,13 +394,16 @@ Result<std::vector<PersonKey>> FilterPopulation(Catalog& cat, const Store& store
 }
 
 namespace {
-// gov_run_members rows (person, run) for `persons`, kRows to a statement (?1 is the run): a
-// population of 10^5 persons is a few hundred statements, not 10^5.
+// gov_run_members rows (run, person) for `persons`, kRows to a statement (?1 is the run): a
+// population of 10^5 persons is a few hundred statements, not 10^5. The table is keyed by run
+// first, so a new run's rows go after every earlier run's: the cost of recording a run does not
+// grow with the runs before it. (Arks made before this keep their table keyed by person first;
+// the columns are named here and in every query, so either order reads and writes the same.)
 Status InsertRunMembers(Catalog& cat, int64_t run, const std::vector<PersonKey>& persons) {
   constexpr size_t kRows = 256;
   auto statement = [](size_t rows) {
-    std::string sql = "INSERT OR IGNORE INTO gov_run_members VALUES ";
-    for (size_t i = 0; i < rows; ++i) sql += (i ? ",(?" : "(?") + std::to_string(i + 2) + ",?1)";
+    std::string sql = "INSERT OR IGNORE INTO gov_run_members(run, person) VALUES ";
+    for (size_t i = 0; i < rows; ++i) sql += (i ? ",(?1,?" : "(?1,?") + std::to_string(i + 2) + ")";
     return sql;
   };
   std::unique_ptr<Stmt> full;
@@ -542,8 +545,11 @@ Result<std::vector<Use>> CitizenUses(Catalog& cat, const std::string& pseudonym_
   Digest d;
   if (!FromHex(pseudonym_hex, &d)) return Status::InvalidArgument("a pseudonym is 64 hex digits");
   ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare(
-      "SELECT r.project, p.title, p.purpose, r.at FROM person_keys k JOIN gov_run_members m ON m.person = k.person "
-      "JOIN gov_runs r ON r.id = m.run JOIN gov_projects p ON p.id = r.project WHERE k.pseudonym = ? ORDER BY r.at, r.id"));
+      // The person's key, then each run probed for them by its primary key (CROSS JOIN keeps that
+      // order: gov_run_members has no index by person).
+      "SELECT r.project, p.title, p.purpose, r.at FROM person_keys k CROSS JOIN gov_runs r "
+      "CROSS JOIN gov_run_members m ON m.run = r.id AND m.person = k.person JOIN gov_projects p ON p.id = r.project "
+      "WHERE k.pseudonym = ? ORDER BY r.at, r.id"));
   q->BindBlob(1, d.data(), 32);
   std::vector<Use> out;
   for (;;) {

@@ -486,6 +486,44 @@ TEST_F(GovTest, CitizenSeesTheProjectsThatUsedThem) {
   EXPECT_EQ((*uses)[0].purpose, "research");
 }
 
+// gov_run_members is keyed by run first (recording a run does not grow with the runs before it);
+// a catalog made before that, keyed by person first, is written and read the same.
+TEST_F(GovTest, RunMembersInEitherKeyOrderAreRecordedAndSeenByTheCitizen) {
+  std::string pseud(64, 'b');
+  Digest d;
+  ASSERT_TRUE(FromHex(pseud, &d));
+  auto ins = cat_->Prepare("INSERT INTO person_keys VALUES (?, 5)").value();
+  ins->BindBlob(1, d.data(), 32);
+  ASSERT_TRUE(ins->Run().ok());
+  auto key_order = [&] {
+    auto q = cat_->Prepare("SELECT sql FROM sqlite_master WHERE name = 'gov_run_members'").value();
+    return *q->Step() ? q->Text(0) : std::string();
+  };
+  EXPECT_NE(key_order().find("PRIMARY KEY (run, person)"), std::string::npos) << key_order();
+  for (bool old_layout : {false, true}) {
+    if (old_layout) {
+      ASSERT_TRUE(cat_->Exec("DROP TABLE gov_run_members; CREATE TABLE gov_run_members (person INTEGER NOT NULL, "
+                             "run INTEGER NOT NULL, PRIMARY KEY (person, run)) WITHOUT ROWID;").ok());
+      ASSERT_NE(key_order().find("PRIMARY KEY (person, run)"), std::string::npos);
+    }
+    auto before = CitizenUses(*cat_, pseud);
+    ASSERT_TRUE(before.ok()) << before.status().ToString();
+    auto r = RecordRun(*cat_, *ledger_, *store_, ana_, p_, {"gp"}, "def", {3, 5, 11}, "2026-01-01");
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    auto other = RecordRun(*cat_, *ledger_, *store_, ana_, p_, {"gp"}, "def", {4, 6}, "2026-01-02");
+    ASSERT_TRUE(other.ok()) << other.status().ToString();
+    auto q = cat_->Prepare("SELECT run, person FROM gov_run_members WHERE run >= ? ORDER BY run, person").value();
+    q->Bind(1, r->id);
+    std::vector<std::pair<int64_t, int64_t>> rows;
+    while (*q->Step()) rows.emplace_back(q->Int(0), q->Int(1));
+    EXPECT_EQ(rows, (std::vector<std::pair<int64_t, int64_t>>{{r->id, 3}, {r->id, 5}, {r->id, 11}, {other->id, 4}, {other->id, 6}}))
+        << (old_layout ? "keyed by person first" : "keyed by run first");
+    auto after = CitizenUses(*cat_, pseud);
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(after->size(), before->size() + 1) << (old_layout ? "keyed by person first" : "keyed by run first");
+  }
+}
+
 // Issue 13: a citizen's receipt needs the code their custodian issued for their pseudonym; it
 // shows their uses only; a wrong or spent code is refused and ledgered (throttled).
 TEST_F(GovTest, CitizenReceiptNeedsTheCodeIssuedForThem) {
