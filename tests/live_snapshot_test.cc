@@ -93,6 +93,38 @@ void CopyArk(const std::string& from, const std::string& to) {
   std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
 }
 
+// Between compaction periods, a compaction comes as soon as compact_max_events events were
+// appended since the last one (the WAL delta a restart replays stays bounded); with no limit,
+// none comes before the period. Every event stays in the store either way.
+TEST(LiveSnapshot, CompactionComesWhenTheDeltaGrowsPastItsLimit) {
+  const auto msgs = Messages("c", 0, 40);
+  for (uint64_t limit : {uint64_t{30}, uint64_t{0}}) {
+    const std::string ark = TempArk(limit ? "compact_limit" : "compact_nolimit");
+    Metrics m;
+    IngestOptions io;
+    io.ark_dir = ark;
+    io.key = TestKey();
+    io.rules = *ParseRules(DefaultRulesYaml(), "rules");
+    io.compact_interval_s = 3600;  // the first check comes at start (empty delta), the next in an hour
+    io.compact_max_events = limit;
+    io.store_gather_ms = 1;
+    {
+      auto in = Ingestor::Open(io, &m);
+      ASSERT_TRUE(in.ok()) << in.status().ToString();
+      FeedAll(**in, msgs);
+      ASSERT_TRUE((*in)->FlushStore().ok());
+      // The store thread checks after each append: give it a moment past the last one.
+      for (int i = 0; i < 200 && limit && m.compactions.load() == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (limit)
+      EXPECT_GE(m.compactions.load(), 1u) << "more than " << limit << " events appended, no compaction";
+    else
+      EXPECT_EQ(m.compactions.load(), 0u);
+    EXPECT_EQ(StoreEventCount(ark), msgs.size());
+  }
+}
+
 // After a clean stop the next start reads the snapshot and no log record.
 TEST(LiveSnapshot, CleanStopWritesSnapshotRestartReadsNoLog) {
   const std::string ark = TempArk("snap_clean");

@@ -706,6 +706,7 @@ void Ingestor::StoreLoop() {
       std::chrono::steady_clock::now() - std::chrono::seconds(opts_.compact_interval_s + 1);
   std::unique_ptr<Catalog> cat;
   PersonKey catalog_next = 0;
+  uint64_t appended_since_compact = 0;
   for (;;) {
     std::vector<PseudoRecord> recs;
     std::vector<std::string> nhs;
@@ -734,6 +735,7 @@ void Ingestor::StoreLoop() {
       size_t events = 0;
       Status s = AppendTagged(recs, 0, &events);
       metrics_->store_events += events;
+      appended_since_compact += events;
       if (s.ok()) {
         applied_seq_ = upto;
       } else {
@@ -778,11 +780,12 @@ void Ingestor::StoreLoop() {
         }
       }
     }
-    if (store_ && opts_.compact_interval_s > 0 &&
-        std::chrono::steady_clock::now() - last_compact >
-            std::chrono::seconds(opts_.compact_interval_s)) {
+    const bool period = std::chrono::steady_clock::now() - last_compact > std::chrono::seconds(opts_.compact_interval_s);
+    const bool large = opts_.compact_max_events > 0 && appended_since_compact >= opts_.compact_max_events;
+    if (store_ && opts_.compact_interval_s > 0 && (period || large)) {
       last_compact = std::chrono::steady_clock::now();
-      if (store_->Stats().delta_events >= opts_.compact_min_events) {
+      appended_since_compact = 0;
+      if (large || store_->Stats().delta_events >= opts_.compact_min_events) {
         Status s = store_->Compact();
         if (s.ok())
           metrics_->compactions++;

@@ -78,6 +78,9 @@ struct IngestOptions {
   bool use_store = true;           // append events to the timeline store
   int compact_interval_s = 60;     // background compaction period (0 = never)
   uint64_t compact_min_events = 50000;
+  // ... and, between periods, as soon as this many events were appended since the last one, so
+  // that the WAL delta a restart replays stays bounded however fast messages come (0 = no limit).
+  uint64_t compact_max_events = 500000;
   int store_gather_ms = 25;  // the store thread gathers records this long per append
   uint64_t snapshot_records = 25000;   // a live snapshot after this many records (0 = never) ...
   int snapshot_interval_s = 60;        // ... or after this many seconds with new records
