@@ -86,19 +86,25 @@ void SetConstraints(const LinkInput& in, Clusters* c) {
   }
 }
 
-// Kept pairs per record (CSR): neighbour and match probability.
+// Kept pairs per record (CSR): indices into the pairs, each record's in pair order (4 bytes per
+// pair end; the pairs themselves are not copied).
 struct Adjacency {
+  const std::vector<ScoredPair>& pairs;
   std::vector<uint32_t> start;
-  std::vector<std::pair<uint32_t, float>> nb;
-  Adjacency(size_t n, const std::vector<ScoredPair>& pairs) : start(n + 1, 0), nb(pairs.size() * 2) {
-    for (auto& p : pairs) ++start[p.a + 1], ++start[p.b + 1];
+  std::vector<uint32_t> at;  // pair index
+  Adjacency(size_t n, const std::vector<ScoredPair>& p) : pairs(p), start(n + 1, 0), at(n ? p.size() * 2 : 0) {
+    if (n == 0) return;
+    for (auto& q : p) ++start[q.a + 1], ++start[q.b + 1];
     for (size_t i = 0; i < n; ++i) start[i + 1] += start[i];
-    std::vector<uint32_t> at(start.begin(), start.end() - 1);
-    for (auto& p : pairs) {
-      nb[at[p.a]++] = {p.b, p.probability};
-      nb[at[p.b]++] = {p.a, p.probability};
+    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+    for (uint32_t i = 0; i < p.size(); ++i) {
+      at[fill[p[i].a]++] = i;
+      at[fill[p[i].b]++] = i;
     }
   }
+  // The other record of pair k of record m, and the pair's match probability.
+  uint32_t Other(uint32_t m, uint32_t k) const { return pairs[at[k]].a == m ? pairs[at[k]].b : pairs[at[k]].a; }
+  float Probability(uint32_t k) const { return pairs[at[k]].probability; }
 };
 
 void Summarise(const LinkInput& in, Clusters& c, const std::vector<uint8_t>& conflicted, LinkOutcome* o) {
@@ -234,7 +240,7 @@ void ClusterAcceptedPairs(const LinkInput& in, const LinkOptions& opt, LinkOutco
   }
   std::stable_sort(order.begin(), order.end(),
                    [&](uint32_t x, uint32_t y) { return o->pairs[x].weight > o->pairs[y].weight; });
-  Adjacency adj(opt.one_to_one ? 0 : n, opt.one_to_one ? std::vector<ScoredPair>() : o->pairs);
+  Adjacency adj(opt.one_to_one ? 0 : n, o->pairs);
   // Refused (root, root) -> their sizes then: unchanged sizes mean unchanged clusters.
   std::unordered_map<uint64_t, uint64_t> refused;
   for (uint32_t idx : order) {
@@ -275,7 +281,7 @@ void ClusterAcceptedPairs(const LinkInput& in, const LinkOptions& opt, LinkOutco
       } else {
         do {
           for (uint32_t k = adj.start[m]; k < adj.start[m + 1]; ++k)
-            if (c.Find(adj.nb[k].first) == rb) sum += adj.nb[k].second;
+            if (c.Find(adj.Other(m, k)) == rb) sum += adj.Probability(k);
           m = c.next[m];
         } while (m != ra);
       }

@@ -167,6 +167,24 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   std::vector<std::string> feed_of_batch;
   std::vector<uint8_t> clk_only;
   std::string fingerprint;
+  {
+    // Room for every record at once, from the counts ingest recorded (a hint: the vectors still
+    // grow if a batch holds more): growing them by doubling held up to three times the
+    // encodings at the moment one grew.
+    size_t expect = 0;
+    for (const BatchInfo& b : batches) expect += static_cast<size_t>(std::max<int64_t>(b.records, 0));
+    for (size_t f = 0; f < nf; ++f) {
+      in.filters[f].reserve(expect * kFieldWords);
+      in.present[f].reserve(expect);
+    }
+    in.clk.reserve(expect * kClkWords);
+    for (auto& k : in.blocking) k.reserve(expect);
+    in.group.reserve(expect);
+    in.source.reserve(expect);
+    clk_only.reserve(expect);
+    info.reserve(expect);
+    truth_of.reserve(expect);
+  }
   for (size_t bi = 0; bi < batches.size(); ++bi) {
     const BatchInfo& b = batches[bi];
     const std::string path = ark + "/" + b.dir + "/batch.bin";
@@ -244,7 +262,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   lo.skip_grouped_pairs = false;  // train on every candidate pair; grouped pairs are decided by the groups
   lo.threads = threads;
   lo.review_band = review.band;
-  ARK_ASSIGN_OR_RETURN(LinkOutcome out, LinkProbabilistic(in, lo));
+  ARK_ASSIGN_OR_RETURN(LinkOutcome out, LinkProbabilisticReleasing(&in, lo));
   ARK_RETURN_IF_ERROR(MakeDirs(ark + "/link"));
   std::optional<LinkReviewReport> review_report;
   if (review.band || !decisions.empty()) {

@@ -550,7 +550,11 @@ void AddClkField(LinkInput* in, std::vector<uint8_t> clk_only) {
   in->clk_only = std::move(clk_only);
 }
 
-Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& opt) {
+namespace {
+
+// LinkProbabilistic; with `release` (== &in), frees in.blocking once the candidate pairs are made
+// and in.filters once the comparer holds its record-major copy of them.
+Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const LinkOptions& opt) {
   auto t0 = std::chrono::steady_clock::now();
   LinkOutcome o;
   const size_t n = in.n, nf = in.fields.size();
@@ -603,7 +607,13 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
     }
   }
   o.pairs_per_rule.assign(in.blocking.size(), 0);
-  std::vector<uint64_t> packed;
+  // Each rule's blocks of 2..max_block records (members in key order, then record order), so
+  // that the pairs can be counted before they are stored: `packed` is allocated once, at its
+  // exact size (growing it by doubling held up to three times the pairs at the moment it grew).
+  struct RuleBlocks {
+    std::vector<uint32_t> members, ends;  // ends[k]: one past block k in members
+  };
+  std::vector<RuleBlocks> blocks(nrules);
   for (size_t r = 0; r < nrules; ++r) {
     const auto& keys = *rule_keys[r];
     std::vector<std::pair<uint64_t, uint32_t>> kv;
@@ -616,35 +626,64 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
       if (hi - lo > opt.max_block) {
         ++o.skipped_blocks;
         o.skipped_block_records += hi - lo;
-      } else {
-        for (size_t x = lo; x < hi; ++x) {
-          for (size_t y = x + 1; y < hi; ++y) {
-            uint32_t a = kv[x].second, b = kv[y].second;
-            if (opt.cross_source_only && src(a) == src(b)) continue;
-            if (opt.skip_grouped_pairs && grp(a) != LinkInput::kNoGroup && grp(b) != LinkInput::kNoGroup) continue;
-            packed.push_back(uint64_t(std::min(a, b)) << 36 | uint64_t(std::max(a, b)) << 8 | r);
-            ++o.pairs_per_rule[r];
-          }
-        }
+      } else if (hi - lo >= 2) {
+        for (size_t x = lo; x < hi; ++x) blocks[r].members.push_back(kv[x].second);
+        blocks[r].ends.push_back(static_cast<uint32_t>(blocks[r].members.size()));
       }
       lo = hi;
     }
+    blocks[r].members.shrink_to_fit();
+    blocks[r].ends.shrink_to_fit();
   }
+  // The rule keys are not needed past this point.
+  std::vector<std::vector<uint64_t>>().swap(own_keys);
+  std::vector<std::vector<uint64_t>>().swap(refined);
+  rule_keys.clear();
   // Small inputs: every pair is a candidate too (scored, not used to train m: its rule index is
   // past the blocking rules), so that the clustering sees the cross pairs blocking would miss.
-  if (n >= 2 && static_cast<double>(n) * (n - 1) / 2 <= opt.all_pairs_up_to) {
-    o.all_pairs = true;
-    for (uint32_t a = 0; a < n; ++a)
-      for (uint32_t b = a + 1; b < n; ++b) {
-        if (opt.cross_source_only && src(a) == src(b)) continue;
-        if (opt.skip_grouped_pairs && grp(a) != LinkInput::kNoGroup && grp(b) != LinkInput::kNoGroup) continue;
-        packed.push_back(uint64_t(a) << 36 | uint64_t(b) << 8 | nrules);
+  o.all_pairs = n >= 2 && static_cast<double>(n) * (n - 1) / 2 <= opt.all_pairs_up_to;
+  // Calls emit(a, b, rule) for every generated pair (a < b), in a fixed order.
+  auto each_pair = [&](auto&& emit) {
+    for (size_t r = 0; r < nrules; ++r) {
+      const RuleBlocks& rb = blocks[r];
+      for (size_t k = 0, lo = 0; k < rb.ends.size(); lo = rb.ends[k++]) {
+        const size_t hi = rb.ends[k];
+        for (size_t x = lo; x < hi; ++x) {
+          for (size_t y = x + 1; y < hi; ++y) {
+            uint32_t a = rb.members[x], b = rb.members[y];
+            if (opt.cross_source_only && src(a) == src(b)) continue;
+            if (opt.skip_grouped_pairs && grp(a) != LinkInput::kNoGroup && grp(b) != LinkInput::kNoGroup) continue;
+            emit(std::min(a, b), std::max(a, b), r);
+          }
+        }
       }
-  }
-  // Decided pairs are always scored (not used to train m), whatever the blocking found.
-  for (uint64_t d : decided) packed.push_back((d >> 32) << 36 | (d & 0xffffffffu) << 8 | nrules);
+    }
+    if (o.all_pairs) {
+      for (uint32_t a = 0; a < n; ++a)
+        for (uint32_t b = a + 1; b < n; ++b) {
+          if (opt.cross_source_only && src(a) == src(b)) continue;
+          if (opt.skip_grouped_pairs && grp(a) != LinkInput::kNoGroup && grp(b) != LinkInput::kNoGroup) continue;
+          emit(a, b, nrules);
+        }
+    }
+    // Decided pairs are always scored (not used to train m), whatever the blocking found.
+    for (uint64_t d : decided) emit(static_cast<uint32_t>(d >> 32), static_cast<uint32_t>(d), nrules);
+  };
+  size_t generated = 0;
+  each_pair([&](uint32_t, uint32_t, size_t) { ++generated; });
+  std::vector<uint64_t> packed;
+  packed.reserve(generated);
+  each_pair([&](uint32_t a, uint32_t b, size_t r) {
+    packed.push_back(uint64_t(a) << 36 | uint64_t(b) << 8 | r);
+    if (r < nrules) ++o.pairs_per_rule[r];
+  });
+  std::vector<RuleBlocks>().swap(blocks);
+  if (release) std::vector<std::vector<uint64_t>>().swap(release->blocking);
   ParallelSort(packed, opt.threads);
+  size_t distinct = 0;
+  for (size_t i = 0; i < packed.size(); ++i) distinct += i == 0 || (packed[i] >> 8) != (packed[i - 1] >> 8);
   std::vector<uint32_t> rule_mask;
+  rule_mask.reserve(distinct);
   size_t np = 0;
   for (size_t i = 0; i < packed.size(); ++i) {
     const uint64_t key = packed[i] >> 8;
@@ -664,6 +703,7 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
 
   // 2. Comparison levels.
   Comparer cmp(in);
+  if (release) std::vector<std::vector<uint64_t>>().swap(release->filters);
   std::vector<uint8_t> levels(pairs.size() * nf);
   ParallelFor(pairs.size(), opt.threads, [&](size_t lo, size_t hi) {
     for (size_t p = lo; p < hi; ++p) {
@@ -745,6 +785,7 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
       }
     }
   });
+  std::vector<uint32_t>().swap(rule_mask);  // the rule masks only fed the sessions' patterns
   auto as_map = [&](std::vector<PatternCounts*> parts) {
     std::map<std::vector<uint8_t>, double> m;
     for (auto* part : parts)
@@ -828,43 +869,82 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
 
   // Weights of every pair: expected false and missed matches and the group consistency are
   // summed over all of them; only pairs above keep_min_probability (and every accepted pair)
-  // are kept, in pair order.
+  // are kept, in pair order. Memory: the first pass counts what each thread's slice keeps; the
+  // second copies the kept pairs and their levels (13 bytes each with 5 fields) to their place,
+  // so that the candidate pairs and levels are freed before o.pairs (36 bytes per pair) is made
+  // at its exact size and filled. (Collecting ScoredPairs per thread and concatenating them, as
+  // before, held them up to three times over on top of every candidate pair.) The weights are
+  // recomputed from the same levels, so they are the same.
+  struct Weighed {
+    double ws, prob;
+    bool match, keep;
+  };
+  auto weigh = [&](uint64_t pair, const uint8_t* lv) {
+    const uint32_t a = pair >> 32, b = static_cast<uint32_t>(pair);
+    Weighed x;
+    x.ws = 0;
+    for (size_t f = 0; f < nf; ++f) if (lv[f] != kNull) x.ws += w[f][lv[f]];
+    for (size_t f : tf.fields) if (lv[f] == 0) x.ws += std::min(tf.adjust[f][a], tf.adjust[f][b]);
+    x.prob = 1.0 / (1.0 + std::exp2(-(x.ws + prior)));
+    x.match = static_cast<float>(x.ws) >= o.threshold_weight;
+    x.keep = x.match || x.prob >= opt.keep_min_probability || (!decided.empty() && decided.count(pair));
+    return x;
+  };
   const int T = std::max(1, opt.threads);
-  std::vector<std::vector<ScoredPair>> kept(T);
+  std::vector<size_t> kept(T + 1, 0);  // pairs kept per slice, then the slices' offsets
   std::vector<double> exp_false(T, 0), exp_missed(T, 0);
   std::vector<LinkOutcome::GroupConsistency> gc(T);
   ParallelForT(pairs.size(), opt.threads, [&](int t, size_t lo, size_t hi) {
     for (size_t p = lo; p < hi; ++p) {
       const uint32_t a = pairs[p] >> 32, b = static_cast<uint32_t>(pairs[p]);
-      double ws = 0;
-      for (size_t f = 0; f < nf; ++f) if (levels[p * nf + f] != kNull) ws += w[f][levels[p * nf + f]];
-      for (size_t f : tf.fields) if (levels[p * nf + f] == 0) ws += std::min(tf.adjust[f][a], tf.adjust[f][b]);
-      const double prob = 1.0 / (1.0 + std::exp2(-(ws + prior)));
-      const bool match = static_cast<float>(ws) >= o.threshold_weight;
-      if (match) exp_false[t] += 1 - static_cast<float>(prob);
-      else exp_missed[t] += static_cast<float>(prob);
+      const Weighed x = weigh(pairs[p], &levels[p * nf]);
+      if (x.match) exp_false[t] += 1 - static_cast<float>(x.prob);
+      else exp_missed[t] += static_cast<float>(x.prob);
       const uint32_t ga = grp(a), gb = grp(b);
       if (ga != LinkInput::kNoGroup && gb != LinkInput::kNoGroup) {
         ++gc[t].both_grouped;
-        if (ga == gb) (match ? gc[t].same_group_match : gc[t].same_group_nonmatch)++;
-        else if (match) ++gc[t].different_group_match;
-      } else if (match) {
+        if (ga == gb) (x.match ? gc[t].same_group_match : gc[t].same_group_nonmatch)++;
+        else if (x.match) ++gc[t].different_group_match;
+      } else if (x.match) {
         ++gc[t].ungrouped_accepted;
       }
-      if (!match && prob < opt.keep_min_probability && !(!decided.empty() && decided.count(pairs[p]))) continue;
-      ScoredPair sp;
+      kept[t + 1] += x.keep;
+    }
+  });
+  for (int t = 0; t < T; ++t) kept[t + 1] += kept[t];
+  std::vector<uint64_t> kept_pairs(kept[T]);
+  std::vector<uint8_t> kept_levels(kept[T] * nf);
+  ParallelForT(pairs.size(), opt.threads, [&](int t, size_t lo, size_t hi) {
+    size_t at = kept[t];
+    for (size_t p = lo; p < hi; ++p) {
+      if (!weigh(pairs[p], &levels[p * nf]).keep) continue;
+      kept_pairs[at] = pairs[p];
+      std::copy(&levels[p * nf], &levels[p * nf] + nf, &kept_levels[at * nf]);
+      ++at;
+    }
+  });
+  std::vector<uint8_t>().swap(levels);
+  std::vector<uint64_t>().swap(packed);
+  o.pairs.resize(kept[T]);
+  ParallelFor(kept_pairs.size(), opt.threads, [&](size_t lo, size_t hi) {
+    for (size_t p = lo; p < hi; ++p) {
+      const uint8_t* lv = &kept_levels[p * nf];
+      const Weighed x = weigh(kept_pairs[p], lv);
+      const uint32_t a = kept_pairs[p] >> 32, b = static_cast<uint32_t>(kept_pairs[p]);
+      ScoredPair& sp = o.pairs[p];
       sp.a = a;
       sp.b = b;
       sp.levels.fill(kNull);
-      std::copy(&levels[p * nf], &levels[p * nf] + nf, sp.levels.begin());
-      sp.weight = static_cast<float>(ws);
-      sp.probability = static_cast<float>(prob);
+      std::copy(lv, lv + nf, sp.levels.begin());
+      sp.weight = static_cast<float>(x.ws);
+      sp.probability = static_cast<float>(x.prob);
       sp.clk_dice = in.clk.empty() ? -1.0f
                                    : static_cast<float>(Dice(&in.clk[size_t(a) * kClkWords],
                                                              &in.clk[size_t(b) * kClkWords], kClkWords));
-      kept[t].push_back(sp);
     }
   });
+  std::vector<uint64_t>().swap(kept_pairs);
+  std::vector<uint8_t>().swap(kept_levels);
   for (int t = 0; t < T; ++t) {
     o.expected_false_matches += exp_false[t];
     o.expected_missed_matches += exp_missed[t];
@@ -874,17 +954,6 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
     o.groups.different_group_match += gc[t].different_group_match;
     o.groups.ungrouped_accepted += gc[t].ungrouped_accepted;
   }
-  {
-    size_t total = 0;
-    for (auto& k : kept) total += k.size();
-    o.pairs.reserve(total);
-    for (auto& k : kept) {
-      o.pairs.insert(o.pairs.end(), k.begin(), k.end());
-      std::vector<ScoredPair>().swap(k);
-    }
-  }
-  std::vector<uint8_t>().swap(levels);
-  std::vector<uint64_t>().swap(packed);
 
   // 5. Clustering (link/cluster.h).
   const PairScorer score = [&](uint32_t a, uint32_t b) {
@@ -899,5 +968,11 @@ Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& op
   o.seconds_total = Seconds(t0);
   return o;
 }
+
+}  // namespace
+
+Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& opt) { return LinkImpl(in, nullptr, opt); }
+
+Result<LinkOutcome> LinkProbabilisticReleasing(LinkInput* in, const LinkOptions& opt) { return LinkImpl(*in, in, opt); }
 
 }  // namespace ark

@@ -216,6 +216,10 @@ struct LinkOutcome {
 };
 
 Result<LinkOutcome> LinkProbabilistic(const LinkInput& in, const LinkOptions& options);
+// The same linkage (the same outcome), holding less: frees in->blocking once the candidate pairs
+// are made and in->filters once the comparisons hold their record-major copy of them (both are
+// left empty; the rest of *in is unchanged). For callers that need neither afterwards.
+Result<LinkOutcome> LinkProbabilisticReleasing(LinkInput* in, const LinkOptions& options);
 
 // Jaro–Winkler similarity (prefix scale 0.1, up to 4 characters).
 double JaroWinkler(std::string_view a, std::string_view b);
