@@ -59,6 +59,14 @@ class GovTest : public ::testing::Test {
     cat_.reset();
     (void)RemoveAll(dir_);
   }
+  // Gives person `key` the pseudonym `hex` (64 hex digits) in the catalog, as linkage would.
+  void GivePseudonym(const std::string& hex, PersonKey key) {
+    Digest d;
+    ASSERT_TRUE(FromHex(hex, &d));
+    auto ins = cat_->Prepare("INSERT INTO person_keys VALUES (?, ?)").value();
+    ins->BindBlob(1, d.data(), 32).Bind(2, static_cast<int64_t>(key));
+    ASSERT_TRUE(ins->Run().ok());
+  }
   // The refusal entries of the signed ledger.
   std::string Refusals() {
     auto r = ReadFile(dir_ + "/ledger/entries.jsonl");
@@ -268,11 +276,7 @@ TEST_F(GovTest, OptedOutPersonInAResearchPopulationIsRefused) {
 TEST_F(GovTest, OptOutListsLoadedLaterAlsoApply) {
   // Person 3 gets a pseudonym in the catalog and appears on a national opt-out list.
   std::string pseud(64, 'a');
-  Digest d;
-  ASSERT_TRUE(FromHex(pseud, &d));
-  auto ins = cat_->Prepare("INSERT INTO person_keys VALUES (?, 3)").value();
-  ins->BindBlob(1, d.data(), 32);
-  ASSERT_TRUE(ins->Run().ok());
+  GivePseudonym(pseud, 3);
   Actor cust{"nhs", {"custodian"}};
   ASSERT_TRUE(LoadOptOuts(*cat_, *ledger_, cust, "national", "nhs-digital", Csv("optouts.txt", pseud + "\n")).ok());
   uint64_t ex = 0;
@@ -473,11 +477,7 @@ TEST_F(GovTest, EveryPersonOfALargePopulationIsAMemberOfTheRun) {
 
 TEST_F(GovTest, CitizenSeesTheProjectsThatUsedThem) {
   std::string pseud(64, 'b');
-  Digest d;
-  ASSERT_TRUE(FromHex(pseud, &d));
-  auto ins = cat_->Prepare("INSERT INTO person_keys VALUES (?, 5)").value();
-  ins->BindBlob(1, d.data(), 32);
-  ASSERT_TRUE(ins->Run().ok());
+  GivePseudonym(pseud, 5);
   EXPECT_TRUE(CitizenUses(*cat_, pseud)->empty());
   Run();
   auto uses = CitizenUses(*cat_, pseud);
@@ -490,11 +490,7 @@ TEST_F(GovTest, CitizenSeesTheProjectsThatUsedThem) {
 // a catalog made before that, keyed by person first, is written and read the same.
 TEST_F(GovTest, RunMembersInEitherKeyOrderAreRecordedAndSeenByTheCitizen) {
   std::string pseud(64, 'b');
-  Digest d;
-  ASSERT_TRUE(FromHex(pseud, &d));
-  auto ins = cat_->Prepare("INSERT INTO person_keys VALUES (?, 5)").value();
-  ins->BindBlob(1, d.data(), 32);
-  ASSERT_TRUE(ins->Run().ok());
+  GivePseudonym(pseud, 5);
   auto key_order = [&] {
     auto q = cat_->Prepare("SELECT sql FROM sqlite_master WHERE name = 'gov_run_members'").value();
     return *q->Step() ? q->Text(0) : std::string();
@@ -528,13 +524,8 @@ TEST_F(GovTest, RunMembersInEitherKeyOrderAreRecordedAndSeenByTheCitizen) {
 // shows their uses only; a wrong or spent code is refused and ledgered (throttled).
 TEST_F(GovTest, CitizenReceiptNeedsTheCodeIssuedForThem) {
   const std::string mine(64, 'b'), theirs(64, 'c');
-  for (auto [hex, key] : {std::pair{mine, 5}, std::pair{theirs, 6}}) {
-    Digest d;
-    ASSERT_TRUE(FromHex(hex, &d));
-    auto ins = cat_->Prepare("INSERT INTO person_keys VALUES (?, ?)").value();
-    ins->BindBlob(1, d.data(), 32).Bind(2, key);
-    ASSERT_TRUE(ins->Run().ok());
-  }
+  GivePseudonym(mine, 5);
+  GivePseudonym(theirs, 6);
   const Actor gp = *Authenticate(*cat_, "gp", *AddUser(*cat_, &admin_, "gp", {"custodian"}));
   EXPECT_EQ(IssueReceiptCode(*cat_, ana_, mine, false).status().code(), StatusCode::kPermissionDenied);  // an analyst cannot
   EXPECT_NE(Refusals().find("only a custodian (or an admin) issues citizen receipt codes"), std::string::npos);
@@ -565,11 +556,7 @@ TEST_F(GovTest, CitizenReceiptNeedsTheCodeIssuedForThem) {
 // (without their pseudonym) and takes effect at the next run, failing closed.
 TEST_F(GovTest, CitizenObjectionTakesEffectAtTheNextRun) {
   const std::string mine(64, 'b');
-  Digest d;
-  ASSERT_TRUE(FromHex(mine, &d));
-  auto ins = cat_->Prepare("INSERT INTO person_keys VALUES (?, 5)").value();
-  ins->BindBlob(1, d.data(), 32);
-  ASSERT_TRUE(ins->Run().ok());
+  GivePseudonym(mine, 5);
   const Actor gp = *Authenticate(*cat_, "gp", *AddUser(*cat_, &admin_, "gp", {"custodian"}));
   auto code = IssueReceiptCode(*cat_, gp, mine, false);
   ASSERT_TRUE(code.ok());
