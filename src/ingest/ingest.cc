@@ -146,6 +146,39 @@ void DropPages(std::string_view text) {
   if (hi > lo) (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
 }
 
+// A CSV file's text in pieces of about kPieceBytes, split at line ends inside each of its
+// chunks, parsed a wave (one piece a thread) at a time: what a wave holds does not grow with the
+// file. A file with quotes stays one piece (a quoted field may hold a line break).
+constexpr size_t kPieceBytes = size_t{16} << 20;
+
+struct Piece {
+  std::string_view text;
+  int64_t first_line = 0, lines = 0;
+};
+
+std::vector<std::string_view> SplitPieces(const CsvFile& f) {
+  if (f.has_quotes()) return f.chunks();
+  std::vector<std::string_view> out;
+  for (std::string_view c : f.chunks()) {
+    const int n = static_cast<int>(std::max<size_t>(1, (c.size() + kPieceBytes - 1) / kPieceBytes));
+    for (std::string_view p : SplitAtLines(c, n)) out.push_back(p);
+  }
+  return out;
+}
+
+// Pieces [c0, c1) with their first lines, counted on from *line (the file's body line before
+// the first piece); the pieces' pages are faulted in here, just before they are parsed.
+std::vector<Piece> Wave(const CsvFile& f, const std::vector<std::string_view>& pieces, size_t c0, size_t c1,
+                        int64_t* line) {
+  std::vector<Piece> w;
+  for (size_t c = c0; c < c1; ++c) {
+    Piece p{pieces[c], *line, f.has_quotes() ? f.chunk_line_counts()[0] : CountLines(pieces[c])};
+    *line += p.lines;
+    w.push_back(p);
+  }
+  return w;
+}
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -442,41 +475,40 @@ class FeedLoader {
     const int c_clk = f.ColumnIndex("clk"), c_pprl = f.ColumnIndex("pprl");
     if ((c_clk < 0) != (c_pprl < 0)) return f.Error(1, "columns 'clk' and 'pprl' come together");
     if (c_clk >= 0) b_.encoding_version = kEncodingVersion;
-    const std::vector<std::string_view>& chunks = f.chunks();
-    const std::vector<int64_t>& first = f.chunk_first_lines();
-    std::vector<RecordChunk> outs(chunks.size());
-    std::atomic<size_t> next{0};
-    auto work = [&] {
-      for (size_t c; (c = next++) < chunks.size();) outs[c].error = RecordsChunk(f, chunks[c], first[c], c_clk, c_pprl, &outs[c]);
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < opt_.threads && chunks.size() > 1; ++t) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-    size_t total = 0, enc_total = 0;
-    for (auto& o : outs) {
-      if (!o.error.ok()) return o.error;
-      total += o.records.size();
-      enc_total += o.encodings.size();
-    }
+    // A wave of pieces at a time (one a thread), merged in file order; the PPRL encodings go to
+    // the spill (written at the end of batch.bin), and the wave's pages are dropped.
+    const std::vector<std::string_view> chunks = SplitPieces(f);
+    int64_t line = f.body_first_line();
     Interner areas(&b_.areas), practices(&b_.practices);
-    b_.records.reserve(total);
-    b_.encodings.reserve(enc_total);
-    for (auto& o : outs) {
-      for (size_t i = 0; i < o.records.size(); ++i) {
-        if (o.numbers[i] != b_.records.size() + 1) return f.Error(o.lines[i], "record", "records must be numbered 1, 2, 3, ...");
-        StagedRecord r = o.records[i];
-        r.lsoa = areas.Id(o.lsoa[i]);
-        r.practice = practices.Id(o.practice[i]);
-        b_.records.push_back(r);
+    const size_t wave = static_cast<size_t>(std::max(1, opt_.threads));
+    for (size_t c0 = 0; c0 < chunks.size(); c0 += wave) {
+      const size_t c1 = std::min(chunks.size(), c0 + wave);
+      const std::vector<Piece> ps = Wave(f, chunks, c0, c1, &line);
+      std::vector<RecordChunk> outs(c1 - c0);
+      std::atomic<size_t> next{0};
+      auto work = [&] {
+        for (size_t c; (c = next++) < ps.size();) {
+          outs[c].error = RecordsChunk(f, ps[c].text, ps[c].first_line, c_clk, c_pprl, &outs[c]);
+        }
+      };
+      std::vector<std::thread> pool;
+      for (size_t t = 1; t < c1 - c0; ++t) pool.emplace_back(work);
+      work();
+      for (auto& t : pool) t.join();
+      for (auto& o : outs) if (!o.error.ok()) return o.error;
+      for (auto& o : outs) {
+        for (size_t i = 0; i < o.records.size(); ++i) {
+          if (o.numbers[i] != b_.records.size() + 1) return f.Error(o.lines[i], "record", "records must be numbered 1, 2, 3, ...");
+          StagedRecord r = o.records[i];
+          r.lsoa = areas.Id(o.lsoa[i]);
+          r.practice = practices.Id(o.practice[i]);
+          b_.records.push_back(r);
+        }
+        ARK_RETURN_IF_ERROR(spill_->AppendEncodings(o.encodings));
       }
-      b_.encodings.insert(b_.encodings.end(), o.encodings.begin(), o.encodings.end());
-      RecordChunk().records.swap(o.records);
-      std::vector<uint8_t>().swap(o.encodings);
+      outs.clear();  // nothing points into these chunks' text any more
+      for (size_t c = c0; c < c1; ++c) DropPages(chunks[c]);
     }
-    // Merged: nothing points into the text any more. Events read from records.csv fault back in
-    // only the wave being parsed.
-    for (auto chunk : chunks) DropPages(chunk);
     report_.rows[kRecordsFile] = b_.records.size();
     return Status::OK();
   }
@@ -632,9 +664,9 @@ class FeedLoader {
       ARK_ASSIGN_OR_RETURN(b.encounter, col(s.encounter));
       maps.push_back(b);
     }
-    // Chunks split at line ends (one when quoted fields could hold line breaks).
-    const std::vector<std::string_view>& chunks = f.chunks();
-    const std::vector<int64_t>& first = f.chunk_first_lines();
+    // Pieces split at line ends (one when quoted fields could hold line breaks).
+    const std::vector<std::string_view> chunks = SplitPieces(f);
+    int64_t line = f.body_first_line();
     const uint32_t nrec = static_cast<uint32_t>(b_.records.size());
     const bool quarantine = !opt_.quarantine_dir.empty();
     Interner codes(&b_.codes), units(&b_.units), encs(&b_.encounters);
@@ -647,12 +679,12 @@ class FeedLoader {
     const size_t wave = static_cast<size_t>(std::max(1, opt_.threads));
     for (size_t c0 = 0; c0 < chunks.size(); c0 += wave) {
       const size_t c1 = std::min(chunks.size(), c0 + wave);
+      const std::vector<Piece> ps = Wave(f, chunks, c0, c1, &line);
       std::vector<ChunkOut> outs(c1 - c0);
-      std::atomic<size_t> next{c0};
+      std::atomic<size_t> next{0};
       auto work = [&] {
-        for (size_t c; (c = next++) < c1;) {
-          const int64_t lines = f.chunk_line_counts()[c];
-          ParseChunk(f, chunks[c], first[c], lines, maps, spec_.events.size(), nrec, quarantine, &outs[c - c0]);
+        for (size_t c; (c = next++) < ps.size();) {
+          ParseChunk(f, ps[c].text, ps[c].first_line, ps[c].lines, maps, spec_.events.size(), nrec, quarantine, &outs[c]);
         }
       };
       std::vector<std::thread> pool;

@@ -420,6 +420,8 @@ struct EventSpill::Impl {
   SpillColumn<uint32_t> record, code, unit, encounter;
   SpillColumn<int64_t> time, end;
   SpillColumn<double> value;
+  SpillColumn<uint8_t> encodings;  // PPRL encoding bytes (its stats are not used)
+  std::vector<uint8_t> u8;
   std::vector<uint32_t> u32;  // read buffers, one per value type, reused column after column
   std::vector<int64_t> i64;
   std::vector<double> f64;
@@ -442,12 +444,21 @@ Result<std::unique_ptr<EventSpill>> EventSpill::Create(const std::string& dir) {
   ARK_RETURN_IF_ERROR(open(m.unit, "unit.col", uint32_t{0}));
   ARK_RETURN_IF_ERROR(open(m.encounter, "encounter.col", uint32_t{0}));
   ARK_RETURN_IF_ERROR(open(m.value, "value.col", double{kNoValue}));
+  ARK_RETURN_IF_ERROR(open(m.encodings, "encodings.bin", uint8_t{0}));
   return sp;
 }
 
 EventSpill::~EventSpill() = default;
 
 uint64_t EventSpill::size() const { return impl_->record.stats.n; }
+
+uint64_t EventSpill::encodings_size() const { return impl_->encodings.stats.n; }
+
+Status EventSpill::AppendEncodings(const std::vector<uint8_t>& bytes) {
+  SpillColumn<uint8_t>& c = impl_->encodings;
+  c.stats.n += bytes.size();
+  return c.out.Append(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
 
 Status EventSpill::Append(const StagedEvents& e) {
   const size_t n = e.size();
@@ -497,7 +508,15 @@ Status WriteStagedBatch(const StagedBatch& b, EventSpill* spill, const std::stri
   column(m.unit, &m.u32);
   column(m.encounter, &m.u32);
   column(m.value, &m.f64);
-  return WriteTrailer(w, f, b);
+  if (m.encodings.stats.n == 0) return WriteTrailer(w, f, b);
+  if (!b.encodings.empty()) return Status::InvalidArgument(path + ": encodings both in the batch and spilled");
+  // As Writer::Vec would write them: the count, then the bytes.
+  w.Str(b.encoding_version);
+  w.Put<uint64_t>(m.encodings.stats.n);
+  ARK_RETURN_IF_ERROR(m.encodings.ForEach(&m.u8, [&](const uint8_t* p, size_t n) { w.Raw(p, n); }));
+  ARK_RETURN_IF_ERROR(w.Finish());
+  ARK_RETURN_IF_ERROR(f.Sync());
+  return f.Close();
 }
 
 Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events, bool with_encodings) {

@@ -81,6 +81,9 @@ class EventSpill {
   // Appends e's events after those appended before.
   Status Append(const StagedEvents& e);
   uint64_t size() const;
+  // Appends PPRL encoding bytes (StagedBatch::encodings) after those appended before.
+  Status AppendEncodings(const std::vector<uint8_t>& bytes);
+  uint64_t encodings_size() const;
 
   struct Impl;  // staging.cc
 
@@ -90,7 +93,8 @@ class EventSpill {
   std::unique_ptr<Impl> impl_;
 };
 
-// Writes `b` with the spilled events in place of b.events / b.parts (which must be empty),
+// Writes `b` with the spilled events in place of b.events / b.parts (which must be empty), and
+// the spilled encodings, if any, in place of b.encodings (which must then be empty),
 // reading each column back in fixed-size pieces through one reused buffer: byte for byte the
 // file WriteStagedBatch(b') writes for a b' holding those events. Fsyncs the file.
 Status WriteStagedBatch(const StagedBatch& b, EventSpill* spill, const std::string& path);

@@ -249,9 +249,17 @@ TEST(Staging, SpilledEventsWriteTheSameFile) {
       first += n;
     }
     EXPECT_EQ((*spill)->size(), total);
+    // The encodings too, in two appends, when there are events (else they stay in the batch).
+    StagedBatch spilled = b;
+    if (total > 0) {
+      ASSERT_TRUE((*spill)->AppendEncodings({b.encodings.begin(), b.encodings.begin() + 7}).ok());
+      ASSERT_TRUE((*spill)->AppendEncodings({b.encodings.begin() + 7, b.encodings.end()}).ok());
+      EXPECT_EQ((*spill)->encodings_size(), b.encodings.size());
+      spilled.encodings.clear();
+    }
     const std::string a = dir + "/mem.bin", c = dir + "/spilled.bin";
     ASSERT_TRUE(WriteStagedBatch(mem, a).ok());
-    Status w = WriteStagedBatch(b, spill->get(), c);
+    Status w = WriteStagedBatch(spilled, spill->get(), c);
     ASSERT_TRUE(w.ok()) << w.ToString();
     auto want = ReadFile(a), got = ReadFile(c);
     ASSERT_TRUE(want.ok() && got.ok());
@@ -259,8 +267,9 @@ TEST(Staging, SpilledEventsWriteTheSameFile) {
     auto r = ReadStagedBatch(c);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->events.size(), total);
+    EXPECT_EQ(r->encodings, b.encodings);
     // A batch that holds events of its own is refused: they would be lost.
-    StagedBatch both = b;
+    StagedBatch both = spilled;
     both.parts.push_back(MakeEvents(1, 0));
     EXPECT_FALSE(WriteStagedBatch(both, spill->get(), dir + "/both.bin").ok());
     fs::remove_all(dir);
