@@ -1,5 +1,6 @@
 #include "ingest/ingest.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -133,6 +134,49 @@ uint32_t EncounterId(ChunkOut* out, std::string_view s) {
   }
   const uint32_t id = LocalId(out->encounters, out->encounter_list, s);
   return id == kBadText ? kBadText : kInternedEncounter | id;
+}
+
+// Drops the pages of `text` (a view into a read-only file mapping) from this process's memory
+// once parsed: they would otherwise stay resident until the file is unmapped. Only whole pages
+// inside `text` are dropped; a later read would fault them in again from the file.
+void DropPages(std::string_view text) {
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = (reinterpret_cast<uintptr_t>(text.data()) + page - 1) & ~(page - 1);
+  const uintptr_t hi = (reinterpret_cast<uintptr_t>(text.data()) + text.size()) & ~(page - 1);
+  if (hi > lo) (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+}
+
+// A CSV file's text in pieces of about kPieceBytes, split at line ends inside each of its
+// chunks, parsed a wave (one piece a thread) at a time: what a wave holds does not grow with the
+// file. A file with quotes stays one piece (a quoted field may hold a line break).
+constexpr size_t kPieceBytes = size_t{16} << 20;
+
+struct Piece {
+  std::string_view text;
+  int64_t first_line = 0, lines = 0;
+};
+
+std::vector<std::string_view> SplitPieces(const CsvFile& f) {
+  if (f.has_quotes()) return f.chunks();
+  std::vector<std::string_view> out;
+  for (std::string_view c : f.chunks()) {
+    const int n = static_cast<int>(std::max<size_t>(1, (c.size() + kPieceBytes - 1) / kPieceBytes));
+    for (std::string_view p : SplitAtLines(c, n)) out.push_back(p);
+  }
+  return out;
+}
+
+// Pieces [c0, c1) with their first lines, counted on from *line (the file's body line before
+// the first piece); the pieces' pages are faulted in here, just before they are parsed.
+std::vector<Piece> Wave(const CsvFile& f, const std::vector<std::string_view>& pieces, size_t c0, size_t c1,
+                        int64_t* line) {
+  std::vector<Piece> w;
+  for (size_t c = c0; c < c1; ++c) {
+    Piece p{pieces[c], *line, f.has_quotes() ? f.chunk_line_counts()[0] : CountLines(pieces[c])};
+    *line += p.lines;
+    w.push_back(p);
+  }
+  return w;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -304,7 +348,9 @@ class FeedLoader {
  public:
   FeedLoader(std::string dir, const IngestOptions& o) : dir_(std::move(dir)), opt_(o) {}
 
-  Status Load() {
+  // Events go to `spill` as chunks are parsed (it outlives the loader's use of it).
+  Status Load(EventSpill* spill) {
+    spill_ = spill;
     ARK_ASSIGN_OR_RETURN(std::string mtext, ReadFile(dir_ + "/manifest.json"));
     Json m = Json::parse(mtext, nullptr, false);
     if (m.is_discarded() || !m.is_object() || !m.contains("format") || !m["format"].is_string() ||
@@ -361,6 +407,7 @@ class FeedLoader {
     if (spec_.optouts) ARK_RETURN_IF_ERROR(OptOuts(m));
     std::map<std::string, std::vector<size_t>> by_file;
     for (size_t i = 0; i < spec_.events.size(); ++i) by_file[spec_.events[i].file].push_back(i);
+    if (!by_file.count(kRecordsFile)) records_file_.reset();  // no events come from it: unmap now
     for (auto& [file, idx] : by_file) ARK_RETURN_IF_ERROR(Events(file, idx));
     ARK_RETURN_IF_ERROR(CheckRowCounts(m));
     records_file_.reset();  // unmap: the batch holds what is needed
@@ -428,37 +475,39 @@ class FeedLoader {
     const int c_clk = f.ColumnIndex("clk"), c_pprl = f.ColumnIndex("pprl");
     if ((c_clk < 0) != (c_pprl < 0)) return f.Error(1, "columns 'clk' and 'pprl' come together");
     if (c_clk >= 0) b_.encoding_version = kEncodingVersion;
-    const std::vector<std::string_view>& chunks = f.chunks();
-    const std::vector<int64_t>& first = f.chunk_first_lines();
-    std::vector<RecordChunk> outs(chunks.size());
-    std::atomic<size_t> next{0};
-    auto work = [&] {
-      for (size_t c; (c = next++) < chunks.size();) outs[c].error = RecordsChunk(f, chunks[c], first[c], c_clk, c_pprl, &outs[c]);
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < opt_.threads && chunks.size() > 1; ++t) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-    size_t total = 0, enc_total = 0;
-    for (auto& o : outs) {
-      if (!o.error.ok()) return o.error;
-      total += o.records.size();
-      enc_total += o.encodings.size();
-    }
+    // A wave of pieces at a time (one a thread), merged in file order; the PPRL encodings go to
+    // the spill (written at the end of batch.bin), and the wave's pages are dropped.
+    const std::vector<std::string_view> chunks = SplitPieces(f);
+    int64_t line = f.body_first_line();
     Interner areas(&b_.areas), practices(&b_.practices);
-    b_.records.reserve(total);
-    b_.encodings.reserve(enc_total);
-    for (auto& o : outs) {
-      for (size_t i = 0; i < o.records.size(); ++i) {
-        if (o.numbers[i] != b_.records.size() + 1) return f.Error(o.lines[i], "record", "records must be numbered 1, 2, 3, ...");
-        StagedRecord r = o.records[i];
-        r.lsoa = areas.Id(o.lsoa[i]);
-        r.practice = practices.Id(o.practice[i]);
-        b_.records.push_back(r);
+    const size_t wave = static_cast<size_t>(std::max(1, opt_.threads));
+    for (size_t c0 = 0; c0 < chunks.size(); c0 += wave) {
+      const size_t c1 = std::min(chunks.size(), c0 + wave);
+      const std::vector<Piece> ps = Wave(f, chunks, c0, c1, &line);
+      std::vector<RecordChunk> outs(c1 - c0);
+      std::atomic<size_t> next{0};
+      auto work = [&] {
+        for (size_t c; (c = next++) < ps.size();) {
+          outs[c].error = RecordsChunk(f, ps[c].text, ps[c].first_line, c_clk, c_pprl, &outs[c]);
+        }
+      };
+      std::vector<std::thread> pool;
+      for (size_t t = 1; t < c1 - c0; ++t) pool.emplace_back(work);
+      work();
+      for (auto& t : pool) t.join();
+      for (auto& o : outs) if (!o.error.ok()) return o.error;
+      for (auto& o : outs) {
+        for (size_t i = 0; i < o.records.size(); ++i) {
+          if (o.numbers[i] != b_.records.size() + 1) return f.Error(o.lines[i], "record", "records must be numbered 1, 2, 3, ...");
+          StagedRecord r = o.records[i];
+          r.lsoa = areas.Id(o.lsoa[i]);
+          r.practice = practices.Id(o.practice[i]);
+          b_.records.push_back(r);
+        }
+        ARK_RETURN_IF_ERROR(spill_->AppendEncodings(o.encodings));
       }
-      b_.encodings.insert(b_.encodings.end(), o.encodings.begin(), o.encodings.end());
-      RecordChunk().records.swap(o.records);
-      std::vector<uint8_t>().swap(o.encodings);
+      outs.clear();  // nothing points into these chunks' text any more
+      for (size_t c = c0; c < c1; ++c) DropPages(chunks[c]);
     }
     report_.rows[kRecordsFile] = b_.records.size();
     return Status::OK();
@@ -615,45 +664,53 @@ class FeedLoader {
       ARK_ASSIGN_OR_RETURN(b.encounter, col(s.encounter));
       maps.push_back(b);
     }
-    // Chunks split at line ends (one when quoted fields could hold line breaks).
-    const std::vector<std::string_view>& chunks = f.chunks();
-    const std::vector<int64_t>& first = f.chunk_first_lines();
-    std::vector<ChunkOut> outs(chunks.size());
+    // Pieces split at line ends (one when quoted fields could hold line breaks).
+    const std::vector<std::string_view> chunks = SplitPieces(f);
+    int64_t line = f.body_first_line();
     const uint32_t nrec = static_cast<uint32_t>(b_.records.size());
     const bool quarantine = !opt_.quarantine_dir.empty();
-    std::atomic<size_t> next{0};
-    auto work = [&] {
-      for (size_t c; (c = next++) < chunks.size();) {
-        const int64_t lines = f.chunk_line_counts()[c];
-        ParseChunk(f, chunks[c], first[c], lines, maps, spec_.events.size(), nrec, quarantine, &outs[c]);
-      }
-    };
-    std::vector<std::thread> pool;
-    for (int t = 1; t < opt_.threads && chunks.size() > 1; ++t) pool.emplace_back(work);
-    work();
-    for (auto& t : pool) t.join();
-    for (auto& o : outs) if (!o.error.ok()) return o.error;
-    // Merge chunk dictionaries into the batch's.
     Interner codes(&b_.codes), units(&b_.units), encs(&b_.encounters);
     std::vector<uint32_t> const_units;  // per mapping: the spec's constant unit, if any
     for (auto& e : spec_.events) const_units.push_back(units.Id(e.unit_value));
     std::vector<Reject> rejects;
     uint64_t rows = 0;
-    for (auto& o : outs) {
-      rows += o.rows;
-      std::vector<std::vector<uint32_t>> code_map(o.code_list.size());
-      for (size_t k = 0; k < o.code_list.size(); ++k) {
-        const std::string& sys = spec_.events[k].code.system;
-        code_map[k].push_back(0);
-        for (size_t j = 1; j < o.code_list[k].size(); ++j) {
-          code_map[k].push_back(codes.Id(sys + "/" + std::string(o.code_list[k][j])));
+    // Chunks are parsed a wave at a time (one chunk a thread), merged in file order, spilled, and
+    // freed, with the pages of the file they came from: memory holds a wave, not the file.
+    const size_t wave = static_cast<size_t>(std::max(1, opt_.threads));
+    for (size_t c0 = 0; c0 < chunks.size(); c0 += wave) {
+      const size_t c1 = std::min(chunks.size(), c0 + wave);
+      const std::vector<Piece> ps = Wave(f, chunks, c0, c1, &line);
+      std::vector<ChunkOut> outs(c1 - c0);
+      std::atomic<size_t> next{0};
+      auto work = [&] {
+        for (size_t c; (c = next++) < ps.size();) {
+          ParseChunk(f, ps[c].text, ps[c].first_line, ps[c].lines, maps, spec_.events.size(), nrec, quarantine, &outs[c]);
         }
+      };
+      std::vector<std::thread> pool;
+      for (size_t t = 1; t < c1 - c0; ++t) pool.emplace_back(work);
+      work();
+      for (auto& t : pool) t.join();
+      for (auto& o : outs) if (!o.error.ok()) return o.error;
+      // Merge chunk dictionaries into the batch's.
+      for (auto& o : outs) {
+        rows += o.rows;
+        std::vector<std::vector<uint32_t>> code_map(o.code_list.size());
+        for (size_t k = 0; k < o.code_list.size(); ++k) {
+          const std::string& sys = spec_.events[k].code.system;
+          code_map[k].push_back(0);
+          for (size_t j = 1; j < o.code_list[k].size(); ++j) {
+            code_map[k].push_back(codes.Id(sys + "/" + std::string(o.code_list[k][j])));
+          }
+        }
+        std::vector<uint32_t> unit_map{0}, enc_map{0};
+        for (size_t j = 1; j < o.unit_list.size(); ++j) unit_map.push_back(units.Id(o.unit_list[j]));
+        for (size_t j = 1; j < o.encounter_list.size(); ++j) enc_map.push_back(encs.Id(o.encounter_list[j]));
+        ARK_RETURN_IF_ERROR(AppendChunk(o, code_map, unit_map, enc_map, const_units));
+        rejects.insert(rejects.end(), o.rejects.begin(), o.rejects.end());
       }
-      std::vector<uint32_t> unit_map{0}, enc_map{0};
-      for (size_t j = 1; j < o.unit_list.size(); ++j) unit_map.push_back(units.Id(o.unit_list[j]));
-      for (size_t j = 1; j < o.encounter_list.size(); ++j) enc_map.push_back(encs.Id(o.encounter_list[j]));
-      AppendChunk(o, code_map, unit_map, enc_map, const_units);
-      rejects.insert(rejects.end(), o.rejects.begin(), o.rejects.end());
+      outs.clear();  // nothing points into these chunks' text any more
+      for (size_t c = c0; c < c1; ++c) DropPages(chunks[c]);
     }
     report_.rows[file] = rows;
     if (!rejects.empty()) ARK_RETURN_IF_ERROR(Quarantine(file, rejects));
@@ -661,8 +718,8 @@ class FeedLoader {
     return Status::OK();
   }
 
-  // Rewrites a chunk's local ids as batch ids, in place, and keeps the chunk as a part.
-  void AppendChunk(ChunkOut& o, const std::vector<std::vector<uint32_t>>& code_map,
+  // Rewrites a chunk's local ids as batch ids, in place, and appends the chunk to the spill.
+  Status AppendChunk(ChunkOut& o, const std::vector<std::vector<uint32_t>>& code_map,
                    const std::vector<uint32_t>& unit_map, const std::vector<uint32_t>& enc_map,
                    const std::vector<uint32_t>& const_units) {
     StagedEvents& e = o.ev;
@@ -678,7 +735,7 @@ class FeedLoader {
       }
     }
     events_ += n;
-    if (n) b_.parts.push_back(std::move(e));
+    return n ? spill_->Append(e) : Status::OK();
   }
 
   Status Quarantine(const std::string& file, const std::vector<Reject>& rejects) {
@@ -700,6 +757,7 @@ class FeedLoader {
   std::string manifest_;
   std::optional<CsvFile> records_file_;  // kept: a feed's events may come from records.csv too
   XXH3_state_t* hash_ = nullptr;
+  EventSpill* spill_ = nullptr;
   uint64_t content_hash_ = 0;
   uint64_t events_ = 0;
 };
@@ -759,16 +817,28 @@ Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::st
   std::vector<IngestReport> reports;
   std::vector<std::thread> writers;
   std::vector<Status> written(dirs.size());
+  // Each feed's events are spilled beside the staging area while it loads (EventSpill), so memory
+  // holds a wave of chunks, not the feed; the spill goes once its batch is written.
+  std::vector<std::string> spill_dirs;
+  std::vector<std::unique_ptr<EventSpill>> spills;
+  spills.reserve(dirs.size());  // never reallocated: each writer frees its own
   auto cleanup = [&] {
     for (auto& w : writers) w.join();
     writers.clear();
     for (auto& [tmp, fin] : moves) (void)RemoveAll(tmp);
+    for (auto& dir : spill_dirs) (void)RemoveAll(dir);
   };
   Status s;
   for (size_t i = 0; i < dirs.size() && s.ok(); ++i) {
     const std::string& d = dirs[i];
+    spill_dirs.push_back(staging + "/.tmp-" + std::to_string(::getpid()) + "-spill-" + std::to_string(i));
+    s = MakeDirs(spill_dirs.back());
+    if (!s.ok()) break;
+    auto spill = EventSpill::Create(spill_dirs.back());
+    if (!spill.ok()) { s = spill.status(); break; }
+    spills.push_back(std::move(*spill));
     auto l = std::make_unique<FeedLoader>(d, opt);
-    s = l->Load();
+    s = l->Load(spills.back().get());
     if (!s.ok()) break;
     l->ReleaseRecordsFile();  // its pages would otherwise stay resident until the commit
     std::string signature;
@@ -803,9 +873,12 @@ Result<std::vector<IngestReport>> Ingest(Catalog& cat, const std::vector<std::st
     // Written while the next feed loads; then its events are freed, so memory holds at most the
     // batch being written and the one being loaded, not every feed's.
     FeedLoader* loader = l.get();
-    writers.emplace_back([loader, tmp, out = &written[i]] {
-      *out = WriteStagedBatch(loader->batch(), tmp + "/batch.bin");
+    writers.emplace_back([loader, tmp, spill = &spills.back(), spill_dir = spill_dirs.back(), out = &written[i]] {
+      *out = WriteStagedBatch(loader->batch(), spill->get(), tmp + "/batch.bin");
       loader->ReleaseBatch();
+      spill->reset();
+      Status gone = RemoveAll(spill_dir);
+      if (out->ok() && !gone.ok()) *out = gone;
     });
     loaders.push_back(std::move(l));
     signatures.push_back(signature);

@@ -37,6 +37,26 @@ enum ColumnEncoding : uint8_t { kPlain = 0, kSparse = 1, kNarrow = 2, kOffset = 
 template <typename T>
 bool SameBits(const T& a, const T& b) { return std::memcmp(&a, &b, sizeof(T)) == 0; }
 
+// What choosing a column's encoding needs: its length, how many values are not the default,
+// and (integral columns) the smallest and largest value.
+template <typename T>
+struct ColumnStats {
+  uint64_t n = 0, k = 0;
+  T lo{}, hi{};
+  void Add(const T* p, size_t m, T none) {
+    for (size_t j = 0; j < m; ++j) {
+      const T& x = p[j];
+      k += !SameBits(x, none);
+      if constexpr (std::is_integral_v<T>) {
+        if (n + j == 0) lo = hi = x;
+        lo = std::min(lo, x);
+        hi = std::max(hi, x);
+      }
+    }
+    n += m;
+  }
+};
+
 // Writes straight to the file (buffered) while hashing; large arrays are not copied twice.
 class Writer {
  public:
@@ -62,20 +82,21 @@ class Writer {
   void Encoded(const StagedBatch& b, std::vector<T> StagedEvents::*col, T none) {
     std::vector<const std::vector<T>*> parts{&(b.events.*col)};
     for (auto& p : b.parts) parts.push_back(&(p.*col));
-    uint64_t n = 0, k = 0;
-    T lo{}, hi{};
-    bool first = true;
-    for (auto* v : parts) {
-      n += v->size();
-      for (const T& x : *v) {
-        k += !SameBits(x, none);
-        if constexpr (std::is_integral_v<T>) {
-          if (first) { lo = hi = x; first = false; }
-          lo = std::min(lo, x);
-          hi = std::max(hi, x);
-        }
-      }
-    }
+    auto for_each = [&](auto&& fn) -> Status {
+      for (auto* v : parts) fn(v->data(), v->size());
+      return Status::OK();
+    };
+    ColumnStats<T> st;
+    (void)for_each([&](const T* p, size_t m) { st.Add(p, m, none); });
+    Encoded(st, none, for_each);
+  }
+  // One column from its statistics and a source that calls fn(const T* values, size_t count)
+  // for each piece of it in order (and returns a Status): each piece is visited once per pass,
+  // two passes for a sparse column, one otherwise.
+  template <typename T, typename ForEach>
+  void Encoded(const ColumnStats<T>& st, T none, ForEach&& for_each) {
+    const uint64_t n = st.n, k = st.k;
+    const T lo = st.lo, hi = st.hi;
     uint64_t best = n * sizeof(T);
     ColumnEncoding enc = kPlain;
     const uint64_t sparse = sizeof(T) + 8 + (n + 7) / 8 + k * sizeof(T);
@@ -96,54 +117,59 @@ class Writer {
     std::vector<uint8_t> buf(kBuf + 16);
     size_t at = 0;
     auto flush = [&] { Raw(buf.data(), at); at = 0; };
+    auto pass = [&](auto&& fn) {
+      if (!s_.ok()) return;
+      Status s = for_each(fn);
+      if (s_.ok() && !s.ok()) s_ = s;
+    };
     switch (enc) {
       case kPlain:
-        for (auto* v : parts) Raw(v->data(), v->size() * sizeof(T));
+        pass([&](const T* p, size_t m) { Raw(p, m * sizeof(T)); });
         return;
       case kSparse: {
         Put<T>(none);
         Put<uint64_t>(k);
         std::vector<uint8_t> bits((n + 7) / 8, 0);
         uint64_t i = 0;
-        for (auto* v : parts) {
-          for (const T& x : *v) {
-            if (!SameBits(x, none)) bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
-            ++i;
+        pass([&](const T* p, size_t m) {
+          for (size_t j = 0; j < m; ++j, ++i) {
+            if (!SameBits(p[j], none)) bits[i >> 3] |= static_cast<uint8_t>(1u << (i & 7));
           }
-        }
+        });
+        if (i != n && s_.ok()) s_ = Status::Internal("staged column changed while being written");
         Raw(bits.data(), bits.size());
-        for (auto* v : parts) {
-          for (const T& x : *v) {
-            if (SameBits(x, none)) continue;
-            std::memcpy(buf.data() + at, &x, sizeof(T));
+        pass([&](const T* p, size_t m) {
+          for (size_t j = 0; j < m; ++j) {
+            if (SameBits(p[j], none)) continue;
+            std::memcpy(buf.data() + at, &p[j], sizeof(T));
             at += sizeof(T);
             if (at >= kBuf) flush();
           }
-        }
+        });
         flush();
         return;
       }
       case kNarrow:
-        for (auto* v : parts) {
-          for (const T& x : *v) {
-            const uint16_t y = static_cast<uint16_t>(x);
+        pass([&](const T* p, size_t m) {
+          for (size_t j = 0; j < m; ++j) {
+            const uint16_t y = static_cast<uint16_t>(p[j]);
             std::memcpy(buf.data() + at, &y, 2);
             at += 2;
             if (at >= kBuf) flush();
           }
-        }
+        });
         flush();
         return;
       case kOffset:
         Put<T>(lo);
-        for (auto* v : parts) {
-          for (const T& x : *v) {
-            const uint32_t y = static_cast<uint32_t>(static_cast<uint64_t>(x) - static_cast<uint64_t>(lo));
+        pass([&](const T* p, size_t m) {
+          for (size_t j = 0; j < m; ++j) {
+            const uint32_t y = static_cast<uint32_t>(static_cast<uint64_t>(p[j]) - static_cast<uint64_t>(lo));
             std::memcpy(buf.data() + at, &y, 4);
             at += 4;
             if (at >= kBuf) flush();
           }
-        }
+        });
         flush();
         return;
     }
@@ -318,9 +344,9 @@ class Reader {
 
 }  // namespace
 
-Status WriteStagedBatch(const StagedBatch& b, const std::string& path) {
-  ARK_ASSIGN_OR_RETURN(AppendFile f, AppendFile::Open(path, true));
-  Writer w(&f);
+namespace {
+
+void WriteHeader(Writer& w, const StagedBatch& b) {
   w.Raw(kMagic, 8);
   w.Str(b.feed);
   w.Str(b.key_fingerprint);
@@ -332,6 +358,128 @@ Status WriteStagedBatch(const StagedBatch& b, const std::string& path) {
   w.Strs(b.encounters);
   w.Vec(b.optouts);
   w.Str(b.optout_kind);
+}
+
+Status WriteTrailer(Writer& w, AppendFile& f, const StagedBatch& b) {
+  w.Str(b.encoding_version);
+  w.Vec(b.encodings);
+  ARK_RETURN_IF_ERROR(w.Finish());
+  ARK_RETURN_IF_ERROR(f.Sync());
+  return f.Close();
+}
+
+constexpr size_t kSpillPiece = size_t{1} << 20;  // bytes per pread when reading a spilled column
+
+// One spilled column: raw values appended to a file, counted on the way.
+template <typename T>
+struct SpillColumn {
+  std::string path;
+  AppendFile out;
+  ColumnStats<T> stats;
+  T none;
+
+  Status Append(const std::vector<T>& v) {
+    stats.Add(v.data(), v.size(), none);
+    return out.Append(std::string_view(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)));
+  }
+  // Calls fn(values, count) for each piece of the column in order, read into *buf.
+  template <typename Fn>
+  Status ForEach(std::vector<T>* buf, Fn&& fn) {
+    ARK_RETURN_IF_ERROR(out.Flush());
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Status::IOError(path + ": open: " + std::strerror(errno));
+    const uint64_t per = kSpillPiece / sizeof(T);
+    buf->resize(per);
+    Status s;
+    for (uint64_t i = 0; i < stats.n && s.ok(); i += per) {
+      const uint64_t m = std::min(per, stats.n - i);
+      char* p = reinterpret_cast<char*>(buf->data());
+      uint64_t left = m * sizeof(T), off = i * sizeof(T);
+      while (left > 0) {
+        const ssize_t got = ::pread(fd, p, left, static_cast<off_t>(off));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+          s = got < 0 ? Status::IOError(path + ": read: " + std::strerror(errno))
+                      : Status::IOError(path + ": spilled column shorter than written");
+          break;
+        }
+        p += got;
+        off += static_cast<uint64_t>(got);
+        left -= static_cast<uint64_t>(got);
+      }
+      if (s.ok()) fn(buf->data(), m);
+    }
+    ::close(fd);
+    return s;
+  }
+};
+
+}  // namespace
+
+struct EventSpill::Impl {
+  SpillColumn<uint32_t> record, code, unit, encounter;
+  SpillColumn<int64_t> time, end;
+  SpillColumn<double> value;
+  SpillColumn<uint8_t> encodings;  // PPRL encoding bytes (its stats are not used)
+  std::vector<uint8_t> u8;
+  std::vector<uint32_t> u32;  // read buffers, one per value type, reused column after column
+  std::vector<int64_t> i64;
+  std::vector<double> f64;
+};
+
+Result<std::unique_ptr<EventSpill>> EventSpill::Create(const std::string& dir) {
+  std::unique_ptr<EventSpill> sp(new EventSpill());
+  sp->impl_ = std::make_unique<Impl>();
+  Impl& m = *sp->impl_;
+  auto open = [&](auto& c, const char* name, auto none) -> Status {
+    c.path = dir + "/" + name;
+    c.none = none;
+    ARK_ASSIGN_OR_RETURN(c.out, AppendFile::Open(c.path, true));
+    return Status::OK();
+  };
+  ARK_RETURN_IF_ERROR(open(m.record, "record.col", uint32_t{0}));
+  ARK_RETURN_IF_ERROR(open(m.time, "time.col", int64_t{kNoTime}));
+  ARK_RETURN_IF_ERROR(open(m.end, "end.col", int64_t{kNoTime}));
+  ARK_RETURN_IF_ERROR(open(m.code, "code.col", uint32_t{0}));
+  ARK_RETURN_IF_ERROR(open(m.unit, "unit.col", uint32_t{0}));
+  ARK_RETURN_IF_ERROR(open(m.encounter, "encounter.col", uint32_t{0}));
+  ARK_RETURN_IF_ERROR(open(m.value, "value.col", double{kNoValue}));
+  ARK_RETURN_IF_ERROR(open(m.encodings, "encodings.bin", uint8_t{0}));
+  return sp;
+}
+
+EventSpill::~EventSpill() = default;
+
+uint64_t EventSpill::size() const { return impl_->record.stats.n; }
+
+uint64_t EventSpill::encodings_size() const { return impl_->encodings.stats.n; }
+
+Status EventSpill::AppendEncodings(const std::vector<uint8_t>& bytes) {
+  SpillColumn<uint8_t>& c = impl_->encodings;
+  c.stats.n += bytes.size();
+  return c.out.Append(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+Status EventSpill::Append(const StagedEvents& e) {
+  const size_t n = e.size();
+  if (e.time.size() != n || e.end.size() != n || e.code.size() != n || e.unit.size() != n ||
+      e.encounter.size() != n || e.value.size() != n) {
+    return Status::InvalidArgument("event columns of different lengths");
+  }
+  Impl& m = *impl_;
+  ARK_RETURN_IF_ERROR(m.record.Append(e.record));
+  ARK_RETURN_IF_ERROR(m.time.Append(e.time));
+  ARK_RETURN_IF_ERROR(m.end.Append(e.end));
+  ARK_RETURN_IF_ERROR(m.code.Append(e.code));
+  ARK_RETURN_IF_ERROR(m.unit.Append(e.unit));
+  ARK_RETURN_IF_ERROR(m.encounter.Append(e.encounter));
+  return m.value.Append(e.value);
+}
+
+Status WriteStagedBatch(const StagedBatch& b, const std::string& path) {
+  ARK_ASSIGN_OR_RETURN(AppendFile f, AppendFile::Open(path, true));
+  Writer w(&f);
+  WriteHeader(w, b);
   w.Encoded<uint32_t>(b, &StagedEvents::record, 0);
   w.Encoded<int64_t>(b, &StagedEvents::time, kNoTime);
   w.Encoded<int64_t>(b, &StagedEvents::end, kNoTime);
@@ -339,8 +487,33 @@ Status WriteStagedBatch(const StagedBatch& b, const std::string& path) {
   w.Encoded<uint32_t>(b, &StagedEvents::unit, 0);
   w.Encoded<uint32_t>(b, &StagedEvents::encounter, 0);
   w.Encoded<double>(b, &StagedEvents::value, kNoValue);
+  return WriteTrailer(w, f, b);
+}
+
+Status WriteStagedBatch(const StagedBatch& b, EventSpill* spill, const std::string& path) {
+  if (b.events.size() != 0 || !b.parts.empty()) {
+    return Status::InvalidArgument(path + ": events both in the batch and spilled");
+  }
+  EventSpill::Impl& m = *spill->impl_;
+  ARK_ASSIGN_OR_RETURN(AppendFile f, AppendFile::Open(path, true));
+  Writer w(&f);
+  WriteHeader(w, b);
+  auto column = [&](auto& c, auto* buf) {
+    w.Encoded(c.stats, c.none, [&](auto&& fn) { return c.ForEach(buf, fn); });
+  };
+  column(m.record, &m.u32);
+  column(m.time, &m.i64);
+  column(m.end, &m.i64);
+  column(m.code, &m.u32);
+  column(m.unit, &m.u32);
+  column(m.encounter, &m.u32);
+  column(m.value, &m.f64);
+  if (m.encodings.stats.n == 0) return WriteTrailer(w, f, b);
+  if (!b.encodings.empty()) return Status::InvalidArgument(path + ": encodings both in the batch and spilled");
+  // As Writer::Vec would write them: the count, then the bytes.
   w.Str(b.encoding_version);
-  w.Vec(b.encodings);
+  w.Put<uint64_t>(m.encodings.stats.n);
+  ARK_RETURN_IF_ERROR(m.encodings.ForEach(&m.u8, [&](const uint8_t* p, size_t n) { w.Raw(p, n); }));
   ARK_RETURN_IF_ERROR(w.Finish());
   ARK_RETURN_IF_ERROR(f.Sync());
   return f.Close();

@@ -65,6 +65,39 @@ struct StagedBatch {
 
 // Writes `b` (its `events` followed by its `parts`) and fsyncs the file.
 Status WriteStagedBatch(const StagedBatch& b, const std::string& path);
+
+// A batch's events spilled to disk as they are parsed (what `ark ingest` does), so that memory
+// holds the chunk being appended, not the batch: one file of raw values per column under a
+// directory the caller owns (and removes), with what WriteStagedBatch needs to choose each
+// column's encoding counted on the way. Not thread-safe; not a durable format (never fsynced).
+class EventSpill {
+ public:
+  // Creates the column files in `dir` (which must exist).
+  static Result<std::unique_ptr<EventSpill>> Create(const std::string& dir);
+  ~EventSpill();
+  EventSpill(const EventSpill&) = delete;
+  EventSpill& operator=(const EventSpill&) = delete;
+
+  // Appends e's events after those appended before.
+  Status Append(const StagedEvents& e);
+  uint64_t size() const;
+  // Appends PPRL encoding bytes (StagedBatch::encodings) after those appended before.
+  Status AppendEncodings(const std::vector<uint8_t>& bytes);
+  uint64_t encodings_size() const;
+
+  struct Impl;  // staging.cc
+
+ private:
+  EventSpill() = default;
+  friend Status WriteStagedBatch(const StagedBatch& b, EventSpill* spill, const std::string& path);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Writes `b` with the spilled events in place of b.events / b.parts (which must be empty), and
+// the spilled encodings, if any, in place of b.encodings (which must then be empty),
+// reading each column back in fixed-size pieces through one reused buffer: byte for byte the
+// file WriteStagedBatch(b') writes for a b' holding those events. Fsyncs the file.
+Status WriteStagedBatch(const StagedBatch& b, EventSpill* spill, const std::string& path);
 // With `with_events` false, the events are skipped (cheaper for linkage); with
 // `with_encodings` false, the PPRL encodings (cheaper for building timelines).
 Result<StagedBatch> ReadStagedBatch(const std::string& path, bool with_events = true, bool with_encodings = true);
