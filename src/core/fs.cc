@@ -53,6 +53,30 @@ Result<std::string> ReadFile(const std::string& path) {
   return out;
 }
 
+Result<size_t> PreadFull(int fd, uint64_t offset, void* dst, size_t n, const std::string& path) {
+  char* p = static_cast<char*>(dst);
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t got = ::pread(fd, p + done, n - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return Status::IOError(path + ": read: " + std::strerror(errno));
+    if (got == 0) break;
+    done += static_cast<size_t>(got);
+  }
+  return done;
+}
+
+Status PwriteFull(int fd, uint64_t offset, const void* src, size_t n, const std::string& path) {
+  const char* p = static_cast<const char*>(src);
+  for (size_t done = 0; done < n;) {
+    const ssize_t got = ::pwrite(fd, p + done, n - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return Status::IOError(path + ": write: " + std::strerror(errno));
+    done += static_cast<size_t>(got);
+  }
+  return Status::OK();
+}
+
 Status FsyncPath(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Errno("open", path);

@@ -27,6 +27,13 @@ Status PublishDir(const std::string& tmp, const std::string& final_path);
 Status RemoveAll(const std::string& path);
 // Sum of file sizes below `path` (0 if it does not exist).
 uint64_t DiskUsage(const std::string& path);
+// Reads up to `n` bytes at `offset` of the open file `fd` into `dst`, going on after short reads
+// and EINTR: the number read, fewer than `n` only where the file ends. IOError naming `path` on a
+// read error.
+Result<size_t> PreadFull(int fd, uint64_t offset, void* dst, size_t n, const std::string& path);
+// Writes all `n` bytes of `src` at `offset` of `fd`, going on after short writes and EINTR.
+// IOError naming `path`.
+Status PwriteFull(int fd, uint64_t offset, const void* src, size_t n, const std::string& path);
 
 // A read-only memory map of a whole file. Movable, not copyable. An empty file maps to size 0.
 class MappedFile {

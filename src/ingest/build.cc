@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "core/event.h"
+#include "core/fs.h"
 #include "ingest/staging.h"
 #include "catalog/person_key_files.h"
 #include "store/parallel.h"
@@ -145,28 +146,10 @@ class RunFile {
     }
     return Status::OK();
   }
-  Status Write(uint64_t offset, const char* p, size_t n) const {
-    while (n > 0) {
-      const ssize_t got = ::pwrite(fd_, p, n, static_cast<off_t>(offset));
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) return Status::IOError(path_ + ": write: " + std::strerror(errno));
-      p += got;
-      offset += static_cast<uint64_t>(got);
-      n -= static_cast<size_t>(got);
-    }
-    return Status::OK();
-  }
+  Status Write(uint64_t offset, const char* p, size_t n) const { return PwriteFull(fd_, offset, p, n, path_); }
   Status Read(uint64_t offset, char* p, size_t n) const {
-    while (n > 0) {
-      const ssize_t got = ::pread(fd_, p, n, static_cast<off_t>(offset));
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) return Status::IOError(path_ + ": read: " + std::strerror(errno));
-      if (got == 0) return Status::IOError(path_ + ": short read");
-      p += got;
-      offset += static_cast<uint64_t>(got);
-      n -= static_cast<size_t>(got);
-    }
-    return Status::OK();
+    ARK_ASSIGN_OR_RETURN(size_t got, PreadFull(fd_, offset, p, n, path_));
+    return got < n ? Status::IOError(path_ + ": short read") : Status::OK();
   }
 
  private:

@@ -20,6 +20,7 @@
 #include "privacy/custodian_key.h"
 #include "ingest/staging_guard.h"
 #include "privacy/bloom.h"
+#include "store/parallel.h"
 
 namespace ark {
 namespace {
@@ -485,16 +486,10 @@ class FeedLoader {
       const size_t c1 = std::min(chunks.size(), c0 + wave);
       const std::vector<Piece> ps = Wave(f, chunks, c0, c1, &line);
       std::vector<RecordChunk> outs(c1 - c0);
-      std::atomic<size_t> next{0};
-      auto work = [&] {
-        for (size_t c; (c = next++) < ps.size();) {
-          outs[c].error = RecordsChunk(f, ps[c].text, ps[c].first_line, c_clk, c_pprl, &outs[c]);
-        }
-      };
-      std::vector<std::thread> pool;
-      for (size_t t = 1; t < c1 - c0; ++t) pool.emplace_back(work);
-      work();
-      for (auto& t : pool) t.join();
+      (void)store::ParallelFor(ps.size(), opt_.threads, [&](size_t c, int) {
+        outs[c].error = RecordsChunk(f, ps[c].text, ps[c].first_line, c_clk, c_pprl, &outs[c]);
+        return Status::OK();  // each piece's error is kept, and the first in file order returned
+      });
       for (auto& o : outs) if (!o.error.ok()) return o.error;
       for (auto& o : outs) {
         for (size_t i = 0; i < o.records.size(); ++i) {
@@ -681,16 +676,10 @@ class FeedLoader {
       const size_t c1 = std::min(chunks.size(), c0 + wave);
       const std::vector<Piece> ps = Wave(f, chunks, c0, c1, &line);
       std::vector<ChunkOut> outs(c1 - c0);
-      std::atomic<size_t> next{0};
-      auto work = [&] {
-        for (size_t c; (c = next++) < ps.size();) {
-          ParseChunk(f, ps[c].text, ps[c].first_line, ps[c].lines, maps, spec_.events.size(), nrec, quarantine, &outs[c]);
-        }
-      };
-      std::vector<std::thread> pool;
-      for (size_t t = 1; t < c1 - c0; ++t) pool.emplace_back(work);
-      work();
-      for (auto& t : pool) t.join();
+      (void)store::ParallelFor(ps.size(), opt_.threads, [&](size_t c, int) {
+        ParseChunk(f, ps[c].text, ps[c].first_line, ps[c].lines, maps, spec_.events.size(), nrec, quarantine, &outs[c]);
+        return Status::OK();  // each chunk's error is kept in outs[c]
+      });
       for (auto& o : outs) if (!o.error.ok()) return o.error;
       // Merge chunk dictionaries into the batch's.
       for (auto& o : outs) {

@@ -393,20 +393,9 @@ struct SpillColumn {
     Status s;
     for (uint64_t i = 0; i < stats.n && s.ok(); i += per) {
       const uint64_t m = std::min(per, stats.n - i);
-      char* p = reinterpret_cast<char*>(buf->data());
-      uint64_t left = m * sizeof(T), off = i * sizeof(T);
-      while (left > 0) {
-        const ssize_t got = ::pread(fd, p, left, static_cast<off_t>(off));
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) {
-          s = got < 0 ? Status::IOError(path + ": read: " + std::strerror(errno))
-                      : Status::IOError(path + ": spilled column shorter than written");
-          break;
-        }
-        p += got;
-        off += static_cast<uint64_t>(got);
-        left -= static_cast<uint64_t>(got);
-      }
+      auto got = PreadFull(fd, i * sizeof(T), buf->data(), m * sizeof(T), path);
+      if (!got.ok()) s = got.status();
+      else if (*got < m * sizeof(T)) s = Status::IOError(path + ": spilled column shorter than written");
       if (s.ok()) fn(buf->data(), m);
     }
     ::close(fd);
@@ -570,17 +559,8 @@ StagedEventFile::~StagedEventFile() {
 }
 
 Status StagedEventFile::Pread(uint64_t offset, uint64_t n, void* dst) const {
-  char* p = static_cast<char*>(dst);
-  while (n > 0) {
-    const ssize_t got = ::pread(fd_, p, n, static_cast<off_t>(offset));
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return Status::IOError(path_ + ": read: " + std::strerror(errno));
-    if (got == 0) return Status::Corruption(path_ + ": truncated staged batch");
-    p += got;
-    offset += static_cast<uint64_t>(got);
-    n -= static_cast<uint64_t>(got);
-  }
-  return Status::OK();
+  ARK_ASSIGN_OR_RETURN(size_t got, PreadFull(fd_, offset, dst, n, path_));
+  return got < n ? Status::Corruption(path_ + ": truncated staged batch") : Status::OK();
 }
 
 Result<std::unique_ptr<StagedEventFile>> StagedEventFile::Open(const std::string& path, StagedBatch* header) {

@@ -109,16 +109,21 @@ TEST(Staging, WideValuesFallBackToPlainColumns) {
   fs::remove(path);
 }
 
-TEST(Staging, CorruptionIsCaught) {
-  StagedBatch b;
-  b.parts.push_back(MakeEvents(500, 0));
-  const std::string path = TempPath("corrupt.bin");
-  ASSERT_TRUE(WriteStagedBatch(b, path).ok());
+// Damages the file at `path`: one bit of its middle byte flipped.
+void FlipAByteInTheMiddle(const std::string& path) {
   auto text = ReadFile(path);
   ASSERT_TRUE(text.ok());
   std::string t = *text;
   t[t.size() / 2] ^= 0x40;
   ASSERT_TRUE(WriteFileAtomic(path, t).ok());
+}
+
+TEST(Staging, CorruptionIsCaught) {
+  StagedBatch b;
+  b.parts.push_back(MakeEvents(500, 0));
+  const std::string path = TempPath("corrupt.bin");
+  ASSERT_TRUE(WriteStagedBatch(b, path).ok());
+  FlipAByteInTheMiddle(path);
   auto r = ReadStagedBatch(path);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("checksum mismatch"), std::string::npos);
@@ -209,16 +214,12 @@ TEST(Staging, ChunkedReaderChecksTheChecksum) {
   b.parts.push_back(MakeEvents(500, 0));
   const std::string path = TempPath("corrupt_chunks.bin");
   ASSERT_TRUE(WriteStagedBatch(b, path).ok());
-  auto text = ReadFile(path);
-  ASSERT_TRUE(text.ok());
-  std::string t = *text;
-  t[t.size() / 2] ^= 0x40;
-  ASSERT_TRUE(WriteFileAtomic(path, t).ok());
+  FlipAByteInTheMiddle(path);
   StagedBatch header;
   auto f = StagedEventFile::Open(path, &header);
   ASSERT_FALSE(f.ok());
   EXPECT_NE(f.status().message().find("checksum mismatch"), std::string::npos);
-  ASSERT_TRUE(WriteFileAtomic(path, t.substr(0, 10)).ok());
+  ASSERT_TRUE(WriteFileAtomic(path, ReadFile(path)->substr(0, 10)).ok());  // a truncated file
   EXPECT_EQ(StagedEventFile::Open(path, &header).status().code(), StatusCode::kCorruption);
   fs::remove(path);
 }
