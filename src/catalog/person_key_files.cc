@@ -1,8 +1,8 @@
 #include "catalog/person_key_files.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
-#include <unordered_set>
 
 #include "core/fs.h"
 
@@ -35,21 +35,28 @@ Status RecordKeyMoves(Catalog& cat, const std::vector<std::vector<uint32_t>>& ol
                       const std::vector<std::vector<uint32_t>>& new_keys) {
   ARK_RETURN_IF_ERROR(cat.Exec(
       "CREATE TABLE IF NOT EXISTS person_key_moves (old INTEGER PRIMARY KEY, new INTEGER NOT NULL)"));
-  std::unordered_set<uint32_t> in_use;
-  for (const auto& keys : new_keys) in_use.insert(keys.begin(), keys.end());
+  // Keys that records have now, as one bit per key (keys are dense, from 0 to the next person).
+  std::vector<bool> in_use;
+  for (const auto& keys : new_keys) {
+    for (uint32_t k : keys) {
+      if (k >= in_use.size()) in_use.resize(std::max<size_t>(size_t{k} + 1, in_use.size() * 2));
+      in_use[k] = true;
+    }
+  }
+  auto used = [&](uint32_t k) { return k < in_use.size() && in_use[k]; };
   std::map<uint32_t, std::map<uint32_t, uint64_t>> went_to;  // old key -> new key -> records
   for (size_t b = 0; b < old_keys.size() && b < new_keys.size(); ++b) {
     if (old_keys[b].size() != new_keys[b].size()) continue;
     for (size_t i = 0; i < old_keys[b].size(); ++i) {
       const uint32_t was = old_keys[b][i], now = new_keys[b][i];
-      if (was != now && !in_use.count(was)) ++went_to[was][now];
+      if (was != now && !used(was)) ++went_to[was][now];
     }
   }
   ARK_ASSIGN_OR_RETURN(auto del, cat.Prepare("DELETE FROM person_key_moves WHERE old = ?"));
   ARK_ASSIGN_OR_RETURN(auto ins, cat.Prepare("INSERT OR REPLACE INTO person_key_moves(old, new) VALUES (?, ?)"));
   ARK_ASSIGN_OR_RETURN(auto moves, LoadKeyMoves(cat));
   for (const auto& [old, to] : moves) {
-    if (in_use.count(old)) ARK_RETURN_IF_ERROR(del->Bind(1, static_cast<int64_t>(old)).Run());
+    if (used(old)) ARK_RETURN_IF_ERROR(del->Bind(1, static_cast<int64_t>(old)).Run());
   }
   for (const auto& [old, targets] : went_to) {
     uint32_t best = 0;

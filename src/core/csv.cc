@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 #include <unordered_set>
 
@@ -19,6 +20,9 @@ struct PieceScan {
   int64_t lines = 0;
   bool quote = false, ascii = true;
 };
+
+// The most bytes CsvFile::Open scans at once before dropping the pages it read (see Open).
+constexpr size_t kScanWindowBytes = size_t{16} << 20;
 
 PieceScan ScanPiece(std::string_view s) {
   PieceScan r;
@@ -153,8 +157,12 @@ Result<CsvFile> CsvFile::Open(const std::string& path, int threads) {
   CsvFile f;
   f.path_ = path;
   threads = std::max(1, threads);
-  // One thread: map the whole file up front. Several: let the threads fault it in as they scan.
-  ARK_ASSIGN_OR_RETURN(f.map_, MappedFile::Open(path, /*populate=*/threads == 1));
+  // One thread and a small file: map the whole file up front. Otherwise let the scan fault it in
+  // a window at a time (a populated map of a large file would be resident whole).
+  std::error_code size_error;
+  const uintmax_t file_size = std::filesystem::file_size(path, size_error);
+  const bool populate = threads == 1 && !size_error && file_size <= kScanWindowBytes;
+  ARK_ASSIGN_OR_RETURN(f.map_, MappedFile::Open(path, populate));
   const std::string_view whole = f.map_.view();
   if (whole.empty()) return Status::InvalidArgument(path + ": empty file (no header row)");
   // Bad UTF-8 anywhere: the exact position comes from one sequential pass over the whole file,
@@ -180,25 +188,43 @@ Result<CsvFile> CsvFile::Open(const std::string& path, int threads) {
   }
   f.body_ = text.substr(head.size());
   // The body is scanned in pieces on `threads` threads: UTF-8, line ends and quotes at once.
+  // Each piece is scanned in windows of at most about kScanWindowBytes split at line ends (a
+  // line end is never inside a UTF-8 sequence); in a body larger than one window, each window's
+  // pages are dropped once scanned, so that the scan does not leave the whole file resident.
   std::vector<std::string_view> pieces = SplitAtLines(f.body_, threads == 1 ? 1 : threads * 4);
-  std::vector<PieceScan> scans(pieces.size());
-  std::vector<char> utf8_ok(pieces.size(), 1);
+  struct Window {
+    size_t piece;
+    std::string_view text;
+  };
+  std::vector<Window> windows;
+  for (size_t c = 0; c < pieces.size(); ++c) {
+    const int n = static_cast<int>(std::max<size_t>(1, (pieces[c].size() + kScanWindowBytes - 1) / kScanWindowBytes));
+    for (std::string_view w : SplitAtLines(pieces[c], n)) windows.push_back({c, w});
+  }
+  const bool drop = f.body_.size() > kScanWindowBytes;
+  std::vector<PieceScan> window_scans(windows.size());
+  std::vector<char> utf8_ok(windows.size(), 1);
   std::atomic<size_t> next{0};
   auto work = [&] {
-    for (size_t c; (c = next++) < pieces.size();) {
-      scans[c] = ScanPiece(pieces[c]);
-      if (!scans[c].ascii) utf8_ok[c] = ValidateUtf8(pieces[c]).ok();
+    for (size_t w; (w = next++) < windows.size();) {
+      window_scans[w] = ScanPiece(windows[w].text);
+      if (!window_scans[w].ascii) utf8_ok[w] = ValidateUtf8(windows[w].text).ok();
+      if (drop) MappedFile::DropPages(windows[w].text);
     }
   };
   std::vector<std::thread> pool;
-  for (int t = 1; t < threads && pieces.size() > 1; ++t) pool.emplace_back(work);
+  for (int t = 1; t < threads && windows.size() > 1; ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
+  std::vector<PieceScan> scans(pieces.size());
   int64_t lines = 0;
-  for (size_t c = 0; c < pieces.size(); ++c) {
-    if (!utf8_ok[c]) return bad_utf8();
-    f.has_quotes_ |= scans[c].quote;
-    lines += scans[c].lines;
+  for (size_t w = 0; w < windows.size(); ++w) {
+    if (!utf8_ok[w]) return bad_utf8();
+    PieceScan& sc = scans[windows[w].piece];
+    sc.lines += window_scans[w].lines;
+    sc.quote |= window_scans[w].quote;
+    f.has_quotes_ |= window_scans[w].quote;
+    lines += window_scans[w].lines;
   }
   if (f.has_quotes_ || pieces.empty()) {
     f.chunks_.assign(1, f.body_);

@@ -119,6 +119,41 @@ TEST(Csv, OpenWithThreadsSplitsIntoChunksOnTheRightLines) {
     ASSERT_FALSE(b.ok());
     EXPECT_NE(b.status().message().find("line 4323, byte 3: not valid UTF-8"), std::string::npos) << b.status().message();
   }
+  // A body larger than one scan window (16 MiB), scanned a window at a time with each
+  // window's pages dropped: the same chunks, line counts and rows, and bad UTF-8 in a late
+  // window is still found at its line.
+  std::string big = "id,name\n";
+  const int big_rows = 1'200'000;  // about 20 MiB
+  for (int i = 0; i < big_rows; ++i) big += std::to_string(i) + ",name" + std::to_string(i % 97) + "\xC3\xA9\n";
+  write(big);
+  for (int threads : {1, 2}) {
+    auto f = CsvFile::Open(path, threads);
+    ASSERT_TRUE(f.ok()) << f.status().ToString();
+    ASSERT_GT(f->body().size(), size_t{16} << 20);
+    EXPECT_EQ(f->chunks().size(), threads == 1 ? 1u : static_cast<size_t>(threads) * 4);
+    EXPECT_FALSE(f->has_quotes());
+    int64_t lines = 0;
+    for (size_t c = 0; c < f->chunks().size(); ++c) {
+      EXPECT_EQ(f->chunk_first_lines()[c], 2 + lines);
+      EXPECT_EQ(f->chunk_line_counts()[c], CountLines(f->chunks()[c]));
+      lines += f->chunk_line_counts()[c];
+    }
+    EXPECT_EQ(lines, big_rows);
+    int64_t rows = 0;
+    ASSERT_TRUE(f->ForEachRow([&](int64_t line, const std::vector<std::string_view>& row) {
+      EXPECT_EQ(line, rows + 2);
+      ++rows;
+      return Status::OK();
+    }).ok());
+    EXPECT_EQ(rows, big_rows);
+  }
+  big.insert(big.find("\n1100000,") + 5, "\xC3");  // a cut UTF-8 sequence on line 1,100,002
+  write(big);
+  for (int threads : {1, 2}) {
+    auto b = CsvFile::Open(path, threads);
+    ASSERT_FALSE(b.ok());
+    EXPECT_NE(b.status().message().find("line 1100002"), std::string::npos) << b.status().message();
+  }
   // Header only: one empty chunk.
   write("id,name\n");
   auto h = CsvFile::Open(path, 2);

@@ -199,6 +199,13 @@ Result<MappedFile> MappedFile::Open(const std::string& path, bool populate) {
   return m;
 }
 
+void MappedFile::DropPages(std::string_view text) {
+  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t lo = (reinterpret_cast<uintptr_t>(text.data()) + page - 1) & ~(page - 1);
+  const uintptr_t hi = (reinterpret_cast<uintptr_t>(text.data()) + text.size()) & ~(page - 1);
+  if (hi > lo) (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
+}
+
 AppendFile::~AppendFile() { (void)Close(); }
 
 AppendFile& AppendFile::operator=(AppendFile&& o) noexcept {

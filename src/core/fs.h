@@ -53,6 +53,11 @@ class MappedFile {
   size_t size() const { return size_; }
   std::string_view view() const { return {data_, size_}; }
 
+  // Drops the whole pages inside `text` (a view into a read-only map such as this one) from the
+  // process's resident memory, keeping the mapping: a later read faults them in again from the
+  // file. For text read once, so that what is resident does not grow with the file.
+  static void DropPages(std::string_view text);
+
  private:
   const char* data_ = nullptr;
   size_t size_ = 0;

@@ -1,6 +1,5 @@
 #include "ingest/ingest.h"
 
-#include <sys/mman.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -135,16 +134,6 @@ uint32_t EncounterId(ChunkOut* out, std::string_view s) {
   }
   const uint32_t id = LocalId(out->encounters, out->encounter_list, s);
   return id == kBadText ? kBadText : kInternedEncounter | id;
-}
-
-// Drops the pages of `text` (a view into a read-only file mapping) from this process's memory
-// once parsed: they would otherwise stay resident until the file is unmapped. Only whole pages
-// inside `text` are dropped; a later read would fault them in again from the file.
-void DropPages(std::string_view text) {
-  const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const uintptr_t lo = (reinterpret_cast<uintptr_t>(text.data()) + page - 1) & ~(page - 1);
-  const uintptr_t hi = (reinterpret_cast<uintptr_t>(text.data()) + text.size()) & ~(page - 1);
-  if (hi > lo) (void)::madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_DONTNEED);
 }
 
 // A CSV file's text in pieces of about kPieceBytes, split at line ends inside each of its
@@ -349,7 +338,8 @@ class FeedLoader {
  public:
   FeedLoader(std::string dir, const IngestOptions& o) : dir_(std::move(dir)), opt_(o) {}
 
-  // Events go to `spill` as chunks are parsed (it outlives the loader's use of it).
+  // Records, encodings and events go to `spill` as chunks are parsed (it outlives the loader's
+  // use of it).
   Status Load(EventSpill* spill) {
     spill_ = spill;
     ARK_ASSIGN_OR_RETURN(std::string mtext, ReadFile(dir_ + "/manifest.json"));
@@ -400,8 +390,8 @@ class FeedLoader {
  private:
   Status LoadAll(const Json& m) {
     ARK_RETURN_IF_ERROR(Records());
-    if (m.contains("records") && m["records"].get<uint64_t>() != b_.records.size()) {
-      return Status::InvalidArgument(dir_ + "/records.csv: " + std::to_string(b_.records.size()) +
+    if (m.contains("records") && m["records"].get<uint64_t>() != records_) {
+      return Status::InvalidArgument(dir_ + "/records.csv: " + std::to_string(records_) +
                                      " records but the manifest says " + m["records"].dump() + " (truncated file?)");
     }
     ARK_RETURN_IF_ERROR(DeclaredOptOuts(m));
@@ -413,7 +403,7 @@ class FeedLoader {
     ARK_RETURN_IF_ERROR(CheckRowCounts(m));
     records_file_.reset();  // unmap: the batch holds what is needed
     content_hash_ = XXH3_64bits_digest(hash_);
-    report_.records = b_.records.size();
+    report_.records = records_;
     report_.events = events_;
     report_.optouts = b_.optouts.size();
     return Status::OK();
@@ -466,7 +456,6 @@ class FeedLoader {
   Status Records() {
     ARK_ASSIGN_OR_RETURN(records_file_, CsvFile::Open(dir_ + "/" + kRecordsFile, opt_.threads));
     const CsvFile& f = *records_file_;
-    XXH3_64bits_update(hash_, f.body().data(), f.body().size());
     for (size_t i = 0; i < RecordColumns().size(); ++i) {
       if (i >= f.header().size() || f.header()[i] != RecordColumns()[i]) {
         return f.Error(1, "expected column " + std::to_string(i + 1) + " to be '" + RecordColumns()[i] + "'");
@@ -476,11 +465,13 @@ class FeedLoader {
     const int c_clk = f.ColumnIndex("clk"), c_pprl = f.ColumnIndex("pprl");
     if ((c_clk < 0) != (c_pprl < 0)) return f.Error(1, "columns 'clk' and 'pprl' come together");
     if (c_clk >= 0) b_.encoding_version = kEncodingVersion;
-    // A wave of pieces at a time (one a thread), merged in file order; the PPRL encodings go to
-    // the spill (written at the end of batch.bin), and the wave's pages are dropped.
+    // A wave of pieces at a time (one a thread), merged in file order; the records and the PPRL
+    // encodings go to the spill (read back into batch.bin when it is written), and the wave's
+    // pages are dropped.
     const std::vector<std::string_view> chunks = SplitPieces(f);
     int64_t line = f.body_first_line();
     Interner areas(&b_.areas), practices(&b_.practices);
+    std::vector<StagedRecord> merged;  // one piece's records, as they go to the spill
     const size_t wave = static_cast<size_t>(std::max(1, opt_.threads));
     for (size_t c0 = 0; c0 < chunks.size(); c0 += wave) {
       const size_t c1 = std::min(chunks.size(), c0 + wave);
@@ -492,19 +483,25 @@ class FeedLoader {
       });
       for (auto& o : outs) if (!o.error.ok()) return o.error;
       for (auto& o : outs) {
+        merged.clear();
         for (size_t i = 0; i < o.records.size(); ++i) {
-          if (o.numbers[i] != b_.records.size() + 1) return f.Error(o.lines[i], "record", "records must be numbered 1, 2, 3, ...");
+          if (o.numbers[i] != records_ + 1) return f.Error(o.lines[i], "record", "records must be numbered 1, 2, 3, ...");
           StagedRecord r = o.records[i];
           r.lsoa = areas.Id(o.lsoa[i]);
           r.practice = practices.Id(o.practice[i]);
-          b_.records.push_back(r);
+          merged.push_back(r);
+          ++records_;
         }
+        ARK_RETURN_IF_ERROR(spill_->AppendRecords(merged));
         ARK_RETURN_IF_ERROR(spill_->AppendEncodings(o.encodings));
       }
       outs.clear();  // nothing points into these chunks' text any more
-      for (size_t c = c0; c < c1; ++c) DropPages(chunks[c]);
+      for (size_t c = c0; c < c1; ++c) {  // the content hash, piece by piece (see Events)
+        XXH3_64bits_update(hash_, chunks[c].data(), chunks[c].size());
+        MappedFile::DropPages(chunks[c]);
+      }
     }
-    report_.rows[kRecordsFile] = b_.records.size();
+    report_.rows[kRecordsFile] = records_;
     return Status::OK();
   }
 
@@ -638,7 +635,9 @@ class FeedLoader {
       ARK_ASSIGN_OR_RETURN(opened, CsvFile::Open(dir_ + "/" + file, opt_.threads));
     }
     const CsvFile& f = opened ? *opened : *records_file_;
-    if (file != kRecordsFile) XXH3_64bits_update(hash_, f.body().data(), f.body().size());
+    // The content hash takes the file's body piece by piece as each wave is merged (the pieces
+    // cover the body in order), not in a pass of its own that would fault in the whole file.
+    const bool hashed = file != kRecordsFile;
     std::vector<BoundMapping> maps;
     for (size_t i : idx) {
       const EventSpec& s = spec_.events[i];
@@ -662,7 +661,7 @@ class FeedLoader {
     // Pieces split at line ends (one when quoted fields could hold line breaks).
     const std::vector<std::string_view> chunks = SplitPieces(f);
     int64_t line = f.body_first_line();
-    const uint32_t nrec = static_cast<uint32_t>(b_.records.size());
+    const uint32_t nrec = static_cast<uint32_t>(records_);
     const bool quarantine = !opt_.quarantine_dir.empty();
     Interner codes(&b_.codes), units(&b_.units), encs(&b_.encounters);
     std::vector<uint32_t> const_units;  // per mapping: the spec's constant unit, if any
@@ -699,7 +698,10 @@ class FeedLoader {
         rejects.insert(rejects.end(), o.rejects.begin(), o.rejects.end());
       }
       outs.clear();  // nothing points into these chunks' text any more
-      for (size_t c = c0; c < c1; ++c) DropPages(chunks[c]);
+      for (size_t c = c0; c < c1; ++c) {
+        if (hashed) XXH3_64bits_update(hash_, chunks[c].data(), chunks[c].size());
+        MappedFile::DropPages(chunks[c]);
+      }
     }
     report_.rows[file] = rows;
     if (!rejects.empty()) ARK_RETURN_IF_ERROR(Quarantine(file, rejects));
@@ -749,6 +751,7 @@ class FeedLoader {
   EventSpill* spill_ = nullptr;
   uint64_t content_hash_ = 0;
   uint64_t events_ = 0;
+  uint64_t records_ = 0;  // records read (they go to the spill, not to b_.records)
 };
 
 // Signed custodian manifests (privacy/custodian_key.h). A custodian whose key the Ark registered

@@ -3,12 +3,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <thread>
 #include <unordered_map>
 
 #include "core/csv.h"
@@ -16,6 +13,7 @@
 #include "core/time.h"
 #include "privacy/bloom.h"
 #include "privacy/nhs_number.h"
+#include "store/parallel.h"
 
 namespace ark {
 namespace {
@@ -37,18 +35,6 @@ Status WriteOut(const std::string& dir, const std::string& name, const std::stri
   ARK_ASSIGN_OR_RETURN(AppendFile f, AppendFile::Open(dir + "/" + name, true));
   ARK_RETURN_IF_ERROR(f.Append(text));
   return f.Sync();
-}
-
-// Runs fn(0), ..., fn(n - 1) on `threads` threads (the calling one included).
-void ParallelFor(size_t n, int threads, const std::function<void(size_t)>& fn) {
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next++) < n;) fn(i);
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads && static_cast<size_t>(t) < n; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
 }
 
 // Files are parsed in chunks split at line ends (CsvFile::Open with threads): each chunk is
@@ -123,7 +109,7 @@ class Pseudonymiser {
     // Pass 1: rows per chunk (a row that does not parse ends the count; pass 2 reports it).
     const auto& chunks = f.chunks();
     std::vector<uint64_t> rows(chunks.size(), 0);
-    ParallelFor(chunks.size(), threads_, [&](size_t c) {
+    (void)store::ParallelFor(chunks.size(), threads_, [&](size_t c, int) -> Status {
       CsvParser p(chunks[c], f.chunk_first_lines()[c]);
       std::vector<std::string_view> row;
       for (;;) {
@@ -131,6 +117,7 @@ class Pseudonymiser {
         if (!more.ok() || !*more) break;
         ++rows[c];
       }
+      return Status::OK();
     });
     // Pass 2: each chunk into its own text, numbering records from the rows before it.
     struct Part {
@@ -142,7 +129,7 @@ class Pseudonymiser {
     std::vector<Part> parts(chunks.size());
     std::vector<uint64_t> first_rec(chunks.size(), 1);
     for (size_t c = 1; c < chunks.size(); ++c) first_rec[c] = first_rec[c - 1] + rows[c - 1];
-    ParallelFor(chunks.size(), threads_, [&](size_t c) {
+    (void)store::ParallelFor(chunks.size(), threads_, [&](size_t c, int) -> Status {
       Part& part = parts[c];
       PseudonymiseReport& rep = part.counts;
       Encoder encoder(key_, ArkEncodedFields());
@@ -151,7 +138,10 @@ class Pseudonymiser {
       std::vector<std::string_view> row;
       std::string nhs;
       uint64_t rec = first_rec[c] - 1;
-      auto fail = [&](Status s) { part.error = std::move(s); };
+      auto fail = [&](Status s) {
+        part.error = std::move(s);  // kept per chunk: the first in file order is returned below
+        return Status::OK();
+      };
       for (;;) {
         auto more = f.NextRow(p, &row);
         if (!more.ok()) return fail(more.status());
@@ -219,6 +209,7 @@ class Pseudonymiser {
         o.push_back(pprl);
         AppendCsvRow(&part.out, o);
       }
+      return Status::OK();  // errors are kept per chunk
     });
     // In file order: local ids (a duplicate is an error at its line), then the chunk's own error.
     ids_.reserve(first_rec.back() + rows.back());
@@ -318,7 +309,7 @@ class Pseudonymiser {
       for (size_t round = 0; round < chunks.size(); round += threads_) {
         const size_t n = std::min<size_t>(threads_, chunks.size() - round);
         std::vector<Part> parts(n);
-        ParallelFor(n, threads_, [&](size_t k) {
+        (void)store::ParallelFor(n, threads_, [&](size_t k, int) -> Status {
           const size_t c = round + k;
           Part& part = parts[k];
           CsvParser p(chunks[c], f.chunk_first_lines()[c]);
@@ -329,8 +320,8 @@ class Pseudonymiser {
           for (;;) {
             auto more = f.NextRow(p, &row);
             if (!more.ok()) {
-              part.error = more.status();
-              return;
+              part.error = more.status();  // kept per chunk, returned in file order below
+              return Status::OK();
             }
             if (!*more) break;
             uint32_t rec;
@@ -353,6 +344,7 @@ class Pseudonymiser {
             AppendCsvRow(&part.out, o);
             ++part.rows;
           }
+          return Status::OK();  // errors are kept per chunk
         });
         for (Part& part : parts) {
           if (!part.error.ok()) return part.error;

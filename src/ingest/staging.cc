@@ -196,6 +196,7 @@ class Reader {
     pos_ += sizeof(T);
     return true;
   }
+  size_t pos() const { return pos_; }
   bool Str(std::string* s) {
     uint32_t n;
     if (!Get(&n) || pos_ + n > d_.size()) return Fail();
@@ -346,11 +347,14 @@ class Reader {
 
 namespace {
 
-void WriteHeader(Writer& w, const StagedBatch& b) {
+// The header up to the records, then (WriteHeaderRest) what follows them.
+void WriteHeaderStart(Writer& w, const StagedBatch& b) {
   w.Raw(kMagic, 8);
   w.Str(b.feed);
   w.Str(b.key_fingerprint);
-  w.Vec(b.records);
+}
+
+void WriteHeaderRest(Writer& w, const StagedBatch& b) {
   w.Strs(b.areas);
   w.Strs(b.practices);
   w.Strs(b.codes);
@@ -358,6 +362,12 @@ void WriteHeader(Writer& w, const StagedBatch& b) {
   w.Strs(b.encounters);
   w.Vec(b.optouts);
   w.Str(b.optout_kind);
+}
+
+void WriteHeader(Writer& w, const StagedBatch& b) {
+  WriteHeaderStart(w, b);
+  w.Vec(b.records);
+  WriteHeaderRest(w, b);
 }
 
 Status WriteTrailer(Writer& w, AppendFile& f, const StagedBatch& b) {
@@ -410,6 +420,8 @@ struct EventSpill::Impl {
   SpillColumn<int64_t> time, end;
   SpillColumn<double> value;
   SpillColumn<uint8_t> encodings;  // PPRL encoding bytes (its stats are not used)
+  SpillColumn<uint8_t> records;    // StagedRecord bytes, as the batch's records vector holds them
+  uint64_t nrecords = 0;
   std::vector<uint8_t> u8;
   std::vector<uint32_t> u32;  // read buffers, one per value type, reused column after column
   std::vector<int64_t> i64;
@@ -434,6 +446,7 @@ Result<std::unique_ptr<EventSpill>> EventSpill::Create(const std::string& dir) {
   ARK_RETURN_IF_ERROR(open(m.encounter, "encounter.col", uint32_t{0}));
   ARK_RETURN_IF_ERROR(open(m.value, "value.col", double{kNoValue}));
   ARK_RETURN_IF_ERROR(open(m.encodings, "encodings.bin", uint8_t{0}));
+  ARK_RETURN_IF_ERROR(open(m.records, "records.bin", uint8_t{0}));
   return sp;
 }
 
@@ -442,6 +455,16 @@ EventSpill::~EventSpill() = default;
 uint64_t EventSpill::size() const { return impl_->record.stats.n; }
 
 uint64_t EventSpill::encodings_size() const { return impl_->encodings.stats.n; }
+
+uint64_t EventSpill::records_size() const { return impl_->nrecords; }
+
+Status EventSpill::AppendRecords(const std::vector<StagedRecord>& records) {
+  SpillColumn<uint8_t>& c = impl_->records;
+  const size_t bytes = records.size() * sizeof(StagedRecord);
+  c.stats.n += bytes;
+  impl_->nrecords += records.size();
+  return c.out.Append(std::string_view(reinterpret_cast<const char*>(records.data()), bytes));
+}
 
 Status EventSpill::AppendEncodings(const std::vector<uint8_t>& bytes) {
   SpillColumn<uint8_t>& c = impl_->encodings;
@@ -484,9 +507,19 @@ Status WriteStagedBatch(const StagedBatch& b, EventSpill* spill, const std::stri
     return Status::InvalidArgument(path + ": events both in the batch and spilled");
   }
   EventSpill::Impl& m = *spill->impl_;
+  if (m.nrecords != 0 && !b.records.empty()) {
+    return Status::InvalidArgument(path + ": records both in the batch and spilled");
+  }
   ARK_ASSIGN_OR_RETURN(AppendFile f, AppendFile::Open(path, true));
   Writer w(&f);
-  WriteHeader(w, b);
+  if (m.nrecords == 0) {
+    WriteHeader(w, b);
+  } else {  // as Writer::Vec would write them: the count, then the bytes
+    WriteHeaderStart(w, b);
+    w.Put<uint64_t>(m.nrecords);
+    ARK_RETURN_IF_ERROR(m.records.ForEach(&m.u8, [&](const uint8_t* p, size_t n) { w.Raw(p, n); }));
+    WriteHeaderRest(w, b);
+  }
   auto column = [&](auto& c, auto* buf) {
     w.Encoded(c.stats, c.none, [&](auto&& fn) { return c.ForEach(buf, fn); });
   };
@@ -563,7 +596,8 @@ Status StagedEventFile::Pread(uint64_t offset, uint64_t n, void* dst) const {
   return got < n ? Status::Corruption(path_ + ": truncated staged batch") : Status::OK();
 }
 
-Result<std::unique_ptr<StagedEventFile>> StagedEventFile::Open(const std::string& path, StagedBatch* header) {
+Result<std::unique_ptr<StagedEventFile>> StagedEventFile::Open(const std::string& path, StagedBatch* header,
+                                                               bool with_records) {
   std::unique_ptr<StagedEventFile> f(new StagedEventFile());
   f->path_ = path;
   f->fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -602,8 +636,14 @@ Result<std::unique_ptr<StagedEventFile>> StagedEventFile::Open(const std::string
   Reader r(d.substr(8, d.size() - 16), path);
   StagedBatch& b = *header;
   b = StagedBatch();
-  bool ok = r.Str(&b.feed) && r.Str(&b.key_fingerprint) && r.Vec(&b.records) && r.Strs(&b.areas) &&
-            r.Strs(&b.practices) && r.Strs(&b.codes) && r.Strs(&b.units) && r.Strs(&b.encounters) &&
+  bool ok = r.Str(&b.feed) && r.Str(&b.key_fingerprint);
+  const size_t records_at = r.pos() + sizeof(uint64_t);  // the records, after their count
+  ok = ok && r.Vec(&b.records, with_records);
+  if (ok) {
+    f->records_offset_ = 8 + records_at;
+    f->num_records_ = (r.pos() - records_at) / sizeof(StagedRecord);
+  }
+  ok = ok && r.Strs(&b.areas) && r.Strs(&b.practices) && r.Strs(&b.codes) && r.Strs(&b.units) && r.Strs(&b.encounters) &&
             r.Vec(&b.optouts) && r.Str(&b.optout_kind);
   ok = ok && r.Locate<uint32_t>(v3, &f->record_) && r.Locate<int64_t>(v3, &f->time_) &&
        r.Locate<int64_t>(v3, &f->end_) && r.Locate<uint32_t>(v3, &f->code_) && r.Locate<uint32_t>(v3, &f->unit_) &&
@@ -640,6 +680,15 @@ Result<std::unique_ptr<StagedEventFile>> StagedEventFile::Open(const std::string
     return Status::Corruption(path + ": encodings do not match the records");
   }
   return f;
+}
+
+Status StagedEventFile::ReadRecords(uint64_t first, uint64_t n, std::vector<StagedRecord>* out) const {
+  if (first > num_records_ || n > num_records_ - first) {
+    return Status::InvalidArgument(path_ + ": records [" + std::to_string(first) + ", " + std::to_string(first + n) +
+                                   ") past the batch's " + std::to_string(num_records_));
+  }
+  out->resize(n);
+  return n ? Pread(records_offset_ + first * sizeof(StagedRecord), n * sizeof(StagedRecord), out->data()) : Status::OK();
 }
 
 template <typename T>

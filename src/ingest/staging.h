@@ -81,6 +81,9 @@ class EventSpill {
   // Appends e's events after those appended before.
   Status Append(const StagedEvents& e);
   uint64_t size() const;
+  // Appends records (StagedBatch::records) after those appended before.
+  Status AppendRecords(const std::vector<StagedRecord>& records);
+  uint64_t records_size() const;
   // Appends PPRL encoding bytes (StagedBatch::encodings) after those appended before.
   Status AppendEncodings(const std::vector<uint8_t>& bytes);
   uint64_t encodings_size() const;
@@ -93,7 +96,8 @@ class EventSpill {
   std::unique_ptr<Impl> impl_;
 };
 
-// Writes `b` with the spilled events in place of b.events / b.parts (which must be empty), and
+// Writes `b` with the spilled events in place of b.events / b.parts (which must be empty), the
+// spilled records, if any, in place of b.records (which must then be empty), and
 // the spilled encodings, if any, in place of b.encodings (which must then be empty),
 // reading each column back in fixed-size pieces through one reused buffer: byte for byte the
 // file WriteStagedBatch(b') writes for a b' holding those events. Fsyncs the file.
@@ -113,7 +117,10 @@ class StagedEventFile {
  public:
   static constexpr uint64_t kChunkEvents = uint64_t{1} << 16;
 
-  static Result<std::unique_ptr<StagedEventFile>> Open(const std::string& path, StagedBatch* header);
+  // With `with_records` false, header->records is left empty and the records are only located:
+  // ReadRecords reads them a range at a time (what deterministic linkage does).
+  static Result<std::unique_ptr<StagedEventFile>> Open(const std::string& path, StagedBatch* header,
+                                                       bool with_records = true);
   ~StagedEventFile();
   StagedEventFile(const StagedEventFile&) = delete;
   StagedEventFile& operator=(const StagedEventFile&) = delete;
@@ -121,6 +128,10 @@ class StagedEventFile {
   const std::string& path() const { return path_; }
   uint64_t num_events() const { return n_; }
   uint64_t num_chunks() const { return (n_ + kChunkEvents - 1) / kChunkEvents; }
+  uint64_t num_records() const { return num_records_; }
+  // Reads records [first, first + n) into *out (resized to n) with pread. InvalidArgument for a
+  // range past the records; Corruption if the file is cut short.
+  Status ReadRecords(uint64_t first, uint64_t n, std::vector<StagedRecord>* out) const;
   // Decodes chunk c into *out: every column, or only `record` when `record_only` (the other
   // columns are then left as they were). *scratch holds raw bytes between pread and decoding.
   Status ReadChunk(uint64_t c, bool record_only, StagedEvents* out, std::string* scratch) const;
@@ -143,6 +154,7 @@ class StagedEventFile {
   std::string path_;
   int fd_ = -1;
   uint64_t n_ = 0;
+  uint64_t num_records_ = 0, records_offset_ = 0;  // records_offset_: of the first record, in the file
   Column record_, time_, end_, code_, unit_, encounter_, value_;
 };
 

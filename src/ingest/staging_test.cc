@@ -224,6 +224,49 @@ TEST(Staging, ChunkedReaderChecksTheChecksum) {
   fs::remove(path);
 }
 
+// Records located without being read (what deterministic linkage does) come back a range at a
+// time exactly as the whole batch holds them; a range past the end is refused.
+TEST(Staging, RecordsReadARangeAtATime) {
+  StagedBatch b;
+  for (uint32_t i = 0; i < 70001; ++i) {
+    StagedRecord r;
+    r.pseudonym[0] = static_cast<uint8_t>(i);
+    r.pseudonym[31] = static_cast<uint8_t>(i >> 8);
+    r.nhs_status = i % 5 == 0 ? NhsStatusCode::kMissing : NhsStatusCode::kValid;
+    r.birth_year = static_cast<int16_t>(1900 + i % 120);
+    r.lsoa = i * 3;
+    r.practice = i % 17;
+    b.records.push_back(r);
+  }
+  b.areas = {"", "E01"};
+  b.parts.push_back(MakeEvents(1000, 0));
+  b.encoding_version = "ark-pprl v1";
+  b.encodings.assign(b.records.size() * 2, 0x5a);
+  const std::string path = TempPath("records.bin");
+  ASSERT_TRUE(WriteStagedBatch(b, path).ok());
+  StagedBatch header;
+  auto f = StagedEventFile::Open(path, &header, /*with_records=*/false);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_TRUE(header.records.empty());
+  EXPECT_EQ(header.areas, b.areas);
+  ASSERT_EQ((*f)->num_records(), b.records.size());
+  std::vector<StagedRecord> got, piece;
+  for (uint64_t at = 0; at < b.records.size(); at += 65536) {
+    ASSERT_TRUE((*f)->ReadRecords(at, std::min<uint64_t>(65536, b.records.size() - at), &piece).ok());
+    got.insert(got.end(), piece.begin(), piece.end());
+  }
+  ExpectSameBits(got, b.records, "records");
+  ASSERT_TRUE((*f)->ReadRecords(b.records.size(), 0, &piece).ok());
+  EXPECT_TRUE(piece.empty());
+  EXPECT_EQ((*f)->ReadRecords(b.records.size() - 1, 2, &piece).code(), StatusCode::kInvalidArgument);
+  // Opened with its records, the same batch says the same.
+  auto whole = StagedEventFile::Open(path, &header);
+  ASSERT_TRUE(whole.ok());
+  EXPECT_EQ((*whole)->num_records(), b.records.size());
+  ExpectSameBits(header.records, b.records, "records read whole");
+  fs::remove(path);
+}
+
 // What `ark ingest` writes from spilled events is byte for byte what the in-memory writer
 // writes for the same events: the format does not depend on how the events were held. The
 // events span several read pieces (1 MiB) of each spilled column.

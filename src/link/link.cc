@@ -60,8 +60,58 @@ PairwiseQuality ScorePairs(const std::vector<uint64_t>& pred, const std::vector<
 }
 
 
+namespace {
 
+// Person keys by NHS-number pseudonym for deterministic linkage: the digests and their keys in
+// one array, found through an open-addressing table of 4-byte slots (entry index + 1; 0 =
+// empty) kept at most half full: about 44 bytes a person (more while the array grows), where a
+// hash map of strings took a node and a heap string each. Pseudonyms are keyed digests, so their
+// first 8 bytes are already uniformly spread.
+class PseudonymKeys {
+ public:
+  // The key of `d`, or `fresh` as its key when it has none yet: {key, whether inserted}.
+  std::pair<uint32_t, bool> FindOrInsert(const Digest& d, uint32_t fresh) {
+    if ((entries_.size() + 1) * 2 > slots_.size()) Grow();
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(d) & mask;; i = (i + 1) & mask) {
+      const uint32_t slot = slots_[i];
+      if (slot == 0) {
+        entries_.push_back({d, fresh});
+        slots_[i] = static_cast<uint32_t>(entries_.size());
+        return {fresh, true};
+      }
+      if (entries_[slot - 1].digest == d) return {entries_[slot - 1].key, false};
+    }
+  }
 
+ private:
+  struct Entry {
+    Digest digest;
+    uint32_t key;
+  };
+  static size_t Hash(const Digest& d) {
+    uint64_t h;
+    std::memcpy(&h, d.data(), sizeof h);
+    return static_cast<size_t>(h * 0x9E3779B97F4A7C15ull >> 16);
+  }
+  void Grow() {
+    slots_.assign(std::max<size_t>(1024, slots_.size() * 2), 0);
+    const size_t mask = slots_.size() - 1;
+    for (size_t e = 0; e < entries_.size(); ++e) {
+      size_t i = Hash(entries_[e].digest) & mask;
+      while (slots_[i] != 0) i = (i + 1) & mask;
+      slots_[i] = static_cast<uint32_t>(e + 1);
+    }
+  }
+
+  std::vector<Entry> entries_;
+  std::vector<uint32_t> slots_;
+};
+
+// Records are read from each staged batch this many at a time.
+constexpr uint64_t kRecordPiece = uint64_t{1} << 16;
+
+}  // namespace
 
 Result<LinkReport> LinkDeterministic(Catalog& cat, const std::string& truth_dir) {
   const std::string ark = cat.ark_dir();
@@ -73,13 +123,18 @@ Result<LinkReport> LinkDeterministic(Catalog& cat, const std::string& truth_dir)
   }
 
   // Existing keys.
-  std::unordered_map<std::string, uint32_t> by_pseudonym;
+  // A pseudonym of another length than a digest's cannot be any record's, so it is not loaded.
+  PseudonymKeys by_pseudonym;
   {
     ARK_ASSIGN_OR_RETURN(auto st, cat.Prepare("SELECT pseudonym, person FROM person_keys"));
     for (;;) {
       ARK_ASSIGN_OR_RETURN(bool row, st->Step());
       if (!row) break;
-      by_pseudonym.emplace(st->Blob(0), static_cast<uint32_t>(st->Int(1)));
+      const std::string blob = st->Blob(0);
+      Digest d;
+      if (blob.size() != d.size()) continue;
+      std::memcpy(d.data(), blob.data(), d.size());
+      by_pseudonym.FindOrInsert(d, static_cast<uint32_t>(st->Int(1)));
     }
   }
   std::map<std::pair<int64_t, int64_t>, uint32_t> by_record;
@@ -105,26 +160,33 @@ Result<LinkReport> LinkDeterministic(Catalog& cat, const std::string& truth_dir)
   std::vector<uint64_t> pred, true_ids;
   std::vector<std::vector<uint32_t>> old_keys, new_keys;
   Status s;
+  // Each batch's records are read a piece at a time (StagedEventFile), never the whole file.
+  std::vector<StagedRecord> piece;
   for (auto& b : batches) {
-    auto staged = ReadStagedBatch(ark + "/" + b.dir + "/batch.bin", /*with_events=*/false);
+    StagedBatch header;
+    auto staged = StagedEventFile::Open(ark + "/" + b.dir + "/batch.bin", &header, /*with_records=*/false);
     if (!staged.ok()) { s = staged.status(); break; }
+    const uint64_t nrecords = (*staged)->num_records();
     FeedLinkCounts& fc = rep.feeds[b.feed];
-    std::vector<uint32_t> keys(staged->records.size());
+    std::vector<uint32_t> keys(nrecords);
     const std::vector<int64_t>* tv = nullptr;
     if (auto it = truth.find(b.feed); it != truth.end()) tv = &it->second;
-    for (size_t i = 0; i < staged->records.size() && s.ok(); ++i) {
-      const StagedRecord& r = staged->records[i];
+    for (size_t i = 0; i < nrecords && s.ok(); ++i) {
+      if (i % kRecordPiece == 0) {
+        s = (*staged)->ReadRecords(i, std::min<uint64_t>(kRecordPiece, nrecords - i), &piece);
+        if (!s.ok()) break;
+      }
+      const StagedRecord& r = piece[i % kRecordPiece];
       ++fc.records;
       if (r.nhs_status == NhsStatusCode::kValid) {
         ++fc.linked;
-        std::string p(reinterpret_cast<const char*>(r.pseudonym.data()), r.pseudonym.size());
-        auto [it, fresh] = by_pseudonym.try_emplace(p, next);
+        auto [key, fresh] = by_pseudonym.FindOrInsert(r.pseudonym, next);
         if (fresh) {
           ++next;
-          (*ins_p)->BindBlob(1, p.data(), static_cast<int>(p.size())).Bind(2, static_cast<int64_t>(it->second));
+          (*ins_p)->BindBlob(1, r.pseudonym.data(), static_cast<int>(r.pseudonym.size())).Bind(2, static_cast<int64_t>(key));
           s = (*ins_p)->Run();
         }
-        keys[i] = it->second;
+        keys[i] = key;
       } else {
         (r.nhs_status == NhsStatusCode::kMissing ? fc.missing_nhs : fc.invalid_nhs)++;
         auto [it, fresh] = by_record.try_emplace({b.id, static_cast<int64_t>(i + 1)}, next);
