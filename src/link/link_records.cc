@@ -27,6 +27,8 @@ LinkOptions ModelOptions(const LinkRecordsOptions& opt, size_t files) {
   lo.cluster_bound = opt.cluster_bound;
   lo.review_band = opt.review_band;
   lo.threads = opt.threads;
+  if (opt.chunk_pairs) lo.chunk_pairs = opt.chunk_pairs;
+  lo.spill_dir = opt.spill_dir;
   return lo;
 }
 
