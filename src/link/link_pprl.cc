@@ -264,7 +264,8 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   lo.review_band = review.band;
   if (review.chunk_pairs) lo.chunk_pairs = review.chunk_pairs;
   ARK_RETURN_IF_ERROR(MakeDirs(ark + "/link"));
-  lo.spill_dir = ark + "/link";  // the candidate pairs of a chunked linkage (unnamed, removed after)
+  lo.spill_dir = ark + "/link";  // the candidate and weak pairs (unnamed files, removed after)
+  lo.keep_weak_pairs = false;    // out.pairs: the accepted, review-band and decided pairs only
   ARK_ASSIGN_OR_RETURN(LinkOutcome out, LinkProbabilisticReleasing(&in, lo));
   std::optional<LinkReviewReport> review_report;
   if (review.band || !decisions.empty()) {

@@ -265,6 +265,63 @@ TEST_F(FebrlTest, TinyChunksGiveTheSameOutcomeAsOneChunk) {
   EXPECT_NE(bad.status().message().find("no/such/folder"), std::string::npos) << bad.status().message();
 }
 
+// Without the weak kept pairs in LinkOutcome::pairs (LinkOptions::keep_weak_pairs false, as `ark
+// link` runs), the clustering reads them from a file and makes the same clusters; with a score
+// limit of 0 every merge sums its cross pairs from the kept pairs, weak ones included.
+TEST_F(FebrlTest, WeakPairsFromAFileGiveTheSameClusters) {
+  const std::string data = std::string(ARK_SOURCE_DIR) + "/tests/data/linkage/splink_fake_1000/fake_1000.csv";
+  const std::string spec = dir_ + "/fake.yaml", key = dir_ + "/fake.key";
+  ASSERT_TRUE(WriteFileAtomic(spec, "columns:\n  given_name: first_name\n  surname: surname\n  date_of_birth: dob\n"
+                                    "  city: city\n  email: email\nid: unique_id\n").ok());
+  Digest kb{};
+  kb.fill(11);
+  ASSERT_TRUE(ProgrammeKey::FromBytes(kb).Save(key).ok());
+  LinkRecordsOptions all;
+  all.left = data;
+  all.spec_path = spec;
+  all.mode = "pprl";
+  all.key_path = key;
+  all.truth_column = "cluster";
+  all.cluster_score_limit = 0;
+  all.review_band = std::array<double, 2>{0.05, 0.5};
+  all.review_out = dir_ + "/review_all.csv";
+  auto a = LinkRecords(all);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  LinkRecordsOptions strong = all;
+  strong.keep_weak_pairs = false;
+  strong.chunk_pairs = 1000;
+  strong.spill_dir = dir_ + "/spill";
+  strong.review_out = dir_ + "/review_strong.csv";
+  std::filesystem::create_directories(strong.spill_dir);
+  auto b = LinkRecords(strong);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  const LinkOutcome& x = a->outcome;
+  const LinkOutcome& y = b->outcome;
+  // y.pairs: the pairs of x.pairs at or above the threshold, in the band or decided, in order.
+  std::vector<const ScoredPair*> held;
+  for (const ScoredPair& p : x.pairs) {
+    if (p.weight >= x.threshold_weight || (p.probability >= 0.05f && p.probability < 0.5f)) held.push_back(&p);
+  }
+  ASSERT_LT(held.size(), x.pairs.size());  // some weak pairs were left out
+  ASSERT_EQ(held.size(), y.pairs.size());
+  for (size_t i = 0; i < held.size(); ++i) {
+    ASSERT_TRUE(held[i]->a == y.pairs[i].a && held[i]->b == y.pairs[i].b && held[i]->probability == y.pairs[i].probability)
+        << i;
+  }
+  EXPECT_EQ(x.cluster, y.cluster);
+  EXPECT_EQ(x.clusters, y.clusters);
+  EXPECT_GT(x.clustering.merges, 0u);
+  EXPECT_GT(x.clustering.incoherent_merges, 0u);
+  EXPECT_EQ(x.clustering.merges, y.clustering.merges);
+  EXPECT_EQ(x.clustering.incoherent_merges, y.clustering.incoherent_merges);
+  EXPECT_EQ(x.clustering.expected_false_merges, y.clustering.expected_false_merges);
+  EXPECT_EQ(x.refused_merges, y.refused_merges);
+  EXPECT_EQ(x.review.size(), y.review.size());
+  EXPECT_EQ(*ReadFile(all.review_out), *ReadFile(strong.review_out));
+  EXPECT_EQ(a->quality->f1, b->quality->f1);
+  EXPECT_TRUE(std::filesystem::is_empty(strong.spill_dir));
+}
+
 // Splink's fake_1000 (heavy corruption, no address): union-find over accepted pairs chained
 // clusters (F1 0.89); the coherence check keeps them apart. Fixed key: deterministic.
 TEST_F(FebrlTest, SplinkFake1000ClustersWithoutChaining) {

@@ -15,6 +15,13 @@ PairSpill::~PairSpill() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+void PairSpill::Release() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -2;  // neither in memory nor in a file
+  std::vector<uint64_t>().swap(pairs_);
+  std::vector<uint8_t>().swap(levels_);
+}
+
 Status PairSpill::SpillTo(const std::string& dir) {
   if (n_ != 0 || fd_ >= 0) return Status::FailedPrecondition("PairSpill::SpillTo after pairs were added");
   path_ = dir + " (temporary file of candidate pairs)";
@@ -62,6 +69,7 @@ Status PairSpill::Append(std::vector<uint64_t>* pair_vec, std::vector<uint8_t>* 
 
 Status PairSpill::Read(size_t first, size_t count, std::vector<uint64_t>* pairs, std::vector<uint8_t>* levels) const {
   if (first + count > n_) return Status::InvalidArgument("PairSpill::Read past the pairs held");
+  if (fd_ == -2) return Status::FailedPrecondition("PairSpill::Read after Release");
   pairs->resize(count);
   levels->resize(count * nf_);
   if (fd_ < 0) {
@@ -77,6 +85,37 @@ Status PairSpill::Read(size_t first, size_t count, std::vector<uint64_t>* pairs,
     std::memcpy(&(*levels)[i * nf_], &buf[i * width_ + 8], nf_);
   }
   return Status::OK();
+}
+
+WeakPairFile::~WeakPairFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status WeakPairFile::Open(const std::string& dir) {
+  if (fd_ >= 0) return Status::FailedPrecondition("WeakPairFile::Build twice");
+  path_ = dir + " (temporary file of weak pairs)";
+  fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd_ < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
+  return Status::OK();
+}
+
+Status WeakPairFile::Write(uint64_t first_end, const std::vector<End>& ends) {
+  static_assert(sizeof(End) == 8);
+  return PwriteFull(fd_, first_end * sizeof(End), ends.data(), ends.size() * sizeof(End), path_);
+}
+
+bool WeakPairFile::Of(uint32_t m, std::vector<End>* out) const {
+  out->clear();
+  if (fd_ < 0 || m + 1 >= start_.size()) return true;
+  out->resize(start_[m + 1] - start_[m]);
+  if (out->empty()) return true;
+  auto got = PreadFull(fd_, start_[m] * sizeof(End), out->data(), out->size() * sizeof(End), path_);
+  if (!got.ok() || *got != out->size() * sizeof(End)) {
+    status_ = got.ok() ? Status::IOError(path_ + ": short read") : got.status();
+    out->clear();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace ark

@@ -914,7 +914,7 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
   // recomputed from the same levels, so they are the same.
   struct Weighed {
     double ws, prob;
-    bool match, keep;
+    bool match, keep, strong;  // strong: kept in o.pairs even without opt.keep_weak_pairs
   };
   auto weigh = [&](uint64_t pair, const uint8_t* lv) {
     const uint32_t a = pair >> 32, b = static_cast<uint32_t>(pair);
@@ -924,7 +924,11 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
     for (size_t f : tf.fields) if (lv[f] == 0) x.ws += std::min(tf.adjust[f][a], tf.adjust[f][b]);
     x.prob = 1.0 / (1.0 + std::exp2(-(x.ws + prior)));
     x.match = static_cast<float>(x.ws) >= o.threshold_weight;
-    x.keep = x.match || x.prob >= opt.keep_min_probability || (!decided.empty() && decided.count(pair));
+    const bool is_decided = !decided.empty() && decided.count(pair);
+    x.keep = x.match || x.prob >= opt.keep_min_probability || is_decided;
+    const float pf = static_cast<float>(x.prob);
+    x.strong = x.match || is_decided ||
+               (x.keep && opt.review_band && pf >= (*opt.review_band)[0] && pf < (*opt.review_band)[1]);
     return x;
   };
   // The pairs of [lo, hi), read back from the spill a piece at a time: fn(index, pair, levels).
@@ -958,7 +962,7 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
       } else if (x.match) {
         ++gc[t].ungrouped_accepted;
       }
-      kept[t + 1] += x.keep;
+      kept[t + 1] += opt.keep_weak_pairs ? x.keep : x.strong;
     });
   });
   for (const Status& st : read_status) ARK_RETURN_IF_ERROR(st);
@@ -968,7 +972,7 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
     size_t at = kept[t];
     read_status[t] = each_spilled(lo, hi, [&](size_t, uint64_t pair, const uint8_t* lv) {
       const Weighed x = weigh(pair, lv);
-      if (!x.keep) return;
+      if (!(opt.keep_weak_pairs ? x.keep : x.strong)) return;
       const uint32_t a = pair >> 32, b = static_cast<uint32_t>(pair);
       ScoredPair& sp = o.pairs[at++];
       sp.a = a;
@@ -983,6 +987,19 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
     });
   });
   for (const Status& st : read_status) ARK_RETURN_IF_ERROR(st);
+  // The weak kept pairs, per record, to a file for the clustering (memory: 8 bytes a record).
+  WeakPairFile weak;
+  if (!opt.keep_weak_pairs) {
+    auto scan = [&](auto&& fn) -> Status {
+      return each_spilled(0, npairs, [&](size_t, uint64_t pair, const uint8_t* lv) {
+        const Weighed x = weigh(pair, lv);
+        if (x.keep && !x.strong) fn(static_cast<uint32_t>(pair >> 32), static_cast<uint32_t>(pair), static_cast<float>(x.prob));
+      });
+    };
+    ARK_RETURN_IF_ERROR(weak.Build(opt.spill_dir.empty() ? std::filesystem::temp_directory_path().string() : opt.spill_dir,
+                                   n, std::max<size_t>(opt.chunk_pairs, 1) * 2, scan));
+  }
+  spill.Release();
   for (int t = 0; t < T; ++t) {
     o.expected_false_matches += exp_false[t];
     o.expected_missed_matches += exp_missed[t];
@@ -1002,7 +1019,8 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
     for (size_t f : tf.fields) if (lv[f] == 0) ws += std::min(tf.adjust[f][a], tf.adjust[f][b]);
     return static_cast<double>(static_cast<float>(1.0 / (1.0 + std::exp2(-(ws + prior)))));
   };
-  ClusterAcceptedPairs(in, opt, &o, &score);
+  ClusterAcceptedPairs(in, opt, &o, &score, opt.keep_weak_pairs ? nullptr : &weak);
+  ARK_RETURN_IF_ERROR(weak.status());
   o.seconds_total = Seconds(t0);
   return o;
 }

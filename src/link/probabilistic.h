@@ -149,6 +149,11 @@ struct LinkOptions {
   // pieces to be scored. The outcome does not depend on it: the same pairs, in the same order,
   // with the same arithmetic.
   size_t chunk_pairs = size_t{1} << 24;
+  // False: LinkOutcome::pairs holds only the pairs at or above the threshold, in the review band
+  // or decided, not the weak kept pairs (below the threshold, probability >= keep_min_probability),
+  // which the clustering reads from a temporary file in `spill_dir` (WeakPairFile): the clusters
+  // are the same; `pairs`, `linked` and `review` index the shorter list. For `ark link`.
+  bool keep_weak_pairs = true;
   std::string spill_dir;  // empty: the system's temporary folder
 };
 
