@@ -4,12 +4,27 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <algorithm>
 #include <cstring>
 
 #include "core/fs.h"
 
 namespace ark {
+namespace {
+
+// An unnamed temporary file (mode 0600) in `dir`: O_TMPFILE, or, where the file system has no
+// O_TMPFILE, a mkstemp file unlinked at once. -1 with errno set when neither works.
+int OpenUnnamed(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR)) return fd;
+  std::string path = dir + "/.pairs-XXXXXX";
+  fd = ::mkostemp(path.data(), O_CLOEXEC);
+  if (fd >= 0) ::unlink(path.c_str());
+  return fd;
+}
+
+}  // namespace
 
 PairSpill::~PairSpill() {
   if (fd_ >= 0) ::close(fd_);
@@ -25,7 +40,7 @@ void PairSpill::Release() {
 Status PairSpill::SpillTo(const std::string& dir) {
   if (n_ != 0 || fd_ >= 0) return Status::FailedPrecondition("PairSpill::SpillTo after pairs were added");
   path_ = dir + " (temporary file of candidate pairs)";
-  fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  fd_ = OpenUnnamed(dir);
   if (fd_ < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
   return Status::OK();
 }
@@ -94,7 +109,7 @@ WeakPairFile::~WeakPairFile() {
 Status WeakPairFile::Open(const std::string& dir) {
   if (fd_ >= 0) return Status::FailedPrecondition("WeakPairFile::Build twice");
   path_ = dir + " (temporary file of weak pairs)";
-  fd_ = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  fd_ = OpenUnnamed(dir);
   if (fd_ < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
   return Status::OK();
 }

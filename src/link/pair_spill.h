@@ -2,6 +2,7 @@
 // makes them in chunks (LinkOptions::chunk_pairs): in memory while the pairs fit one chunk, else
 // in an unnamed temporary file (O_TMPFILE, mode 0600) in a given folder, which the file system
 // removes when the spill is destroyed or the process dies: nothing half-written is ever left.
+// (Where the file system has no O_TMPFILE: a mkstemp file, unlinked as soon as it is open.)
 #pragma once
 
 #include <cstdint>
