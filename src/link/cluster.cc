@@ -214,7 +214,8 @@ void CheckNonMatchDecisions(const LinkInput& in, Clusters* c, LinkOutcome* o) {
 
 }  // namespace
 
-void ClusterAcceptedPairs(const LinkInput& in, const LinkOptions& opt, LinkOutcome* o, const PairScorer* score) {
+void ClusterAcceptedPairs(const LinkInput& in, const LinkOptions& opt, LinkOutcome* o, const PairScorer* score,
+                          const WeakPairFile* weak) {
   const size_t n = in.n;
   auto grp = [&](uint32_t i) { return in.group.empty() ? LinkInput::kNoGroup : in.group[i]; };
   Clusters c(n);
@@ -243,7 +244,9 @@ void ClusterAcceptedPairs(const LinkInput& in, const LinkOptions& opt, LinkOutco
   Adjacency adj(opt.one_to_one ? 0 : n, o->pairs);
   // Refused (root, root) -> their sizes then: unchanged sizes mean unchanged clusters.
   std::unordered_map<uint64_t, uint64_t> refused;
+  std::vector<WeakPairFile::End> weak_ends;
   for (uint32_t idx : order) {
+    if (weak && !weak->status().ok()) break;
     const ScoredPair& sp = o->pairs[idx];
     if (grp(sp.a) != LinkInput::kNoGroup && grp(sp.b) != LinkInput::kNoGroup) continue;  // decided by groups
     if (opt.one_to_one && (matched[sp.a] || matched[sp.b])) continue;  // a stronger link was kept
@@ -278,6 +281,23 @@ void ClusterAcceptedPairs(const LinkInput& in, const LinkOptions& opt, LinkOutco
           } while (x != rb);
           m = c.next[m];
         } while (m != ra);
+      } else if (weak) {
+        do {  // o->pairs' and the weak pairs of m, merged by partner: the order of all kept pairs
+          if (!weak->Of(m, &weak_ends)) break;
+          uint32_t k = adj.start[m];
+          size_t j = 0;
+          while (k < adj.start[m + 1] || j < weak_ends.size()) {
+            if (j == weak_ends.size() || (k < adj.start[m + 1] && adj.Other(m, k) < weak_ends[j].other)) {
+              if (c.Find(adj.Other(m, k)) == rb) sum += adj.Probability(k);
+              ++k;
+            } else {
+              if (c.Find(weak_ends[j].other) == rb) sum += weak_ends[j].probability;
+              ++j;
+            }
+          }
+          m = c.next[m];
+        } while (m != ra);
+        if (!weak->status().ok()) break;
       } else {
         do {
           for (uint32_t k = adj.start[m]; k < adj.start[m + 1]; ++k)

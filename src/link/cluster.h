@@ -28,6 +28,7 @@
 #include <functional>
 #include <string>
 
+#include "link/pair_spill.h"
 #include "link/probabilistic.h"
 
 namespace ark {
@@ -37,8 +38,11 @@ using PairScorer = std::function<double(uint32_t, uint32_t)>;
 
 // `score` (optional): cross pairs of two clusters with at most opt.cluster_score_limit cross pairs
 // are all scored with it (pairs blocking missed count at their probability, not 0).
+// `weak` (optional): the kept pairs o->pairs does not hold (LinkOptions::keep_weak_pairs false);
+// the coherence sums take them with o->pairs' in the same order, so the clusters are those of
+// o->pairs holding every kept pair. A read error of `weak` stops the merges (weak->status()).
 void ClusterAcceptedPairs(const LinkInput& in, const LinkOptions& opt, LinkOutcome* o,
-                          const PairScorer* score = nullptr);
+                          const PairScorer* score = nullptr, const WeakPairFile* weak = nullptr);
 
 // Bucket of a cluster size in LinkOutcome::cluster_sizes: 0 for 1, 1 for 2–3, 2 for 4–7, ...
 size_t ClusterSizeBucket(size_t size);

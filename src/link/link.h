@@ -72,6 +72,9 @@ struct LinkReviewOptions {
   std::optional<std::array<double, 2>> band;  // LinkOptions::review_band
   std::string review_out;                     // the review file; default ARK/link/review.csv
   std::string decisions_path;                 // new decisions: recorded in the catalog, then applied
+  // Memory budget of the linkage: candidate pairs made per chunk (LinkOptions::chunk_pairs; 0 =
+  // its default). The links do not depend on it; tests set it tiny to make every chunk path run.
+  size_t chunk_pairs = 0;
 };
 
 struct LinkReviewReport {

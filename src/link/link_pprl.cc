@@ -262,8 +262,11 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   lo.skip_grouped_pairs = false;  // train on every candidate pair; grouped pairs are decided by the groups
   lo.threads = threads;
   lo.review_band = review.band;
-  ARK_ASSIGN_OR_RETURN(LinkOutcome out, LinkProbabilisticReleasing(&in, lo));
+  if (review.chunk_pairs) lo.chunk_pairs = review.chunk_pairs;
   ARK_RETURN_IF_ERROR(MakeDirs(ark + "/link"));
+  lo.spill_dir = ark + "/link";  // the candidate and weak pairs (unnamed files, removed after)
+  lo.keep_weak_pairs = false;    // out.pairs: the accepted, review-band and decided pairs only
+  ARK_ASSIGN_OR_RETURN(LinkOutcome out, LinkProbabilisticReleasing(&in, lo));
   std::optional<LinkReviewReport> review_report;
   if (review.band || !decisions.empty()) {
     LinkReviewReport rr;

@@ -27,6 +27,10 @@ LinkOptions ModelOptions(const LinkRecordsOptions& opt, size_t files) {
   lo.cluster_bound = opt.cluster_bound;
   lo.review_band = opt.review_band;
   lo.threads = opt.threads;
+  if (opt.chunk_pairs) lo.chunk_pairs = opt.chunk_pairs;
+  lo.spill_dir = opt.spill_dir;
+  lo.keep_weak_pairs = opt.keep_weak_pairs;
+  if (opt.cluster_score_limit) lo.cluster_score_limit = *opt.cluster_score_limit;
   return lo;
 }
 

@@ -54,6 +54,12 @@ struct LinkRecordsOptions {
   std::optional<std::array<double, 2>> review_band;
   std::string review_out, decisions_path;
   int threads = 2;
+  // Memory budget: candidate pairs made per chunk (LinkOptions::chunk_pairs; 0 = its default),
+  // spilled to `spill_dir` (LinkOptions::spill_dir) past one chunk. The links do not depend on it.
+  size_t chunk_pairs = 0;
+  std::string spill_dir;
+  bool keep_weak_pairs = true;                // LinkOptions::keep_weak_pairs
+  std::optional<size_t> cluster_score_limit;  // LinkOptions::cluster_score_limit
 };
 
 struct LinkRecordsReport {

@@ -204,6 +204,124 @@ TEST_F(FebrlTest, PprlDedupeReachesTarget) {
   EXPECT_GE(r->quality->f1, 0.98);
 }
 
+// Memory budget (LinkOptions::chunk_pairs): candidate pairs made a few hundred at a time and
+// spilled to a file give the same outcome, to the bit, as one chunk in memory.
+TEST_F(FebrlTest, TinyChunksGiveTheSameOutcomeAsOneChunk) {
+  LinkRecordsOptions whole = Options("pprl");
+  whole.key_path = dir_ + "/chunk.key";
+  whole.out_pairs.clear();
+  whole.review_band = std::array<double, 2>{0.01, 0.5};
+  whole.review_out = dir_ + "/review_whole.csv";
+  Digest kb{};
+  kb.fill(5);
+  ASSERT_TRUE(ProgrammeKey::FromBytes(kb).Save(whole.key_path).ok());
+  auto a = LinkRecords(whole);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  LinkRecordsOptions tiny = whole;
+  tiny.review_out = dir_ + "/review_tiny.csv";
+  tiny.chunk_pairs = 300;
+  tiny.spill_dir = dir_ + "/spill";
+  std::filesystem::create_directories(tiny.spill_dir);
+  auto b = LinkRecords(tiny);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  const LinkOutcome& x = a->outcome;
+  const LinkOutcome& y = b->outcome;
+  ASSERT_GT(x.candidate_pairs, 20u * tiny.chunk_pairs);  // many chunks, so the spill was used
+  EXPECT_EQ(x.candidate_pairs, y.candidate_pairs);
+  EXPECT_EQ(x.pairs_per_rule, y.pairs_per_rule);
+  EXPECT_EQ(x.lambda, y.lambda);
+  EXPECT_EQ(x.threshold_weight, y.threshold_weight);
+  EXPECT_EQ(x.expected_false_matches, y.expected_false_matches);
+  EXPECT_EQ(x.expected_missed_matches, y.expected_missed_matches);
+  EXPECT_EQ(x.em_iterations, y.em_iterations);
+  ASSERT_EQ(x.model.size(), y.model.size());
+  for (size_t f = 0; f < x.model.size(); ++f) {
+    EXPECT_EQ(x.model[f].m, y.model[f].m) << x.model[f].name;
+    EXPECT_EQ(x.model[f].u, y.model[f].u) << x.model[f].name;
+  }
+  ASSERT_EQ(x.pairs.size(), y.pairs.size());
+  ASSERT_GT(x.pairs.size(), 0u);
+  for (size_t i = 0; i < x.pairs.size(); ++i) {
+    const ScoredPair &p = x.pairs[i], &q = y.pairs[i];
+    ASSERT_TRUE(p.a == q.a && p.b == q.b && p.weight == q.weight && p.probability == q.probability &&
+                p.clk_dice == q.clk_dice && p.levels == q.levels)
+        << "pair " << i << ": " << p.a << "-" << p.b << " vs " << q.a << "-" << q.b;
+  }
+  EXPECT_EQ(x.groups.ungrouped_accepted, y.groups.ungrouped_accepted);
+  EXPECT_EQ(x.linked, y.linked);
+  EXPECT_EQ(x.review, y.review);
+  EXPECT_EQ(x.cluster, y.cluster);
+  EXPECT_EQ(x.clusters, y.clusters);
+  EXPECT_EQ(x.clustering.merges, y.clustering.merges);
+  EXPECT_EQ(x.clustering.incoherent_merges, y.clustering.incoherent_merges);
+  EXPECT_EQ(a->quality->f1, b->quality->f1);
+  EXPECT_EQ(*ReadFile(whole.review_out), *ReadFile(tiny.review_out));
+  // The spill file had no name and is gone with the linkage.
+  EXPECT_TRUE(std::filesystem::is_empty(tiny.spill_dir));
+  // A spill folder that does not exist is an error, not a crash.
+  tiny.spill_dir = dir_ + "/no/such/folder";
+  auto bad = LinkRecords(tiny);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("no/such/folder"), std::string::npos) << bad.status().message();
+}
+
+// Without the weak kept pairs in LinkOutcome::pairs (LinkOptions::keep_weak_pairs false, as `ark
+// link` runs), the clustering reads them from a file and makes the same clusters; with a score
+// limit of 0 every merge sums its cross pairs from the kept pairs, weak ones included.
+TEST_F(FebrlTest, WeakPairsFromAFileGiveTheSameClusters) {
+  const std::string data = std::string(ARK_SOURCE_DIR) + "/tests/data/linkage/splink_fake_1000/fake_1000.csv";
+  const std::string spec = dir_ + "/fake.yaml", key = dir_ + "/fake.key";
+  ASSERT_TRUE(WriteFileAtomic(spec, "columns:\n  given_name: first_name\n  surname: surname\n  date_of_birth: dob\n"
+                                    "  city: city\n  email: email\nid: unique_id\n").ok());
+  Digest kb{};
+  kb.fill(11);
+  ASSERT_TRUE(ProgrammeKey::FromBytes(kb).Save(key).ok());
+  LinkRecordsOptions all;
+  all.left = data;
+  all.spec_path = spec;
+  all.mode = "pprl";
+  all.key_path = key;
+  all.truth_column = "cluster";
+  all.cluster_score_limit = 0;
+  all.review_band = std::array<double, 2>{0.05, 0.5};
+  all.review_out = dir_ + "/review_all.csv";
+  auto a = LinkRecords(all);
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  LinkRecordsOptions strong = all;
+  strong.keep_weak_pairs = false;
+  strong.chunk_pairs = 1000;
+  strong.spill_dir = dir_ + "/spill";
+  strong.review_out = dir_ + "/review_strong.csv";
+  std::filesystem::create_directories(strong.spill_dir);
+  auto b = LinkRecords(strong);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  const LinkOutcome& x = a->outcome;
+  const LinkOutcome& y = b->outcome;
+  // y.pairs: the pairs of x.pairs at or above the threshold, in the band or decided, in order.
+  std::vector<const ScoredPair*> held;
+  for (const ScoredPair& p : x.pairs) {
+    if (p.weight >= x.threshold_weight || (p.probability >= 0.05f && p.probability < 0.5f)) held.push_back(&p);
+  }
+  ASSERT_LT(held.size(), x.pairs.size());  // some weak pairs were left out
+  ASSERT_EQ(held.size(), y.pairs.size());
+  for (size_t i = 0; i < held.size(); ++i) {
+    ASSERT_TRUE(held[i]->a == y.pairs[i].a && held[i]->b == y.pairs[i].b && held[i]->probability == y.pairs[i].probability)
+        << i;
+  }
+  EXPECT_EQ(x.cluster, y.cluster);
+  EXPECT_EQ(x.clusters, y.clusters);
+  EXPECT_GT(x.clustering.merges, 0u);
+  EXPECT_GT(x.clustering.incoherent_merges, 0u);
+  EXPECT_EQ(x.clustering.merges, y.clustering.merges);
+  EXPECT_EQ(x.clustering.incoherent_merges, y.clustering.incoherent_merges);
+  EXPECT_EQ(x.clustering.expected_false_merges, y.clustering.expected_false_merges);
+  EXPECT_EQ(x.refused_merges, y.refused_merges);
+  EXPECT_EQ(x.review.size(), y.review.size());
+  EXPECT_EQ(*ReadFile(all.review_out), *ReadFile(strong.review_out));
+  EXPECT_EQ(a->quality->f1, b->quality->f1);
+  EXPECT_TRUE(std::filesystem::is_empty(strong.spill_dir));
+}
+
 // Splink's fake_1000 (heavy corruption, no address): union-find over accepted pairs chained
 // clusters (F1 0.89); the coherence check keeps them apart. Fixed key: deterministic.
 TEST_F(FebrlTest, SplinkFake1000ClustersWithoutChaining) {
@@ -526,6 +644,38 @@ TEST_F(PprlArkTest, EncodingsLinkAndRespectNhsConstraint) {
   ASSERT_TRUE(rep2.ok());
   auto keys2 = ReadPersonKeys(root_ + "/ark", (*batches)[0].id, 4);
   EXPECT_EQ(*keys, *keys2);
+}
+
+// `ark link --mode pprl` with a memory budget of one candidate pair per chunk: every chunk is
+// spilled to a temporary file in ARK/link and read back; the keys are those of an unchunked link
+// of the same extract, and nothing but the keys is left in ARK/link.
+TEST_F(PprlArkTest, TinyChunksGiveTheSameKeys) {
+  auto one = Catalog::Create(root_ + "/ark_one");
+  auto tiny = Catalog::Create(root_ + "/ark_tiny");
+  ASSERT_TRUE(one.ok() && tiny.ok());
+  ASSERT_TRUE(Ingest(**one, {root_ + "/out/gp"}, IngestOptions{}).ok());
+  ASSERT_TRUE(Ingest(**tiny, {root_ + "/out/gp"}, IngestOptions{}).ok());
+  auto r1 = LinkPprl(**one, "");
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  LinkReviewOptions budget;
+  budget.chunk_pairs = 1;
+  auto r2 = LinkPprl(**tiny, "", 2, budget);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  ASSERT_GT(r1->pprl->candidate_pairs, 1u);  // more than one chunk
+  EXPECT_EQ(r1->pprl->candidate_pairs, r2->pprl->candidate_pairs);
+  EXPECT_EQ(r1->pprl->lambda, r2->pprl->lambda);
+  EXPECT_EQ(r1->pprl->expected_missed_matches, r2->pprl->expected_missed_matches);
+  EXPECT_EQ(r1->persons, r2->persons);
+  auto b1 = (*one)->Batches();
+  auto b2 = (*tiny)->Batches();
+  ASSERT_TRUE(b1.ok() && b2.ok());
+  auto k1 = ReadPersonKeys(root_ + "/ark_one", (*b1)[0].id, 4);
+  auto k2 = ReadPersonKeys(root_ + "/ark_tiny", (*b2)[0].id, 4);
+  ASSERT_TRUE(k1.ok() && k2.ok());
+  EXPECT_EQ(*k1, *k2);
+  for (auto& e : std::filesystem::directory_iterator(root_ + "/ark_tiny/link")) {
+    EXPECT_EQ(e.path().extension(), ".keys") << e.path();
+  }
 }
 
 // A custodian that states one record per person (feed spec `one_record_per_person`): linkage

@@ -1,6 +1,7 @@
 #include "link/probabilistic.h"
 
 #include "link/cluster.h"
+#include "link/pair_spill.h"
 
 #include <algorithm>
 #include <array>
@@ -8,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <numeric>
 #include <thread>
@@ -639,27 +641,31 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
   std::vector<std::vector<uint64_t>>().swap(own_keys);
   std::vector<std::vector<uint64_t>>().swap(refined);
   rule_keys.clear();
+  if (release) std::vector<std::vector<uint64_t>>().swap(release->blocking);
   // Small inputs: every pair is a candidate too (scored, not used to train m: its rule index is
   // past the blocking rules), so that the clustering sees the cross pairs blocking would miss.
   o.all_pairs = n >= 2 && static_cast<double>(n) * (n - 1) / 2 <= opt.all_pairs_up_to;
-  // Calls emit(a, b, rule) for every generated pair (a < b), in a fixed order.
-  auto each_pair = [&](auto&& emit) {
+  // Calls emit(a, b, rule) for every generated pair (a < b) whose first record a is in [lo, hi).
+  // A block's members are in record order, so a pair's first record is its earlier member.
+  auto each_pair = [&](uint32_t lo, uint32_t hi, auto&& emit) {
     for (size_t r = 0; r < nrules; ++r) {
       const RuleBlocks& rb = blocks[r];
-      for (size_t k = 0, lo = 0; k < rb.ends.size(); lo = rb.ends[k++]) {
-        const size_t hi = rb.ends[k];
-        for (size_t x = lo; x < hi; ++x) {
-          for (size_t y = x + 1; y < hi; ++y) {
-            uint32_t a = rb.members[x], b = rb.members[y];
+      const uint32_t* mem = rb.members.data();
+      for (size_t k = 0, blo = 0; k < rb.ends.size(); blo = rb.ends[k++]) {
+        const size_t bhi = rb.ends[k];
+        if (mem[bhi - 1] < lo || mem[blo] >= hi) continue;
+        for (size_t x = std::lower_bound(mem + blo, mem + bhi, lo) - mem; x < bhi && mem[x] < hi; ++x) {
+          for (size_t y = x + 1; y < bhi; ++y) {
+            uint32_t a = mem[x], b = mem[y];
             if (opt.cross_source_only && src(a) == src(b)) continue;
             if (opt.skip_grouped_pairs && grp(a) != LinkInput::kNoGroup && grp(b) != LinkInput::kNoGroup) continue;
-            emit(std::min(a, b), std::max(a, b), r);
+            emit(a, b, r);
           }
         }
       }
     }
     if (o.all_pairs) {
-      for (uint32_t a = 0; a < n; ++a)
+      for (uint32_t a = lo; a < hi; ++a)
         for (uint32_t b = a + 1; b < n; ++b) {
           if (opt.cross_source_only && src(a) == src(b)) continue;
           if (opt.skip_grouped_pairs && grp(a) != LinkInput::kNoGroup && grp(b) != LinkInput::kNoGroup) continue;
@@ -667,50 +673,99 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
         }
     }
     // Decided pairs are always scored (not used to train m), whatever the blocking found.
-    for (uint64_t d : decided) emit(static_cast<uint32_t>(d >> 32), static_cast<uint32_t>(d), nrules);
-  };
-  size_t generated = 0;
-  each_pair([&](uint32_t, uint32_t, size_t) { ++generated; });
-  std::vector<uint64_t> packed;
-  packed.reserve(generated);
-  each_pair([&](uint32_t a, uint32_t b, size_t r) {
-    packed.push_back(uint64_t(a) << 36 | uint64_t(b) << 8 | r);
-    if (r < nrules) ++o.pairs_per_rule[r];
-  });
-  std::vector<RuleBlocks>().swap(blocks);
-  if (release) std::vector<std::vector<uint64_t>>().swap(release->blocking);
-  ParallelSort(packed, opt.threads);
-  size_t distinct = 0;
-  for (size_t i = 0; i < packed.size(); ++i) distinct += i == 0 || (packed[i] >> 8) != (packed[i - 1] >> 8);
-  std::vector<uint32_t> rule_mask;
-  rule_mask.reserve(distinct);
-  size_t np = 0;
-  for (size_t i = 0; i < packed.size(); ++i) {
-    const uint64_t key = packed[i] >> 8;
-    const uint32_t bit = 1u << (packed[i] & 0xff);
-    if (np > 0 && (packed[np - 1] == ((key >> 28) << 32 | (key & 0xfffffff)))) {
-      rule_mask[np - 1] |= bit;
-      continue;
+    for (uint64_t d : decided) {
+      const uint32_t a = static_cast<uint32_t>(d >> 32);
+      if (a >= lo && a < hi) emit(a, static_cast<uint32_t>(d), nrules);
     }
-    packed[np++] = (key >> 28) << 32 | (key & 0xfffffff);
-    rule_mask.push_back(bit);
+  };
+  // Chunks of records [cut[c], cut[c + 1]) by the pairs they are the first record of: each makes
+  // at most opt.chunk_pairs generated pairs (unless one record alone makes more).
+  std::vector<uint32_t> cut{0};
+  std::vector<size_t> chunk_generated;
+  {
+    std::vector<uint32_t> first_of(n, 0);
+    each_pair(0, static_cast<uint32_t>(n), [&](uint32_t a, uint32_t, size_t) { ++first_of[a]; });
+    size_t acc = 0;
+    for (uint32_t a = 0; a < n; ++a) {
+      if (acc > 0 && acc + first_of[a] > std::max<size_t>(opt.chunk_pairs, 1)) {
+        cut.push_back(a);
+        chunk_generated.push_back(acc);
+        acc = 0;
+      }
+      acc += first_of[a];
+    }
+    cut.push_back(static_cast<uint32_t>(n));
+    chunk_generated.push_back(acc);
   }
-  packed.resize(np);
-  packed.shrink_to_fit();
-  const std::vector<uint64_t>& pairs = packed;
-  o.candidate_pairs = pairs.size();
-  o.seconds_blocking = Seconds(t0);
 
-  // 2. Comparison levels.
+  // 2. Per chunk: the pairs packed with the rule that produced them (a: 28 bits, b: 28 bits,
+  // rule: 8 bits), sorted and merged into one entry per pair with a bit mask of its rules, their
+  // comparison levels, and their level patterns counted for the EM sessions (per rule and over
+  // all pairs; counts are whole numbers, so their sums do not depend on the chunks). The chunks
+  // follow each other in record order, so the pairs come out in (a, b) order as one sort gives.
   Comparer cmp(in);
   if (release) std::vector<std::vector<uint64_t>>().swap(release->filters);
-  std::vector<uint8_t> levels(pairs.size() * nf);
-  ParallelFor(pairs.size(), opt.threads, [&](size_t lo, size_t hi) {
-    for (size_t p = lo; p < hi; ++p) {
-      if (p + 16 < hi) cmp.Prefetch(static_cast<uint32_t>(pairs[p + 16]));
-      cmp.Levels(pairs[p] >> 32, static_cast<uint32_t>(pairs[p]), &levels[p * nf]);
+  const auto rule_fields = BlockingRuleFields(in.fields);
+  std::vector<uint64_t> rule_null(nrules, 0);  // nibbles of the fields a rule's session ignores
+  for (size_t r = 0; r < nrules && r < rule_fields.size(); ++r)
+    for (int f : rule_fields[r]) rule_null[r] |= uint64_t{0xf} << (4 * f);
+  using PatternCounts = std::unordered_map<uint64_t, double>;
+  std::vector<PatternCounts> all_patterns(std::max(1, opt.threads));
+  std::vector<std::vector<PatternCounts>> rule_patterns(std::max(1, opt.threads), std::vector<PatternCounts>(nrules));
+  PairSpill spill(nf);
+  if (cut.size() > 2) {
+    ARK_RETURN_IF_ERROR(spill.SpillTo(opt.spill_dir.empty() ? std::filesystem::temp_directory_path().string()
+                                                            : opt.spill_dir));
+  }
+  for (size_t c = 0; c + 1 < cut.size(); ++c) {
+    std::vector<uint64_t> packed;
+    packed.reserve(chunk_generated[c]);
+    each_pair(cut[c], cut[c + 1], [&](uint32_t a, uint32_t b, size_t r) {
+      packed.push_back(uint64_t(a) << 36 | uint64_t(b) << 8 | r);
+      if (r < nrules) ++o.pairs_per_rule[r];
+    });
+    ParallelSort(packed, opt.threads);
+    size_t distinct = 0;
+    for (size_t i = 0; i < packed.size(); ++i) distinct += i == 0 || (packed[i] >> 8) != (packed[i - 1] >> 8);
+    std::vector<uint32_t> rule_mask;
+    rule_mask.reserve(distinct);
+    size_t np = 0;
+    for (size_t i = 0; i < packed.size(); ++i) {
+      const uint64_t key = packed[i] >> 8;
+      const uint32_t bit = 1u << (packed[i] & 0xff);
+      if (np > 0 && (packed[np - 1] == ((key >> 28) << 32 | (key & 0xfffffff)))) {
+        rule_mask[np - 1] |= bit;
+        continue;
+      }
+      packed[np++] = (key >> 28) << 32 | (key & 0xfffffff);
+      rule_mask.push_back(bit);
     }
-  });
+    packed.resize(np);
+    const std::vector<uint64_t>& pairs = packed;
+    std::vector<uint8_t> levels(pairs.size() * nf);
+    ParallelFor(pairs.size(), opt.threads, [&](size_t lo, size_t hi) {
+      for (size_t p = lo; p < hi; ++p) {
+        if (p + 16 < hi) cmp.Prefetch(static_cast<uint32_t>(pairs[p + 16]));
+        cmp.Levels(pairs[p] >> 32, static_cast<uint32_t>(pairs[p]), &levels[p * nf]);
+      }
+    });
+    ParallelForT(pairs.size(), opt.threads, [&](int t, size_t lo, size_t hi) {
+      for (size_t p = lo; p < hi; ++p) {
+        const uint64_t pat = PackPattern(&levels[p * nf], nf);
+        all_patterns[t][pat] += 1;
+        for (uint32_t m = rule_mask[p]; m; m &= m - 1) {
+          const int r = std::countr_zero(m);
+          if (r < static_cast<int>(nrules) && r < static_cast<int>(rule_fields.size()))
+            rule_patterns[t][r][pat | rule_null[r]] += 1;
+        }
+      }
+    });
+    ARK_RETURN_IF_ERROR(spill.Append(&packed, &levels));
+  }
+  std::vector<RuleBlocks>().swap(blocks);
+  const size_t npairs = spill.size();
+  o.candidate_pairs = npairs;
+  o.seconds_blocking = Seconds(t0);
 
   // 3. u from random pairs.
   o.model.resize(nf);
@@ -768,24 +823,6 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
     const size_t L = o.model[f].m.size();
     for (size_t l = 0; l < L; ++l) o.model[f].m[l] = l == 0 ? 0.9 : 0.1 / (L - 1);
   }
-  const auto rule_fields = BlockingRuleFields(in.fields);
-  std::vector<uint64_t> rule_null(nrules, 0);  // nibbles of the fields a rule's session ignores
-  for (size_t r = 0; r < nrules && r < rule_fields.size(); ++r)
-    for (int f : rule_fields[r]) rule_null[r] |= uint64_t{0xf} << (4 * f);
-  using PatternCounts = std::unordered_map<uint64_t, double>;
-  std::vector<PatternCounts> all_patterns(std::max(1, opt.threads));
-  std::vector<std::vector<PatternCounts>> rule_patterns(std::max(1, opt.threads), std::vector<PatternCounts>(nrules));
-  ParallelForT(pairs.size(), opt.threads, [&](int t, size_t lo, size_t hi) {
-    for (size_t p = lo; p < hi; ++p) {
-      const uint64_t pat = PackPattern(&levels[p * nf], nf);
-      all_patterns[t][pat] += 1;
-      for (uint32_t m = rule_mask[p]; m; m &= m - 1) {
-        const int r = std::countr_zero(m);
-        if (r < static_cast<int>(nrules) && r < static_cast<int>(rule_fields.size())) rule_patterns[t][r][pat | rule_null[r]] += 1;
-      }
-    }
-  });
-  std::vector<uint32_t>().swap(rule_mask);  // the rule masks only fed the sessions' patterns
   auto as_map = [&](std::vector<PatternCounts*> parts) {
     std::map<std::vector<uint8_t>, double> m;
     for (auto* part : parts)
@@ -847,8 +884,8 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
   } else {
     all_pairs = static_cast<double>(n) * (n - 1) / 2;
   }
-  double lambda = std::clamp(static_cast<double>(pairs.size()) / std::max(all_pairs, 1.0) / 2, 1e-12, 0.5);
-  for (int it = 0; it < 200 && !pairs.empty(); ++it) {
+  double lambda = std::clamp(static_cast<double>(npairs) / std::max(all_pairs, 1.0) / 2, 1e-12, 0.5);
+  for (int it = 0; it < 200 && npairs > 0; ++it) {
     const double prior = std::log2(lambda / (1 - lambda));
     double sum = 0;
     for (auto& [x, c] : pattern_weights) sum += c / (1.0 + std::exp2(-(x + prior)));
@@ -877,7 +914,7 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
   // recomputed from the same levels, so they are the same.
   struct Weighed {
     double ws, prob;
-    bool match, keep;
+    bool match, keep, strong;  // strong: kept in o.pairs even without opt.keep_weak_pairs
   };
   auto weigh = [&](uint64_t pair, const uint8_t* lv) {
     const uint32_t a = pair >> 32, b = static_cast<uint32_t>(pair);
@@ -887,17 +924,34 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
     for (size_t f : tf.fields) if (lv[f] == 0) x.ws += std::min(tf.adjust[f][a], tf.adjust[f][b]);
     x.prob = 1.0 / (1.0 + std::exp2(-(x.ws + prior)));
     x.match = static_cast<float>(x.ws) >= o.threshold_weight;
-    x.keep = x.match || x.prob >= opt.keep_min_probability || (!decided.empty() && decided.count(pair));
+    const bool is_decided = !decided.empty() && decided.count(pair);
+    x.keep = x.match || x.prob >= opt.keep_min_probability || is_decided;
+    const float pf = static_cast<float>(x.prob);
+    x.strong = x.match || is_decided ||
+               (x.keep && opt.review_band && pf >= (*opt.review_band)[0] && pf < (*opt.review_band)[1]);
     return x;
   };
+  // The pairs of [lo, hi), read back from the spill a piece at a time: fn(index, pair, levels).
+  const size_t piece = std::clamp<size_t>(opt.chunk_pairs / 4, 1, size_t{1} << 20);
+  auto each_spilled = [&](size_t lo, size_t hi, auto&& fn) -> Status {
+    std::vector<uint64_t> pp;
+    std::vector<uint8_t> lv;
+    for (size_t from = lo; from < hi; from += piece) {
+      const size_t m = std::min(piece, hi - from);
+      ARK_RETURN_IF_ERROR(spill.Read(from, m, &pp, &lv));
+      for (size_t i = 0; i < m; ++i) fn(from + i, pp[i], &lv[i * nf]);
+    }
+    return Status::OK();
+  };
   const int T = std::max(1, opt.threads);
+  std::vector<Status> read_status(T);
   std::vector<size_t> kept(T + 1, 0);  // pairs kept per slice, then the slices' offsets
   std::vector<double> exp_false(T, 0), exp_missed(T, 0);
   std::vector<LinkOutcome::GroupConsistency> gc(T);
-  ParallelForT(pairs.size(), opt.threads, [&](int t, size_t lo, size_t hi) {
-    for (size_t p = lo; p < hi; ++p) {
-      const uint32_t a = pairs[p] >> 32, b = static_cast<uint32_t>(pairs[p]);
-      const Weighed x = weigh(pairs[p], &levels[p * nf]);
+  ParallelForT(npairs, opt.threads, [&](int t, size_t lo, size_t hi) {
+    read_status[t] = each_spilled(lo, hi, [&](size_t, uint64_t pair, const uint8_t* lv) {
+      const uint32_t a = pair >> 32, b = static_cast<uint32_t>(pair);
+      const Weighed x = weigh(pair, lv);
       if (x.match) exp_false[t] += 1 - static_cast<float>(x.prob);
       else exp_missed[t] += static_cast<float>(x.prob);
       const uint32_t ga = grp(a), gb = grp(b);
@@ -908,30 +962,19 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
       } else if (x.match) {
         ++gc[t].ungrouped_accepted;
       }
-      kept[t + 1] += x.keep;
-    }
+      kept[t + 1] += opt.keep_weak_pairs ? x.keep : x.strong;
+    });
   });
+  for (const Status& st : read_status) ARK_RETURN_IF_ERROR(st);
   for (int t = 0; t < T; ++t) kept[t + 1] += kept[t];
-  std::vector<uint64_t> kept_pairs(kept[T]);
-  std::vector<uint8_t> kept_levels(kept[T] * nf);
-  ParallelForT(pairs.size(), opt.threads, [&](int t, size_t lo, size_t hi) {
-    size_t at = kept[t];
-    for (size_t p = lo; p < hi; ++p) {
-      if (!weigh(pairs[p], &levels[p * nf]).keep) continue;
-      kept_pairs[at] = pairs[p];
-      std::copy(&levels[p * nf], &levels[p * nf] + nf, &kept_levels[at * nf]);
-      ++at;
-    }
-  });
-  std::vector<uint8_t>().swap(levels);
-  std::vector<uint64_t>().swap(packed);
   o.pairs.resize(kept[T]);
-  ParallelFor(kept_pairs.size(), opt.threads, [&](size_t lo, size_t hi) {
-    for (size_t p = lo; p < hi; ++p) {
-      const uint8_t* lv = &kept_levels[p * nf];
-      const Weighed x = weigh(kept_pairs[p], lv);
-      const uint32_t a = kept_pairs[p] >> 32, b = static_cast<uint32_t>(kept_pairs[p]);
-      ScoredPair& sp = o.pairs[p];
+  ParallelForT(npairs, opt.threads, [&](int t, size_t lo, size_t hi) {
+    size_t at = kept[t];
+    read_status[t] = each_spilled(lo, hi, [&](size_t, uint64_t pair, const uint8_t* lv) {
+      const Weighed x = weigh(pair, lv);
+      if (!(opt.keep_weak_pairs ? x.keep : x.strong)) return;
+      const uint32_t a = pair >> 32, b = static_cast<uint32_t>(pair);
+      ScoredPair& sp = o.pairs[at++];
       sp.a = a;
       sp.b = b;
       sp.levels.fill(kNull);
@@ -941,10 +984,22 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
       sp.clk_dice = in.clk.empty() ? -1.0f
                                    : static_cast<float>(Dice(&in.clk[size_t(a) * kClkWords],
                                                              &in.clk[size_t(b) * kClkWords], kClkWords));
-    }
+    });
   });
-  std::vector<uint64_t>().swap(kept_pairs);
-  std::vector<uint8_t>().swap(kept_levels);
+  for (const Status& st : read_status) ARK_RETURN_IF_ERROR(st);
+  // The weak kept pairs, per record, to a file for the clustering (memory: 8 bytes a record).
+  WeakPairFile weak;
+  if (!opt.keep_weak_pairs) {
+    auto scan = [&](auto&& fn) -> Status {
+      return each_spilled(0, npairs, [&](size_t, uint64_t pair, const uint8_t* lv) {
+        const Weighed x = weigh(pair, lv);
+        if (x.keep && !x.strong) fn(static_cast<uint32_t>(pair >> 32), static_cast<uint32_t>(pair), static_cast<float>(x.prob));
+      });
+    };
+    ARK_RETURN_IF_ERROR(weak.Build(opt.spill_dir.empty() ? std::filesystem::temp_directory_path().string() : opt.spill_dir,
+                                   n, std::max<size_t>(opt.chunk_pairs, 1) * 2, scan));
+  }
+  spill.Release();
   for (int t = 0; t < T; ++t) {
     o.expected_false_matches += exp_false[t];
     o.expected_missed_matches += exp_missed[t];
@@ -964,7 +1019,8 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
     for (size_t f : tf.fields) if (lv[f] == 0) ws += std::min(tf.adjust[f][a], tf.adjust[f][b]);
     return static_cast<double>(static_cast<float>(1.0 / (1.0 + std::exp2(-(ws + prior)))));
   };
-  ClusterAcceptedPairs(in, opt, &o, &score);
+  ClusterAcceptedPairs(in, opt, &o, &score, opt.keep_weak_pairs ? nullptr : &weak);
+  ARK_RETURN_IF_ERROR(weak.status());
   o.seconds_total = Seconds(t0);
   return o;
 }

@@ -141,6 +141,20 @@ struct LinkOptions {
   bool adaptive_lsh = true;
   double lsh_pairs_per_record = 3.0;
   double min_rule_pairs = 1e6;  // ... but a rule may always give this many
+  // Memory: the candidate pairs are made, compared and counted for EM in chunks of records (by
+  // the first record of a pair) of at most this many generated pairs each (a record whose own
+  // pairs exceed it is a chunk alone): about 8 + 4 + fields bytes per pair of a chunk. With more
+  // than one chunk the compared pairs (8 + fields bytes each) go to a temporary file in
+  // `spill_dir` (PairSpill: unnamed, 0600, gone when the linkage ends) and are read back in
+  // pieces to be scored. The outcome does not depend on it: the same pairs, in the same order,
+  // with the same arithmetic.
+  size_t chunk_pairs = size_t{1} << 24;
+  // False: LinkOutcome::pairs holds only the pairs at or above the threshold, in the review band
+  // or decided, not the weak kept pairs (below the threshold, probability >= keep_min_probability),
+  // which the clustering reads from a temporary file in `spill_dir` (WeakPairFile): the clusters
+  // are the same; `pairs`, `linked` and `review` index the shorter list. For `ark link`.
+  bool keep_weak_pairs = true;
+  std::string spill_dir;  // empty: the system's temporary folder
 };
 
 struct FieldModel {

@@ -1,0 +1,57 @@
+#include "link/pair_spill.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+namespace ark {
+namespace {
+
+// The same pairs read back from memory and from the file, across appends and read windows.
+TEST(PairSpill, MemoryAndFileHoldTheSamePairs) {
+  const std::string dir = ::testing::TempDir() + "/pair_spill_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  PairSpill mem(3), file(3);
+  ASSERT_TRUE(file.SpillTo(dir).ok());
+  EXPECT_TRUE(file.spilled());
+  EXPECT_FALSE(mem.spilled());
+  for (uint64_t chunk = 0; chunk < 4; ++chunk) {
+    for (PairSpill* s : {&mem, &file}) {
+      std::vector<uint64_t> p;
+      std::vector<uint8_t> l;
+      for (uint64_t i = 0; i < 1000 + chunk; ++i) {
+        p.push_back(chunk << 40 | i << 1);
+        for (int f = 0; f < 3; ++f) l.push_back(static_cast<uint8_t>(i * 7 + f + chunk));
+      }
+      ASSERT_TRUE(s->Append(&p, &l).ok());
+      EXPECT_TRUE(p.empty());
+    }
+  }
+  ASSERT_EQ(mem.size(), 4006u);
+  ASSERT_EQ(file.size(), 4006u);
+  EXPECT_EQ(file.file_bytes(), 4006u * 11);
+  EXPECT_EQ(mem.file_bytes(), 0u);
+  std::vector<uint64_t> pm, pf;
+  std::vector<uint8_t> lm, lf;
+  for (size_t from : {size_t{0}, size_t{999}, size_t{2500}, size_t{4000}}) {
+    ASSERT_TRUE(mem.Read(from, 6, &pm, &lm).ok());
+    ASSERT_TRUE(file.Read(from, 6, &pf, &lf).ok());
+    EXPECT_EQ(pm, pf);
+    EXPECT_EQ(lm, lf);
+  }
+  EXPECT_EQ(pf[5], uint64_t{3} << 40 | uint64_t{1002} << 1);  // the last pair
+  EXPECT_FALSE(file.Read(4001, 6, &pf, &lf).ok());
+  // Unnamed: nothing in the folder, even while the spill is open.
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+  PairSpill late(3);
+  std::vector<uint64_t> p{1};
+  std::vector<uint8_t> l{0, 0, 0};
+  ASSERT_TRUE(late.Append(&p, &l).ok());
+  EXPECT_FALSE(late.SpillTo(dir).ok());  // only before the first pair
+  PairSpill nowhere(3);
+  EXPECT_FALSE(nowhere.SpillTo(dir + "/missing").ok());
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ark
