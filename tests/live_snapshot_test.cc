@@ -290,6 +290,25 @@ TEST(LiveLog, RecordsAreLoggedInTheStoreWalWithTheirEvents) {
   EXPECT_EQ(StoreEventCount(ark), msgs.size());
 }
 
+// A message whose events cannot fit one WAL record (more than 65,536 observations) is refused
+// with AE and not logged; the messages around it are acknowledged and stored as usual.
+TEST(LiveLog, MessageTooLargeForOneWalRecordIsRefusedAndOthersGoOn) {
+  const std::string ark = TempArk("one_log_big");
+  Metrics m;
+  auto in = OpenIngestor(ark, &m);
+  ASSERT_TRUE(in);
+  const auto before = Messages("a", 0, 2), after = Messages("b", 2, 4);
+  FeedAll(*in, before);
+  std::vector<std::tuple<std::string, double, std::string>> obs(65537, {"14682-9", 70.0, "umol/L"});
+  const Outcome big = Feed(*in, Result("BIG1", Nhs(1), "20250102080000", obs));
+  EXPECT_EQ(big.code, "AE");
+  EXPECT_NE(big.error.message().find("65,536"), std::string::npos) << big.error.ToString();
+  FeedAll(*in, after);
+  in.reset();
+  EXPECT_EQ(LoggedRecords(ark).size(), before.size() + after.size());
+  EXPECT_EQ(StoreEventCount(ark), before.size() + after.size());
+}
+
 // A damaged "applied" marker in an earlier release's live log is Corruption naming the log file
 // (std::stoull turned it into an uncaught exception before).
 TEST(LiveSnapshot, DamagedAppliedMarkerIsCorruptionNamingTheLogFile) {

@@ -578,31 +578,53 @@ void Ingestor::SubmitError(std::string code, Status error, Done done) {
   queue_cv_.notify_one();
 }
 
-Status Ingestor::WriteRecords(std::vector<Item>& batch, const std::vector<size_t>& fresh) {
+Status Ingestor::WriteRecords(std::vector<Item>& batch, const std::vector<size_t>& fresh,
+                              std::vector<size_t>* refused) {
   // One AppendNoted (one WAL record, one fdatasync) per chunk of at most 65,536 events and about
   // 16 MiB of records; a group is one chunk unless it is very large.
   constexpr size_t kMaxEvents = 65536, kMaxNoteBytes = 16u << 20;
   std::vector<std::string> notes;
+  std::vector<size_t> owners;  // the batch index of each note
   std::vector<AppendEvent> events;
   size_t note_bytes = 0;
+  auto written = [&](const WalPosition& end, size_t n_events) {
+    log_pos_ = end;
+    metrics_->store_events += n_events;
+    appended_events_ += n_events;
+  };
   auto flush = [&]() -> Status {
     if (notes.empty()) return Status::OK();
     WalPosition end;
     Status s = store_->AppendNoted(events, notes, &end);
     if (s.code() == StatusCode::kInvalidArgument && !events.empty()) {
-      // Refused events (the checks below make this unexpected): log the records without them.
+      // Refused events (the per-event checks make this unexpected: more than 65,535 sources):
+      // log the records without them.
       metrics_->store_errors++;
       std::fprintf(stderr, "ark serve: %zu events not added to the timeline store: %s\n", events.size(),
                    s.ToString().c_str());
       events.clear();
       s = store_->AppendNoted(events, notes, &end);
     }
-    ARK_RETURN_IF_ERROR(s);
-    log_pos_ = end;
-    metrics_->store_events += events.size();
-    appended_events_ += events.size();
+    if (s.code() == StatusCode::kInvalidArgument) {
+      // A record too large for one WAL record: write them one by one and refuse (AE) only those
+      // that do not fit, so that one huge message cannot stop the others being acknowledged.
+      for (size_t k = 0; k < notes.size(); ++k) {
+        Status one = store_->AppendNoted({}, std::span<const std::string>(&notes[k], 1), &end);
+        if (one.code() == StatusCode::kInvalidArgument) {
+          refused->push_back(owners[k]);
+          continue;
+        }
+        ARK_RETURN_IF_ERROR(one);
+        written(end, 0);
+      }
+      s = Status::OK();
+    } else {
+      ARK_RETURN_IF_ERROR(s);
+      written(end, events.size());
+    }
     metrics_->log_bytes += note_bytes;
     notes.clear();
+    owners.clear();
     events.clear();
     note_bytes = 0;
     return Status::OK();
@@ -615,6 +637,7 @@ Status Ingestor::WriteRecords(std::vector<Item>& batch, const std::vector<size_t
       ARK_RETURN_IF_ERROR(flush());
     notes.emplace_back();
     EncodePseudo(r, &notes.back());
+    owners.push_back(i);
     note_bytes += notes.back().size();
     for (AppendEvent& e : ev) {
       if (Store::CheckEvent(e).ok() && events.size() < kMaxEvents)
@@ -647,6 +670,12 @@ void Ingestor::CommitLoop() {
         continue;
       }
       PseudoRecord& r = it.rec;
+      if (r.observations.size() > 65536) {  // their events would not fit one WAL record
+        o.code = "AE";
+        o.error = Status::InvalidArgument("more than 65,536 observations in one message (" +
+                                          std::to_string(r.observations.size()) + ")");
+        continue;
+      }
       const uint64_t h = DedupHash(r);
       if (!r.control_id.empty() && seen_.count(h)) {
         o.code = "AA";
@@ -675,7 +704,8 @@ void Ingestor::CommitLoop() {
     }
     if (!fresh.empty()) {
       const int64_t t0 = NowMicros();
-      Status s = log_error_.ok() ? WriteRecords(batch, fresh) : log_error_;
+      std::vector<size_t> refused;
+      Status s = log_error_.ok() ? WriteRecords(batch, fresh, &refused) : log_error_;
       metrics_->commit_latency.Observe((NowMicros() - t0) / 1e6);
       if (!s.ok()) {
         log_error_ = s;  // sticky: nothing is acknowledged from now on
@@ -687,6 +717,14 @@ void Ingestor::CommitLoop() {
         for (uint64_t h : hashes) seen_.Forget(h);
         fresh.clear();
       } else {
+        for (size_t i : refused) {
+          outcomes[i] = Outcome{"AE", Status::InvalidArgument("message too large to log (over 64 MiB as a record)")};
+          if (!batch[i].rec.control_id.empty()) seen_.Forget(DedupHash(batch[i].rec));
+        }
+        if (!refused.empty()) {
+          std::sort(refused.begin(), refused.end());
+          std::erase_if(fresh, [&](size_t i) { return std::binary_search(refused.begin(), refused.end(), i); });
+        }
         since_snapshot_ += fresh.size();
         metrics_->groups++;
         metrics_->group_records += fresh.size();

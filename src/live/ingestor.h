@@ -164,8 +164,10 @@ class Ingestor {
   // Appends the events of `recs` (seq order) with seq > `after`, in tagged chunks.
   Status AppendTagged(const std::vector<PseudoRecord>& recs, uint64_t after, size_t* events);
   Status Recover(const std::vector<PseudoRecord>& tail, uint64_t threshold);
-  // Writes the fresh records of a batch (notes and events) durably; their outcomes on failure.
-  Status WriteRecords(std::vector<Item>& batch, const std::vector<size_t>& fresh);
+  // Writes the fresh records of a batch (notes and events) durably. A record too large for a WAL
+  // record is not written: its batch index goes to *refused. An error: nothing more is written.
+  Status WriteRecords(std::vector<Item>& batch, const std::vector<size_t>& fresh,
+                      std::vector<size_t>* refused);
   void MaybeSnapshot(bool final);  // committer thread (or the destructor once it stopped)
   void TakeCut();                  // fills cut_ / cut_state_ (committer thread; snap_busy_ false)
   void SnapshotLoop();

@@ -501,6 +501,8 @@ TEST(StoreAppended, NotesTravelWithTheirEventsAndAreReadFromAnyPosition) {
     // More than one record's worth of events is refused, with nothing written.
     std::vector<AppendEvent> big(65537, Ev(0, 86400, "A/1"));
     EXPECT_EQ((*s)->AppendNoted(big, n3).code(), StatusCode::kInvalidArgument);
+    const std::vector<std::string> huge = {std::string(65u << 20, 'x')};  // over 64 MiB
+    EXPECT_EQ((*s)->AppendNoted({}, huge).code(), StatusCode::kInvalidArgument);
   }
   EXPECT_EQ(ListAppended(dir).size(), 1u);
   EXPECT_EQ(notes_from({}), (std::vector<std::string>{"one", std::string("t\0wo", 4), "three", "four"}));
