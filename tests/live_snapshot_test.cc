@@ -32,7 +32,6 @@ std::unique_ptr<Ingestor> OpenIngestor(const std::string& ark, Metrics* m,
   io.key = TestKey();
   io.rules = *ParseRules(DefaultRulesYaml(), "rules");
   io.compact_interval_s = 0;
-  io.store_gather_ms = 1;
   io.snapshot_records = snapshot_records;
   auto in = Ingestor::Open(io, m);
   EXPECT_TRUE(in.ok()) << in.status().ToString();
@@ -107,7 +106,6 @@ TEST(LiveSnapshot, CompactionComesWhenTheDeltaGrowsPastItsLimit) {
     io.rules = *ParseRules(DefaultRulesYaml(), "rules");
     io.compact_interval_s = 3600;  // the first check comes at start (empty delta), the next in an hour
     io.compact_max_events = limit;
-    io.store_gather_ms = 1;
     {
       auto in = Ingestor::Open(io, &m);
       ASSERT_TRUE(in.ok()) << in.status().ToString();
@@ -247,28 +245,78 @@ TEST(LiveSnapshot, CorruptSnapshotFallsBackToFullReplay) {
   EXPECT_EQ(StoreEventCount(ark), msgs.size());
 }
 
-// A damaged "applied" marker in the live log is Corruption naming the log file (std::stoull
-// turned it into an uncaught exception before).
+// The records `ark serve` logged in the store's WAL (Store::ReadNotes), decoded.
+std::vector<PseudoRecord> LoggedRecords(const std::string& ark) {
+  std::vector<PseudoRecord> out;
+  Status s = Store::ReadNotes(ark + "/store", WalPosition{}, [&](std::string_view note, WalPosition) -> Status {
+    ARK_ASSIGN_OR_RETURN(PseudoRecord r, DecodePseudo(note));
+    out.push_back(std::move(r));
+    return Status::OK();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+// Writes `records` (framed WAL records) as the live log an earlier release kept in ARK/live/log.
+std::string WriteLegacyLog(const std::string& ark, const std::string& records) {
+  EXPECT_TRUE(MakeDirs(ark + "/live/log").ok());
+  const std::string path = ark + "/live/log/00000001.wal";
+  auto w = store::WalWriter::Create(path);
+  EXPECT_TRUE(w.ok());
+  if (w.ok()) EXPECT_TRUE((*w)->WriteAndSync(records).ok());
+  return path;
+}
+
+// Records and their events are one durable write in the store's WAL: every acknowledged record is
+// there as a note, the live log of earlier releases is not written, and the events are in the
+// store as soon as the records are acknowledged (no second log to reconcile).
+TEST(LiveLog, RecordsAreLoggedInTheStoreWalWithTheirEvents) {
+  const std::string ark = TempArk("one_log");
+  Metrics m;
+  const auto msgs = Messages("a", 0, 10);
+  auto in = OpenIngestor(ark, &m);
+  ASSERT_TRUE(in);
+  FeedAll(*in, msgs);
+  {  // a reader opened now, before any flush or stop, sees every acknowledged event
+    auto s = Store::Open(ark + "/store");
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ((*s)->num_events(), msgs.size());
+  }
+  const auto logged = LoggedRecords(ark);
+  ASSERT_EQ(logged.size(), msgs.size());
+  for (size_t i = 0; i < logged.size(); ++i) EXPECT_EQ(logged[i].seq, i + 1);
+  EXPECT_FALSE(PathExists(ark + "/live/log"));
+  in.reset();
+  EXPECT_EQ(StoreEventCount(ark), msgs.size());
+}
+
+// A message whose events cannot fit one WAL record (more than 65,536 observations) is refused
+// with AE and not logged; the messages around it are acknowledged and stored as usual.
+TEST(LiveLog, MessageTooLargeForOneWalRecordIsRefusedAndOthersGoOn) {
+  const std::string ark = TempArk("one_log_big");
+  Metrics m;
+  auto in = OpenIngestor(ark, &m);
+  ASSERT_TRUE(in);
+  const auto before = Messages("a", 0, 2), after = Messages("b", 2, 4);
+  FeedAll(*in, before);
+  std::vector<std::tuple<std::string, double, std::string>> obs(65537, {"14682-9", 70.0, "umol/L"});
+  const Outcome big = Feed(*in, Result("BIG1", Nhs(1), "20250102080000", obs));
+  EXPECT_EQ(big.code, "AE");
+  EXPECT_NE(big.error.message().find("65,536"), std::string::npos) << big.error.ToString();
+  FeedAll(*in, after);
+  in.reset();
+  EXPECT_EQ(LoggedRecords(ark).size(), before.size() + after.size());
+  EXPECT_EQ(StoreEventCount(ark), before.size() + after.size());
+}
+
+// A damaged "applied" marker in an earlier release's live log is Corruption naming the log file
+// (std::stoull turned it into an uncaught exception before).
 TEST(LiveSnapshot, DamagedAppliedMarkerIsCorruptionNamingTheLogFile) {
   const std::string ark = TempArk("snap_marker");
   Metrics m;
-  {
-    auto in = OpenIngestor(ark, &m);
-    ASSERT_TRUE(in);
-    FeedAll(*in, Messages("a", 0, 3));
-  }
-  ASSERT_EQ(::unlink((ark + "/live/snapshot").c_str()), 0);
-  std::string last;
-  for (const auto& e : std::filesystem::directory_iterator(ark + "/live/log")) {
-    if (e.path().extension() == ".wal" && e.path().string() > last) last = e.path().string();
-  }
-  ASSERT_FALSE(last.empty());
   std::string rec;
   store::AppendWalRecord(&rec, static_cast<store::WalRecordType>(17), "12x");
-  {
-    std::ofstream out(last, std::ios::binary | std::ios::app);
-    out << rec;
-  }
+  const std::string last = WriteLegacyLog(ark, rec);
   IngestOptions io;
   io.ark_dir = ark;
   io.key = TestKey();
@@ -318,49 +366,67 @@ TEST(LiveSnapshot, HalfWrittenSnapshotIsIgnored) {
   EXPECT_EQ(in->IndicatorsJson(), ind);
 }
 
-// The live log of an earlier release holds JSON records (type 16); they are still replayed, and
-// give the same state as the binary records (type 18) written now.
-TEST(LiveSnapshot, JsonRecordsOfAnEarlierReleaseAreReplayed) {
-  const std::string ark = TempArk("snap_json");
+// An Ark served by an earlier release: its records are in ARK/live/log (JSON records, type 16,
+// and binary ones, type 18), and its store lacks the events of those after the last "applied"
+// marker. The first start replays that log into the same state, re-appends exactly the missing
+// events, and writes new records to the store's WAL; the next start reads nothing from the old
+// log (its snapshot is in the store's WAL) and the store has every event once.
+TEST(LiveSnapshot, LiveLogOfAnEarlierReleaseIsReplayedAndItsEventsRecovered) {
   Metrics m;
-  const auto msgs = Messages("a", 0, 12);
+  const auto msgs = Messages("a", 0, 12), more = Messages("b", 12, 15);
+  const std::string now = TempArk("snap_json_now");
   std::string ind;
   {
-    auto in = OpenIngestor(ark, &m);
+    auto in = OpenIngestor(now, &m);
     ASSERT_TRUE(in);
     FeedAll(*in, msgs);
     ind = in->IndicatorsJson();
   }
-  ASSERT_EQ(::unlink((ark + "/live/snapshot").c_str()), 0);
-  size_t converted = 0;
-  for (const auto& e : std::filesystem::directory_iterator(ark + "/live/log")) {
-    const std::string path = e.path().string();
-    std::string records;
-    auto res = store::ReadWal(path, [&](uint8_t type, std::string_view payload) -> Status {
-      if (type == 18) {
-        ARK_ASSIGN_OR_RETURN(PseudoRecord r, DecodePseudo(payload));
-        store::AppendWalRecord(&records, static_cast<store::WalRecordType>(16), ToJson(r));
-        ++converted;
-      } else {
-        store::AppendWalRecord(&records, static_cast<store::WalRecordType>(type), payload);
-      }
-      return Status::OK();
-    });
-    ASSERT_TRUE(res.ok()) << res.status().ToString();
-    auto w = store::WalWriter::Create(path);
-    ASSERT_TRUE(w.ok());
-    ASSERT_TRUE((*w)->WriteAndSync(records).ok());
+  const auto logged = LoggedRecords(now);
+  ASSERT_EQ(logged.size(), msgs.size());
+  // The earlier release's Ark: the same records in its live log, half JSON and half binary; the
+  // first four records' events were in its store ("applied" marker 4).
+  const std::string ark = TempArk("snap_json_old");
+  std::string records;
+  for (size_t i = 0; i < logged.size(); ++i) {
+    if (i % 2 == 0) {
+      store::AppendWalRecord(&records, static_cast<store::WalRecordType>(16), ToJson(logged[i]));
+    } else {
+      std::string bin;
+      EncodePseudo(logged[i], &bin);
+      store::AppendWalRecord(&records, static_cast<store::WalRecordType>(18), bin);
+    }
+    if (i == 3) store::AppendWalRecord(&records, static_cast<store::WalRecordType>(17), "4");
   }
-  ASSERT_EQ(converted, msgs.size());
+  WriteLegacyLog(ark, records);
+  {
+    auto s = Store::Open(ark + "/store");
+    ASSERT_TRUE(s.ok());
+    std::vector<AppendEvent> first;
+    for (size_t i = 0; i < 4; ++i)
+      for (AppendEvent& e : StoreEvents(logged[i])) first.push_back(std::move(e));
+    ASSERT_TRUE((*s)->Append(first).ok());
+  }
+  {
+    auto in = OpenIngestor(ark, &m);
+    ASSERT_TRUE(in);
+    EXPECT_EQ(in->restored(), 0u);
+    EXPECT_EQ(in->replayed(), msgs.size());
+    EXPECT_EQ(in->records(), msgs.size());
+    EXPECT_EQ(in->IndicatorsJson(), ind);
+    EXPECT_TRUE(Feed(*in, msgs[5]).duplicate);
+    EXPECT_EQ(StoreEventCount(ark), msgs.size());
+    FeedAll(*in, more);
+  }
   auto in = OpenIngestor(ark, &m);
   ASSERT_TRUE(in);
-  EXPECT_EQ(in->restored(), 0u);
-  EXPECT_EQ(in->replayed(), msgs.size());
-  EXPECT_EQ(in->records(), msgs.size());
-  EXPECT_EQ(in->IndicatorsJson(), ind);
-  EXPECT_TRUE(Feed(*in, msgs[5]).duplicate);
+  EXPECT_EQ(in->replayed(), 0u);
+  EXPECT_EQ(in->records(), msgs.size() + more.size());
+  EXPECT_TRUE(Feed(*in, msgs[1]).duplicate);
+  EXPECT_TRUE(Feed(*in, more[1]).duplicate);
   in.reset();
-  EXPECT_EQ(StoreEventCount(ark), msgs.size());
+  EXPECT_EQ(StoreEventCount(ark), msgs.size() + more.size());
+  EXPECT_EQ(LoggedRecords(ark).size(), more.size());
 }
 
 // Snapshots are taken while running (every N records), by the helper thread.

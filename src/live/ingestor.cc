@@ -91,6 +91,20 @@ CatalogKeys ReadCatalogKeys(const std::string& ark) {
   return out;
 }
 
+// A snapshot position in the store's WAL is named "store:<WAL file number>"; any other name is a
+// file of the legacy live log.
+constexpr std::string_view kStorePrefix = "store:";
+
+std::string StorePositionName(uint64_t file) { return std::string(kStorePrefix) + std::to_string(file); }
+
+bool ParseStorePosition(const std::string& name, uint64_t* file) {
+  if (name.compare(0, kStorePrefix.size(), kStorePrefix) != 0) return false;
+  const char* b = name.data() + kStorePrefix.size();
+  const char* e = name.data() + name.size();
+  const auto [ptr, ec] = std::from_chars(b, e, *file);
+  return ec == std::errc() && ptr == e && b != e;
+}
+
 }  // namespace
 
 std::vector<AppendEvent> StoreEvents(const PseudoRecord& r) {
@@ -136,8 +150,8 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(IngestOptions opts, Metrics* me
   in->state_ = std::make_unique<LiveState>(in->opts_.rules);
   in->seen_ = RetransmitWindow(in->opts_.dedup_window);
   const std::string& ark = in->opts_.ark_dir;
-  in->log_dir_ = ark + "/live/log";
-  ARK_RETURN_IF_ERROR(MakeDirs(in->log_dir_));
+  in->log_dir_ = ark + "/live/log";  // the legacy live log, read only
+  ARK_RETURN_IF_ERROR(MakeDirs(ark + "/live"));
   const int64_t t0 = NowMicros();
   {
     auto lock = store::FileLock::TryLock(ark + "/live/LOCK");
@@ -155,36 +169,33 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(IngestOptions opts, Metrics* me
   std::jthread cat_thread([&] { cat = ReadCatalogKeys(ark); });
   Result<std::unique_ptr<Store>> store = std::unique_ptr<Store>();
   double store_ms = 0;
-  std::jthread store_thread;
-  if (in->opts_.use_store) {
-    store_thread = std::jthread([&] {
-      const int64_t s0 = NowMicros();
-      store = Store::Open(ark + "/store");
-      store_ms = (NowMicros() - s0) / 1e3;
-    });
-  }
-  ARK_ASSIGN_OR_RETURN(const std::vector<std::string> files, in->LogFiles());
+  std::jthread store_thread([&] {
+    const int64_t s0 = NowMicros();
+    store = Store::Open(ark + "/store");
+    store_ms = (NowMicros() - s0) / 1e3;
+  });
+  ARK_ASSIGN_OR_RETURN(const std::vector<std::string> files, in->LegacyLogFiles());
   size_t first_file = 0;
   uint64_t offset = 0, marker = 0;
+  WalPosition from;
   const int64_t t1 = NowMicros();
-  in->LoadSnapshot(files, &first_file, &offset, &marker);
+  in->LoadSnapshot(files, &first_file, &offset, &marker, &from);
   const int64_t t2 = NowMicros();
   cat_thread.join();
   ARK_RETURN_IF_ERROR(cat.status);
   for (const auto& [raw, v] : cat.raw) in->keys_.SetRaw(raw.data(), v, /*overwrite=*/false);
   for (const auto& [text, v] : cat.text) in->keys_.SetIfAbsent(text, v);
   in->next_key_ = std::max(in->next_key_, cat.next);
-  if (store_thread.joinable()) store_thread.join();
+  store_thread.join();
   ARK_RETURN_IF_ERROR(store.status());
   in->store_ = std::move(*store);
   const int64_t t3 = NowMicros();
-  ARK_RETURN_IF_ERROR(in->Replay(files, first_file, offset, marker));
+  ARK_RETURN_IF_ERROR(in->Replay(files, first_file, offset, marker, from));
   const int64_t t4 = NowMicros();
-  if (in->store_ && in->store_->Stats().delta_events == 0) {
-    // Take the store's writer LOCK now (Compact of an empty delta does only that), so that
-    // `ark append`/`ark compact` are refused from the start rather than at our first append.
-    ARK_RETURN_IF_ERROR(in->store_->Compact().WithContext(ark + "/store"));
-  }
+  // Take the store's writer LOCK and open its WAL file now, so that `ark append`/`ark compact`
+  // are refused from the start and every later write lands after everything replayed.
+  ARK_RETURN_IF_ERROR(in->store_->PrepareAppend().WithContext(ark + "/store"));
+  in->log_pos_ = in->store_->wal_end();
   const int64_t t5 = NowMicros();
   std::fprintf(stderr,
                "ark serve: open %.0f ms: catalog keys %.0f ms, store %.0f ms (%llu delta events) "
@@ -192,7 +203,7 @@ Result<std::unique_ptr<Ingestor>> Ingestor::Open(IngestOptions opts, Metrics* me
                "%.0f ms for %llu records, waiting for the helpers and merging %zu catalog keys "
                "%.0f ms, %s), store lock %.0f ms\n",
                (t5 - t0) / 1e3, cat.ms, store_ms,
-               static_cast<unsigned long long>(in->store_ ? in->store_->Stats().delta_events : 0),
+               static_cast<unsigned long long>(in->store_->Stats().delta_events),
                (t4 - t1) / 1e3, (t2 - t1) / 1e3, static_cast<unsigned long long>(in->restored_),
                cat.raw.size() + cat.text.size(), (t3 - t2) / 1e3, in->replay_report_.c_str(),
                (t5 - t4) / 1e3);
@@ -223,16 +234,8 @@ Ingestor::~Ingestor() {
   }
   snap_cv_.notify_all();
   if (snap_thread_.joinable()) snap_thread_.join();
-  // A clean stop: log that the store holds everything, so the next start need not check, and
-  // take a final snapshot, so that it need not replay anything either.
-  const uint64_t applied = applied_seq_.load();
-  if (log_ && log_error_.ok() && applied > marker_logged_) {
-    std::string buf;
-    store::AppendWalRecord(&buf, static_cast<store::WalRecordType>(kLogApplied),
-                           std::to_string(applied));
-    if (log_->WriteAndSync(buf).ok()) marker_logged_ = applied;
-  }
-  if (log_ && log_error_.ok() && started_) MaybeSnapshot(/*final=*/true);
+  // A clean stop: a final snapshot, so that the next start replays nothing.
+  if (store_ && log_error_.ok() && started_) MaybeSnapshot(/*final=*/true);
 }
 
 void Ingestor::MaybeSnapshot(bool final) {
@@ -264,13 +267,11 @@ void Ingestor::MaybeSnapshot(bool final) {
 }
 
 void Ingestor::TakeCut() {
-  const uint64_t applied = store_ ? applied_seq_.load() : last_seq_.load();
-  while (!unapplied_.empty() && unapplied_.front().first <= applied) unapplied_.pop_front();
   SnapshotCut& c = cut_;
   c.pos.last_seq = last_seq_.load();
-  c.pos.applied = std::min(applied, c.pos.last_seq);
-  c.pos.log_file = log_name_;
-  c.pos.replay_offset = unapplied_.empty() ? log_->size() : unapplied_.front().second;
+  c.pos.applied = c.pos.last_seq;  // acknowledged = in the store
+  c.pos.log_file = StorePositionName(log_pos_.file);
+  c.pos.replay_offset = log_pos_.offset;
   c.next_key = next_key_;
   c.keys = keys_;  // one memcpy of the slots (the cut keeps its capacity between snapshots)
   c.window.clear();
@@ -339,9 +340,9 @@ PersonKey Ingestor::Resolve(const std::string& nhs, const std::string& mrn, bool
   return k;
 }
 
-Status Ingestor::ReadLog(const std::vector<std::string>& files, size_t first_file,
-                         uint64_t offset,
-                         const std::function<Status(uint8_t, std::string_view)>& fn) {
+Status Ingestor::ReadLegacyLog(const std::vector<std::string>& files, size_t first_file,
+                               uint64_t offset,
+                               const std::function<Status(uint8_t, std::string_view)>& fn) {
   for (size_t i = first_file; i < files.size(); ++i) {
     const std::string path = log_dir_ + "/" + files[i];
     auto res = store::ReadWal(path, fn, i == first_file ? offset : 0);
@@ -351,8 +352,23 @@ Status Ingestor::ReadLog(const std::vector<std::string>& files, size_t first_fil
   return Status::OK();
 }
 
+Status Ingestor::ReadAllRecords(const std::function<Status(PseudoRecord)>& fn) {
+  ARK_ASSIGN_OR_RETURN(const std::vector<std::string> files, LegacyLogFiles());
+  ARK_RETURN_IF_ERROR(ReadLegacyLog(files, 0, 0, [&](uint8_t type, std::string_view payload) -> Status {
+    if (type != kLogRecord && type != kLogRecordJson) return Status::OK();
+    ARK_ASSIGN_OR_RETURN(PseudoRecord r, type == kLogRecord ? DecodePseudo(payload) : PseudoFromJson(payload));
+    return fn(std::move(r));
+  }));
+  const std::string dir = opts_.ark_dir + "/store";
+  return Store::ReadNotes(dir, WalPosition{}, [&](std::string_view note, WalPosition) -> Status {
+    auto r = DecodePseudo(note);
+    if (!r.ok()) return r.status().WithContext(dir + ": live record");
+    return fn(std::move(*r));
+  });
+}
+
 void Ingestor::LoadSnapshot(const std::vector<std::string>& files, size_t* first_file,
-                            uint64_t* offset, uint64_t* marker) {
+                            uint64_t* offset, uint64_t* marker, WalPosition* from) {
   const std::string path = snapshot_path();
   (void)RemoveAll(path + ".tmp");  // a snapshot interrupted before its rename
   auto snap = ReadSnapshot(path);
@@ -367,12 +383,22 @@ void Ingestor::LoadSnapshot(const std::vector<std::string>& files, size_t* first
     std::fprintf(stderr, "ark serve: warning: live snapshot not used, replaying the whole log: %s: %s\n",
                  path.c_str(), why.c_str());
   };
-  const auto it = std::find(files.begin(), files.end(), snap->pos.log_file);
-  if (it == files.end()) return warn("its live-log file " + snap->pos.log_file + " is missing");
-  const uint64_t size = DiskUsage(log_dir_ + "/" + *it);
-  if (snap->pos.replay_offset > size)
-    return warn("its offset " + std::to_string(snap->pos.replay_offset) + " is past the end of " +
-                *it + " (" + std::to_string(size) + " bytes)");
+  uint64_t wal = 0;
+  const bool in_store = ParseStorePosition(snap->pos.log_file, &wal);
+  size_t index = files.size();
+  if (in_store) {
+    if (!Store::PositionReadable(opts_.ark_dir + "/store", WalPosition{wal, snap->pos.replay_offset}))
+      return warn("its position " + std::to_string(snap->pos.replay_offset) + " in WAL file " + std::to_string(wal) +
+                  " is past the end of that file");
+  } else {
+    const auto it = std::find(files.begin(), files.end(), snap->pos.log_file);
+    if (it == files.end()) return warn("its live-log file " + snap->pos.log_file + " is missing");
+    const uint64_t size = DiskUsage(log_dir_ + "/" + *it);
+    if (snap->pos.replay_offset > size)
+      return warn("its offset " + std::to_string(snap->pos.replay_offset) + " is past the end of " +
+                  *it + " (" + std::to_string(size) + " bytes)");
+    index = static_cast<size_t>(it - files.begin());
+  }
   LiveState state(opts_.rules);
   if (Status s = state.Decode(snap->state); !s.ok()) return warn(s.message());
   *state_ = std::move(state);
@@ -388,12 +414,17 @@ void Ingestor::LoadSnapshot(const std::vector<std::string>& files, size_t* first
   last_seq_ = snap->pos.last_seq;
   restored_ = snap->pos.last_seq;
   *marker = snap->pos.applied;
-  *first_file = static_cast<size_t>(it - files.begin());
-  *offset = snap->pos.replay_offset;
+  *first_file = index;
+  if (in_store) {
+    *from = WalPosition{wal, snap->pos.replay_offset};
+  } else {
+    *offset = snap->pos.replay_offset;
+  }
 }
 
-Result<std::vector<std::string>> Ingestor::LogFiles() const {
+Result<std::vector<std::string>> Ingestor::LegacyLogFiles() const {
   std::vector<std::string> files;
+  if (!PathExists(log_dir_)) return files;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(log_dir_, ec)) {
     const std::string name = e.path().filename().string();
@@ -404,15 +435,35 @@ Result<std::vector<std::string>> Ingestor::LogFiles() const {
   return files;
 }
 
-Status Ingestor::Replay(const std::vector<std::string>& files, size_t first_file,
-                        uint64_t offset, uint64_t marker) {
+void Ingestor::ReplayOne(const PseudoRecord& r) {
+  last_seq_ = std::max<uint64_t>(last_seq_, r.seq);
+  seen_.Remember(DedupHash(r));
+  if (r.person != kNoPerson) {
+    // One hash lookup per pseudonym (the key map is most of a replay's time).
+    for (const std::string* s :
+         {&r.nhs_pseudonym, &r.mrn_pseudonym, &r.merged_nhs_pseudonym, &r.merged_mrn_pseudonym}) {
+      if (s->empty()) continue;
+      const bool fresh = keys_.Set(*s, r.person);
+      if (fresh && s == &r.nhs_pseudonym && new_nhs_keys_.size() < 100000) {
+        new_nhs_keys_.push_back(r.nhs_pseudonym);  // re-offered to the catalog (INSERT OR IGNORE)
+        new_nhs_values_.push_back(r.person);
+      }
+    }
+    next_key_ = std::max<PersonKey>(next_key_, r.person + 1);
+  }
+  state_->Apply(r);
+}
+
+Status Ingestor::Replay(const std::vector<std::string>& files, size_t first_file, uint64_t offset,
+                        uint64_t marker, WalPosition from) {
   const int64_t t1 = NowMicros();
   const uint64_t covered = last_seq_.load();  // records the snapshot's state already holds
-  // Streaming in log order from the snapshot's position: rebuild keys, retransmit window and
-  // indicators (alerts are not emitted); keep only the records after the latest "applied" marker.
+  // 1. The legacy live log, streaming in log order from the snapshot's position: rebuild keys,
+  // retransmit window and indicators (alerts are not emitted); keep only the records after the
+  // latest "applied" marker, for the store.
   std::deque<PseudoRecord> tail;
-  ARK_RETURN_IF_ERROR(ReadLog(files, first_file, offset,
-                              [&](uint8_t type, std::string_view payload) -> Status {
+  ARK_RETURN_IF_ERROR(ReadLegacyLog(files, first_file, offset,
+                                    [&](uint8_t type, std::string_view payload) -> Status {
     if (type == kLogApplied) {
       uint64_t m = 0;
       const char* end = payload.data() + payload.size();
@@ -429,59 +480,38 @@ Status Ingestor::Replay(const std::vector<std::string>& files, size_t first_file
     ARK_ASSIGN_OR_RETURN(PseudoRecord r,
                          type == kLogRecord ? DecodePseudo(payload) : PseudoFromJson(payload));
     ++replayed_;
-    if (r.seq <= covered) {  // in the snapshot's state; read only for the store
-      if (store_ && r.seq > marker) tail.push_back(std::move(r));
-      return Status::OK();
-    }
-    last_seq_ = std::max<uint64_t>(last_seq_, r.seq);
-    seen_.Remember(DedupHash(r));
-    if (r.person != kNoPerson) {
-      // One hash lookup per pseudonym (the key map is most of a replay's time).
-      for (const std::string* s :
-           {&r.nhs_pseudonym, &r.mrn_pseudonym, &r.merged_nhs_pseudonym, &r.merged_mrn_pseudonym}) {
-        if (s->empty()) continue;
-        const bool fresh = keys_.Set(*s, r.person);
-        if (fresh && s == &r.nhs_pseudonym && new_nhs_keys_.size() < 100000) {
-          new_nhs_keys_.push_back(r.nhs_pseudonym);  // re-offered to the catalog (INSERT OR IGNORE)
-          new_nhs_values_.push_back(r.person);
-        }
-      }
-      next_key_ = std::max<PersonKey>(next_key_, r.person + 1);
-    }
-    state_->Apply(r);
-    if (store_ && r.seq > marker) tail.push_back(std::move(r));
+    if (r.seq > covered) ReplayOne(r);
+    if (opts_.use_store && r.seq > marker) tail.push_back(std::move(r));
     return Status::OK();
   }));
   const int64_t t2 = NowMicros();
-  marker_logged_ = marker;
-  applied_seq_ = marker;
   size_t recovered = 0;
-  if (store_) {
-    const uint64_t threshold = std::max(marker, store_->max_tag());
-    while (!tail.empty() && tail.front().seq <= threshold) tail.pop_front();
-    recovered = tail.size();
-    if (!tail.empty())
-      ARK_RETURN_IF_ERROR(Recover(std::vector<PseudoRecord>(tail.begin(), tail.end()), threshold));
-    applied_seq_ = last_seq_.load();
-  }
+  const uint64_t threshold = std::max(marker, store_->max_tag());
+  while (!tail.empty() && tail.front().seq <= threshold) tail.pop_front();
+  recovered = tail.size();
+  if (!tail.empty())
+    ARK_RETURN_IF_ERROR(Recover(std::vector<PseudoRecord>(tail.begin(), tail.end()), threshold));
   const int64_t t3 = NowMicros();
-  char report[200];
-  std::snprintf(report, sizeof report, "log %.0f ms for %llu records, store recovery %.0f ms for %zu records",
-                (t2 - t1) / 1e3, static_cast<unsigned long long>(replayed_), (t3 - t2) / 1e3,
-                recovered);
+  // 2. The store's notes: each record is there with its events, nothing to recover.
+  const uint64_t legacy = replayed_;
+  const std::string dir = opts_.ark_dir + "/store";
+  ARK_RETURN_IF_ERROR(Store::ReadNotes(dir, from, [&](std::string_view note, WalPosition) -> Status {
+    auto r = DecodePseudo(note);
+    if (!r.ok()) return r.status().WithContext(dir + ": live record");
+    ++replayed_;
+    if (r->seq > covered) ReplayOne(*r);
+    return Status::OK();
+  }));
+  const int64_t t4 = NowMicros();
+  char report[240];
+  std::snprintf(report, sizeof report,
+                "legacy live log %.0f ms for %llu records, its store recovery %.0f ms for %zu records, "
+                "store WAL %.0f ms for %llu records",
+                (t2 - t1) / 1e3, static_cast<unsigned long long>(legacy), (t3 - t2) / 1e3, recovered,
+                (t4 - t3) / 1e3, static_cast<unsigned long long>(replayed_ - legacy));
   replay_report_ = report;
   since_snapshot_ = last_seq_.load() - restored_;
   last_snapshot_ = std::chrono::steady_clock::now();
-  // A new log file for this run.
-  char name[32];
-  std::snprintf(name, sizeof name, "%08zu.wal", files.size() + 1);
-  std::string path = log_dir_ + "/" + name;
-  for (size_t n = files.size() + 1; PathExists(path); ++n) {
-    std::snprintf(name, sizeof name, "%08zu.wal", n);
-    path = log_dir_ + "/" + name;
-  }
-  ARK_ASSIGN_OR_RETURN(log_, store::WalWriter::Create(path));
-  log_name_ = name;
   return Status::OK();
 }
 
@@ -548,9 +578,79 @@ void Ingestor::SubmitError(std::string code, Status error, Done done) {
   queue_cv_.notify_one();
 }
 
+Status Ingestor::WriteRecords(std::vector<Item>& batch, const std::vector<size_t>& fresh,
+                              std::vector<size_t>* refused) {
+  // One AppendNoted (one WAL record, one fdatasync) per chunk of at most 65,536 events and about
+  // 16 MiB of records; a group is one chunk unless it is very large.
+  constexpr size_t kMaxEvents = 65536, kMaxNoteBytes = 16u << 20;
+  std::vector<std::string> notes;
+  std::vector<size_t> owners;  // the batch index of each note
+  std::vector<AppendEvent> events;
+  size_t note_bytes = 0;
+  auto written = [&](const WalPosition& end, size_t n_events) {
+    log_pos_ = end;
+    metrics_->store_events += n_events;
+    appended_events_ += n_events;
+  };
+  auto flush = [&]() -> Status {
+    if (notes.empty()) return Status::OK();
+    WalPosition end;
+    Status s = store_->AppendNoted(events, notes, &end);
+    if (s.code() == StatusCode::kInvalidArgument && !events.empty()) {
+      // Refused events (the per-event checks make this unexpected: more than 65,535 sources):
+      // log the records without them.
+      metrics_->store_errors++;
+      std::fprintf(stderr, "ark serve: %zu events not added to the timeline store: %s\n", events.size(),
+                   s.ToString().c_str());
+      events.clear();
+      s = store_->AppendNoted(events, notes, &end);
+    }
+    if (s.code() == StatusCode::kInvalidArgument) {
+      // A record too large for one WAL record: write them one by one and refuse (AE) only those
+      // that do not fit, so that one huge message cannot stop the others being acknowledged.
+      for (size_t k = 0; k < notes.size(); ++k) {
+        Status one = store_->AppendNoted({}, std::span<const std::string>(&notes[k], 1), &end);
+        if (one.code() == StatusCode::kInvalidArgument) {
+          refused->push_back(owners[k]);
+          continue;
+        }
+        ARK_RETURN_IF_ERROR(one);
+        written(end, 0);
+      }
+      s = Status::OK();
+    } else {
+      ARK_RETURN_IF_ERROR(s);
+      written(end, events.size());
+    }
+    metrics_->log_bytes += note_bytes;
+    notes.clear();
+    owners.clear();
+    events.clear();
+    note_bytes = 0;
+    return Status::OK();
+  };
+  for (size_t i : fresh) {
+    const PseudoRecord& r = batch[i].rec;
+    std::vector<AppendEvent> ev;
+    if (opts_.use_store) ev = StoreEvents(r);
+    if (!notes.empty() && (events.size() + ev.size() > kMaxEvents || note_bytes > kMaxNoteBytes))
+      ARK_RETURN_IF_ERROR(flush());
+    notes.emplace_back();
+    EncodePseudo(r, &notes.back());
+    owners.push_back(i);
+    note_bytes += notes.back().size();
+    for (AppendEvent& e : ev) {
+      if (Store::CheckEvent(e).ok() && events.size() < kMaxEvents)
+        events.push_back(std::move(e));
+      else
+        metrics_->store_errors++;  // logged and acknowledged, not in the timeline
+    }
+  }
+  return flush();
+}
+
 void Ingestor::CommitLoop() {
   std::vector<Item> batch;
-  std::string buf, payload;
   for (;;) {
     {
       std::unique_lock<std::mutex> l(queue_mu_);
@@ -558,7 +658,6 @@ void Ingestor::CommitLoop() {
       if (queue_.empty() && stop_) return;
       batch.swap(queue_);
     }
-    buf.clear();
     std::vector<Outcome> outcomes(batch.size());
     std::vector<size_t> fresh;
     std::vector<uint64_t> hashes;
@@ -571,6 +670,12 @@ void Ingestor::CommitLoop() {
         continue;
       }
       PseudoRecord& r = it.rec;
+      if (r.observations.size() > 65536) {  // their events would not fit one WAL record
+        o.code = "AE";
+        o.error = Status::InvalidArgument("more than 65,536 observations in one message (" +
+                                          std::to_string(r.observations.size()) + ")");
+        continue;
+      }
       const uint64_t h = DedupHash(r);
       if (!r.control_id.empty() && seen_.count(h)) {
         o.code = "AA";
@@ -595,37 +700,34 @@ void Ingestor::CommitLoop() {
       o.code = "AA";
       o.person = r.person;
       o.seq = r.seq;
-      payload.clear();
-      EncodePseudo(r, &payload);
-      store::AppendWalRecord(&buf, static_cast<store::WalRecordType>(kLogRecord), payload);
       fresh.push_back(i);
     }
-    const uint64_t applied = applied_seq_.load();
-    if (!buf.empty() && applied > marker_logged_) {
-      store::AppendWalRecord(&buf, static_cast<store::WalRecordType>(kLogApplied),
-                             std::to_string(applied));
-    }
-    if (!buf.empty()) {
+    if (!fresh.empty()) {
       const int64_t t0 = NowMicros();
-      const uint64_t group_offset = log_->size();
-      Status s = log_error_.ok() ? log_->WriteAndSync(buf) : log_error_;
+      std::vector<size_t> refused;
+      Status s = log_error_.ok() ? WriteRecords(batch, fresh, &refused) : log_error_;
       metrics_->commit_latency.Observe((NowMicros() - t0) / 1e6);
       if (!s.ok()) {
         log_error_ = s;  // sticky: nothing is acknowledged from now on
+        std::fprintf(stderr, "ark serve: records not stored, nothing is acknowledged from now on: %s\n",
+                     s.ToString().c_str());
         for (size_t i : fresh) {
           outcomes[i] = Outcome{"AE", Status::IOError("not stored: " + s.message())};
         }
         for (uint64_t h : hashes) seen_.Forget(h);
         fresh.clear();
       } else {
-        if (applied > marker_logged_) marker_logged_ = applied;
-        if (!fresh.empty()) {
-          since_snapshot_ += fresh.size();
-          if (store_) unapplied_.emplace_back(last_seq_.load(), group_offset);
+        for (size_t i : refused) {
+          outcomes[i] = Outcome{"AE", Status::InvalidArgument("message too large to log (over 64 MiB as a record)")};
+          if (!batch[i].rec.control_id.empty()) seen_.Forget(DedupHash(batch[i].rec));
         }
+        if (!refused.empty()) {
+          std::sort(refused.begin(), refused.end());
+          std::erase_if(fresh, [&](size_t i) { return std::binary_search(refused.begin(), refused.end(), i); });
+        }
+        since_snapshot_ += fresh.size();
         metrics_->groups++;
         metrics_->group_records += fresh.size();
-        metrics_->log_bytes += buf.size();
       }
     }
     // Indicators and alerts, for durable records only.
@@ -674,13 +776,12 @@ void Ingestor::CommitLoop() {
         metrics_->ack_latency.Observe((now - batch[i].rec.received_us) / 1e6);
       if (batch[i].done) batch[i].done(o);
     }
-    // Hand the durable records to the store thread.
-    if (!fresh.empty() && store_) {
+    // New persons' keys to the store thread, for the catalog.
+    if (!fresh.empty()) {
       {
         std::lock_guard<std::mutex> l(store_mu_);
-        for (size_t i : fresh) store_queue_.push_back(std::move(batch[i].rec));
-        store_enqueued_ = last_seq_.load();
         HandOverKeys();
+        store_wake_ = true;
       }
       store_cv_.notify_one();
     }
@@ -706,49 +807,20 @@ void Ingestor::StoreLoop() {
       std::chrono::steady_clock::now() - std::chrono::seconds(opts_.compact_interval_s + 1);
   std::unique_ptr<Catalog> cat;
   PersonKey catalog_next = 0;
-  uint64_t appended_since_compact = 0;
+  uint64_t compacted_at = 0;  // appended_events_ at the last compaction check
+  bool stopping = false;
   for (;;) {
-    std::vector<PseudoRecord> recs;
     std::vector<std::string> nhs;
     std::vector<PersonKey> vals;
     PersonKey next = 0;
-    uint64_t upto = 0;
     {
       std::unique_lock<std::mutex> l(store_mu_);
-      store_cv_.wait_for(l, std::chrono::seconds(1),
-                         [&] { return store_stop_ || !store_queue_.empty(); });
-      if (store_queue_.empty() && store_stop_) return;
-      if (!store_stop_ && !store_queue_.empty() && store_queue_.size() < 4096) {
-        // Gather for a moment: fewer store fsyncs competing with the live log's (the store is
-        // not on the acknowledgement path).
-        l.unlock();
-        std::this_thread::sleep_for(std::chrono::milliseconds(opts_.store_gather_ms));
-        l.lock();
-      }
-      recs.swap(store_queue_);
-      upto = store_enqueued_;
+      store_cv_.wait_for(l, std::chrono::seconds(1), [&] { return store_stop_ || store_wake_; });
+      stopping = store_stop_;
+      store_wake_ = false;
       nhs = pending_nhs_keys_;  // dropped from pending once the catalog has them (snapshots
       vals = pending_nhs_values_;  // carry pending ones across a crash)
       next = pending_next_;
-    }
-    if (!recs.empty() && store_) {
-      size_t events = 0;
-      Status s = AppendTagged(recs, 0, &events);
-      metrics_->store_events += events;
-      appended_since_compact += events;
-      if (s.ok()) {
-        applied_seq_ = upto;
-      } else {
-        metrics_->store_errors++;
-        std::lock_guard<std::mutex> l(store_mu_);
-        if (store_error_.ok()) {
-          store_error_ = s;
-          std::fprintf(
-              stderr,
-              "ark serve: store append failed (recovered from the live log at restart): %s\n",
-              s.ToString().c_str());
-        }
-      }
     }
     if (!nhs.empty() || next > catalog_next) {
       catalog_next = next;
@@ -780,11 +852,13 @@ void Ingestor::StoreLoop() {
         }
       }
     }
+    if (stopping) return;  // the catalog has the keys; compaction can wait for the next run
+    const uint64_t appended = appended_events_.load();
     const bool period = std::chrono::steady_clock::now() - last_compact > std::chrono::seconds(opts_.compact_interval_s);
-    const bool large = opts_.compact_max_events > 0 && appended_since_compact >= opts_.compact_max_events;
-    if (store_ && opts_.compact_interval_s > 0 && (period || large)) {
+    const bool large = opts_.compact_max_events > 0 && appended - compacted_at >= opts_.compact_max_events;
+    if (opts_.compact_interval_s > 0 && (period || large)) {
       last_compact = std::chrono::steady_clock::now();
-      appended_since_compact = 0;
+      compacted_at = appended;
       if (large || store_->Stats().delta_events >= opts_.compact_min_events) {
         Status s = store_->Compact();
         if (s.ok())
@@ -792,6 +866,8 @@ void Ingestor::StoreLoop() {
         else {
           metrics_->store_errors++;
           std::fprintf(stderr, "ark serve: compaction failed: %s\n", s.ToString().c_str());
+          std::lock_guard<std::mutex> l(store_mu_);
+          if (store_error_.ok()) store_error_ = s;
         }
       }
     }
@@ -799,17 +875,8 @@ void Ingestor::StoreLoop() {
 }
 
 Status Ingestor::FlushStore() {
-  const uint64_t target = last_seq_.load();
-  for (int i = 0; i < 3000; ++i) {
-    if (applied_seq_.load() >= target) return Status::OK();
-    {
-      std::lock_guard<std::mutex> l(store_mu_);
-      if (!store_error_.ok()) return store_error_;
-    }
-    if (!store_) return Status::OK();
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return Status::Internal("store did not catch up");
+  std::lock_guard<std::mutex> l(store_mu_);
+  return store_error_;
 }
 
 std::string Ingestor::IndicatorsJson() const {
@@ -829,10 +896,7 @@ Status Ingestor::SetRisk(std::unique_ptr<LiveRisk> risk) {
   const uint64_t upto = last_seq_.load();
   uint64_t read = 0;
   std::vector<Alert> replayed_alerts;
-  ARK_ASSIGN_OR_RETURN(const std::vector<std::string> files, LogFiles());
-  ARK_RETURN_IF_ERROR(ReadLog(files, 0, 0, [&](uint8_t type, std::string_view payload) -> Status {
-    if (type != kLogRecord && type != kLogRecordJson) return Status::OK();
-    ARK_ASSIGN_OR_RETURN(PseudoRecord r, type == kLogRecord ? DecodePseudo(payload) : PseudoFromJson(payload));
+  ARK_RETURN_IF_ERROR(ReadAllRecords([&](PseudoRecord r) -> Status {
     if (r.seq > upto) return Status::OK();
     ++read;
     std::vector<Alert> a = risk->Replay(r);

@@ -112,9 +112,9 @@ std::string Metrics::Prometheus() const {
   counter("ark_live_connections_total", "MLLP connections accepted.", connections_total.load());
   gauge("ark_live_connections_open", "MLLP connections open.",
         static_cast<double>(connections_open.load()));
-  counter("ark_live_commit_groups_total", "Group commits (one fdatasync each) of the live log.",
+  counter("ark_live_commit_groups_total", "Group commits (one fdatasync each) of live records to the store's WAL.",
           groups.load());
-  counter("ark_live_log_bytes_total", "Bytes written to the live log.", log_bytes.load());
+  counter("ark_live_log_bytes_total", "Bytes of live records written to the store's WAL.", log_bytes.load());
   counter("ark_live_store_events_total", "Events appended to the timeline store's live delta.",
           store_events.load());
   counter("ark_live_store_errors_total", "Failed store appends or compactions.",
@@ -149,7 +149,7 @@ std::string Metrics::Prometheus() const {
   o += "# HELP ark_live_ack_latency_seconds Receipt of a message to its ACK (after the "
        "fdatasync).\n# TYPE ark_live_ack_latency_seconds histogram\n";
   ack_latency.Write("ark_live_ack_latency_seconds", "", &o);
-  o += "# HELP ark_live_commit_seconds One group commit of the live log (write + fdatasync).\n# "
+  o += "# HELP ark_live_commit_seconds One group commit of live records and their events to the store's WAL (write + fdatasync).\n# "
        "TYPE ark_live_commit_seconds histogram\n";
   commit_latency.Write("ark_live_commit_seconds", "", &o);
   o += "# HELP ark_live_snapshot_stall_seconds Taking one live snapshot's cut (copies of the "
@@ -170,7 +170,7 @@ std::string Metrics::Prometheus() const {
          "feature update and the model).\n# TYPE ark_live_risk_rescore_seconds histogram\n";
     risk_rescore.Write("ark_live_risk_rescore_seconds", "", &o);
     o += "# HELP ark_live_risk_latency_seconds Live risk: our receipt of the message to the person's "
-         "new score (includes the live log's fdatasync).\n# TYPE ark_live_risk_latency_seconds histogram\n";
+         "new score (includes the store WAL's fdatasync).\n# TYPE ark_live_risk_latency_seconds histogram\n";
     risk_from_receipt.Write("ark_live_risk_latency_seconds", "from=\"receipt\"", &o);
   }
   return o;

@@ -1,5 +1,5 @@
-// The live snapshot, ARK/live/snapshot: the ingestor's state as of one position in the live log,
-// so that a restart replays only the log records written after it (restart time independent of
+// The live snapshot, ARK/live/snapshot: the ingestor's state as of one position in the store's
+// WAL (where live records are logged), so that a restart replays only the records written after it (restart time independent of
 // history). Written by `ark serve` every IngestOptions::snapshot_records records or
 // snapshot_interval_s seconds and at a clean stop, atomically (temporary file, fsync, rename;
 // mode 0600).
@@ -34,9 +34,11 @@ constexpr uint32_t kSnapshotFormatVersion = 2;
 struct SnapshotPosition {
   uint64_t last_seq = 0;  // the state covers every record with seq <= last_seq
   uint64_t applied = 0;   // records with seq <= applied were in the timeline store
-  // Replay starts in live-log file `log_file` (a name in ARK/live/log) at byte `replay_offset`
-  // and continues with every later file. Records there with seq <= last_seq are already in the
-  // state and are read only to bring the store up to date (they are the ones after `applied`).
+  // Replay starts at byte `replay_offset` of `log_file` and continues with every later file.
+  // "store:<N>" names the store's WAL file N (in <store> or <store>/appended); any other name is a
+  // file of the live log of earlier releases (ARK/live/log), whose records with seq <= last_seq
+  // are already in the state and are read only to bring the store up to date (those after
+  // `applied`). Snapshots written now have applied == last_seq.
   std::string log_file;
   uint64_t replay_offset = 0;
 };

@@ -20,7 +20,7 @@ struct ServeProcess {
 
 // Starts `binary serve ARK --mllp 127.0.0.1:M --http 127.0.0.1:H ARGS...` on free ports, with its
 // standard output and error appended to `log`, and waits up to `wait_ms` for GET /healthz to
-// answer 200 (a start replays the live log, so a long log needs a long wait).
+// answer 200 (a start replays the records logged since the live snapshot).
 // Errors: no free port or no fork; no answer in time (the child is then killed and reaped).
 Result<ServeProcess> StartServe(const std::string& binary, const std::string& ark, const std::string& log,
                                 const std::vector<std::string>& args = {}, int wait_ms = 5000);

@@ -53,6 +53,15 @@ struct AppendEvent {
   uint32_t encounter = kNoEncounter;
 };
 
+// A place in the store's write-ahead log: WAL file number and byte offset in it (the end of a
+// record). File numbers only grow, and a file keeps its number when compaction moves it to
+// <store>/appended, so a position stays meaningful for the life of the store. {0, 0}: before
+// everything.
+struct WalPosition {
+  uint64_t file = 0;
+  uint64_t offset = 0;
+};
+
 struct StoreStats {
   uint64_t persons = 0;
   uint64_t events = 0;        // version + live delta

@@ -3,6 +3,7 @@
 #include "store/store.h"
 
 #include <algorithm>
+#include <map>
 
 #include "core/fs.h"
 #include "store/file_lock.h"
@@ -140,8 +141,7 @@ Status Store::Verify() const {
       if (type == store::kWalTag) {
         return payload.size() == 12 ? Status::OK() : Status::Corruption("bad tag record");
       }
-      if (type != store::kWalAppend) return Status::Corruption("unknown record type " + std::to_string(type));
-      return store::DecodeAppendBatch(payload, &batch);
+      return store::DecodeWalEvents(type, payload, &batch);
     });
     if (!res.ok()) {
       if (res.status().code() == StatusCode::kNotFound) continue;  // compacted meanwhile
@@ -190,6 +190,43 @@ Status Store::EnsureWritable() {
   ARK_ASSIGN_OR_RETURN(wal_, store::WalWriter::Create(dir_ + "/" + store::WalFileName(number)));
   wal_number_ = number;
   lock_ = std::make_unique<store::FileLock>(std::move(lock));
+  return Status::OK();
+}
+
+bool Store::PositionReadable(const std::string& store_dir, WalPosition p) {
+  for (const std::string& path : {store_dir + "/" + store::WalFileName(p.file),
+                                  store::AppendedDir(store_dir) + "/" + store::WalFileName(p.file)}) {
+    if (PathExists(path) && DiskUsage(path) < p.offset) return false;
+  }
+  return true;
+}
+
+Status Store::ReadNotes(const std::string& store_dir, WalPosition from,
+                        const std::function<Status(std::string_view, WalPosition)>& fn) {
+  // A number is in one place (compaction moves a file by rename); if a crash left it in both,
+  // they are the same file.
+  std::map<uint64_t, std::string> files;
+  for (uint64_t w : store::ListAppended(store_dir)) {
+    if (w >= from.file) files[w] = store::AppendedDir(store_dir) + "/" + store::WalFileName(w);
+  }
+  for (uint64_t w : store::ListStore(store_dir).wals) {
+    if (w >= from.file) files.try_emplace(w, store_dir + "/" + store::WalFileName(w));
+  }
+  std::vector<std::string_view> notes;
+  std::string_view batch;
+  for (const auto& [w, path] : files) {
+    auto res = store::ReadWalAt(
+        path,
+        [&, w = w](uint8_t type, std::string_view payload, uint64_t end) -> Status {
+          if (type != store::kWalNotedAppend) return Status::OK();
+          ARK_RETURN_IF_ERROR(store::SplitNotedAppend(payload, &notes, &batch));
+          for (std::string_view n : notes) ARK_RETURN_IF_ERROR(fn(n, WalPosition{w, end}));
+          return Status::OK();
+        },
+        w == from.file ? from.offset : 0);
+    if (!res.ok()) return res.status().WithContext(path);
+    if (res->corrupt) return Status::Corruption(path + ": " + res->problem + " (records after it were not read)");
+  }
   return Status::OK();
 }
 

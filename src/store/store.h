@@ -97,6 +97,34 @@ class Store {
   // The largest tag passed to a successful Append (or found at Open), 0 if none.
   uint64_t max_tag() const;
 
+  // Appends `events` together with `notes`, opaque records of the caller (`ark serve` writes its
+  // pseudonymised messages), in ONE WAL record written and synced by the group commit: after a
+  // crash both are there or neither, so the caller needs no log of its own. The events join the
+  // delta as with Append; every reader of events skips the notes; only ReadNotes returns them.
+  // Notes are kept as long as the WAL files are (compaction moves them to <store>/appended, `ark
+  // build` keeps them). REQUIRES: <= 65,536 events and the record <= 64 MiB (InvalidArgument,
+  // nothing written). Errors as Append. `end` (optional): the WAL position after the group that
+  // wrote it: every note before it is durable.
+  Status AppendNoted(std::span<const AppendEvent> events, std::span<const std::string> notes,
+                     WalPosition* end = nullptr);
+  // Checks events as Append does, without writing (InvalidArgument naming the problem).
+  static Status CheckEvent(const AppendEvent& e);
+  // Takes the writer LOCK and opens a new WAL file now rather than at the first append (Errors:
+  // FailedPrecondition when another process holds the LOCK; IOError).
+  Status PrepareAppend() { return EnsureWritable(); }
+  // The end of the WAL as written so far ({0, 0} before this Store's first append).
+  WalPosition wal_end() const;
+  // Calls fn(note, end) for every note AppendNoted wrote after position `from`, in WAL order, from
+  // the files in `store_dir` and `store_dir`/appended (a torn tail is ignored); `end` is the
+  // position just after the note's record, from which a later read resumes. Errors: Corruption
+  // (a damaged record in the middle of a file, naming it), an error from fn.
+  // False when WAL file p.file (in `store_dir` or its appended/) is shorter than p.offset, so that
+  // ReadNotes from p would fail. An absent file is readable: a WAL file that held only its header
+  // is removed, and there was nothing after p in it.
+  static bool PositionReadable(const std::string& store_dir, WalPosition p);
+  static Status ReadNotes(const std::string& store_dir, WalPosition from,
+                          const std::function<Status(std::string_view note, WalPosition end)>& fn);
+
   // Folds the delta into a new version (rewriting only the segments whose persons got events),
   // publishes it and deletes the WAL files it covers. Appends may continue meanwhile (they go to a
   // new WAL file). No-op when the delta is empty.
@@ -114,6 +142,8 @@ class Store {
   Store() = default;
   Status EnsureWritable();
   Status WriteGroup(const std::vector<PendingAppend*>& group);
+  Status Commit(PendingAppend* w);  // group commit of one framed append
+  Status CheckEvents(std::span<const AppendEvent> events) const;
 
   std::string dir_;
   StoreOptions opts_;
@@ -126,7 +156,7 @@ class Store {
   std::mutex compact_mu_;
   std::mutex writable_mu_;
   std::unique_ptr<store::FileLock> lock_;
-  std::mutex wal_mu_;  // held by the group-commit leader while writing, syncing and applying
+  mutable std::mutex wal_mu_;  // held by the group-commit leader while writing, syncing and applying
   std::unique_ptr<store::WalWriter> wal_;
   uint64_t wal_number_ = 0;
   Status wal_error_;  // sticky: set when a WAL write failed

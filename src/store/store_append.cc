@@ -76,26 +76,32 @@ struct Store::PendingAppend {
   std::span<const AppendEvent> events;
   uint64_t tag = 0;
   Status status;
+  WalPosition end;  // of the group that wrote it
   bool done = false;
   std::condition_variable cv;
 };
 
-Status Store::Append(std::span<const AppendEvent> events, uint64_t tag) {
-  if (events.empty()) return Status::OK();
-  {
-    std::shared_lock l(mu_);
-    const auto d = state_->interner->Snapshot();
-    std::unordered_set<std::string_view> new_sources;
-    for (const AppendEvent& e : events) {
-      ARK_RETURN_IF_ERROR(store::CheckAppendEvent(e));
-      // Source ids are 16 bits: refuse (before anything is written) a batch that would overflow.
-      if (d->sources.size() > 0xff00 && !e.source.empty() &&
-          std::find(d->sources.begin(), d->sources.end(), e.source) == d->sources.end()) {
-        new_sources.insert(e.source);
-        if (d->sources.size() + new_sources.size() > 0x10000) return Status::InvalidArgument("more than 65535 sources");
-      }
+Status Store::CheckEvents(std::span<const AppendEvent> events) const {
+  std::shared_lock l(mu_);
+  const auto d = state_->interner->Snapshot();
+  std::unordered_set<std::string_view> new_sources;
+  for (const AppendEvent& e : events) {
+    ARK_RETURN_IF_ERROR(store::CheckAppendEvent(e));
+    // Source ids are 16 bits: refuse (before anything is written) a batch that would overflow.
+    if (d->sources.size() > 0xff00 && !e.source.empty() &&
+        std::find(d->sources.begin(), d->sources.end(), e.source) == d->sources.end()) {
+      new_sources.insert(e.source);
+      if (d->sources.size() + new_sources.size() > 0x10000) return Status::InvalidArgument("more than 65535 sources");
     }
   }
+  return Status::OK();
+}
+
+Status Store::CheckEvent(const AppendEvent& e) { return store::CheckAppendEvent(e); }
+
+Status Store::Append(std::span<const AppendEvent> events, uint64_t tag) {
+  if (events.empty()) return Status::OK();
+  ARK_RETURN_IF_ERROR(CheckEvents(events));
   ARK_RETURN_IF_ERROR(EnsureWritable());
   PendingAppend w;
   w.events = events;
@@ -111,7 +117,28 @@ Status Store::Append(std::span<const AppendEvent> events, uint64_t tag) {
     if (payload.size() > store::kWalMaxRecord) return Status::InvalidArgument("append batch too large");
     store::AppendWalRecord(&w.records, store::kWalAppend, payload);
   }
+  return Commit(&w);
+}
 
+Status Store::AppendNoted(std::span<const AppendEvent> events, std::span<const std::string> notes,
+                          WalPosition* end) {
+  if (events.empty() && notes.empty()) return Status::OK();
+  if (events.size() > kEventsPerRecord) return Status::InvalidArgument("noted append: more than 65536 events");
+  ARK_RETURN_IF_ERROR(CheckEvents(events));
+  ARK_RETURN_IF_ERROR(EnsureWritable());
+  PendingAppend w;
+  w.events = events;
+  std::string payload;
+  store::EncodeNotedAppend(notes, events, &payload);
+  if (payload.size() > store::kWalMaxRecord) return Status::InvalidArgument("noted append too large");
+  store::AppendWalRecord(&w.records, store::kWalNotedAppend, payload);
+  ARK_RETURN_IF_ERROR(Commit(&w));
+  if (end) *end = w.end;
+  return Status::OK();
+}
+
+Status Store::Commit(PendingAppend* wp) {
+  PendingAppend& w = *wp;
   std::unique_lock<std::mutex> ql(queue_mu_);
   queue_.push_back(&w);
   while (!w.done && queue_.front() != &w) w.cv.wait(ql);
@@ -136,6 +163,11 @@ Status Store::Append(std::span<const AppendEvent> events, uint64_t tag) {
   return s;
 }
 
+WalPosition Store::wal_end() const {
+  std::lock_guard<std::mutex> wl(wal_mu_);
+  return wal_ ? WalPosition{wal_number_, wal_->size()} : WalPosition{};
+}
+
 Status Store::WriteGroup(const std::vector<PendingAppend*>& group) {
   std::lock_guard<std::mutex> wl(wal_mu_);
   if (!wal_error_.ok()) return wal_error_;
@@ -152,6 +184,7 @@ Status Store::WriteGroup(const std::vector<PendingAppend*>& group) {
     wal_error_ = s.WithContext("WAL write failed; the store refuses further appends until reopened");
     return s;
   }
+  for (PendingAppend* p : group) p->end = WalPosition{wal_number_, wal_->size()};
   std::unique_lock l(mu_);
   for (const PendingAppend* p : group) {
     for (const AppendEvent& a : p->events) {

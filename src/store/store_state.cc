@@ -115,9 +115,8 @@ Result<std::unique_ptr<StoreState>> LoadState(const std::string& dir, const Stor
       WalTagReader tags;
       auto res = ReadWal(path, [&](uint8_t type, std::string_view payload) -> Status {
         if (type == kWalTag) return tags.OnTag(payload);
-        if (type != kWalAppend) return Status::Corruption("unknown WAL record type " + std::to_string(type));
-        tags.OnAppend();
-        ARK_RETURN_IF_ERROR(DecodeAppendBatch(payload, &batch));
+        if (type == kWalAppend) tags.OnAppend();
+        ARK_RETURN_IF_ERROR(DecodeWalEvents(type, payload, &batch));
         for (const AppendEvent& a : batch) {
           ARK_RETURN_IF_ERROR(CheckAppendEvent(a));
           ARK_ASSIGN_OR_RETURN(Event e, state->interner->Intern(a));

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <thread>
 
+#include <unistd.h>
+
 #include "core/fs.h"
 #include "store/manifest.h"
 #include "store/store_test_util.h"
@@ -461,6 +463,79 @@ TEST(StoreAppended, CompactionKeepsFoldedWalAndWriterTakesEverything) {
   ASSERT_TRUE(s.ok());
   EXPECT_EQ((*s)->num_events(), 1u);  // nothing replayed on top
   EXPECT_TRUE((*s)->Verify().ok());
+  (void)RemoveAll(dir);
+}
+
+// Notes (Store::AppendNoted) share one WAL record with their events: every reader of events gets
+// the events (delta at Open, Verify, TakeAppended for `ark build`), only ReadNotes gets the notes,
+// from any position it returned, after compaction moved the file to appended/ and after a build.
+// A torn record loses its notes and its events together.
+TEST(StoreAppended, NotesTravelWithTheirEventsAndAreReadFromAnyPosition) {
+  const std::string dir = ::ark::store::testing::TempDir("noted");
+  auto notes_from = [&](WalPosition from) {
+    std::vector<std::string> got;
+    Status s = Store::ReadNotes(dir, from, [&](std::string_view n, WalPosition) {
+      got.emplace_back(n);
+      return Status::OK();
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return got;
+  };
+  WalPosition after_first, after_second;
+  {
+    auto s = Store::Open(dir);
+    ASSERT_TRUE(s.ok());
+    std::vector<AppendEvent> a = {Ev(0, 86400, "A/1"), Ev(1, 2 * 86400, "A/2")};
+    const std::vector<std::string> n1 = {"one", std::string("t\0wo", 4)};
+    ASSERT_TRUE((*s)->AppendNoted(a, n1, &after_first).ok());
+    EXPECT_EQ((*s)->wal_end().offset, after_first.offset);
+    ASSERT_TRUE((*s)->Append(std::vector<AppendEvent>{Ev(2, 86400, "A/9")}).ok());  // no notes
+    ASSERT_TRUE((*s)->Compact().ok());  // moves the file to appended/
+    const std::vector<std::string> n2 = {"three"};
+    ASSERT_TRUE((*s)->AppendNoted({}, n2, &after_second).ok());  // notes alone
+    std::vector<AppendEvent> c = {Ev(1, 3 * 86400, "A/3")};
+    const std::vector<std::string> n3 = {"four"};
+    ASSERT_TRUE((*s)->AppendNoted(c, n3).ok());
+    EXPECT_EQ((*s)->num_events(), 4u);
+    EXPECT_TRUE((*s)->Verify().ok());
+    // More than one record's worth of events is refused, with nothing written.
+    std::vector<AppendEvent> big(65537, Ev(0, 86400, "A/1"));
+    EXPECT_EQ((*s)->AppendNoted(big, n3).code(), StatusCode::kInvalidArgument);
+    const std::vector<std::string> huge = {std::string(65u << 20, 'x')};  // over 64 MiB
+    EXPECT_EQ((*s)->AppendNoted({}, huge).code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(ListAppended(dir).size(), 1u);
+  EXPECT_EQ(notes_from({}), (std::vector<std::string>{"one", std::string("t\0wo", 4), "three", "four"}));
+  EXPECT_EQ(notes_from(after_first), (std::vector<std::string>{"three", "four"}));
+  EXPECT_EQ(notes_from(after_second), (std::vector<std::string>{"four"}));
+  EXPECT_TRUE(Store::PositionReadable(dir, after_second));
+  EXPECT_FALSE(Store::PositionReadable(dir, WalPosition{after_second.file, after_second.offset + 1000}));
+  {
+    auto s = Store::Open(dir);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ((*s)->num_events(), 4u);
+  }
+  // A torn last record: its note and its event are gone together.
+  const std::string last = dir + "/" + WalFileName(ListStore(dir).wals.back());
+  ASSERT_EQ(::truncate(last.c_str(), static_cast<off_t>(DiskUsage(last) - 3)), 0);
+  EXPECT_EQ(notes_from({}), (std::vector<std::string>{"one", std::string("t\0wo", 4), "three"}));
+  {
+    auto s = Store::Open(dir);
+    ASSERT_TRUE(s.ok());
+    EXPECT_EQ((*s)->num_events(), 3u);
+  }
+  // `ark build` takes the events and keeps the files, so the notes stay readable.
+  auto w = TimelineWriter::Create(dir);
+  ASSERT_TRUE(w.ok());
+  std::vector<std::string> codes;
+  ASSERT_TRUE((*w)->TakeAppended([&](const AppendEvent& e) {
+    codes.push_back(e.code);
+    return Status::OK();
+  }).ok());
+  EXPECT_EQ(codes, (std::vector<std::string>{"A/1", "A/2", "A/9"}));
+  ASSERT_TRUE((*w)->Finish(Dictionaries{}).ok());
+  w->reset();
+  EXPECT_EQ(notes_from(after_first), (std::vector<std::string>{"three"}));
   (void)RemoveAll(dir);
 }
 

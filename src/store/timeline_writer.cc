@@ -137,9 +137,8 @@ Status TimelineWriter::TakeAppended(const std::function<Status(const AppendEvent
     store::WalTagReader tags;
     auto res = store::ReadWal(path, [&](uint8_t type, std::string_view payload) -> Status {
       if (type == store::kWalTag) return tags.OnTag(payload);
-      if (type != store::kWalAppend) return Status::Corruption("unknown WAL record type " + std::to_string(type));
-      tags.OnAppend();
-      ARK_RETURN_IF_ERROR(store::DecodeAppendBatch(payload, &batch));
+      if (type == store::kWalAppend) tags.OnAppend();
+      ARK_RETURN_IF_ERROR(store::DecodeWalEvents(type, payload, &batch));
       for (const AppendEvent& a : batch) {
         ARK_RETURN_IF_ERROR(store::CheckAppendEvent(a));
         ARK_RETURN_IF_ERROR(fn(a));

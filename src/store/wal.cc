@@ -52,6 +52,12 @@ Status WalWriter::WriteAndSync(std::string_view records) {
 
 Result<WalReadResult> ReadWal(const std::string& path, const std::function<Status(uint8_t, std::string_view)>& fn,
                               uint64_t from) {
+  return ReadWalAt(path, [&](uint8_t type, std::string_view payload, uint64_t) { return fn(type, payload); }, from);
+}
+
+Result<WalReadResult> ReadWalAt(const std::string& path,
+                                const std::function<Status(uint8_t, std::string_view, uint64_t end)>& fn,
+                                uint64_t from) {
   ARK_ASSIGN_OR_RETURN(MappedFile map, MappedFile::Open(path));
   WalReadResult res;
   const char* d = map.data();
@@ -79,11 +85,12 @@ Result<WalReadResult> ReadWal(const std::string& path, const std::function<Statu
         if (type != kWalFileHeader || payload.size() != 12 || payload.substr(0, 8) != std::string_view(kWalMagic, 8)) {
           return Status::Corruption(path + ": not a WAL file");
         }
-        if (LoadU32(payload.data() + 8) != kWalFormatVersion) {
+        const uint32_t version = LoadU32(payload.data() + 8);
+        if (version < 1 || version > kWalFormatVersion) {
           return Status::Corruption(path + ": unsupported WAL format version");
         }
       } else {
-        ARK_RETURN_IF_ERROR(fn(type, payload));
+        ARK_RETURN_IF_ERROR(fn(type, payload, pos + kWalRecordHeaderSize + len));
       }
       ++res.records;
       pos += kWalRecordHeaderSize + len;
@@ -168,6 +175,32 @@ Status DecodeAppendBatch(std::string_view payload, std::vector<AppendEvent>* out
   }
   if (!r.ok() || r.remaining() != 0) return Status::Corruption("append batch: malformed");
   return Status::OK();
+}
+
+void EncodeNotedAppend(std::span<const std::string> notes, std::span<const AppendEvent> events, std::string* out) {
+  PutVarint(out, notes.size());
+  for (const std::string& n : notes) PutString(out, n);
+  EncodeAppendBatch(events, out);
+}
+
+Status SplitNotedAppend(std::string_view payload, std::vector<std::string_view>* notes, std::string_view* batch) {
+  ByteReader r(payload);
+  const uint64_t n = r.Varint();
+  if (n > payload.size()) return Status::Corruption("noted append: bad note count");
+  notes->clear();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) notes->push_back(r.String());
+  if (!r.ok()) return Status::Corruption("noted append: malformed notes");
+  *batch = payload.substr(payload.size() - r.remaining());
+  return Status::OK();
+}
+
+Status DecodeWalEvents(uint8_t type, std::string_view payload, std::vector<AppendEvent>* out) {
+  if (type == kWalAppend) return DecodeAppendBatch(payload, out);
+  if (type != kWalNotedAppend) return Status::Corruption("unknown WAL record type " + std::to_string(type));
+  std::vector<std::string_view> notes;
+  std::string_view batch;
+  ARK_RETURN_IF_ERROR(SplitNotedAppend(payload, &notes, &batch));
+  return DecodeAppendBatch(batch, out);
 }
 
 }  // namespace ark::store

@@ -29,7 +29,8 @@ namespace ark::store {
 
 constexpr size_t kWalRecordHeaderSize = 9;
 constexpr uint32_t kWalMaxRecord = 64u << 20;  // larger batches are split by the caller
-constexpr uint32_t kWalFormatVersion = 1;
+// 2: adds kWalNotedAppend. Version 1 files (no such records) are still read.
+constexpr uint32_t kWalFormatVersion = 2;
 
 enum WalRecordType : uint8_t {
   kWalFileHeader = 1,  // payload: "ARKWAL01" + u32 format version
@@ -38,7 +39,20 @@ enum WalRecordType : uint8_t {
   // before the n kWalAppend records it covers; it counts only once all n were read (n = 0: a
   // tag carried into a new WAL file by compaction).
   kWalTag = 3,
+  // payload: EncodeNotedAppend — an append batch and the caller's notes (opaque records, e.g. the
+  // live pipeline's pseudonymised messages) in one record, so that after a crash both or neither
+  // are there. Only the notes' owner reads them (Store::ReadNotes); every other reader takes the
+  // events and skips the notes.
+  kWalNotedAppend = 4,
 };
+
+// The payload of a kWalNotedAppend record: varint count, each note as a length-prefixed string,
+// then the append batch (EncodeAppendBatch).
+void EncodeNotedAppend(std::span<const std::string> notes, std::span<const AppendEvent> events, std::string* out);
+// Splits a kWalNotedAppend payload: its notes (views into `payload`) and its append batch.
+Status SplitNotedAppend(std::string_view payload, std::vector<std::string_view>* notes, std::string_view* batch);
+// The events of a kWalAppend or kWalNotedAppend record into *out; Corruption for another type.
+Status DecodeWalEvents(uint8_t type, std::string_view payload, std::vector<AppendEvent>* out);
 
 // The payload of a kWalTag record.
 std::string EncodeWalTag(uint64_t tag, uint32_t following);
@@ -91,6 +105,10 @@ struct WalReadResult {
 // checking the header, skip to byte `from` (a record boundary; Corruption if past the end).
 Result<WalReadResult> ReadWal(const std::string& path, const std::function<Status(uint8_t, std::string_view)>& fn,
                               uint64_t from = 0);
+// The same, also passing the offset just after each record (where a reader would resume).
+Result<WalReadResult> ReadWalAt(const std::string& path,
+                                const std::function<Status(uint8_t, std::string_view, uint64_t end)>& fn,
+                                uint64_t from = 0);
 
 // Append batches: the events with their strings (codes, units, sources), so that replay does not
 // depend on dictionary ids.
