@@ -92,6 +92,16 @@ void CopyArk(const std::string& from, const std::string& to) {
   std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
 }
 
+// A start that restored nothing from a snapshot and replayed all of `msgs`: the same record count
+// and indicators `ind`, and msgs[again] recognised as a retransmit.
+void ExpectWholeReplay(Ingestor& in, const std::vector<std::string>& msgs, const std::string& ind, size_t again) {
+  EXPECT_EQ(in.restored(), 0u);
+  EXPECT_EQ(in.replayed(), msgs.size());
+  EXPECT_EQ(in.records(), msgs.size());
+  EXPECT_EQ(in.IndicatorsJson(), ind);
+  EXPECT_TRUE(Feed(in, msgs[again]).duplicate);
+}
+
 // Between compaction periods, a compaction comes as soon as compact_max_events events were
 // appended since the last one (the WAL delta a restart replays stays bounded); with no limit,
 // none comes before the period. Every event stays in the store either way.
@@ -236,11 +246,7 @@ TEST(LiveSnapshot, CorruptSnapshotFallsBackToFullReplay) {
     ASSERT_TRUE(WriteFileAtomic(path, damaged).ok());
     auto in = OpenIngestor(ark, &m);
     ASSERT_TRUE(in);
-    EXPECT_EQ(in->restored(), 0u);
-    EXPECT_EQ(in->replayed(), msgs.size());
-    EXPECT_EQ(in->records(), msgs.size());
-    EXPECT_EQ(in->IndicatorsJson(), ind);
-    EXPECT_TRUE(Feed(*in, msgs[4]).duplicate);
+    ExpectWholeReplay(*in, msgs, ind, 4);
   }
   EXPECT_EQ(StoreEventCount(ark), msgs.size());
 }
@@ -410,11 +416,7 @@ TEST(LiveSnapshot, LiveLogOfAnEarlierReleaseIsReplayedAndItsEventsRecovered) {
   {
     auto in = OpenIngestor(ark, &m);
     ASSERT_TRUE(in);
-    EXPECT_EQ(in->restored(), 0u);
-    EXPECT_EQ(in->replayed(), msgs.size());
-    EXPECT_EQ(in->records(), msgs.size());
-    EXPECT_EQ(in->IndicatorsJson(), ind);
-    EXPECT_TRUE(Feed(*in, msgs[5]).duplicate);
+    ExpectWholeReplay(*in, msgs, ind, 5);
     EXPECT_EQ(StoreEventCount(ark), msgs.size());
     FeedAll(*in, more);
   }

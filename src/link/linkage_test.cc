@@ -265,17 +265,24 @@ TEST_F(FebrlTest, TinyChunksGiveTheSameOutcomeAsOneChunk) {
   EXPECT_NE(bad.status().message().find("no/such/folder"), std::string::npos) << bad.status().message();
 }
 
+// Splink's fake_1000 with its spec and a fixed key (seed 11), in the test's folder.
+void SetUpFake1000(const std::string& dir, std::string* data, std::string* spec, std::string* key) {
+  *data = std::string(ARK_SOURCE_DIR) + "/tests/data/linkage/splink_fake_1000/fake_1000.csv";
+  *spec = dir + "/fake.yaml";
+  *key = dir + "/fake.key";
+  ASSERT_TRUE(WriteFileAtomic(*spec, "columns:\n  given_name: first_name\n  surname: surname\n  date_of_birth: dob\n"
+                                     "  city: city\n  email: email\nid: unique_id\n").ok());
+  Digest kb{};
+  kb.fill(11);
+  ASSERT_TRUE(ProgrammeKey::FromBytes(kb).Save(*key).ok());
+}
+
 // Without the weak kept pairs in LinkOutcome::pairs (LinkOptions::keep_weak_pairs false, as `ark
 // link` runs), the clustering reads them from a file and makes the same clusters; with a score
 // limit of 0 every merge sums its cross pairs from the kept pairs, weak ones included.
 TEST_F(FebrlTest, WeakPairsFromAFileGiveTheSameClusters) {
-  const std::string data = std::string(ARK_SOURCE_DIR) + "/tests/data/linkage/splink_fake_1000/fake_1000.csv";
-  const std::string spec = dir_ + "/fake.yaml", key = dir_ + "/fake.key";
-  ASSERT_TRUE(WriteFileAtomic(spec, "columns:\n  given_name: first_name\n  surname: surname\n  date_of_birth: dob\n"
-                                    "  city: city\n  email: email\nid: unique_id\n").ok());
-  Digest kb{};
-  kb.fill(11);
-  ASSERT_TRUE(ProgrammeKey::FromBytes(kb).Save(key).ok());
+  std::string data, spec, key;
+  ASSERT_NO_FATAL_FAILURE(SetUpFake1000(dir_, &data, &spec, &key));
   LinkRecordsOptions all;
   all.left = data;
   all.spec_path = spec;
@@ -325,13 +332,8 @@ TEST_F(FebrlTest, WeakPairsFromAFileGiveTheSameClusters) {
 // Splink's fake_1000 (heavy corruption, no address): union-find over accepted pairs chained
 // clusters (F1 0.89); the coherence check keeps them apart. Fixed key: deterministic.
 TEST_F(FebrlTest, SplinkFake1000ClustersWithoutChaining) {
-  const std::string data = std::string(ARK_SOURCE_DIR) + "/tests/data/linkage/splink_fake_1000/fake_1000.csv";
-  const std::string spec = dir_ + "/fake.yaml", key = dir_ + "/fake.key";
-  ASSERT_TRUE(WriteFileAtomic(spec, "columns:\n  given_name: first_name\n  surname: surname\n  date_of_birth: dob\n"
-                                    "  city: city\n  email: email\nid: unique_id\n").ok());
-  Digest kb{};
-  kb.fill(11);
-  ASSERT_TRUE(ProgrammeKey::FromBytes(kb).Save(key).ok());
+  std::string data, spec, key;
+  ASSERT_NO_FATAL_FAILURE(SetUpFake1000(dir_, &data, &spec, &key));
   for (const char* mode : {"plaintext", "pprl"}) {
     LinkRecordsOptions o;
     o.left = data;

@@ -422,6 +422,14 @@ AppendEvent Ev(PersonKey p, Seconds t, const std::string& code) {
   return e;
 }
 
+// The codes of every appended event TakeAppended hands over, in order.
+void TakeCodes(TimelineWriter& w, std::vector<std::string>* codes) {
+  ASSERT_TRUE(w.TakeAppended([&](const AppendEvent& e) {
+    codes->push_back(e.code);
+    return Status::OK();
+  }).ok());
+}
+
 // Compaction keeps the WAL files it folds (store/appended/): they are the record of every
 // acknowledged append that `ark build` re-reads; TakeAppended hands all of them over, and the
 // version it publishes covers them (nothing replayed twice).
@@ -442,10 +450,7 @@ TEST(StoreAppended, CompactionKeepsFoldedWalAndWriterTakesEverything) {
   auto w = TimelineWriter::Create(dir);
   ASSERT_TRUE(w.ok());
   std::vector<std::string> codes;
-  ASSERT_TRUE((*w)->TakeAppended([&](const AppendEvent& e) {
-    codes.push_back(e.code);
-    return Status::OK();
-  }).ok());
+  ASSERT_NO_FATAL_FAILURE(TakeCodes(**w, &codes));
   EXPECT_EQ(codes, (std::vector<std::string>{"A/1", "A/2", "A/3"}));
   // Write one person with one event of its own: the appended ones are the caller's to add.
   Dictionaries d;
@@ -528,10 +533,7 @@ TEST(StoreAppended, NotesTravelWithTheirEventsAndAreReadFromAnyPosition) {
   auto w = TimelineWriter::Create(dir);
   ASSERT_TRUE(w.ok());
   std::vector<std::string> codes;
-  ASSERT_TRUE((*w)->TakeAppended([&](const AppendEvent& e) {
-    codes.push_back(e.code);
-    return Status::OK();
-  }).ok());
+  ASSERT_NO_FATAL_FAILURE(TakeCodes(**w, &codes));
   EXPECT_EQ(codes, (std::vector<std::string>{"A/1", "A/2", "A/9"}));
   ASSERT_TRUE((*w)->Finish(Dictionaries{}).ok());
   w->reset();
