@@ -159,10 +159,11 @@ struct LinkOptions {
   // presence bits and CLK: about 296 bytes a record with five fields) is written to an unnamed
   // 0600 file there and read through a read-only map, not held on the heap; the process's
   // resident pages of that map are dropped (MADV_DONTNEED) often enough to stay under about this
-  // many bytes (never within a phase when the file is smaller), and at the end of each phase.
+  // many bytes (never within a phase when the file is smaller), and at the end of each phase;
+  // every page is then faulted in again: a small budget costs page faults (docs/linkage.md).
   // LinkProbabilisticReleasing then frees LinkInput::filters and LinkInput::clk. The outcome does
   // not depend on it.
-  size_t comparer_resident_bytes = size_t{256} << 20;
+  size_t comparer_resident_bytes = size_t{1} << 30;
 };
 
 struct FieldModel {
