@@ -29,6 +29,7 @@ LinkOptions ModelOptions(const LinkRecordsOptions& opt, size_t files) {
   lo.threads = opt.threads;
   if (opt.chunk_pairs) lo.chunk_pairs = opt.chunk_pairs;
   lo.spill_dir = opt.spill_dir;
+  if (opt.comparer_resident_bytes) lo.comparer_resident_bytes = opt.comparer_resident_bytes;
   lo.keep_weak_pairs = opt.keep_weak_pairs;
   if (opt.cluster_score_limit) lo.cluster_score_limit = *opt.cluster_score_limit;
   return lo;

@@ -58,6 +58,8 @@ struct LinkRecordsOptions {
   // spilled to `spill_dir` (LinkOptions::spill_dir) past one chunk. The links do not depend on it.
   size_t chunk_pairs = 0;
   std::string spill_dir;
+  // LinkOptions::comparer_resident_bytes (0 = its default); used with a spill_dir.
+  size_t comparer_resident_bytes = 0;
   bool keep_weak_pairs = true;                // LinkOptions::keep_weak_pairs
   std::optional<size_t> cluster_score_limit;  // LinkOptions::cluster_score_limit
 };

@@ -11,11 +11,8 @@
 #include "core/fs.h"
 
 namespace ark {
-namespace {
 
-// An unnamed temporary file (mode 0600) in `dir`: O_TMPFILE, or, where the file system has no
-// O_TMPFILE, a mkstemp file unlinked at once. -1 with errno set when neither works.
-int OpenUnnamed(const std::string& dir) {
+int OpenUnnamedFile(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR)) return fd;
   std::string path = dir + "/.pairs-XXXXXX";
@@ -23,8 +20,6 @@ int OpenUnnamed(const std::string& dir) {
   if (fd >= 0) ::unlink(path.c_str());
   return fd;
 }
-
-}  // namespace
 
 PairSpill::~PairSpill() {
   if (fd_ >= 0) ::close(fd_);
@@ -40,7 +35,7 @@ void PairSpill::Release() {
 Status PairSpill::SpillTo(const std::string& dir) {
   if (n_ != 0 || fd_ >= 0) return Status::FailedPrecondition("PairSpill::SpillTo after pairs were added");
   path_ = dir + " (temporary file of candidate pairs)";
-  fd_ = OpenUnnamed(dir);
+  fd_ = OpenUnnamedFile(dir);
   if (fd_ < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
   return Status::OK();
 }
@@ -109,7 +104,7 @@ WeakPairFile::~WeakPairFile() {
 Status WeakPairFile::Open(const std::string& dir) {
   if (fd_ >= 0) return Status::FailedPrecondition("WeakPairFile::Build twice");
   path_ = dir + " (temporary file of weak pairs)";
-  fd_ = OpenUnnamed(dir);
+  fd_ = OpenUnnamedFile(dir);
   if (fd_ < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
   return Status::OK();
 }

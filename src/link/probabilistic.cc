@@ -1,5 +1,6 @@
 #include "link/probabilistic.h"
 
+#include "core/fs.h"
 #include "link/cluster.h"
 #include "link/pair_spill.h"
 
@@ -15,6 +16,12 @@
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <xxhash.h>
 
@@ -92,51 +99,98 @@ uint8_t EncodedLevel(FieldKind k, const uint64_t* a, const uint64_t* b) {
 
 class Comparer {
  public:
-  // Encoded records are copied record-major (a record's field filters and presence bits side by
-  // side): comparing a pair then touches a few adjacent cache lines per record, not one per field.
+  // Encoded records are copied record-major (a record's field filters, presence bits and CLK side
+  // by side): comparing a pair then touches a few adjacent cache lines per record, not one per
+  // field. With a `dir`, the copy goes to an unnamed 0600 file there (OpenUnnamedFile), written a
+  // piece at a time and read through a read-only shared map: its pages belong to the page cache,
+  // and the process's resident share of them is dropped (MADV_DONTNEED) every `drop_every` pair
+  // lookups of a thread, and by Drop(), so that it stays bounded whatever the number of records.
   explicit Comparer(const LinkInput& in) : in_(in) {
-    // The first two name fields (given and family name) are also compared crossed.
-    for (size_t f = 0; f < in.fields.size() && name2_ < 0; ++f) {
-      if (in.fields[f].kind != FieldKind::kName) continue;
+    for (size_t f = 0; f < in.fields.size() && name2_ < 0; ++f) {  // the first two name fields,
+      if (in.fields[f].kind != FieldKind::kName) continue;          // also compared crossed
       (name1_ < 0 ? name1_ : name2_) = static_cast<int>(f);
     }
-    if (in.encoded) {
-      const size_t nf = in.fields.size();
-      stride_ = nf * kFieldWords + 1;
-      rec_.assign(in.n * stride_, 0);
-      for (size_t i = 0; i < in.n; ++i) {
-        uint64_t* r = &rec_[i * stride_];
-        for (size_t f = 0; f < nf; ++f) {
-          std::copy_n(&in.filters[f][i * kFieldWords], kFieldWords, r + f * kFieldWords);
-          if (in.present[f][i]) r[nf * kFieldWords] |= uint64_t{1} << f;
-        }
+    has_clk_ = in.n > 0 && in.clk.size() == in.n * kClkWords;
+    nf_ = in.fields.size();
+  }
+  ~Comparer() {
+    if (map_) ::munmap(const_cast<uint64_t*>(map_), map_bytes_);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Comparer(const Comparer&) = delete;
+  Comparer& operator=(const Comparer&) = delete;
+
+  // Makes the record-major copy: in memory when `dir` is empty (the CLKs are then read from
+  // LinkInput::clk), else in a file in `dir` with the CLKs, its resident pages kept under about
+  // `resident_budget` bytes for `threads` threads. Plaintext records are not copied.
+  Status Build(const std::string& dir, size_t resident_budget, int threads) {
+    if (!in_.encoded) return Status::OK();
+    const size_t n = in_.n;
+    clk_in_rows_ = has_clk_ && !dir.empty();
+    stride_ = nf_ * kFieldWords + 1 + (clk_in_rows_ ? kClkWords : 0);
+    auto fill = [&](size_t i, uint64_t* r) {
+      for (size_t f = 0; f < nf_; ++f) {
+        std::copy_n(&in_.filters[f][i * kFieldWords], kFieldWords, r + f * kFieldWords);
+        if (in_.present[f][i]) r[nf_ * kFieldWords] |= uint64_t{1} << f;
+      }
+      if (clk_in_rows_) std::copy_n(&in_.clk[i * kClkWords], kClkWords, r + nf_ * kFieldWords + 1);
+    };
+    if (dir.empty() || n == 0) {
+      mem_.assign(n * stride_, 0);
+      for (size_t i = 0; i < n; ++i) fill(i, &mem_[i * stride_]);
+      rec_ = mem_.data();
+      return Status::OK();
+    }
+    const std::string what = dir + " (temporary file of encoded records)";
+    fd_ = OpenUnnamedFile(dir);
+    if (fd_ < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
+    const size_t step = std::max<size_t>(1, (size_t{8} << 20) / (stride_ * 8));  // ~8 MiB a write
+    std::vector<uint64_t> buf;
+    for (size_t lo = 0; lo < n; lo += step) {
+      const size_t m = std::min(step, n - lo);
+      buf.assign(m * stride_, 0);
+      for (size_t i = 0; i < m; ++i) fill(lo + i, &buf[i * stride_]);
+      // Written a page at a time: the page cache then holds the file in single pages, not in
+      // large folios that a fault would map whole.
+      const char* bytes = reinterpret_cast<const char*>(buf.data());
+      for (size_t at = 0; at < buf.size() * 8; at += 4096) {
+        ARK_RETURN_IF_ERROR(PwriteFull(fd_, uint64_t{lo} * stride_ * 8 + at, bytes + at,
+                                       std::min<size_t>(4096, buf.size() * 8 - at), what));
       }
     }
+    map_bytes_ = n * stride_ * 8;
+    void* p = ::mmap(nullptr, map_bytes_, PROT_READ, MAP_SHARED, fd_, 0);
+    if (p == MAP_FAILED) return Status::IOError("cannot map " + what + ": " + std::strerror(errno));
+    map_ = static_cast<const uint64_t*>(p);
+    rec_ = map_;
+    (void)::madvise(p, map_bytes_, MADV_RANDOM);  // no read-ahead
+    // A fault maps the pages around it that are in the page cache too ("fault-around", 64 KiB by
+    // default, which MADV_RANDOM does not turn off on current kernels): count 16 pages a record
+    // and 32 a lookup (a pair's first record is mostly mapped already: the pairs go in its order).
+    const size_t pages = resident_budget / 4096;
+    drop_every_ = map_bytes_ <= resident_budget ? SIZE_MAX : std::max<size_t>(1024, pages / 32 / std::max(1, threads));
+    return Status::OK();
+  }
+  bool has_clk() const { return has_clk_; }
+  // True when the CLKs are in the copy (LinkInput::clk is then no longer read).
+  bool clk_in_rows() const { return clk_in_rows_; }
+  // Drops the mapped pages from the process's resident memory (a later read faults them in again
+  // from the page cache or the file). No-op in memory.
+  void Drop() const {
+    if (map_) (void)::madvise(const_cast<uint64_t*>(map_), map_bytes_, MADV_DONTNEED);
   }
   void Prefetch(uint32_t b) const {
-    if (rec_.empty()) return;
+    if (!rec_ || map_) return;  // a prefetch of a page not mapped in does nothing
     const char* p = reinterpret_cast<const char*>(&rec_[size_t(b) * stride_]);
     for (size_t off = 0; off < stride_ * 8; off += 64) __builtin_prefetch(p + off);
   }
-  uint8_t Level(size_t fa, size_t fb, uint32_t a, uint32_t b) const {
-    if (in_.encoded) {
-      const uint64_t* ra = &rec_[size_t(a) * stride_];
-      const uint64_t* rb = &rec_[size_t(b) * stride_];
-      const size_t pw = stride_ - 1;
-      if (!((ra[pw] >> fa) & 1) || !((rb[pw] >> fb) & 1)) return kNull;
-      if (!in_.dice_cuts.empty() && in_.dice_cuts[fa][0] > 0) {  // per-field cuts: levels >= c0 / c1 / c2 / else
-        const int part = fa < in_.clk_field.size() ? in_.clk_field[fa] : 0;  // a CLK field: its part of the CLKs
-        const int words = kClkWords / kClkParts, off = (part - 1) * words;
-        const double d = part ? Dice(&in_.clk[size_t(a) * kClkWords + off], &in_.clk[size_t(b) * kClkWords + off], words)
-                              : Dice(ra + fa * kFieldWords, rb + fb * kFieldWords, kFieldWords);
-        const auto& c = in_.dice_cuts[fa];
-        return d >= c[0] ? 0 : d >= c[1] ? 1 : d >= c[2] ? 2 : 3;
-      }
-      return EncodedLevel(in_.fields[fa].kind, ra + fa * kFieldWords, rb + fb * kFieldWords);
-    }
-    return PlainLevel(in_.fields[fa].kind, in_.values[fa][a], in_.values[fb][b]);
+  // Dice of the two records' whole CLKs. REQUIRES: has_clk().
+  double ClkDice(uint32_t a, uint32_t b) const {
+    Pace();
+    return Dice(Clk(a), Clk(b), kClkWords);
   }
   void Levels(uint32_t a, uint32_t b, uint8_t* out) const {
+    Pace();
     for (size_t f = 0; f < in_.fields.size(); ++f) out[f] = Level(f, f, a, b);
     if (name2_ >= 0) {
       // Swapped given and family names: take the crossed levels when both are better.
@@ -154,10 +208,47 @@ class Comparer {
   }
 
  private:
+  // Counts a lookup of this thread; every drop_every_ of them, drops the mapped pages.
+  void Pace() const {
+    if (!map_ || drop_every_ == SIZE_MAX) return;
+    thread_local size_t calls = 0;
+    if (++calls >= drop_every_) {
+      calls = 0;
+      Drop();
+    }
+  }
+  const uint64_t* Clk(uint32_t a) const {
+    return clk_in_rows_ ? rec_ + size_t(a) * stride_ + nf_ * kFieldWords + 1 : &in_.clk[size_t(a) * kClkWords];
+  }
+  uint8_t Level(size_t fa, size_t fb, uint32_t a, uint32_t b) const {
+    if (in_.encoded) {
+      const uint64_t* ra = &rec_[size_t(a) * stride_];
+      const uint64_t* rb = &rec_[size_t(b) * stride_];
+      const size_t pw = nf_ * kFieldWords;
+      if (!((ra[pw] >> fa) & 1) || !((rb[pw] >> fb) & 1)) return kNull;
+      if (!in_.dice_cuts.empty() && in_.dice_cuts[fa][0] > 0) {  // per-field cuts: levels >= c0 / c1 / c2 / else
+        const int part = fa < in_.clk_field.size() ? in_.clk_field[fa] : 0;  // a CLK field: its part of the CLKs
+        const int words = kClkWords / kClkParts, off = (part - 1) * words;
+        const double d = part ? Dice(Clk(a) + off, Clk(b) + off, words)
+                              : Dice(ra + fa * kFieldWords, rb + fb * kFieldWords, kFieldWords);
+        const auto& c = in_.dice_cuts[fa];
+        return d >= c[0] ? 0 : d >= c[1] ? 1 : d >= c[2] ? 2 : 3;
+      }
+      return EncodedLevel(in_.fields[fa].kind, ra + fa * kFieldWords, rb + fb * kFieldWords);
+    }
+    return PlainLevel(in_.fields[fa].kind, in_.values[fa][a], in_.values[fb][b]);
+  }
+
   const LinkInput& in_;
   int name1_ = -1, name2_ = -1;
-  size_t stride_ = 0;
-  std::vector<uint64_t> rec_;
+  size_t nf_ = 0, stride_ = 0;
+  bool has_clk_ = false, clk_in_rows_ = false;
+  const uint64_t* rec_ = nullptr;  // mem_ or map_
+  std::vector<uint64_t> mem_;
+  int fd_ = -1;
+  const uint64_t* map_ = nullptr;
+  size_t map_bytes_ = 0;
+  size_t drop_every_ = SIZE_MAX;
 };
 
 template <typename Fn>
@@ -704,7 +795,11 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
   // all pairs; counts are whole numbers, so their sums do not depend on the chunks). The chunks
   // follow each other in record order, so the pairs come out in (a, b) order as one sort gives.
   Comparer cmp(in);
-  if (release) std::vector<std::vector<uint64_t>>().swap(release->filters);
+  ARK_RETURN_IF_ERROR(cmp.Build(opt.spill_dir, opt.comparer_resident_bytes, opt.threads));
+  if (release) {
+    std::vector<std::vector<uint64_t>>().swap(release->filters);
+    if (cmp.clk_in_rows()) std::vector<uint64_t>().swap(release->clk);
+  }
   const auto rule_fields = BlockingRuleFields(in.fields);
   std::vector<uint64_t> rule_null(nrules, 0);  // nibbles of the fields a rule's session ignores
   for (size_t r = 0; r < nrules && r < rule_fields.size(); ++r)
@@ -761,6 +856,7 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
       }
     });
     ARK_RETURN_IF_ERROR(spill.Append(&packed, &levels));
+    cmp.Drop();
   }
   std::vector<RuleBlocks>().swap(blocks);
   const size_t npairs = spill.size();
@@ -805,6 +901,7 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
       cmp.Levels(a, b, lv.data());
       for (size_t f = 0; f < nf; ++f) if (lv[f] != kNull) cnt[f][lv[f]] += 1;
     }
+    cmp.Drop();
     for (size_t f = 0; f < nf; ++f) {
       double tot = 0;
       for (double c : cnt[f]) tot += c;
@@ -981,12 +1078,11 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
       std::copy(lv, lv + nf, sp.levels.begin());
       sp.weight = static_cast<float>(x.ws);
       sp.probability = static_cast<float>(x.prob);
-      sp.clk_dice = in.clk.empty() ? -1.0f
-                                   : static_cast<float>(Dice(&in.clk[size_t(a) * kClkWords],
-                                                             &in.clk[size_t(b) * kClkWords], kClkWords));
+      sp.clk_dice = cmp.has_clk() ? static_cast<float>(cmp.ClkDice(a, b)) : -1.0f;
     });
   });
   for (const Status& st : read_status) ARK_RETURN_IF_ERROR(st);
+  cmp.Drop();
   // The weak kept pairs, per record, to a file for the clustering (memory: 8 bytes a record).
   WeakPairFile weak;
   if (!opt.keep_weak_pairs) {

@@ -155,6 +155,15 @@ struct LinkOptions {
   // are the same; `pairs`, `linked` and `review` index the shorter list. For `ark link`.
   bool keep_weak_pairs = true;
   std::string spill_dir;  // empty: the system's temporary folder
+  // With a `spill_dir`, the comparer's record-major copy of the encoded records (field filters,
+  // presence bits and CLK: about 296 bytes a record with five fields) is written to an unnamed
+  // 0600 file there and read through a read-only map, not held on the heap; the process's
+  // resident pages of that map are dropped (MADV_DONTNEED) often enough to stay under about this
+  // many bytes (never within a phase when the file is smaller), and at the end of each phase;
+  // every page is then faulted in again: a small budget costs page faults (docs/linkage.md).
+  // LinkProbabilisticReleasing then frees LinkInput::filters and LinkInput::clk. The outcome does
+  // not depend on it.
+  size_t comparer_resident_bytes = size_t{1} << 30;
 };
 
 struct FieldModel {
