@@ -169,6 +169,35 @@ std::vector<Piece> Wave(const CsvFile& f, const std::vector<std::string_view>& p
   return w;
 }
 
+// Parses the file's `pieces` a wave at a time (one piece a thread, `threads` at once), so that
+// memory holds a wave, not the file: parse(piece, &out) runs on the threads into one Out per piece
+// (Out has a Status `error`); then, in file order, the first error is returned or merge(out) is
+// called; then each piece of the wave is added to `hash` (when not null) and its pages dropped.
+// The body's lines are counted from f.body_first_line().
+template <typename Out, typename Parse, typename Merge>
+Status ParseInWaves(const CsvFile& f, const std::vector<std::string_view>& pieces, int threads, XXH3_state_t* hash,
+                    const Parse& parse, const Merge& merge) {
+  int64_t line = f.body_first_line();
+  const size_t wave = static_cast<size_t>(std::max(1, threads));
+  for (size_t c0 = 0; c0 < pieces.size(); c0 += wave) {
+    const size_t c1 = std::min(pieces.size(), c0 + wave);
+    const std::vector<Piece> ps = Wave(f, pieces, c0, c1, &line);
+    std::vector<Out> outs(c1 - c0);
+    (void)store::ParallelFor(ps.size(), threads, [&](size_t c, int) {
+      parse(ps[c], &outs[c]);
+      return Status::OK();  // each piece's error is kept, and the first in file order returned
+    });
+    for (auto& o : outs) if (!o.error.ok()) return o.error;
+    for (auto& o : outs) ARK_RETURN_IF_ERROR(merge(o));
+    outs.clear();  // nothing points into these pieces' text any more
+    for (size_t c = c0; c < c1; ++c) {
+      if (hash) XXH3_64bits_update(hash, pieces[c].data(), pieces[c].size());
+      MappedFile::DropPages(pieces[c]);
+    }
+  }
+  return Status::OK();
+}
+
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
@@ -465,42 +494,26 @@ class FeedLoader {
     const int c_clk = f.ColumnIndex("clk"), c_pprl = f.ColumnIndex("pprl");
     if ((c_clk < 0) != (c_pprl < 0)) return f.Error(1, "columns 'clk' and 'pprl' come together");
     if (c_clk >= 0) b_.encoding_version = kEncodingVersion;
-    // A wave of pieces at a time (one a thread), merged in file order; the records and the PPRL
-    // encodings go to the spill (read back into batch.bin when it is written), and the wave's
-    // pages are dropped.
-    const std::vector<std::string_view> chunks = SplitPieces(f);
-    int64_t line = f.body_first_line();
+    // A wave of pieces at a time, merged in file order; the records and the PPRL encodings go to
+    // the spill (read back into batch.bin when it is written).
     Interner areas(&b_.areas), practices(&b_.practices);
     std::vector<StagedRecord> merged;  // one piece's records, as they go to the spill
-    const size_t wave = static_cast<size_t>(std::max(1, opt_.threads));
-    for (size_t c0 = 0; c0 < chunks.size(); c0 += wave) {
-      const size_t c1 = std::min(chunks.size(), c0 + wave);
-      const std::vector<Piece> ps = Wave(f, chunks, c0, c1, &line);
-      std::vector<RecordChunk> outs(c1 - c0);
-      (void)store::ParallelFor(ps.size(), opt_.threads, [&](size_t c, int) {
-        outs[c].error = RecordsChunk(f, ps[c].text, ps[c].first_line, c_clk, c_pprl, &outs[c]);
-        return Status::OK();  // each piece's error is kept, and the first in file order returned
-      });
-      for (auto& o : outs) if (!o.error.ok()) return o.error;
-      for (auto& o : outs) {
-        merged.clear();
-        for (size_t i = 0; i < o.records.size(); ++i) {
-          if (o.numbers[i] != records_ + 1) return f.Error(o.lines[i], "record", "records must be numbered 1, 2, 3, ...");
-          StagedRecord r = o.records[i];
-          r.lsoa = areas.Id(o.lsoa[i]);
-          r.practice = practices.Id(o.practice[i]);
-          merged.push_back(r);
-          ++records_;
-        }
-        ARK_RETURN_IF_ERROR(spill_->AppendRecords(merged));
-        ARK_RETURN_IF_ERROR(spill_->AppendEncodings(o.encodings));
-      }
-      outs.clear();  // nothing points into these chunks' text any more
-      for (size_t c = c0; c < c1; ++c) {  // the content hash, piece by piece (see Events)
-        XXH3_64bits_update(hash_, chunks[c].data(), chunks[c].size());
-        MappedFile::DropPages(chunks[c]);
-      }
-    }
+    ARK_RETURN_IF_ERROR(ParseInWaves<RecordChunk>(
+        f, SplitPieces(f), opt_.threads, hash_,
+        [&](const Piece& p, RecordChunk* o) { o->error = RecordsChunk(f, p.text, p.first_line, c_clk, c_pprl, o); },
+        [&](RecordChunk& o) -> Status {
+          merged.clear();
+          for (size_t i = 0; i < o.records.size(); ++i) {
+            if (o.numbers[i] != records_ + 1) return f.Error(o.lines[i], "record", "records must be numbered 1, 2, 3, ...");
+            StagedRecord r = o.records[i];
+            r.lsoa = areas.Id(o.lsoa[i]);
+            r.practice = practices.Id(o.practice[i]);
+            merged.push_back(r);
+            ++records_;
+          }
+          ARK_RETURN_IF_ERROR(spill_->AppendRecords(merged));
+          return spill_->AppendEncodings(o.encodings);
+        }));
     report_.rows[kRecordsFile] = records_;
     return Status::OK();
   }
@@ -647,7 +660,8 @@ class FeedLoader {
         if (k < 0) return f.Error(1, "no column '" + c + "' (named by the feed spec)");
         return k;
       };
-      BoundMapping b{&s, 0, 0};
+      BoundMapping b{};
+      b.spec = &s;
       b.id = i;
       ARK_ASSIGN_OR_RETURN(b.person, col(s.person));
       ARK_ASSIGN_OR_RETURN(b.time, col(s.time.column));
@@ -658,9 +672,6 @@ class FeedLoader {
       ARK_ASSIGN_OR_RETURN(b.encounter, col(s.encounter));
       maps.push_back(b);
     }
-    // Pieces split at line ends (one when quoted fields could hold line breaks).
-    const std::vector<std::string_view> chunks = SplitPieces(f);
-    int64_t line = f.body_first_line();
     const uint32_t nrec = static_cast<uint32_t>(records_);
     const bool quarantine = !opt_.quarantine_dir.empty();
     Interner codes(&b_.codes), units(&b_.units), encs(&b_.encounters);
@@ -668,41 +679,30 @@ class FeedLoader {
     for (auto& e : spec_.events) const_units.push_back(units.Id(e.unit_value));
     std::vector<Reject> rejects;
     uint64_t rows = 0;
-    // Chunks are parsed a wave at a time (one chunk a thread), merged in file order, spilled, and
-    // freed, with the pages of the file they came from: memory holds a wave, not the file.
-    const size_t wave = static_cast<size_t>(std::max(1, opt_.threads));
-    for (size_t c0 = 0; c0 < chunks.size(); c0 += wave) {
-      const size_t c1 = std::min(chunks.size(), c0 + wave);
-      const std::vector<Piece> ps = Wave(f, chunks, c0, c1, &line);
-      std::vector<ChunkOut> outs(c1 - c0);
-      (void)store::ParallelFor(ps.size(), opt_.threads, [&](size_t c, int) {
-        ParseChunk(f, ps[c].text, ps[c].first_line, ps[c].lines, maps, spec_.events.size(), nrec, quarantine, &outs[c]);
-        return Status::OK();  // each chunk's error is kept in outs[c]
-      });
-      for (auto& o : outs) if (!o.error.ok()) return o.error;
-      // Merge chunk dictionaries into the batch's.
-      for (auto& o : outs) {
-        rows += o.rows;
-        std::vector<std::vector<uint32_t>> code_map(o.code_list.size());
-        for (size_t k = 0; k < o.code_list.size(); ++k) {
-          const std::string& sys = spec_.events[k].code.system;
-          code_map[k].push_back(0);
-          for (size_t j = 1; j < o.code_list[k].size(); ++j) {
-            code_map[k].push_back(codes.Id(sys + "/" + std::string(o.code_list[k][j])));
+    // Pieces (split at line ends; one when quoted fields could hold line breaks) are parsed a wave
+    // at a time, merged in file order into the batch's dictionaries and spilled.
+    ARK_RETURN_IF_ERROR(ParseInWaves<ChunkOut>(
+        f, SplitPieces(f), opt_.threads, hashed ? hash_ : nullptr,
+        [&](const Piece& p, ChunkOut* o) {
+          ParseChunk(f, p.text, p.first_line, p.lines, maps, spec_.events.size(), nrec, quarantine, o);
+        },
+        [&](ChunkOut& o) -> Status {
+          rows += o.rows;
+          std::vector<std::vector<uint32_t>> code_map(o.code_list.size());
+          for (size_t k = 0; k < o.code_list.size(); ++k) {
+            const std::string& sys = spec_.events[k].code.system;
+            code_map[k].push_back(0);
+            for (size_t j = 1; j < o.code_list[k].size(); ++j) {
+              code_map[k].push_back(codes.Id(sys + "/" + std::string(o.code_list[k][j])));
+            }
           }
-        }
-        std::vector<uint32_t> unit_map{0}, enc_map{0};
-        for (size_t j = 1; j < o.unit_list.size(); ++j) unit_map.push_back(units.Id(o.unit_list[j]));
-        for (size_t j = 1; j < o.encounter_list.size(); ++j) enc_map.push_back(encs.Id(o.encounter_list[j]));
-        ARK_RETURN_IF_ERROR(AppendChunk(o, code_map, unit_map, enc_map, const_units));
-        rejects.insert(rejects.end(), o.rejects.begin(), o.rejects.end());
-      }
-      outs.clear();  // nothing points into these chunks' text any more
-      for (size_t c = c0; c < c1; ++c) {
-        if (hashed) XXH3_64bits_update(hash_, chunks[c].data(), chunks[c].size());
-        MappedFile::DropPages(chunks[c]);
-      }
-    }
+          std::vector<uint32_t> unit_map{0}, enc_map{0};
+          for (size_t j = 1; j < o.unit_list.size(); ++j) unit_map.push_back(units.Id(o.unit_list[j]));
+          for (size_t j = 1; j < o.encounter_list.size(); ++j) enc_map.push_back(encs.Id(o.encounter_list[j]));
+          ARK_RETURN_IF_ERROR(AppendChunk(o, code_map, unit_map, enc_map, const_units));
+          rejects.insert(rejects.end(), o.rejects.begin(), o.rejects.end());
+          return Status::OK();
+        }));
     report_.rows[file] = rows;
     if (!rejects.empty()) ARK_RETURN_IF_ERROR(Quarantine(file, rejects));
     report_.quarantined += rejects.size();

@@ -118,12 +118,17 @@ void FlipAByteInTheMiddle(const std::string& path) {
   ASSERT_TRUE(WriteFileAtomic(path, t).ok());
 }
 
-TEST(Staging, CorruptionIsCaught) {
+// A batch of 500 events at `path` with one byte in the middle flipped.
+void WriteDamagedBatch(const std::string& path) {
   StagedBatch b;
   b.parts.push_back(MakeEvents(500, 0));
-  const std::string path = TempPath("corrupt.bin");
   ASSERT_TRUE(WriteStagedBatch(b, path).ok());
   FlipAByteInTheMiddle(path);
+}
+
+TEST(Staging, CorruptionIsCaught) {
+  const std::string path = TempPath("corrupt.bin");
+  ASSERT_NO_FATAL_FAILURE(WriteDamagedBatch(path));
   auto r = ReadStagedBatch(path);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("checksum mismatch"), std::string::npos);
@@ -210,11 +215,8 @@ TEST(Staging, ChunksReadLikeTheWholeBatchInEveryEncoding) {
 }
 
 TEST(Staging, ChunkedReaderChecksTheChecksum) {
-  StagedBatch b;
-  b.parts.push_back(MakeEvents(500, 0));
   const std::string path = TempPath("corrupt_chunks.bin");
-  ASSERT_TRUE(WriteStagedBatch(b, path).ok());
-  FlipAByteInTheMiddle(path);
+  ASSERT_NO_FATAL_FAILURE(WriteDamagedBatch(path));
   StagedBatch header;
   auto f = StagedEventFile::Open(path, &header);
   ASSERT_FALSE(f.ok());
