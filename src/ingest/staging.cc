@@ -673,8 +673,19 @@ Result<std::unique_ptr<StagedEventFile>> StagedEventFile::Open(const std::string
   ok = ok && r.Locate<uint32_t>(v3, &f->record_) && r.Locate<int64_t>(v3, &f->time_) &&
        r.Locate<int64_t>(v3, &f->end_) && r.Locate<uint32_t>(v3, &f->code_) && r.Locate<uint32_t>(v3, &f->unit_) &&
        r.Locate<uint32_t>(v3, &f->encounter_) && r.Locate<double>(v3, &f->value_);
-  if (ok && (v2 || v3)) ok = r.Str(&b.encoding_version) && r.Vec(&b.encodings, /*keep=*/false);
+  if (ok && (v2 || v3)) {
+    ok = r.Str(&b.encoding_version);
+    const size_t encodings_at = r.pos() + sizeof(uint64_t);  // the bytes, after their count
+    ok = ok && r.Vec(&b.encodings, /*keep=*/false);
+    if (ok) {
+      f->encodings_offset_ = 8 + encodings_at;
+      f->encoding_bytes_ = r.pos() - encodings_at;
+    }
+  }
   if (!ok) return Status::Corruption(path + ": truncated staged batch");
+  if (f->encoding_bytes_ != 0 && (f->num_records_ == 0 || f->encoding_bytes_ % f->num_records_ != 0)) {
+    return Status::Corruption(path + ": encodings do not match the records");
+  }
   f->n_ = f->record_.n;
   for (Column* c : {&f->time_, &f->end_, &f->code_, &f->unit_, &f->encounter_, &f->value_}) {
     if (c->n != f->n_) return Status::Corruption(path + ": event columns of different lengths");
@@ -701,9 +712,6 @@ Result<std::unique_ptr<StagedEventFile>> StagedEventFile::Open(const std::string
     }
     if (count != k) return Status::Corruption(path + ": sparse column count does not match its bitmap");
   }
-  if (!b.encodings.empty() && (b.records.empty() || b.encodings.size() % b.records.size() != 0)) {
-    return Status::Corruption(path + ": encodings do not match the records");
-  }
   return f;
 }
 
@@ -714,6 +722,16 @@ Status StagedEventFile::ReadRecords(uint64_t first, uint64_t n, std::vector<Stag
   }
   out->resize(n);
   return n ? Pread(records_offset_ + first * sizeof(StagedRecord), n * sizeof(StagedRecord), out->data()) : Status::OK();
+}
+
+Status StagedEventFile::ReadEncodings(uint64_t first, uint64_t n, std::vector<uint8_t>* out) const {
+  if (first > num_records_ || n > num_records_ - first) {
+    return Status::InvalidArgument(path_ + ": encodings of records [" + std::to_string(first) + ", " +
+                                   std::to_string(first + n) + ") past the batch's " + std::to_string(num_records_));
+  }
+  const uint64_t blob = encoding_bytes_per_record();
+  out->resize(n * blob);
+  return n && blob ? Pread(encodings_offset_ + first * blob, n * blob, out->data()) : Status::OK();
 }
 
 template <typename T>

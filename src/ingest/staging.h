@@ -132,6 +132,11 @@ class StagedEventFile {
   // Reads records [first, first + n) into *out (resized to n) with pread. InvalidArgument for a
   // range past the records; Corruption if the file is cut short.
   Status ReadRecords(uint64_t first, uint64_t n, std::vector<StagedRecord>* out) const;
+  // The PPRL encodings (StagedBatch::encodings; header->encoding_version names their layout):
+  // bytes per record (0 when the batch has none), and those of records [first, first + n) read
+  // into *out (resized) with pread, as ReadRecords.
+  uint64_t encoding_bytes_per_record() const { return num_records_ ? encoding_bytes_ / num_records_ : 0; }
+  Status ReadEncodings(uint64_t first, uint64_t n, std::vector<uint8_t>* out) const;
   // Decodes chunk c into *out: every column, or only `record` when `record_only` (the other
   // columns are then left as they were). *scratch holds raw bytes between pread and decoding.
   Status ReadChunk(uint64_t c, bool record_only, StagedEvents* out, std::string* scratch) const;
@@ -155,6 +160,7 @@ class StagedEventFile {
   int fd_ = -1;
   uint64_t n_ = 0;
   uint64_t num_records_ = 0, records_offset_ = 0;  // records_offset_: of the first record, in the file
+  uint64_t encodings_offset_ = 0, encoding_bytes_ = 0;
   Column record_, time_, end_, code_, unit_, encounter_, value_;
 };
 

@@ -243,7 +243,9 @@ TEST(Staging, RecordsReadARangeAtATime) {
   b.areas = {"", "E01"};
   b.parts.push_back(MakeEvents(1000, 0));
   b.encoding_version = "ark-pprl v1";
-  b.encodings.assign(b.records.size() * 2, 0x5a);
+  for (size_t i = 0; i < b.records.size(); ++i) {  // 3 bytes a record, each record's its own
+    for (int k = 0; k < 3; ++k) b.encodings.push_back(static_cast<uint8_t>(i * 7 + k));
+  }
   const std::string path = TempPath("records.bin");
   ASSERT_TRUE(WriteStagedBatch(b, path).ok());
   StagedBatch header;
@@ -261,6 +263,16 @@ TEST(Staging, RecordsReadARangeAtATime) {
   ASSERT_TRUE((*f)->ReadRecords(b.records.size(), 0, &piece).ok());
   EXPECT_TRUE(piece.empty());
   EXPECT_EQ((*f)->ReadRecords(b.records.size() - 1, 2, &piece).code(), StatusCode::kInvalidArgument);
+  // The encodings too, a range at a time.
+  EXPECT_EQ(header.encoding_version, "ark-pprl v1");
+  ASSERT_EQ((*f)->encoding_bytes_per_record(), 3u);
+  std::vector<uint8_t> encodings, bytes;
+  for (uint64_t at = 0; at < b.records.size(); at += 65536) {
+    ASSERT_TRUE((*f)->ReadEncodings(at, std::min<uint64_t>(65536, b.records.size() - at), &bytes).ok());
+    encodings.insert(encodings.end(), bytes.begin(), bytes.end());
+  }
+  EXPECT_EQ(encodings, b.encodings);
+  EXPECT_EQ((*f)->ReadEncodings(b.records.size() - 1, 2, &bytes).code(), StatusCode::kInvalidArgument);
   // Opened with its records, the same batch says the same.
   auto whole = StagedEventFile::Open(path, &header);
   ASSERT_TRUE(whole.ok());

@@ -1,25 +1,31 @@
 // `ark link --mode pprl`: see link.h and docs/linkage.md.
 #include <algorithm>
 #include <chrono>
+#include <cstring>
+#include <map>
 #include <memory>
-#include <tuple>
+#include <optional>
 #include <set>
+#include <span>
+#include <tuple>
 #include <unordered_map>
 
 #include "core/fs.h"
 #include "ingest/staging.h"
 #include "link/link.h"
+#include "link/pseudonym_keys.h"
 #include "link/review.h"
 #include "privacy/bloom.h"
 
 namespace ark {
 namespace {
 
+// 16 bytes a record (it is kept for every record of the region).
 struct RecordInfo {
-  uint32_t batch_index;
-  int64_t batch, record;  // catalog batch id, 1-based record
-  uint8_t decile;
+  uint32_t batch_index;  // into the batches linked
+  uint32_t record;       // 1-based, in its batch
   int16_t birth_year;
+  uint8_t decile;
   char sex;
   bool valid;
   NhsStatusCode nhs_status;  // as the custodian's pseudonymise recorded it (records.csv nhs_status)
@@ -50,10 +56,10 @@ Status CanonicalBatchOrder(Catalog& cat, std::vector<BatchInfo>* batches) {
 }
 
 // "<batch>:<record>" ids of the review file and decisions, resolved against the records linked.
-RecordIdResolver ArkRecordIds(const std::vector<RecordInfo>& info) {
+RecordIdResolver ArkRecordIds(const std::vector<RecordInfo>& info, const std::vector<BatchInfo>& batches) {
   auto first = std::make_shared<std::map<int64_t, std::pair<uint32_t, uint32_t>>>();  // batch -> (index, records)
   for (uint32_t i = 0; i < info.size(); ++i) {
-    auto [it, fresh] = first->try_emplace(info[i].batch, i, 0);
+    auto [it, fresh] = first->try_emplace(batches[info[i].batch_index].id, i, 0);
     ++it->second.second;
   }
   return [first](const std::string& id, bool) -> Result<uint32_t> {
@@ -153,90 +159,94 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   const auto& fields = ArkEncodedFields();
   const size_t nf = fields.size(), blob = StagedEncodingBytes(nf);
 
-  // 1. Every record's encodings, pseudonym and attributes.
+  // 1. Every record's encodings, pseudonym and attributes, read a range of records at a time:
+  // the encodings go straight to their record-major rows (LinkInput::rows, an unnamed file in
+  // ARK/link), the blocking keys made at source to the name rules' columns (the LSH bands are
+  // recomputed from the CLKs, so theirs are not read).
+  ARK_RETURN_IF_ERROR(MakeDirs(ark + "/link"));
   LinkInput in;
   in.fields = fields;
   in.encoded = true;
-  in.filters.resize(nf);
-  in.present.resize(nf);
   in.blocking.resize(kNameRules + kLshBands);
+  ARK_ASSIGN_OR_RETURN(in.rows, EncodedRows::Create(nf, /*with_clk=*/true, ark + "/link"));
   std::vector<RecordInfo> info;
-  std::vector<std::string> pseudonyms;  // per group id
-  std::unordered_map<std::string, uint32_t> group_of;
+  PseudonymKeys group_of;  // NHS-number pseudonym -> group id (its entry index)
   std::vector<int64_t> truth_of;
   std::vector<std::string> feed_of_batch;
   std::vector<uint8_t> clk_only;
   std::string fingerprint;
   {
     // Room for every record at once, from the counts ingest recorded (a hint: the vectors still
-    // grow if a batch holds more): growing them by doubling held up to three times the
-    // encodings at the moment one grew.
+    // grow if a batch holds more).
     size_t expect = 0;
     for (const BatchInfo& b : batches) expect += static_cast<size_t>(std::max<int64_t>(b.records, 0));
-    for (size_t f = 0; f < nf; ++f) {
-      in.filters[f].reserve(expect * kFieldWords);
-      in.present[f].reserve(expect);
-    }
-    in.clk.reserve(expect * kClkWords);
-    for (auto& k : in.blocking) k.reserve(expect);
+    for (int k = 0; k < kNameRules; ++k) in.blocking[k].reserve(expect);
     in.group.reserve(expect);
     in.source.reserve(expect);
     clk_only.reserve(expect);
     info.reserve(expect);
-    truth_of.reserve(expect);
+    if (!truth.empty()) truth_of.reserve(expect);
   }
+  constexpr uint64_t kPiece = uint64_t{1} << 16;  // records read at a time
+  std::vector<StagedRecord> records;
+  std::vector<uint8_t> blobs;
   for (size_t bi = 0; bi < batches.size(); ++bi) {
     const BatchInfo& b = batches[bi];
     const std::string path = ark + "/" + b.dir + "/batch.bin";
-    ARK_ASSIGN_OR_RETURN(StagedBatch sb, ReadStagedBatch(path, /*with_events=*/false));
-    if (sb.encodings.empty() || sb.encoding_version != kEncodingVersion) {
+    StagedBatch header;
+    ARK_ASSIGN_OR_RETURN(auto staged, StagedEventFile::Open(path, &header, /*with_records=*/false));
+    const uint64_t nrec = staged->num_records();
+    if (header.encoding_version != kEncodingVersion || (nrec > 0 && staged->encoding_bytes_per_record() == 0)) {
       return Status::FailedPrecondition(path + ": batch " + std::to_string(b.id) + " (" + b.feed +
                                         ") carries no PPRL encodings (" + kEncodingVersion +
                                         "): pseudonymise the extract with this version of ark and ingest it again");
     }
-    if (sb.encodings.size() != sb.records.size() * blob) {
-      return Status::Corruption(path + ": encodings are " + std::to_string(sb.encodings.size()) + " bytes, expected " +
-                                std::to_string(sb.records.size() * blob));
+    if (nrec > 0 && staged->encoding_bytes_per_record() != blob) {
+      return Status::Corruption(path + ": encodings are " + std::to_string(staged->encoding_bytes_per_record()) +
+                                " bytes a record, expected " + std::to_string(blob));
     }
+    if (nrec > LinkInput::kNoGroup - info.size()) return Status::InvalidArgument("too many records to link");
     const bool clks = clk_batches.count(b.id) > 0;
-    if (fingerprint.empty() && !clks) fingerprint = sb.key_fingerprint;
-    if (!clks && sb.key_fingerprint != fingerprint) {
-      return Status::FailedPrecondition(path + ": key fingerprint " + sb.key_fingerprint + " differs from " +
+    if (fingerprint.empty() && !clks) fingerprint = header.key_fingerprint;
+    if (!clks && header.key_fingerprint != fingerprint) {
+      return Status::FailedPrecondition(path + ": key fingerprint " + header.key_fingerprint + " differs from " +
                                         fingerprint + " of the first batch: encodings made under different keys never match");
     }
     feed_of_batch.push_back(b.feed);
     const std::vector<int64_t>* tv = nullptr;
     if (auto it = truth.find(b.feed); it != truth.end()) tv = &it->second;
-    for (size_t i = 0; i < sb.records.size(); ++i) {
-      const StagedRecord& r = sb.records[i];
-      RecordEncoding e = UnpackStaged(sb.encodings.data() + i * blob, nf);
-      for (size_t f = 0; f < nf; ++f) {
-        in.filters[f].insert(in.filters[f].end(), e.fields.begin() + f * kFieldWords,
-                             e.fields.begin() + (f + 1) * kFieldWords);
-        in.present[f].push_back(e.present[f]);
+    for (uint64_t first = 0; first < nrec; first += kPiece) {
+      const uint64_t count = std::min(kPiece, nrec - first);
+      ARK_RETURN_IF_ERROR(staged->ReadRecords(first, count, &records));
+      ARK_RETURN_IF_ERROR(staged->ReadEncodings(first, count, &blobs));
+      for (uint64_t j = 0; j < count; ++j) {
+        const uint64_t i = first + j;
+        const StagedRecord& r = records[j];
+        const RecordEncoding e = UnpackStaged(blobs.data() + j * blob, nf);
+        uint64_t present = 0;
+        for (size_t f = 0; f < nf; ++f) present |= uint64_t{e.present[f] != 0} << f;
+        ARK_RETURN_IF_ERROR(in.rows->Append(e.fields.data(), present, e.clk.data()));
+        for (int k = 0; k < kNameRules; ++k) in.blocking[k].push_back(e.blocking[k]);
+        const bool valid = r.nhs_status == NhsStatusCode::kValid;
+        uint32_t g = LinkInput::kNoGroup;
+        if (valid) g = group_of.FindOrInsert(r.pseudonym, static_cast<uint32_t>(group_of.size())).first;
+        in.group.push_back(g);
+        in.source.push_back(static_cast<uint32_t>(bi));
+        clk_only.push_back(clks ? 1 : 0);
+        info.push_back({static_cast<uint32_t>(bi), static_cast<uint32_t>(i + 1), r.birth_year, r.imd_decile, r.sex,
+                        valid, r.nhs_status});
+        if (!truth.empty()) truth_of.push_back(tv && i < tv->size() ? (*tv)[i] : -1);
       }
-      in.clk.insert(in.clk.end(), e.clk.begin(), e.clk.end());
-      for (size_t k = 0; k < in.blocking.size(); ++k) in.blocking[k].push_back(e.blocking[k]);
-      const bool valid = r.nhs_status == NhsStatusCode::kValid;
-      uint32_t g = LinkInput::kNoGroup;
-      if (valid) {
-        std::string p(reinterpret_cast<const char*>(r.pseudonym.data()), r.pseudonym.size());
-        auto [it, fresh] = group_of.try_emplace(p, static_cast<uint32_t>(pseudonyms.size()));
-        if (fresh) pseudonyms.push_back(p);
-        g = it->second;
-      }
-      in.group.push_back(g);
-      in.source.push_back(static_cast<uint32_t>(bi));
-      clk_only.push_back(clks ? 1 : 0);
-      info.push_back({static_cast<uint32_t>(bi), b.id, static_cast<int64_t>(i + 1), r.imd_decile, r.birth_year, r.sex,
-                      valid, r.nhs_status});
-      truth_of.push_back(tv && i < tv->size() ? (*tv)[i] : -1);
     }
   }
+  std::vector<StagedRecord>().swap(records);
+  std::vector<uint8_t>().swap(blobs);
+  ARK_RETURN_IF_ERROR(in.rows->Finish(LinkOptions().comparer_resident_bytes, threads));
   in.n = info.size();
   if (!clk_batches.empty() && std::find(clk_only.begin(), clk_only.end(), 1) != clk_only.end()) {
     AddClkField(&in, std::move(clk_only));
   }
+  std::vector<uint8_t>().swap(clk_only);
   // Batches whose custodian says one record per person (feed spec `one_record_per_person`).
   {
     ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT id FROM batches WHERE json_extract(manifest, '$.one_record_per_person') = 1"));
@@ -251,7 +261,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   }
 
   // Clerical review decisions (recorded earlier, and new ones from review.decisions_path).
-  const RecordIdResolver ids = ArkRecordIds(info);
+  const RecordIdResolver ids = ArkRecordIds(info, batches);
   std::vector<ReviewDecision> fresh_decisions;
   ARK_ASSIGN_OR_RETURN(std::vector<ReviewDecision> decisions,
                        GatherDecisions(cat, review, ids, &fresh_decisions, &in.decisions));
@@ -263,7 +273,6 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   lo.threads = threads;
   lo.review_band = review.band;
   if (review.chunk_pairs) lo.chunk_pairs = review.chunk_pairs;
-  ARK_RETURN_IF_ERROR(MakeDirs(ark + "/link"));
   lo.spill_dir = ark + "/link";  // the candidate and weak pairs (unnamed files, removed after)
   lo.keep_weak_pairs = false;    // out.pairs: the accepted, review-band and decided pairs only
   ARK_ASSIGN_OR_RETURN(LinkOutcome out, LinkProbabilisticReleasing(&in, lo));
@@ -277,7 +286,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
     rr.recorded = fresh_decisions.size();
     if (review.band) {
       rr.review_file = review.review_out.empty() ? ark + "/link/review.csv" : review.review_out;
-      auto id = [&](uint32_t x) { return std::to_string(info[x].batch) + ":" + std::to_string(info[x].record); };
+      auto id = [&](uint32_t x) { return std::to_string(batches[info[x].batch_index].id) + ":" + std::to_string(info[x].record); };
       ARK_RETURN_IF_ERROR(WriteFileAtomic(rr.review_file, ReviewCsv(out, id)));
     }
     review_report = std::move(rr);
@@ -308,13 +317,18 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   ARK_RETURN_IF_ERROR(cat.Exec(
       "CREATE TABLE IF NOT EXISTS pprl_record_keys (batch INTEGER NOT NULL, record INTEGER NOT NULL, "
       "person INTEGER NOT NULL, PRIMARY KEY (batch, record)) WITHOUT ROWID"));
-  std::unordered_map<std::string, uint32_t> by_pseudonym;
+  // A pseudonym of another length than a digest's cannot be any record's, so it is not loaded.
+  PseudonymKeys by_pseudonym;
   {
     ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT pseudonym, person FROM person_keys"));
     for (;;) {
       ARK_ASSIGN_OR_RETURN(bool row, q->Step());
       if (!row) break;
-      by_pseudonym.emplace(q->Blob(0), static_cast<uint32_t>(q->Int(1)));
+      const std::string blob = q->Blob(0);
+      Digest d;
+      if (blob.size() != d.size()) continue;
+      std::memcpy(d.data(), blob.data(), d.size());
+      by_pseudonym.FindOrInsert(d, static_cast<uint32_t>(q->Int(1)));
     }
   }
   std::map<std::pair<int64_t, int64_t>, uint32_t> prev;  // earlier key of a record without a valid NHS number
@@ -326,58 +340,83 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
       prev[{q->Int(0), q->Int(1)}] = static_cast<uint32_t>(q->Int(2));  // pprl keys override
     }
   }
+  auto prev_key = [&](uint32_t i) {
+    auto it = prev.find({batches[info[i].batch_index].id, info[i].record});
+    return it == prev.end() ? std::optional<uint32_t>() : std::optional<uint32_t>(it->second);
+  };
   ARK_ASSIGN_OR_RETURN(uint32_t next, cat.NextPerson());
 
-  std::map<uint32_t, std::vector<uint32_t>> clusters;  // root -> members (ordered: deterministic)
-  for (uint32_t i = 0; i < in.n; ++i) clusters[out.cluster[i]].push_back(i);
+  // Each cluster's members, clusters in root order, members in record order: member_at holds
+  // the records of root r at [cluster_at[r], cluster_at[r + 1]).
+  std::vector<uint32_t> cluster_at(in.n + 1, 0), member_at(in.n);
+  for (uint32_t i = 0; i < in.n; ++i) ++cluster_at[out.cluster[i] + 1];
+  for (uint32_t r = 0; r < in.n; ++r) cluster_at[r + 1] += cluster_at[r];
+  {
+    std::vector<uint32_t> fill(cluster_at.begin(), cluster_at.end() - 1);
+    for (uint32_t i = 0; i < in.n; ++i) member_at[fill[out.cluster[i]]++] = i;
+  }
+  std::vector<uint32_t>().swap(out.cluster);
+  auto members = [&](uint32_t root) {
+    return std::span<const uint32_t>(member_at.data() + cluster_at[root], cluster_at[root + 1] - cluster_at[root]);
+  };
   std::vector<uint32_t> key(in.n, 0);
-  std::unordered_map<uint32_t, bool> claimed;
-  std::vector<std::pair<std::string, uint32_t>> new_pseudonyms;
+  std::vector<bool> claimed(next, false);
+  auto is_claimed = [&](uint32_t k) { return k < claimed.size() && claimed[k]; };
+  auto claim = [&](uint32_t k) {
+    if (k >= claimed.size()) claimed.resize(std::max<size_t>(k + 1, claimed.size() * 2), false);
+    claimed[k] = true;
+  };
+  std::vector<std::pair<Digest, uint32_t>> new_pseudonyms;
   // Clusters with a pseudonym take its key.
-  std::vector<const std::vector<uint32_t>*> unkeyed;  // the others, in root order
-  for (auto& [root, members] : clusters) {
+  std::vector<uint32_t> unkeyed;  // the others' roots, in root order
+  for (uint32_t root = 0; root < in.n; ++root) {
+    if (cluster_at[root + 1] == cluster_at[root]) continue;
     uint32_t g = LinkInput::kNoGroup;
-    for (uint32_t m : members) {
+    for (uint32_t m : members(root)) {
       if (in.group[m] != LinkInput::kNoGroup) {
         g = in.group[m];
         break;
       }
     }
     if (g == LinkInput::kNoGroup) {
-      unkeyed.push_back(&members);
+      unkeyed.push_back(root);
       continue;
     }
-    auto [it, fresh] = by_pseudonym.try_emplace(pseudonyms[g], next);
+    const Digest& pseudonym = group_of.DigestAt(g);
+    auto [k, fresh] = by_pseudonym.FindOrInsert(pseudonym, next);
     if (fresh) {
       ++next;
-      new_pseudonyms.emplace_back(pseudonyms[g], it->second);
+      new_pseudonyms.emplace_back(pseudonym, k);
     }
-    claimed[it->second] = true;
-    for (uint32_t m : members) key[m] = it->second;
+    claim(k);
+    for (uint32_t m : members(root)) key[m] = k;
   }
   // The others take previous keys, most records first: (records holding the key, key, cluster).
   std::vector<std::tuple<int, uint32_t, size_t>> votes;
   for (size_t c = 0; c < unkeyed.size(); ++c) {
     std::map<uint32_t, int> v;
-    for (uint32_t m : *unkeyed[c]) {
-      auto it = prev.find({info[m].batch, info[m].record});
-      if (it != prev.end() && !claimed.count(it->second)) ++v[it->second];
+    for (uint32_t m : members(unkeyed[c])) {
+      const std::optional<uint32_t> k = prev_key(m);
+      if (k && !is_claimed(*k)) ++v[*k];
     }
     for (auto& [k, n] : v) votes.emplace_back(-n, k, c);
   }
   std::sort(votes.begin(), votes.end());
   std::vector<uint8_t> has_key(unkeyed.size(), 0);
   for (auto& [n, k, c] : votes) {
-    if (has_key[c] || claimed.count(k)) continue;
+    if (has_key[c] || is_claimed(k)) continue;
     has_key[c] = 1;
-    claimed[k] = true;
-    for (uint32_t m : *unkeyed[c]) key[m] = k;
+    claim(k);
+    for (uint32_t m : members(unkeyed[c])) key[m] = k;
   }
   for (size_t c = 0; c < unkeyed.size(); ++c) {
     if (has_key[c]) continue;
-    for (uint32_t m : *unkeyed[c]) key[m] = next;
+    for (uint32_t m : members(unkeyed[c])) key[m] = next;
     ++next;
   }
+  std::vector<uint32_t>().swap(cluster_at);
+  std::vector<uint32_t>().swap(member_at);
+  std::vector<bool>().swap(claimed);
 
   // 4. Write the keys and the catalog in one transaction.
   ARK_RETURN_IF_ERROR(cat.Begin());
@@ -396,9 +435,9 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
     }
     for (uint32_t i = 0; i < in.n && s.ok(); ++i) {
       if (info[i].valid) continue;
-      auto it = prev.find({info[i].batch, info[i].record});
-      if (it != prev.end() && it->second == key[i]) continue;
-      (*ins_r)->Bind(1, info[i].batch).Bind(2, info[i].record).Bind(3, static_cast<int64_t>(key[i]));
+      if (prev_key(i) == key[i]) continue;
+      (*ins_r)->Bind(1, batches[info[i].batch_index].id).Bind(2, static_cast<int64_t>(info[i].record));
+      (*ins_r)->Bind(3, static_cast<int64_t>(key[i]));
       s = (*ins_r)->Run();
     }
   }
@@ -438,22 +477,23 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   // 5. Report: per custodian, quality against the truth, bias tables.
   LinkReport rep;
   rep.mode = "pprl";
-  std::unordered_map<uint32_t, uint32_t> cluster_size;
-  std::unordered_map<uint32_t, uint8_t> cluster_decile;
+  // Per person key (every key is below `next`): records, and a decile one of them has.
+  std::vector<uint32_t> cluster_size(next, 0);
+  std::vector<uint8_t> cluster_decile(next, 0);
   for (uint32_t i = 0; i < in.n; ++i) {
-    ++cluster_size[key[i]];
+    if (cluster_size[key[i]]++ == 0) ++rep.persons;
     if (info[i].decile) cluster_decile[key[i]] = info[i].decile;
   }
-  rep.persons = cluster_size.size();
+  auto truth_at = [&](uint32_t i) { return truth_of.empty() ? int64_t{-1} : truth_of[i]; };  // -1: unknown
   std::unordered_map<int64_t, uint64_t> truth_count;
   std::map<std::pair<uint32_t, int64_t>, uint64_t> both;
   std::vector<uint64_t> pred, tv;
   for (uint32_t i = 0; i < in.n; ++i) {
-    if (truth_of[i] < 0) continue;
-    ++truth_count[truth_of[i]];
-    ++both[{key[i], truth_of[i]}];
+    if (truth_at(i) < 0) continue;
+    ++truth_count[truth_at(i)];
+    ++both[{key[i], truth_at(i)}];
     pred.push_back(key[i]);
-    tv.push_back(static_cast<uint64_t>(truth_of[i]));
+    tv.push_back(static_cast<uint64_t>(truth_at(i)));
   }
   if (!truth_dir.empty()) rep.quality = ScorePairs(pred, tv);
   const int year = std::stoi(UtcNow().substr(0, 4));
@@ -469,7 +509,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
       st.linked_without_nhs += linked;
       (info[i].nhs_status == NhsStatusCode::kMissing ? fc.missing_nhs : fc.invalid_nhs)++;
     }
-    uint8_t dec = info[i].decile ? info[i].decile : cluster_decile.count(key[i]) ? cluster_decile[key[i]] : 0;
+    uint8_t dec = info[i].decile ? info[i].decile : cluster_decile[key[i]];
     std::string ds = dec ? std::to_string(dec) : "unknown";
     if (ds.size() == 1) ds = "0" + ds;
     std::string age = info[i].birth_year ? AgeBand(year - info[i].birth_year) : "unknown";
@@ -477,9 +517,9 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
     for (auto* a : {&by_c[feed_of_batch[info[i].batch_index]], &by_d[ds], &by_a[age], &by_s[sex]}) {
       ++a->records;
       a->linked += linked;
-      if (truth_of[i] >= 0) {
-        a->partners += truth_count[truth_of[i]] - 1;
-        uint64_t same = both[{key[i], truth_of[i]}];
+      if (truth_at(i) >= 0) {
+        a->partners += truth_count[truth_at(i)] - 1;
+        uint64_t same = both[{key[i], truth_at(i)}];
         a->found += same - 1;
         a->false_links += cluster_size[key[i]] > same;
       }

@@ -97,92 +97,111 @@ uint8_t EncodedLevel(FieldKind k, const uint64_t* a, const uint64_t* b) {
   return kNull;
 }
 
+// Record i's CLK, from LinkInput::rows or LinkInput::clk. REQUIRES: HasClks(in).
+class ClkView {
+ public:
+  explicit ClkView(const LinkInput& in)
+      : rows_(in.rows && in.rows->has_clk() ? in.rows.get() : nullptr), clk_(in.clk.data()) {}
+  const uint64_t* operator()(size_t i) const { return rows_ ? rows_->Clk(i) : clk_ + i * kClkWords; }
+  // A random lookup (EncodedRows::Pace).
+  const uint64_t* Lookup(size_t i) const {
+    if (rows_) rows_->Pace();
+    return (*this)(i);
+  }
+  void DropRows(size_t lo, size_t hi) const {
+    if (rows_) rows_->DropRows(lo, hi);
+  }
+  void Drop() const {
+    if (rows_) rows_->Drop();
+  }
+
+ private:
+  const EncodedRows* rows_;
+  const uint64_t* clk_;
+};
+
+// Calls fn(i, clk) for every record i in [lo, hi) in order, dropping the mapped pages of the CLKs
+// behind it (a pass over every record keeps one block resident, not the file).
+template <typename Fn>
+void ScanClks(const ClkView& clks, size_t lo, size_t hi, Fn fn) {
+  constexpr size_t kBlock = size_t{1} << 15;
+  for (size_t b = lo; b < hi; b += kBlock) {
+    const size_t e = std::min(hi, b + kBlock);
+    for (size_t i = b; i < e; ++i) fn(i, clks(i));
+    clks.DropRows(b, e);
+  }
+}
+
+// Whether every record has a CLK (in LinkInput::rows or LinkInput::clk).
+bool HasClks(const LinkInput& in) {
+  return in.rows ? in.rows->has_clk() : in.n > 0 && in.clk.size() == in.n * kClkWords;
+}
+
+bool AnyBits(const uint64_t* w, int words) {
+  for (int i = 0; i < words; ++i) if (w[i]) return true;
+  return false;
+}
+
+// The fields compared on their own filters: those before the CLK fields (AddClkField appends them).
+size_t FilterFields(const LinkInput& in) {
+  size_t k = 0;
+  while (k < in.fields.size() && (k >= in.clk_field.size() || in.clk_field[k] == 0)) ++k;
+  return k;
+}
+
 class Comparer {
  public:
-  // Encoded records are copied record-major (a record's field filters, presence bits and CLK side
-  // by side): comparing a pair then touches a few adjacent cache lines per record, not one per
-  // field. With a `dir`, the copy goes to an unnamed 0600 file there (OpenUnnamedFile), written a
-  // piece at a time and read through a read-only shared map: its pages belong to the page cache,
-  // and the process's resident share of them is dropped (MADV_DONTNEED) every `drop_every` pair
-  // lookups of a thread, and by Drop(), so that it stays bounded whatever the number of records.
+  // Encoded records are compared on their record-major rows (EncodedRows): LinkInput::rows when
+  // the caller made them, else a copy of LinkInput::filters / present (and the CLKs, in a file)
+  // that Build makes.
   explicit Comparer(const LinkInput& in) : in_(in) {
     for (size_t f = 0; f < in.fields.size() && name2_ < 0; ++f) {  // the first two name fields,
       if (in.fields[f].kind != FieldKind::kName) continue;          // also compared crossed
       (name1_ < 0 ? name1_ : name2_) = static_cast<int>(f);
     }
-    has_clk_ = in.n > 0 && in.clk.size() == in.n * kClkWords;
-    nf_ = in.fields.size();
-  }
-  ~Comparer() {
-    if (map_) ::munmap(const_cast<uint64_t*>(map_), map_bytes_);
-    if (fd_ >= 0) ::close(fd_);
   }
   Comparer(const Comparer&) = delete;
   Comparer& operator=(const Comparer&) = delete;
 
-  // Makes the record-major copy: in memory when `dir` is empty (the CLKs are then read from
-  // LinkInput::clk), else in a file in `dir` with the CLKs, its resident pages kept under about
-  // `resident_budget` bytes for `threads` threads. Plaintext records are not copied.
+  // Uses LinkInput::rows, or makes the copy: in memory when `dir` is empty (the CLKs are then
+  // read from LinkInput::clk), else in a file in `dir` with the CLKs, its resident pages kept
+  // under about `resident_budget` bytes for `threads` threads. Plaintext records are not copied.
   Status Build(const std::string& dir, size_t resident_budget, int threads) {
     if (!in_.encoded) return Status::OK();
-    const size_t n = in_.n;
-    clk_in_rows_ = has_clk_ && !dir.empty();
-    stride_ = nf_ * kFieldWords + 1 + (clk_in_rows_ ? kClkWords : 0);
-    auto fill = [&](size_t i, uint64_t* r) {
-      for (size_t f = 0; f < nf_; ++f) {
-        std::copy_n(&in_.filters[f][i * kFieldWords], kFieldWords, r + f * kFieldWords);
-        if (in_.present[f][i]) r[nf_ * kFieldWords] |= uint64_t{1} << f;
+    if (in_.rows) {
+      rows_ = in_.rows.get();
+    } else {
+      const size_t n = in_.n, nf = FilterFields(in_);
+      const bool with_clk = !dir.empty() && n > 0 && in_.clk.size() == n * kClkWords;
+      ARK_ASSIGN_OR_RETURN(own_, EncodedRows::Create(nf, with_clk, dir));
+      own_->Reserve(n);
+      std::vector<uint64_t> filters(nf * kFieldWords);
+      for (size_t i = 0; i < n; ++i) {
+        uint64_t bits = 0;
+        for (size_t f = 0; f < nf; ++f) {
+          std::copy_n(&in_.filters[f][i * kFieldWords], kFieldWords, &filters[f * kFieldWords]);
+          if (in_.present[f][i]) bits |= uint64_t{1} << f;
+        }
+        ARK_RETURN_IF_ERROR(own_->Append(filters.data(), bits, with_clk ? &in_.clk[i * kClkWords] : nullptr));
       }
-      if (clk_in_rows_) std::copy_n(&in_.clk[i * kClkWords], kClkWords, r + nf_ * kFieldWords + 1);
-    };
-    if (dir.empty() || n == 0) {
-      mem_.assign(n * stride_, 0);
-      for (size_t i = 0; i < n; ++i) fill(i, &mem_[i * stride_]);
-      rec_ = mem_.data();
-      return Status::OK();
+      ARK_RETURN_IF_ERROR(own_->Finish(resident_budget, threads));
+      rows_ = own_.get();
     }
-    const std::string what = dir + " (temporary file of encoded records)";
-    fd_ = OpenUnnamedFile(dir);
-    if (fd_ < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
-    const size_t step = std::max<size_t>(1, (size_t{8} << 20) / (stride_ * 8));  // ~8 MiB a write
-    std::vector<uint64_t> buf;
-    for (size_t lo = 0; lo < n; lo += step) {
-      const size_t m = std::min(step, n - lo);
-      buf.assign(m * stride_, 0);
-      for (size_t i = 0; i < m; ++i) fill(lo + i, &buf[i * stride_]);
-      // Written a page at a time: the page cache then holds the file in single pages, not in
-      // large folios that a fault would map whole.
-      const char* bytes = reinterpret_cast<const char*>(buf.data());
-      for (size_t at = 0; at < buf.size() * 8; at += 4096) {
-        ARK_RETURN_IF_ERROR(PwriteFull(fd_, uint64_t{lo} * stride_ * 8 + at, bytes + at,
-                                       std::min<size_t>(4096, buf.size() * 8 - at), what));
-      }
-    }
-    map_bytes_ = n * stride_ * 8;
-    void* p = ::mmap(nullptr, map_bytes_, PROT_READ, MAP_SHARED, fd_, 0);
-    if (p == MAP_FAILED) return Status::IOError("cannot map " + what + ": " + std::strerror(errno));
-    map_ = static_cast<const uint64_t*>(p);
-    rec_ = map_;
-    (void)::madvise(p, map_bytes_, MADV_RANDOM);  // no read-ahead
-    // A fault maps the pages around it that are in the page cache too ("fault-around", 64 KiB by
-    // default, which MADV_RANDOM does not turn off on current kernels): count 16 pages a record
-    // and 32 a lookup (a pair's first record is mostly mapped already: the pairs go in its order).
-    const size_t pages = resident_budget / 4096;
-    drop_every_ = map_bytes_ <= resident_budget ? SIZE_MAX : std::max<size_t>(1024, pages / 32 / std::max(1, threads));
+    clk_in_rows_ = rows_->has_clk();
+    has_clk_ = clk_in_rows_ || (in_.n > 0 && in_.clk.size() == in_.n * kClkWords);
     return Status::OK();
   }
   bool has_clk() const { return has_clk_; }
-  // True when the CLKs are in the copy (LinkInput::clk is then no longer read).
+  // True when the CLKs are in the rows (LinkInput::clk is then no longer read).
   bool clk_in_rows() const { return clk_in_rows_; }
-  // Drops the mapped pages from the process's resident memory (a later read faults them in again
-  // from the page cache or the file). No-op in memory.
+  // Drops the mapped pages from the process's resident memory (EncodedRows::Drop).
   void Drop() const {
-    if (map_) (void)::madvise(const_cast<uint64_t*>(map_), map_bytes_, MADV_DONTNEED);
+    if (rows_) rows_->Drop();
   }
   void Prefetch(uint32_t b) const {
-    if (!rec_ || map_) return;  // a prefetch of a page not mapped in does nothing
-    const char* p = reinterpret_cast<const char*>(&rec_[size_t(b) * stride_]);
-    for (size_t off = 0; off < stride_ * 8; off += 64) __builtin_prefetch(p + off);
+    if (!rows_ || rows_->in_file()) return;  // a prefetch of a page not mapped in does nothing
+    const char* p = reinterpret_cast<const char*>(rows_->Row(b));
+    for (size_t off = 0; off < rows_->stride_words() * 8; off += 64) __builtin_prefetch(p + off);
   }
   // Dice of the two records' whole CLKs. REQUIRES: has_clk().
   double ClkDice(uint32_t a, uint32_t b) const {
@@ -208,47 +227,37 @@ class Comparer {
   }
 
  private:
-  // Counts a lookup of this thread; every drop_every_ of them, drops the mapped pages.
   void Pace() const {
-    if (!map_ || drop_every_ == SIZE_MAX) return;
-    thread_local size_t calls = 0;
-    if (++calls >= drop_every_) {
-      calls = 0;
-      Drop();
-    }
+    if (rows_) rows_->Pace();
   }
-  const uint64_t* Clk(uint32_t a) const {
-    return clk_in_rows_ ? rec_ + size_t(a) * stride_ + nf_ * kFieldWords + 1 : &in_.clk[size_t(a) * kClkWords];
-  }
+  const uint64_t* Clk(uint32_t a) const { return clk_in_rows_ ? rows_->Clk(a) : &in_.clk[size_t(a) * kClkWords]; }
   uint8_t Level(size_t fa, size_t fb, uint32_t a, uint32_t b) const {
-    if (in_.encoded) {
-      const uint64_t* ra = &rec_[size_t(a) * stride_];
-      const uint64_t* rb = &rec_[size_t(b) * stride_];
-      const size_t pw = nf_ * kFieldWords;
-      if (!((ra[pw] >> fa) & 1) || !((rb[pw] >> fb) & 1)) return kNull;
-      if (!in_.dice_cuts.empty() && in_.dice_cuts[fa][0] > 0) {  // per-field cuts: levels >= c0 / c1 / c2 / else
-        const int part = fa < in_.clk_field.size() ? in_.clk_field[fa] : 0;  // a CLK field: its part of the CLKs
-        const int words = kClkWords / kClkParts, off = (part - 1) * words;
-        const double d = part ? Dice(Clk(a) + off, Clk(b) + off, words)
-                              : Dice(ra + fa * kFieldWords, rb + fb * kFieldWords, kFieldWords);
-        const auto& c = in_.dice_cuts[fa];
-        return d >= c[0] ? 0 : d >= c[1] ? 1 : d >= c[2] ? 2 : 3;
-      }
-      return EncodedLevel(in_.fields[fa].kind, ra + fa * kFieldWords, rb + fb * kFieldWords);
+    if (!in_.encoded) return PlainLevel(in_.fields[fa].kind, in_.values[fa][a], in_.values[fb][b]);
+    const int part = fa < in_.clk_field.size() ? in_.clk_field[fa] : 0;
+    if (part) {  // a CLK field: the Dice of its part of the CLKs, null where either part is empty
+      const int words = kClkWords / kClkParts, off = (part - 1) * words;
+      const uint64_t* ca = Clk(a) + off;
+      const uint64_t* cb = Clk(b) + off;
+      if (!AnyBits(ca, words) || !AnyBits(cb, words)) return kNull;
+      return DiceLevel(fa, Dice(ca, cb, words));
     }
-    return PlainLevel(in_.fields[fa].kind, in_.values[fa][a], in_.values[fb][b]);
+    if (!((rows_->PresentBits(a) >> fa) & 1) || !((rows_->PresentBits(b) >> fb) & 1)) return kNull;
+    const uint64_t* fa_bits = rows_->Filter(a, fa);
+    const uint64_t* fb_bits = rows_->Filter(b, fb);
+    if (!in_.dice_cuts.empty() && in_.dice_cuts[fa][0] > 0) return DiceLevel(fa, Dice(fa_bits, fb_bits, kFieldWords));
+    return EncodedLevel(in_.fields[fa].kind, fa_bits, fb_bits);
+  }
+  // Per-field cuts: levels >= c0 / c1 / c2 / else.
+  uint8_t DiceLevel(size_t f, double d) const {
+    const auto& c = in_.dice_cuts[f];
+    return d >= c[0] ? 0 : d >= c[1] ? 1 : d >= c[2] ? 2 : 3;
   }
 
   const LinkInput& in_;
   int name1_ = -1, name2_ = -1;
-  size_t nf_ = 0, stride_ = 0;
   bool has_clk_ = false, clk_in_rows_ = false;
-  const uint64_t* rec_ = nullptr;  // mem_ or map_
-  std::vector<uint64_t> mem_;
-  int fd_ = -1;
-  const uint64_t* map_ = nullptr;
-  size_t map_bytes_ = 0;
-  size_t drop_every_ = SIZE_MAX;
+  const EncodedRows* rows_ = nullptr;  // in_.rows or own_
+  std::unique_ptr<EncodedRows> own_;
 };
 
 template <typename Fn>
@@ -346,48 +355,65 @@ void SampleBitPositions(uint64_t* state, std::array<uint16_t, N>* pos) {
 // band as keep a band's candidate pairs within opt.lsh_pairs_per_record per record: the bands
 // made at source have a fixed width, so their blocks (and pairs) grow with the square of the
 // number of records. Bit positions are fixed by the seed (the CLKs are already inside the Ark,
-// so nothing is learned from them). Returns kLshBands key columns; *bits gets the width chosen.
-std::vector<std::vector<uint64_t>> AdaptiveLshKeys(const LinkInput& in, const LinkOptions& opt, int* bits_out) {
-  const size_t n = in.n;
-  constexpr int kMaxBits = 48;
-  std::vector<std::array<uint16_t, kMaxBits>> pos(kLshBands);
-  uint64_t s = opt.seed * 0x2545F4914F6CDD1DULL + 777;
-  for (auto& band : pos) SampleBitPositions(&s, &band);
-  auto key = [&](int b, int bits, uint32_t i) -> uint64_t {
-    const uint64_t* clk = &in.clk[size_t(i) * kClkWords];
-    bool any = false;
-    for (size_t w = 0; w < kClkWords; ++w) any |= clk[w] != 0;
-    if (!any) return 0;
-    uint64_t v = 0;
-    for (int j = 0; j < bits; ++j) v = (v << 1) | ((clk[pos[b][j] >> 6] >> (pos[b][j] & 63)) & 1);
+// so nothing is learned from them). One band at a time, so that one band's keys are in memory.
+class AdaptiveLsh {
+ public:
+  static constexpr int kMaxBits = 48;
+  AdaptiveLsh(const LinkInput& in, const LinkOptions& opt) : in_(in), opt_(opt), pos_(kLshBands) {
+    uint64_t s = opt.seed * 0x2545F4914F6CDD1DULL + 777;
+    for (auto& band : pos_) SampleBitPositions(&s, &band);
+  }
+  // Band b's keys (0 = a record without CLK bits) at the width that keeps the band within the
+  // budget; *bits gets the width.
+  std::vector<uint64_t> BandKeys(int b, int* bits_out) const {
+    const size_t n = in_.n;
+    // Each record's kMaxBits sampled bits, the first in the highest place, with bit kMaxBits set
+    // (0: no CLK bits): the key at any width is a hash of its leading bits.
+    std::vector<uint64_t> sampled(n);
+    const ClkView clks(in_);
+    const auto& pos = pos_[b];
+    ParallelFor(n, opt_.threads, [&](size_t lo, size_t hi) {
+      ScanClks(clks, lo, hi, [&](size_t i, const uint64_t* clk) {
+        if (!AnyBits(clk, kClkWords)) {
+          sampled[i] = 0;
+          return;
+        }
+        uint64_t v = 0;
+        for (int j = 0; j < kMaxBits; ++j) v = (v << 1) | ((clk[pos[j] >> 6] >> (pos[j] & 63)) & 1);
+        sampled[i] = v | uint64_t{1} << kMaxBits;
+      });
+    });
+    auto keys = [&](int bits) {
+      std::vector<uint64_t> k(n);
+      ParallelFor(n, opt_.threads, [&](size_t lo, size_t hi) {
+        for (size_t i = lo; i < hi; ++i) k[i] = Key(b, bits, sampled[i]);
+      });
+      return k;
+    };
+    // Each band gets its own width: bits differ in how often they are set.
+    int bits = kLshBits;
+    for (;;) {
+      const double pairs = PairsWithin(keys(bits), opt_.max_block);
+      const double budget = RuleBudget(opt_, n);
+      if (bits >= kMaxBits || pairs <= budget) break;
+      // A bit at best halves the pairs: step by the bits that would take to reach the budget.
+      bits = std::min(kMaxBits, bits + std::clamp(static_cast<int>(std::ceil(std::log2(pairs / budget))), 1, 6));
+    }
+    *bits_out = bits;
+    return keys(bits);
+  }
+
+ private:
+  static uint64_t Key(int b, int bits, uint64_t sampled) {
+    if (!sampled) return 0;
+    const uint64_t v = (sampled & ((uint64_t{1} << kMaxBits) - 1)) >> (kMaxBits - bits);
     const uint64_t h = XXH3_64bits_withSeed(&v, 8, b + 1);
     return h ? h : 1;
-  };
-  auto band_pairs = [&](int b, int bits) {
-    std::vector<uint64_t> k(n);
-    for (uint32_t i = 0; i < n; ++i) k[i] = key(b, bits, i);
-    return PairsWithin(std::move(k), opt.max_block);
-  };
-  // Each band gets its own width: bits differ in how often they are set.
-  std::vector<int> bits(kLshBands, kLshBits);
-  ParallelForT(kLshBands * 10000, std::min(opt.threads, kLshBands), [&](int, size_t lo, size_t hi) {
-    for (size_t b = lo / 10000; b < (hi + 9999) / 10000 && b < static_cast<size_t>(kLshBands); ++b)
-      for (;;) {
-        const double pairs = band_pairs(static_cast<int>(b), bits[b]);
-        const double budget = RuleBudget(opt, n);
-        if (bits[b] >= kMaxBits || pairs <= budget) break;
-        // A bit at best halves the pairs: step by the bits that would take to reach the budget.
-        bits[b] = std::min(kMaxBits, bits[b] + std::clamp(static_cast<int>(std::ceil(std::log2(pairs / budget))), 1, 6));
-      }
-  });
-  *bits_out = *std::max_element(bits.begin(), bits.end());
-  std::vector<std::vector<uint64_t>> out(kLshBands, std::vector<uint64_t>(n));
-  ParallelFor(n, opt.threads, [&](size_t lo, size_t hi) {
-    for (int b = 0; b < kLshBands; ++b)
-      for (size_t i = lo; i < hi; ++i) out[b][i] = key(b, bits[b], static_cast<uint32_t>(i));
-  });
-  return out;
-}
+  }
+  const LinkInput& in_;
+  const LinkOptions& opt_;
+  std::vector<std::array<uint16_t, kMaxBits>> pos_;
+};
 
 // Blocking rules made at source (keyed hashes) cannot be narrowed inside the Ark, and a rule such
 // as "same date of birth" gives candidate pairs growing with the square of the records. A rule
@@ -401,15 +427,24 @@ int RefineRuleKeys(const LinkInput& in, const LinkOptions& opt, int rule, std::v
   std::array<uint16_t, kMaxBits> pos{};
   uint64_t s = opt.seed * 0x9E3779B97F4A7C15ULL + 1000 + rule;
   SampleBitPositions(&s, &pos);
+  // Each keyed record's kMaxBits sampled bits, the first in the highest place.
+  std::vector<uint16_t> sampled(n, 0);
+  const ClkView clks(in);
+  ParallelFor(n, opt.threads, [&](size_t lo, size_t hi) {
+    ScanClks(clks, lo, hi, [&](size_t i, const uint64_t* clk) {
+      if (!(*keys)[i]) return;
+      uint16_t v = 0;
+      for (int j = 0; j < kMaxBits; ++j) v = static_cast<uint16_t>((v << 1) | ((clk[pos[j] >> 6] >> (pos[j] & 63)) & 1));
+      sampled[i] = v;
+    });
+  });
   const std::vector<uint64_t> base = *keys;
   int bits = 0;
   do {
     bits += 2;
     for (size_t i = 0; i < n; ++i) {
       if (!base[i]) continue;
-      const uint64_t* clk = &in.clk[i * kClkWords];
-      uint64_t v[2] = {base[i], 0};
-      for (int j = 0; j < bits; ++j) v[1] = (v[1] << 1) | ((clk[pos[j] >> 6] >> (pos[j] & 63)) & 1);
+      uint64_t v[2] = {base[i], static_cast<uint64_t>(sampled[i] >> (kMaxBits - bits))};
       const uint64_t h = XXH3_64bits(v, sizeof v);
       (*keys)[i] = h ? h : 1;
     }
@@ -603,22 +638,24 @@ std::string ExplainPair(const LinkOutcome& o, const ScoredPair& p) {
   return s;
 }
 
-std::array<float, 3> ClkDiceCuts(const std::vector<uint64_t>& clk, size_t n, int part, int parts) {
+std::array<float, 3> ClkDiceCuts(const LinkInput& in, int part, int parts) {
+  const size_t n = in.n;
   const int words = kClkWords / parts, off = part * words;
+  const ClkView clks(in);
   uint64_t s = 0x9e3779b97f4a7c15ULL;
   auto rnd = [&]() { return s ^= s << 13, s ^= s >> 7, s ^= s << 17, s; };
-  auto has_bits = [&](size_t r) {
-    for (int w = 0; w < words; ++w) if (clk[r * kClkWords + off + w]) return true;
-    return false;
-  };
   double sum = 0;
   int got = 0;
   for (int k = 0; k < 20000 && n > 0; ++k) {
     const size_t a = rnd() % n, b = rnd() % n;
-    if (a == b || !has_bits(a) || !has_bits(b)) continue;
-    sum += Dice(&clk[a * kClkWords + off], &clk[b * kClkWords + off], words);
+    if (a == b) continue;
+    const uint64_t* ca = clks.Lookup(a) + off;
+    const uint64_t* cb = clks.Lookup(b) + off;
+    if (!AnyBits(ca, words) || !AnyBits(cb, words)) continue;
+    sum += Dice(ca, cb, words);
     ++got;
   }
+  clks.Drop();
   const double mu = got ? sum / got : 0.5;
   return {static_cast<float>(mu + 0.8 * (1 - mu)), static_cast<float>(mu + 0.6 * (1 - mu)),
           static_cast<float>(mu + 0.4 * (1 - mu))};
@@ -632,10 +669,10 @@ void AddClkField(LinkInput* in, std::vector<uint8_t> clk_only) {
   for (int p = 0; p < kClkParts; ++p) {
     in->fields.push_back({"clk_" + std::to_string(p), FieldKind::kString});
     in->clk_field.push_back(static_cast<uint8_t>(p + 1));
-    in->dice_cuts.push_back(ClkDiceCuts(in->clk, n, p, kClkParts));
+    in->dice_cuts.push_back(ClkDiceCuts(*in, p, kClkParts));
+    if (in->rows) continue;  // the rows hold the fields before the CLK fields only
     std::vector<uint8_t> present(n, 0);
-    for (size_t r = 0; r < n; ++r)
-      for (int w = 0; w < words; ++w) present[r] |= in->clk[r * kClkWords + p * words + w] != 0;
+    for (size_t r = 0; r < n; ++r) present[r] = AnyBits(&in->clk[r * kClkWords + p * words], words);
     in->filters.emplace_back(n * kFieldWords, 0);
     in->present.push_back(std::move(present));
   }
@@ -657,10 +694,15 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
                                    std::to_string(nf));
   }
   if (n >= (size_t{1} << 28)) return Status::InvalidArgument("too many records (at most 2^28)");
-  if (!in.clk_only.empty() && (in.clk_only.size() != n || in.clk.size() != n * kClkWords || in.clk_field.size() != nf)) {
+  if (in.rows && (!in.encoded || in.rows->size() != n || in.rows->fields() != FilterFields(in) || !in.filters.empty() ||
+                  !in.present.empty() || !in.clk.empty())) {
+    return Status::InvalidArgument("encoded rows need one row per record, a row field per filter field, and no "
+                                   "filters, presence or CLK columns beside them");
+  }
+  if (!in.clk_only.empty() && (in.clk_only.size() != n || !HasClks(in) || in.clk_field.size() != nf)) {
     return Status::InvalidArgument("clk_only records need a CLK each and the CLK fields (AddClkField)");
   }
-  if (!in.clk_field.empty() && (in.clk_field.size() != nf || in.clk.size() != n * kClkWords || !in.encoded)) {
+  if (!in.clk_field.empty() && (in.clk_field.size() != nf || !HasClks(in) || !in.encoded)) {
     return Status::InvalidArgument("CLK fields need encoded records with a CLK each (AddClkField)");
   }
   if (opt.review_band) {
@@ -682,36 +724,42 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
   // produced it (a: 28 bits, b: 28 bits, rule: 8 bits), sorted, and merged into one entry per
   // pair with a bit mask of its rules: 8 bytes per generated pair, 12 per distinct pair.
   const size_t nrules = std::min<size_t>(in.blocking.size(), 32);
-  std::vector<std::vector<uint64_t>> own_keys;  // LSH bands recomputed from the CLKs (below)
-  std::vector<const std::vector<uint64_t>*> rule_keys(nrules);
-  for (size_t r = 0; r < nrules; ++r) rule_keys[r] = &in.blocking[r];
-  if (opt.adaptive_lsh && !in.clk.empty() && in.blocking.size() == static_cast<size_t>(kNameRules + kLshBands)) {
-    own_keys = AdaptiveLshKeys(in, opt, &o.lsh_bits);
-    for (int b = 0; b < kLshBands; ++b) rule_keys[kNameRules + b] = &own_keys[b];
-  }
+  const bool has_clks = HasClks(in);
+  std::optional<AdaptiveLsh> lsh;  // the LSH bands recomputed from the CLKs, a band at a time
+  if (opt.adaptive_lsh && has_clks && in.blocking.size() == static_cast<size_t>(kNameRules + kLshBands)) lsh.emplace(in, opt);
   o.rule_refine_bits.assign(in.blocking.size(), 0);
-  std::vector<std::vector<uint64_t>> refined(kNameRules);
-  if (opt.adaptive_lsh && !in.clk.empty()) {
-    for (size_t r = 0; r < nrules && r < static_cast<size_t>(kNameRules); ++r) {
-      refined[r] = in.blocking[r];
-      o.rule_refine_bits[r] = RefineRuleKeys(in, opt, static_cast<int>(r), &refined[r]);
-      if (o.rule_refine_bits[r]) rule_keys[r] = &refined[r];
-      else std::vector<uint64_t>().swap(refined[r]);
-    }
-  }
   o.pairs_per_rule.assign(in.blocking.size(), 0);
   // Each rule's blocks of 2..max_block records (members in key order, then record order), so
   // that the pairs can be counted before they are stored: `packed` is allocated once, at its
   // exact size (growing it by doubling held up to three times the pairs at the moment it grew).
+  // One rule's keys at a time are in memory (released from *release as they are used).
   struct RuleBlocks {
     std::vector<uint32_t> members, ends;  // ends[k]: one past block k in members
   };
   std::vector<RuleBlocks> blocks(nrules);
   for (size_t r = 0; r < nrules; ++r) {
-    const auto& keys = *rule_keys[r];
+    std::vector<uint64_t> own;  // the rule's keys when they are not in.blocking[r] as given
+    const std::vector<uint64_t>* rule_keys = &in.blocking[r];
+    if (lsh && r >= static_cast<size_t>(kNameRules)) {
+      int bits = 0;
+      own = lsh->BandKeys(static_cast<int>(r) - kNameRules, &bits);
+      o.lsh_bits = std::max(o.lsh_bits, bits);
+      rule_keys = &own;
+    } else if (opt.adaptive_lsh && has_clks && r < static_cast<size_t>(kNameRules) && rule_keys->size() == n) {
+      own = *rule_keys;
+      o.rule_refine_bits[r] = RefineRuleKeys(in, opt, static_cast<int>(r), &own);
+      if (o.rule_refine_bits[r]) rule_keys = &own;
+    }
+    if (rule_keys->size() != n) {
+      return Status::InvalidArgument("blocking rule " + std::to_string(r) + " has " + std::to_string(rule_keys->size()) +
+                                     " keys for " + std::to_string(n) + " records");
+    }
+    const auto& keys = *rule_keys;
     std::vector<std::pair<uint64_t, uint32_t>> kv;
     kv.reserve(n);
     for (uint32_t i = 0; i < n; ++i) if (keys[i]) kv.emplace_back(keys[i], i);
+    std::vector<uint64_t>().swap(own);
+    if (release) std::vector<uint64_t>().swap(release->blocking[r]);
     std::sort(kv.begin(), kv.end());
     for (size_t lo = 0; lo < kv.size();) {
       size_t hi = lo;
@@ -728,10 +776,6 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
     blocks[r].members.shrink_to_fit();
     blocks[r].ends.shrink_to_fit();
   }
-  // The rule keys are not needed past this point.
-  std::vector<std::vector<uint64_t>>().swap(own_keys);
-  std::vector<std::vector<uint64_t>>().swap(refined);
-  rule_keys.clear();
   if (release) std::vector<std::vector<uint64_t>>().swap(release->blocking);
   // Small inputs: every pair is a candidate too (scored, not used to train m: its rule index is
   // past the blocking rules), so that the clustering sees the cross pairs blocking would miss.

@@ -23,11 +23,13 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "ark/status.h"
+#include "link/encoded_rows.h"
 #include "privacy/bloom.h"
 
 namespace ark {
@@ -41,7 +43,14 @@ struct LinkInput {
   std::vector<std::vector<uint64_t>> filters;      // [field][record * kFieldWords]
   std::vector<std::vector<uint8_t>> present;       // [field][record]
   std::vector<uint64_t> clk;                       // record * kClkWords (optional)
-  std::vector<std::vector<uint64_t>> blocking;     // [rule][record], 0 = none
+  // Encoded (optional), instead of filters, present and clk: the records already record-major,
+  // in memory or a file (EncodedRows; its fields are those before the CLK fields), so that they
+  // are never all on the heap. REQUIRES then: rows->size() == n; filters, present, clk empty.
+  std::shared_ptr<EncodedRows> rows;
+  // [rule][record], 0 = none. With CLKs, adaptive_lsh and the standard rules (kNameRules +
+  // kLshBands), the LSH bands' columns are recomputed from the CLKs and never read: they may be
+  // left empty.
+  std::vector<std::vector<uint64_t>> blocking;
   std::vector<uint32_t> source;                    // per record (optional): file / batch
   std::vector<uint32_t> group;                     // per record (optional): kNoGroup or a fixed cluster id
   // Per source id (optional): 1 when that source holds at most one record per person (its data
@@ -85,15 +94,16 @@ inline constexpr size_t kMaxLinkFields = 16;
 // level's u being mostly true matches, so that no pair reaches the threshold. Two is the fewest
 // that EM can estimate.
 inline constexpr int kClkParts = 2;
-// Dice cuts for part `part` of `parts` of the CLKs in `clk` (n records, kClkWords each): levels
-// at 80%, 60% and 40% of the way from the mean Dice of random pairs of records with bits in that
-// part (20000 draws, fixed seed) to 1: two unrelated half-full CLKs share many bits.
-std::array<float, 3> ClkDiceCuts(const std::vector<uint64_t>& clk, size_t n, int part, int parts);
-// Appends the CLK fields "clk_0".."clk_<kClkParts-1>" (present where the part has a bit set; their
-// in->filters are unused zeros: they are compared on in->clk), marks them in->clk_field (part + 1),
-// gives them ClkDiceCuts and every existing field the cuts of its kind, and sets in->clk_only
-// from `clk_only` (one per record; empty: every pair is compared on the CLK fields).
-// REQUIRES: in->encoded, in->clk holds in->n CLKs, in->fields.size() + kClkParts <= kMaxLinkFields.
+// Dice cuts for part `part` of `parts` of the records' CLKs (in.clk or in.rows): levels at 80%,
+// 60% and 40% of the way from the mean Dice of random pairs of records with bits in that part
+// (20000 draws, fixed seed) to 1: two unrelated half-full CLKs share many bits.
+std::array<float, 3> ClkDiceCuts(const LinkInput& in, int part, int parts);
+// Appends the CLK fields "clk_0".."clk_<kClkParts-1>" (present where the part has a bit set;
+// compared on the records' CLKs: with in->filters, their filters are unused zeros), marks them
+// in->clk_field (part + 1), gives them ClkDiceCuts and every existing field the cuts of its kind,
+// and sets in->clk_only from `clk_only` (one per record; empty: every pair is compared on the CLK
+// fields). REQUIRES: in->encoded, in->n CLKs (in->clk or in->rows), in->fields.size() + kClkParts
+// <= kMaxLinkFields.
 void AddClkField(LinkInput* in, std::vector<uint8_t> clk_only);
 
 // PPRL term frequencies, bounded (docs/linkage.md, "Frequencies of keyed tokens"). Custodian
