@@ -56,6 +56,9 @@ class EncodedRows {
   uint64_t PresentBits(size_t i) const { return Row(i)[nf_ * kFieldWords]; }
   const uint64_t* Clk(size_t i) const { return Row(i) + nf_ * kFieldWords + 1; }  // REQUIRES: has_clk()
 
+  // True when random lookups are paced (the file is larger than the resident budget): each one
+  // then risks a page fault, and a pass in row order is much cheaper.
+  bool paced() const { return drop_every_ != SIZE_MAX; }
   // Counts a random lookup of this thread; every so many, drops the mapped pages. No-op in memory.
   void Pace() const;
   // Drops the mapped pages wholly inside the rows [lo, hi) (after a pass over them). No-op in memory.

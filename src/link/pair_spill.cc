@@ -114,6 +114,53 @@ Status WeakPairFile::Write(uint64_t first_end, const std::vector<End>& ends) {
   return PwriteFull(fd_, first_end * sizeof(End), ends.data(), ends.size() * sizeof(End), path_);
 }
 
+WeakPairFile::RangeStager::~RangeStager() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status WeakPairFile::RangeStager::Open(const std::string& dir) {
+  path_ = dir + " (temporary file of weak pairs by range)";
+  fd_ = OpenUnnamedFile(dir);
+  if (fd_ < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
+  buf_.resize(ranges());
+  written_.assign(ranges(), 0);
+  return Status::OK();
+}
+
+void WeakPairFile::RangeStager::Put(uint32_t m, uint32_t other, float p) {
+  constexpr size_t kBuffered = size_t{1} << 16;  // ends a range buffers (768 KiB)
+  const size_t r = static_cast<size_t>(std::upper_bound(cuts_.begin(), cuts_.end(), size_t{m}) - cuts_.begin()) - 1;
+  buf_[r].push_back(Staged{m, other, p});
+  if (buf_[r].size() >= kBuffered && status_.ok()) status_ = Flush(r);
+}
+
+Status WeakPairFile::RangeStager::Flush(size_t r) {
+  std::vector<Staged>& b = buf_[r];
+  const uint64_t at = start_[cuts_[r]] + written_[r];
+  if (written_[r] + b.size() > start_[cuts_[r + 1]] - start_[cuts_[r]]) {
+    return Status::Internal(path_ + ": more ends put in a range than were counted");
+  }
+  ARK_RETURN_IF_ERROR(PwriteFull(fd_, at * sizeof(Staged), b.data(), b.size() * sizeof(Staged), path_));
+  written_[r] += b.size();
+  b.clear();
+  return Status::OK();
+}
+
+Status WeakPairFile::RangeStager::Finish() {
+  for (size_t r = 0; r < ranges() && status_.ok(); ++r) {
+    status_ = Flush(r);
+    std::vector<Staged>().swap(buf_[r]);
+  }
+  return status_;
+}
+
+Status WeakPairFile::RangeStager::ReadPiece(uint64_t first, size_t count, std::vector<Staged>* out) const {
+  out->resize(count);
+  ARK_ASSIGN_OR_RETURN(size_t got, PreadFull(fd_, first * sizeof(Staged), out->data(), count * sizeof(Staged), path_));
+  if (got != count * sizeof(Staged)) return Status::IOError(path_ + ": short read");
+  return Status::OK();
+}
+
 bool WeakPairFile::Of(uint32_t m, std::vector<End>* out) const {
   out->clear();
   if (fd_ < 0 || m + 1 >= start_.size()) return true;

@@ -5,8 +5,10 @@
 // (Where the file system has no O_TMPFILE: a mkstemp file, unlinked as soon as it is open.)
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ark/status.h"
@@ -66,9 +68,13 @@ class WeakPairFile {
   WeakPairFile& operator=(const WeakPairFile&) = delete;
 
   // Builds the file in `dir` for `n` records. `scan(fn)` calls fn(a, b, probability) for every
-  // weak pair, a < b, in (a, b) order, and may be called several times (it must give the same
-  // pairs each time): once to count each record's ends, then once per range of records whose
-  // ends fit `budget_ends` in memory. IOError when the file cannot be made or written.
+  // weak pair, a < b, in (a, b) order, and is called twice (it must give the same pairs each
+  // time): once to count each record's ends, then once to place them. With more ends than
+  // `budget_ends`, the second scan sorts them into ranges of records whose ends fit the budget
+  // (RangeStager: a small buffer per range, written to a second unnamed file), and each range is
+  // then read back, put in record order and written: memory holds the budget's ends and the
+  // ranges' buffers, and the pairs are scanned twice whatever the number of ranges. IOError when
+  // a file cannot be made, written or read.
   template <typename Scan>
   Status Build(const std::string& dir, size_t n, size_t budget_ends, Scan&& scan);
   // Record m's ends into *out (replaced). False on a read error (status() says which).
@@ -77,6 +83,40 @@ class WeakPairFile {
   uint64_t ends() const { return start_.empty() ? 0 : start_.back(); }
 
  private:
+  // The ends of the records of consecutive ranges, in the order they are put, sorted by range
+  // into their range's part of an unnamed file (12 bytes an end; see Build).
+  class RangeStager {
+   public:
+    // `cuts`: the first record of each range, then n; `start`: WeakPairFile::start_.
+    RangeStager(std::vector<size_t> cuts, const std::vector<uint64_t>& start) : cuts_(std::move(cuts)), start_(start) {}
+    ~RangeStager();
+    Status Open(const std::string& dir);
+    void Put(uint32_t m, uint32_t other, float p);
+    Status Finish();  // writes what the buffers hold
+    // Range r's ends, in the order they were put, a piece at a time: fn(m, End).
+    template <typename Fn>
+    Status Read(size_t r, Fn&& fn) const;
+    size_t ranges() const { return cuts_.size() - 1; }
+    size_t cut(size_t r) const { return cuts_[r]; }
+    const Status& status() const { return status_; }
+
+   private:
+    struct Staged {
+      uint32_t m, other;
+      float p;
+    };
+    static_assert(sizeof(Staged) == 12);
+    Status ReadPiece(uint64_t first, size_t count, std::vector<Staged>* out) const;
+    Status Flush(size_t r);
+    std::vector<size_t> cuts_;
+    const std::vector<uint64_t>& start_;
+    std::vector<std::vector<Staged>> buf_;
+    std::vector<uint64_t> written_;
+    int fd_ = -1;
+    std::string path_;
+    Status status_;
+  };
+
   Status Open(const std::string& dir);
   Status Write(uint64_t first_end, const std::vector<End>& ends);
   int fd_ = -1;
@@ -85,6 +125,18 @@ class WeakPairFile {
   mutable Status status_;
 };
 
+template <typename Fn>
+Status WeakPairFile::RangeStager::Read(size_t r, Fn&& fn) const {
+  const uint64_t first = start_[cuts_[r]], last = start_[cuts_[r + 1]];
+  constexpr uint64_t kPiece = uint64_t{1} << 20;
+  std::vector<Staged> piece;
+  for (uint64_t at = first; at < last; at += kPiece) {
+    ARK_RETURN_IF_ERROR(ReadPiece(at, static_cast<size_t>(std::min(kPiece, last - at)), &piece));
+    for (const Staged& e : piece) fn(e.m, End{e.other, e.p});
+  }
+  return Status::OK();
+}
+
 template <typename Scan>
 Status WeakPairFile::Build(const std::string& dir, size_t n, size_t budget_ends, Scan&& scan) {
   ARK_RETURN_IF_ERROR(Open(dir));
@@ -92,28 +144,44 @@ Status WeakPairFile::Build(const std::string& dir, size_t n, size_t budget_ends,
   ARK_RETURN_IF_ERROR(scan([&](uint32_t a, uint32_t b, float) { ++start_[a + 1], ++start_[b + 1]; }));
   for (size_t i = 0; i < n; ++i) start_[i + 1] += start_[i];
   budget_ends = budget_ends ? budget_ends : 1;
+  std::vector<size_t> cuts;  // ranges of records [cuts[r], cuts[r + 1]): at least one record, else as many as fit
+  for (size_t lo = 0; lo < n;) {
+    size_t hi = lo + 1;
+    while (hi < n && start_[hi + 1] - start_[lo] <= budget_ends) ++hi;
+    cuts.push_back(lo);
+    lo = hi;
+  }
+  cuts.push_back(n);
   std::vector<End> buf;
   std::vector<uint32_t> fill;
-  for (size_t lo = 0; lo < n;) {
-    size_t hi = lo + 1;  // records [lo, hi): at least one, else as many as fit the budget
-    while (hi < n && start_[hi + 1] - start_[lo] <= budget_ends) ++hi;
-    if (start_[hi] == start_[lo]) {
-      lo = hi;
-      continue;
-    }
+  // Range [lo, hi)'s ends, given by put_all(put) in scan order, into record order and the file.
+  auto place = [&](size_t lo, size_t hi, auto&& put_all) -> Status {
+    if (start_[hi] == start_[lo]) return Status::OK();
     buf.assign(start_[hi] - start_[lo], End{0, 0});
     fill.assign(hi - lo, 0);
     const uint64_t base = start_[lo];
-    auto put = [&](uint32_t m, uint32_t other, float p) {
-      if (m < lo || m >= hi) return;
-      buf[start_[m] - base + fill[m - lo]++] = End{other, p};
-    };
-    ARK_RETURN_IF_ERROR(scan([&](uint32_t a, uint32_t b, float p) {
-      put(a, b, p);
-      put(b, a, p);
+    ARK_RETURN_IF_ERROR(put_all([&](uint32_t m, End e) {
+      if (m >= lo && m < hi) buf[start_[m] - base + fill[m - lo]++] = e;
     }));
-    ARK_RETURN_IF_ERROR(Write(base, buf));
-    lo = hi;
+    return Write(base, buf);
+  };
+  if (cuts.size() <= 2) {  // one range: placed straight from the scan
+    return place(0, n, [&](auto&& put) {
+      return scan([&](uint32_t a, uint32_t b, float p) {
+        put(a, End{b, p});
+        put(b, End{a, p});
+      });
+    });
+  }
+  RangeStager staged(cuts, start_);
+  ARK_RETURN_IF_ERROR(staged.Open(dir));
+  ARK_RETURN_IF_ERROR(scan([&](uint32_t a, uint32_t b, float p) {
+    staged.Put(a, b, p);
+    staged.Put(b, a, p);
+  }));
+  ARK_RETURN_IF_ERROR(staged.Finish());
+  for (size_t r = 0; r < staged.ranges(); ++r) {
+    ARK_RETURN_IF_ERROR(place(staged.cut(r), staged.cut(r + 1), [&](auto&& put) { return staged.Read(r, put); }));
   }
   return Status::OK();
 }

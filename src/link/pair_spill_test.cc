@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <random>
+#include <tuple>
+#include <vector>
 
 namespace ark {
 namespace {
@@ -50,6 +53,53 @@ TEST(PairSpill, MemoryAndFileHoldTheSamePairs) {
   EXPECT_FALSE(late.SpillTo(dir).ok());  // only before the first pair
   PairSpill nowhere(3);
   EXPECT_FALSE(nowhere.SpillTo(dir + "/missing").ok());
+  std::filesystem::remove_all(dir);
+}
+
+// Every record's ends, in pair order, whatever the budget: one range placed straight from the
+// scan, or many ranges sorted through the staging file; the pairs are scanned twice either way.
+TEST(WeakPairFile, AnyBudgetGivesEveryRecordItsEndsInPairOrder) {
+  const std::string dir = ::testing::TempDir() + "/weak_pairs_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const size_t n = 3000;
+  std::mt19937 rng(5);
+  std::vector<std::tuple<uint32_t, uint32_t, float>> pairs;
+  for (uint32_t a = 0; a < n; ++a)
+    for (int k = 0; k < static_cast<int>(rng() % 6); ++k) {
+      const uint32_t b = a + 1 + rng() % 200;
+      if (b < n) pairs.emplace_back(a, b, static_cast<float>(rng() % 1000) / 1000);
+    }
+  std::sort(pairs.begin(), pairs.end());
+  pairs.erase(std::unique(pairs.begin(), pairs.end(), [](auto& x, auto& y) {
+                return std::get<0>(x) == std::get<0>(y) && std::get<1>(x) == std::get<1>(y);
+              }), pairs.end());
+  std::vector<std::vector<std::pair<uint32_t, float>>> want(n);
+  for (auto& [a, b, p] : pairs) {
+    want[a].emplace_back(b, p);
+    want[b].emplace_back(a, p);
+  }
+  for (size_t budget : {size_t{1} << 30, size_t{1000}, size_t{7}, size_t{1}}) {
+    WeakPairFile f;
+    int scans = 0;
+    auto scan = [&](auto&& fn) {
+      ++scans;
+      for (auto& [a, b, p] : pairs) fn(a, b, p);
+      return Status::OK();
+    };
+    ASSERT_TRUE(f.Build(dir, n, budget, scan).ok()) << budget;
+    EXPECT_EQ(scans, 2) << budget;
+    EXPECT_EQ(f.ends(), pairs.size() * 2);
+    std::vector<WeakPairFile::End> got;
+    for (uint32_t m = 0; m < n; ++m) {
+      ASSERT_TRUE(f.Of(m, &got));
+      ASSERT_EQ(got.size(), want[m].size()) << "record " << m << ", budget " << budget;
+      for (size_t i = 0; i < got.size(); ++i) {
+        ASSERT_EQ(got[i].other, want[m][i].first) << "record " << m << ", budget " << budget;
+        ASSERT_EQ(got[i].probability, want[m][i].second);
+      }
+    }
+    EXPECT_TRUE(std::filesystem::is_empty(dir));  // unnamed files only
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -208,8 +208,18 @@ class Comparer {
     Pace();
     return Dice(Clk(a), Clk(b), kClkWords);
   }
-  void Levels(uint32_t a, uint32_t b, uint8_t* out) const {
-    Pace();
+  // True when the rows are in a file larger than the resident budget (EncodedRows::paced).
+  bool paced() const { return rows_ && rows_->paced(); }
+  // Drops the mapped pages of rows [lo, hi) but those of rows [keep_lo, keep_hi).
+  void DropRowsBut(size_t lo, size_t hi, size_t keep_lo, size_t keep_hi) const {
+    if (!rows_) return;
+    rows_->DropRows(lo, std::min(hi, keep_lo));
+    rows_->DropRows(std::max(lo, keep_hi), hi);
+  }
+  // The comparison levels of the pair (a, b) into out[0, fields); `pace`: count it as a random
+  // lookup (EncodedRows::Pace).
+  void Levels(uint32_t a, uint32_t b, uint8_t* out, bool pace = true) const {
+    if (pace) Pace();
     for (size_t f = 0; f < in_.fields.size(); ++f) out[f] = Level(f, f, a, b);
     if (name2_ >= 0) {
       // Swapped given and family names: take the crossed levels when both are better.
@@ -882,12 +892,34 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
     packed.resize(np);
     const std::vector<uint64_t>& pairs = packed;
     std::vector<uint8_t> levels(pairs.size() * nf);
-    ParallelFor(pairs.size(), opt.threads, [&](size_t lo, size_t hi) {
-      for (size_t p = lo; p < hi; ++p) {
-        if (p + 16 < hi) cmp.Prefetch(static_cast<uint32_t>(pairs[p + 16]));
-        cmp.Levels(pairs[p] >> 32, static_cast<uint32_t>(pairs[p]), &levels[p * nf]);
-      }
-    });
+    if (cmp.paced() && pairs.size() < (size_t{1} << 32)) {
+      // The rows are in a file larger than the resident budget, so that a lookup in pair order
+      // (second records all over the file) would fault nearly every time. The pairs are compared
+      // in the order of their second records instead: those are then read in one sweep through
+      // the file, whose pages are dropped behind it, while the first records all lie in this
+      // chunk's own rows, which stay mapped until the chunk ends. The levels are the same.
+      std::vector<uint64_t> order(pairs.size());  // second record << 32 | pair index
+      for (size_t p = 0; p < pairs.size(); ++p) order[p] = (pairs[p] & 0xffffffffu) << 32 | p;
+      ParallelSort(order, opt.threads);
+      ParallelFor(order.size(), opt.threads, [&](size_t lo, size_t hi) {
+        constexpr size_t kBlock = size_t{1} << 14;
+        for (size_t s = lo; s < hi; s += kBlock) {
+          const size_t e = std::min(hi, s + kBlock);
+          for (size_t k = s; k < e; ++k) {
+            const size_t p = static_cast<uint32_t>(order[k]);
+            cmp.Levels(pairs[p] >> 32, static_cast<uint32_t>(pairs[p]), &levels[p * nf], /*pace=*/false);
+          }
+          cmp.DropRowsBut(order[s] >> 32, (order[e - 1] >> 32) + 1, cut[c], cut[c + 1]);
+        }
+      });
+    } else {
+      ParallelFor(pairs.size(), opt.threads, [&](size_t lo, size_t hi) {
+        for (size_t p = lo; p < hi; ++p) {
+          if (p + 16 < hi) cmp.Prefetch(static_cast<uint32_t>(pairs[p + 16]));
+          cmp.Levels(pairs[p] >> 32, static_cast<uint32_t>(pairs[p]), &levels[p * nf]);
+        }
+      });
+    }
     ParallelForT(pairs.size(), opt.threads, [&](int t, size_t lo, size_t hi) {
       for (size_t p = lo; p < hi; ++p) {
         const uint64_t pat = PackPattern(&levels[p * nf], nf);
