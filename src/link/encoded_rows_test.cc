@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "link/outcome_testing.h"
 #include "link/probabilistic.h"
 #include "privacy/bloom.h"
 #include "privacy/key.h"
@@ -129,30 +130,6 @@ LinkInput AsRows(const LinkInput& in, const std::string& dir) {
   return out;
 }
 
-void ExpectSameOutcome(const LinkOutcome& x, const LinkOutcome& y) {
-  EXPECT_EQ(x.candidate_pairs, y.candidate_pairs);
-  EXPECT_EQ(x.pairs_per_rule, y.pairs_per_rule);
-  EXPECT_EQ(x.lsh_bits, y.lsh_bits);
-  EXPECT_EQ(x.rule_refine_bits, y.rule_refine_bits);
-  EXPECT_EQ(x.lambda, y.lambda);
-  EXPECT_EQ(x.threshold_weight, y.threshold_weight);
-  ASSERT_EQ(x.model.size(), y.model.size());
-  for (size_t f = 0; f < x.model.size(); ++f) {
-    EXPECT_EQ(x.model[f].levels, y.model[f].levels) << x.model[f].name;
-    EXPECT_EQ(x.model[f].m, y.model[f].m) << x.model[f].name;
-    EXPECT_EQ(x.model[f].u, y.model[f].u) << x.model[f].name;
-  }
-  ASSERT_EQ(x.pairs.size(), y.pairs.size());
-  for (size_t i = 0; i < x.pairs.size(); ++i) {
-    const ScoredPair &p = x.pairs[i], &q = y.pairs[i];
-    ASSERT_TRUE(p.a == q.a && p.b == q.b && p.weight == q.weight && p.probability == q.probability &&
-                p.clk_dice == q.clk_dice && p.levels == q.levels)
-        << "pair " << i << ": " << p.a << "-" << p.b << " vs " << q.a << "-" << q.b;
-  }
-  EXPECT_EQ(x.cluster, y.cluster);
-  EXPECT_EQ(x.clusters, y.clusters);
-}
-
 // Records given as rows in a file (LinkInput::rows, the LSH bands recomputed from the rows'
 // CLKs, its pages dropped at every turn) link exactly as the same records given as columns.
 TEST(EncodedRows, LinkageOnRowsInAFileEqualsLinkageOnColumns) {
@@ -173,7 +150,7 @@ TEST(EncodedRows, LinkageOnRowsInAFileEqualsLinkageOnColumns) {
   EXPECT_GT(x->lsh_bits, kLshBits);
   EXPECT_GT(std::count_if(x->rule_refine_bits.begin(), x->rule_refine_bits.end(), [](int b) { return b > 0; }), 0);
   ASSERT_GT(x->clusters, 0u);
-  ExpectSameOutcome(*x, *y);
+  ExpectSameLinkOutcome(*x, *y);
 
   // With CLK fields (AddClkField), some records having nothing but their CLK.
   std::vector<uint8_t> clk_only(columns.n, 0);
@@ -187,7 +164,7 @@ TEST(EncodedRows, LinkageOnRowsInAFileEqualsLinkageOnColumns) {
   ASSERT_TRUE(x2.ok()) << x2.status().message();
   auto y2 = LinkProbabilistic(rows2, opt);
   ASSERT_TRUE(y2.ok()) << y2.status().message();
-  ExpectSameOutcome(*x2, *y2);
+  ExpectSameLinkOutcome(*x2, *y2);
 
   // Rows that do not fit the input are refused, not read past their end.
   LinkInput bad = AsRows(columns, dir);
