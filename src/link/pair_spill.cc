@@ -129,9 +129,10 @@ Status WeakPairFile::RangeStager::Open(const std::string& dir) {
 
 void WeakPairFile::RangeStager::Put(uint32_t m, uint32_t other, float p) {
   constexpr size_t kBuffered = size_t{1} << 16;  // ends a range buffers (768 KiB)
+  if (!status_.ok()) return;  // a write failed: Finish reports it (nothing more is buffered)
   const size_t r = static_cast<size_t>(std::upper_bound(cuts_.begin(), cuts_.end(), size_t{m}) - cuts_.begin()) - 1;
   buf_[r].push_back(Staged{m, other, p});
-  if (buf_[r].size() >= kBuffered && status_.ok()) status_ = Flush(r);
+  if (buf_[r].size() >= kBuffered) status_ = Flush(r);
 }
 
 Status WeakPairFile::RangeStager::Flush(size_t r) {

@@ -160,9 +160,16 @@ Status WeakPairFile::Build(const std::string& dir, size_t n, size_t budget_ends,
     buf.assign(start_[hi] - start_[lo], End{0, 0});
     fill.assign(hi - lo, 0);
     const uint64_t base = start_[lo];
+    bool over = false;  // more ends of a record than the first scan counted
     ARK_RETURN_IF_ERROR(put_all([&](uint32_t m, End e) {
-      if (m >= lo && m < hi) buf[start_[m] - base + fill[m - lo]++] = e;
+      if (m < lo || m >= hi) return;
+      if (fill[m - lo] == start_[m + 1] - start_[m]) {
+        over = true;
+        return;
+      }
+      buf[start_[m] - base + fill[m - lo]++] = e;
     }));
+    if (over) return Status::Internal(path_ + ": the pairs changed between scans");
     return Write(base, buf);
   };
   if (cuts.size() <= 2) {  // one range: placed straight from the scan

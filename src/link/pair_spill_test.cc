@@ -103,5 +103,25 @@ TEST(WeakPairFile, AnyBudgetGivesEveryRecordItsEndsInPairOrder) {
   std::filesystem::remove_all(dir);
 }
 
+// A scan that gives more pairs the second time (against Build's contract) is an error, whether
+// the ends are placed straight or staged by range, never a write past the counted ends.
+TEST(WeakPairFile, PairsThatChangeBetweenScansAreAnError) {
+  const std::string dir = ::testing::TempDir() + "/weak_pairs_bad_" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  for (size_t budget : {size_t{1} << 30, size_t{3}}) {
+    WeakPairFile f;
+    int scans = 0;
+    auto scan = [&](auto&& fn) {
+      ++scans;
+      for (uint32_t a = 0; a < 100; ++a) fn(a, a + 1, 0.5f);
+      if (scans > 1) fn(0, 2, 0.5f);  // one pair more than counted
+      return Status::OK();
+    };
+    const Status s = f.Build(dir, 101, budget, scan);
+    EXPECT_FALSE(s.ok()) << budget;
+  }
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ark
