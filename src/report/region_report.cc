@@ -136,7 +136,7 @@ Status Compute(const ReportContext& ctx, Figures* f) {
   struct Rec { uint32_t key; bool valid; };
   std::vector<Rec> recs;
   for (auto& b : batches) {
-    ARK_ASSIGN_OR_RETURN(StagedBatch sb, ReadStagedBatch(ctx.ark_dir + "/" + b.dir + "/batch.bin", false));
+    ARK_ASSIGN_OR_RETURN(StagedBatch sb, ReadStagedBatch(ctx.ark_dir + "/" + b.dir + "/batch.bin", /*with_events=*/false, /*with_encodings=*/false));
     ARK_ASSIGN_OR_RETURN(auto keys, ReadPersonKeys(ctx.ark_dir, b.id, sb.records.size()));
     for (size_t i = 0; i < sb.records.size(); ++i) {
       if (keys[i] < records_of.size()) ++records_of[keys[i]];
