@@ -47,6 +47,14 @@ struct Clusters {
       cannot[r].push_back(r == x ? y : x);
     }
   }
+  // Frees what only merging needs: Find and size stay.
+  void ReleaseForSummary() {
+    std::vector<uint32_t>().swap(next);
+    std::vector<uint32_t>().swap(group);
+    std::vector<uint64_t>().swap(unique);
+    std::vector<std::vector<uint32_t>>().swap(cannot);
+    std::vector<std::vector<uint32_t>>().swap(with_cannot);
+  }
   void Join(uint32_t a, uint32_t b) {  // roots, a != b
     if (a > b) std::swap(a, b);
     parent[b] = a;
@@ -74,13 +82,25 @@ void SetConstraints(const LinkInput& in, Clusters* c) {
     }
   }
   if (!in.group.empty()) {
-    std::unordered_map<uint32_t, uint32_t> seen;
+    // The first record of each group: in an array when the group ids are dense (below 2n, as
+    // NHS-number groups are: 4 bytes a group), else in a map.
+    uint32_t top = 0;
+    for (uint32_t g : in.group) if (g != LinkInput::kNoGroup) top = std::max(top, g);
+    const bool dense = top < 2 * std::max<size_t>(n, 1);
+    std::vector<uint32_t> first_dense(dense ? size_t{top} + 1 : 0, LinkInput::kNoGroup);
+    std::unordered_map<uint32_t, uint32_t> first_sparse;
     for (uint32_t i = 0; i < n; ++i) {
       if (in.group[i] == LinkInput::kNoGroup) continue;
       c->group[i] = in.group[i];
-      auto [it, fresh] = seen.emplace(in.group[i], i);
-      if (fresh) continue;
-      const uint32_t a = c->Find(it->second), b = c->Find(i);
+      uint32_t first = i;
+      if (dense) {
+        if (first_dense[in.group[i]] == LinkInput::kNoGroup) first_dense[in.group[i]] = i;
+        first = first_dense[in.group[i]];
+      } else {
+        first = first_sparse.emplace(in.group[i], i).first->second;
+      }
+      if (first == i) continue;
+      const uint32_t a = c->Find(first), b = c->Find(i);
       if (a != b && !c->Conflict(a, b, /*same_group=*/true)) c->Join(a, b);
     }
   }
@@ -320,6 +340,12 @@ void ClusterAcceptedPairs(const LinkInput& in, const LinkOptions& opt, LinkOutco
   }
   std::sort(o->linked.begin(), o->linked.end());
   CheckNonMatchDecisions(in, &c, o);
+  // What Summarise does not read, freed before it allocates its per-record arrays.
+  std::vector<uint32_t>().swap(order);
+  std::vector<uint32_t>().swap(adj.start);
+  std::vector<uint32_t>().swap(adj.at);
+  std::unordered_map<uint64_t, uint64_t>().swap(refused);
+  c.ReleaseForSummary();
   Summarise(in, c, conflicted, o);
 }
 

@@ -16,16 +16,9 @@
 namespace ark {
 namespace {
 
-std::string TempDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "/" + name + "_" + std::to_string(::getpid());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
 // Rows read back as written, in memory and in a file whose pages are dropped all the time.
 TEST(EncodedRows, RowsReadBackAsWrittenInMemoryAndInAFile) {
-  const std::string dir = TempDir("encoded_rows");
+  const std::string dir = LinkTestDir("encoded_rows");
   std::mt19937_64 rng(7);
   const size_t nf = 3, n = 5000;
   std::vector<std::vector<uint64_t>> filters(n), clks(n);
@@ -62,8 +55,9 @@ TEST(EncodedRows, RowsReadBackAsWrittenInMemoryAndInAFile) {
   std::filesystem::remove_all(dir);
 }
 
-// Encoded records of people with typos, repeats and missing values, as `ark link` gets them.
-LinkInput MakeInput(size_t people) {
+// Encoded records of people with typos, repeats and missing values, as `ark link` gets them;
+// with `grouped`, about 7 in 10 records carry their person's group (as a valid NHS number does).
+LinkInput MakeInput(size_t people, bool grouped = false) {
   Digest kb{};
   kb.fill(3);
   const Encoder enc(ProgrammeKey::FromBytes(kb), ArkEncodedFields());
@@ -99,14 +93,15 @@ LinkInput MakeInput(size_t people) {
       in.clk.insert(in.clk.end(), e.clk.begin(), e.clk.end());
       for (size_t k = 0; k < in.blocking.size(); ++k) in.blocking[k].push_back(e.blocking[k]);
       in.source.push_back(c == 0 ? 0 : 1);
+      if (grouped) in.group.push_back(rng() % 10 < 7 ? static_cast<uint32_t>(p) : LinkInput::kNoGroup);
       ++in.n;
     }
   }
   return in;
 }
 
-// The same input as `in`, its encodings as rows (in a file in `dir`) and the LSH bands' columns
-// left empty, as `ark link` gives it.
+// The same input as `in`, its encodings as rows (in a file in `dir`), the name rules' keys in
+// key columns (another file in `dir`) and the LSH bands' columns left empty, as `ark link` gives it.
 LinkInput AsRows(const LinkInput& in, const std::string& dir) {
   LinkInput out = in;
   const size_t nf = in.fields.size();
@@ -127,22 +122,33 @@ LinkInput AsRows(const LinkInput& in, const std::string& dir) {
   out.present.clear();
   out.clk.clear();
   for (int b = 0; b < kLshBands; ++b) out.blocking[kNameRules + b].clear();
+  auto keys = KeyColumns::Create(kNameRules, dir);
+  EXPECT_TRUE(keys.ok());
+  std::vector<uint64_t> k(kNameRules);
+  for (size_t i = 0; i < in.n; ++i) {
+    for (int r = 0; r < kNameRules; ++r) k[r] = in.blocking[r][i];
+    EXPECT_TRUE((*keys)->Append(k.data()).ok());
+  }
+  EXPECT_TRUE((*keys)->Finish().ok());
+  out.blocking_columns = std::move(*keys);
+  for (int r = 0; r < kNameRules; ++r) out.blocking[r].clear();
   return out;
 }
 
 // Records given as rows in a file (LinkInput::rows, the LSH bands recomputed from the rows'
-// CLKs, its pages dropped at every turn) link exactly as the same records given as columns.
+// CLKs, its pages dropped at every turn), their name rules' keys in a file and their blocks in a
+// file, link exactly as the same records given as columns with their blocks in memory.
 TEST(EncodedRows, LinkageOnRowsInAFileEqualsLinkageOnColumns) {
-  const std::string dir = TempDir("encoded_rows_link");
+  const std::string dir = LinkTestDir("encoded_rows_link");
   LinkInput columns = MakeInput(3000);
   ASSERT_GT(columns.n, 4000u);
   LinkOptions opt;
   opt.all_pairs_up_to = 0;     // blocking only, so that the rules and LSH bands make the pairs
   opt.min_rule_pairs = 2000;   // small budgets: the bands widen and the name rules are refined
   opt.lsh_pairs_per_record = 0.5;
-  opt.spill_dir = dir;
   opt.chunk_pairs = 5000;
-  auto x = LinkProbabilistic(columns, opt);
+  auto x = LinkProbabilistic(columns, opt);  // no spill folder: the blocks in memory
+  opt.spill_dir = dir;
   ASSERT_TRUE(x.ok()) << x.status().message();
   LinkInput rows = AsRows(columns, dir);
   auto y = LinkProbabilisticReleasing(&rows, opt);
@@ -170,6 +176,50 @@ TEST(EncodedRows, LinkageOnRowsInAFileEqualsLinkageOnColumns) {
   LinkInput bad = AsRows(columns, dir);
   bad.n -= 1;
   EXPECT_FALSE(LinkProbabilistic(bad, opt).ok());
+  LinkInput bad_keys = AsRows(columns, dir);
+  bad_keys.blocking_columns = AsRows(MakeInput(100), dir).blocking_columns;
+  auto refused = LinkProbabilistic(bad_keys, opt);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("blocking key columns"), std::string::npos) << refused.status().message();
+  std::filesystem::remove_all(dir);
+}
+
+// Without the weak kept pairs in LinkOutcome::pairs (as `ark link` runs), the pairs of two
+// grouped records are not held there either: the clustering reads them from the weak pairs' file
+// for its coherence sums (every merge sums them: score limit 0) and makes the same clusters.
+TEST(EncodedRows, GroupedPairsReadFromTheWeakFileGiveTheSameClusters) {
+  const std::string dir = LinkTestDir("grouped_pairs");
+  const LinkInput in = MakeInput(2000, /*grouped=*/true);
+  LinkOptions all;
+  all.all_pairs_up_to = 0;
+  all.cluster_score_limit = 0;
+  all.skip_grouped_pairs = false;  // as `ark link` runs: grouped pairs are compared and train m
+  all.review_band = std::array<double, 2>{0.05, 0.5};
+  auto x = LinkProbabilistic(in, all);
+  ASSERT_TRUE(x.ok()) << x.status().message();
+  LinkOptions strong = all;
+  strong.keep_weak_pairs = false;
+  strong.spill_dir = dir;
+  strong.chunk_pairs = 5000;
+  auto y = LinkProbabilistic(in, strong);
+  ASSERT_TRUE(y.ok()) << y.status().message();
+  auto grouped = [&](const ScoredPair& p) {
+    return in.group[p.a] != LinkInput::kNoGroup && in.group[p.b] != LinkInput::kNoGroup;
+  };
+  EXPECT_GT(std::count_if(x->pairs.begin(), x->pairs.end(),
+                          [&](const ScoredPair& p) { return grouped(p) && p.weight >= x->threshold_weight; }),
+            0);
+  EXPECT_EQ(std::count_if(y->pairs.begin(), y->pairs.end(), grouped), 0);
+  EXPECT_GT(y->pairs.size(), 0u);
+  EXPECT_EQ(x->cluster, y->cluster);
+  EXPECT_EQ(x->clusters, y->clusters);
+  EXPECT_GT(x->clustering.merges, 0u);
+  EXPECT_EQ(x->clustering.merges, y->clustering.merges);
+  EXPECT_EQ(x->clustering.incoherent_merges, y->clustering.incoherent_merges);
+  EXPECT_EQ(x->clustering.expected_false_merges, y->clustering.expected_false_merges);
+  EXPECT_EQ(x->refused_merges, y->refused_merges);
+  EXPECT_EQ(x->review.size(), y->review.size());
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
   std::filesystem::remove_all(dir);
 }
 

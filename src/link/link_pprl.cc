@@ -20,15 +20,23 @@
 namespace ark {
 namespace {
 
-// 16 bytes a record (it is kept for every record of the region).
+// 6 bytes a record (it is kept for every record of the region). A record's batch and number in
+// it follow from its index (RecordPlace).
 struct RecordInfo {
-  uint32_t batch_index;  // into the batches linked
-  uint32_t record;       // 1-based, in its batch
   int16_t birth_year;
   uint8_t decile;
   char sex;
   bool valid;
   NhsStatusCode nhs_status;  // as the custodian's pseudonymise recorded it (records.csv nhs_status)
+};
+
+// Where the records of each batch linked start: batch bi's are [first[bi], first[bi + 1]).
+struct RecordPlace {
+  std::vector<uint32_t> first{0};
+  uint32_t batch_index(uint32_t i) const {
+    return static_cast<uint32_t>(std::upper_bound(first.begin(), first.end(), i) - first.begin() - 1);
+  }
+  uint32_t record(uint32_t i) const { return i - first[batch_index(i)] + 1; }  // 1-based, in its batch
 };
 
 std::string AgeBand(int age) {
@@ -56,11 +64,11 @@ Status CanonicalBatchOrder(Catalog& cat, std::vector<BatchInfo>* batches) {
 }
 
 // "<batch>:<record>" ids of the review file and decisions, resolved against the records linked.
-RecordIdResolver ArkRecordIds(const std::vector<RecordInfo>& info, const std::vector<BatchInfo>& batches) {
+RecordIdResolver ArkRecordIds(const RecordPlace& place, const std::vector<BatchInfo>& batches) {
   auto first = std::make_shared<std::map<int64_t, std::pair<uint32_t, uint32_t>>>();  // batch -> (index, records)
-  for (uint32_t i = 0; i < info.size(); ++i) {
-    auto [it, fresh] = first->try_emplace(batches[info[i].batch_index].id, i, 0);
-    ++it->second.second;
+  for (size_t bi = 0; bi + 1 < place.first.size(); ++bi) {
+    const uint32_t lo = place.first[bi], hi = place.first[bi + 1];
+    if (hi > lo) first->try_emplace(batches[bi].id, lo, hi - lo);
   }
   return [first](const std::string& id, bool) -> Result<uint32_t> {
     const size_t colon = id.find(':');
@@ -161,15 +169,18 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
 
   // 1. Every record's encodings, pseudonym and attributes, read a range of records at a time:
   // the encodings go straight to their record-major rows (LinkInput::rows, an unnamed file in
-  // ARK/link), the blocking keys made at source to the name rules' columns (the LSH bands are
-  // recomputed from the CLKs, so theirs are not read).
+  // ARK/link), the blocking keys made at source to the name rules' columns (another unnamed
+  // file, LinkInput::blocking_columns; the LSH bands are recomputed from the CLKs, so theirs are
+  // not read).
   ARK_RETURN_IF_ERROR(MakeDirs(ark + "/link"));
   LinkInput in;
   in.fields = fields;
   in.encoded = true;
   in.blocking.resize(kNameRules + kLshBands);
   ARK_ASSIGN_OR_RETURN(in.rows, EncodedRows::Create(nf, /*with_clk=*/true, ark + "/link"));
+  ARK_ASSIGN_OR_RETURN(in.blocking_columns, KeyColumns::Create(kNameRules, ark + "/link"));
   std::vector<RecordInfo> info;
+  RecordPlace place;
   PseudonymKeys group_of;  // NHS-number pseudonym -> group id (its entry index)
   std::vector<int64_t> truth_of;
   std::vector<std::string> feed_of_batch;
@@ -180,7 +191,6 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
     // grow if a batch holds more).
     size_t expect = 0;
     for (const BatchInfo& b : batches) expect += static_cast<size_t>(std::max<int64_t>(b.records, 0));
-    for (int k = 0; k < kNameRules; ++k) in.blocking[k].reserve(expect);
     in.group.reserve(expect);
     in.source.reserve(expect);
     clk_only.reserve(expect);
@@ -226,22 +236,23 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
         uint64_t present = 0;
         for (size_t f = 0; f < nf; ++f) present |= uint64_t{e.present[f] != 0} << f;
         ARK_RETURN_IF_ERROR(in.rows->Append(e.fields.data(), present, e.clk.data()));
-        for (int k = 0; k < kNameRules; ++k) in.blocking[k].push_back(e.blocking[k]);
+        ARK_RETURN_IF_ERROR(in.blocking_columns->Append(e.blocking.data()));
         const bool valid = r.nhs_status == NhsStatusCode::kValid;
         uint32_t g = LinkInput::kNoGroup;
         if (valid) g = group_of.FindOrInsert(r.pseudonym, static_cast<uint32_t>(group_of.size())).first;
         in.group.push_back(g);
         in.source.push_back(static_cast<uint32_t>(bi));
         clk_only.push_back(clks ? 1 : 0);
-        info.push_back({static_cast<uint32_t>(bi), static_cast<uint32_t>(i + 1), r.birth_year, r.imd_decile, r.sex,
-                        valid, r.nhs_status});
+        info.push_back({r.birth_year, r.imd_decile, r.sex, valid, r.nhs_status});
         if (!truth.empty()) truth_of.push_back(tv && i < tv->size() ? (*tv)[i] : -1);
       }
     }
+    place.first.push_back(static_cast<uint32_t>(info.size()));
   }
   std::vector<StagedRecord>().swap(records);
   std::vector<uint8_t>().swap(blobs);
   ARK_RETURN_IF_ERROR(in.rows->Finish(LinkOptions().comparer_resident_bytes, threads));
+  ARK_RETURN_IF_ERROR(in.blocking_columns->Finish());
   in.n = info.size();
   if (!clk_batches.empty() && std::find(clk_only.begin(), clk_only.end(), 1) != clk_only.end()) {
     AddClkField(&in, std::move(clk_only));
@@ -260,8 +271,27 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
     for (size_t bi = 0; bi < batches.size(); ++bi) in.unique_source[bi] = unique.count(batches[bi].id) ? 1 : 0;
   }
 
+  // The person keys the catalog already holds for the NHS-number pseudonyms read (a pseudonym of
+  // another length than a digest's cannot be any record's): per group, its key or kNoKey. Then
+  // group_of's index is freed: from here on only its digests are read.
+  constexpr uint32_t kNoKey = UINT32_MAX;
+  std::vector<uint32_t> key_of_group(group_of.size(), kNoKey);
+  {
+    ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT pseudonym, person FROM person_keys"));
+    for (;;) {
+      ARK_ASSIGN_OR_RETURN(bool row, q->Step());
+      if (!row) break;
+      const std::string blob = q->Blob(0);
+      Digest d;
+      if (blob.size() != d.size()) continue;
+      std::memcpy(d.data(), blob.data(), d.size());
+      const uint32_t* g = group_of.Find(d);
+      if (g && key_of_group[*g] == kNoKey) key_of_group[*g] = static_cast<uint32_t>(q->Int(1));
+    }
+  }
+  group_of.DropIndex();
   // Clerical review decisions (recorded earlier, and new ones from review.decisions_path).
-  const RecordIdResolver ids = ArkRecordIds(info, batches);
+  const RecordIdResolver ids = ArkRecordIds(place, batches);
   std::vector<ReviewDecision> fresh_decisions;
   ARK_ASSIGN_OR_RETURN(std::vector<ReviewDecision> decisions,
                        GatherDecisions(cat, review, ids, &fresh_decisions, &in.decisions));
@@ -274,8 +304,11 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   lo.review_band = review.band;
   if (review.chunk_pairs) lo.chunk_pairs = review.chunk_pairs;
   lo.spill_dir = ark + "/link";  // the candidate and weak pairs (unnamed files, removed after)
-  lo.keep_weak_pairs = false;    // out.pairs: the accepted, review-band and decided pairs only
+  lo.keep_weak_pairs = false;    // out.pairs: accepted, review-band and decided pairs, not of two grouped records
   ARK_ASSIGN_OR_RETURN(LinkOutcome out, LinkProbabilisticReleasing(&in, lo));
+  // What the linkage read and the keys below do not: the rows (and their map) and the sources.
+  in.rows.reset();
+  std::vector<uint32_t>().swap(in.source);
   std::optional<LinkReviewReport> review_report;
   if (review.band || !decisions.empty()) {
     LinkReviewReport rr;
@@ -286,7 +319,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
     rr.recorded = fresh_decisions.size();
     if (review.band) {
       rr.review_file = review.review_out.empty() ? ark + "/link/review.csv" : review.review_out;
-      auto id = [&](uint32_t x) { return std::to_string(batches[info[x].batch_index].id) + ":" + std::to_string(info[x].record); };
+      auto id = [&](uint32_t x) { return std::to_string(batches[place.batch_index(x)].id) + ":" + std::to_string(place.record(x)); };
       ARK_RETURN_IF_ERROR(WriteFileAtomic(rr.review_file, ReviewCsv(out, id)));
     }
     review_report = std::move(rr);
@@ -317,20 +350,6 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   ARK_RETURN_IF_ERROR(cat.Exec(
       "CREATE TABLE IF NOT EXISTS pprl_record_keys (batch INTEGER NOT NULL, record INTEGER NOT NULL, "
       "person INTEGER NOT NULL, PRIMARY KEY (batch, record)) WITHOUT ROWID"));
-  // A pseudonym of another length than a digest's cannot be any record's, so it is not loaded.
-  PseudonymKeys by_pseudonym;
-  {
-    ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT pseudonym, person FROM person_keys"));
-    for (;;) {
-      ARK_ASSIGN_OR_RETURN(bool row, q->Step());
-      if (!row) break;
-      const std::string blob = q->Blob(0);
-      Digest d;
-      if (blob.size() != d.size()) continue;
-      std::memcpy(d.data(), blob.data(), d.size());
-      by_pseudonym.FindOrInsert(d, static_cast<uint32_t>(q->Int(1)));
-    }
-  }
   std::map<std::pair<int64_t, int64_t>, uint32_t> prev;  // earlier key of a record without a valid NHS number
   for (const char* sql : {"SELECT batch, record, person FROM record_keys", "SELECT batch, record, person FROM pprl_record_keys"}) {
     ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare(sql));
@@ -341,7 +360,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
     }
   }
   auto prev_key = [&](uint32_t i) {
-    auto it = prev.find({batches[info[i].batch_index].id, info[i].record});
+    auto it = prev.find({batches[place.batch_index(i)].id, place.record(i)});
     return it == prev.end() ? std::optional<uint32_t>() : std::optional<uint32_t>(it->second);
   };
   ARK_ASSIGN_OR_RETURN(uint32_t next, cat.NextPerson());
@@ -366,7 +385,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
     if (k >= claimed.size()) claimed.resize(std::max<size_t>(k + 1, claimed.size() * 2), false);
     claimed[k] = true;
   };
-  std::vector<std::pair<Digest, uint32_t>> new_pseudonyms;
+  std::vector<std::pair<uint32_t, uint32_t>> new_pseudonyms;  // (group, key)
   // Clusters with a pseudonym take its key.
   std::vector<uint32_t> unkeyed;  // the others' roots, in root order
   for (uint32_t root = 0; root < in.n; ++root) {
@@ -382,11 +401,10 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
       unkeyed.push_back(root);
       continue;
     }
-    const Digest& pseudonym = group_of.DigestAt(g);
-    auto [k, fresh] = by_pseudonym.FindOrInsert(pseudonym, next);
-    if (fresh) {
-      ++next;
-      new_pseudonyms.emplace_back(pseudonym, k);
+    uint32_t& k = key_of_group[g];
+    if (k == kNoKey) {
+      k = next++;
+      new_pseudonyms.emplace_back(g, k);
     }
     claim(k);
     for (uint32_t m : members(root)) key[m] = k;
@@ -428,22 +446,23 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
       cat.Rollback();
       return !ins_p.ok() ? ins_p.status() : ins_r.status();
     }
-    for (auto& [p, k] : new_pseudonyms) {
+    for (auto& [g, k] : new_pseudonyms) {
       if (!s.ok()) break;
+      const Digest& p = group_of.DigestAt(g);
       (*ins_p)->BindBlob(1, p.data(), static_cast<int>(p.size())).Bind(2, static_cast<int64_t>(k));
       s = (*ins_p)->Run();
     }
     for (uint32_t i = 0; i < in.n && s.ok(); ++i) {
       if (info[i].valid) continue;
       if (prev_key(i) == key[i]) continue;
-      (*ins_r)->Bind(1, batches[info[i].batch_index].id).Bind(2, static_cast<int64_t>(info[i].record));
+      (*ins_r)->Bind(1, batches[place.batch_index(i)].id).Bind(2, static_cast<int64_t>(place.record(i)));
       (*ins_r)->Bind(3, static_cast<int64_t>(key[i]));
       s = (*ins_r)->Run();
     }
   }
   std::vector<std::vector<uint32_t>> old_keys, new_keys(batches.size());
-  for (size_t bi = 0, at = 0; bi < batches.size(); ++bi) {
-    while (at < in.n && info[at].batch_index == bi) new_keys[bi].push_back(key[at++]);
+  for (size_t bi = 0; bi < batches.size(); ++bi) {
+    new_keys[bi].assign(key.begin() + place.first[bi], key.begin() + place.first[bi + 1]);
     old_keys.push_back(ReadPreviousKeys(ark, batches[bi].id, new_keys[bi].size()));
   }
   if (s.ok() && !fresh_decisions.empty()) {
@@ -501,7 +520,8 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   std::map<std::string, Acc> by_c, by_d, by_a, by_s;
   for (uint32_t i = 0; i < in.n; ++i) {
     const bool linked = info[i].valid || cluster_size[key[i]] > 1;
-    FeedLinkCounts& fc = rep.feeds[feed_of_batch[info[i].batch_index]];
+    const std::string& feed = feed_of_batch[place.batch_index(i)];
+    FeedLinkCounts& fc = rep.feeds[feed];
     ++fc.records;
     fc.linked += linked;
     if (!info[i].valid) {
@@ -514,7 +534,7 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
     if (ds.size() == 1) ds = "0" + ds;
     std::string age = info[i].birth_year ? AgeBand(year - info[i].birth_year) : "unknown";
     std::string sex = info[i].sex == 'M' ? "M" : info[i].sex == 'F' ? "F" : "U";
-    for (auto* a : {&by_c[feed_of_batch[info[i].batch_index]], &by_d[ds], &by_a[age], &by_s[sex]}) {
+    for (auto* a : {&by_c[feed], &by_d[ds], &by_a[age], &by_s[sex]}) {
       ++a->records;
       a->linked += linked;
       if (truth_at(i) >= 0) {

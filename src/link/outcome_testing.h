@@ -1,12 +1,26 @@
-// Test helper: two linkage outcomes that must be the same to the bit (the same pairs, weights,
-// model, clusters), e.g. one made in chunks or from rows in a file and one made in memory.
+// Test helpers of the linkage tests: a fresh temporary folder, and two linkage outcomes that must
+// be the same to the bit (the same pairs, weights, model, clusters), e.g. one made in chunks or
+// from rows in a file and one made in memory.
 #pragma once
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
 
 #include <gtest/gtest.h>
 
 #include "link/probabilistic.h"
 
 namespace ark {
+
+// An empty folder `name`_<pid> under the test temporary folder (emptied if it was there).
+inline std::string LinkTestDir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/" + name + "_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
 
 inline void ExpectSameLinkOutcome(const LinkOutcome& x, const LinkOutcome& y) {
   EXPECT_EQ(x.candidate_pairs, y.candidate_pairs);

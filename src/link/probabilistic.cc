@@ -739,14 +739,17 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
   if (opt.adaptive_lsh && has_clks && in.blocking.size() == static_cast<size_t>(kNameRules + kLshBands)) lsh.emplace(in, opt);
   o.rule_refine_bits.assign(in.blocking.size(), 0);
   o.pairs_per_rule.assign(in.blocking.size(), 0);
-  // Each rule's blocks of 2..max_block records (members in key order, then record order), so
-  // that the pairs can be counted before they are stored: `packed` is allocated once, at its
+  // Each rule's blocks of 2..max_block records (members in record order), in a BlockStream (a
+  // file beside the other spills, when there is a spill folder), read back in order as often as
+  // the pairs are made: counted first, so that each chunk's `packed` is allocated once, at its
   // exact size (growing it by doubling held up to three times the pairs at the moment it grew).
-  // One rule's keys at a time are in memory (released from *release as they are used).
-  struct RuleBlocks {
-    std::vector<uint32_t> members, ends;  // ends[k]: one past block k in members
-  };
-  std::vector<RuleBlocks> blocks(nrules);
+  // One rule's keys at a time are in memory (released from *release as they are used, or read
+  // from in.blocking_columns).
+  if (in.blocking_columns && in.blocking_columns->size() != n) {
+    return Status::InvalidArgument("the blocking key columns hold " + std::to_string(in.blocking_columns->size()) +
+                                   " records, not " + std::to_string(n));
+  }
+  ARK_ASSIGN_OR_RETURN(std::unique_ptr<BlockStream> blocks, BlockStream::Create(opt.spill_dir));
   for (size_t r = 0; r < nrules; ++r) {
     std::vector<uint64_t> own;  // the rule's keys when they are not in.blocking[r] as given
     const std::vector<uint64_t>* rule_keys = &in.blocking[r];
@@ -755,10 +758,16 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
       own = lsh->BandKeys(static_cast<int>(r) - kNameRules, &bits);
       o.lsh_bits = std::max(o.lsh_bits, bits);
       rule_keys = &own;
-    } else if (opt.adaptive_lsh && has_clks && r < static_cast<size_t>(kNameRules) && rule_keys->size() == n) {
-      own = *rule_keys;
-      o.rule_refine_bits[r] = RefineRuleKeys(in, opt, static_cast<int>(r), &own);
-      if (o.rule_refine_bits[r]) rule_keys = &own;
+    } else {
+      if (in.blocking_columns && r < in.blocking_columns->columns() && rule_keys->empty()) {
+        ARK_RETURN_IF_ERROR(in.blocking_columns->Read(r, &own));
+        rule_keys = &own;
+      }
+      if (opt.adaptive_lsh && has_clks && r < static_cast<size_t>(kNameRules) && rule_keys->size() == n) {
+        if (rule_keys != &own) own = *rule_keys;
+        o.rule_refine_bits[r] = RefineRuleKeys(in, opt, static_cast<int>(r), &own);
+        if (o.rule_refine_bits[r]) rule_keys = &own;
+      }
     }
     if (rule_keys->size() != n) {
       return Status::InvalidArgument("blocking rule " + std::to_string(r) + " has " + std::to_string(rule_keys->size()) +
@@ -771,6 +780,7 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
     std::vector<uint64_t>().swap(own);
     if (release) std::vector<uint64_t>().swap(release->blocking[r]);
     std::sort(kv.begin(), kv.end());
+    std::vector<uint32_t> members;
     for (size_t lo = 0; lo < kv.size();) {
       size_t hi = lo;
       while (hi < kv.size() && kv[hi].first == kv[lo].first) ++hi;
@@ -778,37 +788,37 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
         ++o.skipped_blocks;
         o.skipped_block_records += hi - lo;
       } else if (hi - lo >= 2) {
-        for (size_t x = lo; x < hi; ++x) blocks[r].members.push_back(kv[x].second);
-        blocks[r].ends.push_back(static_cast<uint32_t>(blocks[r].members.size()));
+        members.clear();
+        for (size_t x = lo; x < hi; ++x) members.push_back(kv[x].second);
+        ARK_RETURN_IF_ERROR(blocks->Add(static_cast<uint32_t>(r), members));
       }
       lo = hi;
     }
-    blocks[r].members.shrink_to_fit();
-    blocks[r].ends.shrink_to_fit();
   }
-  if (release) std::vector<std::vector<uint64_t>>().swap(release->blocking);
+  ARK_RETURN_IF_ERROR(blocks->Finish());
+  if (release) {
+    std::vector<std::vector<uint64_t>>().swap(release->blocking);
+    release->blocking_columns.reset();
+  }
   // Small inputs: every pair is a candidate too (scored, not used to train m: its rule index is
   // past the blocking rules), so that the clustering sees the cross pairs blocking would miss.
   o.all_pairs = n >= 2 && static_cast<double>(n) * (n - 1) / 2 <= opt.all_pairs_up_to;
   // Calls emit(a, b, rule) for every generated pair (a < b) whose first record a is in [lo, hi).
   // A block's members are in record order, so a pair's first record is its earlier member.
-  auto each_pair = [&](uint32_t lo, uint32_t hi, auto&& emit) {
-    for (size_t r = 0; r < nrules; ++r) {
-      const RuleBlocks& rb = blocks[r];
-      const uint32_t* mem = rb.members.data();
-      for (size_t k = 0, blo = 0; k < rb.ends.size(); blo = rb.ends[k++]) {
-        const size_t bhi = rb.ends[k];
-        if (mem[bhi - 1] < lo || mem[blo] >= hi) continue;
-        for (size_t x = std::lower_bound(mem + blo, mem + bhi, lo) - mem; x < bhi && mem[x] < hi; ++x) {
-          for (size_t y = x + 1; y < bhi; ++y) {
-            uint32_t a = mem[x], b = mem[y];
-            if (opt.cross_source_only && src(a) == src(b)) continue;
-            if (opt.skip_grouped_pairs && grp(a) != LinkInput::kNoGroup && grp(b) != LinkInput::kNoGroup) continue;
-            emit(a, b, r);
-          }
+  auto each_pair = [&](uint32_t lo, uint32_t hi, auto&& emit) -> Status {
+    ARK_RETURN_IF_ERROR(blocks->ForEach([&](uint32_t r, std::span<const uint32_t> block) {
+      const uint32_t* mem = block.data();
+      const size_t bhi = block.size();
+      if (mem[bhi - 1] < lo || mem[0] >= hi) return;
+      for (size_t x = std::lower_bound(mem, mem + bhi, lo) - mem; x < bhi && mem[x] < hi; ++x) {
+        for (size_t y = x + 1; y < bhi; ++y) {
+          uint32_t a = mem[x], b = mem[y];
+          if (opt.cross_source_only && src(a) == src(b)) continue;
+          if (opt.skip_grouped_pairs && grp(a) != LinkInput::kNoGroup && grp(b) != LinkInput::kNoGroup) continue;
+          emit(a, b, r);
         }
       }
-    }
+    }));
     if (o.all_pairs) {
       for (uint32_t a = lo; a < hi; ++a)
         for (uint32_t b = a + 1; b < n; ++b) {
@@ -822,6 +832,7 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
       const uint32_t a = static_cast<uint32_t>(d >> 32);
       if (a >= lo && a < hi) emit(a, static_cast<uint32_t>(d), nrules);
     }
+    return Status::OK();
   };
   // Chunks of records [cut[c], cut[c + 1]) by the pairs they are the first record of: each makes
   // at most opt.chunk_pairs generated pairs (unless one record alone makes more).
@@ -829,7 +840,7 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
   std::vector<size_t> chunk_generated;
   {
     std::vector<uint32_t> first_of(n, 0);
-    each_pair(0, static_cast<uint32_t>(n), [&](uint32_t a, uint32_t, size_t) { ++first_of[a]; });
+    ARK_RETURN_IF_ERROR(each_pair(0, static_cast<uint32_t>(n), [&](uint32_t a, uint32_t, size_t) { ++first_of[a]; }));
     size_t acc = 0;
     for (uint32_t a = 0; a < n; ++a) {
       if (acc > 0 && acc + first_of[a] > std::max<size_t>(opt.chunk_pairs, 1)) {
@@ -869,10 +880,10 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
   for (size_t c = 0; c + 1 < cut.size(); ++c) {
     std::vector<uint64_t> packed;
     packed.reserve(chunk_generated[c]);
-    each_pair(cut[c], cut[c + 1], [&](uint32_t a, uint32_t b, size_t r) {
+    ARK_RETURN_IF_ERROR(each_pair(cut[c], cut[c + 1], [&](uint32_t a, uint32_t b, size_t r) {
       packed.push_back(uint64_t(a) << 36 | uint64_t(b) << 8 | r);
       if (r < nrules) ++o.pairs_per_rule[r];
-    });
+    }));
     ParallelSort(packed, opt.threads);
     size_t distinct = 0;
     for (size_t i = 0; i < packed.size(); ++i) distinct += i == 0 || (packed[i] >> 8) != (packed[i - 1] >> 8);
@@ -934,7 +945,7 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
     ARK_RETURN_IF_ERROR(spill.Append(&packed, &levels));
     cmp.Drop();
   }
-  std::vector<RuleBlocks>().swap(blocks);
+  blocks.reset();
   const size_t npairs = spill.size();
   o.candidate_pairs = npairs;
   o.seconds_blocking = Seconds(t0);
@@ -1100,8 +1111,11 @@ Result<LinkOutcome> LinkImpl(const LinkInput& in, LinkInput* release, const Link
     const bool is_decided = !decided.empty() && decided.count(pair);
     x.keep = x.match || x.prob >= opt.keep_min_probability || is_decided;
     const float pf = static_cast<float>(x.prob);
-    x.strong = x.match || is_decided ||
-               (x.keep && opt.review_band && pf >= (*opt.review_band)[0] && pf < (*opt.review_band)[1]);
+    const bool in_band = x.keep && opt.review_band && pf >= (*opt.review_band)[0] && pf < (*opt.review_band)[1];
+    // A pair of two grouped records is decided by their groups: the clustering never links it nor
+    // lists it for review, and reads it only for its coherence sums, as it reads the weak pairs.
+    const bool grouped = grp(a) != LinkInput::kNoGroup && grp(b) != LinkInput::kNoGroup;
+    x.strong = is_decided || (!grouped && (x.match || in_band));
     return x;
   };
   // The pairs of [lo, hi), read back from the spill a piece at a time: fn(index, pair, levels).

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "ark/status.h"
+#include "link/blocking_store.h"
 #include "link/encoded_rows.h"
 #include "privacy/bloom.h"
 
@@ -51,6 +52,10 @@ struct LinkInput {
   // kLshBands), the LSH bands' columns are recomputed from the CLKs and never read: they may be
   // left empty.
   std::vector<std::vector<uint64_t>> blocking;
+  // Instead of blocking's first columns (optional): rule r's keys, for r < columns(), in a file
+  // read a rule at a time (KeyColumns), where blocking[r] is left empty. REQUIRES then:
+  // blocking_columns->size() == n.
+  std::shared_ptr<KeyColumns> blocking_columns;
   std::vector<uint32_t> source;                    // per record (optional): file / batch
   std::vector<uint32_t> group;                     // per record (optional): kNoGroup or a fixed cluster id
   // Per source id (optional): 1 when that source holds at most one record per person (its data
@@ -161,8 +166,10 @@ struct LinkOptions {
   size_t chunk_pairs = size_t{1} << 24;
   // False: LinkOutcome::pairs holds only the pairs at or above the threshold, in the review band
   // or decided, not the weak kept pairs (below the threshold, probability >= keep_min_probability),
-  // which the clustering reads from a temporary file in `spill_dir` (WeakPairFile): the clusters
-  // are the same; `pairs`, `linked` and `review` index the shorter list. For `ark link`.
+  // nor the pairs of two records with a `group` each (decided by their groups) unless a review
+  // decided them: the clustering reads those from a temporary file in `spill_dir` (WeakPairFile)
+  // for its coherence sums. The clusters are the same; `pairs`, `linked` and `review` index the
+  // shorter list. For `ark link`.
   bool keep_weak_pairs = true;
   std::string spill_dir;  // empty: the system's temporary folder
   // With a `spill_dir`, the comparer's record-major copy of the encoded records (field filters,

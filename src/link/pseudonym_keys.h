@@ -32,6 +32,21 @@ class PseudonymKeys {
       if (entries_[slot - 1].digest == d) return {entries_[slot - 1].key, false};
     }
   }
+  // The key of `d`, or nullptr when it has none. REQUIRES: DropIndex not called.
+  const uint32_t* Find(const Digest& d) const {
+    if (slots_.empty()) return nullptr;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = Hash(d) & mask;; i = (i + 1) & mask) {
+      const uint32_t slot = slots_[i];
+      if (slot == 0) return nullptr;
+      if (entries_[slot - 1].digest == d) return &entries_[slot - 1].key;
+    }
+  }
+  // Frees the index (about 8 to 16 bytes an entry): only size() and DigestAt may be called after.
+  void DropIndex() {
+    std::vector<uint32_t>().swap(slots_);
+    entries_.shrink_to_fit();
+  }
   size_t size() const { return entries_.size(); }
   // The digest inserted `i`-th (0-based). REQUIRES: i < size().
   const Digest& DigestAt(size_t i) const { return entries_[i].digest; }
