@@ -12,11 +12,31 @@ namespace {
 struct Clusters {
   std::vector<uint32_t> parent, next, size;
   std::vector<uint32_t> group;   // per root
-  std::vector<uint64_t> unique;  // per root: bits of the one-record-per-person sources it holds
+  // Per root: bits of the one-record-per-person sources it holds; one byte a record when there
+  // are at most 8 such sources, none when there are none.
+  class SourceBits {
+   public:
+    void Init(size_t n, int sources) {
+      if (sources > 8) wide_.assign(n, 0);
+      else if (sources > 0) narrow_.assign(n, 0);
+    }
+    uint64_t Get(uint32_t i) const { return !narrow_.empty() ? narrow_[i] : !wide_.empty() ? wide_[i] : 0; }
+    void Set(uint32_t i, uint64_t bits) {
+      if (!narrow_.empty()) narrow_[i] = static_cast<uint8_t>(bits);
+      else wide_[i] = bits;
+    }
+    void Release() {
+      std::vector<uint8_t>().swap(narrow_);
+      std::vector<uint64_t>().swap(wide_);
+    }
+   private:
+    std::vector<uint8_t> narrow_;
+    std::vector<uint64_t> wide_;
+  } unique;
   // Reviewed non-matches: per record its cannot-link partners; per root the records of the
   // cluster that have any (both empty without decisions).
   std::vector<std::vector<uint32_t>> cannot, with_cannot;
-  explicit Clusters(size_t n) : parent(n), next(n), size(n, 1), group(n, LinkInput::kNoGroup), unique(n, 0) {
+  explicit Clusters(size_t n) : parent(n), next(n), size(n, 1), group(n, LinkInput::kNoGroup) {
     std::iota(parent.begin(), parent.end(), 0u);
     std::iota(next.begin(), next.end(), 0u);
   }
@@ -31,7 +51,7 @@ struct Clusters {
     if (group[a] != LinkInput::kNoGroup && group[b] != LinkInput::kNoGroup && group[a] != group[b]) {
       return "different valid NHS pseudonyms";
     }
-    if (!same_group && (unique[a] & unique[b])) return "two records of a one-record-per-person source";
+    if (!same_group && (unique.Get(a) & unique.Get(b))) return "two records of a one-record-per-person source";
     if (!with_cannot.empty()) {
       if (with_cannot[a].size() > with_cannot[b].size()) std::swap(a, b);
       for (uint32_t r : with_cannot[a])
@@ -51,7 +71,7 @@ struct Clusters {
   void ReleaseForSummary() {
     std::vector<uint32_t>().swap(next);
     std::vector<uint32_t>().swap(group);
-    std::vector<uint64_t>().swap(unique);
+    unique.Release();
     std::vector<std::vector<uint32_t>>().swap(cannot);
     std::vector<std::vector<uint32_t>>().swap(with_cannot);
   }
@@ -59,7 +79,7 @@ struct Clusters {
     if (a > b) std::swap(a, b);
     parent[b] = a;
     if (group[a] == LinkInput::kNoGroup) group[a] = group[b];
-    unique[a] |= unique[b];
+    if (const uint64_t ub = unique.Get(b)) unique.Set(a, unique.Get(a) | ub);
     size[a] += size[b];
     std::swap(next[a], next[b]);  // splices the two member cycles
     if (!with_cannot.empty() && !with_cannot[b].empty()) {
@@ -76,9 +96,10 @@ void SetConstraints(const LinkInput& in, Clusters* c) {
     int next_bit = 0;
     for (size_t s = 0; s < in.unique_source.size() && next_bit < 64; ++s)
       if (in.unique_source[s]) bit[s] = next_bit++;
+    c->unique.Init(n, next_bit);
     for (uint32_t i = 0; i < n; ++i) {
       const uint32_t s = in.source[i];
-      if (s < bit.size() && bit[s] >= 0) c->unique[i] = uint64_t{1} << bit[s];
+      if (s < bit.size() && bit[s] >= 0) c->unique.Set(i, uint64_t{1} << bit[s]);
     }
   }
   if (!in.group.empty()) {
