@@ -3,24 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include "core/fs.h"
 #include "link/pair_spill.h"
 
 namespace ark {
-namespace {
-
-Status OpenIn(const std::string& dir, const std::string& what, int* fd) {
-  *fd = OpenUnnamedFile(dir);
-  if (*fd < 0) {
-    return Status::IOError("cannot make a temporary file (" + what + ") in " + dir + ": " + std::strerror(errno));
-  }
-  return Status::OK();
-}
-
-}  // namespace
 
 Result<std::unique_ptr<KeyColumns>> KeyColumns::Create(size_t columns, const std::string& dir) {
   if (columns == 0) return Status::InvalidArgument("KeyColumns needs at least one column");
@@ -29,7 +16,7 @@ Result<std::unique_ptr<KeyColumns>> KeyColumns::Create(size_t columns, const std
   k->buf_.resize(columns);
   if (!dir.empty()) {
     k->what_ = dir + " (temporary file of blocking keys)";
-    ARK_RETURN_IF_ERROR(OpenIn(dir, "blocking keys", &k->fd_));
+    ARK_ASSIGN_OR_RETURN(k->fd_, MakeUnnamedFile(dir));
     for (auto& b : k->buf_) b.reserve(kBlock);
   }
   return k;
@@ -87,7 +74,7 @@ Result<std::unique_ptr<BlockStream>> BlockStream::Create(const std::string& dir)
   std::unique_ptr<BlockStream> s(new BlockStream());
   if (!dir.empty()) {
     s->what_ = dir + " (temporary file of blocks)";
-    ARK_RETURN_IF_ERROR(OpenIn(dir, "blocks", &s->fd_));
+    ARK_ASSIGN_OR_RETURN(s->fd_, MakeUnnamedFile(dir));
   }
   return s;
 }

@@ -34,8 +34,7 @@ Result<std::unique_ptr<EncodedRows>> EncodedRows::Create(size_t fields, bool wit
   r->stride_ = fields * kFieldWords + 1 + (with_clk ? kClkWords : 0);
   if (!dir.empty()) {
     r->what_ = dir + " (temporary file of encoded records)";
-    r->fd_ = OpenUnnamedFile(dir);
-    if (r->fd_ < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
+    ARK_ASSIGN_OR_RETURN(r->fd_, MakeUnnamedFile(dir));
   }
   return r;
 }

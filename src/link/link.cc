@@ -14,6 +14,19 @@
 
 namespace ark {
 // truth/records.csv -> (custodian, record) -> person id.
+Status ForEachPersonKey(Catalog& cat, const std::function<void(const Digest&, uint32_t)>& fn) {
+  ARK_ASSIGN_OR_RETURN(auto st, cat.Prepare("SELECT pseudonym, person FROM person_keys"));
+  for (;;) {
+    ARK_ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) return Status::OK();
+    const std::string blob = st->Blob(0);
+    Digest d;
+    if (blob.size() != d.size()) continue;
+    std::memcpy(d.data(), blob.data(), d.size());
+    fn(d, static_cast<uint32_t>(st->Int(1)));
+  }
+}
+
 Result<std::map<std::string, std::vector<int64_t>>> LoadTruth(const std::string& dir) {
   ARK_ASSIGN_OR_RETURN(CsvFile f, CsvFile::Open(dir + "/records.csv"));
   const int cc = f.ColumnIndex("custodian"), cr = f.ColumnIndex("record"), cp = f.ColumnIndex("person_id");
@@ -78,20 +91,8 @@ Result<LinkReport> LinkDeterministic(Catalog& cat, const std::string& truth_dir)
   }
 
   // Existing keys.
-  // A pseudonym of another length than a digest's cannot be any record's, so it is not loaded.
   PseudonymKeys by_pseudonym;
-  {
-    ARK_ASSIGN_OR_RETURN(auto st, cat.Prepare("SELECT pseudonym, person FROM person_keys"));
-    for (;;) {
-      ARK_ASSIGN_OR_RETURN(bool row, st->Step());
-      if (!row) break;
-      const std::string blob = st->Blob(0);
-      Digest d;
-      if (blob.size() != d.size()) continue;
-      std::memcpy(d.data(), blob.data(), d.size());
-      by_pseudonym.FindOrInsert(d, static_cast<uint32_t>(st->Int(1)));
-    }
-  }
+  ARK_RETURN_IF_ERROR(ForEachPersonKey(cat, [&](const Digest& d, uint32_t person) { by_pseudonym.FindOrInsert(d, person); }));
   std::map<std::pair<int64_t, int64_t>, uint32_t> by_record;
   {
     ARK_ASSIGN_OR_RETURN(auto st, cat.Prepare("SELECT batch, record, person FROM record_keys"));

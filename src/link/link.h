@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -126,6 +127,9 @@ inline Result<LinkReport> LinkPprl(Catalog& catalog, const std::string& truth_di
 
 // Internal helpers shared by the linkage modes.
 Result<std::map<std::string, std::vector<int64_t>>> LoadTruth(const std::string& truth_dir);
+// Calls fn(pseudonym, person) for every row of the catalog's person_keys, in the table's order;
+// a pseudonym of another length than a digest's cannot be any record's and is skipped.
+Status ForEachPersonKey(Catalog& catalog, const std::function<void(const Digest&, uint32_t)>& fn);
 
 // Pairwise quality of a clustering against the truth: `pred` and `truth` are cluster labels
 // per record (same length).

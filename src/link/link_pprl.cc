@@ -276,19 +276,10 @@ Result<LinkReport> LinkPprl(Catalog& cat, const std::string& truth_dir, int thre
   // group_of's index is freed: from here on only its digests are read.
   constexpr uint32_t kNoKey = UINT32_MAX;
   std::vector<uint32_t> key_of_group(group_of.size(), kNoKey);
-  {
-    ARK_ASSIGN_OR_RETURN(auto q, cat.Prepare("SELECT pseudonym, person FROM person_keys"));
-    for (;;) {
-      ARK_ASSIGN_OR_RETURN(bool row, q->Step());
-      if (!row) break;
-      const std::string blob = q->Blob(0);
-      Digest d;
-      if (blob.size() != d.size()) continue;
-      std::memcpy(d.data(), blob.data(), d.size());
-      const uint32_t* g = group_of.Find(d);
-      if (g && key_of_group[*g] == kNoKey) key_of_group[*g] = static_cast<uint32_t>(q->Int(1));
-    }
-  }
+  ARK_RETURN_IF_ERROR(ForEachPersonKey(cat, [&](const Digest& d, uint32_t person) {
+    const uint32_t* g = group_of.Find(d);
+    if (g && key_of_group[*g] == kNoKey) key_of_group[*g] = person;
+  }));
   group_of.DropIndex();
   // Clerical review decisions (recorded earlier, and new ones from review.decisions_path).
   const RecordIdResolver ids = ArkRecordIds(place, batches);

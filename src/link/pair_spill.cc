@@ -21,6 +21,12 @@ int OpenUnnamedFile(const std::string& dir) {
   return fd;
 }
 
+Result<int> MakeUnnamedFile(const std::string& dir) {
+  const int fd = OpenUnnamedFile(dir);
+  if (fd < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
+  return fd;
+}
+
 PairSpill::~PairSpill() {
   if (fd_ >= 0) ::close(fd_);
 }
@@ -35,8 +41,7 @@ void PairSpill::Release() {
 Status PairSpill::SpillTo(const std::string& dir) {
   if (n_ != 0 || fd_ >= 0) return Status::FailedPrecondition("PairSpill::SpillTo after pairs were added");
   path_ = dir + " (temporary file of candidate pairs)";
-  fd_ = OpenUnnamedFile(dir);
-  if (fd_ < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
+  ARK_ASSIGN_OR_RETURN(fd_, MakeUnnamedFile(dir));
   return Status::OK();
 }
 
@@ -104,8 +109,7 @@ WeakPairFile::~WeakPairFile() {
 Status WeakPairFile::Open(const std::string& dir) {
   if (fd_ >= 0) return Status::FailedPrecondition("WeakPairFile::Build twice");
   path_ = dir + " (temporary file of weak pairs)";
-  fd_ = OpenUnnamedFile(dir);
-  if (fd_ < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
+  ARK_ASSIGN_OR_RETURN(fd_, MakeUnnamedFile(dir));
   return Status::OK();
 }
 
@@ -120,8 +124,7 @@ WeakPairFile::RangeStager::~RangeStager() {
 
 Status WeakPairFile::RangeStager::Open(const std::string& dir) {
   path_ = dir + " (temporary file of weak pairs by range)";
-  fd_ = OpenUnnamedFile(dir);
-  if (fd_ < 0) return Status::IOError("cannot make a temporary file in " + dir + ": " + std::strerror(errno));
+  ARK_ASSIGN_OR_RETURN(fd_, MakeUnnamedFile(dir));
   buf_.resize(ranges());
   written_.assign(ranges(), 0);
   return Status::OK();

@@ -18,6 +18,8 @@ namespace ark {
 // An unnamed temporary file (mode 0600, O_RDWR) in `dir`: O_TMPFILE, or, where the file system
 // has no O_TMPFILE, a mkstemp file unlinked at once. -1 with errno set when neither works.
 int OpenUnnamedFile(const std::string& dir);
+// OpenUnnamedFile, or IOError "cannot make a temporary file in <dir>: <reason>".
+Result<int> MakeUnnamedFile(const std::string& dir);
 
 class PairSpill {
  public:
